@@ -1,0 +1,82 @@
+/* registry.c — the one list of every model (DESIGN §3).
+ * Adding a model: write models/<family>/<name>.c defining a const descriptor,
+ * declare it below and add it to its family's table. Nothing else changes:
+ * validation, `liqcascade models` and docs/models.md all walk these tables. */
+#include "../sim/dist.h"
+#include "../sim/model.h"
+#include "../sim/scenario.h"
+
+#include <string.h>
+
+extern const lc_price_model lc_price_gbm;
+extern const lc_impact_model lc_impact_none;
+extern const lc_impact_model lc_impact_linear;
+
+static const lc_desc *const price_models[] = {
+    &lc_price_gbm.d,
+};
+
+/* the first member of a family is its default */
+static const lc_desc *const impact_models[] = {
+    &lc_impact_linear.d,
+    &lc_impact_none.d,
+};
+
+static const lc_param price_common[] = {
+    [LC_PRICE_S0] = {"s0", "quote", LC_REAL, LC_REQUIRED, 0, 1e300, 1, 0,
+                     "price of the fundamental and the market at t = 0"},
+};
+
+static const lc_param impact_common[] = {
+    [LC_IMPACT_PERMANENT] = {"permanent", "1", LC_REAL, 1.0, 0, 1, 0, 0,
+                             "fraction of each impact that stays; the rest is transient"},
+    [LC_IMPACT_HALF_LIFE] = {"half_life", "s", LC_REAL, 0.0, 0, 1e300, 0, 0,
+                             "half-life of the transient part (0: gone by the next step)"},
+};
+
+const lc_family lc_price_family = {
+    "price", "model",
+    "exogenous fundamental price F: one log-return per step, vol annualised over 365 days",
+    price_models, LC_COUNT(price_models), price_common, LC_COUNT(price_common), NULL,
+};
+
+const lc_family lc_impact_family = {
+    "impact", "model",
+    "price impact of forced flow: log P = log F + J, each round's net flow moves J",
+    impact_models, LC_COUNT(impact_models), impact_common, LC_COUNT(impact_common), NULL,
+};
+
+/* Mark price for margin checks (DESIGN §4); the engine acts on the name. */
+static const lc_desc mark_last = {"last", "the market price itself, no delay", NULL, 0, NULL};
+static const lc_desc *const mark_models[] = {&mark_last};
+
+const lc_family lc_mark_family = {
+    "venue.mark", "model", "price that margin checks use",
+    mark_models, LC_COUNT(mark_models), NULL, 0, NULL,
+};
+
+const lc_family *const lc_families[] = {
+    &lc_price_family, &lc_impact_family, &lc_notional_family,
+    &lc_leverage_family, &lc_entry_family, &lc_mark_family, NULL,
+};
+
+const lc_desc *lc_family_find(const lc_family *f, const char *name)
+{
+    for (int i = 0; i < f->nmembers; i++)
+        if (strcmp(f->members[i]->name, name) == 0)
+            return f->members[i];
+    return NULL;
+}
+
+int lc_family_common_find(const lc_family *f, const char *name)
+{
+    for (int i = 0; i < f->ncommon; i++)
+        if (strcmp(f->common[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *lc_family_unit(const lc_family *f, const lc_param *p)
+{
+    return strcmp(p->unit, LC_SLOT_UNIT) == 0 && f->slot_unit ? f->slot_unit : p->unit;
+}

@@ -1,0 +1,93 @@
+/* model.h — pluggable price and impact models, and the registry that lists them.
+ *
+ * A model is a const descriptor in the manner of gsl_rng_type: a name, a doc
+ * line, a parameter table (param.h), the size of its per-run state and
+ * function pointers. Each model lives in its own file under models/; the
+ * registry (models/registry.c) is the one list every consumer walks:
+ * scenario validation, `liqcascade models`, docs/models.md, HDF5 attributes.
+ * Adding a model is one new file plus one registry line.
+ *
+ * Models are pure functions of (state, params, rng): no global state, so runs
+ * on different threads share descriptors and parameters read-only. */
+#ifndef LC_MODEL_H
+#define LC_MODEL_H
+
+#include <gsl/gsl_rng.h>
+
+#include "param.h"
+
+/* Seconds in the year used to annualise rates and volatilities: crypto trades
+ * every day, so a year is 365 days (DESIGN §10). */
+#define LC_YEAR_S (365.0 * 86400.0)
+
+/* Exogenous ("fundamental") price model: one log-return per time step. */
+typedef struct lc_price_model {
+    lc_desc d;
+    size_t state_size; /* bytes of per-run state; 0 if none */
+    /* Prepare state for a run of steps of dt_s seconds. */
+    void (*init)(void *state, const double *p, double dt_s);
+    /* Log-return of the fundamental over step t (t = 1 .. steps). */
+    double (*step)(void *state, const double *p, long t, gsl_rng *rng);
+} lc_price_model;
+
+/* Price impact of forced flow. A model maps a signed base quantity executed
+ * in one cascade round (+ = buy), starting at market price p0, to the move of
+ * log price it causes and the volume-weighted execution price along its
+ * curve. The split into permanent and transient parts and the decay of the
+ * transient part are common to all models (sim/market.c). */
+typedef struct lc_impact_model {
+    lc_desc d;
+    size_t state_size;
+    void (*init)(void *state, const double *p, double s0, double dt_s);
+    /* Return dJ (log-price move) of executing n_base at p0; set *vwap. */
+    double (*apply)(void *state, const double *p, double n_base, double p0,
+                    double *vwap);
+} lc_impact_model;
+
+/* A family: the models (or distributions) that one scenario section chooses
+ * among by its selector key, plus the keys common to all of them. */
+typedef struct lc_family {
+    const char *section;  /* "price", "impact", "population.notional", ... */
+    const char *selector; /* "model" or "dist" */
+    const char *doc;
+    const lc_desc *const *members;
+    int nmembers;
+    const lc_param *common; /* keys every member takes (e.g. price.s0) */
+    int ncommon;
+    /* Unit of parameters whose table unit is LC_SLOT_UNIT: a distribution's
+     * min or value is in quote for notional but in x for leverage. */
+    const char *slot_unit;
+} lc_family;
+
+#define LC_SLOT_UNIT "(slot)"
+
+/* A parameter's unit within family f (resolves LC_SLOT_UNIT). */
+const char *lc_family_unit(const lc_family *f, const lc_param *p);
+
+extern const lc_family lc_price_family;
+extern const lc_family lc_impact_family;
+
+/* Member of a family by name, or NULL. */
+const lc_desc *lc_family_find(const lc_family *f, const char *name);
+
+/* Every family, for listings: NULL-terminated. */
+extern const lc_family *const lc_families[];
+
+/* Index of a key in a family's common table, or -1. */
+int lc_family_common_find(const lc_family *f, const char *name);
+
+/* The price/impact model whose descriptor head is d (d must belong to it). */
+static inline const lc_price_model *lc_price_model_of(const lc_desc *d)
+{
+    return (const lc_price_model *)(const void *)d;
+}
+static inline const lc_impact_model *lc_impact_model_of(const lc_desc *d)
+{
+    return (const lc_impact_model *)(const void *)d;
+}
+
+/* Common keys, by index into the family's common table. */
+enum { LC_PRICE_S0 };
+enum { LC_IMPACT_PERMANENT, LC_IMPACT_HALF_LIFE };
+
+#endif

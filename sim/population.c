@@ -1,0 +1,308 @@
+/* population.c — drawing or reading the accounts (see population.h).
+ *
+ * Drawn accounts use only the population stream of the seed, in a fixed order
+ * per account (side, notional, leverage, entry), so the population is a pure
+ * function of the scenario. Per account:
+ *   notional N ~ notional dist; tier = first with N <= up_to
+ *   leverage L ~ leverage dist, capped at the tier's max_leverage
+ *   entry E = s0 · (entry dist), redrawn while the account would already be
+ *   breached at s0;   q = N / E,  C = N / L,  mmr = tier's mmr. */
+#include "population.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist.h"
+#include "rng.h"
+#include "venue.h"
+
+#define ENTRY_ATTEMPTS 1000
+
+void lc_population_free(lc_population *p)
+{
+    if (!p)
+        return;
+    free(p->side);
+    free(p->qty);
+    free(p->entry);
+    free(p->collateral);
+    free(p->mmr);
+    free(p->liq_price);
+    free(p->bankruptcy_price);
+    free(p->long_order);
+    free(p->short_order);
+    free(p->long_liq);
+    free(p->short_liq);
+    free(p);
+}
+
+static lc_population *alloc_population(long n)
+{
+    lc_population *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    size_t m = n > 0 ? (size_t)n : 1;
+    p->n = n;
+    p->side = malloc(m * sizeof *p->side);
+    p->qty = malloc(m * sizeof *p->qty);
+    p->entry = malloc(m * sizeof *p->entry);
+    p->collateral = malloc(m * sizeof *p->collateral);
+    p->mmr = malloc(m * sizeof *p->mmr);
+    p->liq_price = malloc(m * sizeof *p->liq_price);
+    p->bankruptcy_price = malloc(m * sizeof *p->bankruptcy_price);
+    if (!p->side || !p->qty || !p->entry || !p->collateral || !p->mmr || !p->liq_price ||
+        !p->bankruptcy_price) {
+        lc_population_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* ascending key, then ascending index: a total order */
+static int cmp_keyed(const void *a, const void *b)
+{
+    const lc_keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+void lc_population_sort(const lc_population *p, int side, uint32_t *idx, long n, lc_keyed *tmp)
+{
+    for (long i = 0; i < n; i++) /* longs: decreasing liq price = increasing -liq */
+        tmp[i] = (lc_keyed){side > 0 ? -p->liq_price[idx[i]] : p->liq_price[idx[i]], idx[i]};
+    qsort(tmp, (size_t)n, sizeof *tmp, cmp_keyed);
+    for (long i = 0; i < n; i++)
+        idx[i] = tmp[i].idx;
+}
+
+/* Fill liq/bankruptcy prices and the per-side orders from side/qty/entry/
+ * collateral/mmr. */
+static int finish(lc_population *p, lc_error *err)
+{
+    p->n_long = p->n_short = 0;
+    p->qty_long = p->qty_short = 0;
+    for (long i = 0; i < p->n; i++) {
+        p->liq_price[i] = lc_liq_price(p->side[i], p->qty[i], p->entry[i], p->collateral[i], p->mmr[i]);
+        p->bankruptcy_price[i] = lc_bankruptcy_price(p->side[i], p->qty[i], p->entry[i], p->collateral[i]);
+        if (p->side[i] > 0) {
+            p->n_long++;
+            p->qty_long += p->qty[i];
+        } else {
+            p->n_short++;
+            p->qty_short += p->qty[i];
+        }
+    }
+    size_t nl = p->n_long ? (size_t)p->n_long : 1, ns = p->n_short ? (size_t)p->n_short : 1;
+    lc_keyed *tmp = malloc((nl > ns ? nl : ns) * sizeof *tmp);
+    p->long_order = malloc(nl * sizeof *p->long_order);
+    p->short_order = malloc(ns * sizeof *p->short_order);
+    p->long_liq = malloc(nl * sizeof *p->long_liq);
+    p->short_liq = malloc(ns * sizeof *p->short_liq);
+    if (!tmp || !p->long_order || !p->short_order || !p->long_liq || !p->short_liq) {
+        free(tmp);
+        return lc_error_add(err, "out of memory ordering %ld accounts", p->n);
+    }
+    long a = 0, b = 0;
+    for (long i = 0; i < p->n; i++) {
+        if (p->side[i] > 0)
+            p->long_order[a++] = (uint32_t)i;
+        else
+            p->short_order[b++] = (uint32_t)i;
+    }
+    lc_population_sort(p, 1, p->long_order, a, tmp);
+    lc_population_sort(p, -1, p->short_order, b, tmp);
+    for (long i = 0; i < a; i++)
+        p->long_liq[i] = p->liq_price[p->long_order[i]];
+    for (long i = 0; i < b; i++)
+        p->short_liq[i] = p->liq_price[p->short_order[i]];
+    free(tmp);
+    return 0;
+}
+
+lc_population *lc_population_from_arrays(long n, const int8_t *side, const double *qty,
+                                         const double *entry, const double *collateral,
+                                         const double *mmr, lc_error *err)
+{
+    lc_population *p = alloc_population(n);
+    if (!p) {
+        lc_error_add(err, "out of memory for %ld accounts", n);
+        return NULL;
+    }
+    size_t m = (size_t)n;
+    if (n > 0) {
+        memcpy(p->side, side, m * sizeof *side);
+        memcpy(p->qty, qty, m * sizeof *qty);
+        memcpy(p->entry, entry, m * sizeof *entry);
+        memcpy(p->collateral, collateral, m * sizeof *collateral);
+        memcpy(p->mmr, mmr, m * sizeof *mmr);
+    }
+    if (finish(p, err)) {
+        lc_population_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* One account from its notional, leverage and entry; -1 with a message on
+ * bad data (where: "file:line" or NULL for drawn accounts). */
+static int place(const lc_scenario *sc, lc_population *p, long i, int side, double notional,
+                 double leverage, double entry, const char *src, int line, lc_error *err)
+{
+    int t = lc_scenario_tier_of(sc, notional);
+    if (t < 0)
+        return lc_error_at(err, src, line, "venue.tiers",
+                           "notional %g is above the last tier's up_to (%g); add a tier "
+                           "(up_to: 1.0e300 takes everything)",
+                           notional, sc->tiers[sc->ntiers - 1].up_to);
+    double cap = sc->tiers[t].max_leverage;
+    if (leverage > cap) {
+        if (src) /* a snapshot is data: say so rather than silently change it */
+            return lc_error_at(err, src, line, NULL,
+                               "leverage %g exceeds max_leverage %g of tier %d", leverage, cap, t);
+        leverage = cap;
+    }
+    p->side[i] = (int8_t)side;
+    p->entry[i] = entry;
+    p->qty[i] = notional / entry;
+    p->collateral[i] = notional / leverage;
+    p->mmr[i] = sc->tiers[t].mmr;
+    return 0;
+}
+
+static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
+{
+    gsl_rng *r = lc_rng_create(sc->seed, LC_STREAM_POPULATION, 0);
+    if (!r)
+        return lc_error_add(err, "out of memory");
+    double s0 = sc->price_common[LC_PRICE_S0];
+    int rc = 0;
+    for (long i = 0; i < p->n && rc == 0; i++) {
+        int side = gsl_rng_uniform(r) < sc->long_fraction ? 1 : -1;
+        double notional = lc_dist_draw(&sc->notional, r);
+        double leverage = lc_dist_draw(&sc->leverage, r);
+        int ok = 0;
+        for (int a = 0; a < ENTRY_ATTEMPTS && !ok; a++) {
+            double entry = s0 * lc_dist_draw(&sc->entry, r);
+            if ((rc = place(sc, p, i, side, notional, leverage, entry, NULL, 0, err)))
+                break;
+            double liq = lc_liq_price(side, p->qty[i], entry, p->collateral[i], p->mmr[i]);
+            ok = !lc_breached(side, liq, s0);
+        }
+        if (!ok && rc == 0)
+            rc = lc_error_at(err, sc->path, 0, "population.entry",
+                             "no entry price in %d draws leaves an account of leverage %g "
+                             "solvent at s0; narrow the entry distribution",
+                             ENTRY_ATTEMPTS, leverage);
+    }
+    gsl_rng_free(r);
+    return rc;
+}
+
+/* CSV: a header line naming side, notional, leverage, entry (any order), then
+ * one account per line; side is long/short or +1/-1; '#' starts a comment. */
+static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
+{
+    const char *path = sc->positions_file;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        lc_error_at(err, path, 0, NULL, "cannot open positions file");
+        return NULL;
+    }
+    long cap = 1024, n = 0;
+    lc_population *p = alloc_population(cap);
+    char line[1024];
+    int lineno = 0, col[4] = {-1, -1, -1, -1}, rc = 0;
+    static const char *const names[4] = {"side", "notional", "leverage", "entry"};
+    double s0 = sc->price_common[LC_PRICE_S0];
+    while (p && rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n#")] = '\0';
+        if (!line[strspn(line, " \t,")])
+            continue;
+        char *save = NULL, *fields[16];
+        int nf = 0;
+        for (char *t = strtok_r(line, ",", &save); t && nf < 16; t = strtok_r(NULL, ",", &save)) {
+            t += strspn(t, " \t");
+            for (char *e = t + strlen(t); e > t && (e[-1] == ' ' || e[-1] == '\t');)
+                *--e = '\0';
+            fields[nf++] = t;
+        }
+        if (col[0] < 0) { /* header */
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < nf; j++)
+                    if (strcmp(fields[j], names[k]) == 0)
+                        col[k] = j;
+                if (col[k] < 0)
+                    rc = lc_error_at(err, path, lineno, NULL,
+                                     "header must name the columns side, notional, leverage, "
+                                     "entry (missing '%s')", names[k]);
+            }
+            continue;
+        }
+        double v[4];
+        for (int k = 0; k < 4 && rc == 0; k++) {
+            const char *s = col[k] < nf ? fields[col[k]] : "";
+            char *end;
+            if (k == 0 && (strcmp(s, "long") == 0 || strcmp(s, "short") == 0)) {
+                v[0] = s[0] == 'l' ? 1 : -1;
+                continue;
+            }
+            v[k] = strtod(s, &end);
+            if (!*s || *end || !isfinite(v[k]) || (k == 0 && v[k] != 1 && v[k] != -1) ||
+                (k > 0 && !(v[k] > 0)))
+                rc = lc_error_at(err, path, lineno, names[k], "%s (got '%s')",
+                                 k == 0 ? "must be long, short, 1 or -1" : "must be a number > 0",
+                                 s);
+        }
+        if (rc)
+            break;
+        if (n == cap) {
+            lc_population *bigger = alloc_population(cap * 2);
+            if (bigger) {
+#define MOVE(a) memcpy(bigger->a, p->a, (size_t)n * sizeof *p->a)
+                MOVE(side); MOVE(qty); MOVE(entry); MOVE(collateral); MOVE(mmr);
+#undef MOVE
+            }
+            lc_population_free(p);
+            p = bigger;
+            cap *= 2;
+            if (!p)
+                break;
+        }
+        rc = place(sc, p, n, (int)v[0], v[1], v[2], v[3], path, lineno, err);
+        double liq = rc ? 0 : lc_liq_price(p->side[n], p->qty[n], p->entry[n], p->collateral[n], p->mmr[n]);
+        if (rc == 0 && lc_breached(p->side[n], liq, s0))
+            rc = lc_error_at(err, path, lineno, NULL,
+                             "this account is already past its liquidation price %g at s0 = %g",
+                             liq, s0);
+        n++;
+    }
+    fclose(f);
+    if (!p)
+        lc_error_add(err, "%s: out of memory", path);
+    else if (rc == 0 && col[0] < 0)
+        rc = lc_error_at(err, path, 0, NULL, "empty: expected a header line and accounts");
+    if (!p || rc) {
+        lc_population_free(p);
+        return NULL;
+    }
+    p->n = n;
+    return p;
+}
+
+lc_population *lc_population_create(const lc_scenario *sc, lc_error *err)
+{
+    lc_population *p = sc->positions_file ? read_csv(sc, err) : alloc_population(sc->accounts);
+    if (!p) {
+        if (!err->count)
+            lc_error_add(err, "out of memory for %ld accounts", sc->accounts);
+        return NULL;
+    }
+    if ((!sc->positions_file && draw(sc, p, err)) || finish(p, err)) {
+        lc_population_free(p);
+        return NULL;
+    }
+    return p;
+}

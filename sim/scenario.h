@@ -1,0 +1,124 @@
+/* scenario.h — a resolved, validated scenario (DESIGN §10).
+ *
+ * lc_scenario_load() reads a YAML file with libyaml's document loader (every
+ * node keeps its line), applies --set overrides, checks every key against the
+ * parameter tables (type, range, unknown keys with "did you mean"), applies
+ * defaults and fills an lc_scenario. After that the struct is plain,
+ * immutable data shared read-only by every run. */
+#ifndef LC_SCENARIO_H
+#define LC_SCENARIO_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "model.h"
+
+#define LC_MAX_TIERS 32
+
+typedef struct lc_tier {
+    double up_to;        /* quote: the tier holds entry notionals <= up_to */
+    double mmr;          /* maintenance-margin rate, fraction of notional */
+    double max_leverage; /* cap on the leverage drawn for this tier */
+} lc_tier;
+
+typedef enum lc_adl_policy { LC_ADL_NONE } lc_adl_policy;
+
+typedef enum lc_series_id {
+    LC_SERIES_PRICE,
+    LC_SERIES_FUNDAMENTAL,
+    LC_SERIES_LIQ_LONG,
+    LC_SERIES_LIQ_SHORT,
+    LC_SERIES_INSURANCE,
+    LC_SERIES_OI,
+    LC_SERIES_N
+} lc_series_id;
+
+typedef struct lc_scenario {
+    char *path; /* file it was read from, for messages */
+    char *text; /* the file's text as given (stored in /scenario) */
+
+    /* simulation */
+    long runs;
+    long steps;
+    double dt_s;
+    uint64_t seed;
+    long max_rounds;
+
+    /* price: model choice + common keys (price.s0) */
+    lc_choice price;
+    double price_common[LC_MAX_PARAMS];
+
+    /* impact: model choice + common keys (permanent, half_life) */
+    lc_choice impact;
+    double impact_common[LC_MAX_PARAMS];
+
+    /* population: drawn (accounts > 0, no file) or read from file */
+    long accounts;
+    double long_fraction;
+    lc_choice notional, leverage, entry;
+    char *positions_file; /* NULL: draw; else CSV path, resolved against the scenario's folder */
+
+    /* venue */
+    lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; the last one is open-ended */
+    int ntiers;
+    double liquidation_fee; /* fraction of closed notional */
+    double insurance_fund;  /* quote, at t = 0 */
+    lc_adl_policy adl;
+    const lc_desc *mark;    /* mark-price model: "last" */
+
+    /* output */
+    unsigned series_mask; /* bit i: series i is recorded */
+    long every;           /* record every n-th step */
+} lc_scenario;
+
+/* Load path, apply the `sets` overrides ("key=value", value parsed as YAML),
+ * validate and resolve. On failure returns NULL with every error found in err. */
+lc_scenario *lc_scenario_load(const char *path, const char *const *sets, int nsets,
+                              lc_error *err);
+
+/* The same from text in memory (name is used in messages and as the base for
+ * relative paths). */
+lc_scenario *lc_scenario_parse(const char *name, const char *text, const char *const *sets,
+                               int nsets, lc_error *err);
+
+void lc_scenario_free(lc_scenario *sc);
+
+/* The resolved scenario as YAML: every key with its value, defaults filled.
+ * Loading this text gives the same scenario back. Caller frees. */
+char *lc_scenario_resolved_yaml(const lc_scenario *sc);
+
+/* Visit every resolved key as (dotted key, unit, values, count) or, for names
+ * (models, distributions, enums), (dotted key, NULL, NULL, 0, text). Used for
+ * the YAML dump and the HDF5 attributes of /scenario_resolved. */
+typedef void (*lc_scenario_visit_fn)(void *ctx, const char *key, const char *unit,
+                                     const double *v, int n, const char *text);
+void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx);
+
+/* Number of recorded columns per series row: steps/every + 1 (t = 0 included). */
+long lc_scenario_series_cols(const lc_scenario *sc);
+
+/* Name, unit and description of each series (index lc_series_id). */
+typedef struct lc_series_desc {
+    const char *name;
+    const char *units;
+    const char *description;
+} lc_series_desc;
+extern const lc_series_desc lc_series[LC_SERIES_N];
+
+/* The fixed (non-model) keys of each section, for validation and docs. */
+typedef struct lc_core_key {
+    const char *section; /* "simulation", "population", "venue", "output" */
+    lc_param p;
+    size_t offset; /* into lc_scenario */
+    char ctype;    /* 'l' long, 'd' double, 'u' uint64_t */
+} lc_core_key;
+extern const lc_core_key lc_core_keys[];
+extern const int lc_n_core_keys;
+extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage */
+extern const int lc_n_tier_params;
+extern const lc_family lc_mark_family;  /* venue.mark */
+
+/* Tier that an entry notional falls in (the first with notional <= up_to). */
+int lc_scenario_tier_of(const lc_scenario *sc, double notional);
+
+#endif

@@ -1,0 +1,57 @@
+/* summary.c — see summary.h. */
+#include "summary.h"
+
+#include <math.h>
+
+void lc_summary_init(lc_summary *s)
+{
+    *s = (lc_summary){.insurance_min = INFINITY};
+}
+
+void lc_summary_add(lc_summary *s, const lc_run_row *r)
+{
+    double liq = r->liq_notional_long + r->liq_notional_short;
+    s->rows++;
+    s->with_liq += (r->liq_count_long + r->liq_count_short) > 0;
+    s->with_bad_debt += r->bad_debt > 0;
+    s->truncated_runs += r->truncated > 0;
+    s->liq_notional_sum += liq;
+    s->liq_notional_max = fmax(s->liq_notional_max, liq);
+    s->bad_debt_sum += r->bad_debt;
+    s->bad_debt_max = fmax(s->bad_debt_max, r->bad_debt);
+    s->dd_sum += r->max_drawdown;
+    s->exo_dd_sum += r->exo_drawdown;
+    s->dd_max = fmax(s->dd_max, r->max_drawdown);
+    s->insurance_min = fmin(s->insurance_min, r->insurance_min);
+}
+
+/* Binomial standard error of a proportion, in percent. */
+static double se_pct(long k, long n)
+{
+    double p = n ? (double)k / (double)n : 0;
+    return n ? 100.0 * sqrt(p * (1 - p) / (double)n) : 0;
+}
+
+void lc_summary_print(const lc_summary *s, FILE *out)
+{
+    long n = s->rows;
+    if (n == 0) {
+        fprintf(out, "  no runs completed\n");
+        return;
+    }
+    double dn = (double)n;
+    fprintf(out, "  runs with a liquidation     %6.2f %% (± %.2f)\n", 100.0 * (double)s->with_liq / dn,
+            se_pct(s->with_liq, n));
+    fprintf(out, "  liquidated notional / run   mean %.4g quote, max %.4g quote\n",
+            s->liq_notional_sum / dn, s->liq_notional_max);
+    fprintf(out, "  runs with bad debt          %6.2f %% (± %.2f); mean %.4g quote, max %.4g quote\n",
+            100.0 * (double)s->with_bad_debt / dn, se_pct(s->with_bad_debt, n), s->bad_debt_sum / dn,
+            s->bad_debt_max);
+    fprintf(out, "  max drawdown, mean          market %.2f %%, fundamental %.2f %% (worst market %.2f %%)\n",
+            100.0 * s->dd_sum / dn, 100.0 * s->exo_dd_sum / dn, 100.0 * s->dd_max);
+    fprintf(out, "  lowest insurance fund       %.4g quote\n", s->insurance_min);
+    if (s->truncated_runs)
+        fprintf(out, "  runs that hit max_rounds    %ld (their cascades continued next step)\n",
+                s->truncated_runs);
+    fprintf(out, "  (± is one standard error)\n");
+}

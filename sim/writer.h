@@ -1,0 +1,45 @@
+/* writer.h — the HDF5 result file (schema v1, docs/schema.md).
+ *
+ * The writer is the only code that writes HDF5. It is called from one
+ * thread. It writes to OUT.h5.partial and renames to OUT.h5 only in
+ * lc_writer_finish(), so a failed run leaves no OUT.h5; an interrupted run is
+ * finished with status "interrupted" and keeps its completed runs. */
+#ifndef LC_WRITER_H
+#define LC_WRITER_H
+
+#include <stdio.h>
+
+#include "error.h"
+#include "population.h"
+#include "record.h"
+#include "scenario.h"
+
+typedef struct lc_writer lc_writer;
+
+typedef struct lc_writer_opts {
+    const char *path;     /* final name, e.g. out.h5 */
+    int force;            /* overwrite an existing file */
+    int with_events;      /* create /events */
+    int with_population;  /* write /population */
+    long points;          /* sweep points (1 for `run`) */
+    const char *engine;   /* "index" or "scan", stored as an attribute */
+} lc_writer_opts;
+
+/* Fails (without touching anything) if path exists and !force. */
+lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
+                            const lc_population *pop, lc_error *err);
+
+/* Append a batch; batches arrive in row order with no gaps. */
+int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err);
+
+/* Write status and runs_completed, close, rename .partial to the final name,
+ * free w. complete = 0 marks status "interrupted". */
+int lc_writer_finish(lc_writer *w, int complete, lc_error *err);
+
+/* Close and delete the .partial file, free w. For failures. NULL is a no-op. */
+void lc_writer_abort(lc_writer *w);
+
+/* `liqcascade info`: print what is in a result file. */
+int lc_info_print(const char *path, FILE *out, lc_error *err);
+
+#endif

@@ -1,0 +1,158 @@
+/* support.c — see support.h. */
+#define _GNU_SOURCE /* mkdtemp, vasprintf */
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+lc_scenario *t_scenario(const char *text)
+{
+    lc_error err = {0};
+    lc_scenario *sc = lc_scenario_parse("test.yaml", text, NULL, 0, &err);
+    cr_assert(sc != NULL, "scenario rejected:\n%s", err.msg);
+    return sc;
+}
+
+const char *t_scenario_errors(const char *text, const char *const *sets, int nsets)
+{
+    static lc_error err;
+    lc_error_clear(&err);
+    lc_scenario *sc = lc_scenario_parse("test.yaml", text, sets, nsets, &err);
+    cr_assert(sc == NULL, "scenario accepted but should fail:\n%s", text);
+    cr_assert(err.count > 0);
+    return err.msg;
+}
+
+char *t_tmpdir(void)
+{
+    char *d = strdup("/tmp/lc-test-XXXXXX");
+    cr_assert(d && mkdtemp(d), "mkdtemp failed");
+    return d;
+}
+
+void t_rmdir(char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert(system(cmd) == 0);
+    free(dir);
+}
+
+char *t_write(const char *dir, const char *name, const char *text)
+{
+    char *path;
+    cr_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+int t_cli(char **output, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *args;
+    cr_assert(vasprintf(&args, fmt, ap) > 0);
+    va_end(ap);
+    char *cmd;
+    cr_assert(asprintf(&cmd, "%s %s 2>&1", LC_BINARY, args) > 0);
+    free(args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "popen failed: %s", cmd);
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    for (size_t got; (got = fread(buf + len, 1, cap - len - 1, p)) > 0;) {
+        len += got;
+        if (len + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    int status = pclose(p);
+    free(cmd);
+    if (output)
+        *output = buf;
+    else
+        free(buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int t_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+size_t t_h5_read(const char *file, const char *dataset, double **out, size_t dims[2])
+{
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert(f >= 0, "cannot open %s", file);
+    hid_t d = H5Dopen2(f, dataset, H5P_DEFAULT);
+    cr_assert(d >= 0, "%s: no dataset %s", file, dataset);
+    hid_t s = H5Dget_space(d);
+    hsize_t dd[2] = {0, 1};
+    int rank = H5Sget_simple_extent_ndims(s);
+    cr_assert(rank == 1 || rank == 2);
+    H5Sget_simple_extent_dims(s, dd, NULL);
+    if (rank == 1)
+        dd[1] = 1;
+    size_t n = (size_t)(dd[0] * dd[1]);
+    *out = malloc((n ? n : 1) * sizeof **out);
+    if (n)
+        cr_assert(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) >= 0);
+    dims[0] = (size_t)dd[0];
+    dims[1] = (size_t)dd[1];
+    H5Sclose(s);
+    H5Dclose(d);
+    H5Fclose(f);
+    return n;
+}
+
+char *t_h5_attr_string(const char *file, const char *object, const char *attr)
+{
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert(f >= 0, "cannot open %s", file);
+    hid_t a = H5Aopen_by_name(f, object, attr, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert(a >= 0, "%s: no attribute %s on %s", file, attr, object);
+    hid_t t = H5Aget_type(a);
+    cr_assert(H5Tget_class(t) == H5T_STRING, "%s.%s is not a string", object, attr);
+    char *value;
+    if (H5Tis_variable_str(t) > 0) {
+        char *v = NULL;
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        cr_assert(H5Aread(a, mt, &v) >= 0);
+        value = strdup(v ? v : "");
+        H5free_memory(v);
+        H5Tclose(mt);
+    } else {
+        size_t n = H5Tget_size(t);
+        value = calloc(n + 1, 1);
+        cr_assert(H5Aread(a, t, value) >= 0);
+    }
+    H5Tclose(t);
+    H5Aclose(a);
+    H5Fclose(f);
+    return value;
+}
+
+double t_h5_attr_double(const char *file, const char *object, const char *attr)
+{
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert(f >= 0, "cannot open %s", file);
+    hid_t a = H5Aopen_by_name(f, object, attr, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert(a >= 0, "%s: no attribute %s on %s", file, attr, object);
+    double v = 0;
+    cr_assert(H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0);
+    H5Aclose(a);
+    H5Fclose(f);
+    return v;
+}

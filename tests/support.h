@@ -1,0 +1,39 @@
+/* support.h — helpers shared by the tests: scenarios from text, temporary
+ * folders, running the CLI, reading HDF5 datasets back. */
+#ifndef LC_TEST_SUPPORT_H
+#define LC_TEST_SUPPORT_H
+
+#include <stddef.h>
+
+#include "population.h"
+#include "scenario.h"
+
+/* Parse a scenario from text; fails the test with the errors if invalid. */
+lc_scenario *t_scenario(const char *text);
+
+/* Parse expecting failure; returns the error text (static buffer). */
+const char *t_scenario_errors(const char *text, const char *const *sets, int nsets);
+
+/* A fresh temporary folder (removed by t_rmdir). */
+char *t_tmpdir(void);
+void t_rmdir(char *dir);
+
+/* Write text to dir/name; returns the path (caller frees). */
+char *t_write(const char *dir, const char *name, const char *text);
+
+/* Run the liqcascade binary with a shell command line (arguments after the
+ * program name); stdout+stderr are captured into *output (caller frees).
+ * Returns the exit code. */
+int t_cli(char **output, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int t_exists(const char *path);
+
+/* Read a whole 1-D or 2-D dataset as doubles (converted by HDF5); returns
+ * element count, fills dims[0..1] (dims[1] = 1 for 1-D). Caller frees *out. */
+size_t t_h5_read(const char *file, const char *dataset, double **out, size_t dims[2]);
+
+/* Read a string attribute of an object ("/" for the root); caller frees. */
+char *t_h5_attr_string(const char *file, const char *object, const char *attr);
+double t_h5_attr_double(const char *file, const char *object, const char *attr);
+
+#endif

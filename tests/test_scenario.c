@@ -1,0 +1,202 @@
+/* test_scenario.c — scenario loading: defaults, overrides, and every kind of
+ * error a user can make, with its file, line and key. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "support.h"
+
+#define BASE                                                                                  \
+    "simulation: {runs: 10, steps: 20, dt: 60, seed: 1}\n"                                    \
+    "price: {model: gbm, s0: 100, sigma: 0.5}\n"                                              \
+    "population:\n"                                                                           \
+    "  accounts: 50\n"                                                                        \
+    "  notional: {dist: fixed, value: 1000}\n"                                                \
+    "  leverage: {dist: fixed, value: 10}\n"
+
+#define assert_has(text, needle) \
+    cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
+
+Test(scenario, defaults_are_applied)
+{
+    lc_scenario *sc = t_scenario(BASE);
+    cr_assert_eq(sc->runs, 10);
+    cr_assert_eq(sc->max_rounds, 1000);
+    cr_assert_str_eq(sc->impact.desc->name, "linear");
+    cr_assert_float_eq(sc->impact_common[LC_IMPACT_PERMANENT], 1.0, 0);
+    cr_assert_float_eq(sc->price.p[0], 0.0, 0); /* mu */
+    cr_assert_eq(sc->ntiers, 1);
+    cr_assert_eq(sc->series_mask, (1u << LC_SERIES_N) - 1);
+    cr_assert_str_eq(sc->entry.desc->name, "lognormal");
+    lc_scenario_free(sc);
+}
+
+Test(scenario, error_names_file_line_and_key)
+{
+    const char *e = t_scenario_errors("simulation: {runs: 10}\n"
+                                      "price:\n"
+                                      "  model: gbm\n"
+                                      "  s0: 100\n"
+                                      "  sigma: -0.3\n",
+                                      NULL, 0);
+    assert_has(e, "test.yaml:5: price.sigma: must be >= 0 (got -0.3)");
+    e = t_scenario_errors("price: {s0: 1, sigma: 101}\npopulation: {accounts: 0}\n", NULL, 0);
+    assert_has(e, "test.yaml:1: price.sigma: must be <= 100 (got 101)");
+}
+
+Test(scenario, unknown_keys_suggest_the_close_name)
+{
+    const char *e = t_scenario_errors(BASE "venue:\n  liquidation_feee: 0.01\n", NULL, 0);
+    assert_has(e, "test.yaml:8: venue.liquidation_feee: unknown key (did you mean 'liquidation_fee'?)");
+    e = t_scenario_errors("simulaton: {runs: 1}\n" BASE, NULL, 0);
+    assert_has(e, "test.yaml:1: simulaton: unknown key (did you mean 'simulation'?)");
+    e = t_scenario_errors(BASE "output: {zzz: 1}\n", NULL, 0);
+    assert_has(e, "output.zzz: unknown key (known here: series, every)");
+}
+
+Test(scenario, unknown_model_lists_the_choices)
+{
+    const char *e = t_scenario_errors("price: {model: gmb, s0: 1}\n", NULL, 0);
+    assert_has(e, "test.yaml:1: price.model: unknown model 'gmb' (did you mean 'gbm'?) (one of: gbm)");
+}
+
+Test(scenario, every_error_is_reported_not_just_the_first)
+{
+    lc_error err = {0};
+    lc_scenario *sc = lc_scenario_parse("t.yaml",
+                                        "simulation: {runs: 0, steps: 1.5, dt: abc}\n"
+                                        "price: {model: gbm, s0: -1}\n"
+                                        "population: {accounts: 0}\n",
+                                        NULL, 0, &err);
+    cr_assert_null(sc);
+    cr_assert_geq(err.count, 4, "got:\n%s", err.msg);
+    assert_has(err.msg, "simulation.runs: must be >= 1 (got 0)");
+    assert_has(err.msg, "simulation.steps: must be a whole number (got 1.5)");
+    assert_has(err.msg, "simulation.dt: must be a number in (0, 1e+09] (got 'abc')");
+    assert_has(err.msg, "price.s0: must be > 0 (got -1)");
+}
+
+Test(scenario, required_keys)
+{
+    const char *e = t_scenario_errors("price: {model: gbm}\n", NULL, 0);
+    assert_has(e, "price.s0: required");
+    assert_has(e, "population.accounts: required");
+    e = t_scenario_errors("price: {s0: 1}\npopulation: {accounts: 5}\n", NULL, 0);
+    assert_has(e, "population.notional.value: required");
+}
+
+Test(scenario, type_errors)
+{
+    assert_has(t_scenario_errors("price: [1, 2]\n", NULL, 0),
+               "test.yaml:1: price: must be a map of keys (got a list)");
+    assert_has(t_scenario_errors("price: {s0: '100'}\n", NULL, 0),
+               "price.s0: must be a number > 0 (got '100')");
+    assert_has(t_scenario_errors("- a\n- b\n", NULL, 0), "a scenario is a map of sections");
+    assert_has(t_scenario_errors("price: {s0: 1, s0: 2}\n", NULL, 0), "price.s0: duplicate key");
+    assert_has(t_scenario_errors("price: {s0: 1\n", NULL, 0), "test.yaml:2: YAML syntax");
+}
+
+Test(scenario, set_overrides_any_key)
+{
+    const char *sets[] = {"price.sigma=1.25", "venue.tiers=[{up_to: 1e300, mmr: 0.01, max_leverage: 20}]",
+                          "output.series=[price, oi]", "simulation.runs=7"};
+    lc_error err = {0};
+    lc_scenario *sc = lc_scenario_parse("t.yaml", BASE, sets, 4, &err);
+    cr_assert_not_null(sc, "%s", err.msg);
+    cr_assert_float_eq(sc->price.p[1], 1.25, 0);
+    cr_assert_float_eq(sc->tiers[0].max_leverage, 20, 0);
+    cr_assert_eq(sc->series_mask, (1u << LC_SERIES_PRICE) | (1u << LC_SERIES_OI));
+    cr_assert_eq(sc->runs, 7);
+    lc_scenario_free(sc);
+
+    const char *one[] = {"venue.tiers.0.mmr=0.02"};
+    sc = lc_scenario_parse("t.yaml", BASE "venue: {tiers: [{up_to: 1e300, mmr: 0.01, max_leverage: 20}]}\n",
+                           one, 1, &err);
+    cr_assert_not_null(sc, "%s", err.msg);
+    cr_assert_float_eq(sc->tiers[0].mmr, 0.02, 0);
+    lc_scenario_free(sc);
+}
+
+Test(scenario, set_errors_name_the_override)
+{
+    const char *bad[] = {"price.sigma=-2"};
+    assert_has(t_scenario_errors(BASE, bad, 1), "--set price.sigma=-2: price.sigma: must be >= 0");
+    const char *unknown[] = {"price.sigmaa=2"};
+    assert_has(t_scenario_errors(BASE, unknown, 1),
+               "--set price.sigmaa=2: price.sigmaa: unknown key (did you mean 'sigma'?)");
+    const char *noeq[] = {"price.sigma"};
+    assert_has(t_scenario_errors(BASE, noeq, 1), "expected key=value");
+    const char *past[] = {"venue.tiers.3.mmr=0.1"};
+    assert_has(t_scenario_errors(BASE "venue: {tiers: [{up_to: 1e300, mmr: 0.01, max_leverage: 20}]}\n",
+                                 past, 1),
+               "index 3 is past the end of the list");
+}
+
+Test(scenario, tier_rules)
+{
+    assert_has(t_scenario_errors(BASE "venue:\n  tiers:\n    - {up_to: 100, mmr: 0.01, max_leverage: 20}\n"
+                                      "    - {up_to: 50, mmr: 0.02, max_leverage: 10}\n",
+                                 NULL, 0),
+               "test.yaml:10: venue.tiers[1]: up_to must increase from tier to tier");
+    assert_has(t_scenario_errors(BASE "venue:\n  tiers:\n    - {up_to: 1e300, mmr: 0.02, max_leverage: 50}\n",
+                                 NULL, 0),
+               "mmr x max_leverage must be < 1");
+}
+
+Test(scenario, distribution_cross_checks)
+{
+    assert_has(t_scenario_errors("price: {s0: 1}\npopulation:\n  accounts: 5\n"
+                                 "  notional: {dist: uniform, min: 10, max: 5}\n"
+                                 "  leverage: {dist: fixed, value: 2}\n",
+                                 NULL, 0),
+               "test.yaml:4: population.notional: min must be < max (got 10 and 5)");
+    assert_has(t_scenario_errors("price: {s0: 1}\npopulation:\n  accounts: 5\n"
+                                 "  notional: {dist: fixed, value: 10}\n"
+                                 "  leverage: {dist: discrete, values: [2, 5], weights: [1]}\n",
+                                 NULL, 0),
+               "population.leverage: values and weights must have the same length (got 2 and 1)");
+}
+
+Test(scenario, resolved_yaml_reloads_to_the_same_scenario)
+{
+    lc_scenario *a = t_scenario(BASE "venue:\n  tiers:\n    - {up_to: 5e4, mmr: 0.004, max_leverage: 125}\n"
+                                     "    - {up_to: 1e300, mmr: 0.01, max_leverage: 50}\n"
+                                     "output: {series: [price, liq_long], every: 5}\n"
+                                     "impact: {model: linear, depth_1pct: 3.3e7, permanent: 0.7, half_life: 30}\n");
+    char *y1 = lc_scenario_resolved_yaml(a);
+    cr_assert_not_null(y1);
+    lc_scenario *b = t_scenario(y1);
+    char *y2 = lc_scenario_resolved_yaml(b);
+    cr_assert_str_eq(y1, y2);
+    cr_assert_eq(a->ntiers, b->ntiers);
+    cr_assert(memcmp(a->tiers, b->tiers, sizeof a->tiers) == 0);
+    cr_assert(memcmp(a->price.p, b->price.p, sizeof a->price.p) == 0);
+    cr_assert(memcmp(a->impact_common, b->impact_common, sizeof a->impact_common) == 0);
+    cr_assert_eq(a->series_mask, b->series_mask);
+    cr_assert_eq(a->every, b->every);
+    free(y1);
+    free(y2);
+    lc_scenario_free(a);
+    lc_scenario_free(b);
+}
+
+Test(scenario, population_file_excludes_drawn_keys)
+{
+    assert_has(t_scenario_errors("price: {s0: 1}\npopulation:\n  file: x.csv\n  accounts: 4\n", NULL, 0),
+               "test.yaml:4: population: 'accounts' cannot be given with 'file'");
+}
+
+Test(scenario, quickstart_is_valid)
+{
+    lc_error err = {0};
+    lc_scenario *sc = lc_scenario_load(LC_SOURCE_DIR "/scenarios/quickstart.yaml", NULL, 0, &err);
+    cr_assert_not_null(sc, "%s", err.msg);
+    cr_assert_eq(sc->accounts, 100000);
+    lc_scenario_free(sc);
+}
+
+Test(scenario, missing_file)
+{
+    lc_error err = {0};
+    cr_assert_null(lc_scenario_load("/nonexistent/x.yaml", NULL, 0, &err));
+    assert_has(err.msg, "/nonexistent/x.yaml: cannot open: No such file or directory");
+}
