@@ -419,19 +419,22 @@ static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
     lc_node *pop = section_map(root, "population", "population", err);
     const char *cand[16] = {"file", "notional", "leverage", "entry"};
     int ncand = 4, rc = 0;
-    rc |= read_core(sc, pop, root, "population", cand, &ncand, err);
     lc_node *file = pop ? lc_node_get(pop, "file") : NULL;
-    if (file) {
+    if (!file) {
+        rc |= read_core(sc, pop, root, "population", cand, &ncand, err);
+    } else {
         rc |= read_positions_file(sc, file, err);
         static const char *const drawn[] = {"accounts", "long_fraction", "notional", "leverage",
                                             "entry"};
-        for (int i = 0; i < LC_COUNT(drawn); i++)
-            if (lc_node_key_line(pop, drawn[i]))
-                rc = lc_error_at(err, pop->src, lc_node_key_line(pop, drawn[i]) > 0
-                                                    ? lc_node_key_line(pop, drawn[i]) : 0,
-                                 "population", "'%s' cannot be given with 'file': the file lists the accounts",
+        for (int i = 0; i < LC_COUNT(drawn); i++) {
+            int line = lc_node_key_line(pop, drawn[i]);
+            if (line && lc_node_get(pop, drawn[i]))
+                rc = lc_error_at(err, pop->src, line > 0 ? line : 0, "population",
+                                 "'%s' cannot be given with 'file': the file lists the accounts",
                                  drawn[i]);
+        }
         sc->accounts = 0;
+        sc->long_fraction = 0;
     }
     /* The draw distributions matter only when accounts are drawn; they are
      * checked whenever given, and required only then. */

@@ -1,0 +1,222 @@
+/* test_population.c — drawing and reading accounts.
+ * Statistical checks use fixed seeds; each tolerance is 4 standard errors of
+ * the estimate, with the standard error stated next to it. */
+#define _GNU_SOURCE /* asprintf */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+#include "venue.h"
+
+static lc_population *draw(const char *text, lc_scenario **sc_out)
+{
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *pop = lc_population_create(sc, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    *sc_out = sc;
+    return pop;
+}
+
+#define MIXED                                                                                 \
+    "simulation: {seed: 77}\n"                                                                \
+    "price: {model: gbm, s0: 60000}\n"                                                        \
+    "population:\n"                                                                           \
+    "  accounts: 200000\n"                                                                    \
+    "  long_fraction: 0.6\n"                                                                  \
+    "  notional: {dist: pareto, min: 1000, alpha: 2.5, max: 1.0e6}\n"                         \
+    "  leverage: {dist: discrete, values: [2, 10, 50, 100], weights: [1, 2, 1, 1]}\n"         \
+    "  entry: {dist: lognormal, sigma: 0.02}\n"                                               \
+    "venue:\n"                                                                                \
+    "  tiers:\n"                                                                              \
+    "    - {up_to: 5000,   mmr: 0.004, max_leverage: 125}\n"                                  \
+    "    - {up_to: 20000,  mmr: 0.01,  max_leverage: 50}\n"                                   \
+    "    - {up_to: 1.0e300, mmr: 0.02, max_leverage: 20}\n"
+
+Test(population, accounts_follow_the_venue_rules)
+{
+    lc_scenario *sc;
+    lc_population *p = draw(MIXED, &sc);
+    cr_assert_eq(p->n, 200000);
+    cr_assert_eq(p->n_long + p->n_short, p->n);
+    /* long fraction: SE = sqrt(0.6·0.4/200000) = 0.0011 */
+    double frac = (double)p->n_long / (double)p->n;
+    cr_assert(fabs(frac - 0.6) < 4 * sqrt(0.24 / 2e5), "long fraction %g", frac);
+    double ql = 0;
+    for (long i = 0; i < p->n; i++) {
+        double notional = p->qty[i] * p->entry[i];
+        int t = lc_scenario_tier_of(sc, notional * (1 + 1e-12));
+        cr_assert(t >= 0);
+        cr_assert_eq(p->mmr[i], sc->tiers[t].mmr, "account %ld in tier %d", i, t);
+        double lev = notional / p->collateral[i];
+        cr_assert(lev <= sc->tiers[t].max_leverage * (1 + 1e-12), "leverage %g over cap", lev);
+        cr_assert(!lc_breached(p->side[i], p->liq_price[i], 60000), "account %ld opens breached", i);
+        if (p->side[i] > 0)
+            ql += p->qty[i];
+    }
+    cr_assert_float_eq(p->qty_long, ql, 1e-9 * ql);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+Test(population, orders_are_total_and_sorted)
+{
+    lc_scenario *sc;
+    lc_population *p = draw(MIXED, &sc);
+    for (long k = 1; k < p->n_long; k++) {
+        uint32_t a = p->long_order[k - 1], b = p->long_order[k];
+        cr_assert(p->liq_price[a] > p->liq_price[b] || (p->liq_price[a] == p->liq_price[b] && a < b));
+        cr_assert_eq(p->long_liq[k], p->liq_price[b]);
+    }
+    for (long k = 1; k < p->n_short; k++) {
+        uint32_t a = p->short_order[k - 1], b = p->short_order[k];
+        cr_assert(p->liq_price[a] < p->liq_price[b] || (p->liq_price[a] == p->liq_price[b] && a < b));
+    }
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+Test(population, truncated_pareto_mean)
+{
+    /* E[X] on [m, M] = α m^α (M^{1−α} − m^{1−α}) / ((1 − α)(1 − (m/M)^α));
+     * SE = sample sd / sqrt(n) */
+    lc_scenario *sc;
+    lc_population *p = draw(MIXED, &sc);
+    double m = 1000, M = 1e6, a = 2.5, s = 0, s2 = 0;
+    for (long i = 0; i < p->n; i++) {
+        double x = p->qty[i] * p->entry[i];
+        s += x;
+        s2 += x * x;
+    }
+    double n = (double)p->n, mean = s / n, sd = sqrt(s2 / n - mean * mean);
+    double want = a * pow(m, a) * (pow(M, 1 - a) - pow(m, 1 - a)) / ((1 - a) * (1 - pow(m / M, a)));
+    cr_assert(fabs(mean - want) < 4 * sd / sqrt(n), "mean %g vs %g (SE %g)", mean, want, sd / sqrt(n));
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+Test(population, discrete_leverage_frequencies)
+{
+    /* all notionals in tier 0 (cap 125), so no leverage is capped */
+    lc_scenario *sc;
+    lc_population *p = draw("price: {s0: 100}\n"
+                            "population:\n"
+                            "  accounts: 100000\n"
+                            "  notional: {dist: fixed, value: 1000}\n"
+                            "  leverage: {dist: discrete, values: [2, 10, 50], weights: [1, 2, 1]}\n"
+                            "venue: {tiers: [{up_to: 1e300, mmr: 0.004, max_leverage: 125}]}\n",
+                            &sc);
+    long count[3] = {0};
+    for (long i = 0; i < p->n; i++) {
+        double lev = p->qty[i] * p->entry[i] / p->collateral[i];
+        count[lev < 5 ? 0 : lev < 20 ? 1 : 2]++;
+    }
+    const double w[3] = {0.25, 0.5, 0.25};
+    for (int k = 0; k < 3; k++) { /* SE = sqrt(w(1 − w)/n) */
+        double f = (double)count[k] / (double)p->n;
+        cr_assert(fabs(f - w[k]) < 4 * sqrt(w[k] * (1 - w[k]) / (double)p->n), "value %d: %g", k, f);
+    }
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+Test(population, same_seed_same_accounts)
+{
+    lc_scenario *a, *b;
+    lc_population *p = draw(MIXED, &a), *q = draw(MIXED, &b);
+    cr_assert(memcmp(p->collateral, q->collateral, (size_t)p->n * sizeof(double)) == 0);
+    cr_assert(memcmp(p->entry, q->entry, (size_t)p->n * sizeof(double)) == 0);
+    lc_population_free(p);
+    lc_population_free(q);
+    lc_scenario_free(a);
+    lc_scenario_free(b);
+}
+
+Test(population, leverage_is_capped_by_the_tier)
+{
+    lc_scenario *sc;
+    lc_population *p = draw("price: {s0: 100}\n"
+                            "population: {accounts: 100, notional: {dist: fixed, value: 1e6},"
+                            " leverage: {dist: fixed, value: 100}, entry: {dist: fixed, value: 1}}\n"
+                            "venue: {tiers: [{up_to: 1e5, mmr: 0.004, max_leverage: 125},"
+                            " {up_to: 1e300, mmr: 0.02, max_leverage: 20}]}\n",
+                            &sc);
+    for (long i = 0; i < p->n; i++)
+        cr_assert_float_eq(p->collateral[i], 1e6 / 20, 1e-6);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+static const char *csv_errors(const char *csv)
+{
+    char *dir = t_tmpdir();
+    char *path = t_write(dir, "pos.csv", csv);
+    char *text;
+    cr_assert(asprintf(&text, "price: {s0: 100}\npopulation: {file: %s}\n"
+                              "venue: {tiers: [{up_to: 1e6, mmr: 0.005, max_leverage: 50}]}\n",
+                       path) > 0);
+    lc_scenario *sc = t_scenario(text);
+    static lc_error err;
+    lc_error_clear(&err);
+    lc_population *p = lc_population_create(sc, &err);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    free(path);
+    t_rmdir(dir);
+    return p ? NULL : err.msg;
+}
+
+Test(population, csv_positions)
+{
+    char *dir = t_tmpdir();
+    char *path = t_write(dir, "pos.csv",
+                         "# a comment line\nside,notional,leverage,entry\n"
+                         "long,10000,10,100\nshort, 20000 ,5,101\n-1,500,2,99 # trailing\n");
+    char *text;
+    cr_assert(asprintf(&text, "price: {s0: 100}\npopulation: {file: %s}\n", path) > 0);
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(p->n, 3);
+    cr_assert_eq(p->side[1], -1);
+    cr_assert_float_eq(p->qty[0], 100, 1e-12);
+    cr_assert_float_eq(p->collateral[1], 4000, 1e-9);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    free(path);
+    t_rmdir(dir);
+
+    const char *e;
+    cr_assert(strstr(e = csv_errors("side,notional,entry\nlong,1,1\n"),
+                     "pos.csv:1: header must name the columns side, notional, leverage, entry "
+                     "(missing 'leverage')"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nup,1000,2,100\n"),
+                     "pos.csv:2: side: must be long, short, 1 or -1 (got 'up')"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,2,x\n"),
+                     "pos.csv:2: entry: must be a number > 0 (got 'x')"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,60,100\n"),
+                     "pos.csv:2: leverage 60 exceeds max_leverage 50 of tier 0"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,2,100\nlong,1000,40,110\n"),
+                     "pos.csv:3: this account is already past its liquidation price"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,2e6,2,100\n"),
+                     "pos.csv:2: venue.tiers: notional 2e+06 is above the last tier's up_to"), "%s", e);
+    cr_assert(strstr(e = csv_errors(""), "empty: expected a header line"), "%s", e);
+}
+
+Test(population, impossible_entries_are_an_error)
+{
+    lc_scenario *sc = t_scenario("price: {s0: 100}\n"
+                                 "population: {accounts: 10, notional: {dist: fixed, value: 100},"
+                                 " leverage: {dist: fixed, value: 100}, entry: {dist: fixed, value: 0.5}}\n");
+    lc_error err = {0};
+    /* shorts entered at 50 with 100x are all past liquidation at 100 */
+    cr_assert_null(lc_population_create(sc, &err));
+    cr_assert(strstr(err.msg, "population.entry: no entry price in 1000 draws"), "%s", err.msg);
+    lc_scenario_free(sc);
+}
