@@ -1,0 +1,41 @@
+# Makefile — a thin wrapper over CMake; the README's two commands.
+#   make run    install what is missing, build, run the quickstart scenario
+#   make test   build and run every test (ctest: Criterion suites, CLI, validation)
+#   make asan   every test under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench  the benchmark figures (bench/)
+BUILD ?= build
+JOBS  ?= 2
+OUT   ?= quickstart.h5
+
+.PHONY: run deps build test asan bench docs clean
+
+run: deps build
+	@echo
+	./$(BUILD)/liqcascade run scenarios/quickstart.yaml -o $(OUT) --force
+	@echo
+	@echo "Open it from Python:  /usr/bin/python3 -c \"import h5py; f = h5py.File('$(OUT)'); print(list(f))\""
+	@echo "Scenario keys: docs/scenario.md   models: ./$(BUILD)/liqcascade models   file layout: docs/schema.md"
+
+deps:
+	@sh .ci/deps
+
+build:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan:
+	cmake -S . -B build-asan -DLC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	sh bench/run
+
+docs: build
+	./$(BUILD)/liqcascade models --markdown > docs/models.md
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,285 @@
+/* test_cli.c — the command line as a user meets it: exit codes, messages,
+ * the no-partial-file and no-overwrite guarantees, interruption, thread-count
+ * reproducibility of whole datasets, and docs/models.md kept in step. */
+#define _GNU_SOURCE /* asprintf */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support.h"
+
+#define SMALL                                                                                 \
+    "simulation: {runs: 40, steps: 300, dt: 60, seed: 9}\n"                                   \
+    "price: {model: gbm, s0: 100, sigma: 1.5}\n"                                              \
+    "impact: {model: linear, depth_1pct: 2.0e5}\n"                                            \
+    "population:\n"                                                                           \
+    "  accounts: 2000\n"                                                                      \
+    "  notional: {dist: lognormal, median: 2000, sigma: 1}\n"                                 \
+    "  leverage: {dist: discrete, values: [5, 20, 50], weights: [1, 1, 1]}\n"                 \
+    "venue: {insurance_fund: 1000}\n"
+
+#define assert_has(text, needle) \
+    cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
+
+static char *dir;
+static void setup(void) { dir = t_tmpdir(); }
+static void teardown(void) { t_rmdir(dir); }
+TestSuite(cli, .init = setup, .fini = teardown);
+
+static char *path(const char *name)
+{
+    char *p;
+    cr_assert(asprintf(&p, "%s/%s", dir, name) > 0);
+    return p;
+}
+
+Test(cli, help_and_usage_errors)
+{
+    char *out;
+    cr_assert_eq(t_cli(&out, ""), 2);
+    assert_has(out, "usage:");
+    free(out);
+    cr_assert_eq(t_cli(&out, "--help"), 0);
+    free(out);
+    cr_assert_eq(t_cli(&out, "run --help"), 0);
+    assert_has(out, "--force");
+    free(out);
+    cr_assert_eq(t_cli(&out, "frobnicate"), 2);
+    assert_has(out, "unknown command 'frobnicate'");
+    free(out);
+    cr_assert_eq(t_cli(&out, "run x.yaml --bogus"), 2);
+    assert_has(out, "unknown option '--bogus'");
+    free(out);
+    cr_assert_eq(t_cli(&out, "run"), 2);
+    assert_has(out, "missing the file");
+    free(out);
+    cr_assert_eq(t_cli(&out, "validate x.yaml --threads 2"), 2);
+    assert_has(out, "--threads does not apply to 'validate'");
+    free(out);
+    cr_assert_eq(t_cli(&out, "run x.yaml --engine fast"), 2);
+    free(out);
+}
+
+Test(cli, validate_prints_a_scenario_that_validates_to_itself)
+{
+    char *sc = t_write(dir, "s.yaml", SMALL), *out;
+    cr_assert_eq(t_cli(&out, "validate %s --set price.sigma=0.7", sc), 0, "%s", out);
+    assert_has(out, "sigma: 0.7");
+    assert_has(out, "# population: 2000 accounts");
+    char *again = t_write(dir, "resolved.yaml", out), *out2;
+    cr_assert_eq(t_cli(&out2, "validate %s", again), 0, "%s", out2);
+    cr_assert_str_eq(out, out2);
+    free(out);
+    free(out2);
+    free(again);
+    free(sc);
+}
+
+Test(cli, bad_scenario_exits_2_with_location_and_writes_nothing)
+{
+    char *sc = t_write(dir, "bad.yaml", SMALL "output: {evry: 2}\n"), *out;
+    char *h5 = path("bad.h5");
+    cr_assert_eq(t_cli(&out, "run %s -o %s", sc, h5), 2);
+    assert_has(out, "bad.yaml:9: output.evry: unknown key (did you mean 'every'?)");
+    cr_assert(!t_exists(h5));
+    char *partial;
+    cr_assert(asprintf(&partial, "%s.partial", h5) > 0);
+    cr_assert(!t_exists(partial));
+    free(out);
+    cr_assert_eq(t_cli(&out, "validate %s --set price.sigma=-1", sc), 2);
+    assert_has(out, "--set price.sigma=-1: price.sigma: must be >= 0 (got -1)");
+    free(out);
+    free(partial);
+    free(h5);
+    free(sc);
+}
+
+Test(cli, runtime_failure_exits_1_and_leaves_no_file)
+{
+    char *sc = t_write(dir, "s.yaml", SMALL), *out;
+    cr_assert_eq(t_cli(&out, "run %s -o %s/no/such/folder/x.h5 -q", sc, dir), 1);
+    assert_has(out, "x.h5");
+    free(out);
+    free(sc);
+}
+
+Test(cli, run_writes_once_and_never_overwrites_without_force)
+{
+    char *sc = t_write(dir, "s.yaml", SMALL), *h5 = path("out.h5"), *out;
+    cr_assert_eq(t_cli(&out, "run %s -o %s", sc, h5), 0, "%s", out);
+    assert_has(out, "wrote ");
+    assert_has(out, "runs with a liquidation");
+    free(out);
+    cr_assert(t_exists(h5));
+    struct stat a, b;
+    stat(h5, &a);
+    cr_assert_eq(t_cli(&out, "run %s -o %s --runs 3", sc, h5), 2);
+    assert_has(out, "exists; use --force to overwrite");
+    free(out);
+    stat(h5, &b);
+    cr_assert(a.st_size == b.st_size && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+              a.st_mtim.tv_sec == b.st_mtim.tv_sec, "the file was touched");
+    cr_assert_eq(t_cli(&out, "run %s -o %s --runs 3 --force -q", sc, h5), 0, "%s", out);
+    cr_assert_str_eq(out, "", "--quiet prints nothing");
+    free(out);
+    char *status = t_h5_attr_string(h5, "/", "status");
+    cr_assert_str_eq(status, "complete");
+    cr_assert_eq(t_h5_attr_double(h5, "/", "runs_completed"), 3);
+    free(status);
+    cr_assert_eq(t_cli(&out, "info %s", h5), 0, "%s", out);
+    assert_has(out, "complete");
+    free(out);
+    free(h5);
+    free(sc);
+}
+
+Test(cli, info_rejects_files_that_are_not_results)
+{
+    char *f = t_write(dir, "x.h5", "not hdf5"), *out;
+    cr_assert_eq(t_cli(&out, "info %s", f), 1);
+    assert_has(out, "x.h5");
+    free(out);
+    free(f);
+}
+
+/* every dataset of /runs and /series, compared value for value */
+static void assert_same_datasets(const char *a, const char *b)
+{
+    static const char *names[] = {"runs/price_final", "runs/liq_notional_long", "runs/bad_debt",
+                                  "runs/insurance_min", "runs/max_rounds", "runs/first_liq_step",
+                                  "series/price", "series/liq_long", "series/liq_short",
+                                  "series/insurance", "series/oi", "series/fundamental"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        double *x, *y;
+        size_t dx[2], dy[2];
+        size_t n = t_h5_read(a, names[k], &x, dx), m = t_h5_read(b, names[k], &y, dy);
+        cr_assert_eq(n, m);
+        cr_assert(dx[0] == dy[0] && dx[1] == dy[1]);
+        cr_assert(memcmp(x, y, n * sizeof *x) == 0, "%s differs", names[k]);
+        free(x);
+        free(y);
+    }
+}
+
+Test(cli, datasets_do_not_depend_on_thread_count)
+{
+    char *sc = t_write(dir, "s.yaml", SMALL), *one = path("t1.h5"), *two = path("t2.h5"),
+         *three = path("t3.h5"), *scan = path("scan.h5"), *out;
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --threads 1", sc, one), 0, "%s", out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --threads 2", sc, two), 0, "%s", out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --threads 3", sc, three), 0, "%s", out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --threads 2 --engine scan", sc, scan), 0, "%s", out);
+    free(out);
+    assert_same_datasets(one, two);
+    assert_same_datasets(one, three);
+    assert_same_datasets(one, scan);
+    /* and the runs did liquidate accounts, so the comparison has content */
+    double *liq;
+    size_t d[2];
+    size_t n = t_h5_read(one, "runs/liq_count_long", &liq, d);
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += liq[i];
+    cr_assert_gt(total, 100);
+    free(liq);
+    free(one);
+    free(two);
+    free(three);
+    free(scan);
+    free(sc);
+}
+
+Test(cli, sigint_keeps_completed_runs_and_exits_130)
+{
+    /* long enough that it is still running when interrupted */
+    char *sc = t_write(dir, "long.yaml",
+                       "simulation: {runs: 200000, steps: 1440, dt: 60, seed: 1}\n"
+                       "price: {model: gbm, s0: 100, sigma: 0.8}\n"
+                       "population: {accounts: 0}\n");
+    char *h5 = path("long.h5"), *partial;
+    cr_assert(asprintf(&partial, "%s.partial", h5) > 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl(LC_BINARY, LC_BINARY, "run", sc, "-o", h5, "--threads", "2", (char *)NULL);
+        _exit(127);
+    }
+    /* wait until the file is being written and a batch or two is done */
+    for (int i = 0; i < 200 && !t_exists(partial); i++)
+        nanosleep(&(struct timespec){0, 20000000}, NULL);
+    cr_assert(t_exists(partial), "no .partial file appeared");
+    nanosleep(&(struct timespec){0, 600000000}, NULL);
+    kill(pid, SIGINT);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status), "killed by a signal");
+    cr_assert_eq(WEXITSTATUS(status), 130);
+    cr_assert(t_exists(h5) && !t_exists(partial));
+    char *st = t_h5_attr_string(h5, "/", "status");
+    cr_assert_str_eq(st, "interrupted");
+    free(st);
+    double done = t_h5_attr_double(h5, "/", "runs_completed");
+    cr_assert(done > 0 && done < 200000, "runs_completed %g", done);
+    double *x;
+    size_t d[2];
+    cr_assert_eq((double)t_h5_read(h5, "runs/run", &x, d), done);
+    for (size_t i = 0; i < d[0]; i++)
+        cr_assert_eq(x[i], (double)i, "completed runs are a prefix");
+    free(x);
+    free(partial);
+    free(h5);
+    free(sc);
+}
+
+Test(cli, events_and_population_are_optional_groups)
+{
+    char *sc = t_write(dir, "s.yaml", SMALL), *h5 = path("ev.h5"), *out;
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --population --runs 5", sc, h5), 0, "%s", out);
+    free(out);
+    double *acc, *liq;
+    size_t d[2], d2[2];
+    cr_assert_eq(t_h5_read(h5, "population/liq_price", &acc, d), 2000);
+    size_t nev = t_h5_read(h5, "events/account", &liq, d2);
+    double *cl, *cs;
+    size_t n = t_h5_read(h5, "runs/liq_count_long", &cl, d), m = t_h5_read(h5, "runs/liq_count_short", &cs, d);
+    double total = 0;
+    for (size_t i = 0; i < n && i < m; i++)
+        total += cl[i] + cs[i];
+    cr_assert_eq((double)nev, total, "one event per liquidation");
+    free(acc);
+    free(liq);
+    free(cl);
+    free(cs);
+    free(h5);
+    free(sc);
+}
+
+Test(cli, models_listing_and_docs_agree)
+{
+    char *out;
+    cr_assert_eq(t_cli(&out, "models"), 0);
+    assert_has(out, "gbm");
+    assert_has(out, "depth_1pct");
+    assert_has(out, "liquidation_fee");
+    free(out);
+    cr_assert_eq(t_cli(&out, "models --markdown"), 0);
+    FILE *f = fopen(LC_SOURCE_DIR "/docs/models.md", "r");
+    cr_assert(f, "docs/models.md is missing");
+    char *doc = calloc(1, 1 << 20);
+    size_t len = fread(doc, 1, (1 << 20) - 1, f);
+    fclose(f);
+    doc[len] = '\0';
+    cr_assert_str_eq(out, doc, "docs/models.md is out of date: run `make docs`");
+    free(doc);
+    free(out);
+}
