@@ -61,7 +61,7 @@ int t_cli(char **output, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     char *args;
-    cr_assert(vasprintf(&args, fmt, ap) > 0);
+    cr_assert(vasprintf(&args, fmt, ap) >= 0);
     va_end(ap);
     char *cmd;
     cr_assert(asprintf(&cmd, "%s %s 2>&1", LC_BINARY, args) > 0);
@@ -129,6 +129,7 @@ char *t_h5_attr_string(const char *file, const char *object, const char *attr)
         char *v = NULL;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
         cr_assert(H5Aread(a, mt, &v) >= 0);
         value = strdup(v ? v : "");
         H5free_memory(v);

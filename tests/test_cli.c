@@ -42,7 +42,7 @@ static char *path(const char *name)
 Test(cli, help_and_usage_errors)
 {
     char *out;
-    cr_assert_eq(t_cli(&out, ""), 2);
+    cr_assert_eq(t_cli(&out, "%s", ""), 2);
     assert_has(out, "usage:");
     free(out);
     cr_assert_eq(t_cli(&out, "--help"), 0);
