@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "lc_commit.h" /* LC_GIT_COMMIT */
 #include "population.h"
 #include "runner.h"
 #include "scenario.h"

@@ -12,6 +12,8 @@
  * existing OUT is never replaced unless the writer was created with force. */
 #include "writer.h"
 
+#include "lc_commit.h" /* LC_GIT_COMMIT, generated at build time */
+
 #include <errno.h>
 #include <hdf5.h>
 #include <stdlib.h>
