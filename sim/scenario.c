@@ -777,6 +777,8 @@ static void emit_key(void *ctx, const char *key, const char *unit, const double 
         return;
     }
     char num[40];
+    if (!unit)
+        unit = "";
     if (n == 1) { /* a one-value list reads back from a scalar too */
         fmt_double(num, sizeof num, v[0]);
         put(e, "%-12s # %s\n", num, unit);
