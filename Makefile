@@ -12,9 +12,7 @@ OUT   ?= quickstart.h5
 run: deps build
 	@echo
 	./$(BUILD)/liqcascade run scenarios/quickstart.yaml -o $(OUT) --force
-	@echo
-	@echo "Open it from Python:  /usr/bin/python3 -c \"import h5py; f = h5py.File('$(OUT)'); print(list(f))\""
-	@echo "Scenario keys: docs/scenario.md   models: ./$(BUILD)/liqcascade models   file layout: docs/schema.md"
+	@echo "Docs: docs/scenario.md (keys), docs/models.md (models), docs/schema.md (the file)"
 
 deps:
 	@sh .ci/deps
@@ -24,7 +22,7 @@ build:
 	@cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --verbose -j $(JOBS)
 
 asan:
 	cmake -S . -B build-asan -DLC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null

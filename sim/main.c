@@ -91,6 +91,7 @@ typedef struct cli {
     int nsets;
     int threads, events, population, force, quiet, markdown;
     lc_engine_kind engine;
+    const char *argv0; /* how the user called us, for the "next:" hint */
     char *owned[32]; /* --set strings built from --runs/--steps/--seed */
     int nowned;
 } cli;
@@ -329,10 +330,10 @@ static int cmd_run(cli *c)
                 st.interrupted ? ", status=interrupted" : "");
         lc_summary_print(&sum, stderr);
         fprintf(stderr,
-                "next: liqcascade info %s\n"
+                "next: %s info %s\n"
                 "      /usr/bin/python3 -c \"import h5py; f = h5py.File('%s'); "
                 "print(f['runs']['liq_notional_long'][:5])\"\n",
-                path, path);
+                c->argv0, path, path);
     }
 done:
     if (rc == EXIT_RUNTIME || rc == EXIT_USAGE)
@@ -375,6 +376,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], cmds[i].name) != 0)
             continue;
         cli c = {0};
+        c.argv0 = argv[0];
         int rc = parse(argc - 1, argv + 1, cmds[i].name, cmds[i].help, &c);
         if (rc < 0) {
             if (cmds[i].fn)
