@@ -122,12 +122,19 @@ static void list_group(FILE *out, hid_t file, const char *name, int stats)
     if (stats)
         fprintf(out, "\n/%s (%llu columns): mean, min, max over rows\n", name,
                 (unsigned long long)gi.nlinks);
-    for (hsize_t i = 0; i < gi.nlinks; i++) {
+    /* members in the order of the `columns` attribute when there is one */
+    char *order = read_str(g, "columns"), *save = NULL;
+    char *next = order ? strtok_r(order, ",", &save) : NULL;
+    for (hsize_t i = 0; order ? next != NULL : i < gi.nlinks; i++) {
         char member[256], path[300];
-        if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, member, sizeof member,
-                               H5P_DEFAULT) < 0)
+        if (order) {
+            snprintf(member, sizeof member, "%s", next);
+            next = strtok_r(NULL, ",", &save);
+        } else if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, member,
+                                      sizeof member, H5P_DEFAULT) < 0) {
             continue;
-        hid_t d = H5Dopen2(g, member, H5P_DEFAULT);
+        }
+        hid_t d = H5Lexists(g, member, H5P_DEFAULT) > 0 ? H5Dopen2(g, member, H5P_DEFAULT) : -1;
         if (d < 0)
             continue;
         snprintf(path, sizeof path, "/%s/%s", name, member);
@@ -144,6 +151,7 @@ static void list_group(FILE *out, hid_t file, const char *name, int stats)
         }
         H5Dclose(d);
     }
+    free(order);
     H5Gclose(g);
 }
 

@@ -497,6 +497,13 @@ static int resolve(lc_scenario *sc, lc_node *root, lc_error *err)
     rc |= read_core(sc, out, root, "output", cand, &ncand, err);
     rc |= read_series(sc, out, err);
     reject_unused(out, "output", cand, ncand, err);
+    /* the series sum liquidations over `every` steps: a tail would be lost */
+    if (rc == 0 && sc->steps % sc->every != 0) {
+        lc_node *ev = out ? lc_node_get(out, "every") : NULL;
+        rc = lc_error_at(err, ev ? ev->src : sc->path, ev ? ev->line : 0, "output.every",
+                         "must divide simulation.steps (%ld steps, every %ld)", sc->steps,
+                         sc->every);
+    }
 
     reject_unused(root, "", sections, LC_COUNT(sections), err);
     return rc || err->count ? -1 : 0;

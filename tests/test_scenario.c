@@ -179,6 +179,12 @@ Test(scenario, resolved_yaml_reloads_to_the_same_scenario)
     lc_scenario_free(b);
 }
 
+Test(scenario, every_must_divide_steps)
+{
+    assert_has(t_scenario_errors(BASE "output: {every: 7}\n", NULL, 0),
+               "test.yaml:7: output.every: must divide simulation.steps (20 steps, every 7)");
+}
+
 Test(scenario, population_file_excludes_drawn_keys)
 {
     assert_has(t_scenario_errors("price: {s0: 1}\npopulation:\n  file: x.csv\n  accounts: 4\n", NULL, 0),
