@@ -8,9 +8,10 @@
  * returns dJ and the round's VWAP X; dJ is split permanent/transient, every
  * account of B is settled at X, and P is recomputed.
  *
- * Invariants: accounts settle in the canonical order of population.h; the
- * two engines differ only in how they find B (cursor vs. scan), so all sums
- * are taken in the same order and the results are identical bit for bit. */
+ * Invariants: accounts settle in index order, which population.h makes the
+ * liquidation order; the two engines differ only in how they find B (cursor
+ * vs. scan), so all sums are taken in the same order and the results are
+ * identical bit for bit. */
 #include "engine.h"
 
 #include <math.h>
@@ -27,7 +28,6 @@ struct lc_scratch {
     /* scan engine only */
     unsigned char *dead; /* account liquidated in this run */
     uint32_t *bl, *bs;   /* breached longs, shorts of the round */
-    lc_keyed *tmp;
 };
 
 lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
@@ -48,8 +48,7 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
         s->dead = malloc(n);
         s->bl = malloc(n * sizeof *s->bl);
         s->bs = malloc(n * sizeof *s->bs);
-        s->tmp = malloc(n * sizeof *s->tmp);
-        ok = s->dead && s->bl && s->bs && s->tmp;
+        ok = s->dead && s->bl && s->bs;
     }
     if (!ok) {
         lc_scratch_free(s);
@@ -68,7 +67,6 @@ void lc_scratch_free(lc_scratch *s)
     free(s->dead);
     free(s->bl);
     free(s->bs);
-    free(s->tmp);
     free(s);
 }
 
@@ -103,7 +101,7 @@ static void observe_price(run *r)
         r->row->max_drawdown = dd;
 }
 
-static void liquidate(run *r, uint32_t i, double x)
+static void liquidate(run *r, long i, double x)
 {
     const lc_population *pop = r->pop;
     int side = pop->side[i];
@@ -137,51 +135,65 @@ static void liquidate(run *r, uint32_t i, double x)
     }
 }
 
-/* Trade a round's breached accounts (each list in settlement order) through
- * the impact model and settle them at the round's VWAP. */
-static void settle_round(run *r, const uint32_t *longs, long nl, const uint32_t *shorts, long ns)
+/* The breached accounts of one side in a round, in settlement order: a list
+ * of indices (scan engine) or the range first .. first+n-1 (index engine). */
+typedef struct span {
+    const uint32_t *list;
+    long first, n;
+} span;
+
+static inline long span_at(span s, long k)
+{
+    return s.list ? (long)s.list[k] : s.first + k;
+}
+
+/* Trade a round's breached accounts through the impact model and settle them
+ * at the round's VWAP: longs, then shorts, each in settlement order. */
+static void settle_round(run *r, span longs, span shorts)
 {
     const lc_population *pop = r->pop;
     double n_base = 0;
-    for (long k = 0; k < nl; k++)
-        n_base -= pop->qty[longs[k]];
-    for (long k = 0; k < ns; k++)
-        n_base += pop->qty[shorts[k]];
+    for (long k = 0; k < longs.n; k++)
+        n_base -= pop->qty[span_at(longs, k)];
+    for (long k = 0; k < shorts.n; k++)
+        n_base += pop->qty[span_at(shorts, k)];
     const lc_impact_model *im = lc_impact_model_of(r->sc->impact.desc);
     double x;
     double dj = im->apply(r->s->impact_state, r->sc->impact.p, n_base, r->p, &x);
     double perm = r->sc->impact_common[LC_IMPACT_PERMANENT];
     r->j_perm += perm * dj;
     r->j_trans += (1.0 - perm) * dj;
-    for (long k = 0; k < nl; k++)
-        liquidate(r, longs[k], x);
-    for (long k = 0; k < ns; k++)
-        liquidate(r, shorts[k], x);
+    for (long k = 0; k < longs.n; k++)
+        liquidate(r, span_at(longs, k), x);
+    for (long k = 0; k < shorts.n; k++)
+        liquidate(r, span_at(shorts, k), x);
     observe_price(r);
 }
 
-/* index engine: the breached accounts are the next ones in each side's order */
+/* index engine: the breached accounts are the next ones of each side's
+ * range (longs [0, n_long), shorts [n_long, n), both in liquidation order) */
 static int round_index(run *r)
 {
     const lc_population *pop = r->pop;
+    const double *liq = pop->liq_price;
     long a = r->cursor_long, b = r->cursor_short;
-    while (a < pop->n_long && lc_breached(1, pop->long_liq[a], r->p))
+    while (a < pop->n_long && lc_breached(1, liq[a], r->p))
         a++;
-    while (b < pop->n_short && lc_breached(-1, pop->short_liq[b], r->p))
+    while (b < pop->n && lc_breached(-1, liq[b], r->p))
         b++;
     if (a == r->cursor_long && b == r->cursor_short)
         return 0;
     if (r->round == r->sc->max_rounds)
         return -1;
     r->round++;
-    settle_round(r, pop->long_order + r->cursor_long, a - r->cursor_long,
-                 pop->short_order + r->cursor_short, b - r->cursor_short);
+    settle_round(r, (span){NULL, r->cursor_long, a - r->cursor_long},
+                 (span){NULL, r->cursor_short, b - r->cursor_short});
     r->cursor_long = a;
     r->cursor_short = b;
     return 1;
 }
 
-/* scan engine: check every live account, then put the breached in order */
+/* scan engine: check every live account; index order is settlement order */
 static int round_scan(run *r)
 {
     const lc_population *pop = r->pop;
@@ -200,13 +212,11 @@ static int round_scan(run *r)
     if (r->round == r->sc->max_rounds)
         return -1;
     r->round++;
-    lc_population_sort(pop, 1, s->bl, nl, s->tmp);
-    lc_population_sort(pop, -1, s->bs, ns, s->tmp);
     for (long k = 0; k < nl; k++)
         s->dead[s->bl[k]] = 1;
     for (long k = 0; k < ns; k++)
         s->dead[s->bs[k]] = 1;
-    settle_round(r, s->bl, nl, s->bs, ns);
+    settle_round(r, (span){s->bl, 0, nl}, (span){s->bs, 0, ns});
     return 1;
 }
 
@@ -247,7 +257,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
                         .insurance_min = sc->insurance_fund, .first_liq_step = -1};
     run r = {.sc = sc, .pop = pop, .s = s, .row = row, .ev = ev, .log_f = log(s0),
              .peak = s0, .exo_peak = s0, .insurance = sc->insurance_fund,
-             .qty_long = pop->qty_long, .qty_short = pop->qty_short};
+             .qty_long = pop->qty_long, .qty_short = pop->qty_short,
+             .cursor_short = pop->n_long};
     observe_price(&r);
     if (series)
         record(&r, series, 0);

@@ -1,12 +1,12 @@
 /* engine.h — one Monte Carlo run: price path, cascades, records (DESIGN §5).
  *
  * Two engines compute the same thing and must produce identical results:
- *  - index (default): accounts of each side are ordered by liquidation price,
- *    and a cursor per side advances as the mark moves, so a run costs
- *    O(steps + liquidations) and holds O(1) state, not O(accounts);
+ *  - index (default): the population is stored in liquidation order, and a
+ *    cursor per side advances as the mark moves, so a run costs
+ *    O(steps + liquidations), reads breached accounts as contiguous memory
+ *    and holds O(1) state, not O(accounts);
  *  - scan (the oracle): every live account is checked at every round.
- * Both settle a round's breached accounts in the same canonical order (longs
- * by decreasing liquidation price, then shorts by increasing, ties by index)
+ * Both settle a round's breached accounts in index order (longs, then shorts)
  * through the same venue functions, so their floating-point sums agree. */
 #ifndef LC_ENGINE_H
 #define LC_ENGINE_H

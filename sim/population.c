@@ -30,10 +30,7 @@ void lc_population_free(lc_population *p)
     free(p->mmr);
     free(p->liq_price);
     free(p->bankruptcy_price);
-    free(p->long_order);
-    free(p->short_order);
-    free(p->long_liq);
-    free(p->short_liq);
+    free(p->origin);
     free(p);
 }
 
@@ -51,42 +48,65 @@ static lc_population *alloc_population(long n)
     p->mmr = malloc(m * sizeof *p->mmr);
     p->liq_price = malloc(m * sizeof *p->liq_price);
     p->bankruptcy_price = malloc(m * sizeof *p->bankruptcy_price);
+    p->origin = malloc(m * sizeof *p->origin);
     if (!p->side || !p->qty || !p->entry || !p->collateral || !p->mmr || !p->liq_price ||
-        !p->bankruptcy_price) {
+        !p->bankruptcy_price || !p->origin) {
         lc_population_free(p);
         return NULL;
     }
     return p;
 }
 
-/* ascending key, then ascending index: a total order */
+typedef struct keyed {
+    int side_rank; /* 0 long, 1 short: longs first */
+    double key;    /* -liq for longs, liq for shorts: ascending is settlement order */
+    int64_t origin;
+    uint32_t idx;
+} keyed;
+
 static int cmp_keyed(const void *a, const void *b)
 {
-    const lc_keyed *x = a, *y = b;
+    const keyed *x = a, *y = b;
+    if (x->side_rank != y->side_rank)
+        return x->side_rank - y->side_rank;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
+    return (x->origin > y->origin) - (x->origin < y->origin);
 }
 
-void lc_population_sort(const lc_population *p, int side, uint32_t *idx, long n, lc_keyed *tmp)
+/* Reorder one array of n elements of `size` bytes: new k holds old perm[k].idx. */
+static void permute(void *arr, size_t size, const keyed *perm, long n, void *tmp)
 {
-    for (long i = 0; i < n; i++) /* longs: decreasing liq price = increasing -liq */
-        tmp[i] = (lc_keyed){side > 0 ? -p->liq_price[idx[i]] : p->liq_price[idx[i]], idx[i]};
-    qsort(tmp, (size_t)n, sizeof *tmp, cmp_keyed);
-    for (long i = 0; i < n; i++)
-        idx[i] = tmp[i].idx;
+    char *a = arr, *t = tmp;
+    for (long k = 0; k < n; k++)
+        memcpy(t + (size_t)k * size, a + (size_t)perm[k].idx * size, size);
+    memcpy(a, t, (size_t)n * size);
 }
 
-/* Fill liq/bankruptcy prices and the per-side orders from side/qty/entry/
- * collateral/mmr. */
+#define PERMUTE(arr) permute((arr), sizeof *(arr), perm, p->n, tmp)
+
+/* Compute liquidation and bankruptcy prices, then sort the accounts into
+ * liquidation order (population.h). */
 static int finish(lc_population *p, lc_error *err)
 {
     p->n_long = p->n_short = 0;
     p->qty_long = p->qty_short = 0;
+    size_t m = p->n > 0 ? (size_t)p->n : 1;
+    keyed *perm = malloc(m * sizeof *perm);
+    double *tmp = malloc(m * sizeof *tmp);
+    if (!perm || !tmp) {
+        free(perm);
+        free(tmp);
+        return lc_error_add(err, "out of memory ordering %ld accounts", p->n);
+    }
     for (long i = 0; i < p->n; i++) {
-        p->liq_price[i] = lc_liq_price(p->side[i], p->qty[i], p->entry[i], p->collateral[i], p->mmr[i]);
-        p->bankruptcy_price[i] = lc_bankruptcy_price(p->side[i], p->qty[i], p->entry[i], p->collateral[i]);
-        if (p->side[i] > 0) {
+        double liq = lc_liq_price(p->side[i], p->qty[i], p->entry[i], p->collateral[i], p->mmr[i]);
+        p->liq_price[i] = liq;
+        p->bankruptcy_price[i] =
+            lc_bankruptcy_price(p->side[i], p->qty[i], p->entry[i], p->collateral[i]);
+        int is_long = p->side[i] > 0;
+        perm[i] = (keyed){is_long ? 0 : 1, is_long ? -liq : liq, p->origin[i], (uint32_t)i};
+        if (is_long) {
             p->n_long++;
             p->qty_long += p->qty[i];
         } else {
@@ -94,29 +114,16 @@ static int finish(lc_population *p, lc_error *err)
             p->qty_short += p->qty[i];
         }
     }
-    size_t nl = p->n_long ? (size_t)p->n_long : 1, ns = p->n_short ? (size_t)p->n_short : 1;
-    lc_keyed *tmp = malloc((nl > ns ? nl : ns) * sizeof *tmp);
-    p->long_order = malloc(nl * sizeof *p->long_order);
-    p->short_order = malloc(ns * sizeof *p->short_order);
-    p->long_liq = malloc(nl * sizeof *p->long_liq);
-    p->short_liq = malloc(ns * sizeof *p->short_liq);
-    if (!tmp || !p->long_order || !p->short_order || !p->long_liq || !p->short_liq) {
-        free(tmp);
-        return lc_error_add(err, "out of memory ordering %ld accounts", p->n);
-    }
-    long a = 0, b = 0;
-    for (long i = 0; i < p->n; i++) {
-        if (p->side[i] > 0)
-            p->long_order[a++] = (uint32_t)i;
-        else
-            p->short_order[b++] = (uint32_t)i;
-    }
-    lc_population_sort(p, 1, p->long_order, a, tmp);
-    lc_population_sort(p, -1, p->short_order, b, tmp);
-    for (long i = 0; i < a; i++)
-        p->long_liq[i] = p->liq_price[p->long_order[i]];
-    for (long i = 0; i < b; i++)
-        p->short_liq[i] = p->liq_price[p->short_order[i]];
+    qsort(perm, (size_t)p->n, sizeof *perm, cmp_keyed);
+    PERMUTE(p->side);
+    PERMUTE(p->qty);
+    PERMUTE(p->entry);
+    PERMUTE(p->collateral);
+    PERMUTE(p->mmr);
+    PERMUTE(p->liq_price);
+    PERMUTE(p->bankruptcy_price);
+    PERMUTE(p->origin);
+    free(perm);
     free(tmp);
     return 0;
 }
@@ -138,6 +145,8 @@ lc_population *lc_population_from_arrays(long n, const int8_t *side, const doubl
         memcpy(p->collateral, collateral, m * sizeof *collateral);
         memcpy(p->mmr, mmr, m * sizeof *mmr);
     }
+    for (long i = 0; i < n; i++)
+        p->origin[i] = i;
     if (finish(p, err)) {
         lc_population_free(p);
         return NULL;
@@ -164,6 +173,7 @@ static int place(const lc_scenario *sc, lc_population *p, long i, int side, doub
         leverage = cap;
     }
     p->side[i] = (int8_t)side;
+    p->origin[i] = i;
     p->entry[i] = entry;
     p->qty[i] = notional / entry;
     p->collateral[i] = notional / leverage;
@@ -262,7 +272,7 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
             lc_population *bigger = alloc_population(cap * 2);
             if (bigger) {
 #define MOVE(a) memcpy(bigger->a, p->a, (size_t)n * sizeof *p->a)
-                MOVE(side); MOVE(qty); MOVE(entry); MOVE(collateral); MOVE(mmr);
+                MOVE(side); MOVE(qty); MOVE(entry); MOVE(collateral); MOVE(mmr); MOVE(origin);
 #undef MOVE
             }
             lc_population_free(p);

@@ -1,11 +1,14 @@
 /* population.h — the accounts, drawn once and shared read-only by every run.
  *
- * Struct of arrays, one entry per account. Each account's liquidation and
- * bankruptcy prices are fixed for the whole run (isolated margin, no top-ups
- * yet), so the engine keeps the accounts of each side ordered by liquidation
- * price: longs by decreasing liq_price (the first to go as the mark falls),
- * shorts by increasing liq_price. Ties are broken by account index, so the
- * order is total and every engine settles accounts in the same sequence. */
+ * Struct of arrays, one entry per account, stored in liquidation order:
+ * accounts [0, n_long) are the longs by decreasing liq_price (the first to go
+ * as the mark falls), [n_long, n) the shorts by increasing liq_price; ties
+ * are broken by `origin`, the account's place in the order drawn or read.
+ * Liquidation prices are fixed for a run (isolated margin, no top-ups yet),
+ * so the accounts a falling mark breaches are always the next ones of the
+ * long range, and the engine reads them as contiguous memory. The index of
+ * an account in these arrays is its "account" everywhere (events, /population),
+ * and the order is the one settlement order every engine uses. */
 #ifndef LC_POPULATION_H
 #define LC_POPULATION_H
 
@@ -24,26 +27,11 @@ typedef struct lc_population {
     double *liq_price;   /* venue.h closed form */
     double *bankruptcy_price;
 
-    /* order of liquidation per side (indices into the arrays above) */
+    int64_t *origin;     /* place in the order drawn (or CSV data row, from 0) */
     long n_long, n_short;
-    uint32_t *long_order;  /* n_long longs, liq_price decreasing */
-    uint32_t *short_order; /* n_short shorts, liq_price increasing */
-    double *long_liq;      /* liq_price in long_order, contiguous for the cursor */
-    double *short_liq;     /* liq_price in short_order */
 
     double qty_long, qty_short; /* total base quantity per side */
 } lc_population;
-
-/* Scratch for lc_population_sort. */
-typedef struct lc_keyed {
-    double key;
-    uint32_t idx;
-} lc_keyed;
-
-/* Sort account indices idx[0..n) of one side into settlement order: longs by
- * decreasing liquidation price, shorts by increasing, ties by index. This is
- * the one definition of the order; tmp has room for n entries. */
-void lc_population_sort(const lc_population *p, int side, uint32_t *idx, long n, lc_keyed *tmp);
 
 /* Draw scenario->accounts accounts from the population stream of the seed, or
  * read scenario->positions_file. Entries are conditioned on being solvent at
@@ -51,8 +39,8 @@ void lc_population_sort(const lc_population *p, int side, uint32_t *idx, long n,
  * already liquidated. */
 lc_population *lc_population_create(const lc_scenario *sc, lc_error *err);
 
-/* Build a population from given accounts (tests, CSV). Arrays are copied;
- * liquidation prices are computed from the tiers' mmr already in mmr[]. */
+/* Build a population from given accounts (tests). Arrays are copied (origin
+ * = their index), liquidation prices computed, and accounts put in order. */
 lc_population *lc_population_from_arrays(long n, const int8_t *side, const double *qty,
                                          const double *entry, const double *collateral,
                                          const double *mmr, lc_error *err);

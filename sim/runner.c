@@ -2,9 +2,36 @@
 #include "runner.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "progress.h"
+
+/* One batch being appended by the writer thread while the next is computed.
+ * Only this thread calls HDF5 while it runs; the main thread joins it before
+ * touching the writer or the batch again. */
+typedef struct write_job {
+    lc_writer *w;
+    const lc_batch *b;
+    lc_error err;
+    int rc;
+} write_job;
+
+static void *write_main(void *arg)
+{
+    write_job *job = arg;
+    job->rc = lc_writer_append(job->w, job->b, &job->err);
+    return NULL;
+}
+
+/* Wait for the pending write; its error, if any, moves to err. */
+static int join_write(pthread_t th, write_job *job, lc_error *err)
+{
+    pthread_join(th, NULL);
+    if (job->rc)
+        lc_error_add(err, "%.*s", (int)(job->err.len ? job->err.len - 1 : 0), job->err.msg);
+    return job->rc;
+}
 
 static long choose_batch(const lc_batch *probe, long total)
 {
@@ -32,9 +59,16 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
         return lc_error_add(err, "out of memory");
     long cap = o->batch_rows > 0 ? o->batch_rows : choose_batch(probe, total);
     lc_batch_free(probe);
-    lc_batch *b = lc_batch_create(sc0, cap, o->events);
-    if (!b)
-        return lc_error_add(err, "out of memory for a batch of %ld runs", cap);
+    /* two batches: one computed while the other is written */
+    lc_batch *bufs[2] = {lc_batch_create(sc0, cap, o->events), lc_batch_create(sc0, cap, o->events)};
+    if (!bufs[0] || !bufs[1]) {
+        lc_batch_free(bufs[0]);
+        lc_batch_free(bufs[1]);
+        return lc_error_add(err, "out of memory for batches of %ld runs", cap);
+    }
+    int cur = 0, pending = 0;
+    pthread_t writer_thread;
+    write_job job;
 
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     lc_progress bar;
@@ -42,7 +76,8 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     int failed = 0;
     long done = 0;
 
-    for (long first = 0; first < total && !failed; first += cap) {
+    for (long first = 0; first < total && !failed; first += cap, cur ^= 1) {
+        lc_batch *b = bufs[cur];
         long n = total - first < cap ? total - first : cap;
         unsigned char *ok = calloc((size_t)n, 1);
         if (!ok) {
@@ -111,9 +146,20 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
         if (o->summary)
             for (long i = 0; i < prefix; i++)
                 lc_summary_add(o->summary, &b->rows[i]);
-        if (prefix > 0 && lc_writer_append(w, b, err)) {
-            failed = -1;
-            break;
+        if (pending) {
+            pending = 0;
+            if (join_write(writer_thread, &job, err)) {
+                failed = -1;
+                break;
+            }
+        }
+        if (prefix > 0) {
+            job = (write_job){.w = w, .b = b};
+            if (pthread_create(&writer_thread, NULL, write_main, &job) != 0) {
+                failed = lc_error_add(err, "cannot start the writer thread");
+                break;
+            }
+            pending = 1;
         }
         st->rows_done += prefix;
         if (prefix < n) { /* stopped early */
@@ -121,8 +167,11 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
             break;
         }
     }
+    if (pending && join_write(writer_thread, &job, err))
+        failed = -1;
     lc_progress_finish(&bar, st->rows_done);
-    lc_batch_free(b);
+    lc_batch_free(bufs[0]);
+    lc_batch_free(bufs[1]);
     st->seconds = lc_now_s() - t0;
     return failed ? -1 : 0;
 }

@@ -1,8 +1,9 @@
 /* runner.h — many runs in parallel, written in run order (DESIGN §2, §6).
  *
  * Rows (point, run) are computed in batches: OpenMP threads take rows of a
- * batch, each with its own scratch and a random stream fixed by (seed, run),
- * then the one writer appends the batch. Results therefore do not depend on
+ * batch, each with its own scratch and a random stream fixed by (seed, run);
+ * then a writer thread appends the batch while the next one is computed (two
+ * batches alternate, and only the writer thread calls HDF5). Results therefore do not depend on
  * the thread count, and memory is bounded by the batch, not the run count.
  * A stop flag (set by SIGINT/SIGTERM) ends the work after the rows in hand;
  * the completed prefix of rows is kept. */

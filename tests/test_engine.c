@@ -45,6 +45,8 @@ static void free_result(result *r)
 static char *random_scenario(gsl_rng *r, int k)
 {
     char *text;
+    unsigned long every = 1 + gsl_rng_uniform_int(r, 3);
+    unsigned long steps = every * (20 + gsl_rng_uniform_int(r, 60));
     double mmr0 = 0.002 + 0.006 * gsl_rng_uniform(r); /* x 90 stays < 1 */
     int impact_none = k % 5 == 4;
     int rounds = k % 3 == 0 ? 1 + (int)gsl_rng_uniform_int(r, 3) : 1000;
@@ -67,14 +69,13 @@ static char *random_scenario(gsl_rng *r, int k)
                   "  liquidation_fee: %g\n"
                   "  insurance_fund: %g\n"
                   "output: {every: %lu}\n",
-                  50 + gsl_rng_uniform_int(r, 150), gsl_rng_get(r) % 1000,
+                  steps, gsl_rng_get(r) % 1000,
                   rounds, 20 * (gsl_rng_uniform(r) - 0.5), 0.5 + 2.5 * gsl_rng_uniform(r),
                   impact_none ? "none" : "linear", impact_none ? ", " : ", depth_1pct: ",
                   impact_none ? 0.0 : 1e5 * (1 + 20 * gsl_rng_uniform(r)), gsl_rng_uniform(r),
                   k % 2 ? 0.0 : 600 * gsl_rng_uniform(r), 100 + gsl_rng_uniform_int(r, 1900),
                   gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
-                  mmr0 * 4, 0.01 * gsl_rng_uniform(r), 1e5 * gsl_rng_uniform(r),
-                  1 + gsl_rng_uniform_int(r, 3)) > 0);
+                  mmr0 * 4, 0.01 * gsl_rng_uniform(r), 1e5 * gsl_rng_uniform(r), every) > 0);
     if (impact_none) { /* "none" takes no depth: drop the placeholder */
         char *p = strstr(text, ", 0, permanent");
         memmove(p, p + 3, strlen(p + 3) + 1);

@@ -62,19 +62,25 @@ Test(population, accounts_follow_the_venue_rules)
     lc_scenario_free(sc);
 }
 
-Test(population, orders_are_total_and_sorted)
+Test(population, stored_in_liquidation_order)
 {
     lc_scenario *sc;
     lc_population *p = draw(MIXED, &sc);
-    for (long k = 1; k < p->n_long; k++) {
-        uint32_t a = p->long_order[k - 1], b = p->long_order[k];
-        cr_assert(p->liq_price[a] > p->liq_price[b] || (p->liq_price[a] == p->liq_price[b] && a < b));
-        cr_assert_eq(p->long_liq[k], p->liq_price[b]);
+    for (long k = 0; k < p->n; k++)
+        cr_assert_eq(p->side[k], k < p->n_long ? 1 : -1, "longs first, then shorts");
+    for (long k = 1; k < p->n_long; k++) /* decreasing liq, ties by origin */
+        cr_assert(p->liq_price[k - 1] > p->liq_price[k] ||
+                  (p->liq_price[k - 1] == p->liq_price[k] && p->origin[k - 1] < p->origin[k]));
+    for (long k = p->n_long + 1; k < p->n; k++)
+        cr_assert(p->liq_price[k - 1] < p->liq_price[k] ||
+                  (p->liq_price[k - 1] == p->liq_price[k] && p->origin[k - 1] < p->origin[k]));
+    /* origin is a permutation of 0 .. n-1 */
+    char *seen = calloc((size_t)p->n, 1);
+    for (long k = 0; k < p->n; k++) {
+        cr_assert(p->origin[k] >= 0 && p->origin[k] < p->n && !seen[p->origin[k]]);
+        seen[p->origin[k]] = 1;
     }
-    for (long k = 1; k < p->n_short; k++) {
-        uint32_t a = p->short_order[k - 1], b = p->short_order[k];
-        cr_assert(p->liq_price[a] < p->liq_price[b] || (p->liq_price[a] == p->liq_price[b] && a < b));
-    }
+    free(seen);
     lc_population_free(p);
     lc_scenario_free(sc);
 }
@@ -183,9 +189,13 @@ Test(population, csv_positions)
     lc_population *p = lc_population_create(sc, &err);
     cr_assert_not_null(p, "%s", err.msg);
     cr_assert_eq(p->n, 3);
-    cr_assert_eq(p->side[1], -1);
+    cr_assert_eq(p->n_long, 1);
+    cr_assert_eq(p->origin[0], 0, "the long, first data row");
     cr_assert_float_eq(p->qty[0], 100, 1e-12);
+    /* shorts by increasing liq price: 20000 at 5x (liq ≈ 119.4) before 500 at 2x (≈ 147.5) */
+    cr_assert_eq(p->origin[1], 1);
     cr_assert_float_eq(p->collateral[1], 4000, 1e-9);
+    cr_assert_eq(p->origin[2], 2);
     lc_population_free(p);
     lc_scenario_free(sc);
     free(text);
