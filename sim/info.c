@@ -1,14 +1,24 @@
 /* info.c — `liqcascade info`: what a result file holds, in a few lines.
  *
- * This reads HDF5 (writer.c is the only code that writes it). It trusts
- * nothing: a file without format = "liqcascade" is refused, and every
- * missing piece is reported rather than assumed. */
+ * This only reads HDF5; writer.c stays the one place that writes it. It trusts
+ * nothing: a file without format = "liqcascade" is refused, and a missing
+ * attribute prints as "?" rather than being assumed. Columns are listed in
+ * schema order (the `columns` attribute, else link creation order, else by
+ * name), so the listing reads like docs/schema.md. Column statistics read
+ * whole columns, which is fine for files that fit in memory several times
+ * over; chunked reading can come when files outgrow that. */
+#include <errno.h>
 #include <hdf5.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "writer.h"
+
+#define PATH_W 30   /* "/population/bankruptcy_price" fits */
+#define DESC_MAX 60 /* longer descriptions are cut: this is a summary */
 
 /* A string attribute, or NULL (caller frees). */
 static char *read_str(hid_t obj, const char *name)
@@ -43,62 +53,111 @@ static char *read_str(hid_t obj, const char *name)
     return out;
 }
 
-static double read_num(hid_t obj, const char *name)
+/* A numeric attribute converted to `type` into v; 0, or -1 if absent. */
+static int read_num(hid_t obj, const char *name, hid_t type, void *v)
 {
-    double v = NAN;
-    if (H5Aexists(obj, name) > 0) {
-        hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-        if (a >= 0) {
-            if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
-                v = NAN;
-            H5Aclose(a);
-        }
-    }
-    return v;
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    int rc = H5Aread(a, type, v) >= 0 ? 0 : -1;
+    H5Aclose(a);
+    return rc;
 }
 
-/* Print one dataset line: path, shape, units, description. */
+/* An int64 attribute printed into buf, or "?". */
+static const char *int_attr(hid_t obj, const char *name, char *buf, size_t size)
+{
+    int64_t v;
+    if (read_num(obj, name, H5T_NATIVE_INT64, &v) == 0)
+        snprintf(buf, size, "%" PRId64, v);
+    else
+        snprintf(buf, size, "?");
+    return buf;
+}
+
+/* The name of member i of group g in schema order (see the top comment). */
+static int member_name(hid_t g, hsize_t i, char *name, size_t size)
+{
+    if (H5Lget_name_by_idx(g, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, name, size, H5P_DEFAULT) >=
+        0)
+        return 0;
+    return H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, size, H5P_DEFAULT) >= 0
+               ? 0
+               : -1;
+}
+
+/* One dataset line: path, shape, units, description. */
 static void print_dataset(FILE *out, hid_t d, const char *path)
 {
     hid_t s = H5Dget_space(d);
     hsize_t dims[2] = {0, 0};
-    int rank = s >= 0 ? H5Sget_simple_extent_dims(s, dims, NULL) : -1;
+    int rank = s >= 0 ? H5Sget_simple_extent_ndims(s) : -1;
     char shape[64];
+    if (rank == 1 || rank == 2)
+        H5Sget_simple_extent_dims(s, dims, NULL);
     if (rank == 2)
         snprintf(shape, sizeof shape, "%llu x %llu", (unsigned long long)dims[0],
                  (unsigned long long)dims[1]);
     else if (rank == 1)
         snprintf(shape, sizeof shape, "%llu", (unsigned long long)dims[0]);
     else
-        snprintf(shape, sizeof shape, "scalar");
+        snprintf(shape, sizeof shape, rank == 0 ? "scalar" : "?");
     char *units = read_str(d, "units"), *desc = read_str(d, "description");
-    fprintf(out, "  %-26s %-14s %-11s %s\n", path, shape, units ? units : "?", desc ? desc : "");
+    const char *dd = desc ? desc : "";
+    int cut = (int)strlen(dd) > DESC_MAX;
+    fprintf(out, "  %-*s %-12s %-11s %.*s%s\n", PATH_W, path, shape, units ? units : "?",
+            cut ? DESC_MAX - 3 : DESC_MAX, dd, cut ? "..." : "");
     free(units);
     free(desc);
     if (s >= 0)
         H5Sclose(s);
 }
 
-/* mean, min and max of a 1-D numeric dataset */
-static int column_stats(hid_t d, double *mean, double *lo, double *hi, hsize_t *n)
+/* Every dataset of group `name`, one line each. */
+static void list_group(FILE *out, hid_t file, const char *name)
+{
+    if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
+        return;
+    hid_t g = H5Gopen2(file, name, H5P_DEFAULT);
+    H5G_info_t gi;
+    if (g >= 0 && H5Gget_info(g, &gi) >= 0) {
+        for (hsize_t i = 0; i < gi.nlinks; i++) {
+            char member[256], path[300];
+            if (member_name(g, i, member, sizeof member))
+                continue;
+            hid_t d = H5Dopen2(g, member, H5P_DEFAULT);
+            if (d < 0)
+                continue;
+            snprintf(path, sizeof path, "/%s/%s", name, member);
+            print_dataset(out, d, path);
+            H5Dclose(d);
+        }
+    }
+    if (g >= 0)
+        H5Gclose(g);
+}
+
+/* mean, min and max of a 1-D numeric dataset, read whole */
+static int column_stats(hid_t d, double *mean, double *lo, double *hi)
 {
     hid_t s = H5Dget_space(d);
-    hsize_t dims[1] = {0};
+    hsize_t n = 0;
     int rc = -1;
-    if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1) {
-        H5Sget_simple_extent_dims(s, dims, NULL);
-        double *v = malloc((dims[0] ? dims[0] : 1) * sizeof *v);
-        if (v && (dims[0] == 0 || H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)) {
+    if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
+        H5Sget_simple_extent_dims(s, &n, NULL) >= 0) {
+        double *v = malloc((n ? n : 1) * sizeof *v);
+        if (v && (n == 0 || H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)) {
             double sum = 0;
-            *lo = INFINITY;
-            *hi = -INFINITY;
-            for (hsize_t i = 0; i < dims[0]; i++) {
+            *lo = n ? INFINITY : NAN;
+            *hi = n ? -INFINITY : NAN;
+            for (hsize_t i = 0; i < n; i++) {
                 sum += v[i];
                 *lo = fmin(*lo, v[i]);
                 *hi = fmax(*hi, v[i]);
             }
-            *mean = dims[0] ? sum / (double)dims[0] : NAN;
-            *n = dims[0];
+            *mean = n ? sum / (double)n : NAN;
             rc = 0;
         }
         free(v);
@@ -108,100 +167,150 @@ static int column_stats(hid_t d, double *mean, double *lo, double *hi, hsize_t *
     return rc;
 }
 
-static void list_group(FILE *out, hid_t file, const char *name, int stats)
+/* /runs as a table: one line per column with units, mean, min, max. */
+static void runs_table(FILE *out, hid_t file)
 {
-    if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
+    if (H5Lexists(file, "runs", H5P_DEFAULT) <= 0)
         return;
-    hid_t g = H5Gopen2(file, name, H5P_DEFAULT);
-    H5G_info_t gi;
-    if (g < 0 || H5Gget_info(g, &gi) < 0) {
-        if (g >= 0)
-            H5Gclose(g);
+    hid_t g = H5Gopen2(file, "runs", H5P_DEFAULT);
+    if (g < 0)
         return;
-    }
-    if (stats)
-        fprintf(out, "\n/%s (%llu columns): mean, min, max over rows\n", name,
-                (unsigned long long)gi.nlinks);
-    /* members in the order of the `columns` attribute when there is one */
     char *order = read_str(g, "columns"), *save = NULL;
+    H5G_info_t gi = {0};
+    H5Gget_info(g, &gi);
+    char rows[32] = "?";
+    int header = 0;
     char *next = order ? strtok_r(order, ",", &save) : NULL;
     for (hsize_t i = 0; order ? next != NULL : i < gi.nlinks; i++) {
-        char member[256], path[300];
+        char member[256];
         if (order) {
             snprintf(member, sizeof member, "%s", next);
             next = strtok_r(NULL, ",", &save);
-        } else if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, member,
-                                      sizeof member, H5P_DEFAULT) < 0) {
+        } else if (member_name(g, i, member, sizeof member)) {
             continue;
         }
         hid_t d = H5Lexists(g, member, H5P_DEFAULT) > 0 ? H5Dopen2(g, member, H5P_DEFAULT) : -1;
-        if (d < 0)
+        if (d < 0) {
+            fprintf(out, "  %-*s (missing)\n", PATH_W - 2, member);
             continue;
-        snprintf(path, sizeof path, "/%s/%s", name, member);
-        if (!stats) {
-            print_dataset(out, d, path);
-        } else {
-            double mean, lo, hi;
-            hsize_t n;
-            char *units = read_str(d, "units");
-            if (column_stats(d, &mean, &lo, &hi, &n) == 0)
-                fprintf(out, "  %-24s %-10s %12.5g %12.5g %12.5g\n", member, units ? units : "?",
-                        mean, lo, hi);
-            free(units);
         }
+        if (!header) { /* the row count of the first column stands for all */
+            hid_t s = H5Dget_space(d);
+            hsize_t n;
+            if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
+                H5Sget_simple_extent_dims(s, &n, NULL) >= 0)
+                snprintf(rows, sizeof rows, "%llu", (unsigned long long)n);
+            if (s >= 0)
+                H5Sclose(s);
+            fprintf(out, "\n/runs: %s rows x %llu columns\n", rows, (unsigned long long)gi.nlinks);
+            fprintf(out, "  %-*s %-11s %12s %12s %12s\n", PATH_W - 2, "column", "units", "mean",
+                    "min", "max");
+            header = 1;
+        }
+        double mean, lo, hi;
+        char *units = read_str(d, "units");
+        if (column_stats(d, &mean, &lo, &hi) == 0)
+            fprintf(out, "  %-*s %-11s %12.6g %12.6g %12.6g\n", PATH_W - 2, member,
+                    units ? units : "?", mean, lo, hi);
+        else
+            fprintf(out, "  %-*s %-11s (not a numeric column)\n", PATH_W - 2, member,
+                    units ? units : "?");
+        free(units);
         H5Dclose(d);
     }
     free(order);
     H5Gclose(g);
 }
 
-int lc_info_print(const char *path, FILE *out, lc_error *err)
+static void summary(FILE *out, const char *path, hid_t f)
 {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (H5Fis_hdf5(path) <= 0)
-        return lc_error_at(err, path, 0, NULL, "not an HDF5 file (or cannot be read)");
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return lc_error_at(err, path, 0, NULL, "cannot open");
-    char *format = read_str(f, "format");
-    if (!format || strcmp(format, "liqcascade") != 0) {
-        free(format);
-        H5Fclose(f);
-        return lc_error_at(err, path, 0, NULL, "not a liqcascade result file (no format attribute)");
-    }
     char *version = read_str(f, "version"), *commit = read_str(f, "git_commit");
     char *status = read_str(f, "status"), *engine = read_str(f, "engine");
-    double runs = read_num(f, "runs"), points = read_num(f, "points");
-    double done = read_num(f, "runs_completed"), steps = read_num(f, "steps");
-    double dt = read_num(f, "dt_seconds"), seed = read_num(f, "seed");
-    fprintf(out, "%s: liqcascade result, schema %g, written by liqcascade %s (%s)\n", path,
-            read_num(f, "schema_version"), version ? version : "?", commit ? commit : "?");
-    fprintf(out, "  status   %s: %.0f of %.0f rows (%.0f runs x %.0f points)\n",
-            status ? status : "?", done, runs * points, runs, points);
-    fprintf(out, "  time     %.0f steps of %g s = %.4g h, seed %.0f, engine %s\n", steps, dt,
-            steps * dt / 3600, seed, engine ? engine : "?");
-    free(format);
+    char schema[32], runs[32], points[32], done[32], every[32];
+    int64_t nruns = 0, npoints = 0, nsteps = 0;
+    uint64_t seed;
+    double dt;
+    int have_dt = read_num(f, "dt_seconds", H5T_NATIVE_DOUBLE, &dt) == 0;
+    int have_rows = read_num(f, "runs", H5T_NATIVE_INT64, &nruns) == 0 &&
+                    read_num(f, "points", H5T_NATIVE_INT64, &npoints) == 0;
+    int have_steps = read_num(f, "steps", H5T_NATIVE_INT64, &nsteps) == 0;
+
+    fprintf(out, "%s: liqcascade result (schema %s), written by liqcascade %s (%s)\n", path,
+            int_attr(f, "schema_version", schema, sizeof schema), version ? version : "?",
+            commit ? commit : "?");
+    const char *note = "";
+    if (status && strcmp(status, "running") == 0)
+        note = " (still being written, or the writer stopped before finishing)";
+    if (have_rows)
+        fprintf(out, "  %-8s %s: %s of %" PRId64 " rows (%s runs x %s point%s)%s\n", "status",
+                status ? status : "?", int_attr(f, "runs_completed", done, sizeof done),
+                nruns * npoints, int_attr(f, "runs", runs, sizeof runs),
+                int_attr(f, "points", points, sizeof points), npoints == 1 ? "" : "s", note);
+    else
+        fprintf(out, "  %-8s %s: %s rows%s\n", "status", status ? status : "?",
+                int_attr(f, "runs_completed", done, sizeof done), note);
+    if (have_steps && have_dt)
+        fprintf(out, "  %-8s %" PRId64 " steps x %g s = %.4g h, series every %s step(s)\n", "time",
+                nsteps, dt, (double)nsteps * dt / 3600,
+                int_attr(f, "series_every", every, sizeof every));
+    if (read_num(f, "seed", H5T_NATIVE_UINT64, &seed) == 0) /* exact: seeds use all 64 bits */
+        fprintf(out, "  %-8s %" PRIu64 "\n", "seed", seed);
+    else
+        fprintf(out, "  %-8s ?\n", "seed");
+    fprintf(out, "  %-8s %s\n", "engine", engine ? engine : "?");
     free(version);
     free(commit);
     free(status);
     free(engine);
+}
 
-    fprintf(out, "\ndatasets (path, shape, units, description)\n");
+static int info(const char *path, FILE *out, lc_error *err)
+{
+    if (access(path, R_OK) != 0)
+        return lc_error_at(err, path, 0, NULL, "cannot read: %s", strerror(errno));
+    if (H5Fis_hdf5(path) <= 0)
+        return lc_error_at(err, path, 0, NULL, "not a liqcascade result file (not HDF5)");
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return lc_error_at(err, path, 0, NULL, "cannot open (damaged HDF5 file?)");
+    char *format = read_str(f, "format");
+    int ours = format && strcmp(format, "liqcascade") == 0;
+    free(format);
+    if (!ours) {
+        H5Fclose(f);
+        return lc_error_at(err, path, 0, NULL,
+                           "not a liqcascade result file (no format = \"liqcascade\" attribute)");
+    }
+    summary(out, path, f);
+
+    fprintf(out, "\n%-*s %-12s %-11s %s\n", PATH_W + 2, "datasets", "shape", "units",
+            "description");
     static const char *const texts[] = {"scenario", "scenario_resolved"};
-    for (int i = 0; i < 2; i++)
-        if (H5Lexists(f, texts[i], H5P_DEFAULT) > 0) {
-            hid_t d = H5Dopen2(f, texts[i], H5P_DEFAULT);
+    for (int i = 0; i < 2; i++) {
+        hid_t d = H5Lexists(f, texts[i], H5P_DEFAULT) > 0 ? H5Dopen2(f, texts[i], H5P_DEFAULT) : -1;
+        if (d >= 0) {
             char p[64];
             snprintf(p, sizeof p, "/%s", texts[i]);
-            if (d >= 0) {
-                print_dataset(out, d, p);
-                H5Dclose(d);
-            }
+            print_dataset(out, d, p);
+            H5Dclose(d);
         }
+    }
     static const char *const groups[] = {"points", "series", "population", "events"};
     for (int i = 0; i < 4; i++)
-        list_group(out, f, groups[i], 0);
-    list_group(out, f, "runs", 1);
+        list_group(out, f, groups[i]);
+    runs_table(out, f);
     H5Fclose(f);
     return 0;
+}
+
+int lc_info_print(const char *path, FILE *out, lc_error *err)
+{
+    /* our messages, not HDF5's stack dumps; the caller's handler comes back */
+    H5E_auto2_t fn;
+    void *data;
+    H5Eget_auto2(H5E_DEFAULT, &fn, &data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    int rc = info(path, out, err);
+    H5Eset_auto2(H5E_DEFAULT, fn, data);
+    return rc;
 }

@@ -273,7 +273,7 @@ static int cmd_run(cli *c)
     char *out = c->out ? NULL : default_out(c->scenario);
     const char *path = c->out ? c->out : out;
     struct stat stbuf;
-    if (path && !c->force && stat(path, &stbuf) == 0) { /* say so before any work */
+    if (path && !c->force && lstat(path, &stbuf) == 0) { /* say so before any work */
         fprintf(stderr, "%s: exists; use --force to overwrite\n", path);
         free(out);
         lc_scenario_free(sc);
@@ -357,6 +357,7 @@ static int cmd_info(cli *c)
 
 int main(int argc, char **argv)
 {
+    lc_hdf5_setup();
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         printf(main_help, LC_VERSION);
         return argc < 2 ? EXIT_USAGE : 0;

@@ -636,19 +636,19 @@ static void visit_choice(const lc_choice *c, const lc_family *f, const double *c
     if (!c->desc)
         return;
     snprintf(key, sizeof key, "%s.%s", f->section, f->selector);
-    fn(ctx, key, NULL, NULL, 0, c->desc->name);
+    fn(ctx, key, NULL, NULL, 0, 0, c->desc->name);
     for (int i = 0; common && i < f->ncommon; i++) {
         snprintf(key, sizeof key, "%s.%s", f->section, f->common[i].name);
-        fn(ctx, key, f->common[i].unit, &common[i], 1, NULL);
+        fn(ctx, key, f->common[i].unit, &common[i], 1, 0, NULL);
     }
     for (int i = 0; i < c->desc->nparams; i++) {
         const lc_param *p = &c->desc->params[i];
         snprintf(key, sizeof key, "%s.%s", f->section, p->name);
         const char *unit = lc_family_unit(f, p);
         if (p->kind == LC_LIST)
-            fn(ctx, key, unit, c->list[i].v, c->list[i].n, NULL);
+            fn(ctx, key, unit, c->list[i].v, c->list[i].n, 1, NULL);
         else
-            fn(ctx, key, unit, &c->p[i], 1, NULL);
+            fn(ctx, key, unit, &c->p[i], 1, 0, NULL);
     }
 }
 
@@ -662,7 +662,7 @@ static void visit_core(const lc_scenario *sc, const char *section, lc_scenario_v
         char key[128];
         double v = load_core(sc, k);
         snprintf(key, sizeof key, "%s.%s", section, k->p.name);
-        fn(ctx, key, k->p.unit, &v, 1, NULL);
+        fn(ctx, key, k->p.unit, &v, 1, 0, NULL);
     }
 }
 
@@ -672,7 +672,7 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
     visit_choice(&sc->price, &lc_price_family, sc->price_common, fn, ctx);
     visit_choice(&sc->impact, &lc_impact_family, sc->impact_common, fn, ctx);
     if (sc->positions_file) {
-        fn(ctx, "population.file", NULL, NULL, 0, sc->positions_file);
+        fn(ctx, "population.file", NULL, NULL, 0, 0, sc->positions_file);
     } else {
         visit_core(sc, "population", fn, ctx);
         visit_choice(&sc->notional, &lc_notional_family, NULL, fn, ctx);
@@ -689,10 +689,10 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
                  : k == TIER_MMR   ? sc->tiers[i].mmr
                                    : sc->tiers[i].max_leverage;
         snprintf(key, sizeof key, "venue.tiers.%s", lc_tier_params[k].name);
-        fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, NULL);
+        fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, 1, NULL);
     }
-    fn(ctx, "venue.adl", NULL, NULL, 0, "none");
-    fn(ctx, "venue.mark.model", NULL, NULL, 0, sc->mark->name);
+    fn(ctx, "venue.adl", NULL, NULL, 0, 0, "none");
+    fn(ctx, "venue.mark.model", NULL, NULL, 0, 0, sc->mark->name);
     visit_core(sc, "output", fn, ctx);
     char names[256] = "";
     size_t used = 0;
@@ -700,7 +700,7 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         if (sc->series_mask >> i & 1u)
             used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? "," : "",
                                      lc_series[i].name);
-    fn(ctx, "output.series", NULL, NULL, 0, names);
+    fn(ctx, "output.series", NULL, NULL, 0, 1, names);
 }
 
 /* YAML emitter over the visit: keys arrive grouped by section, so nesting is
@@ -739,7 +739,7 @@ static void put(emit *e, const char *fmt, ...)
 }
 
 static void emit_key(void *ctx, const char *key, const char *unit, const double *v, int n,
-                     const char *text)
+                     int is_list, const char *text)
 {
     emit *e = ctx;
     if (strncmp(key, "venue.tiers.", 12) == 0)
@@ -786,7 +786,7 @@ static void emit_key(void *ctx, const char *key, const char *unit, const double 
     char num[40];
     if (!unit)
         unit = "";
-    if (n == 1) { /* a one-value list reads back from a scalar too */
+    if (!is_list) {
         fmt_double(num, sizeof num, v[0]);
         put(e, "%-12s # %s\n", num, unit);
         return;

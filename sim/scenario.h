@@ -87,11 +87,13 @@ void lc_scenario_free(lc_scenario *sc);
  * Loading this text gives the same scenario back. Caller frees. */
 char *lc_scenario_resolved_yaml(const lc_scenario *sc);
 
-/* Visit every resolved key as (dotted key, unit, values, count) or, for names
- * (models, distributions, enums), (dotted key, NULL, NULL, 0, text). Used for
- * the YAML dump and the HDF5 attributes of /scenario_resolved. */
+/* Visit every resolved key as (dotted key, unit, values, count, is_list) or,
+ * for names (models, distributions, enums), (dotted key, NULL, NULL, 0, 0,
+ * text). is_list marks keys that hold a list whatever its length (tiers,
+ * discrete values), so a one-element list stays a list. Used for the YAML
+ * dump and the HDF5 attributes of /scenario_resolved. */
 typedef void (*lc_scenario_visit_fn)(void *ctx, const char *key, const char *unit,
-                                     const double *v, int n, const char *text);
+                                     const double *v, int n, int is_list, const char *text);
 void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx);
 
 /* Number of recorded columns per series row: steps/every + 1 (t = 0 included). */

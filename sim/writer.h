@@ -39,6 +39,10 @@ int lc_writer_finish(lc_writer *w, int complete, lc_error *err);
 /* Close and delete the .partial file, free w. For failures. NULL is a no-op. */
 void lc_writer_abort(lc_writer *w);
 
+/* Process-wide HDF5 set-up; call first thing in main(), before any HDF5 use
+ * (lc_writer_create calls it too, which is enough when it comes first). */
+void lc_hdf5_setup(void);
+
 /* `liqcascade info`: print what is in a result file. */
 int lc_info_print(const char *path, FILE *out, lc_error *err);
 
