@@ -9,11 +9,19 @@
 #include <string.h>
 
 extern const lc_price_model lc_price_gbm;
+extern const lc_price_model lc_price_merton;
+extern const lc_price_model lc_price_garch;
+extern const lc_price_model lc_price_heston;
+extern const lc_price_model lc_price_regime;
 extern const lc_impact_model lc_impact_none;
 extern const lc_impact_model lc_impact_linear;
 
 static const lc_desc *const price_models[] = {
     &lc_price_gbm.d,
+    &lc_price_merton.d,
+    &lc_price_garch.d,
+    &lc_price_heston.d,
+    &lc_price_regime.d,
 };
 
 /* the first member of a family is its default */
