@@ -118,7 +118,8 @@ static const lc_param entry_lognormal_params[] = {
 static const lc_param pareto_params[] = {
     [PAR_MIN] = {"min", LC_SLOT_UNIT, LC_REAL, LC_REQUIRED, POS, "scale: the smallest value"},
     [PAR_ALPHA] = {"alpha", "1", LC_REAL, LC_REQUIRED, 0, 100, 1, 0, "tail index: P(X > x) ∝ x^-alpha"},
-    [PAR_MAX] = {"max", LC_SLOT_UNIT, LC_REAL, 1e300, POS, "truncation: no value above it"},
+    [PAR_MAX] = {"max", LC_SLOT_UNIT, LC_REAL, LC_REQUIRED, POS,
+                 "truncation: no value above it (required: a heavy tail needs a stated cap)"},
 };
 static const lc_param discrete_params[] = {
     [DIS_VALUES] = {"values", LC_SLOT_UNIT, LC_LIST, LC_REQUIRED, POS, "the possible values"},

@@ -82,10 +82,12 @@ typedef struct run {
     double peak, exo_peak;
     double insurance;
     double qty_long, qty_short; /* open quantity per side */
+    long open_long, open_short; /* open accounts per side */
     double step_liq[2];         /* [0] long, [1] short notional since the last record */
     double step_total;          /* liquidated notional in this step */
     long cursor_long, cursor_short;
     int oom;
+    const char *bad; /* why the run's numbers left the finite range, or NULL */
 } run;
 
 /* Recompute P and follow its minimum and drawdown. */
@@ -113,11 +115,12 @@ static void liquidate(run *r, long i, double x)
     if (side > 0) {
         row->liq_count_long++;
         row->liq_notional_long += notional;
-        r->qty_long -= q;
+        /* exactly 0 once the side is gone, not a rounding residue below it */
+        r->qty_long = --r->open_long ? r->qty_long - q : 0.0;
     } else {
         row->liq_count_short++;
         row->liq_notional_short += notional;
-        r->qty_short -= q;
+        r->qty_short = --r->open_short ? r->qty_short - q : 0.0;
     }
     r->step_liq[side > 0 ? 0 : 1] += notional;
     r->step_total += notional;
@@ -160,6 +163,12 @@ static void settle_round(run *r, span longs, span shorts)
     const lc_impact_model *im = lc_impact_model_of(r->sc->impact.desc);
     double x;
     double dj = im->apply(r->s->impact_state, r->sc->impact.p, n_base, r->p, &x);
+    if (!isfinite(dj) || !isfinite(x)) {
+        /* e.g. a short squeeze through a thin book: e^dJ overflows. Settling
+         * at an infinite price would write inf/NaN as if it were a result. */
+        r->bad = "the impact of a round's flow is not a finite price move";
+        return;
+    }
     double perm = r->sc->impact_common[LC_IMPACT_PERMANENT];
     r->j_perm += perm * dj;
     r->j_trans += (1.0 - perm) * dj;
@@ -258,6 +267,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     run r = {.sc = sc, .pop = pop, .s = s, .row = row, .ev = ev, .log_f = log(s0),
              .peak = s0, .exo_peak = s0, .insurance = sc->insurance_fund,
              .qty_long = pop->qty_long, .qty_short = pop->qty_short,
+             .open_long = pop->n_long, .open_short = pop->n - pop->n_long,
              .cursor_short = pop->n_long};
     observe_price(&r);
     if (series)
@@ -276,9 +286,18 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         observe_price(&r);
 
         r.step_total = 0;
-        int more;
-        for (r.round = 0; (more = find_round(&r)) > 0;)
-            ;
+        int more = 0;
+        if (!(isfinite(r.log_f) && r.p > 0 && isfinite(r.p)))
+            r.bad = "the price model's path left the range of finite prices";
+        for (r.round = 0; !r.bad && (more = find_round(&r)) > 0;)
+            if (!(r.p > 0 && isfinite(r.p)))
+                r.bad = "the market price left the range of finite positive prices";
+        if (r.bad)
+            return lc_error_add(err,
+                                "run %ld, step %ld, round %ld: %s (market price %g, "
+                                "fundamental %g quote); check impact depth and price "
+                                "parameters",
+                                run_index, r.t, r.round, r.bad, r.p, exp(r.log_f));
         if (more < 0)
             row->truncated++;
         if (r.round > row->max_rounds)

@@ -29,6 +29,7 @@ void lc_scratch_free(lc_scratch *s);
 /* Simulate run `run` of sweep point `point`. series[i] receives
  * lc_scenario_series_cols(sc) values for each recorded series i (NULL: not
  * recorded); ev, if not NULL, receives every liquidation. Returns 0, or -1
+ * when the run cannot give finite numbers (err names run, step and round) or
  * when out of memory (err says so). */
 int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s, long point,
                   long run, lc_run_row *row, float *const series[LC_SERIES_N],

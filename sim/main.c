@@ -58,6 +58,8 @@ static const char *const run_help =
     "                         --set venue.tiers.0.mmr=0.005 (value is YAML: [a, b], {k: v})\n"
     "  -t, --threads T        OpenMP threads (default: all cores); results do not depend on it\n"
     "      --engine E         index (default) or scan (checks every account: the slow oracle)\n"
+    "      --batch N          runs computed per batch (default: about 32 MiB of series);\n"
+    "                         bounds memory, never changes results\n"
     "      --events           also write /events: every liquidation\n"
     "      --population       also write /population: every account\n"
     "  -f, --force            overwrite OUT.h5 if it exists\n"
@@ -90,6 +92,7 @@ typedef struct cli {
     const char **sets;
     int nsets;
     int threads, events, population, force, quiet, markdown;
+    long batch;
     lc_engine_kind engine;
     const char *argv0; /* how the user called us, for the "next:" hint */
     char *owned[32]; /* --set strings built from --runs/--steps/--seed */
@@ -115,7 +118,7 @@ static int add_set(cli *c, const char *s)
 /* Parse options of a subcommand; returns -1 to continue, else an exit code. */
 static int parse(int argc, char **argv, const char *cmd, const char *help, cli *c)
 {
-    enum { O_RUNS = 256, O_STEPS, O_SEED, O_SET, O_ENGINE, O_EVENTS, O_POP, O_MD };
+    enum { O_RUNS = 256, O_STEPS, O_SEED, O_SET, O_ENGINE, O_EVENTS, O_POP, O_MD, O_BATCH };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"threads", required_argument, 0, 't'},
         {"force", no_argument, 0, 'f'},        {"quiet", no_argument, 0, 'q'},
@@ -123,7 +126,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         {"steps", required_argument, 0, O_STEPS}, {"seed", required_argument, 0, O_SEED},
         {"set", required_argument, 0, O_SET},  {"engine", required_argument, 0, O_ENGINE},
         {"events", no_argument, 0, O_EVENTS},  {"population", no_argument, 0, O_POP},
-        {"markdown", no_argument, 0, O_MD},    {0, 0, 0, 0}};
+        {"markdown", no_argument, 0, O_MD},    {"batch", required_argument, 0, O_BATCH},
+        {0, 0, 0, 0}};
     int is_run = strcmp(cmd, "run") == 0;
     optind = 1;
     opterr = 0;
@@ -144,6 +148,15 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
                 return usage_error(cmd, "--threads takes a whole number from 1 to 4096");
             c->threads = (int)t;
             bad = is_run ? NULL : "--threads";
+            break;
+        }
+        case O_BATCH: {
+            char *end;
+            long b = strtol(optarg, &end, 10);
+            if (*end || b < 1 || b > 1L << 30)
+                return usage_error(cmd, "--batch takes a whole number of runs, at least 1");
+            c->batch = b;
+            bad = is_run ? NULL : "--batch";
             break;
         }
         case 'f': c->force = 1; bad = is_run ? NULL : "--force"; break;
@@ -306,7 +319,7 @@ static int cmd_run(cli *c)
                 sc->runs, sc->steps, sc->dt_s, pop->n, pop->n_long, pop->n_short, threads);
     lc_summary sum;
     lc_summary_init(&sum);
-    lc_runner_opts ro = {threads, c->engine, c->events, tty && !c->quiet, &stop_requested, 0, &sum};
+    lc_runner_opts ro = {threads, c->engine, c->events, tty && !c->quiet, &stop_requested, c->batch, &sum};
     lc_runner_stats st;
     const lc_scenario *scs[1] = {sc};
     const lc_population *pops[1] = {pop};

@@ -9,6 +9,7 @@
  *   breached at s0;   q = N / E,  C = N / L,  mmr = tier's mmr. */
 #include "population.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,12 @@ static int finish(lc_population *p, lc_error *err)
             p->n_short++;
             p->qty_short += p->qty[i];
         }
+    }
+    if (!isfinite(p->qty_long + p->qty_short)) {
+        free(perm);
+        free(tmp);
+        return lc_error_add(err, "population: total quantity is not finite (notional "
+                                 "distribution without a finite cap?)");
     }
     qsort(perm, (size_t)p->n, sizeof *perm, cmp_keyed);
     PERMUTE(p->side);
@@ -222,29 +229,51 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
     }
     long cap = 1024, n = 0;
     lc_population *p = alloc_population(cap);
-    char line[1024];
+    char *line = NULL;
+    size_t linecap = 0;
     int lineno = 0, col[4] = {-1, -1, -1, -1}, rc = 0;
     static const char *const names[4] = {"side", "notional", "leverage", "entry"};
     double s0 = sc->price_common[LC_PRICE_S0];
-    while (p && rc == 0 && fgets(line, sizeof line, f)) {
+    while (p && rc == 0 && getline(&line, &linecap, f) >= 0) {
         lineno++;
-        line[strcspn(line, "\r\n#")] = '\0';
-        if (!line[strspn(line, " \t,")])
+        char *text = line;
+        if (lineno == 1 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+            text += 3; /* UTF-8 byte-order mark, as spreadsheets write it */
+        text[strcspn(text, "\r\n#")] = '\0';
+        if (!text[strspn(text, " \t,")])
             continue;
-        char *save = NULL, *fields[16];
+        /* split at every comma: an empty field stays a field, so a missing
+         * value is reported rather than shifting the columns after it */
+        enum { MAX_FIELDS = 64 };
+        char *fields[MAX_FIELDS];
         int nf = 0;
-        for (char *t = strtok_r(line, ",", &save); t && nf < 16; t = strtok_r(NULL, ",", &save)) {
+        for (char *t = text; t; nf++) {
+            if (nf == MAX_FIELDS) {
+                rc = lc_error_at(err, path, lineno, NULL, "more than %d columns", MAX_FIELDS);
+                break;
+            }
+            char *comma = strchr(t, ',');
+            if (comma)
+                *comma = '\0';
             t += strspn(t, " \t");
             for (char *e = t + strlen(t); e > t && (e[-1] == ' ' || e[-1] == '\t');)
                 *--e = '\0';
-            fields[nf++] = t;
+            fields[nf] = t;
+            t = comma ? comma + 1 : NULL;
         }
+        if (rc)
+            break;
         if (col[0] < 0) { /* header */
-            for (int k = 0; k < 4; k++) {
-                for (int j = 0; j < nf; j++)
-                    if (strcmp(fields[j], names[k]) == 0)
+            for (int k = 0; k < 4 && rc == 0; k++) {
+                for (int j = 0; j < nf && rc == 0; j++)
+                    if (strcmp(fields[j], names[k]) == 0) {
+                        if (col[k] >= 0)
+                            rc = lc_error_at(err, path, lineno, names[k],
+                                             "column named twice (columns %d and %d)",
+                                             col[k] + 1, j + 1);
                         col[k] = j;
-                if (col[k] < 0)
+                    }
+                if (rc == 0 && col[k] < 0)
                     rc = lc_error_at(err, path, lineno, NULL,
                                      "header must name the columns side, notional, leverage, "
                                      "entry (missing '%s')", names[k]);
@@ -289,6 +318,7 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
                              liq, s0);
         n++;
     }
+    free(line);
     fclose(f);
     if (!p)
         lc_error_add(err, "%s: out of memory", path);

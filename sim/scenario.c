@@ -6,8 +6,10 @@
  * are collected (not just the first), each as "file:line: key: message".
  * Defaults come from the same tables, so the resolved scenario lists every
  * key with the value a run uses, and re-loading it gives the same scenario. */
+#define _DEFAULT_SOURCE /* realpath */
 #include "scenario.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -411,6 +413,14 @@ static int read_positions_file(lc_scenario *sc, lc_node *f, lc_error *err)
         return lc_error_add(err, "out of memory");
     memcpy(sc->positions_file, sc->path ? sc->path : "", dir);
     strcpy(sc->positions_file + dir, f->text);
+    /* absolute, so that the resolved scenario (printed, or stored in a
+     * result file) names the same file from any folder; a file that cannot
+     * be resolved keeps its name for the loader's error */
+    char *abs = realpath(sc->positions_file, NULL);
+    if (abs) {
+        free(sc->positions_file);
+        sc->positions_file = abs;
+    }
     return 0;
 }
 
@@ -738,6 +748,30 @@ static void put(emit *e, const char *fmt, ...)
     }
 }
 
+/* A text value as a YAML scalar: plain when it is a simple word (model
+ * names), double-quoted with escapes otherwise (file paths may hold spaces,
+ * '#', ': ' or quotes), so that the resolved scenario loads back exactly. */
+static void put_text(emit *e, const char *text)
+{
+    int plain = *text != 0;
+    for (const char *s = text; *s && plain; s++)
+        plain = isalnum((unsigned char)*s) || strchr("_-./", *s);
+    if (plain) {
+        put(e, "%s\n", text);
+        return;
+    }
+    put(e, "\"");
+    for (const unsigned char *s = (const unsigned char *)text; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            put(e, "\\%c", *s);
+        else if (*s < 0x20 || *s == 0x7f)
+            put(e, "\\x%02x", *s);
+        else
+            put(e, "%c", *s);
+    }
+    put(e, "\"\n");
+}
+
 static void emit_key(void *ctx, const char *key, const char *unit, const double *v, int n,
                      int is_list, const char *text)
 {
@@ -780,7 +814,7 @@ static void emit_key(void *ctx, const char *key, const char *unit, const double 
         return;
     }
     if (text) {
-        put(e, "%s\n", text);
+        put_text(e, text);
         return;
     }
     char num[40];

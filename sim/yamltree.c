@@ -7,6 +7,10 @@
 #include <yaml.h>
 
 #define MAX_DEPTH 64 /* guards against alias cycles and absurd nesting */
+/* Aliases share nodes in the YAML document but are copied here: a few lines
+ * of nested aliases ("billion laughs") would expand exponentially. A scenario
+ * has a few hundred nodes; allow far more, refuse the explosion. */
+#define MAX_NODES 1000000L
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -75,11 +79,16 @@ static int grow(lc_node *n)
 static int find_key(const lc_node *map, const char *key);
 
 static lc_node *convert(yaml_document_t *doc, yaml_node_t *yn, const char *src, int line_offset,
-                        int depth, const char *path, lc_error *err)
+                        int depth, const char *path, long *nodes, lc_error *err)
 {
     int line = src && line_offset >= 0 ? (int)yn->start_mark.line + 1 + line_offset : 0;
     if (depth > MAX_DEPTH) {
         lc_error_at(err, src, line, NULL, "nesting deeper than %d (alias cycle?)", MAX_DEPTH);
+        return NULL;
+    }
+    if (++*nodes > MAX_NODES) {
+        lc_error_at(err, src, line, NULL,
+                    "more than %ld values once aliases are expanded (nested aliases?)", MAX_NODES);
         return NULL;
     }
     lc_node *n = NULL;
@@ -99,7 +108,7 @@ static lc_node *convert(yaml_document_t *doc, yaml_node_t *yn, const char *src, 
             char sub[256];
             snprintf(sub, sizeof sub, "%s[%d]", path, n->n);
             lc_node *c = convert(doc, yaml_document_get_node(doc, *it), src, line_offset,
-                                 depth + 1, sub, err);
+                                 depth + 1, sub, nodes, err);
             if (!c || grow(n)) {
                 lc_node_free(c);
                 goto fail;
@@ -128,7 +137,7 @@ static lc_node *convert(yaml_document_t *doc, yaml_node_t *yn, const char *src, 
                 goto fail;
             }
             lc_node *c = convert(doc, yaml_document_get_node(doc, p->value), src, line_offset,
-                                 depth + 1, sub, err);
+                                 depth + 1, sub, nodes, err);
             if (!c || grow(n)) {
                 lc_node_free(c);
                 goto fail;
@@ -175,12 +184,12 @@ static lc_node *parse(const char *src, const char *text, int line_offset, lc_err
     if (!top)
         root = node_new(LC_NODE_MAP, src, 1);
     else
-        root = convert(&doc, top, src, line_offset, 0, "", err);
+        root = convert(&doc, top, src, line_offset, 0, "", &(long){0}, err);
     /* a second document in the same file is an error: say so rather than ignore it */
     yaml_document_t doc2;
     if (root && yaml_parser_load(&parser, &doc2)) {
         if (yaml_document_get_root_node(&doc2)) {
-            lc_error_at(err, src, (int)parser.mark.line, NULL,
+            lc_error_at(err, src, line_offset >= 0 ? (int)doc2.start_mark.line + 1 : 0, NULL,
                         "more than one YAML document ('---'); a scenario is one document");
             lc_node_free(root);
             root = NULL;
@@ -255,7 +264,17 @@ int lc_yaml_set(lc_node *root, const char *assignment, const char *label, lc_err
         lc_node_free(value);
         return lc_error_at(err, label, 0, NULL, "missing value after '='");
     }
-    char *path = dup_n(assignment, (size_t)(eq - assignment));
+    size_t plen = (size_t)(eq - assignment);
+    int empty_part = assignment[0] == '.' || assignment[plen - 1] == '.';
+    for (size_t i = 0; i + 1 < plen; i++)
+        empty_part |= assignment[i] == '.' && assignment[i + 1] == '.';
+    if (empty_part) {
+        lc_node_free(value);
+        return lc_error_at(err, label, 0, NULL,
+                           "'%.*s' has an empty part: keys are names joined by single dots",
+                           (int)plen, assignment);
+    }
+    char *path = dup_n(assignment, plen);
     if (!path) {
         lc_node_free(value);
         return lc_error_add(err, "out of memory");

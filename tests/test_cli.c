@@ -154,7 +154,9 @@ static void assert_same_datasets(const char *a, const char *b)
     static const char *names[] = {"runs/price_final", "runs/liq_notional_long", "runs/bad_debt",
                                   "runs/insurance_min", "runs/max_rounds", "runs/first_liq_step",
                                   "series/price", "series/liq_long", "series/liq_short",
-                                  "series/insurance", "series/oi", "series/fundamental"};
+                                  "series/insurance", "series/oi", "series/fundamental",
+                                  "events/run", "events/step", "events/round", "events/account",
+                                  "events/price", "events/fee", "events/shortfall"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         double *x, *y;
         size_t dx[2], dy[2];
@@ -171,13 +173,17 @@ Test(cli, datasets_do_not_depend_on_thread_count)
 {
     char *sc = t_write(dir, "s.yaml", SMALL), *one = path("t1.h5"), *two = path("t2.h5"),
          *three = path("t3.h5"), *scan = path("scan.h5"), *out;
-    cr_assert_eq(t_cli(&out, "run %s -o %s -q --threads 1", sc, one), 0, "%s", out);
+    /* batches of 7 and 3 runs: rows, series and events cross batch borders */
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --threads 1", sc, one), 0, "%s", out);
     free(out);
-    cr_assert_eq(t_cli(&out, "run %s -o %s -q --threads 2", sc, two), 0, "%s", out);
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --threads 2 --batch 7", sc, two), 0, "%s",
+                 out);
     free(out);
-    cr_assert_eq(t_cli(&out, "run %s -o %s -q --threads 3", sc, three), 0, "%s", out);
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --threads 3 --batch 3", sc, three), 0,
+                 "%s", out);
     free(out);
-    cr_assert_eq(t_cli(&out, "run %s -o %s -q --threads 2 --engine scan", sc, scan), 0, "%s", out);
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --threads 2 --engine scan", sc, scan), 0,
+                 "%s", out);
     free(out);
     assert_same_datasets(one, two);
     assert_same_datasets(one, three);
@@ -282,4 +288,60 @@ Test(cli, models_listing_and_docs_agree)
     cr_assert_str_eq(out, doc, "docs/models.md is out of date: run `make docs`");
     free(doc);
     free(out);
+}
+
+/* A short squeeze through a book far too thin for the population drives
+ * e^J past the largest double. That is a failed run (exit 1 naming run, step
+ * and round), never a file of inf and NaN with exit 0. */
+Test(cli, non_finite_prices_fail_the_run)
+{
+    char *sc = t_write(dir, "squeeze.yaml",
+                       "simulation: {runs: 4, steps: 50, dt: 60, seed: 3}\n"
+                       "price: {model: gbm, s0: 100, sigma: 3}\n"
+                       "impact: {model: linear, depth_1pct: 1}\n"
+                       "population:\n"
+                       "  accounts: 500\n"
+                       "  long_fraction: 0\n"
+                       "  notional: {dist: fixed, value: 1.0e6}\n"
+                       "  leverage: {dist: fixed, value: 100}\n"
+                       "venue:\n"
+                       "  tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 125}]\n");
+    char *o = path("squeeze.h5"), *out;
+    cr_assert_eq(t_cli(&out, "run %s -o %s --quiet", sc, o), 1, "%s", out);
+    assert_has(out, ", step "); /* which run fails first depends on the threads */
+    assert_has(out, "not a finite price move");
+    cr_assert_not(t_exists(o), "a failed run must leave no file");
+    free(out);
+    free(o);
+    free(sc);
+}
+
+/* A positions file named relative to its scenario is stored as an absolute,
+ * quoted path in the resolved scenario, so the resolved text (as printed,
+ * or as kept in a result file) loads back from any folder, even when the
+ * name holds spaces, '#' or quotes. */
+Test(cli, resolved_scenario_with_positions_file_loads_back)
+{
+    char *sub = path("odd dir #1");
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    char *csv = t_write(sub, "pos \"a\".csv",
+                        "side,notional,leverage,entry\n"
+                        "long,10000,10,60000\n"
+                        "short,20000,5,61000\n");
+    char *sc = t_write(sub, "s.yaml",
+                       "simulation: {runs: 2, steps: 10}\n"
+                       "price: {s0: 60000}\n"
+                       "population: {file: 'pos \"a\".csv'}\n");
+    char *out, *out2;
+    cr_assert_eq(t_cli(&out, "validate '%s'", sc), 0, "%s", out);
+    assert_has(out, "# population: 2 accounts");
+    char *again = t_write(dir, "resolved.yaml", out);
+    cr_assert_eq(t_cli(&out2, "validate %s", again), 0, "%s", out2);
+    cr_assert_str_eq(out, out2);
+    free(out);
+    free(out2);
+    free(again);
+    free(sc);
+    free(csv);
+    free(sub);
 }

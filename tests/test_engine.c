@@ -251,3 +251,55 @@ Test(engine, no_impact_means_market_follows_fundamental)
     lc_population_free(pop);
     lc_scenario_free(sc);
 }
+
+/* One cascade round in closed form. 100 identical longs (10x, entry 100,
+ * mmr 0.004: liquidation price 90/0.996) and a deterministic fall of the
+ * fundamental (sigma 0: log F moves by mu·dt per step) below it in step 1.
+ * All breach together at p0 = 100·e^(mu·dt); their n = −100·q base move
+ * log P by dJ = 0.01·n·p0/depth_1pct and settle at x = p0·expm1(dJ)/dJ, which
+ * lies strictly between p0 and the new price p0·e^dJ. Nothing is left to
+ * liquidate, so the open interest is exactly 0, not a rounding residue. */
+Test(engine, one_linear_round_matches_its_closed_form)
+{
+    lc_scenario *sc = t_scenario("simulation: {runs: 1, steps: 3, dt: 2592000, seed: 1}\n"
+                                 "price: {model: gbm, s0: 100, mu: -2, sigma: 0}\n"
+                                 "impact: {model: linear, depth_1pct: 1.0e6}\n"
+                                 "population:\n"
+                                 "  accounts: 100\n"
+                                 "  long_fraction: 1\n"
+                                 "  notional: {dist: fixed, value: 10000}\n"
+                                 "  leverage: {dist: fixed, value: 10}\n"
+                                 "  entry: {dist: lognormal, sigma: 0}\n"
+                                 "venue:\n"
+                                 "  tiers: [{up_to: 1.0e300, mmr: 0.004, max_leverage: 125}]\n");
+    lc_error err = {0};
+    lc_population *pop = lc_population_create(sc, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    result a;
+    run_one(sc, pop, s, 0, &a);
+
+    double p0 = 100 * exp(-2.0 * 2592000 / LC_YEAR_S);
+    double q = 10000 / 100.0;
+    double dj = 0.01 * (-100 * q) * p0 / 1.0e6;
+    double x = p0 * expm1(dj) / dj, p1 = p0 * exp(dj);
+    cr_assert_lt(p0, 90 / 0.996, "the fall must cross the liquidation price");
+    cr_assert_eq(a.row.liq_count_long, 100);
+    cr_assert_eq(a.row.max_rounds, 1, "all accounts go in one round");
+    cr_assert_eq(a.ev.n, 100);
+    for (long k = 0; k < a.ev.n; k++) {
+        cr_assert_float_eq(a.ev.v[k].price, x, 1e-12 * x, "event %ld at %.15g, want %.15g", k,
+                           a.ev.v[k].price, x);
+        cr_assert_eq(a.ev.v[k].round, 1);
+    }
+    cr_assert(p1 < x && x < p0, "vwap %.9g must lie between %.9g and %.9g", x, p1, p0);
+    /* steps 2 and 3 move F on by the same log-return; J stays (permanent 1) */
+    double end = p1 * exp(2 * -2.0 * 2592000 / LC_YEAR_S);
+    cr_assert_float_eq(a.row.price_final, end, 1e-12 * end);
+    cr_assert_float_eq(a.row.liq_notional_long, 100 * q * x, 1e-9 * q * x);
+    cr_assert_eq(a.row.oi_end, 0.0, "oi_end %g: nothing is open", a.row.oi_end);
+    free_result(&a);
+    lc_scratch_free(s);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}

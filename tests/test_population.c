@@ -217,6 +217,41 @@ Test(population, csv_positions)
     cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,2e6,2,100\n"),
                      "pos.csv:2: venue.tiers: notional 2e+06 is above the last tier's up_to"), "%s", e);
     cr_assert(strstr(e = csv_errors(""), "empty: expected a header line"), "%s", e);
+    /* an empty field is a missing value, not a reason to shift the columns */
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,,2,100\n"),
+                     "pos.csv:2: notional: must be a number > 0 (got '')"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,notional,entry\n"),
+                     "pos.csv:1: notional: column named twice (columns 2 and 4)"), "%s", e);
+}
+
+/* What spreadsheets and long comments do to a CSV: a UTF-8 byte-order mark
+ * before the header, lines longer than any fixed buffer, extra columns. */
+Test(population, csv_bom_long_lines_and_extra_columns)
+{
+    char *dir = t_tmpdir();
+    char tail[3000];
+    memset(tail, 'x', sizeof tail - 1);
+    tail[sizeof tail - 1] = '\0';
+    char *csv;
+    cr_assert(asprintf(&csv,
+                       "\xef\xbb\xbfside,notional,leverage,entry,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\n"
+                       "long,10000,10,100,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 # %s\n"
+                       "short,20000,5,101\n",
+                       tail) > 0);
+    char *path = t_write(dir, "pos.csv", csv), *text;
+    cr_assert(asprintf(&text, "price: {s0: 100}\npopulation: {file: %s}\n", path) > 0);
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(p->n, 2, "the comment's tail must not become a row");
+    cr_assert_eq(p->n_long, 1);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    free(path);
+    free(csv);
+    t_rmdir(dir);
 }
 
 Test(population, impossible_entries_are_an_error)

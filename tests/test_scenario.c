@@ -129,6 +129,28 @@ Test(scenario, set_errors_name_the_override)
     assert_has(t_scenario_errors(BASE "venue: {tiers: [{up_to: 1e300, mmr: 0.01, max_leverage: 20}]}\n",
                                  past, 1),
                "index 3 is past the end of the list");
+    const char *empty[] = {"price..sigma=2"};
+    assert_has(t_scenario_errors(BASE, empty, 1),
+               "--set price..sigma=2: 'price..sigma' has an empty part");
+    const char *dot[] = {".=5"};
+    assert_has(t_scenario_errors(BASE, dot, 1), "'.' has an empty part");
+}
+
+/* A second YAML document is named at the line of its '---'; nested aliases
+ * that would expand to billions of values are refused, not expanded. */
+Test(scenario, yaml_documents_and_alias_bombs)
+{
+    assert_has(t_scenario_errors(BASE "# comment\n---\nprice: {s0: 2}\n", NULL, 0),
+               "test.yaml:8: more than one YAML document");
+    assert_has(t_scenario_errors(BASE "x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+                                      "y: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                                      "z: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                                      "u: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                                      "v: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                                      "w: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                                      "q: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+                                 NULL, 0),
+               "once aliases are expanded");
 }
 
 Test(scenario, tier_rules)
