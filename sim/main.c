@@ -2,6 +2,7 @@
  * chooses exit codes: 0 ok, 1 runtime failure, 2 bad usage or scenario,
  * 130 interrupted (the completed runs are kept, status=interrupted). */
 #include <getopt.h>
+#include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "runner.h"
 #include "scenario.h"
 #include "summary.h"
+#include "sweep.h"
 #include "writer.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
@@ -33,6 +35,7 @@ static const char *const main_help =
     "\n"
     "usage:\n"
     "  liqcascade run SCENARIO [-o OUT.h5] [options]   simulate, write one HDF5 file\n"
+    "  liqcascade sweep SCENARIO --vary key=v1,v2,...  the same runs at every point of a grid\n"
     "  liqcascade validate SCENARIO [--set key=value]  print the resolved scenario, or the errors\n"
     "  liqcascade info OUT.h5                          what is in a result file\n"
     "  liqcascade models [--markdown]                  every model, distribution and key\n"
@@ -66,6 +69,23 @@ static const char *const run_help =
     "  -q, --quiet            no progress line and no summary\n"
     "  -h, --help             this text\n";
 
+static const char *const sweep_help =
+    "usage: liqcascade sweep SCENARIO --vary key=v1,v2,... [--vary ...] [-o OUT.h5] [options]\n"
+    "\n"
+    "Run SCENARIO at every point of the grid of the varied keys (the cartesian product,\n"
+    "first --vary varying slowest) and write one file: /points has a row per point with\n"
+    "the values, /runs and /series a row per (point, run) with row = point x runs + run.\n"
+    "Run r uses the same random numbers at every point (common random numbers), so the\n"
+    "differences between points are the effect of the keys, not Monte Carlo noise.\n"
+    "\n"
+    "  --vary venue.liquidation_fee=0.005,0.01 --vary venue.tiers.0.mmr=0.004,0.005,0.006\n"
+    "  --vary 'population.leverage={dist: fixed, value: 20},{dist: fixed, value: 50}'\n"
+    "\n"
+    "Values are YAML, split at commas outside brackets and quotes. Keys that shape the file\n"
+    "(simulation.runs, steps, dt, seed; output) cannot vary. Points whose population keys\n"
+    "agree share one population, drawn once. Every option of `run` applies (see\n"
+    "liqcascade run --help); --population needs the same population at every point.\n";
+
 static const char *const validate_help =
     "usage: liqcascade validate SCENARIO [--set key=value]...\n"
     "\n"
@@ -91,6 +111,8 @@ typedef struct cli {
     const char *scenario, *out;
     const char **sets;
     int nsets;
+    const char **vary; /* sweep: the --vary arguments */
+    int nvary;
     int threads, events, population, force, quiet, markdown;
     long batch;
     lc_engine_kind engine;
@@ -118,7 +140,7 @@ static int add_set(cli *c, const char *s)
 /* Parse options of a subcommand; returns -1 to continue, else an exit code. */
 static int parse(int argc, char **argv, const char *cmd, const char *help, cli *c)
 {
-    enum { O_RUNS = 256, O_STEPS, O_SEED, O_SET, O_ENGINE, O_EVENTS, O_POP, O_MD, O_BATCH };
+    enum { O_RUNS = 256, O_STEPS, O_SEED, O_SET, O_ENGINE, O_EVENTS, O_POP, O_MD, O_BATCH, O_VARY };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"threads", required_argument, 0, 't'},
         {"force", no_argument, 0, 'f'},        {"quiet", no_argument, 0, 'q'},
@@ -127,8 +149,9 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         {"set", required_argument, 0, O_SET},  {"engine", required_argument, 0, O_ENGINE},
         {"events", no_argument, 0, O_EVENTS},  {"population", no_argument, 0, O_POP},
         {"markdown", no_argument, 0, O_MD},    {"batch", required_argument, 0, O_BATCH},
+        {"vary", required_argument, 0, O_VARY},
         {0, 0, 0, 0}};
-    int is_run = strcmp(cmd, "run") == 0;
+    int is_run = strcmp(cmd, "run") == 0 || strcmp(cmd, "sweep") == 0;
     optind = 1;
     opterr = 0;
     for (int ch; (ch = getopt_long(argc, argv, ":o:t:fqh", opts, NULL)) != -1;) {
@@ -189,6 +212,15 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             snprintf(s, len, "%s=%s", key, optarg);
             c->owned[c->nowned++] = s;
             bad = strcmp(cmd, "info") == 0 || strcmp(cmd, "models") == 0 ? "--runs/--steps/--seed" : NULL;
+            break;
+        }
+        case O_VARY: {
+            const char **v = realloc(c->vary, (size_t)(c->nvary + 1) * sizeof *v);
+            if (!v)
+                return EXIT_RUNTIME;
+            c->vary = v;
+            c->vary[c->nvary++] = optarg;
+            bad = strcmp(cmd, "sweep") == 0 ? NULL : "--vary";
             break;
         }
         case O_SET:
@@ -275,32 +307,183 @@ static void human_bytes(char *buf, size_t size, double b)
     snprintf(buf, size, "%.1f %s", b, u[i]);
 }
 
-static int cmd_run(cli *c)
+/* The keys a drawn population depends on, as text: points of a sweep that
+ * agree on them share one population (drawn once, held once). */
+static void pop_key(void *ctx, const char *key, const char *unit, const double *v, int n,
+                    int is_list, const char *text)
+{
+    (void)unit, (void)is_list;
+    char **acc = ctx;
+    if (!*acc || !(strncmp(key, "population.", 11) == 0 || strncmp(key, "venue.tiers.", 12) == 0 ||
+                   strcmp(key, "price.s0") == 0 || strcmp(key, "simulation.seed") == 0))
+        return;
+    size_t len = strlen(*acc), add = strlen(key) + (text ? strlen(text) : 0) + 28 * (size_t)n + 4;
+    char *b = realloc(*acc, len + add);
+    if (!b) {
+        free(*acc);
+        *acc = NULL;
+        return;
+    }
+    *acc = b;
+    len += (size_t)sprintf(b + len, "%s=%s", key, text ? text : "");
+    for (int i = 0; v && i < n; i++)
+        len += (size_t)sprintf(b + len, "%.17g,", v[i]);
+    strcpy(b + len, ";");
+}
+
+static char *population_signature(const lc_scenario *sc)
+{
+    char *acc = calloc(1, 1);
+    lc_scenario_visit(sc, pop_key, &acc);
+    return acc;
+}
+
+/* Load the scenario of every point (one for `run`), check that the points
+ * agree on what shapes the file, and draw their populations, sharing one
+ * among points whose population keys agree. Returns 0 or an exit code. */
+static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc,
+                       lc_population **pop, lc_error *err)
+{
+    const char **sets = malloc((size_t)(c->nsets + (sw ? sw->naxes : 0) + 1) * sizeof *sets);
+    char **sigs = calloc((size_t)points, sizeof *sigs);
+    int rc = sets && sigs ? 0 : EXIT_RUNTIME;
+    if (rc)
+        lc_error_add(err, "out of memory");
+    for (long p = 0; rc == 0 && p < points; p++) {
+        char **vary = sw ? lc_sweep_sets(sw, p) : NULL;
+        int nvary = sw ? sw->naxes : 0;
+        if (sw && !vary) {
+            rc = EXIT_RUNTIME;
+            lc_error_add(err, "out of memory");
+            break;
+        }
+        for (int i = 0; i < c->nsets; i++)
+            sets[i] = c->sets[i];
+        for (int i = 0; i < nvary; i++)
+            sets[c->nsets + i] = vary[i];
+        sc[p] = lc_scenario_load(c->scenario, sets, c->nsets + nvary, err);
+        lc_sweep_free_sets(vary, nvary);
+        if (!sc[p]) {
+            rc = EXIT_USAGE;
+            break;
+        }
+        const lc_scenario *a = sc[0], *b = sc[p];
+        if (a->runs != b->runs || a->steps != b->steps || a->dt_s != b->dt_s ||
+            a->every != b->every || a->series_mask != b->series_mask || a->seed != b->seed) {
+            rc = EXIT_USAGE;
+            lc_error_at(err, "--vary", 0, NULL,
+                        "simulation.runs, steps, dt and seed and the output keys shape the "
+                        "file and must be the same at every point (point %ld differs)",
+                        p);
+            break;
+        }
+        if (!(sigs[p] = population_signature(sc[p]))) {
+            rc = EXIT_RUNTIME;
+            lc_error_add(err, "out of memory");
+            break;
+        }
+        for (long q = 0; q < p && !pop[p]; q++)
+            if (strcmp(sigs[q], sigs[p]) == 0)
+                pop[p] = pop[q];
+        if (!pop[p] && !(pop[p] = lc_population_create(sc[p], err))) {
+            rc = EXIT_USAGE; /* population errors are scenario errors */
+            break;
+        }
+        if (c->population && pop[p] != pop[0]) {
+            rc = EXIT_USAGE;
+            lc_error_at(err, "--population", 0, NULL,
+                        "the varied keys change the population (point %ld), and /population "
+                        "holds one: vary no population or tier key, or drop --population",
+                        p);
+            break;
+        }
+    }
+    for (long p = 0; sigs && p < points; p++)
+        free(sigs[p]);
+    free(sigs);
+    free(sets);
+    return rc;
+}
+
+static void free_points(lc_scenario **sc, lc_population **pop, long points)
+{
+    for (long p = 0; p < points; p++) {
+        int shared = 0;
+        for (long q = 0; q < p && !shared; q++)
+            shared = pop[q] == pop[p];
+        if (!shared)
+            lc_population_free(pop[p]);
+        lc_scenario_free(sc[p]);
+    }
+    free(sc);
+    free(pop);
+}
+
+/* One line per point: the varied values and the headline risk figures. */
+static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long points, FILE *out)
+{
+    int width[64];
+    int naxes = sw->naxes < 64 ? sw->naxes : 64;
+    for (int a = 0; a < naxes; a++) {
+        width[a] = (int)strlen(sw->axes[a].key);
+        for (int i = 0; i < sw->axes[a].n; i++)
+            if ((int)strlen(sw->axes[a].values[i]) > width[a])
+                width[a] = (int)strlen(sw->axes[a].values[i]);
+        if (width[a] > 40)
+            width[a] = 40;
+    }
+    fprintf(out, "  %5s", "point");
+    for (int a = 0; a < naxes; a++)
+        fprintf(out, "  %*.*s", width[a], width[a], sw->axes[a].key);
+    fprintf(out, "  %8s  %13s  %13s  %13s  %9s\n", "P(liq) %", "liq/run quote", "P(bad debt) %",
+            "bad debt/run", "mean dd %");
+    for (long p = 0; p < points; p++) {
+        const lc_summary *s = &sum[p];
+        double n = s->rows ? (double)s->rows : 1;
+        double pb = (double)s->with_bad_debt / n;
+        fprintf(out, "  %5ld", p);
+        for (int a = 0; a < naxes; a++)
+            fprintf(out, "  %*.*s", width[a], width[a],
+                    sw->axes[a].values[lc_sweep_index(sw, p, a)]);
+        char pbad[32];
+        snprintf(pbad, sizeof pbad, "%.2f ± %.2f", 100 * pb, 100 * sqrt(pb * (1 - pb) / n));
+        fprintf(out, "  %8.2f  %13.4g  %14s  %13.4g  %9.2f\n", 100.0 * (double)s->with_liq / n,
+                s->liq_notional_sum / n, pbad, s->bad_debt_sum / n, 100 * s->dd_sum / n);
+    }
+    fprintf(out, "  (± is one standard error; every point ran the same runs with the same "
+                 "price shocks)\n");
+}
+
+/* `run` (sw NULL) and `sweep`: simulate every run of every point into one file. */
+static int simulate(cli *c, const lc_sweep *sw)
 {
     lc_error err = {0};
-    lc_scenario *sc = lc_scenario_load(c->scenario, c->sets, c->nsets, &err);
-    if (!sc) {
-        print_errors(&err);
-        return EXIT_USAGE;
+    long points = sw ? sw->points : 1;
+    lc_scenario **scs = calloc((size_t)points, sizeof *scs);
+    lc_population **pops = calloc((size_t)points, sizeof *pops);
+    lc_summary *sum = malloc((size_t)points * sizeof *sum);
+    char *out = NULL;
+    lc_writer *w = NULL;
+    int rc = EXIT_RUNTIME;
+    if (!scs || !pops || !sum) {
+        lc_error_add(&err, "out of memory for %ld points", points);
+        goto done;
     }
-    char *out = c->out ? NULL : default_out(c->scenario);
+    out = c->out ? NULL : default_out(c->scenario);
     const char *path = c->out ? c->out : out;
     struct stat stbuf;
     if (path && !c->force && lstat(path, &stbuf) == 0) { /* say so before any work */
-        fprintf(stderr, "%s: exists; use --force to overwrite\n", path);
-        free(out);
-        lc_scenario_free(sc);
-        return EXIT_USAGE;
-    }
-    int rc = EXIT_RUNTIME;
-    lc_population *pop = lc_population_create(sc, &err);
-    lc_writer *w = NULL;
-    if (!pop) {
-        rc = EXIT_USAGE; /* population errors are scenario errors */
+        lc_error_at(&err, path, 0, NULL, "exists; use --force to overwrite");
+        rc = EXIT_USAGE;
         goto done;
     }
-    lc_writer_opts wo = {path, c->force, c->events, c->population, 1,
-                         c->engine == LC_ENGINE_SCAN ? "scan" : "index"};
+    if ((rc = load_points(c, sw, points, scs, pops, &err)))
+        goto done;
+    rc = EXIT_RUNTIME;
+    const lc_scenario *sc = scs[0];
+    const lc_population *pop = pops[0];
+    lc_writer_opts wo = {path, c->force, c->events, c->population, points,
+                         c->engine == LC_ENGINE_SCAN ? "scan" : "index", sw};
     if (!(w = lc_writer_create(&wo, sc, pop, &err)))
         goto done;
 
@@ -312,18 +495,25 @@ static int cmd_run(cli *c)
 
     int threads = c->threads > 0 ? c->threads : omp_get_max_threads();
     int tty = isatty(STDERR_FILENO);
-    if (!c->quiet)
-        fprintf(stderr,
-                "liqcascade: %ld runs x %ld steps of %g s over %ld accounts (%ld long, %ld short), "
-                "%d threads\n",
-                sc->runs, sc->steps, sc->dt_s, pop->n, pop->n_long, pop->n_short, threads);
-    lc_summary sum;
-    lc_summary_init(&sum);
-    lc_runner_opts ro = {threads, c->engine, c->events, tty && !c->quiet, &stop_requested, c->batch, &sum};
+    if (!c->quiet) {
+        if (sw) {
+            fprintf(stderr, "liqcascade: sweep of %ld points (", points);
+            for (int a = 0; a < sw->naxes; a++)
+                fprintf(stderr, "%s%s: %d values", a ? " x " : "", sw->axes[a].key, sw->axes[a].n);
+            fprintf(stderr, "), %ld runs each, ", sc->runs);
+        } else {
+            fprintf(stderr, "liqcascade: %ld runs x ", sc->runs);
+        }
+        fprintf(stderr, "%ld steps of %g s over %ld accounts (%ld long, %ld short), %d threads\n",
+                sc->steps, sc->dt_s, pop->n, pop->n_long, pop->n_short, threads);
+    }
+    for (long p = 0; p < points; p++)
+        lc_summary_init(&sum[p]);
+    lc_runner_opts ro = {threads, c->engine, c->events, tty && !c->quiet, &stop_requested,
+                         c->batch, sum};
     lc_runner_stats st;
-    const lc_scenario *scs[1] = {sc};
-    const lc_population *pops[1] = {pop};
-    if (lc_runner_run(scs, pops, 1, &ro, w, &st, &err))
+    if (lc_runner_run((const lc_scenario *const *)scs, (const lc_population *const *)pops, points,
+                      &ro, w, &st, &err))
         goto done;
     if (lc_writer_finish(w, !st.interrupted, &err)) {
         w = NULL;
@@ -337,11 +527,14 @@ static int cmd_run(cli *c)
             human_bytes(size, sizeof size, (double)stbuf.st_size);
         double rate = st.seconds > 0 ? (double)st.rows_done / st.seconds : 0;
         fprintf(stderr, "%s %ld of %ld runs in %.1f s (%.1f runs/s, %.3g account-steps/s)\n",
-                st.interrupted ? "interrupted after" : "done:", st.rows_done, sc->runs,
+                st.interrupted ? "interrupted after" : "done:", st.rows_done, sc->runs * points,
                 st.seconds, rate, rate * (double)sc->steps * (double)pop->n);
         fprintf(stderr, "wrote %s (%s%s)\n", path, size,
                 st.interrupted ? ", status=interrupted" : "");
-        lc_summary_print(&sum, stderr);
+        if (sw)
+            print_sweep_table(sw, sum, points, stderr);
+        else
+            lc_summary_print(&sum[0], stderr);
         fprintf(stderr,
                 "next: %s info %s\n"
                 "      /usr/bin/python3 -c \"import h5py; f = h5py.File('%s'); "
@@ -352,9 +545,31 @@ done:
     if (rc == EXIT_RUNTIME || rc == EXIT_USAGE)
         print_errors(&err);
     lc_writer_abort(w);
-    lc_population_free(pop);
-    lc_scenario_free(sc);
+    if (scs && pops)
+        free_points(scs, pops, points);
+    free(sum);
     free(out);
+    return rc;
+}
+
+static int cmd_run(cli *c) { return simulate(c, NULL); }
+
+static int cmd_sweep(cli *c)
+{
+    lc_error err = {0};
+    lc_sweep sw = {0};
+    int rc = 0;
+    for (int i = 0; i < c->nvary && rc == 0; i++)
+        rc = lc_sweep_add(&sw, c->vary[i], &err);
+    if (rc == 0 && sw.naxes == 0)
+        rc = lc_error_at(&err, "--vary", 0, NULL, "a sweep needs at least one --vary key=v1,v2,...");
+    if (rc) {
+        print_errors(&err);
+        lc_sweep_free(&sw);
+        return EXIT_USAGE;
+    }
+    rc = simulate(c, &sw);
+    lc_sweep_free(&sw);
     return rc;
 }
 
@@ -383,6 +598,7 @@ int main(int argc, char **argv)
         const char *name, *help;
         int (*fn)(cli *);
     } cmds[] = {{"run", run_help, cmd_run},
+                {"sweep", sweep_help, cmd_sweep},
                 {"validate", validate_help, cmd_validate},
                 {"info", info_help, cmd_info},
                 {"models", models_help, NULL}};
@@ -401,6 +617,7 @@ int main(int argc, char **argv)
             }
         }
         free(c.sets);
+        free(c.vary);
         for (int k = 0; k < c.nowned; k++)
             free(c.owned[k]);
         return rc;

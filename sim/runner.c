@@ -145,7 +145,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
         b->nrows = prefix;
         if (o->summary)
             for (long i = 0; i < prefix; i++)
-                lc_summary_add(o->summary, &b->rows[i]);
+                lc_summary_add(&o->summary[b->rows[i].point], &b->rows[i]);
         if (pending) {
             pending = 0;
             if (join_write(writer_thread, &job, err)) {

@@ -540,10 +540,13 @@ lc_scenario *lc_scenario_parse(const char *name, const char *text, const char *c
     lc_node *root = lc_yaml_parse(sc->path, text, err);
     char **labels = calloc((size_t)nsets + 1, sizeof *labels); /* outlive the tree */
     for (int i = 0; root && labels && i < nsets; i++) {
+        /* "key=value" comes from --set; "--opt key=value" names its option */
+        const char *sp = strncmp(sets[i], "--", 2) == 0 ? strchr(sets[i], ' ') : NULL;
+        const char *assignment = sp ? sp + 1 : sets[i];
         size_t n = strlen(sets[i]) + 7;
         if ((labels[i] = malloc(n))) {
-            snprintf(labels[i], n, "--set %s", sets[i]);
-            lc_yaml_set(root, sets[i], labels[i], err);
+            snprintf(labels[i], n, sp ? "%s" : "--set %s", sets[i]);
+            lc_yaml_set(root, assignment, labels[i], err);
         } else
             lc_error_add(err, "out of memory");
     }

@@ -71,7 +71,9 @@ typedef struct lc_scenario {
     long every;           /* record every n-th step */
 } lc_scenario;
 
-/* Load path, apply the `sets` overrides ("key=value", value parsed as YAML),
+/* Load path, apply the `sets` overrides ("key=value", value parsed as YAML;
+ * "--opt key=value" is the same, with errors labelled by the option instead
+ * of --set),
  * validate and resolve. On failure returns NULL with every error found in err. */
 lc_scenario *lc_scenario_load(const char *path, const char *const *sets, int nsets,
                               lc_error *err);

@@ -459,9 +459,50 @@ static int write_scenario(lc_writer *w, const lc_scenario *sc, lc_error *err)
     return 0;
 }
 
-static int write_points(lc_writer *w, long points, lc_error *err)
+/* The unit of a varied key: its resolved key's unit, list indices removed
+ * (venue.tiers.0.mmr is a value of venue.tiers.mmr). */
+typedef struct unit_ctx {
+    char key[256];
+    const char *unit;
+} unit_ctx;
+
+static void find_unit(void *ctx, const char *key, const char *unit, const double *v, int n,
+                      int is_list, const char *text)
 {
-    int64_t *v = stage(w, (size_t)points * sizeof *v);
+    unit_ctx *c = ctx;
+    (void)v, (void)n, (void)is_list;
+    if (strcmp(key, c->key) == 0)
+        c->unit = text ? "text" : unit;
+}
+
+static const char *axis_unit(const lc_scenario *sc, const char *key, unit_ctx *c)
+{
+    size_t k = 0;
+    for (const char *s = key; *s && k + 1 < sizeof c->key;) {
+        const char *dot = strchr(s, '.');
+        size_t len = dot ? (size_t)(dot - s) : strlen(s);
+        if (strspn(s, "0123456789") != len) { /* not a list index */
+            if (k && k + 1 < sizeof c->key)
+                c->key[k++] = '.';
+            for (size_t i = 0; i < len && k + 1 < sizeof c->key; i++)
+                c->key[k++] = s[i];
+        }
+        s += len + (dot ? 1 : 0);
+    }
+    c->key[k] = '\0';
+    c->unit = NULL;
+    lc_scenario_visit(sc, find_unit, c);
+    return c->unit ? c->unit : "";
+}
+
+/* /points: the point index, then one column per varied key: float64 in the
+ * key's unit when every value is a number, else the values as text. */
+static int write_points(lc_writer *w, const lc_writer_opts *o, const lc_scenario *sc,
+                        lc_error *err)
+{
+    const lc_sweep *sw = o->sweep;
+    long points = o->points;
+    int64_t *v = stage(w, (size_t)points * sizeof(double) + 8);
     if (!v)
         return lc_error_at(err, w->partial, 0, "/points", "out of memory");
     for (long p = 0; p < points; p++)
@@ -475,11 +516,58 @@ static int write_points(lc_writer *w, long points, lc_error *err)
                  : fail(w, err, "/points/point", "cannot write");
     if (d >= 0)
         H5Dclose(d);
+    size_t cols_len = sizeof "point";
+    for (int a = 0; sw && a < sw->naxes; a++)
+        cols_len += strlen(sw->axes[a].key) + 1;
+    char *cols = malloc(cols_len);
+    if (!cols && rc == 0)
+        rc = lc_error_at(err, w->partial, 0, "/points", "out of memory");
+    if (cols)
+        strcpy(cols, "point");
+    for (int a = 0; rc == 0 && sw && a < sw->naxes; a++) {
+        const lc_sweep_axis *ax = &sw->axes[a];
+        strcat(strcat(cols, ","), ax->key);
+        char desc[400];
+        snprintf(desc, sizeof desc, "value of %s at the point (varied by --vary)", ax->key);
+        unit_ctx uc;
+        const char *unit = axis_unit(sc, ax->key, &uc);
+        if (ax->num) {
+            double *x = (double *)(void *)v;
+            for (long p = 0; p < points; p++)
+                x[p] = ax->num[lc_sweep_index(sw, p, a)];
+            d = extensible(g, ax->key, H5T_IEEE_F64LE, 0, RUN_CHUNK, unit, desc);
+            rc = d >= 0 && append_rows(d, 0, (hsize_t)points, 0, H5T_NATIVE_DOUBLE, x) == 0
+                     ? 0
+                     : fail(w, err, "/points", "cannot write a varied key");
+        } else {
+            const char **t = malloc((size_t)points * sizeof *t);
+            hsize_t n = (hsize_t)points;
+            hid_t type = str_type(), space = H5Screate_simple(1, &n, NULL);
+            d = t && type >= 0 && space >= 0 ? H5Dcreate2(g, ax->key, type, space, H5P_DEFAULT,
+                                                          H5P_DEFAULT, H5P_DEFAULT)
+                                             : -1;
+            for (long p = 0; t && p < points; p++)
+                t[p] = ax->values[lc_sweep_index(sw, p, a)];
+            rc = d >= 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) >= 0 &&
+                         describe(d, "text", desc) == 0
+                     ? 0
+                     : fail(w, err, "/points", "cannot write a varied key");
+            free(t);
+            if (type >= 0)
+                H5Tclose(type);
+            if (space >= 0)
+                H5Sclose(space);
+        }
+        if (d >= 0)
+            H5Dclose(d);
+    }
+    if (rc == 0 && attr_str(g, "columns", cols))
+        rc = fail(w, err, "/points", "cannot write the columns attribute");
+    free(cols);
     H5Gclose(g);
     return rc;
 }
 
-/* Empty column datasets for a column table (/runs or /events) into ds[]. */
 static int create_columns(lc_writer *w, const char *name, const char *description,
                           const lc_column *cols, int n, hsize_t chunk, hid_t *ds, lc_error *err)
 {
@@ -553,7 +641,7 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
         lc_error_at(err, o->path, 0, NULL, "exists; use --force to overwrite");
         return NULL;
     }
-    if (o->points < 1) {
+    if (o->points < 1 || (o->sweep && o->sweep->points != o->points)) {
         lc_error_at(err, o->path, 0, NULL, "points must be >= 1 (got %ld)", o->points);
         return NULL;
     }
@@ -609,7 +697,7 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
     if (rc == 0)
         rc = write_scenario(w, sc, err);
     if (rc == 0)
-        rc = write_points(w, o->points, err);
+        rc = write_points(w, o, sc, err);
     if (rc == 0)
         rc = create_columns(w, "runs",
                             "one row per (point, run); row i is point i // runs, "

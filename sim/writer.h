@@ -13,6 +13,7 @@
 #include "population.h"
 #include "record.h"
 #include "scenario.h"
+#include "sweep.h"
 
 typedef struct lc_writer lc_writer;
 
@@ -23,6 +24,7 @@ typedef struct lc_writer_opts {
     int with_population;  /* write /population */
     long points;          /* sweep points (1 for `run`) */
     const char *engine;   /* "index" or "scan", stored as an attribute */
+    const lc_sweep *sweep; /* the varied keys, or NULL (for `run`) */
 } lc_writer_opts;
 
 /* Fails (without touching anything) if path exists and !force. */
