@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "writer.h"
 
 #define PATH_W 30   /* "/population/bankruptcy_price" fits */
@@ -222,6 +223,181 @@ static void runs_table(FILE *out, hid_t file)
     H5Gclose(g);
 }
 
+/* A whole 1-D dataset as doubles (n elements), or NULL. */
+static double *read_column(hid_t file, const char *path, hsize_t *n)
+{
+    hid_t d = H5Lexists(file, path, H5P_DEFAULT) > 0 ? H5Dopen2(file, path, H5P_DEFAULT) : -1;
+    if (d < 0)
+        return NULL;
+    hid_t s = H5Dget_space(d);
+    double *v = NULL;
+    if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
+        H5Sget_simple_extent_dims(s, n, NULL) >= 0) {
+        v = malloc((*n ? *n : 1) * sizeof *v);
+        if (v && *n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+            free(v);
+            v = NULL;
+        }
+    }
+    if (s >= 0)
+        H5Sclose(s);
+    H5Dclose(d);
+    return v;
+}
+
+enum { C_POINT, C_RUN, C_BAD, C_LL, C_LS, C_DD, C_EXO, C_INS, C_ADL, C_ROUNDS, C_TRUNC, NCOL };
+static const char *const metric_cols[NCOL] = {
+    "runs/point", "runs/run", "runs/bad_debt", "runs/liq_notional_long",
+    "runs/liq_notional_short", "runs/max_drawdown", "runs/exo_drawdown", "runs/insurance_min",
+    "runs/adl_count", "runs/max_rounds", "runs/truncated"};
+
+/* Per /runs row: distinct steps with a liquidation in round >= 2, from
+ * /events (rows in /runs order, steps increasing within a run). */
+static double *cascade_steps(hid_t f, const double *point, const double *run, hsize_t rows,
+                             int64_t runs)
+{
+    static const char *const ec[4] = {"events/point", "events/run", "events/step", "events/round"};
+    double *e[4] = {0};
+    hsize_t n = 0, m;
+    int ok = 1;
+    for (int k = 0; k < 4 && ok; k++) {
+        ok = (e[k] = read_column(f, ec[k], &m)) != NULL && (k == 0 || m == n);
+        n = m;
+    }
+    double *casc = ok ? calloc(rows ? rows : 1, sizeof *casc) : NULL;
+    /* the /runs row of (point, run): point·runs + run when complete; search
+     * the rows present otherwise (they are a prefix) */
+    double *last = casc ? malloc((rows ? rows : 1) * sizeof *last) : NULL;
+    for (hsize_t i = 0; last && i < rows; i++)
+        last[i] = -1;
+    for (hsize_t i = 0; last && i < n; i++) {
+        if (!(e[3][i] >= 2))
+            continue;
+        double row = e[0][i] * (double)runs + e[1][i];
+        if (!(row >= 0 && row < (double)rows) || point[(hsize_t)row] != e[0][i] ||
+            run[(hsize_t)row] != e[1][i])
+            continue; /* an event of a row not written */
+        hsize_t r = (hsize_t)row;
+        if (last[r] != e[2][i]) {
+            casc[r]++;
+            last[r] = e[2][i];
+        }
+    }
+    if (!last) {
+        free(casc);
+        casc = NULL;
+    }
+    free(last);
+    for (int k = 0; k < 4; k++)
+        free(e[k]);
+    return casc;
+}
+
+/* The metric table of every point (docs/analysis.md). */
+static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_events,
+                           lc_error *err, const char *path)
+{
+    int64_t points = 0, runs = 0;
+    if (read_num(f, "points", H5T_NATIVE_INT64, &points) || read_num(f, "runs", H5T_NATIVE_INT64, &runs) ||
+        points < 1 || runs < 1)
+        return lc_error_at(err, path, 0, NULL, "no valid points/runs attributes");
+    double *col[NCOL] = {0};
+    hsize_t n = 0, m;
+    int rc = 0;
+    for (int k = 0; k < NCOL && rc == 0; k++) {
+        if (!(col[k] = read_column(f, metric_cols[k], &m)) || (k && m != n))
+            rc = lc_error_at(err, path, 0, metric_cols[k], "missing or of the wrong length");
+        n = m;
+    }
+    double *casc = NULL;
+    *with_events = H5Lexists(f, "events", H5P_DEFAULT) > 0;
+    if (rc == 0 && *with_events &&
+        !(casc = cascade_steps(f, col[C_POINT], col[C_RUN], n, runs)))
+        rc = lc_error_at(err, path, 0, "/events", "cannot read point, run, step and round");
+    /* the NCOL columns of one point, and its cascade steps */
+    double *buf = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * (NCOL + 1) * sizeof *buf) : NULL;
+    if (rc == 0 && !buf)
+        rc = lc_error_add(err, "out of memory");
+    for (int64_t p = 0; rc == 0 && p < points; p++) {
+        /* the point's rows, in row order, gathered column by column */
+        size_t k = 0;
+        double *g[NCOL + 1];
+        for (int c = 0; c <= NCOL; c++)
+            g[c] = buf + (size_t)c * (size_t)n;
+        if (!casc)
+            g[NCOL] = NULL;
+        for (hsize_t i = 0; i < n; i++) {
+            if (col[C_POINT][i] != (double)p)
+                continue;
+            for (int c = 0; c < NCOL; c++)
+                g[c][k] = col[c][i];
+            if (casc)
+                g[NCOL][k] = casc[i];
+            k++;
+        }
+        lc_point_runs pr = {p, (long)k, g[C_BAD], g[C_LL], g[C_LS], g[C_DD], g[C_EXO],
+                            g[C_INS], g[C_ADL], g[C_ROUNDS], g[C_TRUNC], g[NCOL]};
+        if (lc_metrics_point(&pr, rows, nrows))
+            rc = lc_error_add(err, "out of memory");
+    }
+    free(buf);
+    free(casc);
+    for (int k = 0; k < NCOL; k++)
+        free(col[k]);
+    return rc;
+}
+
+static void print_interval(FILE *out, const lc_metric *m)
+{
+    char b[80];
+    if (isnan(m->lo))
+        snprintf(b, sizeof b, "%.4g", m->value);
+    else
+        snprintf(b, sizeof b, "%.4g [%.4g, %.4g]", m->value, m->lo, m->hi);
+    fprintf(out, " %-28s", b);
+}
+
+/* The metrics for a reader: every metric by point when there are few
+ * points, a headline selection per point otherwise. */
+static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_events)
+{
+    long per = 0;
+    while (per < n && rows[per].point == rows[0].point)
+        per++;
+    long points = per ? n / per : 0;
+    fprintf(out, "\nrisk metrics (docs/analysis.md): value [95%% interval]%s\n",
+            with_events ? "" : "; cascade_steps needs --events");
+    if (points <= 3) {
+        fprintf(out, "  %-26s %-9s", "metric", "units");
+        for (long p = 0; p < points; p++)
+            fprintf(out, " point %-22ld", rows[p * per].point);
+        fputc('\n', out);
+        for (long i = 0; i < per; i++) {
+            fprintf(out, "  %-26s %-9s", rows[i].metric, rows[i].units);
+            for (long p = 0; p < points; p++)
+                print_interval(out, &rows[p * per + i]);
+            fputc('\n', out);
+        }
+    } else {
+        static const char *const pick[] = {"n_runs", "p_bad_debt", "bad_debt.q99",
+                                           "liq_notional.mean", "liq_notional.q99",
+                                           "max_drawdown.mean"};
+        fprintf(out, "  %5s", "point");
+        for (size_t k = 0; k < sizeof pick / sizeof *pick; k++)
+            fprintf(out, " %-28s", pick[k]);
+        fputc('\n', out);
+        for (long p = 0; p < points; p++) {
+            fprintf(out, "  %5ld", rows[p * per].point);
+            for (size_t k = 0; k < sizeof pick / sizeof *pick; k++)
+                for (long i = 0; i < per; i++)
+                    if (strcmp(rows[p * per + i].metric, pick[k]) == 0)
+                        print_interval(out, &rows[p * per + i]);
+            fputc('\n', out);
+        }
+    }
+    fprintf(out, "  (every metric of every point as CSV: liqcascade info FILE --metrics)\n");
+}
+
 static void summary(FILE *out, const char *path, hid_t f)
 {
     char *version = read_str(f, "version"), *commit = read_str(f, "git_commit");
@@ -264,7 +440,7 @@ static void summary(FILE *out, const char *path, hid_t f)
     free(engine);
 }
 
-static int info(const char *path, FILE *out, lc_error *err)
+static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
 {
     if (access(path, R_OK) != 0)
         return lc_error_at(err, path, 0, NULL, "cannot read: %s", strerror(errno));
@@ -280,6 +456,17 @@ static int info(const char *path, FILE *out, lc_error *err)
         H5Fclose(f);
         return lc_error_at(err, path, 0, NULL,
                            "not a liqcascade result file (no format = \"liqcascade\" attribute)");
+    }
+    lc_metric *rows = NULL;
+    long nrows = 0;
+    int with_events = 0;
+    if (metrics_csv) {
+        int rc = compute_metrics(f, &rows, &nrows, &with_events, err, path);
+        if (rc == 0)
+            lc_metrics_csv(rows, nrows, out);
+        free(rows);
+        H5Fclose(f);
+        return rc;
     }
     summary(out, path, f);
 
@@ -299,18 +486,24 @@ static int info(const char *path, FILE *out, lc_error *err)
     for (int i = 0; i < 4; i++)
         list_group(out, f, groups[i]);
     runs_table(out, f);
+    lc_error merr = {0};
+    if (compute_metrics(f, &rows, &nrows, &with_events, &merr, path) == 0 && nrows > 0)
+        metrics_table(out, rows, nrows, with_events);
+    else if (merr.count)
+        fprintf(out, "\nno risk metrics: %s", merr.msg);
+    free(rows);
     H5Fclose(f);
     return 0;
 }
 
-int lc_info_print(const char *path, FILE *out, lc_error *err)
+int lc_info_print(const char *path, int metrics_csv, FILE *out, lc_error *err)
 {
     /* our messages, not HDF5's stack dumps; the caller's handler comes back */
     H5E_auto2_t fn;
     void *data;
     H5Eget_auto2(H5E_DEFAULT, &fn, &data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    int rc = info(path, out, err);
+    int rc = info(path, metrics_csv, out, err);
     H5Eset_auto2(H5E_DEFAULT, fn, data);
     return rc;
 }

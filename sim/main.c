@@ -95,10 +95,17 @@ static const char *const validate_help =
     "FILE:LINE: KEY: MESSAGE and exit 2.\n";
 
 static const char *const info_help =
-    "usage: liqcascade info OUT.h5\n"
+    "usage: liqcascade info OUT.h5 [--metrics]\n"
     "\n"
     "Print what a result file holds: version, status, size of the run, datasets with\n"
-    "their units, and a summary of every /runs column.\n";
+    "their units, a summary of every /runs column, and the risk metrics of every sweep\n"
+    "point with 95% intervals: probabilities of bad debt, insurance depletion, ADL and\n"
+    "cascades (Wilson), mean, 50/95/99% quantiles (order-statistic intervals) and expected\n"
+    "shortfall of bad debt, liquidated notional, drawdown, cascade rounds and amplification\n"
+    "(definitions: docs/analysis.md).\n"
+    "\n"
+    "  --metrics   print only the metric table, as CSV (point,metric,value,lo,hi,n,units),\n"
+    "              the same table the Python package writes to metrics.csv\n";
 
 static const char *const models_help =
     "usage: liqcascade models [--markdown]\n"
@@ -113,7 +120,7 @@ typedef struct cli {
     int nsets;
     const char **vary; /* sweep: the --vary arguments */
     int nvary;
-    int threads, events, population, force, quiet, markdown;
+    int threads, events, population, force, quiet, markdown, metrics;
     long batch;
     lc_engine_kind engine;
     const char *argv0; /* how the user called us, for the "next:" hint */
@@ -140,7 +147,7 @@ static int add_set(cli *c, const char *s)
 /* Parse options of a subcommand; returns -1 to continue, else an exit code. */
 static int parse(int argc, char **argv, const char *cmd, const char *help, cli *c)
 {
-    enum { O_RUNS = 256, O_STEPS, O_SEED, O_SET, O_ENGINE, O_EVENTS, O_POP, O_MD, O_BATCH, O_VARY };
+    enum { O_RUNS = 256, O_STEPS, O_SEED, O_SET, O_ENGINE, O_EVENTS, O_POP, O_MD, O_BATCH, O_VARY, O_METRICS };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"threads", required_argument, 0, 't'},
         {"force", no_argument, 0, 'f'},        {"quiet", no_argument, 0, 'q'},
@@ -149,7 +156,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         {"set", required_argument, 0, O_SET},  {"engine", required_argument, 0, O_ENGINE},
         {"events", no_argument, 0, O_EVENTS},  {"population", no_argument, 0, O_POP},
         {"markdown", no_argument, 0, O_MD},    {"batch", required_argument, 0, O_BATCH},
-        {"vary", required_argument, 0, O_VARY},
+        {"vary", required_argument, 0, O_VARY},  {"metrics", no_argument, 0, O_METRICS},
         {0, 0, 0, 0}};
     int is_run = strcmp(cmd, "run") == 0 || strcmp(cmd, "sweep") == 0;
     optind = 1;
@@ -186,6 +193,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         case 'q': c->quiet = 1; bad = is_run ? NULL : "--quiet"; break;
         case O_EVENTS: c->events = 1; bad = is_run ? NULL : "--events"; break;
         case O_POP: c->population = 1; bad = is_run ? NULL : "--population"; break;
+        case O_METRICS: c->metrics = 1; bad = strcmp(cmd, "info") == 0 ? NULL : "--metrics"; break;
         case O_MD: c->markdown = 1; bad = strcmp(cmd, "models") == 0 ? NULL : "--markdown"; break;
         case O_ENGINE:
             if (strcmp(optarg, "index") == 0)
@@ -576,7 +584,7 @@ static int cmd_sweep(cli *c)
 static int cmd_info(cli *c)
 {
     lc_error err = {0};
-    if (lc_info_print(c->scenario, stdout, &err)) {
+    if (lc_info_print(c->scenario, c->metrics, stdout, &err)) {
         print_errors(&err);
         return EXIT_RUNTIME;
     }

@@ -46,6 +46,6 @@ void lc_writer_abort(lc_writer *w);
 void lc_hdf5_setup(void);
 
 /* `liqcascade info`: print what is in a result file. */
-int lc_info_print(const char *path, FILE *out, lc_error *err);
+int lc_info_print(const char *path, int metrics_csv, FILE *out, lc_error *err);
 
 #endif

@@ -131,6 +131,22 @@ Test(sweep, every_point_is_the_run_with_its_values)
         free(b);
     }
     free(one);
+
+    /* `info --metrics` groups rows by point: point 4's mean liquidated
+     * notional is the mean over its 30 rows, summed in row order */
+    cr_assert_eq(t_cli(&out, "info %s --metrics", sw), 0, "%s", out);
+    assert_has(out, "point,metric,value,lo,hi,n,units\n0,n_runs,30,,,30,runs\n");
+    size_t dl[2], ds[2];
+    double *ll = read(sw, "runs/liq_notional_long", dl), *ls = read(sw, "runs/liq_notional_short", ds);
+    double sum = 0;
+    for (size_t i = 4 * 30; i < 5 * 30; i++)
+        sum += ll[i] + ls[i];
+    char want[64];
+    snprintf(want, sizeof want, "\n4,liq_notional.mean,%.17g,,,30,quote\n", sum / 30);
+    assert_has(out, want);
+    free(ll);
+    free(ls);
+    free(out);
     free(sw);
     free(sc);
 }

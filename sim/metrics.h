@@ -1,0 +1,51 @@
+/* metrics.h — risk metrics of a sweep point with confidence intervals.
+ *
+ * The definitions are those of docs/analysis.md, which the Python package
+ * (analysis/liqcascade/metrics.py) implements too; a test compares the two
+ * table for table. In short: probabilities with the Wilson score interval;
+ * type-1 quantiles x_(k), k = ceil(q·n), with a distribution-free
+ * order-statistic interval [x_(l), x_(u)] from Binomial(n, q); expected
+ * shortfall = mean of x_(k..n); sums left to right in the stated order.
+ * Quantile levels are integers in basis points so that k is exact. */
+#ifndef LC_METRICS_H
+#define LC_METRICS_H
+
+#include <stdio.h>
+
+/* Wilson score interval (95%) of x successes in n trials; NaN when n = 0. */
+void lc_wilson(long x, long n, double *p, double *lo, double *hi);
+
+/* Rank k (1-based) of the type-1 quantile at q_bp/10000 in a sample of n >= 1. */
+long lc_quantile_rank(int q_bp, long n);
+
+/* 1-based ranks [l, u] of the 95% order-statistic interval of the quantile;
+ * l = 0 means unbounded below, u = n + 1 unbounded above. */
+void lc_quantile_ci_ranks(int q_bp, long n, long *l, long *u);
+
+/* One row of the metric table. */
+typedef struct lc_metric {
+    long point;
+    char metric[40];
+    double value, lo, hi; /* NaN where not defined */
+    long n;               /* sample size used */
+    const char *units;
+} lc_metric;
+
+/* The /runs columns of one point, in row order (n runs). cascade_steps is
+ * NULL when the file has no /events. */
+typedef struct lc_point_runs {
+    long point, n;
+    const double *bad_debt, *liq_long, *liq_short, *max_drawdown, *exo_drawdown;
+    const double *insurance_min, *adl_count, *max_rounds, *truncated;
+    const double *cascade_steps;
+} lc_point_runs;
+
+/* Append the metric rows of one point to *rows (realloc'd; *nrows updated).
+ * Returns 0, or -1 when out of memory. */
+int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows);
+
+/* The table as CSV, exactly as the Python package writes metrics.csv:
+ * header point,metric,value,lo,hi,n,units; %.17g; inf/-inf; NaN empty. */
+void lc_metrics_csv(const lc_metric *rows, long n, FILE *out);
+
+#endif
