@@ -102,16 +102,14 @@ static int read_returns(FILE *f, const char *path, bootstrap_data *d, lc_error *
                 if (strcmp(fields[k], "log_return") == 0)
                     col = k;
             if (col < 0)
-                rc = lc_error_at(err, path, lineno, NULL,
-                                 "header must name a column 'log_return'");
+                rc = lc_error_at(err, path, lineno, NULL, "header must name a column 'log_return'");
             continue;
         }
         const char *field = col < nf ? fields[col] : "";
         char *end;
         double v = strtod(field, &end);
         if (!*field || *end || !isfinite(v)) {
-            rc = lc_error_at(err, path, lineno, "log_return", "must be a number (got '%s')",
-                             field);
+            rc = lc_error_at(err, path, lineno, "log_return", "must be a number (got '%s')", field);
             break;
         }
         if (d->n == cap) {

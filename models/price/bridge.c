@@ -55,11 +55,11 @@ typedef struct bridge_data {
 
 typedef struct {
     const bridge_data *pins;
-    double x;       /* ln s0 + the returns so far: the engine's log price */
-    long k;         /* steps done */
-    int next;       /* index of the next pin; pins->n after the last */
-    double var;     /* sigma²·dt per step */
-    double drift;   /* −sigma²·dt/2: GBM with mu 0 after the last pin */
+    double x;     /* ln s0 + the returns so far: the engine's log price */
+    long k;       /* steps done */
+    int next;     /* index of the next pin; pins->n after the last */
+    double var;   /* sigma²·dt per step */
+    double drift; /* −sigma²·dt/2: GBM with mu 0 after the last pin */
 } bridge_state;
 
 static int bridge_check(const lc_choice *c, const char *where, lc_error *err)
@@ -68,8 +68,8 @@ static int bridge_check(const lc_choice *c, const char *where, lc_error *err)
     int rc = 0;
     if (t->n != p->n)
         rc = lc_error_at(err, NULL, 0, where,
-                         "pin_times and pin_prices must have the same length (got %d and %d)",
-                         t->n, p->n);
+                         "pin_times and pin_prices must have the same length (got %d and %d)", t->n,
+                         p->n);
     for (int i = 1; i < t->n; i++)
         if (!(t->v[i] > t->v[i - 1]))
             rc = lc_error_at(err, NULL, 0, where,

@@ -76,8 +76,8 @@ static void check_rel(const char *what, double got, double want, double tol)
 static void check_4se(const char *what, double est, double expect, double se)
 {
     cr_assert(se > 0 && isfinite(se), "%s: no standard error", what);
-    cr_assert(fabs(est - expect) < 4 * se, "%s: %.6g vs %.6g (%.2f SE, SE %.3g)", what, est,
-              expect, (est - expect) / se, se);
+    cr_assert(fabs(est - expect) < 4 * se, "%s: %.6g vs %.6g (%.2f SE, SE %.3g)", what, est, expect,
+              (est - expect) / se, se);
 }
 
 /* Resolve, reload the resolved text, resolve again: the same text. */
@@ -97,7 +97,8 @@ static void check_round_trip(lc_scenario *a)
 
 /* ---- shock -------------------------------------------------------------- */
 
-#define FLAT "simulation: {steps: %ld, dt: 60}\nprice: {model: gbm, s0: 60000, sigma: 0, shock: %s}\n" POP
+#define FLAT                                                                                       \
+    "simulation: {steps: %ld, dt: 60}\nprice: {model: gbm, s0: 60000, sigma: 0, shock: %s}\n" POP
 
 static double flat_final(long steps, const char *shock)
 {
@@ -176,9 +177,10 @@ Test(shock, overlays_every_base_model_without_touching_its_noise)
 
 Test(shock, set_override_round_trip_and_errors)
 {
-    const char *text = "simulation: {steps: 120, dt: 60}\n"
-                       "price: {model: garch, s0: 100, omega: 6.0e-8,\n"
-                       "        shock: {size: -0.15, start: 3600, duration: 1200, shape: exp}}\n" POP;
+    const char *text =
+        "simulation: {steps: 120, dt: 60}\n"
+        "price: {model: garch, s0: 100, omega: 6.0e-8,\n"
+        "        shock: {size: -0.15, start: 3600, duration: 1200, shape: exp}}\n" POP;
     lc_scenario *sc = scenario_with(text, "price.shock.size=-0.2");
     cr_assert_eq(sc->shock_common[LC_SHOCK_SIZE], -0.2);
     cr_assert_str_eq(sc->shock.desc->name, "exp");
@@ -205,8 +207,8 @@ Test(shock, set_override_round_trip_and_errors)
     const char *e = t_scenario_errors(
         "price: {model: gbm, s0: 100, shock: {size: -1, start: 0, duration: 60}}\n" POP, NULL, 0);
     cr_assert(strstr(e, "test.yaml:1: price.shock.size: must be > -1 (got -1)"), "%s", e);
-    e = t_scenario_errors("price: {model: gbm, s0: 100, shock: {size: -0.1, start: 0}}\n" POP,
-                          NULL, 0);
+    e = t_scenario_errors("price: {model: gbm, s0: 100, shock: {size: -0.1, start: 0}}\n" POP, NULL,
+                          0);
     cr_assert(strstr(e, "price.shock.duration: required"), "%s", e);
     e = t_scenario_errors(
         "price: {model: gbm, s0: 100, shock: {size: -0.1, start: 0, shape: steep}}\n" POP, NULL, 0);
@@ -214,9 +216,9 @@ Test(shock, set_override_round_trip_and_errors)
               e);
     e = t_scenario_errors("price: {model: gbm, s0: 100, shock: -0.1}\n" POP, NULL, 0);
     cr_assert(strstr(e, "price.shock: must be a map"), "%s", e);
-    e = t_scenario_errors(
-        "price: {model: gbm, s0: 100, shock: {size: -0.1, start: 0, shape: step, duration: 5}}\n" POP,
-        NULL, 0);
+    e = t_scenario_errors("price: {model: gbm, s0: 100, shock: {size: -0.1, start: 0, shape: step, "
+                          "duration: 5}}\n" POP,
+                          NULL, 0);
     cr_assert(strstr(e, "price.shock.duration: unknown key"), "%s", e);
 }
 
@@ -319,18 +321,19 @@ Test(bridge, errors_and_round_trip)
     cr_assert(strstr(e, "test.yaml:2: price: pin_times must increase (pin_times[1] = 600 after "
                         "3600)"),
               "%s", e);
-    e = t_scenario_errors("price: {model: bridge, s0: 100, pin_times: [60], pin_prices: [90, 95]}\n"
-                          POP, NULL, 0);
+    e = t_scenario_errors(
+        "price: {model: bridge, s0: 100, pin_times: [60], pin_prices: [90, 95]}\n" POP, NULL, 0);
     cr_assert(strstr(e, "pin_times and pin_prices must have the same length (got 1 and 2)"), "%s",
               e);
-    e = t_scenario_errors("simulation: {steps: 10, dt: 60}\n"
-                          "price: {model: bridge, s0: 100, pin_times: [1200], pin_prices: [90]}\n"
-                          POP, NULL, 0);
+    e = t_scenario_errors(
+        "simulation: {steps: 10, dt: 60}\n"
+        "price: {model: bridge, s0: 100, pin_times: [1200], pin_prices: [90]}\n" POP,
+        NULL, 0);
     cr_assert(strstr(e, "test.yaml:2: price.pin_times[0]: is after the last step"), "%s", e);
     /* the override of dt makes a pin fall between steps */
     const char *sets[] = {"simulation.dt=7"};
-    e = t_scenario_errors("price: {model: bridge, s0: 100, pin_times: [60], pin_prices: [90]}\n" POP,
-                          sets, 1);
+    e = t_scenario_errors(
+        "price: {model: bridge, s0: 100, pin_times: [60], pin_prices: [90]}\n" POP, sets, 1);
     cr_assert(strstr(e, "price.pin_times[0]: must be on a step boundary"), "%s", e);
     e = t_scenario_errors("price: {model: bridge, s0: 100, pin_prices: [90]}\n" POP, NULL, 0);
     cr_assert(strstr(e, "price.pin_times: required"), "%s", e);
@@ -499,10 +502,11 @@ Test(bootstrap, errors_and_round_trip)
     const char *e;
     char text[1024];
 #define BOOT(file, extra)                                                                          \
-    (snprintf(text, sizeof text,                                                                   \
-              "simulation: {steps: 10, dt: 60}\nprice: {model: bootstrap, s0: 100, interval: 60,\n"   \
-              "        file: '%s'%s}\n" POP,                                                       \
-              file, extra),                                                                      \
+    (snprintf(                                                                                     \
+         text, sizeof text,                                                                        \
+         "simulation: {steps: 10, dt: 60}\nprice: {model: bootstrap, s0: 100, interval: 60,\n"     \
+         "        file: '%s'%s}\n" POP,                                                            \
+         file, extra),                                                                             \
      text)
     char missing[600];
     snprintf(missing, sizeof missing, "%s/none.csv", dir);
