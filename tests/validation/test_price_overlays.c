@@ -563,3 +563,15 @@ Test(bootstrap, resolved_path_with_spaces_is_quoted_and_reloads)
     free(csv);
     t_rmdir(dir);
 }
+
+Test(scenario, flash_crash_example_loads_and_round_trips)
+{
+    lc_error err = {0};
+    lc_scenario *sc = lc_scenario_load(LC_SOURCE_DIR "/scenarios/flash_crash.yaml", NULL, 0, &err);
+    cr_assert_not_null(sc, "%s", err.msg);
+    cr_assert_str_eq(sc->price.desc->name, "bootstrap");
+    cr_assert_str_eq(sc->shock.desc->name, "linear");
+    cr_assert(strstr(sc->price.path, "/data/returns/sample.csv"), "%s", sc->price.path);
+    check_round_trip(sc);
+    lc_scenario_free(sc);
+}
