@@ -13,6 +13,8 @@ extern const lc_price_model lc_price_merton;
 extern const lc_price_model lc_price_garch;
 extern const lc_price_model lc_price_heston;
 extern const lc_price_model lc_price_regime;
+extern const lc_price_model lc_price_bridge;
+extern const lc_price_model lc_price_bootstrap;
 extern const lc_impact_model lc_impact_none;
 extern const lc_impact_model lc_impact_linear;
 
@@ -22,6 +24,8 @@ static const lc_desc *const price_models[] = {
     &lc_price_garch.d,
     &lc_price_heston.d,
     &lc_price_regime.d,
+    &lc_price_bridge.d,
+    &lc_price_bootstrap.d,
 };
 
 /* the first member of a family is its default */
@@ -64,7 +68,7 @@ const lc_family lc_mark_family = {
 };
 
 const lc_family *const lc_families[] = {
-    &lc_price_family, &lc_impact_family, &lc_notional_family,
+    &lc_price_family, &lc_shock_family, &lc_impact_family, &lc_notional_family,
     &lc_leverage_family, &lc_entry_family, &lc_mark_family, NULL,
 };
 

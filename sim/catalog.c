@@ -25,7 +25,12 @@ static void print_param(FILE *out, const char *unit, const lc_param *p, int md)
     if (p->kind == LC_LIST)
         snprintf(def, sizeof def, "%s", isnan(p->def) ? "required" : "[]");
     lc_param_range_text(p, range, sizeof range);
-    const char *kind = p->kind == LC_INT ? "integer" : p->kind == LC_LIST ? "list" : "number";
+    if (p->kind == LC_PATH)
+        snprintf(range, sizeof range, "relative to the scenario file");
+    const char *kind = p->kind == LC_INT    ? "integer"
+                     : p->kind == LC_LIST  ? "list"
+                     : p->kind == LC_PATH  ? "file path,"
+                                           : "number";
     if (md)
         fprintf(out, "| `%s` | %s | %s | %s %s | %s |\n", p->name, unit, def, kind, range, p->doc);
     else

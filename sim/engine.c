@@ -1,7 +1,7 @@
 /* engine.c — one run: exogenous price, cascade rounds, settlement, records.
  *
  * Market: log P = log F + J, J = J_perm + J_trans. Each step
- *   log F += r (price model);  J_trans *= 2^(−dt/half_life);  P = e^(log F + J)
+ *   log F += r (price model, plus the shock overlay's increment);  J_trans *= 2^(−dt/half_life);  P = e^(log F + J)
  * then the cascade: while some account is breached at mark P (and fewer than
  * max_rounds rounds ran), the breached set B trades its net flow
  * n = Σ_short q − Σ_long q (base; + = buy) through the impact model, which
@@ -256,7 +256,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     double decay = half_life > 0 ? exp2(-sc->dt_s / half_life) : 0.0;
 
     lc_rng_reset(s->rng, sc->seed, LC_STREAM_PRICE, (uint64_t)run_index);
-    pm->init(s->price_state, sc->price.p, sc->dt_s);
+    pm->init(s->price_state, sc->price.p, sc->dt_s, sc->price_data);
+    double shock_prev = 0; /* the overlay's cumulative log move at the last step */
     if (im->init)
         im->init(s->impact_state, sc->impact.p, s0, sc->dt_s);
     if (s->kind == LC_ENGINE_SCAN && pop->n > 0)
@@ -276,7 +277,13 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     int (*find_round)(run *) = s->kind == LC_ENGINE_SCAN ? round_scan : round_index;
     long every = sc->every;
     for (r.t = 1; r.t <= sc->steps; r.t++) {
-        r.log_f += pm->step(s->price_state, sc->price.p, r.t, s->rng);
+        double ret = pm->step(s->price_state, sc->price.p, r.t, s->rng);
+        if (sc->shock.desc) { /* deterministic overlay: its increments telescope */
+            double x = lc_shock_log_move(&sc->shock, sc->shock_common, (double)r.t * sc->dt_s);
+            ret += x - shock_prev;
+            shock_prev = x;
+        }
+        r.log_f += ret;
         r.j_trans *= decay;
         double f = exp(r.log_f);
         if (f > r.exo_peak)

@@ -20,12 +20,33 @@
  * every day, so a year is 365 days (DESIGN §10). */
 #define LC_YEAR_S (365.0 * 86400.0)
 
+/* What a price model's prepare() sees, once, when the scenario is loaded. */
+typedef struct lc_price_setup {
+    const lc_choice *c; /* the model's resolved parameters (c->path for a file) */
+    const char *where;  /* "price": the key prefix for messages */
+    double s0;          /* price.s0, quote */
+    double dt_s;        /* simulation.dt */
+    long steps;         /* simulation.steps */
+    /* Where parameter `param` (item >= 0: one value of a list) was written,
+     * for messages: *src is the file or the --set override, *line 0 if unknown. */
+    void (*locate)(const void *ctx, int param, int item, const char **src, int *line);
+    const void *ctx;
+} lc_price_setup;
+
 /* Exogenous ("fundamental") price model: one log-return per time step. */
 typedef struct lc_price_model {
     lc_desc d;
     size_t state_size; /* bytes of per-run state; 0 if none */
-    /* Prepare state for a run of steps of dt_s seconds. */
-    void (*init)(void *state, const double *p, double dt_s);
+    /* Optional (NULL: the model needs only its numbers). Called once at
+     * scenario load, after every parameter passed its table and check:
+     * validates what needs the simulation's clock (dt, steps) and builds the
+     * data every run shares read-only (*data, freed by release). Errors name
+     * file, line and key (via setup->locate); return 0 or -1. */
+    int (*prepare)(const lc_price_setup *setup, void **data, struct lc_error *err);
+    void (*release)(void *data);
+    /* Prepare state for a run of steps of dt_s seconds; data is what prepare
+     * built (NULL without prepare). */
+    void (*init)(void *state, const double *p, double dt_s, const void *data);
     /* Log-return of the fundamental over step t (t = 1 .. steps). */
     double (*step)(void *state, const double *p, long t, gsl_rng *rng);
 } lc_price_model;
@@ -66,6 +87,22 @@ const char *lc_family_unit(const lc_family *f, const lc_param *p);
 
 extern const lc_family lc_price_family;
 extern const lc_family lc_impact_family;
+
+/* The shock overlay (models/price/shock.c): an optional section price.shock,
+ * a family chosen by `shape` whose members give the fraction g(tau) of the
+ * move done tau seconds after `start` (0 before, 1 once done). */
+typedef struct lc_shock_shape {
+    lc_desc d;
+    double (*profile)(const double *p, double tau_s);
+} lc_shock_shape;
+extern const lc_family lc_shock_family;
+enum { LC_SHOCK_SIZE, LC_SHOCK_START };
+
+/* Cumulative log move of the overlay c (common: its size and start) by time
+ * t_s: log(1 + size)·g(t_s − start). A step's increment is the difference of
+ * this at its end and at its start, so over the window they sum to
+ * log(1 + size) up to rounding. */
+double lc_shock_log_move(const lc_choice *c, const double *common, double t_s);
 
 /* Member of a family by name, or NULL. */
 const lc_desc *lc_family_find(const lc_family *f, const char *name);

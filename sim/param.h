@@ -7,7 +7,8 @@
  * Values are stored as doubles in an array indexed by the entry's position in
  * its table (a model reads p[0], p[1], ... through its own enum). Integer
  * parameters are doubles that validation has checked to be whole numbers;
- * list parameters (LC_LIST) are stored in the lc_list of the same index. */
+ * list parameters (LC_LIST) are stored in the lc_list of the same index; a
+ * path parameter (LC_PATH, at most one per table) is stored in lc_choice.path. */
 #ifndef LC_PARAM_H
 #define LC_PARAM_H
 
@@ -20,7 +21,8 @@
 typedef enum lc_kind {
     LC_REAL, /* any finite number in range */
     LC_INT,  /* a whole number in range */
-    LC_LIST  /* a list of LC_LIST_MAX numbers at most, each in range */
+    LC_LIST, /* a list of LC_LIST_MAX numbers at most, each in range */
+    LC_PATH  /* a file path, relative to the scenario file's folder (range unused) */
 } lc_kind;
 
 /* Range flags: bounds are inclusive unless the matching *_open flag is set. */
@@ -62,6 +64,7 @@ typedef struct lc_choice {
     const lc_desc *desc;
     double p[LC_MAX_PARAMS];
     lc_list list[LC_MAX_PARAMS]; /* used only by LC_LIST parameters */
+    char *path; /* the LC_PATH parameter, made absolute; owned by the scenario */
 } lc_choice;
 
 /* Index of the parameter called name in desc's table, or -1. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dist.h"
 #include "yamltree.h"
@@ -254,6 +255,102 @@ static int read_core(lc_scenario *sc, lc_node *map, const lc_node *at, const cha
     return rc;
 }
 
+static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_choice *c,
+                       double *common, lc_error *err);
+
+/* ---- price: path parameters, the shock overlay, prepare() ---------------- */
+
+/* A file path written at node v into *out (malloc'd, absolute): a relative
+ * path is taken against the folder of the file it was written in, or the
+ * working directory for a --set override (which has no line). An existing
+ * file's path is normalised (realpath), so the resolved scenario, printed or
+ * kept in a result file, names the same file from any folder. */
+static int resolve_path(const lc_node *v, const char *key, char **out, lc_error *err)
+{
+    free(*out);
+    *out = NULL;
+    if (v->kind != LC_NODE_SCALAR || !*v->text)
+        return lc_error_at(err, v->src, v->line, key, "must be a file path");
+    const char *slash = v->line > 0 && v->src ? strrchr(v->src, '/') : NULL;
+    size_t dir = v->text[0] == '/' ? 0 : slash ? (size_t)(slash - v->src) + 1 : 0;
+    char cwd[4096] = "";
+    int need_cwd = v->text[0] != '/' && !(dir && v->src[0] == '/');
+    if (need_cwd && !getcwd(cwd, sizeof cwd - 1))
+        return lc_error_at(err, v->src, v->line, key, "cannot resolve a relative path: %s",
+                           strerror(errno));
+    if (need_cwd)
+        strcat(cwd, "/");
+    size_t ncwd = strlen(cwd);
+    *out = malloc(ncwd + dir + strlen(v->text) + 1);
+    if (!*out)
+        return lc_error_add(err, "out of memory");
+    memcpy(*out, cwd, ncwd);
+    memcpy(*out + ncwd, v->src, dir);
+    strcpy(*out + ncwd + dir, v->text);
+    char *abs = realpath(*out, NULL); /* a missing file keeps its name for the loader's error */
+    if (abs) {
+        free(*out);
+        *out = abs;
+    }
+    return 0;
+}
+
+/* An LC_PATH parameter into *out (see resolve_path). */
+static int read_path_param(lc_node *map, const lc_node *at, const char *where,
+                           const lc_param *p, char **out, lc_error *err)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s.%s", where, p->name);
+    lc_node *v = map ? lc_node_get(map, p->name) : NULL;
+    if (!v) {
+        free(*out);
+        *out = NULL;
+        return lc_error_at(err, at ? at->src : NULL, at ? at->line : 0, key, "required (%s)",
+                           p->doc);
+    }
+    return resolve_path(v, key, out, err);
+}
+
+/* price.shock: absent (no overlay) or a family section chosen by shape. */
+static int read_price_shock(lc_scenario *sc, lc_node *price, lc_error *err)
+{
+    sc->shock.desc = NULL;
+    lc_node *m = section_map(price, "shock", lc_shock_family.section, err);
+    if (!m)
+        return price && lc_node_get(price, "shock") ? -1 : 0;
+    return read_family(m, m, &lc_shock_family, &sc->shock, sc->shock_common, err);
+}
+
+/* Where a price parameter was written, for prepare()'s messages. */
+typedef struct price_where {
+    lc_node *map; /* the price section, or NULL */
+    const lc_desc *desc;
+    const char *path; /* the scenario file */
+} price_where;
+
+static void locate_price_param(const void *ctx, int param, int item, const char **src, int *line)
+{
+    const price_where *w = ctx;
+    lc_node *v = w->map ? lc_node_get(w->map, w->desc->params[param].name) : NULL;
+    if (v && item >= 0 && v->kind == LC_NODE_SEQ && item < v->n)
+        v = v->vals[item];
+    const lc_node *at = v ? v : w->map;
+    *src = at ? at->src : w->path;
+    *line = at ? at->line : 0;
+}
+
+/* Run the price model's prepare() once the clock (dt, steps) is known. */
+static int prepare_price(lc_scenario *sc, lc_node *price, lc_error *err)
+{
+    const lc_price_model *pm = lc_price_model_of(sc->price.desc);
+    if (!pm->prepare)
+        return 0;
+    price_where w = {price, sc->price.desc, sc->path};
+    lc_price_setup su = {&sc->price, lc_price_family.section, sc->price_common[LC_PRICE_S0],
+                         sc->dt_s, sc->steps, locate_price_param, &w};
+    return pm->prepare(&su, &sc->price_data, err);
+}
+
 /* A family section: selector picks a member; its params and the family's
  * common params are read; the member's cross-check runs. */
 static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_choice *c,
@@ -286,8 +383,11 @@ static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_c
         c->desc = d;
     }
     for (int i = 0; i < c->desc->nparams; i++) {
-        rc |= read_param(map, map ? map : at, where, &c->desc->params[i], &c->p[i], &c->list[i],
-                         err);
+        if (c->desc->params[i].kind == LC_PATH)
+            rc |= read_path_param(map, map ? map : at, where, &c->desc->params[i], &c->path, err);
+        else
+            rc |= read_param(map, map ? map : at, where, &c->desc->params[i], &c->p[i],
+                             &c->list[i], err);
         cand[ncand++] = c->desc->params[i].name;
     }
     for (int i = 0; i < f->ncommon; i++) {
@@ -399,31 +499,6 @@ static int read_series(lc_scenario *sc, lc_node *out, lc_error *err)
     return rc;
 }
 
-/* population.file, resolved against the scenario's folder (or the working
- * directory for a --set override). */
-static int read_positions_file(lc_scenario *sc, lc_node *f, lc_error *err)
-{
-    if (f->kind != LC_NODE_SCALAR || !*f->text)
-        return lc_error_at(err, f->src, f->line, "population.file", "must be a file path");
-    const char *base = sc->path ? strrchr(sc->path, '/') : NULL;
-    int relative = f->text[0] != '/' && f->line > 0 && base;
-    size_t dir = relative ? (size_t)(base - sc->path) + 1 : 0;
-    sc->positions_file = malloc(dir + strlen(f->text) + 1);
-    if (!sc->positions_file)
-        return lc_error_add(err, "out of memory");
-    memcpy(sc->positions_file, sc->path ? sc->path : "", dir);
-    strcpy(sc->positions_file + dir, f->text);
-    /* absolute, so that the resolved scenario (printed, or stored in a
-     * result file) names the same file from any folder; a file that cannot
-     * be resolved keeps its name for the loader's error */
-    char *abs = realpath(sc->positions_file, NULL);
-    if (abs) {
-        free(sc->positions_file);
-        sc->positions_file = abs;
-    }
-    return 0;
-}
-
 static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     lc_node *pop = section_map(root, "population", "population", err);
@@ -433,7 +508,7 @@ static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
     if (!file) {
         rc |= read_core(sc, pop, root, "population", cand, &ncand, err);
     } else {
-        rc |= read_positions_file(sc, file, err);
+        rc |= resolve_path(file, "population.file", &sc->positions_file, err);
         static const char *const drawn[] = {"accounts", "long_fraction", "notional", "leverage",
                                             "entry"};
         for (int i = 0; i < LC_COUNT(drawn); i++) {
@@ -494,6 +569,7 @@ static int resolve(lc_scenario *sc, lc_node *root, lc_error *err)
     reject_unused(sim, "simulation", cand, ncand, err);
 
     lc_node *price = section_map(root, "price", "price", err);
+    rc |= read_price_shock(sc, price, err);
     rc |= read_family(price, root, &lc_price_family, &sc->price, sc->price_common, err);
     lc_node *impact = section_map(root, "impact", "impact", err);
     rc |= read_family(impact, root, &lc_impact_family, &sc->impact, sc->impact_common, err);
@@ -514,6 +590,9 @@ static int resolve(lc_scenario *sc, lc_node *root, lc_error *err)
                          "must divide simulation.steps (%ld steps, every %ld)", sc->steps,
                          sc->every);
     }
+
+    if (rc == 0 && err->count == 0)
+        rc |= prepare_price(sc, price, err);
 
     reject_unused(root, "", sections, LC_COUNT(sections), err);
     return rc || err->count ? -1 : 0;
@@ -614,6 +693,9 @@ void lc_scenario_free(lc_scenario *sc)
     free(sc->path);
     free(sc->text);
     free(sc->positions_file);
+    if (sc->price_data && sc->price.desc && lc_price_model_of(sc->price.desc)->release)
+        lc_price_model_of(sc->price.desc)->release(sc->price_data);
+    free(sc->price.path);
     free(sc);
 }
 
@@ -658,7 +740,9 @@ static void visit_choice(const lc_choice *c, const lc_family *f, const double *c
         const lc_param *p = &c->desc->params[i];
         snprintf(key, sizeof key, "%s.%s", f->section, p->name);
         const char *unit = lc_family_unit(f, p);
-        if (p->kind == LC_LIST)
+        if (p->kind == LC_PATH)
+            fn(ctx, key, NULL, NULL, 0, 0, c->path);
+        else if (p->kind == LC_LIST)
             fn(ctx, key, unit, c->list[i].v, c->list[i].n, 1, NULL);
         else
             fn(ctx, key, unit, &c->p[i], 1, 0, NULL);
@@ -683,6 +767,7 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
 {
     visit_core(sc, "simulation", fn, ctx);
     visit_choice(&sc->price, &lc_price_family, sc->price_common, fn, ctx);
+    visit_choice(&sc->shock, &lc_shock_family, sc->shock_common, fn, ctx);
     visit_choice(&sc->impact, &lc_impact_family, sc->impact_common, fn, ctx);
     if (sc->positions_file) {
         fn(ctx, "population.file", NULL, NULL, 0, 0, sc->positions_file);
@@ -751,14 +836,15 @@ static void put(emit *e, const char *fmt, ...)
     }
 }
 
-/* A text value as a YAML scalar: plain when it is a simple word (model
- * names), double-quoted with escapes otherwise (file paths may hold spaces,
- * '#', ': ' or quotes), so that the resolved scenario loads back exactly. */
+/* A text value as a YAML scalar: plain when YAML reads it back as the same
+ * string (model names, simple paths), double-quoted with escapes otherwise
+ * (paths may hold spaces, '#', ': ' or quotes), so the resolved scenario
+ * loads back exactly. */
 static void put_text(emit *e, const char *text)
 {
-    int plain = *text != 0;
+    int plain = *text != '\0' && *text != '-';
     for (const char *s = text; *s && plain; s++)
-        plain = isalnum((unsigned char)*s) || strchr("_-./", *s);
+        plain = isalnum((unsigned char)*s) || strchr("-_./", *s);
     if (plain) {
         put(e, "%s\n", text);
         return;

@@ -47,6 +47,10 @@ typedef struct lc_scenario {
     /* price: model choice + common keys (price.s0) */
     lc_choice price;
     double price_common[LC_MAX_PARAMS];
+    void *price_data; /* what the model's prepare() built (a returns file, pins); or NULL */
+    /* price.shock: overlay (shape + size, start); shock.desc NULL when absent */
+    lc_choice shock;
+    double shock_common[LC_MAX_PARAMS];
 
     /* impact: model choice + common keys (permanent, half_life) */
     lc_choice impact;

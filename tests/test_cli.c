@@ -345,3 +345,45 @@ Test(cli, resolved_scenario_with_positions_file_loads_back)
     free(csv);
     free(sub);
 }
+
+/* The price models with shared data (bootstrap's file, bridge's pins) and the
+ * shock overlay: still the same datasets for any thread count. */
+Test(cli, new_price_models_do_not_depend_on_thread_count)
+{
+    static const char *const prices[] = {
+        "price: {model: bootstrap, s0: 100, file: " LC_SOURCE_DIR "/data/returns/sample.csv,\n"
+        "        interval: 60, mean_block_length: 20,\n"
+        "        shock: {size: -0.15, start: 3600, duration: 1200, shape: exp}}\n",
+        "price: {model: bridge, s0: 100, sigma: 1.5, pin_times: [3600, 9000],\n"
+        "        pin_prices: [85, 110]}\n",
+    };
+    for (int k = 0; k < 2; k++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "simulation: {runs: 24, steps: 300, dt: 60, seed: 9}\n%s"
+                 "impact: {model: linear, depth_1pct: 2.0e5}\n"
+                 "population:\n"
+                 "  accounts: 2000\n"
+                 "  notional: {dist: lognormal, median: 2000, sigma: 1}\n"
+                 "  leverage: {dist: discrete, values: [5, 20, 50], weights: [1, 1, 1]}\n"
+                 "venue: {insurance_fund: 1000}\n",
+                 prices[k]);
+        char *sc = t_write(dir, "p.yaml", text), *one = path("p1.h5"), *two = path("p2.h5"), *out;
+        cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --force --threads 1", sc, one), 0, "%s", out);
+        free(out);
+        cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --force --threads 2", sc, two), 0, "%s", out);
+        free(out);
+        assert_same_datasets(one, two);
+        double *liq;
+        size_t d[2];
+        size_t n = t_h5_read(one, "runs/liq_count_long", &liq, d);
+        double total = 0;
+        for (size_t i = 0; i < n; i++)
+            total += liq[i];
+        cr_assert_gt(total, 10, "model %d: no liquidations to compare", k);
+        free(liq);
+        free(one);
+        free(two);
+        free(sc);
+    }
+}

@@ -65,8 +65,9 @@ typedef struct {
     double t_scale; /* sqrt((nu − 2)/nu): Student-t to unit variance */
 } garch_state;
 
-static void garch_init(void *state, const double *p, double dt_s)
+static void garch_init(void *state, const double *p, double dt_s, const void *data)
 {
+    (void)data;
     garch_state *s = state;
     s->h = p[H0] > 0 ? p[H0] : p[OMEGA] / (1.0 - p[ALPHA] - p[BETA]);
     s->drift = p[MU] * dt_s / LC_YEAR_S;

@@ -49,8 +49,9 @@ typedef struct {
     double jump_rate; /* lambda·dt: mean jumps per step */
 } merton_state;
 
-static void merton_init(void *state, const double *p, double dt_s)
+static void merton_init(void *state, const double *p, double dt_s, const void *data)
 {
+    (void)data;
     merton_state *s = state;
     double dt = dt_s / LC_YEAR_S;
     double m = p[JUMP_MEAN], delta = p[JUMP_SIGMA];

@@ -229,7 +229,7 @@ Test(merton, one_year_moments_and_compensation)
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, LC_YEAR_S / steps);
+        m->init(st, p, LC_YEAR_S / steps, NULL);
         double sum = 0;
         for (long t = 1; t <= steps; t++)
             sum += m->step(st, p, t, rng);
@@ -282,7 +282,7 @@ static void garch_case(const char *label, double a, double b, double nu, double 
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < runs; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, 60);
+        m->init(st, p, 60, NULL);
         for (long t = 1; t <= burn; t++)
             m->step(st, p, t, rng);
         double s2 = 0, s4 = 0;
@@ -342,7 +342,7 @@ static void garch_first_step(double h0, double h_expect)
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, 60);
+        m->init(st, p, 60, NULL);
         double r = m->step(st, p, 1, rng);
         x[i] = r * r / h_expect;
     }
@@ -387,7 +387,7 @@ Test(heston, cir_moments_log_price_and_shocks)
     long pairs = 0, nonpositive = 0;
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, dt_s);
+        m->init(st, p, dt_s, NULL);
         cr_assert_eq(*v, v0);
         double sum = 0;
         for (long t = 1; t <= steps; t++) {
@@ -456,7 +456,7 @@ Test(regime, stationary_start)
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, 3600);
+        m->init(st, p, 3600, NULL);
         double r = m->step(st, p, 1, rng);
         cr_assert(r != 0);
         in1 += r > 0;
@@ -468,7 +468,7 @@ Test(regime, stationary_start)
         setp(m, p, "start", s);
         for (long i = 0; i < 100; i++) {
             lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-            m->init(st, p, 3600);
+            m->init(st, p, 3600, NULL);
             cr_assert_eq(m->step(st, p, 1, rng) > 0, s == 1);
         }
     }
@@ -488,7 +488,7 @@ static void regime_occupancy(double dt_s, long runs, long len, double *frac, dou
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < runs; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, dt_s);
+        m->init(st, p, dt_s, NULL);
         long in1 = 0, n_sw = 0;
         int last = 0;
         for (long t = 1; t <= len; t++) {
@@ -541,7 +541,7 @@ static void path(const lc_price_model *m, const double *p, void *st, gsl_rng *rn
                  double *out, long steps)
 {
     lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
-    m->init(st, p, 60);
+    m->init(st, p, 60, NULL);
     for (long t = 1; t <= steps; t++)
         out[t - 1] = m->step(st, p, t, rng);
 }
