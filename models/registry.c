@@ -15,6 +15,9 @@ extern const lc_price_model lc_price_heston;
 extern const lc_price_model lc_price_regime;
 extern const lc_impact_model lc_impact_none;
 extern const lc_impact_model lc_impact_linear;
+extern const lc_impact_model lc_impact_sqrt;
+extern const lc_impact_model lc_impact_book;
+extern const lc_impact_model lc_impact_amm;
 
 static const lc_desc *const price_models[] = {
     &lc_price_gbm.d,
@@ -28,6 +31,9 @@ static const lc_desc *const price_models[] = {
 static const lc_desc *const impact_models[] = {
     &lc_impact_linear.d,
     &lc_impact_none.d,
+    &lc_impact_sqrt.d,
+    &lc_impact_book.d,
+    &lc_impact_amm.d,
 };
 
 static const lc_param price_common[] = {
