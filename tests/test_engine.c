@@ -1,7 +1,7 @@
 /* test_engine.c — the cascade engine.
  *  - the indexed engine and the scan oracle give identical rows, series and
  *    events on many randomly drawn scenarios (mixed sides, tiers, leverage,
- *    both impact models, transient impact, max_rounds hit);
+ *    every impact model, transient impact, max_rounds hit);
  *  - money balances to the cent at every liquidation and over every run;
  *  - a run does not depend on which runs came before it on the same scratch. */
 #define _GNU_SOURCE /* asprintf */
@@ -41,6 +41,45 @@ static void free_result(result *r)
     lc_eventbuf_free(&r->ev);
 }
 
+/* The impact section of scenario k: every model in turn, each scaled so that
+ * a flow of about depth (1e5 .. 2.1e6 quote at s0 100) moves the price ~1%. */
+static char *random_impact(gsl_rng *r, int k)
+{
+    char *model, *text;
+    double depth = 1e5 * (1 + 20 * gsl_rng_uniform(r));
+    int ok;
+    switch (k % 5) {
+    case 0:
+        ok = asprintf(&model, "linear, depth_1pct: %g", depth);
+        break;
+    case 1: { /* Y·sigma·sqrt(depth/adv) = 0.01 at Y 1, sigma 0.05 */
+        double y = 0.5 + gsl_rng_uniform(r);
+        ok = asprintf(&model, "sqrt, Y: %g, sigma_daily: 0.05, adv: %g", y, 25 * depth);
+        break;
+    }
+    case 2: {
+        double alpha = 0.5 + 2 * gsl_rng_uniform(r);
+        ok = asprintf(&model, "book, depth_1pct: %g, alpha: %g", depth, alpha);
+        break;
+    }
+    case 3: { /* small flows move log price 2Q/y: y = 200·depth; sometimes a fee, a low cap */
+        double fee = k % 2 ? 0.0 : 0.01 * gsl_rng_uniform(r);
+        double take = k % 4 == 3 ? 0.05 + 0.2 * gsl_rng_uniform(r) : 0.999;
+        ok = asprintf(&model, "amm, liquidity: %g, fee: %g, max_take: %g", 200 * depth, fee, take);
+        break;
+    }
+    default:
+        ok = asprintf(&model, "none");
+    }
+    cr_assert(ok > 0);
+    double permanent = gsl_rng_uniform(r);
+    double half_life = k % 2 ? 0.0 : 600 * gsl_rng_uniform(r);
+    cr_assert(asprintf(&text, "{model: %s, permanent: %g, half_life: %g}", model, permanent,
+                       half_life) > 0);
+    free(model);
+    return text;
+}
+
 /* A random scenario that makes cascades likely. */
 static char *random_scenario(gsl_rng *r, int k)
 {
@@ -48,13 +87,13 @@ static char *random_scenario(gsl_rng *r, int k)
     unsigned long every = 1 + gsl_rng_uniform_int(r, 3);
     unsigned long steps = every * (20 + gsl_rng_uniform_int(r, 60));
     double mmr0 = 0.002 + 0.006 * gsl_rng_uniform(r); /* x 90 stays < 1 */
-    int impact_none = k % 5 == 4;
     int rounds = k % 3 == 0 ? 1 + (int)gsl_rng_uniform_int(r, 3) : 1000;
+    char *impact = random_impact(r, k);
     cr_assert(asprintf(
                   &text,
                   "simulation: {runs: 4, steps: %lu, dt: 60, seed: %lu, max_rounds: %d}\n"
                   "price: {model: gbm, s0: 100, mu: %g, sigma: %g}\n"
-                  "impact: {model: %s%s%g, permanent: %g, half_life: %g}\n"
+                  "impact: %s\n"
                   "population:\n"
                   "  accounts: %lu\n"
                   "  long_fraction: %g\n"
@@ -71,15 +110,10 @@ static char *random_scenario(gsl_rng *r, int k)
                   "output: {every: %lu}\n",
                   steps, gsl_rng_get(r) % 1000,
                   rounds, 20 * (gsl_rng_uniform(r) - 0.5), 0.5 + 2.5 * gsl_rng_uniform(r),
-                  impact_none ? "none" : "linear", impact_none ? ", " : ", depth_1pct: ",
-                  impact_none ? 0.0 : 1e5 * (1 + 20 * gsl_rng_uniform(r)), gsl_rng_uniform(r),
-                  k % 2 ? 0.0 : 600 * gsl_rng_uniform(r), 100 + gsl_rng_uniform_int(r, 1900),
+                  impact, 100 + gsl_rng_uniform_int(r, 1900),
                   gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
                   mmr0 * 4, 0.01 * gsl_rng_uniform(r), 1e5 * gsl_rng_uniform(r), every) > 0);
-    if (impact_none) { /* "none" takes no depth: drop the placeholder */
-        char *p = strstr(text, ", 0, permanent");
-        memmove(p, p + 3, strlen(p + 3) + 1);
-    }
+    free(impact);
     return text;
 }
 
@@ -87,6 +121,7 @@ Test(engine, index_and_scan_are_identical)
 {
     gsl_rng *r = lc_rng_create(2024, 99, 0);
     long liquidations = 0, truncated = 0, shortfalls = 0;
+    long by_model[5] = {0}; /* liquidations per impact model (k % 5) */
     for (int k = 0; k < 40; k++) {
         char *text = random_scenario(r, k);
         lc_scenario *sc = t_scenario(text);
@@ -110,6 +145,7 @@ Test(engine, index_and_scan_are_identical)
             cr_assert_eq(a.ev.n, b.ev.n);
             cr_assert(a.ev.n == 0 || memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
             liquidations += a.row.liq_count_long + a.row.liq_count_short;
+            by_model[k % 5] += a.row.liq_count_long + a.row.liq_count_short;
             truncated += a.row.truncated;
             for (long e = 0; e < a.ev.n; e++)
                 shortfalls += a.ev.v[e].shortfall > 0;
@@ -127,6 +163,8 @@ Test(engine, index_and_scan_are_identical)
     cr_assert_gt(liquidations, 1000, "only %ld liquidations", liquidations);
     cr_assert_gt(truncated, 0, "max_rounds was never hit");
     cr_assert_gt(shortfalls, 0, "no liquidation beyond bankruptcy");
+    for (int m = 0; m < 5; m++)
+        cr_assert_gt(by_model[m], 100, "impact model %d: only %ld liquidations", m, by_model[m]);
 }
 
 static const char *crash =
