@@ -46,6 +46,15 @@ static const lc_param impact_common[] = {
                              "fraction of each impact that stays; the rest is transient"},
     [LC_IMPACT_HALF_LIFE] = {"half_life", "s", LC_REAL, 0.0, 0, 1e300, 0, 0,
                              "half-life of the transient part (0: gone by the next step)"},
+    [LC_IMPACT_WITHDRAWAL] = {"withdrawal", "1", LC_REAL, 0.0, 0, 1000, 0, 0,
+                              "liquidity withdrawal w: depth x 1/(1 + w·max(0, sigma_realised/"
+                              "sigma_ref − 1)) (0: off)"},
+    [LC_IMPACT_SIGMA_REF] = {"sigma_ref", "1/sqrt(yr)", LC_REAL, 0.8, 1e-4, 100, 0, 0,
+                             "annualised volatility of the market price above which depth "
+                             "withdraws"},
+    [LC_IMPACT_VOL_HALF_LIFE] = {"vol_half_life", "s", LC_REAL, 3600.0, 0, 1e300, 1, 0,
+                                 "half-life of sigma_realised, the EWMA of squared step "
+                                 "log-returns of the market price (from sigma_ref at t = 0)"},
 };
 
 const lc_family lc_price_family = {

@@ -446,6 +446,14 @@ Test(impact, parameter_ranges_are_enforced)
     /* a model's keys belong to it alone */
     assert_has(t_scenario_errors(SCN("{model: amm, liquidity: 1e6, alpha: 2}"), NULL, 0),
                "impact.alpha: unknown key");
+    /* the common liquidity-withdrawal keys */
+    assert_has(t_scenario_errors(SCN("{model: linear, withdrawal: -1}"), NULL, 0),
+               "impact.withdrawal: must be >= 0 (got -1)");
+    assert_has(t_scenario_errors(SCN("{model: sqrt, sigma_daily: 0.04, adv: 1e9, sigma_ref: 0}"),
+                                 NULL, 0),
+               "impact.sigma_ref: must be >= 0.0001 (got 0)");
+    assert_has(t_scenario_errors(SCN("{model: amm, liquidity: 1e6, vol_half_life: 0}"), NULL, 0),
+               "impact.vol_half_life: must be > 0 (got 0)");
     /* and valid ones load */
     lc_scenario *sc = t_scenario(SCN("{model: amm, liquidity: 1e6, fee: 0.003, permanent: 0.5}"));
     cr_assert_str_eq(sc->impact.desc->name, "amm");
