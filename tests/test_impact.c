@@ -101,12 +101,12 @@ Test(impact, sqrt_closed_form)
     } cases[] = {
         {-50, -4e-4, 0.9997333733290670221978},
         {50, 4e-4, 1.000266706670933688913},
-        {7.8125e7, 0.5, 1.405114917199487412605},    /* Q/adv = 156.25 */
+        {7.8125e7, 0.5, 1.405114917199487412605}, /* Q/adv = 156.25 */
         {-7.8125e7, -0.5, 0.7216320834483989167544},
-        {1.953125e9, 2.5, 6.167597101137667250274},  /* Q/adv = 3906.25 */
+        {1.953125e9, 2.5, 6.167597101137667250274}, /* Q/adv = 3906.25 */
         {-1.953125e9, -2.5, 0.2280648015412333494101},
         {-2.8125e11, -30, 0.002222222222215775859733}, /* Q/adv = 562500 */
-        {3.125e-10, 1e-9, 1.000000000666666666917},  /* Q/adv = 6.25e-16 */
+        {3.125e-10, 1e-9, 1.000000000666666666917},    /* Q/adv = 6.25e-16 */
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         double x, dj = apply(&im, cases[k].n, 2000, &x);
@@ -138,10 +138,10 @@ Test(impact, book_against_mpmath)
     static const struct {
         double alpha, a, ratio; /* ratio = M(alpha, alpha+1, a), mpmath */
     } cases[] = {
-        {1.7, 0.03, 1.019097283422614574158},    {1.7, -0.03, 0.9813162502229249703499},
-        {0.3, 0.2, 1.048888560372935103947},     {0.3, -0.2, 0.9563381417271940150446},
-        {1.7, -5, 0.09754027111758850806952},    {4, 12, 42760.80862513181715673},
-        {0.5, -800, 0.0313328534328875062802},   /* the a < −700 branch */
+        {1.7, 0.03, 1.019097283422614574158},     {1.7, -0.03, 0.9813162502229249703499},
+        {0.3, 0.2, 1.048888560372935103947},      {0.3, -0.2, 0.9563381417271940150446},
+        {1.7, -5, 0.09754027111758850806952},     {4, 12, 42760.80862513181715673},
+        {0.5, -800, 0.0313328534328875062802}, /* the a < −700 branch */
         {2.5, -1000, 1.050935853074611631121e-7},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -206,8 +206,8 @@ Test(impact, book_against_elementary_closed_forms)
         a = dj;
         if (a > 2) /* Simpson's error grows like a^4 e^a: keep to a <= 2 */
             continue;
-        long double want = a < 0 ? sqrtl(acosl(-1.0L)) * erfl(sqrtl(-a)) / (2 * sqrtl(-a))
-                                 : simpson_exp_u2(a);
+        long double want =
+            a < 0 ? sqrtl(acosl(-1.0L)) * erfl(sqrtl(-a)) / (2 * sqrtl(-a)) : simpson_exp_u2(a);
         assert_rel(x, p0 * want, TOL_VWAP, "alpha 1/2, a %g", as[k]);
     }
 }
@@ -248,7 +248,7 @@ Test(impact, book_alpha_1_is_linear_bit_for_bit)
 
 /* ---- amm ---------------------------------------------------------------- */
 
-#define assert_cents(got, want, what) \
+#define assert_cents(got, want, what)                                                              \
     cr_assert(fabs((got) - (want)) < 0.005, "%s: got %.6f, want %.2f", what, got, want)
 
 Test(impact, amm_design_check)
@@ -339,12 +339,18 @@ Test(impact, amm_buy_beyond_the_pool_is_capped)
 static impact all_models(int k)
 {
     switch (k) {
-    case 0: return make("linear", 2000, 1, "depth_1pct", 1e7);
-    case 1: return make("sqrt", 2000, 3, "Y", 0.7, "sigma_daily", 0.05, "adv", 1e9);
-    case 2: return make("book", 2000, 2, "depth_1pct", 1e7, "alpha", 0.4);
-    case 3: return make("book", 2000, 2, "depth_1pct", 1e7, "alpha", 1.0);
-    case 4: return make("book", 2000, 2, "depth_1pct", 1e7, "alpha", 2.7);
-    default: return make("amm", 2000, 1, "liquidity", 4e7);
+    case 0:
+        return make("linear", 2000, 1, "depth_1pct", 1e7);
+    case 1:
+        return make("sqrt", 2000, 3, "Y", 0.7, "sigma_daily", 0.05, "adv", 1e9);
+    case 2:
+        return make("book", 2000, 2, "depth_1pct", 1e7, "alpha", 0.4);
+    case 3:
+        return make("book", 2000, 2, "depth_1pct", 1e7, "alpha", 1.0);
+    case 4:
+        return make("book", 2000, 2, "depth_1pct", 1e7, "alpha", 2.7);
+    default:
+        return make("amm", 2000, 1, "liquidity", 4e7);
     }
 }
 #define NMODELS 6
@@ -404,11 +410,11 @@ Test(impact, zero_flow_moves_nothing)
 
 /* ---- parameter ranges: every invalid value is rejected by the table ------ */
 
-#define SCN(impact_yaml)                                                                     \
-    "simulation: {runs: 1, steps: 1}\nprice: {s0: 100}\npopulation: {accounts: 0}\n"        \
+#define SCN(impact_yaml)                                                                           \
+    "simulation: {runs: 1, steps: 1}\nprice: {s0: 100}\npopulation: {accounts: 0}\n"               \
     "impact: " impact_yaml "\n"
 
-#define assert_has(text, needle) \
+#define assert_has(text, needle)                                                                   \
     cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
 
 Test(impact, parameter_ranges_are_enforced)
@@ -417,8 +423,9 @@ Test(impact, parameter_ranges_are_enforced)
                "impact.Y: must be > 0 (got 0)");
     assert_has(t_scenario_errors(SCN("{model: sqrt, sigma_daily: -0.1, adv: 1e9}"), NULL, 0),
                "impact.sigma_daily: must be > 0 (got -0.1)");
-    assert_has(t_scenario_errors(SCN("{model: sqrt, Y: 101, sigma_daily: 0.04, adv: 1e9}"), NULL, 0),
-               "impact.Y: must be <= 100 (got 101)");
+    assert_has(
+        t_scenario_errors(SCN("{model: sqrt, Y: 101, sigma_daily: 0.04, adv: 1e9}"), NULL, 0),
+        "impact.Y: must be <= 100 (got 101)");
     assert_has(t_scenario_errors(SCN("{model: sqrt, sigma_daily: 11, adv: 1e9}"), NULL, 0),
                "impact.sigma_daily: must be <= 10 (got 11)");
     assert_has(t_scenario_errors(SCN("{model: sqrt, sigma_daily: 0.04, adv: 0}"), NULL, 0),
@@ -449,9 +456,9 @@ Test(impact, parameter_ranges_are_enforced)
     /* the common liquidity-withdrawal keys */
     assert_has(t_scenario_errors(SCN("{model: linear, withdrawal: -1}"), NULL, 0),
                "impact.withdrawal: must be >= 0 (got -1)");
-    assert_has(t_scenario_errors(SCN("{model: sqrt, sigma_daily: 0.04, adv: 1e9, sigma_ref: 0}"),
-                                 NULL, 0),
-               "impact.sigma_ref: must be >= 0.0001 (got 0)");
+    assert_has(
+        t_scenario_errors(SCN("{model: sqrt, sigma_daily: 0.04, adv: 1e9, sigma_ref: 0}"), NULL, 0),
+        "impact.sigma_ref: must be >= 0.0001 (got 0)");
     assert_has(t_scenario_errors(SCN("{model: amm, liquidity: 1e6, vol_half_life: 0}"), NULL, 0),
                "impact.vol_half_life: must be > 0 (got 0)");
     /* and valid ones load */

@@ -85,8 +85,7 @@ static double book_apply(void *state, const double *p, double n_base, double p0,
 }
 
 const lc_impact_model lc_impact_book = {
-    .d = {"book",
-          "power-law book: moving log price by x takes depth_1pct·(x/1%)^alpha of notional",
+    .d = {"book", "power-law book: moving log price by x takes depth_1pct·(x/1%)^alpha of notional",
           book_params, LC_COUNT(book_params), NULL},
     .state_size = 0,
     .init = NULL,

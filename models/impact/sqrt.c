@@ -67,8 +67,7 @@ static double sqrt_apply(void *state, const double *p, double n_base, double p0,
 }
 
 const lc_impact_model lc_impact_sqrt = {
-    .d = {"sqrt",
-          "square-root law: log price moves Y·sigma_daily·sqrt(|Q|/adv) for net notional Q",
+    .d = {"sqrt", "square-root law: log price moves Y·sigma_daily·sqrt(|Q|/adv) for net notional Q",
           sqrt_params, LC_COUNT(sqrt_params), NULL},
     .state_size = 0,
     .init = NULL,
