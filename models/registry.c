@@ -17,6 +17,9 @@ extern const lc_price_model lc_price_bridge;
 extern const lc_price_model lc_price_bootstrap;
 extern const lc_impact_model lc_impact_none;
 extern const lc_impact_model lc_impact_linear;
+extern const lc_impact_model lc_impact_sqrt;
+extern const lc_impact_model lc_impact_book;
+extern const lc_impact_model lc_impact_amm;
 
 static const lc_desc *const price_models[] = {
     &lc_price_gbm.d,
@@ -32,6 +35,9 @@ static const lc_desc *const price_models[] = {
 static const lc_desc *const impact_models[] = {
     &lc_impact_linear.d,
     &lc_impact_none.d,
+    &lc_impact_sqrt.d,
+    &lc_impact_book.d,
+    &lc_impact_amm.d,
 };
 
 static const lc_param price_common[] = {
@@ -44,6 +50,15 @@ static const lc_param impact_common[] = {
                              "fraction of each impact that stays; the rest is transient"},
     [LC_IMPACT_HALF_LIFE] = {"half_life", "s", LC_REAL, 0.0, 0, 1e300, 0, 0,
                              "half-life of the transient part (0: gone by the next step)"},
+    [LC_IMPACT_WITHDRAWAL] = {"withdrawal", "1", LC_REAL, 0.0, 0, 1000, 0, 0,
+                              "liquidity withdrawal w: depth x 1/(1 + w·max(0, sigma_realised/"
+                              "sigma_ref − 1)) (0: off)"},
+    [LC_IMPACT_SIGMA_REF] = {"sigma_ref", "1/sqrt(yr)", LC_REAL, 0.8, 1e-4, 100, 0, 0,
+                             "annualised volatility of the market price above which depth "
+                             "withdraws"},
+    [LC_IMPACT_VOL_HALF_LIFE] = {"vol_half_life", "s", LC_REAL, 3600.0, 0, 1e300, 1, 0,
+                                 "half-life of sigma_realised, the EWMA of squared step "
+                                 "log-returns of the market price (from sigma_ref at t = 0)"},
 };
 
 const lc_family lc_price_family = {

@@ -8,6 +8,19 @@
  * returns dJ and the round's VWAP X; dJ is split permanent/transient, every
  * account of B is settled at X, and P is recomputed.
  *
+ * Liquidity withdrawal (impact.withdrawal = w > 0; off by default): every
+ * impact model's depth is scaled by
+ *   m = 1/(1 + w·max(0, sigma_realised/sigma_ref − 1)),
+ * which is the same as passing the model the flow n/m (depth_1pct, adv and
+ * the pool's reserves all enter as flow/depth; the VWAP along the thinner
+ * curve is the model's VWAP for n/m). sigma_realised² is an EWMA of the squared
+ * step log-returns ρ_t = log P_t − log P_(t−1) of the market price (end of
+ * step, after the cascade), v_t = λ·v_(t−1) + (1 − λ)·ρ_t²,
+ * λ = 2^(−dt/vol_half_life), v_0 = sigma_ref²·dt (dt in years), so
+ * sigma_realised/sigma_ref = sqrt(v/v_0). A step's cascade uses v of the step
+ * before: liquidity providers react to the volatility they have seen. With
+ * w = 0, m is 1 and n/m is n exactly.
+ *
  * Invariants: accounts settle in index order, which population.h makes the
  * liquidation order; the two engines differ only in how they find B (cursor
  * vs. scan), so all sums are taken in the same order and the results are
@@ -86,6 +99,7 @@ typedef struct run {
     double step_liq[2];         /* [0] long, [1] short notional since the last record */
     double step_total;          /* liquidated notional in this step */
     long cursor_long, cursor_short;
+    double depth; /* liquidity withdrawal multiplier m of this step, 1 if off */
     int oom;
     const char *bad; /* why the run's numbers left the finite range, or NULL */
 } run;
@@ -162,7 +176,7 @@ static void settle_round(run *r, span longs, span shorts)
         n_base += pop->qty[span_at(shorts, k)];
     const lc_impact_model *im = lc_impact_model_of(r->sc->impact.desc);
     double x;
-    double dj = im->apply(r->s->impact_state, r->sc->impact.p, n_base, r->p, &x);
+    double dj = im->apply(r->s->impact_state, r->sc->impact.p, n_base / r->depth, r->p, &x);
     if (!isfinite(dj) || !isfinite(x)) {
         /* e.g. a short squeeze through a thin book: e^dJ overflows. Settling
          * at an infinite price would write inf/NaN as if it were a result. */
@@ -254,6 +268,11 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     double half_life = sc->impact_common[LC_IMPACT_HALF_LIFE];
     /* transient impact left after one step; half_life 0: none */
     double decay = half_life > 0 ? exp2(-sc->dt_s / half_life) : 0.0;
+    /* liquidity withdrawal: EWMA weight and the reference per-step variance */
+    double withdrawal = sc->impact_common[LC_IMPACT_WITHDRAWAL];
+    double vol_keep = exp2(-sc->dt_s / sc->impact_common[LC_IMPACT_VOL_HALF_LIFE]);
+    double sigma_ref = sc->impact_common[LC_IMPACT_SIGMA_REF];
+    double var_ref = sigma_ref * sigma_ref * (sc->dt_s / LC_YEAR_S), var = var_ref;
 
     lc_rng_reset(s->rng, sc->seed, LC_STREAM_PRICE, (uint64_t)run_index);
     pm->init(s->price_state, sc->price.p, sc->dt_s, sc->price_data);
@@ -269,7 +288,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
              .peak = s0, .exo_peak = s0, .insurance = sc->insurance_fund,
              .qty_long = pop->qty_long, .qty_short = pop->qty_short,
              .open_long = pop->n_long, .open_short = pop->n - pop->n_long,
-             .cursor_short = pop->n_long};
+             .cursor_short = pop->n_long, .depth = 1.0};
+    double log_p = r.log_f;
     observe_price(&r);
     if (series)
         record(&r, series, 0);
@@ -311,6 +331,13 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
             row->max_rounds = r.round;
         if (r.step_total > row->peak_step_liq_notional)
             row->peak_step_liq_notional = r.step_total;
+        if (withdrawal > 0) { /* depth for the next step's cascade */
+            /* the step's market log-return */
+            double lp = r.log_f + r.j_perm + r.j_trans, mret = lp - log_p;
+            log_p = lp;
+            var = vol_keep * var + (1.0 - vol_keep) * mret * mret;
+            r.depth = 1.0 / (1.0 + withdrawal * fmax(0.0, sqrt(var / var_ref) - 1.0));
+        }
         if (r.t % every == 0) { /* liquidation series sum over the every steps */
             if (series)
                 record(&r, series, r.t / every);

@@ -54,8 +54,9 @@ typedef struct lc_price_model {
 /* Price impact of forced flow. A model maps a signed base quantity executed
  * in one cascade round (+ = buy), starting at market price p0, to the move of
  * log price it causes and the volume-weighted execution price along its
- * curve. The split into permanent and transient parts and the decay of the
- * transient part are common to all models (sim/market.c). */
+ * curve. The split into permanent and transient parts, the decay of the
+ * transient part and liquidity withdrawal are common to all models
+ * (sim/engine.c). */
 typedef struct lc_impact_model {
     lc_desc d;
     size_t state_size;
@@ -125,6 +126,12 @@ static inline const lc_impact_model *lc_impact_model_of(const lc_desc *d)
 
 /* Common keys, by index into the family's common table. */
 enum { LC_PRICE_S0 };
-enum { LC_IMPACT_PERMANENT, LC_IMPACT_HALF_LIFE };
+enum {
+    LC_IMPACT_PERMANENT,
+    LC_IMPACT_HALF_LIFE,
+    LC_IMPACT_WITHDRAWAL, /* liquidity withdrawal, see sim/engine.c */
+    LC_IMPACT_SIGMA_REF,
+    LC_IMPACT_VOL_HALF_LIFE
+};
 
 #endif

@@ -1,7 +1,8 @@
 /* test_engine.c — the cascade engine.
  *  - the indexed engine and the scan oracle give identical rows, series and
  *    events on many randomly drawn scenarios (mixed sides, tiers, leverage,
- *    both impact models, transient impact, max_rounds hit);
+ *    every impact model, transient impact, liquidity withdrawal, max_rounds hit);
+ *  - liquidity withdrawal thins the book by the documented multiplier;
  *  - money balances to the cent at every liquidation and over every run;
  *  - a run does not depend on which runs came before it on the same scratch. */
 #define _GNU_SOURCE /* asprintf */
@@ -41,6 +42,52 @@ static void free_result(result *r)
     lc_eventbuf_free(&r->ev);
 }
 
+/* The impact section of scenario k: every model in turn, each scaled so that
+ * a flow of about depth (1e5 .. 2.1e6 quote at s0 100) moves the price ~1%. */
+static char *random_impact(gsl_rng *r, int k)
+{
+    char *model, *text;
+    double depth = 1e5 * (1 + 20 * gsl_rng_uniform(r));
+    int ok;
+    switch (k % 5) {
+    case 0:
+        ok = asprintf(&model, "linear, depth_1pct: %g", depth);
+        break;
+    case 1: { /* Y·sigma·sqrt(depth/adv) = 0.01 at Y 1, sigma 0.05 */
+        double y = 0.5 + gsl_rng_uniform(r);
+        ok = asprintf(&model, "sqrt, Y: %g, sigma_daily: 0.05, adv: %g", y, 25 * depth);
+        break;
+    }
+    case 2: {
+        double alpha = 0.5 + 2 * gsl_rng_uniform(r);
+        ok = asprintf(&model, "book, depth_1pct: %g, alpha: %g", depth, alpha);
+        break;
+    }
+    case 3: { /* small flows move log price 2Q/y: y = 200·depth; sometimes a fee, a low cap */
+        double fee = k % 2 ? 0.0 : 0.01 * gsl_rng_uniform(r);
+        double take = k % 4 == 3 ? 0.05 + 0.2 * gsl_rng_uniform(r) : 0.999;
+        ok = asprintf(&model, "amm, liquidity: %g, fee: %g, max_take: %g", 200 * depth, fee, take);
+        break;
+    }
+    default:
+        ok = asprintf(&model, "none");
+    }
+    cr_assert(ok > 0);
+    double permanent = gsl_rng_uniform(r);
+    double half_life = k % 2 ? 0.0 : 600 * gsl_rng_uniform(r);
+    char withdrawal[128] = ""; /* liquidity withdrawal in one scenario of four */
+    if (k % 4 == 1) {
+        double w = 3 * gsl_rng_uniform(r), ref = 0.5 + 1.5 * gsl_rng_uniform(r);
+        double hl = 60 + 1200 * gsl_rng_uniform(r);
+        snprintf(withdrawal, sizeof withdrawal,
+                 ", withdrawal: %g, sigma_ref: %g, vol_half_life: %g", w, ref, hl);
+    }
+    cr_assert(asprintf(&text, "{model: %s, permanent: %g, half_life: %g%s}", model, permanent,
+                       half_life, withdrawal) > 0);
+    free(model);
+    return text;
+}
+
 /* A random scenario that makes cascades likely. */
 static char *random_scenario(gsl_rng *r, int k)
 {
@@ -48,13 +95,13 @@ static char *random_scenario(gsl_rng *r, int k)
     unsigned long every = 1 + gsl_rng_uniform_int(r, 3);
     unsigned long steps = every * (20 + gsl_rng_uniform_int(r, 60));
     double mmr0 = 0.002 + 0.006 * gsl_rng_uniform(r); /* x 90 stays < 1 */
-    int impact_none = k % 5 == 4;
     int rounds = k % 3 == 0 ? 1 + (int)gsl_rng_uniform_int(r, 3) : 1000;
+    char *impact = random_impact(r, k);
     cr_assert(asprintf(
                   &text,
                   "simulation: {runs: 4, steps: %lu, dt: 60, seed: %lu, max_rounds: %d}\n"
                   "price: {model: gbm, s0: 100, mu: %g, sigma: %g}\n"
-                  "impact: {model: %s%s%g, permanent: %g, half_life: %g}\n"
+                  "impact: %s\n"
                   "population:\n"
                   "  accounts: %lu\n"
                   "  long_fraction: %g\n"
@@ -71,15 +118,10 @@ static char *random_scenario(gsl_rng *r, int k)
                   "output: {every: %lu}\n",
                   steps, gsl_rng_get(r) % 1000,
                   rounds, 20 * (gsl_rng_uniform(r) - 0.5), 0.5 + 2.5 * gsl_rng_uniform(r),
-                  impact_none ? "none" : "linear", impact_none ? ", " : ", depth_1pct: ",
-                  impact_none ? 0.0 : 1e5 * (1 + 20 * gsl_rng_uniform(r)), gsl_rng_uniform(r),
-                  k % 2 ? 0.0 : 600 * gsl_rng_uniform(r), 100 + gsl_rng_uniform_int(r, 1900),
+                  impact, 100 + gsl_rng_uniform_int(r, 1900),
                   gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
                   mmr0 * 4, 0.01 * gsl_rng_uniform(r), 1e5 * gsl_rng_uniform(r), every) > 0);
-    if (impact_none) { /* "none" takes no depth: drop the placeholder */
-        char *p = strstr(text, ", 0, permanent");
-        memmove(p, p + 3, strlen(p + 3) + 1);
-    }
+    free(impact);
     return text;
 }
 
@@ -87,6 +129,7 @@ Test(engine, index_and_scan_are_identical)
 {
     gsl_rng *r = lc_rng_create(2024, 99, 0);
     long liquidations = 0, truncated = 0, shortfalls = 0;
+    long by_model[5] = {0}; /* liquidations per impact model (k % 5) */
     for (int k = 0; k < 40; k++) {
         char *text = random_scenario(r, k);
         lc_scenario *sc = t_scenario(text);
@@ -110,6 +153,7 @@ Test(engine, index_and_scan_are_identical)
             cr_assert_eq(a.ev.n, b.ev.n);
             cr_assert(a.ev.n == 0 || memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
             liquidations += a.row.liq_count_long + a.row.liq_count_short;
+            by_model[k % 5] += a.row.liq_count_long + a.row.liq_count_short;
             truncated += a.row.truncated;
             for (long e = 0; e < a.ev.n; e++)
                 shortfalls += a.ev.v[e].shortfall > 0;
@@ -127,6 +171,60 @@ Test(engine, index_and_scan_are_identical)
     cr_assert_gt(liquidations, 1000, "only %ld liquidations", liquidations);
     cr_assert_gt(truncated, 0, "max_rounds was never hit");
     cr_assert_gt(shortfalls, 0, "no liquidation beyond bankruptcy");
+    for (int m = 0; m < 5; m++)
+        cr_assert_gt(by_model[m], 100, "impact model %d: only %ld liquidations", m, by_model[m]);
+}
+
+/* Withdrawal on a known path: gbm with sigma 0 and mu −100 over dt = 1e-4 yr
+ * falls exactly 1% per step (log-return −0.01), and 50 identical longs
+ * (notional 10,000 at entry 100, leverage 10, mmr 0.005: liquidation price
+ * 100·0.9/0.995 = 90.45) are breached together at step 11 (100·e^−0.11 =
+ * 89.58 < 90.45 < 100·e^−0.10 = 90.48). Until then there is no impact, so
+ * the market's step returns are −0.01 and the EWMA after step 10 is
+ *   v = λ^10·v0 + (1 − λ^10)·1e-4,  λ = 2^(−dt/vol_half_life) = 2^(−1/5),
+ *   v0 = sigma_ref²·dt = 0.09e-4,   m = 1/(1 + w·(sqrt(v/v0) − 1)).
+ * The one round sells n = 50·100 base at p0 = 100·e^−0.11 through depth
+ * m·depth_1pct: dJ = −0.01·n·p0/(m·depth_1pct), X = p0·expm1(dJ)/dJ. */
+Test(engine, liquidity_withdrawal_thins_the_book)
+{
+    static const double ws[] = {0, 1, 2.5};
+    for (int k = 0; k < 3; k++) {
+        char *text;
+        cr_assert(asprintf(&text,
+                           "simulation: {runs: 1, steps: 12, dt: 3153.6, seed: 1}\n"
+                           "price: {model: gbm, s0: 100, mu: -100, sigma: 0}\n"
+                           "impact: {model: linear, depth_1pct: 5.0e6, withdrawal: %g,"
+                           " sigma_ref: 0.3, vol_half_life: 15768}\n"
+                           "population:\n"
+                           "  accounts: 50\n"
+                           "  long_fraction: 1\n"
+                           "  notional: {dist: fixed, value: 10000}\n"
+                           "  leverage: {dist: fixed, value: 10}\n"
+                           "  entry: {dist: lognormal, sigma: 0}\n",
+                           ws[k]) > 0);
+        lc_scenario *sc = t_scenario(text);
+        lc_error err = {0};
+        lc_population *pop = lc_population_create(sc, &err);
+        cr_assert_not_null(pop, "%s", err.msg);
+        lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+        result a;
+        run_one(sc, pop, s, 0, &a);
+        cr_assert_eq(a.ev.n, 50);
+        cr_assert_eq(a.ev.v[0].step, 11);
+        double lam = exp2(-0.2), v0 = 0.09e-4;
+        double v = pow(lam, 10) * v0 + (1 - pow(lam, 10)) * 1e-4;
+        double m = 1 / (1 + ws[k] * (sqrt(v / v0) - 1));
+        double p0 = 100 * exp(-0.11), dj = -0.01 * 5000 * p0 / (m * 5.0e6);
+        double x = p0 * expm1(dj) / dj;
+        for (long e = 0; e < a.ev.n; e++)
+            cr_assert(fabs(a.ev.v[e].price - x) < 1e-11 * x, "w %g: X %.15g, want %.15g", ws[k],
+                      a.ev.v[e].price, x);
+        free_result(&a);
+        lc_scratch_free(s);
+        lc_population_free(pop);
+        lc_scenario_free(sc);
+        free(text);
+    }
 }
 
 static const char *crash =
