@@ -238,3 +238,21 @@ def sweep_heatmap(result: Result, metric: str, x: Optional[str] = None, y: Optio
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def heatmap(result: Result, metric: str = "p_bad_debt", table: Optional[pd.DataFrame] = None,
+            fixed: Optional[Mapping[str, Any]] = None) -> Figure:
+    """The heatmap that suits the file: :func:`sweep_heatmap` of ``metric`` over the
+    first two varied keys of a sweep (other keys pinned to their first value unless
+    ``fixed`` says otherwise), else the :func:`liquidation_heatmap` of point 0 (a
+    figure saying so when the file has no /events)."""
+    keys = result.varied_keys
+    if len(keys) >= 2:
+        pins = {k: result.points[k].iloc[0] for k in keys[2:]}
+        pins.update(fixed or {})
+        return sweep_heatmap(result, metric, keys[0], keys[1], fixed=pins, table=table)
+    if not result.has_events:
+        fig = Figure(figsize=(8, 4.5))
+        return _no_data(fig, fig.add_subplot(), "no /events in this file: run with --events "
+                        "for the liquidation heatmap")
+    return liquidation_heatmap(result, point=0)
