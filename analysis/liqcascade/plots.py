@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from .io import LiqcascadeError, Result
 from .metrics import compute_metrics, metrics_wide
+from .stats import quantile_rank
 
 #: bands of the fan chart: (lower, upper) quantile levels, outermost first
 FAN_BANDS: tuple[tuple[float, float], ...] = ((0.01, 0.99), (0.05, 0.95), (0.25, 0.75))
@@ -47,7 +48,7 @@ def _type1_quantiles(a: np.ndarray, levels: Sequence[float]) -> np.ndarray:
     :func:`liqcascade.stats.quantile`)."""
     s = np.sort(a, axis=0)
     n = s.shape[0]
-    idx = [max(math.ceil(round(q * 10000) * n / 10000), 1) - 1 for q in levels]
+    idx = [quantile_rank(q, n) - 1 for q in levels]
     return s[idx]
 
 
@@ -128,8 +129,8 @@ def liquidation_heatmap(result: Result, point: Optional[int] = None, price_bins:
     t_mid = (ev["step"].to_numpy() - 0.5) * dt / size
     prices = ev["price"].to_numpy()
     lo, hi = float(prices.min()), float(prices.max())
-    if hi <= lo:
-        lo, hi = lo * 0.999, hi * 1.001 if hi > 0 else 1.0
+    if hi <= lo:  # one price only: a thin band around it
+        lo, hi = lo * 0.999, (hi * 1.001 if hi > 0 else 1.0)
     p_edges = np.linspace(lo, hi, price_bins + 1)
     h, _, _ = np.histogram2d(t_mid, prices, bins=[t_edges, p_edges],
                              weights=ev["notional"].to_numpy())

@@ -25,6 +25,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: no display needed, ever
 
+import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from . import plots  # noqa: E402
@@ -86,7 +87,7 @@ def write_report(result: Result, out: Path, point: int = 0,
     return written
 
 
-def _html(result: Result, table, figures: list[tuple[str, str]], notes: list[str]) -> str:
+def _html(result: Result, table: pd.DataFrame, figures: list[tuple[str, str]], notes: list[str]) -> str:
     e = html.escape
     prov = "".join(f"<tr><th>{e(k)}</th><td>{e(str(result.attrs.get(k, '?')))}</td></tr>"
                    for k in PROVENANCE)

@@ -10,7 +10,7 @@ import h5py
 import pytest
 
 import liqcascade as lc
-from liqcascade import plots
+from liqcascade import plots, report
 from conftest import ANALYSIS
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -86,18 +86,24 @@ def test_report_cli_on_sweep(sweep_file: Path, tmp_path: Path) -> None:
     assert "venue.insurance_fund" in (out / "index.html").read_text()
 
 
-def test_report_cli_errors(tmp_path: Path, sweep_file: Path) -> None:
+def test_report_cli_errors(tmp_path: Path, sweep_file: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    # through `python -m`: the exit status reaches the shell
     p = _report(str(tmp_path / "missing.h5"), "-o", str(tmp_path / "r1"))
     assert p.returncode == 1 and "no such file" in p.stderr
     assert not (tmp_path / "r1").exists()
+    # the other cases in-process (same main(), no interpreter start-up each time)
     (tmp_path / "junk.h5").write_bytes(b"junk")
-    p = _report(str(tmp_path / "junk.h5"), "-o", str(tmp_path / "r2"))
-    assert p.returncode == 1 and "not an HDF5 file" in p.stderr
     with h5py.File(tmp_path / "plain.h5", "w") as f:
         f["x"] = [1, 2]
-    p = _report(str(tmp_path / "plain.h5"), "-o", str(tmp_path / "r3"))
-    assert p.returncode == 1 and "not a liqcascade result" in p.stderr
-    p = _report(str(sweep_file), "--point", "99", "-o", str(tmp_path / "r4"))
-    assert p.returncode == 1 and "no point 99" in p.stderr
-    p = _report()
-    assert p.returncode == 2
+    for args, message in [
+        ([str(tmp_path / "junk.h5")], "not an HDF5 file"),
+        ([str(tmp_path / "plain.h5")], "not a liqcascade result"),
+        ([str(sweep_file), "--point", "99"], "no point 99"),
+    ]:
+        assert report.main([*args, "-o", str(tmp_path / "r")]) == 1
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(SystemExit) as e:
+        report.main([])
+    assert e.value.code == 2
