@@ -233,7 +233,7 @@ def sweep_heatmap(result: Result, metric: str, x: Optional[str] = None, y: Optio
         mid = (np.nanmax(grid) + np.nanmin(grid)) / 2
         for (i, j), v in np.ndenumerate(grid):
             if np.isfinite(v):
-                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize="small",
+                ax.text(j, i, f"{v:.4g}", ha="center", va="center", fontsize="small",
                         color="white" if v < mid else "black")
     title = metric + ("" if not fixed else " at " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
     ax.set_title(title)
