@@ -1,0 +1,181 @@
+"""Sample statistics with exact, portable definitions.
+
+Everything here is defined so that the C side (``liqcascade info``) can compute the
+same numbers with plain double arithmetic, ``log``, ``log1p``, ``exp``, ``sqrt`` and
+integer arithmetic; docs/analysis.md states the same definitions in prose.
+
+* Quantile levels are given in basis points internally (q = Q / 10000, Q an integer
+  in 1..9999), so that ``k = ceil(q * n)`` is computed exactly in integers:
+  ``k = (Q * n + 9999) // 10000``. ``0.07 * 100`` is 7.000000000000001 in floating
+  point; the integer form never rounds the wrong way.
+* The q-quantile of a sample of size n >= 1 is the order statistic x_(k), k as above
+  (1-based ranks; the type-1 inverse of the empirical CDF).
+* Sums are taken left to right in double precision (``numpy.cumsum`` is sequential,
+  unlike ``numpy.sum``, which sums pairwise), so a C loop gives the same bits.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+#: two-sided 95% standard normal quantile, Phi^-1(0.975)
+Z95: float = 1.959963984540054
+#: tail probability on each side for the 95% intervals
+ALPHA_HALF: float = 0.025
+
+ArrayLike = npt.ArrayLike
+
+
+def basis_points(q: float) -> int:
+    """Return the quantile level ``q`` as an integer number of basis points.
+
+    Raises ValueError unless 0 < q < 1 and q is a multiple of 0.0001 (to 1e-9).
+    """
+    bp = int(round(q * 10000))
+    if not 0 < bp < 10000 or abs(bp / 10000 - q) > 1e-9:
+        raise ValueError(f"quantile level must be a multiple of 0.0001 in (0, 1), got {q!r}")
+    return bp
+
+
+def quantile_rank(q: float, n: int) -> int:
+    """1-based rank ``k = ceil(q * n)`` of the q-quantile order statistic (n >= 1)."""
+    if n < 1:
+        raise ValueError("quantile of an empty sample")
+    return (basis_points(q) * n + 9999) // 10000
+
+
+def seqsum(x: ArrayLike) -> float:
+    """Sum of ``x`` accumulated left to right in float64 (0.0 when empty)."""
+    a = np.asarray(x, dtype=np.float64).ravel()
+    return float(np.cumsum(a)[-1]) if a.size else 0.0
+
+
+def mean(x: ArrayLike) -> float:
+    """Arithmetic mean, ``seqsum(x) / n`` in row order; NaN for an empty sample."""
+    a = np.asarray(x, dtype=np.float64).ravel()
+    return seqsum(a) / a.size if a.size else math.nan
+
+
+def quantile(x: ArrayLike, q: float) -> float:
+    """Type-1 sample quantile: the order statistic at 0-based index ceil(q*n) - 1.
+
+    NaN for an empty sample. ``quantile([1, 2, 3, 4], 0.5)`` is 2, and
+    ``quantile([1, 2, 3, 4], 0.51)`` is 3.
+    """
+    a = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    if a.size == 0:
+        return math.nan
+    return float(a[quantile_rank(q, a.size) - 1])
+
+
+def expected_shortfall(x: ArrayLike, q: float) -> float:
+    """Expected shortfall (tail mean) at level q: the mean of the order statistics
+    x_(k), ..., x_(n) with k = ceil(q*n), i.e. of the n - k + 1 largest values,
+    counting the quantile's own order statistic (so ES >= quantile, and ties at the
+    quantile are included). Summed in ascending order, left to right. NaN when empty.
+    """
+    a = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    if a.size == 0:
+        return math.nan
+    tail = a[quantile_rank(q, a.size) - 1:]
+    return seqsum(tail) / tail.size
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a two-sided confidence interval [lo, hi]."""
+
+    value: float
+    lo: float
+    hi: float
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> Interval:
+    """Proportion successes/n with its Wilson score interval.
+
+    With p = x/n:
+        centre = (p + z^2/(2n)) / (1 + z^2/n)
+        half   = z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/(4 n^2))
+        [lo, hi] = [centre - half, centre + half], clipped to [0, 1],
+    and lo = 0 exactly when x = 0, hi = 1 exactly when x = n. z = 1.959963984540054
+    gives 95%. Reference: E. B. Wilson (1927), JASA 22:209; R. G. Newcombe (1998),
+    Stat. Med. 17:857 (method 3). All NaN when n = 0.
+    """
+    if n < 0 or not 0 <= successes <= max(n, 0):
+        raise ValueError(f"need 0 <= successes <= n, got {successes}/{n}")
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan)
+    p = successes / n
+    z2 = z * z
+    denom = 1.0 + z2 / n
+    centre = (p + z2 / (2.0 * n)) / denom
+    half = z / denom * math.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n))
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)
+    hi = 1.0 if successes == n else min(1.0, centre + half)
+    return Interval(p, lo, hi)
+
+
+def binomial_cdf(n: int, q: float) -> np.ndarray:
+    """P(B <= j) for j = 0 .. n-1, B ~ Binomial(n, q), 0 < q < 1.
+
+    The log probabilities follow the recurrence
+        log p_0     = n * log1p(-q)
+        log p_{j+1} = log p_j + log(n - j) - log(j + 1) + (log(q) - log1p(-q))
+    (accumulated left to right), and the CDF is the running sum of exp(log p_j),
+    also left to right. Terms that underflow to 0 are below 1e-300 and do not matter.
+    """
+    if n <= 0:
+        return np.zeros(0)
+    j = np.arange(n - 1, dtype=np.float64)
+    steps = np.log(n - j) - np.log(j + 1.0) + (math.log(q) - math.log1p(-q))
+    logp = np.cumsum(np.concatenate(([n * math.log1p(-q)], steps)))
+    return np.cumsum(np.exp(logp))
+
+
+def order_statistic_ranks(n: int, q: float, alpha_half: float = ALPHA_HALF) -> tuple[int, int]:
+    """1-based ranks (l, u) of the distribution-free confidence interval
+    [x_(l), x_(u)] for the q-quantile, from B ~ Binomial(n, q):
+
+        l = largest k in 0..n   with P(B < k)  <= alpha_half   (P(B < 0) = 0)
+        u = smallest k in 1..n+1 with P(B >= k) <= alpha_half
+
+    Equivalently, with F(j) = P(B <= j) for j = 0..n-1:
+        l = #{j : F(j) <= alpha_half},   u = 1 + #{j : F(j) < 1 - alpha_half}.
+    l = 0 means the interval is unbounded below, u = n + 1 unbounded above.
+    Coverage is >= 1 - 2*alpha_half for any distribution, ties included, since
+    P(x_(l) > xi_q) <= P(B < l) and P(x_(u) < xi_q) <= P(B >= u).
+    """
+    if n < 1:
+        raise ValueError("order-statistic interval of an empty sample")
+    cdf = binomial_cdf(n, basis_points(q) / 10000)
+    lo = int(np.count_nonzero(cdf <= alpha_half))
+    hi = 1 + int(np.count_nonzero(cdf < 1.0 - alpha_half))
+    return lo, hi
+
+
+def quantile_ci(x: ArrayLike, q: float, alpha_half: float = ALPHA_HALF) -> Interval:
+    """Type-1 q-quantile of ``x`` with its distribution-free (binomial order-statistic)
+    confidence interval [x_(l), x_(u)], ranks from :func:`order_statistic_ranks`.
+
+    An unbounded side is reported as -inf / +inf (too few runs to bound it: e.g. the
+    99% quantile of fewer than 368 runs, or the 95% quantile of fewer than 72,
+    has no finite upper bound at 95% confidence). All NaN for
+    an empty sample.
+    """
+    a = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    n = a.size
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan)
+    lo_rank, hi_rank = order_statistic_ranks(n, q, alpha_half)
+    lo = float(a[lo_rank - 1]) if lo_rank >= 1 else -math.inf
+    hi = float(a[hi_rank - 1]) if hi_rank <= n else math.inf
+    return Interval(float(a[quantile_rank(q, n) - 1]), lo, hi)
+
+
+def quantiles(x: ArrayLike, levels: Sequence[float]) -> list[float]:
+    """:func:`quantile` at each level (a convenience for plots and tables)."""
+    return [quantile(x, q) for q in levels]

@@ -1,0 +1,119 @@
+"""The statistical definitions of docs/analysis.md on hand-computable cases."""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from liqcascade import stats
+
+
+def test_quantile_type1_on_tiny_arrays() -> None:
+    x = [4.0, 1.0, 3.0, 2.0]  # unsorted on purpose
+    assert stats.quantile(x, 0.25) == 1.0   # ceil(1.0) = 1
+    assert stats.quantile(x, 0.5) == 2.0    # ceil(2.0) = 2
+    assert stats.quantile(x, 0.51) == 3.0   # ceil(2.04) = 3
+    assert stats.quantile(x, 0.75) == 3.0
+    assert stats.quantile(x, 0.76) == 4.0
+    assert stats.quantile(x, 0.99) == 4.0
+    assert stats.quantile([7.0], 0.95) == 7.0
+    assert math.isnan(stats.quantile([], 0.5))
+
+
+def test_quantile_rank_is_exact_integer_arithmetic() -> None:
+    # 0.07 * 100 is 7.000000000000001 in floating point: ceil would give 8
+    assert stats.quantile_rank(0.07, 100) == 7
+    assert stats.quantile_rank(0.95, 20) == 19
+    assert stats.quantile_rank(0.95, 21) == 20   # ceil(19.95)
+    assert stats.quantile_rank(0.99, 1000) == 990
+    assert stats.quantile_rank(0.0001, 1) == 1
+    with pytest.raises(ValueError):
+        stats.quantile_rank(0.123456, 10)
+    with pytest.raises(ValueError):
+        stats.quantile_rank(1.0, 10)
+
+
+def test_expected_shortfall_includes_the_quantile_order_statistic() -> None:
+    x = np.arange(1.0, 21.0)
+    assert stats.expected_shortfall(x, 0.95) == (19 + 20) / 2      # k = 19
+    assert stats.expected_shortfall(x, 0.90) == (18 + 19 + 20) / 3  # k = 18
+    assert stats.expected_shortfall(x, 0.99) == 20.0                # k = 20
+    # ties at the quantile are in the tail; ES >= VaR
+    y = [0.0] * 9 + [5.0]
+    assert stats.quantile(y, 0.5) == 0.0
+    assert stats.expected_shortfall(y, 0.5) == 5.0 / 6              # x_(5..10)
+    assert math.isnan(stats.expected_shortfall([], 0.95))
+
+
+def test_sums_are_sequential() -> None:
+    x = [1e16, 1.0, -1e16, 1.0]
+    # left to right: (1e16 + 1) rounds to 1e16, - 1e16 = 0, + 1 = 1
+    assert stats.seqsum(x) == 1.0
+    assert stats.mean(x) == 0.25
+
+
+@pytest.mark.parametrize("x,n,lo,hi", [
+    # Newcombe (1998), Stat. Med. 17:857, Table I, method 3 (Wilson, no continuity
+    # correction), to the 4 decimals printed there
+    (81, 263, 0.2553, 0.3662),
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+])
+def test_wilson_against_published_values(x: int, n: int, lo: float, hi: float) -> None:
+    iv = stats.wilson(x, n)
+    assert iv.value == x / n
+    assert iv.lo == pytest.approx(lo, abs=5e-5)
+    assert iv.hi == pytest.approx(hi, abs=5e-5)
+
+
+def test_wilson_by_hand() -> None:
+    # 0 of 10: lo = 0 exactly, hi = (z^2/n) / (1 + z^2/n)
+    z2 = 1.959963984540054 ** 2
+    iv = stats.wilson(0, 10)
+    assert iv.lo == 0.0
+    assert iv.hi == pytest.approx((z2 / 10) / (1 + z2 / 10), rel=1e-14)
+    # n of n mirrors 0 of n
+    assert stats.wilson(10, 10).lo == pytest.approx(1 - iv.hi, rel=1e-14)
+    assert stats.wilson(10, 10).hi == 1.0
+    # the bounds solve (p - P)^2 = z^2 P (1 - P) / n
+    iv = stats.wilson(3, 17)
+    for b in (iv.lo, iv.hi):
+        assert (3 / 17 - b) ** 2 == pytest.approx(z2 * b * (1 - b) / 17, rel=1e-12)
+    assert all(math.isnan(v) for v in (stats.wilson(0, 0).value, stats.wilson(0, 0).lo))
+
+
+def _exact_ranks(n: int, q: Fraction) -> tuple[int, int]:
+    """Brute force with exact rational binomial probabilities."""
+    pmf = [math.comb(n, i) * q ** i * (1 - q) ** (n - i) for i in range(n + 1)]
+    cdf_below = lambda k: sum(pmf[:k])  # P(B < k)
+    lo = max(k for k in range(n + 1) if cdf_below(k) <= Fraction(1, 40))
+    hi = min(k for k in range(1, n + 2) if 1 - cdf_below(k) <= Fraction(1, 40))
+    return lo, hi
+
+
+@pytest.mark.parametrize("n", [1, 5, 10, 20, 37, 50, 100, 150])
+@pytest.mark.parametrize("q", ["0.5", "0.95", "0.99"])
+def test_order_statistic_ranks_match_exact_binomial(n: int, q: str) -> None:
+    assert stats.order_statistic_ranks(n, float(q)) == _exact_ranks(n, Fraction(q))
+
+
+def test_order_statistic_ranks_known_cases() -> None:
+    # median of 10: [x_(2), x_(9)], coverage 1 - 2 * 11/1024 = 97.9%
+    assert stats.order_statistic_ranks(10, 0.5) == (2, 9)
+    # the 99% quantile gets a finite upper bound only when 0.99^n <= 0.025
+    for n in range(300, 420):
+        unbounded = stats.order_statistic_ranks(n, 0.99)[1] == n + 1
+        assert unbounded == (0.99 ** n > 0.025), n
+
+
+def test_quantile_ci() -> None:
+    x = np.arange(10.0, 0.0, -1.0)  # 10 .. 1
+    iv = stats.quantile_ci(x, 0.5)
+    assert (iv.value, iv.lo, iv.hi) == (5.0, 2.0, 9.0)
+    iv = stats.quantile_ci(x, 0.95)
+    assert iv.value == 10.0 and iv.hi == math.inf
+    iv = stats.quantile_ci([3.0], 0.5)
+    assert iv.lo == -math.inf and iv.hi == math.inf
