@@ -1,6 +1,6 @@
 """Fixtures: result files written by the built C binary (LIQCASCADE_BIN, set by ctest)
-and a synthetic sweep file written with h5py in the layout of docs/schema.md (until
-`liqcascade sweep` exists, it stands in for one)."""
+and a synthetic sweep file written with h5py in the layout of docs/schema.md, whose
+values are known by construction (test_c_agreement.py uses a real `liqcascade sweep`)."""
 from __future__ import annotations
 
 import os
@@ -46,6 +46,22 @@ def c_result(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  "--set", "population.accounts=3000", "--set", "venue.insurance_fund=2000",
                  "--set", "price.sigma=1.5", "--set", "impact.depth_1pct=2e5",
                  "--events", "--population")
+
+
+@pytest.fixture(scope="session")
+def c_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real `liqcascade sweep` over a numeric key (impact.depth_1pct) and a
+    text-valued one (population.leverage): 4 points of 30 runs of 240 steps."""
+    out = tmp_path_factory.mktemp("sweep") / "sweep.h5"
+    subprocess.run([str(binary()), "sweep", str(ROOT / "scenarios" / "quickstart.yaml"),
+                    "-o", str(out), "--quiet", "--threads", "2", "--runs", "30",
+                    "--steps", "240", "--set", "population.accounts=3000",
+                    "--set", "venue.insurance_fund=2000", "--set", "price.sigma=1.5",
+                    "--vary", "impact.depth_1pct=2e5,1e6",
+                    "--vary", "population.leverage={dist: fixed, value: 10},"
+                              "{dist: fixed, value: 50}"],
+                   check=True, capture_output=True, timeout=120)
+    return out
 
 
 def _col(g: h5py.Group, name: str, data: np.ndarray, units: str, desc: str = "") -> None:

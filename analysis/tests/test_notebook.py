@@ -46,9 +46,10 @@ def _outputs(nb: nbformat.NotebookNode) -> list[dict]:
     return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 
 
-def test_notebook_runs_on_a_sweep(sweep_file: Path, tmp_path: Path,
+def test_notebook_runs_on_a_sweep(c_sweep: Path, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    nb = _run(tmp_path, sweep_file, monkeypatch)
+    """End to end on a sweep the C binary wrote (conftest.c_sweep)."""
+    nb = _run(tmp_path, c_sweep, monkeypatch)
     outs = _outputs(nb)
     assert not [o for o in outs if o.output_type == "error"]
     images = [o for o in outs if "image/png" in o.get("data", {})]
