@@ -47,3 +47,15 @@ def test_sweep_points_and_heatmap(c_sweep: Path) -> None:
     fig = plots.sweep_heatmap(r, "liq_notional.mean", x="impact.depth_1pct",
                                  y="population.leverage")
     assert fig.axes[0].get_xlabel() == "impact.depth_1pct (quote)"
+
+
+def test_bands_are_type1_quantiles(c_result: Path, capsys) -> None:
+    """liqcascade.bands (the docs/validation.md table) prints the type-1 quantiles."""
+    from liqcascade import bands, stats
+    rows = bands.bands(str(c_result))
+    runs = lc.load(c_result).runs
+    dd = runs["max_drawdown"].to_numpy()
+    assert rows[0]["max_drawdown"][1] == stats.quantile(dd, 0.5)
+    assert bands.main([str(c_result)]) == 0
+    assert "max drawdown" in capsys.readouterr().out
+    assert bands.main([]) == 2
