@@ -99,6 +99,8 @@ void lc_batch_free(lc_batch *b)
     free(b->events);
     free(b->rows);
     free(b->series);
+    free(b->z);
+    free(b->zsize);
     free(b);
 }
 

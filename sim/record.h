@@ -71,6 +71,12 @@ typedef struct lc_batch {
     lc_run_row *rows;
     float *series;
     lc_eventbuf *events; /* per row; NULL when events are off */
+    /* series chunks compressed ahead by the compute threads (writer.h,
+     * lc_writer_compress): job j = chunk·nseries + k holds zsize[j] bytes at
+     * z + j·zstride; zjobs = 0 when the writer is to compress itself */
+    unsigned char *z;
+    size_t zstride, *zsize;
+    long zjobs, zcap;
 } lc_batch;
 
 lc_batch *lc_batch_create(const lc_scenario *sc, long cap, int with_events);

@@ -58,6 +58,10 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     if (!probe)
         return lc_error_add(err, "out of memory");
     long cap = o->batch_rows > 0 ? o->batch_rows : choose_batch(probe, total);
+    /* batches on the series chunk grid, so their chunks compress in parallel */
+    long chunk = lc_writer_series_chunk(w);
+    if (o->batch_rows <= 0 && chunk > 0 && cap > chunk)
+        cap -= cap % chunk;
     lc_batch_free(probe);
     /* two batches: one computed while the other is written */
     lc_batch *bufs[2] = {lc_batch_create(sc0, cap, o->events), lc_batch_create(sc0, cap, o->events)};
@@ -143,6 +147,14 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
         if (failed)
             break;
         b->nrows = prefix;
+        /* deflate the batch's full series chunks on every thread (writer.h) */
+        long jobs = lc_writer_compress_jobs(w, b);
+        int zfail = 0;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(| : zfail)
+        for (long j = 0; j < jobs; j++)
+            zfail |= lc_writer_compress(w, b, j) != 0;
+        if (zfail)
+            b->zjobs = 0; /* the writer compresses them itself */
         if (o->summary)
             for (long i = 0; i < prefix; i++)
                 lc_summary_add(&o->summary[b->rows[i].point], &b->rows[i]);

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define SCHEMA_VERSION 1
 /* level 4 gives ~10% smaller files but ~25% slower writes (quickstart, 4,000
@@ -70,6 +71,7 @@ struct lc_writer {
     hid_t series_ds[LC_SERIES_N]; /* by recorded index k */
     int nseries;
     long ncols;
+    long series_chunk; /* rows per /series chunk */
     long rows;   /* /runs rows written = runs_completed */
     long events; /* /events rows written */
     int broken;  /* an append failed: only abort is valid */
@@ -614,6 +616,7 @@ static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
     /* whole rows per chunk (a notebook reads runs), about SERIES_CHUNK_BYTES */
     size_t row_bytes = (size_t)w->ncols * sizeof(float);
     hsize_t chunk = row_bytes < SERIES_CHUNK_BYTES ? SERIES_CHUNK_BYTES / row_bytes : 1;
+    w->series_chunk = (long)chunk;
     int rc = 0;
     for (int s = 0; s < LC_SERIES_N && rc == 0; s++) {
         if (!(sc->series_mask >> s & 1u))
@@ -773,19 +776,35 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
             return fail(w, err, object, w->reason[0] ? "cannot append" : "out of memory");
         }
     }
-    /* the batch interleaves series per row; HDF5 wants each series contiguous */
+    /* full chunks compressed ahead by the compute threads go in as they are */
     size_t row_floats = (size_t)b->ncols;
+    long full = b->zjobs > 0 && w->nseries > 0 ? b->zjobs / w->nseries : 0;
     for (int k = 0; k < w->nseries; k++) {
-        float *buf = stage(w, (size_t)b->nrows * row_floats * sizeof(float));
-        if (!buf)
+        hid_t d = w->series_ds[k];
+        int bad = 0;
+        if (full > 0) {
+            hsize_t size[2] = {(hsize_t)(w->rows + b->nrows), (hsize_t)b->ncols};
+            bad = H5Dset_extent(d, size) < 0;
+        }
+        for (long c = 0; c < full && !bad; c++) {
+            long j = c * w->nseries + k;
+            hsize_t at[2] = {(hsize_t)(w->rows + c * w->series_chunk), 0};
+            bad = H5Dwrite_chunk(d, H5P_DEFAULT, 0, at, b->zsize[j], b->z + (size_t)j * b->zstride) < 0;
+        }
+        /* the rest (a batch off the chunk grid, or its last partial chunk):
+         * HDF5 filters it; the batch interleaves series per row, HDF5 wants
+         * each series contiguous */
+        long from = full * w->series_chunk, n = b->nrows - from;
+        float *buf = n > 0 && !bad ? stage(w, (size_t)n * row_floats * sizeof(float)) : NULL;
+        if (n > 0 && !bad && !buf)
             return lc_error_at(err, w->partial, 0, "/series", "out of memory");
-        for (long i = 0; i < b->nrows; i++)
-            memcpy(buf + (size_t)i * row_floats, lc_batch_series((lc_batch *)b, i, k),
+        for (long i = 0; buf && i < n; i++)
+            memcpy(buf + (size_t)i * row_floats, lc_batch_series((lc_batch *)b, from + i, k),
                    row_floats * sizeof(float));
-        if (append_rows(w->series_ds[k], (hsize_t)w->rows, (hsize_t)b->nrows, (hsize_t)b->ncols,
-                        H5T_NATIVE_FLOAT, buf)) {
+        if (bad || (n > 0 && append_rows(d, (hsize_t)(w->rows + from), (hsize_t)n,
+                                         (hsize_t)b->ncols, H5T_NATIVE_FLOAT, buf))) {
             char name[64] = "?";
-            H5Iget_name(w->series_ds[k], name, sizeof name);
+            H5Iget_name(d, name, sizeof name);
             return fail(w, err, name, "cannot append");
         }
     }
@@ -793,6 +812,65 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
         return -1;
     w->rows += b->nrows;
     return 0;
+}
+
+long lc_writer_series_chunk(const lc_writer *w)
+{
+    return w->series_chunk;
+}
+
+long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
+{
+    b->zjobs = 0;
+    long chunk = w->series_chunk;
+    if (w->nseries == 0 || chunk < 1 || b->first_row % chunk != 0 || b->nrows < chunk)
+        return 0;
+    long jobs = b->nrows / chunk * w->nseries;
+    size_t raw = (size_t)chunk * (size_t)b->ncols * sizeof(float);
+    size_t stride = compressBound((uLong)raw);
+    if (jobs > b->zcap || stride != b->zstride) {
+        unsigned char *z = malloc((size_t)jobs * stride);
+        size_t *zs = malloc((size_t)jobs * sizeof *zs);
+        if (!z || !zs) {
+            free(z);
+            free(zs);
+            return 0;
+        }
+        free(b->z);
+        free(b->zsize);
+        b->z = z;
+        b->zsize = zs;
+        b->zcap = jobs;
+        b->zstride = stride;
+    }
+    b->zjobs = jobs;
+    return jobs;
+}
+
+/* What HDF5's filter pipeline does to a chunk of /series (create_series):
+ * the shuffle filter (byte i of every element together, for i = 0..3), then
+ * deflate, which HDF5 implements with zlib's compress2 at the set level. */
+int lc_writer_compress(const lc_writer *w, lc_batch *b, long job)
+{
+    long chunk = w->series_chunk, c = job / w->nseries;
+    int k = (int)(job % w->nseries);
+    size_t ncols = (size_t)b->ncols, n = (size_t)chunk * ncols;
+    unsigned char *sh = malloc(n * sizeof(float));
+    if (!sh)
+        return -1;
+    for (long r = 0; r < chunk; r++) {
+        const unsigned char *src = (const unsigned char *)lc_batch_series(b, c * chunk + r, k);
+        size_t at = (size_t)r * ncols;
+        for (size_t e = 0; e < ncols; e++)
+            for (size_t byte = 0; byte < sizeof(float); byte++)
+                sh[byte * n + at + e] = src[e * sizeof(float) + byte];
+    }
+    uLongf len = (uLongf)b->zstride;
+    int rc = compress2(b->z + (size_t)job * b->zstride, &len, sh, (uLong)(n * sizeof(float)),
+                       DEFLATE_LEVEL);
+    free(sh);
+    b->zsize[job] = len;
+    return rc == Z_OK ? 0 : -1;
 }
 
 int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err)

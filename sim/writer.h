@@ -34,6 +34,21 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
 /* Append a batch; batches arrive in row order with no gaps. */
 int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err);
 
+/* Series compression in the compute threads. The /series datasets are
+ * chunked by whole rows, shuffle + deflate; a batch that starts on a chunk
+ * boundary can have its full chunks filtered exactly as HDF5 would, by any
+ * thread, and the writer then stores them with H5Dwrite_chunk — so deflate,
+ * the costliest part of writing, runs in parallel instead of on the one
+ * writer thread. lc_writer_compress_jobs sizes the batch's buffers and
+ * returns the number of (chunk, series) jobs (0: nothing to do ahead, or out
+ * of memory: the writer then compresses as before); lc_writer_compress does
+ * job j and touches no HDF5 state, so calls may run concurrently with each
+ * other and with lc_writer_append of another batch. Results are the same
+ * bytes either way. */
+long lc_writer_series_chunk(const lc_writer *w); /* rows per series chunk */
+long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b);
+int lc_writer_compress(const lc_writer *w, lc_batch *b, long job); /* 0 or -1 */
+
 /* Write status and runs_completed, close, rename .partial to the final name,
  * free w. complete = 0 marks status "interrupted". */
 int lc_writer_finish(lc_writer *w, int complete, lc_error *err);
