@@ -6,16 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* Split at top-level commas; returns the number of values or -1. */
 static int split_values(const char *v, char ***out)
 {
@@ -51,7 +41,7 @@ static int split_values(const char *v, char ***out)
                 b++;
             while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
                 e--;
-            if (!(vals[n++] = dup_n(b, (size_t)(e - b))))
+            if (!(vals[n++] = strndup(b, (size_t)(e - b))))
                 break;
             if (*c == '\0') {
                 *out = vals;
@@ -83,7 +73,7 @@ int lc_sweep_add(lc_sweep *s, const char *spec, lc_error *err)
     ax.n = split_values(eq + 1, &ax.values);
     if (ax.n < 0)
         return lc_error_add(err, "out of memory");
-    ax.key = dup_n(spec, (size_t)(eq - spec));
+    ax.key = strndup(spec, (size_t)(eq - spec));
     ax.num = malloc((size_t)ax.n * sizeof *ax.num);
     lc_sweep_axis *axes = realloc(s->axes, (size_t)(s->naxes + 1) * sizeof *axes);
     if (axes)

@@ -12,16 +12,6 @@
  * has a few hundred nodes; allow far more, refuse the explosion. */
 #define MAX_NODES 1000000L
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 static lc_node *node_new(lc_node_kind kind, const char *src, int line)
 {
     lc_node *n = calloc(1, sizeof *n);
@@ -95,7 +85,7 @@ static lc_node *convert(yaml_document_t *doc, yaml_node_t *yn, const char *src, 
     switch (yn->type) {
     case YAML_SCALAR_NODE:
         n = node_new(LC_NODE_SCALAR, src, line);
-        if (!n || !(n->text = dup_n((const char *)yn->data.scalar.value, yn->data.scalar.length)))
+        if (!n || !(n->text = strndup((const char *)yn->data.scalar.value, yn->data.scalar.length)))
             goto oom;
         n->plain = yn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
         return n;
@@ -142,7 +132,7 @@ static lc_node *convert(yaml_document_t *doc, yaml_node_t *yn, const char *src, 
                 lc_node_free(c);
                 goto fail;
             }
-            n->keys[n->n] = dup_n(kt, k->data.scalar.length);
+            n->keys[n->n] = strndup(kt, k->data.scalar.length);
             n->key_lines[n->n] = kline ? kline : -1; /* -1: present, no line */
             n->vals[n->n++] = c;
             if (!n->keys[n->n - 1])
@@ -274,7 +264,7 @@ int lc_yaml_set(lc_node *root, const char *assignment, const char *label, lc_err
                            "'%.*s' has an empty part: keys are names joined by single dots",
                            (int)plen, assignment);
     }
-    char *path = dup_n(assignment, plen);
+    char *path = strndup(assignment, plen);
     if (!path) {
         lc_node_free(value);
         return lc_error_add(err, "out of memory");
@@ -303,7 +293,7 @@ int lc_yaml_set(lc_node *root, const char *assignment, const char *label, lc_err
             int i = find_key(cur, part);
             if (i < 0) { /* create the key: validation rejects it if unknown */
                 lc_node *child = next ? node_new(LC_NODE_MAP, label, 0) : NULL;
-                char *k = dup_n(part, strlen(part));
+                char *k = strndup(part, strlen(part));
                 if ((next && !child) || !k || grow(cur)) {
                     lc_node_free(child);
                     free(k);

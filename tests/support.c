@@ -157,3 +157,13 @@ double t_h5_attr_double(const char *file, const char *object, const char *attr)
     H5Fclose(f);
     return v;
 }
+
+double t_h5_sum(const char *file, const char *dataset)
+{
+    double *v, total = 0;
+    size_t dims[2], n = t_h5_read(file, dataset, &v, dims);
+    for (size_t i = 0; i < n; i++)
+        total += v[i];
+    free(v);
+    return total;
+}

@@ -32,6 +32,9 @@ int t_exists(const char *path);
  * element count, fills dims[0..1] (dims[1] = 1 for 1-D). Caller frees *out. */
 size_t t_h5_read(const char *file, const char *dataset, double **out, size_t dims[2]);
 
+/* Sum of a whole dataset's values (e.g. liquidations over all runs). */
+double t_h5_sum(const char *file, const char *dataset);
+
 /* Read a string attribute of an object ("/" for the root); caller frees. */
 char *t_h5_attr_string(const char *file, const char *object, const char *attr);
 double t_h5_attr_double(const char *file, const char *object, const char *attr);

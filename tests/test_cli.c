@@ -189,14 +189,7 @@ Test(cli, datasets_do_not_depend_on_thread_count)
     assert_same_datasets(one, three);
     assert_same_datasets(one, scan);
     /* and the runs did liquidate accounts, so the comparison has content */
-    double *liq;
-    size_t d[2];
-    size_t n = t_h5_read(one, "runs/liq_count_long", &liq, d);
-    double total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += liq[i];
-    cr_assert_gt(total, 100);
-    free(liq);
+    cr_assert_gt(t_h5_sum(one, "runs/liq_count_long"), 100);
     free(one);
     free(two);
     free(three);
@@ -374,14 +367,8 @@ Test(cli, new_price_models_do_not_depend_on_thread_count)
         cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --force --threads 2", sc, two), 0, "%s", out);
         free(out);
         assert_same_datasets(one, two);
-        double *liq;
-        size_t d[2];
-        size_t n = t_h5_read(one, "runs/liq_count_long", &liq, d);
-        double total = 0;
-        for (size_t i = 0; i < n; i++)
-            total += liq[i];
-        cr_assert_gt(total, 10, "model %d: no liquidations to compare", k);
-        free(liq);
+        cr_assert_gt(t_h5_sum(one, "runs/liq_count_long"), 10,
+                     "model %d: no liquidations to compare", k);
         free(one);
         free(two);
         free(sc);
