@@ -27,6 +27,7 @@
  * identical bit for bit. */
 #include "engine.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,13 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         for (r.round = 0; !r.bad && (more = find_round(&r)) > 0;)
             if (!(r.p > 0 && isfinite(r.p)))
                 r.bad = "the market price left the range of finite positive prices";
+        /* /series is float32: a price or flow beyond its range would be stored
+         * as inf, and such a price is no market anyway */
+        if (!r.bad && !(r.p <= FLT_MAX && exp(r.log_f) <= FLT_MAX &&
+                        (r.qty_long + r.qty_short) * r.p <= FLT_MAX &&
+                        r.step_liq[0] <= FLT_MAX && r.step_liq[1] <= FLT_MAX &&
+                        fabs(r.insurance) <= FLT_MAX))
+            r.bad = "a price or flow exceeds 3.4e38 quote, the range of the float32 series";
         if (r.bad)
             return lc_error_add(err,
                                 "run %ld, step %ld, round %ld: %s (market price %g, "

@@ -395,6 +395,15 @@ static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_eve
             fputc('\n', out);
         }
     }
+    long lo = rows[0].n, hi = rows[0].n;
+    for (long p = 0; p < points; p++) {
+        lo = rows[p * per].n < lo ? rows[p * per].n : lo;
+        hi = rows[p * per].n > hi ? rows[p * per].n : hi;
+    }
+    if (lo != hi)
+        fprintf(out, "  NOTE: the points have %ld to %ld runs (an interrupted sweep): their "
+                     "differences\n  mix the keys' effect with sampling; compare them on "
+                     "the runs they share.\n", lo, hi);
     fprintf(out, "  (every metric of every point as CSV: liqcascade info FILE --metrics)\n");
 }
 

@@ -13,6 +13,7 @@
 
 #include "catalog.h"
 #include "lc_commit.h" /* LC_GIT_COMMIT */
+#include "metrics.h"
 #include "population.h"
 #include "runner.h"
 #include "scenario.h"
@@ -427,8 +428,11 @@ static void free_points(lc_scenario **sc, lc_population **pop, long points)
     free(pop);
 }
 
-/* One line per point: the varied values and the headline risk figures. */
-static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long points, FILE *out)
+/* One line per point: the varied values and the headline risk figures.
+ * P(bad debt) carries its Wilson interval (metrics.h), which stays honest
+ * at 0 and 1 where a standard error collapses. */
+static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long points,
+                              long runs, FILE *out)
 {
     int width[64];
     int naxes = sw->naxes < 64 ? sw->naxes : 64;
@@ -443,23 +447,38 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
     fprintf(out, "  %5s", "point");
     for (int a = 0; a < naxes; a++)
         fprintf(out, "  %*.*s", width[a], width[a], sw->axes[a].key);
-    fprintf(out, "  %8s  %13s  %13s  %13s  %9s\n", "P(liq) %", "liq/run quote", "P(bad debt) %",
-            "bad debt/run", "mean dd %");
+    fprintf(out, "  %6s  %8s  %13s  %20s  %13s  %9s\n", "runs", "P(liq) %", "liq/run quote",
+            "P(bad debt) % [95%]", "bad debt/run", "mean dd %");
+    long fewest = runs;
     for (long p = 0; p < points; p++) {
         const lc_summary *s = &sum[p];
-        double n = s->rows ? (double)s->rows : 1;
-        double pb = (double)s->with_bad_debt / n;
+        fewest = s->rows < fewest ? s->rows : fewest;
         fprintf(out, "  %5ld", p);
         for (int a = 0; a < naxes; a++)
             fprintf(out, "  %*.*s", width[a], width[a],
                     sw->axes[a].values[lc_sweep_index(sw, p, a)]);
-        char pbad[32];
-        snprintf(pbad, sizeof pbad, "%.2f ± %.2f", 100 * pb, 100 * sqrt(pb * (1 - pb) / n));
-        fprintf(out, "  %8.2f  %13.4g  %14s  %13.4g  %9.2f\n", 100.0 * (double)s->with_liq / n,
-                s->liq_notional_sum / n, pbad, s->bad_debt_sum / n, 100 * s->dd_sum / n);
+        if (s->rows == 0) {
+            fprintf(out, "  %6d  not run\n", 0);
+            continue;
+        }
+        double n = (double)s->rows, pb, lo, hi;
+        lc_wilson(s->with_bad_debt, s->rows, &pb, &lo, &hi);
+        char pbad[40];
+        snprintf(pbad, sizeof pbad, "%.2f [%.2f, %.2f]", 100 * pb, 100 * lo, 100 * hi);
+        fprintf(out, "  %6ld  %8.2f  %13.4g  %20s  %13.4g  %9.2f\n", s->rows,
+                100.0 * (double)s->with_liq / n, s->liq_notional_sum / n, pbad,
+                s->bad_debt_sum / n, 100 * s->dd_sum / n);
     }
-    fprintf(out, "  (± is one standard error; every point ran the same runs with the same "
-                 "price shocks)\n");
+    if (fewest == runs)
+        fprintf(out, "  (every point ran the same runs with the same price shocks)\n");
+    else if (fewest == 0)
+        fprintf(out, "  (interrupted: some points did not run; those that did ran different\n"
+                     "   runs, so their differences mix the keys' effect with sampling)\n");
+    else
+        fprintf(out, "  (interrupted: the points ran different runs, so their differences mix\n"
+                     "   the keys' effect with sampling; compare them on runs 0..%ld, which\n"
+                     "   every point has, or rerun)\n",
+                fewest - 1);
 }
 
 /* `run` (sw NULL) and `sweep`: simulate every run of every point into one file. */
@@ -540,7 +559,7 @@ static int simulate(cli *c, const lc_sweep *sw)
         fprintf(stderr, "wrote %s (%s%s)\n", path, size,
                 st.interrupted ? ", status=interrupted" : "");
         if (sw)
-            print_sweep_table(sw, sum, points, stderr);
+            print_sweep_table(sw, sum, points, sc->runs, stderr);
         else
             lc_summary_print(&sum[0], stderr);
         fprintf(stderr,

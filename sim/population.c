@@ -231,7 +231,7 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
     lc_population *p = alloc_population(cap);
     char *line = NULL;
     size_t linecap = 0;
-    int lineno = 0, col[4] = {-1, -1, -1, -1}, rc = 0;
+    int lineno = 0, col[4] = {-1, -1, -1, -1}, rc = 0, header_fields = 0;
     static const char *const names[4] = {"side", "notional", "leverage", "entry"};
     double s0 = sc->price_common[LC_PRICE_S0];
     while (p && rc == 0 && getline(&line, &linecap, f) >= 0) {
@@ -263,7 +263,14 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
         }
         if (rc)
             break;
+        if (col[0] >= 0 && nf != header_fields) {
+            rc = lc_error_at(err, path, lineno, NULL,
+                             "%d fields, the header has %d (a comma inside a number?)", nf,
+                             header_fields);
+            break;
+        }
         if (col[0] < 0) { /* header */
+            header_fields = nf;
             for (int k = 0; k < 4 && rc == 0; k++) {
                 for (int j = 0; j < nf && rc == 0; j++)
                     if (strcmp(fields[j], names[k]) == 0) {

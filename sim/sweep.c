@@ -15,10 +15,14 @@ static int split_values(const char *v, char ***out)
     const char *start = v;
     for (const char *c = v;; c++) {
         if (quote) {
-            if (*c == quote)
+            if (quote == '"' && *c == '\\' && c[1])
+                c++; /* an escaped character, e.g. \" */
+            else if (*c == quote)
                 quote = 0;
-            else if (*c == '\0')
-                break; /* unterminated: the YAML parser will say so */
+            else if (*c == '\0') { /* unterminated: one value, the YAML parser says why */
+                quote = 0;
+                c--; /* look at the NUL again, outside the quote */
+            }
             continue;
         }
         if (*c == '"' || *c == '\'')
@@ -99,6 +103,11 @@ int lc_sweep_add(lc_sweep *s, const char *spec, lc_error *err)
         ax.num[i] = strtod(ax.values[i], &end);
         numeric = end != ax.values[i] && !*end && isfinite(ax.num[i]);
     }
+    for (int i = 0; rc == 0 && numeric && i < ax.n; i++) /* 0.01 and 1e-2 are one value */
+        for (int j = 0; rc == 0 && j < i; j++)
+            if (ax.num[i] == ax.num[j])
+                rc = lc_error_at(err, "--vary", 0, ax.key, "'%s' and '%s' are the same value",
+                                 ax.values[j], ax.values[i]);
     if (rc == 0 && !numeric) {
         free(ax.num);
         ax.num = NULL;

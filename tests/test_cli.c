@@ -305,6 +305,13 @@ Test(cli, non_finite_prices_fail_the_run)
     assert_has(out, "not a finite price move");
     cr_assert_not(t_exists(o), "a failed run must leave no file");
     free(out);
+    /* one short through a slightly deeper book: finite doubles, but beyond
+     * float32, so /series would hold inf */
+    cr_assert_eq(t_cli(&out, "run %s -o %s --quiet --set impact.depth_1pct=111 "
+                             "--set population.accounts=1", sc, o), 1, "%s", out);
+    assert_has(out, "exceeds 3.4e38 quote, the range of the float32 series");
+    cr_assert_not(t_exists(o));
+    free(out);
     free(o);
     free(sc);
 }

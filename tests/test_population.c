@@ -220,6 +220,9 @@ Test(population, csv_positions)
     /* an empty field is a missing value, not a reason to shift the columns */
     cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,,2,100\n"),
                      "pos.csv:2: notional: must be a number > 0 (got '')"), "%s", e);
+    /* a thousands separator splits a number: a field too many, not a silent 59 */
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,20000,5,59,500\n"),
+                     "pos.csv:2: 5 fields, the header has 4"), "%s", e);
     cr_assert(strstr(e = csv_errors("side,notional,leverage,notional,entry\n"),
                      "pos.csv:1: notional: column named twice (columns 2 and 4)"), "%s", e);
 }
@@ -236,7 +239,7 @@ Test(population, csv_bom_long_lines_and_extra_columns)
     cr_assert(asprintf(&csv,
                        "\xef\xbb\xbfside,notional,leverage,entry,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\n"
                        "long,10000,10,100,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 # %s\n"
-                       "short,20000,5,101\n",
+                       "short,20000,5,101,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\n",
                        tail) > 0);
     char *path = t_write(dir, "pos.csv", csv), *text;
     cr_assert(asprintf(&text, "price: {s0: 100}\npopulation: {file: %s}\n", path) > 0);

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "support.h"
 #include "sweep.h"
@@ -71,13 +74,22 @@ Test(sweep, grid_values_and_order)
     assert_has(err.msg, "--vary: d: value 2 of '1,,2' is empty");
     cr_assert_neq(lc_sweep_add(&s, "e=1,1", &err), 0);
     assert_has(err.msg, "value '1' is given twice");
+    cr_assert_neq(lc_sweep_add(&s, "f=0.01,1e-2", &err), 0);
+    assert_has(err.msg, "--vary: f: '0.01' and '1e-2' are the same value");
     cr_assert_neq(lc_sweep_add(&s, "novalue", &err), 0);
     assert_has(err.msg, "expected key=v1,v2");
     cr_assert_eq(s.naxes, 2, "failed axes are not added");
+    /* an unterminated quote is one value (the YAML parser then says why);
+     * an escaped quote does not end a quoted value */
+    cr_assert_eq(lc_sweep_add(&s, "g=\"a,b", &err), 0, "%s", err.msg);
+    cr_assert_eq(s.axes[2].n, 1);
+    cr_assert_eq(lc_sweep_add(&s, "h=\"x\\\",y\",z", &err), 0, "%s", err.msg);
+    cr_assert_eq(s.axes[3].n, 2);
+    cr_assert_str_eq(s.axes[3].values[0], "\"x\\\",y\"");
     lc_sweep_free(&s);
 }
 
-static double *read(const char *file, const char *ds, size_t dims[2])
+static double *read_ds(const char *file, const char *ds, size_t dims[2])
 {
     double *v;
     t_h5_read(file, ds, &v, dims);
@@ -103,7 +115,7 @@ Test(sweep, every_point_is_the_run_with_its_values)
     cr_assert_str_eq(unit, "quote");
     free(unit);
     size_t d[2], dp[2];
-    double *depth = read(sw, "points/impact.depth_1pct", dp), *point = read(sw, "runs/point", d);
+    double *depth = read_ds(sw, "points/impact.depth_1pct", dp), *point = read_ds(sw, "runs/point", d);
     cr_assert_eq(dp[0], 6);
     cr_assert_eq(depth[4], 3e5, "point 4 = (fee 0.01, depth 3e5)");
     cr_assert_eq(d[0], 6 * 30);
@@ -123,7 +135,7 @@ Test(sweep, every_point_is_the_run_with_its_values)
     free(out);
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         size_t da[2], db[2];
-        double *a = read(sw, names[k], da), *b = read(one, names[k], db);
+        double *a = read_ds(sw, names[k], da), *b = read_ds(one, names[k], db);
         size_t row = da[1]; /* values per row */
         cr_assert_eq(db[0], 30);
         cr_assert(memcmp(a + 4 * 30 * row, b, 30 * row * sizeof *a) == 0, "%s differs", names[k]);
@@ -137,7 +149,7 @@ Test(sweep, every_point_is_the_run_with_its_values)
     cr_assert_eq(t_cli(&out, "info %s --metrics", sw), 0, "%s", out);
     assert_has(out, "point,metric,value,lo,hi,n,units\n0,n_runs,30,,,30,runs\n");
     size_t dl[2], ds[2];
-    double *ll = read(sw, "runs/liq_notional_long", dl), *ls = read(sw, "runs/liq_notional_short", ds);
+    double *ll = read_ds(sw, "runs/liq_notional_long", dl), *ls = read_ds(sw, "runs/liq_notional_short", ds);
     double sum = 0;
     for (size_t i = 4 * 30; i < 5 * 30; i++)
         sum += ll[i] + ls[i];
@@ -175,9 +187,9 @@ Test(sweep, common_random_numbers_shrink_the_variance_of_differences)
                  0, "%s", out);
     free(out);
     size_t d[2], di[2], df[2];
-    double *liq = read(sw, "runs/liq_notional_long", d);
-    double *liq_ind = read(ind, "runs/liq_notional_long", di);
-    double *f = read(sw, "series/fundamental", df);
+    double *liq = read_ds(sw, "runs/liq_notional_long", d);
+    double *liq_ind = read_ds(ind, "runs/liq_notional_long", di);
+    double *f = read_ds(sw, "series/fundamental", df);
     size_t cols = df[1];
     /* sigma differs, so the paths differ, but their shocks are the same:
      * log-returns at 1.6 are those at 1.5 times 1.6/1.5 plus the drift term
@@ -235,5 +247,49 @@ Test(sweep, errors)
                  "%s", out);
     free(out);
     free(o);
+    free(sc);
+}
+
+/* An interrupted sweep keeps a prefix of rows, so the later points have
+ * fewer runs, or none. The table must not present those as results, nor
+ * claim common random numbers; info says the same. */
+Test(sweep, interrupted_sweep_says_which_points_ran)
+{
+    char *sc = t_write(dir, "long.yaml",
+                       "simulation: {runs: 200000, steps: 1440, dt: 60, seed: 1}\n"
+                       "price: {model: gbm, s0: 100, sigma: 0.8}\n"
+                       "population: {accounts: 0}\n");
+    char *h5 = path("long.h5"), *log = path("log.txt"), *partial;
+    cr_assert(asprintf(&partial, "%s.partial", h5) > 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        freopen(log, "w", stderr);
+        execl(LC_BINARY, LC_BINARY, "sweep", sc, "-o", h5, "--threads", "2", "--vary",
+              "price.sigma=0.8,1.2", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 200 && !t_exists(partial); i++)
+        nanosleep(&(struct timespec){0, 20000000}, NULL);
+    nanosleep(&(struct timespec){0, 400000000}, NULL);
+    kill(pid, SIGINT);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130);
+    FILE *f = fopen(log, "r");
+    char text[8192] = "";
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    assert_has(text, "not run");
+    assert_has(text, "interrupted: some points did not run");
+    cr_assert_null(strstr(text, "every point ran the same runs"), "%s", text);
+    char *out;
+    cr_assert_eq(t_cli(&out, "info %s", h5), 0, "%s", out);
+    assert_has(out, "NOTE: the points have 0 to ");
+    free(out);
+    free(partial);
+    free(log);
+    free(h5);
     free(sc);
 }
