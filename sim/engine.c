@@ -2,11 +2,15 @@
  *
  * Market: log P = log F + J, J = J_perm + J_trans. Each step
  *   log F += r (price model);  J_trans *= 2^(−dt/half_life);  P = e^(log F + J)
- * then the cascade: while some account is breached at mark P (and fewer than
+ * then the mark oracle samples P once (venue.mark; model.h), then the
+ * cascade: while some account is breached at the mark (and fewer than
  * max_rounds rounds ran), the breached set B trades its net flow
  * n = Σ_short q − Σ_long q (base; + = buy) through the impact model, which
  * returns dJ and the round's VWAP X; dJ is split permanent/transient, every
- * account of B is settled at X, and P is recomputed.
+ * account of B is settled at X, and P is recomputed. With mark `last` the
+ * mark is P itself, re-read at every round; with an oracle it is fixed for
+ * the step, so every account it breaches goes in the step's first round and
+ * the price move of the cascade reaches margin checks at later steps.
  *
  * Invariants: accounts settle in index order, which population.h makes the
  * liquidation order; the two engines differ only in how they find B (cursor
@@ -24,7 +28,7 @@
 struct lc_scratch {
     lc_engine_kind kind;
     gsl_rng *rng;
-    void *price_state, *impact_state;
+    void *price_state, *impact_state, *mark_state;
     /* scan engine only */
     unsigned char *dead; /* account liquidated in this run */
     uint32_t *bl, *bs;   /* breached longs, shorts of the round */
@@ -38,11 +42,13 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
         return NULL;
     const lc_price_model *pm = lc_price_model_of(sc->price.desc);
     const lc_impact_model *im = lc_impact_model_of(sc->impact.desc);
+    const lc_mark_model *mm = lc_mark_model_of(sc->mark.desc);
     s->kind = kind;
     s->rng = gsl_rng_alloc(lc_rng_xoshiro256pp);
     s->price_state = calloc(1, pm->state_size ? pm->state_size : 1);
     s->impact_state = calloc(1, im->state_size ? im->state_size : 1);
-    int ok = s->rng && s->price_state && s->impact_state;
+    s->mark_state = calloc(1, mm->state_size ? mm->state_size : 1);
+    int ok = s->rng && s->price_state && s->impact_state && s->mark_state;
     if (ok && kind == LC_ENGINE_SCAN) {
         size_t n = pop->n > 0 ? (size_t)pop->n : 1;
         s->dead = malloc(n);
@@ -64,6 +70,7 @@ void lc_scratch_free(lc_scratch *s)
     gsl_rng_free(s->rng);
     free(s->price_state);
     free(s->impact_state);
+    free(s->mark_state);
     free(s->dead);
     free(s->bl);
     free(s->bs);
@@ -79,6 +86,8 @@ typedef struct run {
     lc_eventbuf *ev;
     long t, round;
     double log_f, j_perm, j_trans, p;
+    int mark_live;  /* mark = p at every round (mark model `last`) */
+    double mark;    /* the oracle's mark for this step (unused when live) */
     double peak, exo_peak;
     double insurance;
     double qty_long, qty_short; /* open quantity per side */
@@ -89,6 +98,12 @@ typedef struct run {
     int oom;
     const char *bad; /* why the run's numbers left the finite range, or NULL */
 } run;
+
+/* The price margin checks use now. */
+static inline double mark_now(const run *r)
+{
+    return r->mark_live ? r->p : r->mark;
+}
 
 /* Recompute P and follow its minimum and drawdown. */
 static void observe_price(run *r)
@@ -186,9 +201,10 @@ static int round_index(run *r)
     const lc_population *pop = r->pop;
     const double *liq = pop->liq_price;
     long a = r->cursor_long, b = r->cursor_short;
-    while (a < pop->n_long && lc_breached(1, liq[a], r->p))
+    double m = mark_now(r);
+    while (a < pop->n_long && lc_breached(1, liq[a], m))
         a++;
-    while (b < pop->n && lc_breached(-1, liq[b], r->p))
+    while (b < pop->n && lc_breached(-1, liq[b], m))
         b++;
     if (a == r->cursor_long && b == r->cursor_short)
         return 0;
@@ -208,8 +224,9 @@ static int round_scan(run *r)
     const lc_population *pop = r->pop;
     lc_scratch *s = r->s;
     long nl = 0, ns = 0;
+    double m = mark_now(r);
     for (long i = 0; i < pop->n; i++) {
-        if (s->dead[i] || !lc_breached(pop->side[i], pop->liq_price[i], r->p))
+        if (s->dead[i] || !lc_breached(pop->side[i], pop->liq_price[i], m))
             continue;
         if (pop->side[i] > 0)
             s->bl[nl++] = (uint32_t)i;
@@ -238,6 +255,7 @@ static void record(run *r, float *const series[LC_SERIES_N], long col)
         [LC_SERIES_LIQ_SHORT] = r->step_liq[1],
         [LC_SERIES_INSURANCE] = r->insurance,
         [LC_SERIES_OI] = (r->qty_long + r->qty_short) * r->p,
+        [LC_SERIES_MARK] = mark_now(r),
     };
     for (int i = 0; i < LC_SERIES_N; i++)
         if (series[i])
@@ -250,6 +268,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
 {
     const lc_price_model *pm = lc_price_model_of(sc->price.desc);
     const lc_impact_model *im = lc_impact_model_of(sc->impact.desc);
+    const lc_mark_model *mm = lc_mark_model_of(sc->mark.desc);
     double s0 = sc->price_common[LC_PRICE_S0];
     double half_life = sc->impact_common[LC_IMPACT_HALF_LIFE];
     /* transient impact left after one step; half_life 0: none */
@@ -259,6 +278,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     pm->init(s->price_state, sc->price.p, sc->dt_s);
     if (im->init)
         im->init(s->impact_state, sc->impact.p, s0, sc->dt_s);
+    mm->init(s->mark_state, sc->mark.p, s0, sc->dt_s);
     if (s->kind == LC_ENGINE_SCAN && pop->n > 0)
         memset(s->dead, 0, (size_t)pop->n);
 
@@ -268,7 +288,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
              .peak = s0, .exo_peak = s0, .insurance = sc->insurance_fund,
              .qty_long = pop->qty_long, .qty_short = pop->qty_short,
              .open_long = pop->n_long, .open_short = pop->n - pop->n_long,
-             .cursor_short = pop->n_long};
+             .cursor_short = pop->n_long, .mark_live = mm->live, .mark = s0};
     observe_price(&r);
     if (series)
         record(&r, series, 0);
@@ -284,6 +304,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         if (1.0 - f / r.exo_peak > row->exo_drawdown)
             row->exo_drawdown = 1.0 - f / r.exo_peak;
         observe_price(&r);
+        if (!r.mark_live) /* the oracle's one sample of the step */
+            r.mark = mm->sample(s->mark_state, sc->mark.p, r.t, r.p);
 
         r.step_total = 0;
         int more = 0;

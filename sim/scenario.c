@@ -64,6 +64,8 @@ const lc_series_desc lc_series[LC_SERIES_N] = {
     [LC_SERIES_LIQ_SHORT] = {"liq_short", "quote", "notional of short liquidations in the step(s)"},
     [LC_SERIES_INSURANCE] = {"insurance", "quote", "insurance fund balance"},
     [LC_SERIES_OI] = {"oi", "quote", "open interest: (long + short quantity) x price"},
+    [LC_SERIES_MARK] = {"mark", "quote",
+                        "mark price of margin checks after the step's cascade (venue.mark)"},
 };
 
 static const char *const sections[] = {"simulation", "price", "impact",
@@ -476,10 +478,8 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
         rc = lc_error_at(err, adl->src, adl->line, "venue.adl",
                          "must be 'none' (got '%s'): auto-deleveraging is not built yet",
                          adl->kind == LC_NODE_SCALAR ? adl->text : "?");
-    lc_choice mark = {0};
     lc_node *m = section_map(venue, "mark", "venue.mark", err);
-    rc |= read_family(m, venue ? venue : root, &lc_mark_family, &mark, NULL, err);
-    sc->mark = mark.desc;
+    rc |= read_family(m, venue ? venue : root, &lc_mark_family, &sc->mark, NULL, err);
     reject_unused(venue, "venue", cand, ncand, err);
     return rc;
 }
@@ -705,7 +705,7 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, 1, NULL);
     }
     fn(ctx, "venue.adl", NULL, NULL, 0, 0, "none");
-    fn(ctx, "venue.mark.model", NULL, NULL, 0, 0, sc->mark->name);
+    visit_choice(&sc->mark, &lc_mark_family, NULL, fn, ctx);
     visit_core(sc, "output", fn, ctx);
     char names[256] = "";
     size_t used = 0;

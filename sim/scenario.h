@@ -30,6 +30,7 @@ typedef enum lc_series_id {
     LC_SERIES_LIQ_SHORT,
     LC_SERIES_INSURANCE,
     LC_SERIES_OI,
+    LC_SERIES_MARK,
     LC_SERIES_N
 } lc_series_id;
 
@@ -64,7 +65,7 @@ typedef struct lc_scenario {
     double liquidation_fee; /* fraction of closed notional */
     double insurance_fund;  /* quote, at t = 0 */
     lc_adl_policy adl;
-    const lc_desc *mark;    /* mark-price model: "last" */
+    lc_choice mark;         /* mark-price model (lc_mark_model) and its parameters */
 
     /* output */
     unsigned series_mask; /* bit i: series i is recorded */

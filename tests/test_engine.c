@@ -1,7 +1,7 @@
 /* test_engine.c — the cascade engine.
  *  - the indexed engine and the scan oracle give identical rows, series and
  *    events on many randomly drawn scenarios (mixed sides, tiers, leverage,
- *    both impact models, transient impact, max_rounds hit);
+ *    both impact models, transient impact, max_rounds hit, every mark model);
  *  - money balances to the cent at every liquidation and over every run;
  *  - a run does not depend on which runs came before it on the same scratch. */
 #define _GNU_SOURCE /* asprintf */
@@ -50,6 +50,15 @@ static char *random_scenario(gsl_rng *r, int k)
     double mmr0 = 0.002 + 0.006 * gsl_rng_uniform(r); /* x 90 stays < 1 */
     int impact_none = k % 5 == 4;
     int rounds = k % 3 == 0 ? 1 + (int)gsl_rng_uniform_int(r, 3) : 1000;
+    char mark[128];
+    switch ((k / 2) % 4) { /* venue.mark: last, delayed, ema, deviation in turn */
+    case 0: snprintf(mark, sizeof mark, "{model: last}"); break;
+    case 1: snprintf(mark, sizeof mark, "{model: delayed, steps: %lu}", gsl_rng_uniform_int(r, 6)); break;
+    case 2: snprintf(mark, sizeof mark, "{model: ema, half_life: %g}", 30 + 1200 * gsl_rng_uniform(r)); break;
+    default:
+        snprintf(mark, sizeof mark, "{model: deviation, threshold: %g, heartbeat: %g}",
+                 0.02 * gsl_rng_uniform(r), 600 * gsl_rng_uniform(r));
+    }
     cr_assert(asprintf(
                   &text,
                   "simulation: {runs: 4, steps: %lu, dt: 60, seed: %lu, max_rounds: %d}\n"
@@ -68,6 +77,7 @@ static char *random_scenario(gsl_rng *r, int k)
                   "    - {up_to: 1.0e300, mmr: %g, max_leverage: 10}\n"
                   "  liquidation_fee: %g\n"
                   "  insurance_fund: %g\n"
+                  "  mark: %s\n"
                   "output: {every: %lu}\n",
                   steps, gsl_rng_get(r) % 1000,
                   rounds, 20 * (gsl_rng_uniform(r) - 0.5), 0.5 + 2.5 * gsl_rng_uniform(r),
@@ -75,7 +85,7 @@ static char *random_scenario(gsl_rng *r, int k)
                   impact_none ? 0.0 : 1e5 * (1 + 20 * gsl_rng_uniform(r)), gsl_rng_uniform(r),
                   k % 2 ? 0.0 : 600 * gsl_rng_uniform(r), 100 + gsl_rng_uniform_int(r, 1900),
                   gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
-                  mmr0 * 4, 0.01 * gsl_rng_uniform(r), 1e5 * gsl_rng_uniform(r), every) > 0);
+                  mmr0 * 4, 0.01 * gsl_rng_uniform(r), 1e5 * gsl_rng_uniform(r), mark, every) > 0);
     if (impact_none) { /* "none" takes no depth: drop the placeholder */
         char *p = strstr(text, ", 0, permanent");
         memmove(p, p + 3, strlen(p + 3) + 1);
@@ -146,9 +156,13 @@ static const char *crash =
     "  liquidation_fee: 0.0075\n"
     "  insurance_fund: 2000\n";
 
-Test(engine, money_balances_to_the_cent_at_every_liquidation)
+/* The crash with venue lines appended (extra), checked event by event. */
+static void money_balances(const char *extra)
 {
-    lc_scenario *sc = t_scenario(crash);
+    char *text;
+    cr_assert(asprintf(&text, "%s%s", crash, extra) > 0);
+    lc_scenario *sc = t_scenario(text);
+    free(text);
     lc_error err = {0};
     lc_population *pop = lc_population_create(sc, &err);
     cr_assert_not_null(pop, "%s", err.msg);
@@ -206,6 +220,17 @@ Test(engine, money_balances_to_the_cent_at_every_liquidation)
     lc_scratch_free(s);
     lc_population_free(pop);
     lc_scenario_free(sc);
+}
+
+Test(engine, money_balances_to_the_cent_at_every_liquidation)
+{
+    money_balances("");
+}
+
+Test(engine, money_balances_with_an_oracle_mark)
+{
+    money_balances("  mark: {model: ema, half_life: 300}\n");
+    money_balances("  mark: {model: deviation, threshold: 0.01, heartbeat: 600}\n");
 }
 
 Test(engine, a_run_depends_only_on_its_index)
