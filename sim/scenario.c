@@ -46,14 +46,19 @@ const lc_core_key lc_core_keys[] = {
 };
 const int lc_n_core_keys = LC_COUNT(lc_core_keys);
 
-enum { TIER_UP_TO, TIER_MMR, TIER_MAX_LEVERAGE };
+enum { TIER_UP_TO, TIER_MMR, TIER_MAX_LEVERAGE, TIER_CUM };
 const lc_param lc_tier_params[] = {
     [TIER_UP_TO] = {"up_to", "quote", LC_REAL, LC_REQUIRED, 0, 1e300, 1, 0,
-                    "the tier holds entry notionals up to this (increasing across tiers)"},
+                    "the tier holds notionals up to this (increasing across tiers; the last "
+                    "tier's rate applies beyond it)"},
     [TIER_MMR] = {"mmr", "1", LC_REAL, LC_REQUIRED, 0, 1, 1, 1,
-                  "maintenance-margin rate: maintenance = mmr x notional at mark"},
+                  "maintenance-margin rate: maintenance = mmr x current notional - cum"},
     [TIER_MAX_LEVERAGE] = {"max_leverage", "x", LC_REAL, LC_REQUIRED, 1, 1e4, 0, 0,
-                           "largest leverage an account in this tier may have"},
+                           "largest leverage at opening, for positions whose entry notional is "
+                           "in this tier"},
+    [TIER_CUM] = {"cum", "quote", LC_REAL, 0, -1e300, 1e300, 0, 0,
+                  "maintenance amount; omitted: from continuity (cum_0 = 0, cum_i = cum_i-1 + "
+                  "up_to_i-1 x (mmr_i - mmr_i-1)); given: must equal that to the cent"},
 };
 const int lc_n_tier_params = LC_COUNT(lc_tier_params);
 
@@ -319,7 +324,7 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
     lc_node *t = venue ? lc_node_get(venue, "tiers") : NULL;
     if (!t) { /* one tier for everything */
         sc->ntiers = 1;
-        sc->tiers[0] = (lc_tier){1e300, 0.005, 100};
+        sc->tiers[0] = (lc_tier){1e300, 0.005, 100, 0};
         return 0;
     }
     if (t->kind != LC_NODE_SEQ || t->n < 1 || t->n > LC_MAX_TIERS)
@@ -337,19 +342,19 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
             rc = lc_error_at(err, m->src, m->line, where, "must be a map {up_to, mmr, max_leverage}");
             continue;
         }
-        double v[3];
-        const char *cand[3];
+        double v[4];
+        const char *cand[4];
         int trc = 0;
         for (int k = 0; k < lc_n_tier_params; k++) {
             trc |= read_param(m, m, where, &lc_tier_params[k], &v[k], NULL, err);
             cand[k] = lc_tier_params[k].name;
         }
-        reject_unused(m, where, cand, 3, err);
+        reject_unused(m, where, cand, lc_n_tier_params, err);
         if (trc) {
             rc = -1;
             continue;
         }
-        sc->tiers[i] = (lc_tier){v[TIER_UP_TO], v[TIER_MMR], v[TIER_MAX_LEVERAGE]};
+        sc->tiers[i] = (lc_tier){v[TIER_UP_TO], v[TIER_MMR], v[TIER_MAX_LEVERAGE], 0};
         if (i > 0 && !(sc->tiers[i].up_to > sc->tiers[i - 1].up_to))
             rc = lc_error_at(err, m->src, m->line, where,
                              "up_to must increase from tier to tier (%g after %g)",
@@ -361,6 +366,28 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
                              "mmr x max_leverage must be < 1, or a position at max leverage "
                              "opens already liquidated (got %g x %g)",
                              v[TIER_MMR], v[TIER_MAX_LEVERAGE]);
+    }
+    if (rc)
+        return rc;
+    /* maintenance amounts from continuity; a given one must agree (a table
+     * transcribed with a typo would otherwise jump at a tier boundary) */
+    lc_tiers_fill_cum(sc->tiers, sc->ntiers);
+    for (int i = 0; i < t->n; i++) {
+        lc_node *c = lc_node_get(t->vals[i], "cum");
+        double want = sc->tiers[i].cum, got = c ? strtod(c->text, NULL) : want;
+        if (fabs(got - want) > fmax(0.005, 1e-12 * fabs(want))) {
+            char key[64];
+            snprintf(key, sizeof key, "venue.tiers[%d].cum", i);
+            if (i == 0)
+                rc = lc_error_at(err, c->src, c->line, key,
+                                 "must be 0: the first tier starts at notional 0 (got %s)",
+                                 c->text);
+            else
+                rc = lc_error_at(err, c->src, c->line, key,
+                                 "must be %.10g for maintenance to be continuous at notional %g "
+                                 "(cum_%d + up_to_%d x (mmr_%d - mmr_%d)); got %s",
+                                 want, sc->tiers[i - 1].up_to, i - 1, i - 1, i, i - 1, c->text);
+        }
     }
     return rc;
 }
@@ -698,9 +725,10 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         double v[LC_MAX_TIERS];
         char key[64];
         for (int i = 0; i < sc->ntiers; i++)
-            v[i] = k == TIER_UP_TO ? sc->tiers[i].up_to
-                 : k == TIER_MMR   ? sc->tiers[i].mmr
-                                   : sc->tiers[i].max_leverage;
+            v[i] = k == TIER_UP_TO        ? sc->tiers[i].up_to
+                 : k == TIER_MMR          ? sc->tiers[i].mmr
+                 : k == TIER_MAX_LEVERAGE ? sc->tiers[i].max_leverage
+                                          : sc->tiers[i].cum;
         snprintf(key, sizeof key, "venue.tiers.%s", lc_tier_params[k].name);
         fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, 1, NULL);
     }
@@ -845,11 +873,12 @@ char *lc_scenario_resolved_yaml(const lc_scenario *sc)
     emit t = {0};
     put(&t, "  tiers:\n");
     for (int i = 0; i < sc->ntiers; i++) {
-        char a[40], b[40], c[40];
+        char a[40], b[40], c[40], d[40];
         fmt_double(a, sizeof a, sc->tiers[i].up_to);
         fmt_double(b, sizeof b, sc->tiers[i].mmr);
         fmt_double(c, sizeof c, sc->tiers[i].max_leverage);
-        put(&t, "    - {up_to: %s, mmr: %s, max_leverage: %s}\n", a, b, c);
+        fmt_double(d, sizeof d, sc->tiers[i].cum);
+        put(&t, "    - {up_to: %s, mmr: %s, max_leverage: %s, cum: %s}\n", a, b, c, d);
     }
     /* insert tiers right after the "venue:" line */
     char *venue = e.buf ? strstr(e.buf, "\nvenue:\n") : NULL;

@@ -12,14 +12,10 @@
 
 #include "error.h"
 #include "model.h"
+#include "venue.h"
 
 #define LC_MAX_TIERS 32
 
-typedef struct lc_tier {
-    double up_to;        /* quote: the tier holds entry notionals <= up_to */
-    double mmr;          /* maintenance-margin rate, fraction of notional */
-    double max_leverage; /* cap on the leverage drawn for this tier */
-} lc_tier;
 
 typedef enum lc_adl_policy { LC_ADL_NONE } lc_adl_policy;
 
@@ -60,7 +56,7 @@ typedef struct lc_scenario {
     char *positions_file; /* NULL: draw; else CSV path, resolved against the scenario's folder */
 
     /* venue */
-    lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; the last one is open-ended */
+    lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; cum filled by continuity */
     int ntiers;
     double liquidation_fee; /* fraction of closed notional */
     double insurance_fund;  /* quote, at t = 0 */
@@ -119,11 +115,13 @@ typedef struct lc_core_key {
 } lc_core_key;
 extern const lc_core_key lc_core_keys[];
 extern const int lc_n_core_keys;
-extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage */
+extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage, cum */
 extern const int lc_n_tier_params;
 extern const lc_family lc_mark_family;  /* venue.mark */
 
-/* Tier that an entry notional falls in (the first with notional <= up_to). */
+/* Tier that an entry notional falls in (the first with notional <= up_to), or
+ * -1 above the last up_to: it sets max_leverage. Maintenance uses the tier of
+ * the current notional (venue.h). */
 int lc_scenario_tier_of(const lc_scenario *sc, double notional);
 
 #endif

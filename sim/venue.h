@@ -2,17 +2,56 @@
  * settlement of a liquidation (DESIGN §4). One function per idea: the engine,
  * the scan oracle, the writer and the tests all call these.
  *
- * Account: side s (+1 long, -1 short), quantity q > 0, entry E, collateral C,
- * maintenance rate mmr. At mark M:
+ * Account: side s (+1 long, -1 short), quantity q > 0, entry E, collateral C.
+ * At mark M:
  *   equity      = C + s·q·(M − E)
- *   maintenance = mmr·q·M
+ *   maintenance = mmr·N − cum,   N = q·M (the current notional), where
+ *                 (mmr, cum) are the rate and maintenance amount of the tier
+ *                 whose range holds N (Binance's published form)
  *   breached   ⇔ equity <= maintenance ⇔ (long) M <= liq, (short) M >= liq
- *   liq price   long (qE − C)/(q(1 − mmr)),   short (qE + C)/(q(1 + mmr))
- *   bankruptcy  long E − C/q,                 short E + C/q   (equity = 0) */
+ *   liq price   long (qE − C − cum)/(q(1 − mmr)),  short (qE + C + cum)/(q(1 + mmr))
+ *               with the tier whose range holds q·liq (see lc_tier_liq_price)
+ *   bankruptcy  long E − C/q,                 short E + C/q   (equity = 0)
+ *
+ * Tiers: tier i holds notionals in (up_to[i−1], up_to[i]] (tier 0 from 0; the
+ * last tier's rate also applies beyond its up_to). cum makes maintenance
+ * continuous in N: cum_0 = 0, cum_i = cum_{i−1} + up_to_{i−1}·(mmr_i − mmr_{i−1}).
+ * Because mmr < 1, equity − maintenance moves with M at slope q(1 − mmr) > 0
+ * (long) or −q(1 + mmr) < 0 (short) in every tier: it is strictly monotone
+ * and continuous, so the liquidation price is its one root. */
 #ifndef LC_VENUE_H
 #define LC_VENUE_H
 
-double lc_liq_price(int side, double q, double entry, double collateral, double mmr);
+typedef struct lc_tier {
+    double up_to;        /* quote: upper end of the tier's notional range */
+    double mmr;          /* maintenance-margin rate, fraction of notional */
+    double max_leverage; /* cap on leverage at opening (by the entry notional) */
+    double cum;          /* quote: maintenance amount, from continuity */
+} lc_tier;
+
+/* One tier's closed form (cum = 0: a flat rate). */
+double lc_liq_price_cum(int side, double q, double entry, double collateral, double mmr,
+                        double cum);
+static inline double lc_liq_price(int side, double q, double entry, double collateral,
+                                  double mmr)
+{
+    return lc_liq_price_cum(side, q, entry, collateral, mmr, 0.0);
+}
+
+/* The maintenance amounts that make maintenance continuous (fills t[i].cum). */
+void lc_tiers_fill_cum(lc_tier *t, int n);
+
+/* Tier whose range holds a notional: the first with notional <= up_to, the
+ * last one beyond every up_to. */
+int lc_tier_at(const lc_tier *t, int n, double notional);
+
+/* Maintenance margin at a notional: notional·mmr − cum of its tier. */
+double lc_maintenance(const lc_tier *t, int n, double notional);
+
+/* Liquidation price under tiers by current notional; *tier (if not NULL)
+ * receives the tier of the root. */
+double lc_tier_liq_price(int side, double q, double entry, double collateral, const lc_tier *t,
+                         int n, int *tier);
 double lc_bankruptcy_price(int side, double q, double entry, double collateral);
 
 /* Breach test against the precomputed liquidation price. */
