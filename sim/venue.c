@@ -1,8 +1,7 @@
 /* venue.c — closed forms and settlement (see venue.h for the formulas). */
 #include "venue.h"
 
-double lc_liq_price_cum(int side, double q, double entry, double collateral, double mmr,
-                        double cum)
+double lc_liq_price_cum(int side, double q, double entry, double collateral, double mmr, double cum)
 {
     return side > 0 ? (q * entry - collateral - cum) / (q * (1.0 - mmr))
                     : (q * entry + collateral + cum) / (q * (1.0 + mmr));

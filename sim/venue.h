@@ -32,8 +32,7 @@ typedef struct lc_tier {
 /* One tier's closed form (cum = 0: a flat rate). */
 double lc_liq_price_cum(int side, double q, double entry, double collateral, double mmr,
                         double cum);
-static inline double lc_liq_price(int side, double q, double entry, double collateral,
-                                  double mmr)
+static inline double lc_liq_price(int side, double q, double entry, double collateral, double mmr)
 {
     return lc_liq_price_cum(side, q, entry, collateral, mmr, 0.0);
 }

@@ -40,8 +40,8 @@ static double delayed_sample(void *state, const double *p, long t, double market
 }
 
 const lc_mark_model lc_mark_delayed = {
-    .d = {"delayed", "the market price sampled k steps earlier (s0 before the run)",
-          delayed_params, LC_COUNT(delayed_params), NULL},
+    .d = {"delayed", "the market price sampled k steps earlier (s0 before the run)", delayed_params,
+          LC_COUNT(delayed_params), NULL},
     .live = 0,
     .state_size = sizeof(delayed_state),
     .init = delayed_init,

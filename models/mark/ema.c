@@ -34,8 +34,8 @@ static double ema_sample(void *state, const double *p, long t, double market)
 }
 
 const lc_mark_model lc_mark_ema = {
-    .d = {"ema", "exponential moving average of the market price sampled once per step",
-          ema_params, LC_COUNT(ema_params), NULL},
+    .d = {"ema", "exponential moving average of the market price sampled once per step", ema_params,
+          LC_COUNT(ema_params), NULL},
     .live = 0,
     .state_size = sizeof(ema_state),
     .init = ema_init,
