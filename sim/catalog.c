@@ -75,6 +75,19 @@ void lc_catalog_print(FILE *out, int md)
             table_head(out, md);
             for (int i = 0; i < lc_n_tier_params; i++)
                 print_param(out, lc_tier_params[i].unit, &lc_tier_params[i], md);
+            if (md)
+                fprintf(out, "\n`venue.adl`: `none` (a shortfall the insurance fund cannot pay "
+                             "is bad debt) or `adl` (it is deleveraged against the other side "
+                             "at the bankruptcy price). `venue.adl_ranking` orders the "
+                             "counterparties (default `%s`):\n\n| ranking | score |\n|---|---|\n",
+                        lc_adl_rankings[0].name);
+            else
+                fprintf(out, "    adl: none | adl (deleverage what the fund cannot pay)\n"
+                             "    adl_ranking (default %s):\n",
+                        lc_adl_rankings[0].name);
+            for (int i = 0; i < LC_ADL_NRANKINGS; i++)
+                fprintf(out, md ? "| `%s` | %s |\n" : "      %-16s %s\n", lc_adl_rankings[i].name,
+                        lc_adl_rankings[i].doc);
         }
         if (md)
             fprintf(out, "\n");

@@ -24,7 +24,11 @@ typedef struct lc_run_row {
     int64_t truncated;
 } lc_run_row;
 
-typedef enum lc_event_kind { LC_EVENT_LIQUIDATION = 1 } lc_event_kind;
+/* An ADL group follows the liquidation (kind 1, its part sent to the book) of
+ * a bankrupt account: a kind-2 row on that account for its deleveraged part,
+ * then one kind-2 row per counterparty in rank order, all at the bankrupt
+ * account's bankruptcy price; the group's signed quantities sum to zero. */
+typedef enum lc_event_kind { LC_EVENT_LIQUIDATION = 1, LC_EVENT_ADL = 2 } lc_event_kind;
 
 typedef struct lc_event {
     int64_t run, point, step, round, account;

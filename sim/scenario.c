@@ -492,19 +492,45 @@ static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
     return rc;
 }
 
+/* A key of map whose value is one of names (the first is the default). */
+static int read_name(lc_node *map, const char *where, const char *key, const char *const *names,
+                     int n, int *out, lc_error *err)
+{
+    lc_node *v = map ? lc_node_get(map, key) : NULL;
+    *out = 0;
+    if (!v)
+        return 0;
+    for (int i = 0; v->kind == LC_NODE_SCALAR && i < n; i++)
+        if (strcmp(v->text, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    char full[128], known[256];
+    snprintf(full, sizeof full, "%s.%s", where, key);
+    join(known, sizeof known, names, n);
+    const char *near = v->kind == LC_NODE_SCALAR ? closest(v->text, names, n) : NULL;
+    return lc_error_at(err, v->src, v->line, full, "must be one of %s (got '%s')%s%s%s", known,
+                       v->kind == LC_NODE_SCALAR ? v->text : "?", near ? " (did you mean '" : "",
+                       near ? near : "", near ? "'?)" : "");
+}
+
 static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     lc_node *venue = section_map(root, "venue", "venue", err);
-    const char *cand[16] = {"tiers", "adl", "mark"};
-    int ncand = 3, rc = 0;
+    const char *cand[16] = {"tiers", "adl", "adl_ranking", "mark"};
+    int ncand = 4, rc = 0;
     rc |= read_core(sc, venue, root, "venue", cand, &ncand, err);
     rc |= read_tiers(sc, venue, err);
-    lc_node *adl = venue ? lc_node_get(venue, "adl") : NULL;
-    sc->adl = LC_ADL_NONE;
-    if (adl && !(adl->kind == LC_NODE_SCALAR && strcmp(adl->text, "none") == 0))
-        rc = lc_error_at(err, adl->src, adl->line, "venue.adl",
-                         "must be 'none' (got '%s'): auto-deleveraging is not built yet",
-                         adl->kind == LC_NODE_SCALAR ? adl->text : "?");
+    static const char *const policies[] = {[LC_ADL_NONE] = "none", [LC_ADL_ON] = "adl"};
+    const char *rankings[LC_ADL_NRANKINGS];
+    for (int i = 0; i < LC_ADL_NRANKINGS; i++)
+        rankings[i] = lc_adl_rankings[i].name;
+    int v = 0;
+    rc |= read_name(venue, "venue", "adl", policies, LC_COUNT(policies), &v, err);
+    sc->adl = (lc_adl_policy)v;
+    v = 0;
+    rc |= read_name(venue, "venue", "adl_ranking", rankings, LC_ADL_NRANKINGS, &v, err);
+    sc->adl_ranking = (lc_adl_ranking)v;
     lc_node *m = section_map(venue, "mark", "venue.mark", err);
     rc |= read_family(m, venue ? venue : root, &lc_mark_family, &sc->mark, NULL, err);
     reject_unused(venue, "venue", cand, ncand, err);
@@ -732,7 +758,8 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         snprintf(key, sizeof key, "venue.tiers.%s", lc_tier_params[k].name);
         fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, 1, NULL);
     }
-    fn(ctx, "venue.adl", NULL, NULL, 0, 0, "none");
+    fn(ctx, "venue.adl", NULL, NULL, 0, 0, sc->adl == LC_ADL_ON ? "adl" : "none");
+    fn(ctx, "venue.adl_ranking", NULL, NULL, 0, 0, lc_adl_rankings[sc->adl_ranking].name);
     visit_choice(&sc->mark, &lc_mark_family, NULL, fn, ctx);
     visit_core(sc, "output", fn, ctx);
     char names[256] = "";

@@ -17,7 +17,9 @@
 #define LC_MAX_TIERS 32
 
 
-typedef enum lc_adl_policy { LC_ADL_NONE } lc_adl_policy;
+/* venue.adl: none (uncovered shortfall is bad debt) or adl (deleverage the
+ * opposite side; venue.h) */
+typedef enum lc_adl_policy { LC_ADL_NONE, LC_ADL_ON } lc_adl_policy;
 
 typedef enum lc_series_id {
     LC_SERIES_PRICE,
@@ -61,6 +63,7 @@ typedef struct lc_scenario {
     double liquidation_fee; /* fraction of closed notional */
     double insurance_fund;  /* quote, at t = 0 */
     lc_adl_policy adl;
+    lc_adl_ranking adl_ranking; /* order of ADL counterparties (venue.h) */
     lc_choice mark;         /* mark-price model (lc_mark_model) and its parameters */
 
     /* output */

@@ -1,6 +1,8 @@
 /* venue.c — closed forms and settlement (see venue.h for the formulas). */
 #include "venue.h"
 
+#include <math.h>
+
 double lc_liq_price_cum(int side, double q, double entry, double collateral, double mmr, double cum)
 {
     return side > 0 ? (q * entry - collateral - cum) / (q * (1.0 - mmr))
@@ -71,4 +73,33 @@ lc_settlement lc_settle(int side, double q, double entry, double collateral, dou
     }
     *insurance += s.fee - s.covered;
     return s;
+}
+
+const lc_named lc_adl_rankings[LC_ADL_NRANKINGS] = {
+    [LC_ADL_PNL_LEVERAGE] = {"pnl_leverage",
+                             "PnL% x effective leverage: (pnl/C) x (notional/equity) (BitMEX)"},
+    [LC_ADL_BINANCE] = {"binance", "PnL% x margin ratio: (pnl/C) x (maintenance/equity)"},
+    [LC_ADL_HYPERLIQUID] = {"hyperliquid",
+                            "(mark/entry) x (notional/equity); entry/mark for shorts"},
+    [LC_ADL_SIZE] = {"size", "notional at the mark"},
+};
+
+double lc_adl_score(lc_adl_ranking how, int side, double q, double entry, double collateral,
+                    double mark, const lc_tier *t, int n)
+{
+    double pnl = side * q * (mark - entry), equity = collateral + pnl, notional = q * mark;
+    if (how == LC_ADL_SIZE)
+        return notional;
+    if (!(equity > 0))
+        return -INFINITY;
+    switch (how) {
+    case LC_ADL_PNL_LEVERAGE:
+        return pnl / collateral * (notional / equity);
+    case LC_ADL_BINANCE:
+        return pnl / collateral * (lc_maintenance(t, n, notional) / equity);
+    case LC_ADL_HYPERLIQUID:
+        return (side > 0 ? mark / entry : entry / mark) * (notional / equity);
+    default:
+        return notional;
+    }
 }

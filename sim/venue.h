@@ -76,4 +76,33 @@ typedef struct lc_settlement {
 lc_settlement lc_settle(int side, double q, double entry, double collateral, double x,
                         double fee_rate, double *insurance);
 
+/* ---- auto-deleveraging (ADL) ------------------------------------------------
+ * When a liquidation's shortfall exceeds what the insurance fund holds, the
+ * part of the position the fund cannot cover is not sent to the book: it is
+ * closed at the account's bankruptcy price against open accounts of the
+ * opposite side, taken in decreasing ADL score (ties: lower account index
+ * first). Scores, at mark M, for an account of side s, quantity q, entry E,
+ * collateral C (pnl = s·q·(M − E), equity = C + pnl, notional = q·M):
+ *   pnl_leverage  (pnl/C) · (notional/equity)           BitMEX: PnL% × effective leverage
+ *   binance       (pnl/C) · (maintenance/equity)        PnL% × margin ratio
+ *   hyperliquid   (M/E)^s · (notional/equity)           (mark/entry for longs,
+ *                                                        entry/mark for shorts)
+ *   size          notional
+ * An account with equity <= 0 at M scores -inf (last). */
+typedef enum lc_adl_ranking {
+    LC_ADL_PNL_LEVERAGE,
+    LC_ADL_BINANCE,
+    LC_ADL_HYPERLIQUID,
+    LC_ADL_SIZE,
+    LC_ADL_NRANKINGS
+} lc_adl_ranking;
+
+typedef struct lc_named {
+    const char *name, *doc;
+} lc_named;
+extern const lc_named lc_adl_rankings[LC_ADL_NRANKINGS];
+
+double lc_adl_score(lc_adl_ranking how, int side, double q, double entry, double collateral,
+                    double mark, const lc_tier *t, int n);
+
 #endif

@@ -228,3 +228,26 @@ Test(scenario, missing_file)
     cr_assert_null(lc_scenario_load("/nonexistent/x.yaml", NULL, 0, &err));
     assert_has(err.msg, "/nonexistent/x.yaml: cannot open: No such file or directory");
 }
+
+Test(scenario, adl_policy_and_ranking)
+{
+    lc_scenario *sc = t_scenario(BASE "venue: {adl: adl, adl_ranking: hyperliquid}\n");
+    cr_assert_eq(sc->adl, LC_ADL_ON);
+    cr_assert_eq(sc->adl_ranking, LC_ADL_HYPERLIQUID);
+    char *y = lc_scenario_resolved_yaml(sc);
+    assert_has(y, "  adl: adl\n  adl_ranking: hyperliquid\n");
+    lc_scenario *back = t_scenario(y);
+    cr_assert_eq(back->adl_ranking, LC_ADL_HYPERLIQUID);
+    free(y);
+    lc_scenario_free(back);
+    lc_scenario_free(sc);
+    sc = t_scenario(BASE);
+    cr_assert_eq(sc->adl, LC_ADL_NONE, "none by default");
+    cr_assert_eq(sc->adl_ranking, LC_ADL_PNL_LEVERAGE);
+    lc_scenario_free(sc);
+    assert_has(t_scenario_errors(BASE "venue:\n  adl: adll\n", NULL, 0),
+               "test.yaml:8: venue.adl: must be one of none, adl (got 'adll') (did you mean 'adl'?)");
+    assert_has(t_scenario_errors(BASE "venue:\n  adl_ranking: [size]\n", NULL, 0),
+               "test.yaml:8: venue.adl_ranking: must be one of pnl_leverage, binance, hyperliquid, "
+               "size (got '?')");
+}

@@ -228,3 +228,46 @@ Test(venue, a_transcribed_cum_must_be_continuous)
                           NULL, 0);
     cr_assert(strstr(e, "test.yaml:2: venue.tiers[0].cum: must be 0"), "%s", e);
 }
+
+/* A hand-built book of four shorts at mark 90 (a long went bankrupt), with
+ * two tiers so that the binance ranking (which weighs maintenance) differs
+ * from pnl_leverage. Per account: pnl = q(E − 90), equity = C + pnl,
+ * notional = 90q; maintenance 0.005·N below 100, 0.05·N − 4.5 above.
+ *        q    E    C     pnl  equity  N    pnl%    pnl_lev  binance   hyperliquid   size
+ *   A    1    100  10    10   20      90   1       4.5      0.0225    (100/90)·4.5   90
+ *   B    2    95   38    10   48      180  0.263   0.987    0.0247    (95/90)·3.75   180
+ *   C    0.5  120  3     15   18      45   5       12.5     0.0625    (120/90)·2.5   45
+ *   D    1    91   45.5  1    46.5    90   0.022   0.0425   0.0002    (91/90)·1.94   90
+ * Orders (ties by index, A before D): pnl_leverage C A B D; binance C B A D;
+ * hyperliquid A B C D (5, 3.96, 3.33, 1.96); size B A D C. */
+Test(venue, adl_rankings_order_a_hand_built_book)
+{
+    lc_tier t[2] = {{100, 0.005, 100, 0}, {1e300, 0.05, 10, 0}};
+    lc_tiers_fill_cum(t, 2);
+    cr_assert_float_eq(t[1].cum, 4.5, 1e-12);
+    const double q[4] = {1, 2, 0.5, 1}, e[4] = {100, 95, 120, 91}, c[4] = {10, 38, 3, 45.5};
+    const char *want[LC_ADL_NRANKINGS] = {
+        [LC_ADL_PNL_LEVERAGE] = "CABD", [LC_ADL_BINANCE] = "CBAD",
+        [LC_ADL_HYPERLIQUID] = "ABCD", [LC_ADL_SIZE] = "BADC"};
+    for (int how = 0; how < LC_ADL_NRANKINGS; how++) {
+        double sc[4];
+        for (int i = 0; i < 4; i++)
+            sc[i] = lc_adl_score((lc_adl_ranking)how, -1, q[i], e[i], c[i], 90, t, 2);
+        char got[5] = {0};
+        for (int k = 0; k < 4; k++) { /* selection: highest score, lowest index on ties */
+            int best = -1;
+            for (int i = 0; i < 4; i++)
+                if (!strchr(got, 'A' + i) && (best < 0 || sc[i] > sc[best]))
+                    best = i;
+            got[k] = (char)('A' + best);
+        }
+        cr_assert_str_eq(got, want[how], "%s: %s, want %s", lc_adl_rankings[how].name, got,
+                         want[how]);
+    }
+    cr_assert_float_eq(lc_adl_score(LC_ADL_PNL_LEVERAGE, -1, 1, 100, 10, 90, t, 2), 4.5, 1e-12);
+    cr_assert_float_eq(lc_adl_score(LC_ADL_BINANCE, -1, 2, 95, 38, 90, t, 2),
+                       10.0 / 38 * (4.5 / 48), 1e-12);
+    cr_assert_float_eq(lc_adl_score(LC_ADL_HYPERLIQUID, -1, 1, 100, 10, 90, t, 2), 5, 1e-12);
+    cr_assert_eq(lc_adl_score(LC_ADL_PNL_LEVERAGE, -1, 1, 100, 10, 200, t, 2), -INFINITY,
+                 "no equity: ranked last");
+}
