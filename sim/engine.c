@@ -20,7 +20,11 @@
  * breached account's whole quantity: the venue's liquidation orders meet the
  * book before it learns what the fund covers, so deleveraged quantity moves
  * the price as if traded (a conservative simplification, docs/scenario.md).
- * A partly deleveraged account has a new quantity, collateral and
+ * Partial liquidation (venue.partial): a breached account may close only
+ * part of its position (venue.h lc_partial_qty, decided at the mark before
+ * the round's flow is computed, so the flow is exactly what closes); the
+ * rest stays open with its pnl and fee booked to its collateral.
+ * A partly deleveraged or partly liquidated account has a new quantity, collateral and
  * liquidation price: the index engine keeps it in the sparse table and heaps
  * of rekey.h, and merges those breached with its cursor ranges so that a
  * round's accounts settle in index order exactly as the scan engine, which
@@ -52,14 +56,17 @@ struct lc_scratch {
     void *price_state, *impact_state, *mark_state;
     /* scan engine only */
     unsigned char *dead; /* account liquidated in this run */
-    double *cur_qty, *cur_col, *cur_liq; /* with ADL: per-run state of every account */
+    double *cur_qty, *cur_col, *cur_liq; /* with ADL or partial: per-run state of every account */
+    long *cur_cool;                      /* with partial: step a partial may happen again */
     /* scan engine, and index engine with ADL */
     uint32_t *bl, *bs; /* breached longs, shorts of the round */
-    /* index engine with ADL */
+    /* index engine with ADL or partial */
     lc_rekey *rk;
     uint32_t *popped; /* re-keyed accounts breached in a round */
     /* ADL */
     cand *cands;
+    /* partial: quantity each breached account closes in the round */
+    double *dq_long, *dq_short;
 };
 
 lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
@@ -78,8 +85,9 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
     s->mark_state = calloc(1, mm->state_size ? mm->state_size : 1);
     int ok = s->rng && s->price_state && s->impact_state && s->mark_state;
     size_t n = pop->n > 0 ? (size_t)pop->n : 1;
-    int adl = sc->adl == LC_ADL_ON;
-    if (ok && (kind == LC_ENGINE_SCAN || adl)) {
+    int adl = sc->adl == LC_ADL_ON, partial = sc->partial_mode != LC_PARTIAL_NONE;
+    int mut = adl || partial; /* positions change within a run */
+    if (ok && (kind == LC_ENGINE_SCAN || mut)) {
         s->bl = malloc(n * sizeof *s->bl);
         s->bs = malloc(n * sizeof *s->bs);
         ok = s->bl && s->bs;
@@ -88,13 +96,13 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
         s->dead = malloc(n);
         ok = s->dead != NULL;
     }
-    if (ok && kind == LC_ENGINE_SCAN && adl) {
+    if (ok && kind == LC_ENGINE_SCAN && mut) {
         s->cur_qty = malloc(n * sizeof *s->cur_qty);
         s->cur_col = malloc(n * sizeof *s->cur_col);
         s->cur_liq = malloc(n * sizeof *s->cur_liq);
         ok = s->cur_qty && s->cur_col && s->cur_liq;
     }
-    if (ok && kind == LC_ENGINE_INDEX && adl) {
+    if (ok && kind == LC_ENGINE_INDEX && mut) {
         s->rk = lc_rekey_create();
         s->popped = malloc(n * sizeof *s->popped);
         ok = s->rk && s->popped;
@@ -102,6 +110,15 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
     if (ok && adl) {
         s->cands = malloc(n * sizeof *s->cands);
         ok = s->cands != NULL;
+    }
+    if (ok && partial) {
+        s->dq_long = malloc(n * sizeof *s->dq_long);
+        s->dq_short = malloc(n * sizeof *s->dq_short);
+        ok = s->dq_long && s->dq_short;
+    }
+    if (ok && partial && kind == LC_ENGINE_SCAN) {
+        s->cur_cool = malloc(n * sizeof *s->cur_cool);
+        ok = s->cur_cool != NULL;
     }
     if (!ok) {
         lc_scratch_free(s);
@@ -125,6 +142,9 @@ void lc_scratch_free(lc_scratch *s)
     lc_rekey_free(s->rk);
     free(s->popped);
     free(s->cands);
+    free(s->dq_long);
+    free(s->dq_short);
+    free(s->cur_cool);
     free(s->bl);
     free(s->bs);
     free(s);
@@ -253,7 +273,7 @@ static void deleverage(run *r, long j, int side, double d, double bp)
                 r->oom = 1;
                 return;
             }
-            *e = (lc_rekey_entry){e->idx1, e->version, LC_REKEY_CLOSED, 0, 0, 0};
+            e->state = LC_REKEY_CLOSED;
         }
     } else {
         double q2 = q - d, c2 = c - c * (d / q); /* collateral released pro rata */
@@ -367,6 +387,71 @@ static void liquidate(run *r, long i, double x)
         deleverage(r, r->s->cands[m].idx, -side, r->s->cands[m].score, bp);
 }
 
+/* The step from which account i may be partly liquidated again. */
+static long cool_until(const run *r, long i)
+{
+    if (r->s->cur_cool)
+        return r->s->cur_cool[i];
+    const lc_rekey_entry *e = r->s->rk ? lc_rekey_find(r->s->rk, i) : NULL;
+    return e ? e->cool_until : 0;
+}
+
+/* The quantity breached account i closes in this round (venue.h). */
+static double closing_qty(const run *r, long i)
+{
+    const lc_scenario *sc = r->sc;
+    double q, c;
+    account(r, i, &q, &c);
+    if (r->t < cool_until(r, i)) /* partly liquidated too recently: all of it */
+        return q;
+    return lc_partial_qty(sc->partial_mode, sc->partial_fraction, sc->tiers, sc->ntiers,
+                          r->pop->side[i], q, r->pop->entry[i], c, mark_now(r));
+}
+
+/* Close d (< its quantity) of account i at x; the rest stays open with the
+ * realised pnl and the fee booked to its collateral (venue.h). */
+static void partial_liquidate(run *r, long i, double d, double x)
+{
+    const lc_population *pop = r->pop;
+    const lc_scenario *sc = r->sc;
+    lc_scratch *s = r->s;
+    int side = pop->side[i];
+    double q, c, e = pop->entry[i];
+    account(r, i, &q, &c);
+    double equity = c + side * q * (x - e), pnl = side * d * (x - e);
+    double fee = sc->liquidation_fee * d * x;
+    if (!(fee < equity))
+        fee = equity > 0 ? equity : 0;
+    r->insurance += fee;
+    double q2 = q - d, c2 = c + pnl - fee;
+    double liq = lc_tier_liq_price(side, q2, e, c2, sc->tiers, sc->ntiers, NULL);
+    long until = r->t + sc->partial_cooldown;
+    if (s->cur_qty) {
+        s->cur_qty[i] = q2;
+        s->cur_col[i] = c2;
+        s->cur_liq[i] = liq;
+        s->cur_cool[i] = until;
+        s->dead[i] = 0; /* open again */
+    } else if (lc_rekey_set_live(s->rk, side, i, q2, c2, liq))
+        r->oom = 1;
+    else
+        lc_rekey_find(s->rk, i)->cool_until = until;
+    double notional = d * x;
+    lc_run_row *row = r->row;
+    row->partial_count++;
+    if (side > 0)
+        row->liq_notional_long += notional;
+    else
+        row->liq_notional_short += notional;
+    reduce_side(r, side, d, 0);
+    r->step_liq[side > 0 ? 0 : 1] += notional;
+    r->step_total += notional;
+    row->fees += fee;
+    if (row->first_liq_step < 0)
+        row->first_liq_step = r->t;
+    push_event(r, i, LC_EVENT_PARTIAL, side * d, x, fee, 0);
+}
+
 /* The breached accounts of one side in a round, in settlement order: a list
  * of indices (scan engine) or the range first .. first+n-1 (index engine). */
 typedef struct span {
@@ -385,7 +470,13 @@ static void settle_round(run *r, span longs, span shorts)
 {
     const lc_population *pop = r->pop;
     double n_base = 0;
-    if (!r->s->cur_qty && !(r->s->rk && lc_rekey_count(r->s->rk))) {
+    double *dl = r->s->dq_long, *ds = r->s->dq_short;
+    if (dl) { /* partial liquidation: each closes its closing_qty */
+        for (long k = 0; k < longs.n; k++)
+            n_base -= dl[k] = closing_qty(r, span_at(longs, k));
+        for (long k = 0; k < shorts.n; k++)
+            n_base += ds[k] = closing_qty(r, span_at(shorts, k));
+    } else if (!r->s->cur_qty && !(r->s->rk && lc_rekey_count(r->s->rk))) {
         for (long k = 0; k < longs.n; k++)
             n_base -= pop->qty[span_at(longs, k)];
         for (long k = 0; k < shorts.n; k++)
@@ -413,10 +504,20 @@ static void settle_round(run *r, span longs, span shorts)
     double perm = r->sc->impact_common[LC_IMPACT_PERMANENT];
     r->j_perm += perm * dj;
     r->j_trans += (1.0 - perm) * dj;
-    for (long k = 0; k < longs.n; k++)
-        liquidate(r, span_at(longs, k), x);
-    for (long k = 0; k < shorts.n; k++)
-        liquidate(r, span_at(shorts, k), x);
+    for (int sd = 0; sd < 2; sd++) { /* longs, then shorts */
+        span sp = sd ? shorts : longs;
+        const double *dq = sd ? ds : dl;
+        for (long k = 0; k < sp.n; k++) {
+            long i = span_at(sp, k);
+            double q, c;
+            if (dq)
+                account(r, i, &q, &c);
+            if (dq && dq[k] < q)
+                partial_liquidate(r, i, dq[k], x);
+            else
+                liquidate(r, i, x);
+        }
+    }
     observe_price(r);
 }
 
@@ -578,6 +679,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         memcpy(s->cur_qty, pop->qty, (size_t)pop->n * sizeof *pop->qty);
         memcpy(s->cur_col, pop->collateral, (size_t)pop->n * sizeof *pop->collateral);
         memcpy(s->cur_liq, pop->liq_price, (size_t)pop->n * sizeof *pop->liq_price);
+        if (s->cur_cool)
+            memset(s->cur_cool, 0, (size_t)pop->n * sizeof *s->cur_cool);
     }
     if (s->rk)
         lc_rekey_clear(s->rk);

@@ -1,5 +1,6 @@
 /* rekey.h — the sparse per-run state of accounts whose position changed
- * during a run (partly closed by auto-deleveraging), for the index engine.
+ * during a run (partly closed by auto-deleveraging or partial liquidation),
+ * for the index engine.
  *
  * The population is immutable and stored in liquidation order; an account
  * whose quantity and collateral change gets a new liquidation price and can
@@ -26,6 +27,7 @@ typedef struct lc_rekey_entry {
     uint32_t version; /* of the latest heap item */
     int state;        /* LC_REKEY_LIVE or LC_REKEY_CLOSED */
     double qty, collateral, liq;
+    long cool_until; /* step from which a partial liquidation may happen again */
 } lc_rekey_entry;
 
 typedef struct lc_rekey lc_rekey;

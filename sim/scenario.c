@@ -62,6 +62,16 @@ const lc_param lc_tier_params[] = {
 };
 const int lc_n_tier_params = LC_COUNT(lc_tier_params);
 
+enum { PARTIAL_FRACTION, PARTIAL_COOLDOWN };
+const lc_param lc_partial_params[] = {
+    [PARTIAL_FRACTION] = {"fraction", "1", LC_REAL, 0.2, 0, 1, 1, 1,
+                          "mode fraction: part of the quantity closed per partial liquidation"},
+    [PARTIAL_COOLDOWN] = {"cooldown", "steps", LC_INT, 0, 0, 1e9, 0, 0,
+                          "a breach within this many steps after a partial liquidation closes "
+                          "the whole rest (0: partial again at once)"},
+};
+const int lc_n_partial_params = LC_COUNT(lc_partial_params);
+
 const lc_series_desc lc_series[LC_SERIES_N] = {
     [LC_SERIES_PRICE] = {"price", "quote", "market price P = F x exp(J) at the end of the step"},
     [LC_SERIES_FUNDAMENTAL] = {"fundamental", "quote", "exogenous fundamental price F"},
@@ -514,11 +524,29 @@ static int read_name(lc_node *map, const char *where, const char *key, const cha
                        near ? near : "", near ? "'?)" : "");
 }
 
+/* venue.partial: {mode, fraction, cooldown} */
+static int read_partial(lc_scenario *sc, lc_node *venue, lc_error *err)
+{
+    lc_node *m = section_map(venue, "partial", "venue.partial", err);
+    const char *modes[LC_PARTIAL_NMODES], *cand[3] = {"mode", "fraction", "cooldown"};
+    for (int i = 0; i < LC_PARTIAL_NMODES; i++)
+        modes[i] = lc_partial_modes[i].name;
+    int v = 0, rc = read_name(m, "venue.partial", "mode", modes, LC_PARTIAL_NMODES, &v, err);
+    sc->partial_mode = (lc_partial_mode)v;
+    double p[2];
+    for (int i = 0; i < lc_n_partial_params; i++)
+        rc |= read_param(m, m, "venue.partial", &lc_partial_params[i], &p[i], NULL, err);
+    sc->partial_fraction = p[PARTIAL_FRACTION];
+    sc->partial_cooldown = (long)p[PARTIAL_COOLDOWN];
+    reject_unused(m, "venue.partial", cand, 3, err);
+    return rc;
+}
+
 static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     lc_node *venue = section_map(root, "venue", "venue", err);
-    const char *cand[16] = {"tiers", "adl", "adl_ranking", "mark"};
-    int ncand = 4, rc = 0;
+    const char *cand[16] = {"tiers", "adl", "adl_ranking", "mark", "partial"};
+    int ncand = 5, rc = 0;
     rc |= read_core(sc, venue, root, "venue", cand, &ncand, err);
     rc |= read_tiers(sc, venue, err);
     static const char *const policies[] = {[LC_ADL_NONE] = "none", [LC_ADL_ON] = "adl"};
@@ -531,6 +559,7 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
     v = 0;
     rc |= read_name(venue, "venue", "adl_ranking", rankings, LC_ADL_NRANKINGS, &v, err);
     sc->adl_ranking = (lc_adl_ranking)v;
+    rc |= read_partial(sc, venue, err);
     lc_node *m = section_map(venue, "mark", "venue.mark", err);
     rc |= read_family(m, venue ? venue : root, &lc_mark_family, &sc->mark, NULL, err);
     reject_unused(venue, "venue", cand, ncand, err);
@@ -760,6 +789,13 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
     }
     fn(ctx, "venue.adl", NULL, NULL, 0, 0, sc->adl == LC_ADL_ON ? "adl" : "none");
     fn(ctx, "venue.adl_ranking", NULL, NULL, 0, 0, lc_adl_rankings[sc->adl_ranking].name);
+    fn(ctx, "venue.partial.mode", NULL, NULL, 0, 0, lc_partial_modes[sc->partial_mode].name);
+    double pv[2] = {sc->partial_fraction, (double)sc->partial_cooldown};
+    for (int i = 0; i < lc_n_partial_params; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "venue.partial.%s", lc_partial_params[i].name);
+        fn(ctx, key, lc_partial_params[i].unit, &pv[i], 1, 0, NULL);
+    }
     visit_choice(&sc->mark, &lc_mark_family, NULL, fn, ctx);
     visit_core(sc, "output", fn, ctx);
     char names[256] = "";

@@ -64,6 +64,9 @@ typedef struct lc_scenario {
     double insurance_fund;  /* quote, at t = 0 */
     lc_adl_policy adl;
     lc_adl_ranking adl_ranking; /* order of ADL counterparties (venue.h) */
+    lc_partial_mode partial_mode;  /* venue.partial (venue.h) */
+    double partial_fraction;       /* of the quantity, mode fraction */
+    long partial_cooldown;         /* steps before another partial of an account */
     lc_choice mark;         /* mark-price model (lc_mark_model) and its parameters */
 
     /* output */
@@ -121,6 +124,8 @@ extern const int lc_n_core_keys;
 extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage, cum */
 extern const int lc_n_tier_params;
 extern const lc_family lc_mark_family;  /* venue.mark */
+extern const lc_param lc_partial_params[]; /* venue.partial: fraction, cooldown */
+extern const int lc_n_partial_params;
 
 /* Tier that an entry notional falls in (the first with notional <= up_to), or
  * -1 above the last up_to: it sets max_leverage. Maintenance uses the tier of

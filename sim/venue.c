@@ -103,3 +103,25 @@ double lc_adl_score(lc_adl_ranking how, int side, double q, double entry, double
         return notional;
     }
 }
+
+const lc_named lc_partial_modes[LC_PARTIAL_NMODES] = {
+    [LC_PARTIAL_NONE] = {"none", "a breached account is closed whole"},
+    [LC_PARTIAL_FRACTION] = {"fraction", "close fraction x quantity per liquidation"},
+    [LC_PARTIAL_TIER] = {"tier", "close down to the top of the next lower tier"},
+};
+
+double lc_partial_qty(lc_partial_mode mode, double fraction, const lc_tier *t, int n, int side,
+                      double q, double entry, double collateral, double mark)
+{
+    if (mode == LC_PARTIAL_NONE || !(collateral + side * q * (mark - entry) > 0))
+        return q;
+    double d = q;
+    if (mode == LC_PARTIAL_FRACTION)
+        d = fraction * q;
+    else {
+        int k = lc_tier_at(t, n, q * mark);
+        if (k > 0)
+            d = q - t[k - 1].up_to / mark;
+    }
+    return d > 0 && d < q ? d : q;
+}

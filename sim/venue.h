@@ -105,4 +105,29 @@ extern const lc_named lc_adl_rankings[LC_ADL_NRANKINGS];
 double lc_adl_score(lc_adl_ranking how, int side, double q, double entry, double collateral,
                     double mark, const lc_tier *t, int n);
 
+/* ---- partial liquidation -------------------------------------------------------
+ * A breached account need not be closed whole (venue.partial). At the mark M
+ * it closes d of its quantity q:
+ *   none       d = q
+ *   fraction   d = fraction·q
+ *   tier       d = q − up_to[k−1]/M: down to the top of the next lower tier
+ *              (k = tier of the notional q·M; in tier 0, d = q)
+ * and d = q whenever the account has no equity left at M (a part cannot
+ * restore it) or d would leave nothing. The engine also closes the whole
+ * rest of an account partly liquidated less than `cooldown` steps before.
+ * A partial close at execution price X books its realised pnl s·d·(X − E) and
+ * the fee min(fee_rate·d·X, max(0, equity at X)) to the account's collateral,
+ * which stays with the rest of the position (isolated margin): equity is
+ * unchanged but for the fee, while maintenance shrinks with the notional. */
+typedef enum lc_partial_mode {
+    LC_PARTIAL_NONE,
+    LC_PARTIAL_FRACTION,
+    LC_PARTIAL_TIER,
+    LC_PARTIAL_NMODES
+} lc_partial_mode;
+extern const lc_named lc_partial_modes[LC_PARTIAL_NMODES];
+
+double lc_partial_qty(lc_partial_mode mode, double fraction, const lc_tier *t, int n, int side,
+                      double q, double entry, double collateral, double mark);
+
 #endif

@@ -2,7 +2,7 @@
  *  - the indexed engine and the scan oracle give identical rows, series and
  *    events on many randomly drawn scenarios (mixed sides, tiers, leverage,
  *    both impact models, transient impact, max_rounds hit, every mark model,
- *    auto-deleveraging with every ranking);
+ *    auto-deleveraging with every ranking, partial liquidation of each mode);
  *  - money balances to the cent at every liquidation and over every run;
  *  - a run does not depend on which runs came before it on the same scratch. */
 #define _GNU_SOURCE /* asprintf */
@@ -64,6 +64,11 @@ static char *random_scenario(gsl_rng *r, int k)
     int adl = k % 4 >= 2;
     const char *ranking = lc_adl_rankings[(k / 4) % LC_ADL_NRANKINGS].name;
     double fund = adl ? 2000 * gsl_rng_uniform(r) : 1e5 * gsl_rng_uniform(r);
+    /* partial liquidation in two scenarios of three, modes in turn */
+    static const char *const modes[] = {"none", "fraction", "tier"};
+    char partial[128];
+    snprintf(partial, sizeof partial, "{mode: %s, fraction: %g, cooldown: %lu}", modes[k % 3],
+             0.05 + 0.9 * gsl_rng_uniform(r), gsl_rng_uniform_int(r, 4));
     cr_assert(asprintf(
                   &text,
                   "simulation: {runs: 4, steps: %lu, dt: 60, seed: %lu, max_rounds: %d}\n"
@@ -84,6 +89,7 @@ static char *random_scenario(gsl_rng *r, int k)
                   "  insurance_fund: %g\n"
                   "  adl: %s\n"
                   "  adl_ranking: %s\n"
+                  "  partial: %s\n"
                   "  mark: %s\n"
                   "output: {every: %lu}\n",
                   steps, gsl_rng_get(r) % 1000,
@@ -92,7 +98,7 @@ static char *random_scenario(gsl_rng *r, int k)
                   impact_none ? 0.0 : 1e5 * (1 + 20 * gsl_rng_uniform(r)), gsl_rng_uniform(r),
                   k % 2 ? 0.0 : 600 * gsl_rng_uniform(r), 100 + gsl_rng_uniform_int(r, 1900),
                   gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
-                  mmr0 * 4, 0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking, mark, every) > 0);
+                  mmr0 * 4, 0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking, partial, mark, every) > 0);
     if (impact_none) { /* "none" takes no depth: drop the placeholder */
         char *p = strstr(text, ", 0, permanent");
         memmove(p, p + 3, strlen(p + 3) + 1);
@@ -103,7 +109,8 @@ static char *random_scenario(gsl_rng *r, int k)
 Test(engine, index_and_scan_are_identical)
 {
     gsl_rng *r = lc_rng_create(2024, 99, 0);
-    long liquidations = 0, truncated = 0, shortfalls = 0, adl_fills = 0, adl_runs = 0;
+    long liquidations = 0, truncated = 0, shortfalls = 0, adl_fills = 0, adl_runs = 0,
+         partials = 0;
     for (int k = 0; k < 40; k++) {
         char *text = random_scenario(r, k);
         lc_scenario *sc = t_scenario(text);
@@ -130,6 +137,7 @@ Test(engine, index_and_scan_are_identical)
             truncated += a.row.truncated;
             adl_fills += a.row.adl_count;
             adl_runs += a.row.adl_count > 0;
+            partials += a.row.partial_count;
             for (long e = 0; e < a.ev.n; e++)
                 shortfalls += a.ev.v[e].shortfall > 0;
             free_result(&a);
@@ -148,6 +156,7 @@ Test(engine, index_and_scan_are_identical)
     cr_assert_gt(shortfalls, 0, "no liquidation beyond bankruptcy");
     cr_assert(adl_runs >= 5 && adl_fills > 500, "ADL ran in only %ld runs (%ld fills)", adl_runs,
               adl_fills);
+    cr_assert_gt(partials, 500, "only %ld partial liquidations", partials);
 }
 
 static const char *crash =
@@ -195,7 +204,8 @@ static void money_balances(const char *extra, int adl)
     lc_population *pop = lc_population_create(sc, &err);
     cr_assert_not_null(pop, "%s", err.msg);
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
-    long events = 0, bankrupt = 0, bad_runs = 0, adl_fills = 0, partial = 0, clean = 0;
+    long events = 0, bankrupt = 0, bad_runs = 0, adl_fills = 0, partial = 0, clean = 0,
+         n_partial = 0;
     double *cq = malloc((size_t)pop->n * sizeof *cq), *cc = malloc((size_t)pop->n * sizeof *cc);
     for (long run = 0; run < sc->runs; run++) {
         result a;
@@ -204,7 +214,7 @@ static void money_balances(const char *extra, int adl)
         memcpy(cc, pop->collateral, (size_t)pop->n * sizeof *cc);
         double fees = 0, covered = 0, ins = sc->insurance_fund, notional_long = 0;
         double group = 0, adl_notional = 0; /* signed quantity of the open ADL group */
-        long liqs = 0, fills = 0, bankrupt_account = -1;
+        long liqs = 0, fills = 0, bankrupt_account = -1, partials = 0;
         int short_of_counterparties = 0;
         double bp = 0;
         for (long k = 0; k <= a.ev.n; k++) {
@@ -219,11 +229,29 @@ static void money_balances(const char *extra, int adl)
             int side = pop->side[i];
             double d = fabs(e->qty), x = e->price;
             cr_assert(d <= cq[i] * (1 + 1e-12), "event %ld closes more than is open", k);
-            double c = d >= cq[i] ? cc[i] : cc[i] * (d / cq[i]); /* collateral share */
+            /* collateral share (the whole, when all that is open closes) */
+            double c = e->kind == LC_EVENT_PARTIAL || d >= cq[i] ? cc[i] : cc[i] * (d / cq[i]);
             double pnl = side * d * (x - pop->entry[i]);
             double equity = c + pnl;
             cr_assert(e->qty == 0 || (e->qty > 0) == (side > 0), "qty signed by side");
             cr_assert_float_eq(e->notional, d * x, 1e-9 * (1 + d * x));
+            if (e->kind == LC_EVENT_PARTIAL) {
+                /* part closed; pnl and fee stay with the rest, which stays open */
+                double whole = cc[i] + side * cq[i] * (x - pop->entry[i]);
+                double fee = whole > 0 ? fmin(sc->liquidation_fee * d * x, whole) : 0;
+                cr_assert(fabs(e->fee - fee) < 0.005, "partial %ld fee %.6f vs %.6f", k, e->fee, fee);
+                cr_assert_eq(e->shortfall, 0);
+                cr_assert(d < cq[i], "a partial leaves some open");
+                ins += e->fee;
+                fees += e->fee;
+                if (side > 0)
+                    notional_long += e->notional;
+                partials++;
+                cq[i] -= d;
+                cc[i] += side * d * (x - pop->entry[i]) - e->fee;
+                events++;
+                continue;
+            }
             if (e->kind == LC_EVENT_LIQUIDATION) {
                 cr_assert(fabs(group) <= 1e-9 * (1 + pop->qty[i]), "ADL group sums to %g", group);
                 double fee = equity > 0 ? fmin(sc->liquidation_fee * d * x, equity) : 0;
@@ -236,7 +264,7 @@ static void money_balances(const char *extra, int adl)
                 /* the fund pays what it can, in settlement order */
                 double pay = fmin(shortfall, ins + e->fee);
                 short_of_counterparties = adl && shortfall - pay > 0;
-                bp = lc_bankruptcy_price(side, pop->qty[i], pop->entry[i], pop->collateral[i]);
+                bp = lc_bankruptcy_price(side, cq[i], pop->entry[i], cc[i]); /* current state */
                 ins += e->fee - pay;
                 covered += pay;
                 fees += e->fee;
@@ -264,11 +292,8 @@ static void money_balances(const char *extra, int adl)
                 } else {
                     cr_assert(equity >= -0.005, "ADL leaves account %ld owing %g", i, -equity);
                     cr_assert(pop->side[bankrupt_account] != side, "ADL takes the other side");
-                    cr_assert(fabs(x - lc_bankruptcy_price(pop->side[bankrupt_account],
-                                                           pop->qty[bankrupt_account],
-                                                           pop->entry[bankrupt_account],
-                                                           pop->collateral[bankrupt_account])) <=
-                              1e-9 * x);
+                    cr_assert(fabs(x - bp) <= 1e-9 * x, "ADL at %.12g, bankruptcy price %.12g", x,
+                              bp);
                     group += e->qty;
                     fills++;
                     adl_notional += e->notional;
@@ -295,6 +320,8 @@ static void money_balances(const char *extra, int adl)
         cr_assert(fabs(a.row.liq_notional_long - notional_long) < 0.005);
         cr_assert_eq(a.row.liq_count_long + a.row.liq_count_short, liqs);
         cr_assert_eq(a.row.adl_count, fills);
+        cr_assert_eq(a.row.partial_count, partials);
+        n_partial += partials;
         cr_assert(fabs(a.row.adl_notional - adl_notional) < 0.005);
         bad_runs += a.row.bad_debt > 0;
         clean += fills > 0 && a.row.bad_debt == 0;
@@ -305,6 +332,8 @@ static void money_balances(const char *extra, int adl)
     free(cc);
     cr_assert_gt(events, 1000);
     cr_assert_gt(bankrupt, 10, "the crash must produce shortfalls");
+    if (strstr(extra, "partial"))
+        cr_assert_gt(n_partial, 10, "the crash must liquidate partly");
     if (adl) {
         cr_assert_gt(adl_fills, 10, "the crash must deleverage");
         cr_assert_gt(partial, 0, "and fill some counterparties partly");
@@ -337,6 +366,15 @@ Test(engine, money_balances_with_auto_deleveraging)
         money_balances(extra, 1);
     }
     money_balances("  adl: adl\n  mark: {model: delayed, steps: 2}\n", 1);
+}
+
+Test(engine, money_balances_with_partial_liquidation)
+{
+    money_balances("  partial: {mode: fraction, fraction: 0.3}\n", 0);
+    money_balances("  partial: {mode: tier, cooldown: 2}\n", 0);
+    money_balances("  partial: {mode: fraction, fraction: 0.5, cooldown: 1}\n"
+                   "  adl: adl\n  adl_ranking: binance\n",
+                   1);
 }
 
 Test(engine, a_run_depends_only_on_its_index)
@@ -566,4 +604,76 @@ Test(engine, rekeyed_accounts_liquidate_identically)
     lc_scratch_free(ss);
     lc_population_free(pop);
     lc_scenario_free(sc);
+}
+
+/* Partial liquidation by hand. One long: q 10, entry 100, collateral 100,
+ * mmr 0.005 (liquidation price 900/9.95 = 90.45); the fundamental falls to
+ * 90.3 in step 1 (sigma 0, no impact), where equity is 3 and maintenance
+ * 4.515. With fraction 0.5 and fee 0.005:
+ *   round 1: close 5 at 90.3: pnl −48.5, fee 2.2575; collateral 49.2425 on
+ *            q 5: equity 0.7425 < maintenance 2.2575, still breached;
+ *   round 2: close 2.5: pnl −24.25, fee = all equity 0.7425; collateral
+ *            24.25 on q 2.5: equity 0;
+ *   round 3: no equity at the mark: the rest (2.5) closes whole, returns 0.
+ * With no fee, one partial restores it (equity 3 > maintenance 2.2575).
+ * With cooldown 1, round 2 falls within it and closes the rest whole.
+ * Tier mode, tiers {500: 0.005, above: 0.01}: notional 903 is in tier 1, so
+ * it closes down to notional 500: d = 10 − 500/90.3. */
+static void partial_case(const char *venue, int nwant, const int *kind, const double *qty,
+                         const double *fee)
+{
+    char text[640];
+    snprintf(text, sizeof text,
+             "simulation: {runs: 1, steps: 1, dt: 86400, seed: 1}\n"
+             "price: {model: gbm, s0: 100, mu: %.17g, sigma: 0}\n"
+             "impact: {model: none}\n"
+             "population: {accounts: 0}\n"
+             "venue:\n%s",
+             365 * log(0.903), venue);
+    lc_scenario *sc = t_scenario(text);
+    const int8_t side[1] = {1};
+    const double q[1] = {10}, e[1] = {100}, c[1] = {100}, mmr[1] = {0.005};
+    lc_error err = {0};
+    lc_population *pop = lc_population_from_arrays(1, side, q, e, c, mmr, &err);
+    result a, b;
+    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+    run_one(sc, pop, si, 0, &a);
+    run_one(sc, pop, ss, 0, &b);
+    cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0);
+    cr_assert_eq(a.ev.n, b.ev.n);
+    cr_assert(memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
+    cr_assert_eq(a.ev.n, nwant, "%ld events", a.ev.n);
+    for (int k = 0; k < nwant; k++) {
+        const lc_event *ev = &a.ev.v[k];
+        cr_assert_eq(ev->kind, kind[k], "event %d kind %ld", k, ev->kind);
+        cr_assert_eq(ev->round, k + 1);
+        cr_assert_float_eq(ev->price, 90.3, 1e-9);
+        cr_assert_float_eq(ev->qty, qty[k], 1e-9, "event %d qty %.12g", k, ev->qty);
+        cr_assert_float_eq(ev->fee, fee[k], 1e-9, "event %d fee %.12g", k, ev->fee);
+        cr_assert_eq(ev->shortfall, 0);
+    }
+    free_result(&a);
+    free_result(&b);
+    lc_scratch_free(si);
+    lc_scratch_free(ss);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+Test(engine, partial_liquidation_by_hand)
+{
+    const char *flat = "  tiers: [{up_to: 1e300, mmr: 0.005, max_leverage: 100}]\n";
+    char v[512];
+    snprintf(v, sizeof v, "%s  partial: {mode: fraction, fraction: 0.5}\n", flat);
+    partial_case(v, 3, (int[]){3, 3, 1}, (double[]){5, 2.5, 2.5}, (double[]){2.2575, 0.7425, 0});
+    snprintf(v, sizeof v, "%s  liquidation_fee: 0\n  partial: {mode: fraction, fraction: 0.5}\n",
+             flat);
+    partial_case(v, 1, (int[]){3}, (double[]){5}, (double[]){0});
+    snprintf(v, sizeof v, "%s  partial: {mode: fraction, fraction: 0.5, cooldown: 1}\n", flat);
+    partial_case(v, 2, (int[]){3, 1}, (double[]){5, 5}, (double[]){2.2575, 0.7425});
+    snprintf(v, sizeof v, "  tiers: [{up_to: 500, mmr: 0.005, max_leverage: 100},\n"
+                          "          {up_to: 1e300, mmr: 0.01, max_leverage: 50}]\n"
+                          "  liquidation_fee: 0\n  partial: {mode: tier}\n");
+    partial_case(v, 1, (int[]){3}, (double[]){10 - 500 / 90.3}, (double[]){0});
 }
