@@ -20,6 +20,10 @@ extern const lc_impact_model lc_impact_linear;
 extern const lc_impact_model lc_impact_sqrt;
 extern const lc_impact_model lc_impact_book;
 extern const lc_impact_model lc_impact_amm;
+extern const lc_mark_model lc_mark_last;
+extern const lc_mark_model lc_mark_delayed;
+extern const lc_mark_model lc_mark_ema;
+extern const lc_mark_model lc_mark_deviation;
 
 static const lc_desc *const price_models[] = {
     &lc_price_gbm.d,
@@ -73,12 +77,18 @@ const lc_family lc_impact_family = {
     impact_models, LC_COUNT(impact_models), impact_common, LC_COUNT(impact_common), NULL,
 };
 
-/* Mark price for margin checks (DESIGN §4); the engine acts on the name. */
-static const lc_desc mark_last = {"last", "the market price itself, no delay", NULL, 0, NULL};
-static const lc_desc *const mark_models[] = {&mark_last};
+/* Mark price for margin checks (DESIGN §4); the first member is the default. */
+static const lc_desc *const mark_models[] = {
+    &lc_mark_last.d,
+    &lc_mark_delayed.d,
+    &lc_mark_ema.d,
+    &lc_mark_deviation.d,
+};
 
 const lc_family lc_mark_family = {
-    "venue.mark", "model", "price that margin checks use",
+    "venue.mark", "model",
+    "price that margin checks use: the market price (last) or an oracle of it sampled once "
+    "per step, right after the exogenous move and before the step's cascade",
     mark_models, LC_COUNT(mark_models), NULL, 0, NULL,
 };
 

@@ -80,6 +80,33 @@ void lc_catalog_print(FILE *out, int md)
             table_head(out, md);
             for (int i = 0; i < lc_n_tier_params; i++)
                 print_param(out, lc_tier_params[i].unit, &lc_tier_params[i], md);
+            if (md)
+                fprintf(out, "\n`venue.adl`: `none` (a shortfall the insurance fund cannot pay "
+                             "is bad debt) or `adl` (it is deleveraged against the other side "
+                             "at the bankruptcy price). `venue.adl_ranking` orders the "
+                             "counterparties (default `%s`):\n\n| ranking | score |\n|---|---|\n",
+                        lc_adl_rankings[0].name);
+            else
+                fprintf(out, "    adl: none | adl (deleverage what the fund cannot pay)\n"
+                             "    adl_ranking (default %s):\n",
+                        lc_adl_rankings[0].name);
+            for (int i = 0; i < LC_ADL_NRANKINGS; i++)
+                fprintf(out, md ? "| `%s` | %s |\n" : "      %-16s %s\n", lc_adl_rankings[i].name,
+                        lc_adl_rankings[i].doc);
+            if (md)
+                fprintf(out, "\n`venue.partial` (a map): `mode` is one of\n\n| mode | "
+                             "meaning |\n|---|---|\n");
+            else
+                fprintf(out, "    partial: map of mode (default %s), fraction, cooldown\n",
+                        lc_partial_modes[0].name);
+            for (int i = 0; i < LC_PARTIAL_NMODES; i++)
+                fprintf(out, md ? "| `%s` | %s |\n" : "      %-16s %s\n", lc_partial_modes[i].name,
+                        lc_partial_modes[i].doc);
+            if (md)
+                fprintf(out, "\nand its other keys:\n\n");
+            table_head(out, md);
+            for (int i = 0; i < lc_n_partial_params; i++)
+                print_param(out, lc_partial_params[i].unit, &lc_partial_params[i], md);
         }
         if (md)
             fprintf(out, "\n");

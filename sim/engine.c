@@ -2,11 +2,33 @@
  *
  * Market: log P = log F + J, J = J_perm + J_trans. Each step
  *   log F += r (price model, plus the shock overlay's increment);  J_trans *= 2^(−dt/half_life);  P = e^(log F + J)
- * then the cascade: while some account is breached at mark P (and fewer than
+ * then the mark oracle samples P once (venue.mark; model.h), then the
+ * cascade: while some account is breached at the mark (and fewer than
  * max_rounds rounds ran), the breached set B trades its net flow
  * n = Σ_short q − Σ_long q (base; + = buy) through the impact model, which
  * returns dJ and the round's VWAP X; dJ is split permanent/transient, every
- * account of B is settled at X, and P is recomputed.
+ * account of B is settled at X, and P is recomputed. With mark `last` the
+ * mark is P itself, re-read at every round; with an oracle it is fixed for
+ * the step, so every account it breaches goes in the step's first round and
+ * the price move of the cascade reaches margin checks at later steps.
+ *
+ * Auto-deleveraging (venue.adl: adl): a liquidation whose shortfall exceeds
+ * the insurance fund sends to the book only the part the fund can cover; the
+ * rest is closed at the account's bankruptcy price against the open accounts
+ * of the other side in ADL-score order (venue.h), fully or (the last one)
+ * partly. The round's book flow n is computed before settlement, from every
+ * breached account's whole quantity: the venue's liquidation orders meet the
+ * book before it learns what the fund covers, so deleveraged quantity moves
+ * the price as if traded (a conservative simplification, docs/scenario.md).
+ * Partial liquidation (venue.partial): a breached account may close only
+ * part of its position (venue.h lc_partial_qty, decided at the mark before
+ * the round's flow is computed, so the flow is exactly what closes); the
+ * rest stays open with its pnl and fee booked to its collateral.
+ * A partly deleveraged or partly liquidated account has a new quantity, collateral and
+ * liquidation price: the index engine keeps it in the sparse table and heaps
+ * of rekey.h, and merges those breached with its cursor ranges so that a
+ * round's accounts settle in index order exactly as the scan engine, which
+ * keeps full per-run arrays, settles them.
  *
  * Liquidity withdrawal (impact.withdrawal = w > 0; off by default): every
  * impact model's depth is scaled by
@@ -32,16 +54,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rekey.h"
 #include "rng.h"
 #include "venue.h"
+
+/* An ADL counterparty candidate: its score and account. */
+typedef struct cand {
+    double score;
+    uint32_t idx;
+} cand;
 
 struct lc_scratch {
     lc_engine_kind kind;
     gsl_rng *rng;
-    void *price_state, *impact_state;
+    void *price_state, *impact_state, *mark_state;
     /* scan engine only */
     unsigned char *dead; /* account liquidated in this run */
-    uint32_t *bl, *bs;   /* breached longs, shorts of the round */
+    double *cur_qty, *cur_col, *cur_liq; /* with ADL or partial: per-run state of every account */
+    long *cur_cool;                      /* with partial: step a partial may happen again */
+    /* scan engine, and index engine with ADL */
+    uint32_t *bl, *bs; /* breached longs, shorts of the round */
+    /* index engine with ADL or partial */
+    lc_rekey *rk;
+    uint32_t *popped; /* re-keyed accounts breached in a round */
+    /* ADL */
+    cand *cands;
+    /* partial: quantity each breached account closes in the round */
+    double *dq_long, *dq_short;
 };
 
 lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
@@ -52,17 +91,48 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
         return NULL;
     const lc_price_model *pm = lc_price_model_of(sc->price.desc);
     const lc_impact_model *im = lc_impact_model_of(sc->impact.desc);
+    const lc_mark_model *mm = lc_mark_model_of(sc->mark.desc);
     s->kind = kind;
     s->rng = gsl_rng_alloc(lc_rng_xoshiro256pp);
     s->price_state = calloc(1, pm->state_size ? pm->state_size : 1);
     s->impact_state = calloc(1, im->state_size ? im->state_size : 1);
-    int ok = s->rng && s->price_state && s->impact_state;
-    if (ok && kind == LC_ENGINE_SCAN) {
-        size_t n = pop->n > 0 ? (size_t)pop->n : 1;
-        s->dead = malloc(n);
+    s->mark_state = calloc(1, mm->state_size ? mm->state_size : 1);
+    int ok = s->rng && s->price_state && s->impact_state && s->mark_state;
+    size_t n = pop->n > 0 ? (size_t)pop->n : 1;
+    int adl = sc->adl == LC_ADL_ON, partial = sc->partial_mode != LC_PARTIAL_NONE;
+    int mut = adl || partial; /* positions change within a run */
+    if (ok && (kind == LC_ENGINE_SCAN || mut)) {
         s->bl = malloc(n * sizeof *s->bl);
         s->bs = malloc(n * sizeof *s->bs);
-        ok = s->dead && s->bl && s->bs;
+        ok = s->bl && s->bs;
+    }
+    if (ok && kind == LC_ENGINE_SCAN) {
+        s->dead = malloc(n);
+        ok = s->dead != NULL;
+    }
+    if (ok && kind == LC_ENGINE_SCAN && mut) {
+        s->cur_qty = malloc(n * sizeof *s->cur_qty);
+        s->cur_col = malloc(n * sizeof *s->cur_col);
+        s->cur_liq = malloc(n * sizeof *s->cur_liq);
+        ok = s->cur_qty && s->cur_col && s->cur_liq;
+    }
+    if (ok && kind == LC_ENGINE_INDEX && mut) {
+        s->rk = lc_rekey_create();
+        s->popped = malloc(n * sizeof *s->popped);
+        ok = s->rk && s->popped;
+    }
+    if (ok && adl) {
+        s->cands = malloc(n * sizeof *s->cands);
+        ok = s->cands != NULL;
+    }
+    if (ok && partial) {
+        s->dq_long = malloc(n * sizeof *s->dq_long);
+        s->dq_short = malloc(n * sizeof *s->dq_short);
+        ok = s->dq_long && s->dq_short;
+    }
+    if (ok && partial && kind == LC_ENGINE_SCAN) {
+        s->cur_cool = malloc(n * sizeof *s->cur_cool);
+        ok = s->cur_cool != NULL;
     }
     if (!ok) {
         lc_scratch_free(s);
@@ -78,7 +148,17 @@ void lc_scratch_free(lc_scratch *s)
     gsl_rng_free(s->rng);
     free(s->price_state);
     free(s->impact_state);
+    free(s->mark_state);
     free(s->dead);
+    free(s->cur_qty);
+    free(s->cur_col);
+    free(s->cur_liq);
+    lc_rekey_free(s->rk);
+    free(s->popped);
+    free(s->cands);
+    free(s->dq_long);
+    free(s->dq_short);
+    free(s->cur_cool);
     free(s->bl);
     free(s->bs);
     free(s);
@@ -93,6 +173,8 @@ typedef struct run {
     lc_eventbuf *ev;
     long t, round;
     double log_f, j_perm, j_trans, p;
+    int mark_live;  /* mark = p at every round (mark model `last`) */
+    double mark;    /* the oracle's mark for this step (unused when live) */
     double peak, exo_peak;
     double insurance;
     double qty_long, qty_short; /* open quantity per side */
@@ -104,6 +186,12 @@ typedef struct run {
     int oom;
     const char *bad; /* why the run's numbers left the finite range, or NULL */
 } run;
+
+/* The price margin checks use now. */
+static inline double mark_now(const run *r)
+{
+    return r->mark_live ? r->p : r->mark;
+}
 
 /* Recompute P and follow its minimum and drawdown. */
 static void observe_price(run *r)
@@ -118,25 +206,187 @@ static void observe_price(run *r)
         r->row->max_drawdown = dd;
 }
 
+/* Current quantity and collateral of a live account (or of one being
+ * settled in this round). */
+static void account(const run *r, long i, double *q, double *c)
+{
+    const lc_scratch *s = r->s;
+    const lc_rekey_entry *e = s->rk ? lc_rekey_find(s->rk, i) : NULL;
+    if (s->cur_qty) {
+        *q = s->cur_qty[i];
+        *c = s->cur_col[i];
+    } else if (e) {
+        *q = e->qty;
+        *c = e->collateral;
+    } else {
+        *q = r->pop->qty[i];
+        *c = r->pop->collateral[i];
+    }
+}
+
+static void push_event(run *r, long i, lc_event_kind kind, double qty, double price, double fee,
+                       double shortfall)
+{
+    if (!r->ev)
+        return;
+    lc_event e = {r->row->run, r->row->point, r->t, r->round, i, kind,
+                  qty, price, fabs(qty) * price, fee, shortfall};
+    if (lc_eventbuf_push(r->ev, &e))
+        r->oom = 1;
+}
+
+/* An account leaves its side's open interest: all of it (closed) or qty. */
+static void reduce_side(run *r, int side, double qty, int closed)
+{
+    long *open = side > 0 ? &r->open_long : &r->open_short;
+    double *total = side > 0 ? &r->qty_long : &r->qty_short;
+    if (closed)
+        --*open;
+    /* exactly 0 once the side is gone, not a rounding residue below it */
+    *total = *open ? *total - qty : 0.0;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Whether account j is an ADL candidate against a bankruptcy price bp, and
+ * its score. A candidate is open, of side `side`, and keeps equity >= 0 when
+ * closed at bp (so deleveraging never leaves it owing). */
+static int candidate(const run *r, long j, int side, double bp, cand *out)
+{
+    const lc_population *pop = r->pop;
+    double q, c;
+    account(r, j, &q, &c);
+    if (!(c + side * q * (bp - pop->entry[j]) >= 0))
+        return 0;
+    const lc_scenario *sc = r->sc;
+    double score = lc_adl_score(sc->adl_ranking, side, q, pop->entry[j], c, mark_now(r),
+                                sc->tiers, sc->ntiers);
+    *out = (cand){isnan(score) ? -INFINITY : score, (uint32_t)j}; /* a total order for qsort */
+    return 1;
+}
+
+/* Close account j of side `side` by d (<= its quantity) at price bp. */
+static void deleverage(run *r, long j, int side, double d, double bp)
+{
+    const lc_population *pop = r->pop;
+    lc_scratch *s = r->s;
+    double q, c;
+    account(r, j, &q, &c);
+    int closed = d >= q;
+    if (closed) {
+        if (s->dead)
+            s->dead[j] = 1;
+        else {
+            lc_rekey_entry *e = lc_rekey_put(s->rk, j);
+            if (!e) {
+                r->oom = 1;
+                return;
+            }
+            e->state = LC_REKEY_CLOSED;
+        }
+    } else {
+        double q2 = q - d, c2 = c - c * (d / q); /* collateral released pro rata */
+        double liq = lc_tier_liq_price(side, q2, pop->entry[j], c2, r->sc->tiers,
+                                       r->sc->ntiers, NULL);
+        if (s->cur_qty) {
+            s->cur_qty[j] = q2;
+            s->cur_col[j] = c2;
+            s->cur_liq[j] = liq;
+        } else if (lc_rekey_set_live(s->rk, side, j, q2, c2, liq))
+            r->oom = 1;
+    }
+    reduce_side(r, side, d, closed);
+    r->row->adl_count++;
+    r->row->adl_notional += d * bp;
+    push_event(r, j, LC_EVENT_ADL, side * d, bp, 0, 0);
+}
+
+/* Plan the matching of up to qa of a bankrupt account of side `side`
+ * against the other side at bankruptcy price bp: on return s->cands[0..*nf)
+ * hold the counterparties in order with the quantity each gives up in
+ * .score; returns the quantity matched. The live
+ * accounts of the other side are gathered by a scan (the cursor range minus
+ * re-keyed ones, plus the live re-keyed ones; or every account for the scan
+ * engine), scored and sorted: O(k log k) for k open accounts, acceptable
+ * because ADL events are rare (the fund must be empty). */
+static double adl_plan(run *r, int side, double bp, double qa, long *nf)
+{
+    const lc_population *pop = r->pop;
+    lc_scratch *s = r->s;
+    int other = -side;
+    long k = 0;
+    if (s->dead) {
+        for (long j = 0; j < pop->n; j++)
+            if (!s->dead[j] && pop->side[j] == other)
+                k += candidate(r, j, other, bp, &s->cands[k]);
+    } else {
+        long from = other > 0 ? r->cursor_long : r->cursor_short;
+        long to = other > 0 ? pop->n_long : pop->n;
+        for (long j = from; j < to; j++)
+            if (!lc_rekey_find(s->rk, j))
+                k += candidate(r, j, other, bp, &s->cands[k]);
+        for (long e = 0; e < lc_rekey_count(s->rk); e++) {
+            const lc_rekey_entry *en = lc_rekey_entry_at(s->rk, e);
+            long j = (long)en->idx1 - 1;
+            if (en->state == LC_REKEY_LIVE && pop->side[j] == other)
+                k += candidate(r, j, other, bp, &s->cands[k]);
+        }
+    }
+    qsort(s->cands, (size_t)k, sizeof *s->cands, cmp_cand);
+    double rem = qa;
+    long m = 0;
+    for (; m < k && rem > 0; m++) {
+        double q, c;
+        account(r, s->cands[m].idx, &q, &c);
+        double d = rem < q ? rem : q;
+        s->cands[m].score = d;
+        rem -= d;
+    }
+    *nf = m;
+    return qa - rem;
+}
+
 static void liquidate(run *r, long i, double x)
 {
     const lc_population *pop = r->pop;
+    const lc_scenario *sc = r->sc;
     int side = pop->side[i];
-    double q = pop->qty[i];
-    lc_settlement st = lc_settle(side, q, pop->entry[i], pop->collateral[i], x,
-                                 r->sc->liquidation_fee, &r->insurance);
-    double notional = q * x;
+    double q, c, e = pop->entry[i];
+    account(r, i, &q, &c);
+    /* ADL: when the fund cannot pay the shortfall, the book takes only the
+     * part qm whose shortfall the fund covers (shrunk by 1e-9 so rounding
+     * cannot leave a dust of bad debt; the fund keeps that dust), the rest
+     * is deleveraged */
+    double matched = 0, bp = e - side * c / q, qm = q;
+    double equity = c + side * q * (x - e);
+    long nf = 0;
+    if (sc->adl == LC_ADL_ON && equity < 0 && -equity > r->insurance) {
+        /* a fund below a micro-unit is dust left by earlier shrinks: 0 */
+        double covered = r->insurance > 1e-6 ? r->insurance / (-equity / q) * (1 - 1e-9) : 0;
+        matched = adl_plan(r, side, bp, q - covered, &nf);
+        /* fully matched: exactly the part the fund covers goes to the book
+         * (q − matched would carry the rounding of q into a small qm);
+         * otherwise the unmatched rest goes too, as bad debt */
+        qm = matched == q - covered ? covered : q - matched;
+    }
+    double cm = matched > 0 ? c * (qm / q) : c;
+    lc_settlement st = lc_settle(side, qm, e, cm, x, sc->liquidation_fee, &r->insurance);
+    double notional = qm * x;
     lc_run_row *row = r->row;
     if (side > 0) {
         row->liq_count_long++;
         row->liq_notional_long += notional;
-        /* exactly 0 once the side is gone, not a rounding residue below it */
-        r->qty_long = --r->open_long ? r->qty_long - q : 0.0;
     } else {
         row->liq_count_short++;
         row->liq_notional_short += notional;
-        r->qty_short = --r->open_short ? r->qty_short - q : 0.0;
     }
+    reduce_side(r, side, q, 1);
     r->step_liq[side > 0 ? 0 : 1] += notional;
     r->step_total += notional;
     row->fees += st.fee;
@@ -145,12 +395,76 @@ static void liquidate(run *r, long i, double x)
         row->insurance_min = r->insurance;
     if (row->first_liq_step < 0)
         row->first_liq_step = r->t;
-    if (r->ev) {
-        lc_event e = {row->run, row->point, r->t, r->round, i, LC_EVENT_LIQUIDATION,
-                      side * q, x, notional, st.fee, st.shortfall};
-        if (lc_eventbuf_push(r->ev, &e))
-            r->oom = 1;
-    }
+    push_event(r, i, LC_EVENT_LIQUIDATION, side * qm, x, st.fee, st.shortfall);
+    if (matched > 0) /* the deleveraged part, closed at its bankruptcy price */
+        push_event(r, i, LC_EVENT_ADL, side * matched, bp, 0, 0);
+    for (long m = 0; m < nf; m++) /* and its counterparties, in rank order */
+        deleverage(r, r->s->cands[m].idx, -side, r->s->cands[m].score, bp);
+}
+
+/* The step from which account i may be partly liquidated again. */
+static long cool_until(const run *r, long i)
+{
+    if (r->s->cur_cool)
+        return r->s->cur_cool[i];
+    const lc_rekey_entry *e = r->s->rk ? lc_rekey_find(r->s->rk, i) : NULL;
+    return e ? e->cool_until : 0;
+}
+
+/* The quantity breached account i closes in this round (venue.h). */
+static double closing_qty(const run *r, long i)
+{
+    const lc_scenario *sc = r->sc;
+    double q, c;
+    account(r, i, &q, &c);
+    if (r->t < cool_until(r, i)) /* partly liquidated too recently: all of it */
+        return q;
+    return lc_partial_qty(sc->partial_mode, sc->partial_fraction, sc->tiers, sc->ntiers,
+                          r->pop->side[i], q, r->pop->entry[i], c, mark_now(r));
+}
+
+/* Close d (< its quantity) of account i at x; the rest stays open with the
+ * realised pnl and the fee booked to its collateral (venue.h). */
+static void partial_liquidate(run *r, long i, double d, double x)
+{
+    const lc_population *pop = r->pop;
+    const lc_scenario *sc = r->sc;
+    lc_scratch *s = r->s;
+    int side = pop->side[i];
+    double q, c, e = pop->entry[i];
+    account(r, i, &q, &c);
+    double equity = c + side * q * (x - e), pnl = side * d * (x - e);
+    double fee = sc->liquidation_fee * d * x;
+    if (!(fee < equity))
+        fee = equity > 0 ? equity : 0;
+    r->insurance += fee;
+    double q2 = q - d, c2 = c + pnl - fee;
+    double liq = lc_tier_liq_price(side, q2, e, c2, sc->tiers, sc->ntiers, NULL);
+    long until = r->t + sc->partial_cooldown;
+    if (s->cur_qty) {
+        s->cur_qty[i] = q2;
+        s->cur_col[i] = c2;
+        s->cur_liq[i] = liq;
+        s->cur_cool[i] = until;
+        s->dead[i] = 0; /* open again */
+    } else if (lc_rekey_set_live(s->rk, side, i, q2, c2, liq))
+        r->oom = 1;
+    else
+        lc_rekey_find(s->rk, i)->cool_until = until;
+    double notional = d * x;
+    lc_run_row *row = r->row;
+    row->partial_count++;
+    if (side > 0)
+        row->liq_notional_long += notional;
+    else
+        row->liq_notional_short += notional;
+    reduce_side(r, side, d, 0);
+    r->step_liq[side > 0 ? 0 : 1] += notional;
+    r->step_total += notional;
+    row->fees += fee;
+    if (row->first_liq_step < 0)
+        row->first_liq_step = r->t;
+    push_event(r, i, LC_EVENT_PARTIAL, side * d, x, fee, 0);
 }
 
 /* The breached accounts of one side in a round, in settlement order: a list
@@ -171,10 +485,28 @@ static void settle_round(run *r, span longs, span shorts)
 {
     const lc_population *pop = r->pop;
     double n_base = 0;
-    for (long k = 0; k < longs.n; k++)
-        n_base -= pop->qty[span_at(longs, k)];
-    for (long k = 0; k < shorts.n; k++)
-        n_base += pop->qty[span_at(shorts, k)];
+    double *dl = r->s->dq_long, *ds = r->s->dq_short;
+    if (dl) { /* partial liquidation: each closes its closing_qty */
+        for (long k = 0; k < longs.n; k++)
+            n_base -= dl[k] = closing_qty(r, span_at(longs, k));
+        for (long k = 0; k < shorts.n; k++)
+            n_base += ds[k] = closing_qty(r, span_at(shorts, k));
+    } else if (!r->s->cur_qty && !(r->s->rk && lc_rekey_count(r->s->rk))) {
+        for (long k = 0; k < longs.n; k++)
+            n_base -= pop->qty[span_at(longs, k)];
+        for (long k = 0; k < shorts.n; k++)
+            n_base += pop->qty[span_at(shorts, k)];
+    } else { /* the same sums, over current quantities */
+        double q, c;
+        for (long k = 0; k < longs.n; k++) {
+            account(r, span_at(longs, k), &q, &c);
+            n_base -= q;
+        }
+        for (long k = 0; k < shorts.n; k++) {
+            account(r, span_at(shorts, k), &q, &c);
+            n_base += q;
+        }
+    }
     const lc_impact_model *im = lc_impact_model_of(r->sc->impact.desc);
     double x;
     double dj = im->apply(r->s->impact_state, r->sc->impact.p, n_base / r->depth, r->p, &x);
@@ -187,11 +519,82 @@ static void settle_round(run *r, span longs, span shorts)
     double perm = r->sc->impact_common[LC_IMPACT_PERMANENT];
     r->j_perm += perm * dj;
     r->j_trans += (1.0 - perm) * dj;
-    for (long k = 0; k < longs.n; k++)
-        liquidate(r, span_at(longs, k), x);
-    for (long k = 0; k < shorts.n; k++)
-        liquidate(r, span_at(shorts, k), x);
+    for (int sd = 0; sd < 2; sd++) { /* longs, then shorts */
+        span sp = sd ? shorts : longs;
+        const double *dq = sd ? ds : dl;
+        for (long k = 0; k < sp.n; k++) {
+            long i = span_at(sp, k);
+            double q, c;
+            if (dq)
+                account(r, i, &q, &c);
+            if (dq && dq[k] < q)
+                partial_liquidate(r, i, dq[k], x);
+            else
+                liquidate(r, i, x);
+        }
+    }
     observe_price(r);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether [from, to) holds an account without a rekey entry. */
+static int untouched_in(const lc_rekey *rk, long from, long to)
+{
+    for (long j = from; j < to; j++)
+        if (!lc_rekey_find(rk, j))
+            return 1;
+    return 0;
+}
+
+/* The breached accounts of one side: the cursor range [from, to) without
+ * re-keyed accounts, merged in index order with the re-keyed ones breached
+ * at mark m (popped from the heap). Returns how many were written to out. */
+static long merge_side(run *r, int side, long from, long to, double m, uint32_t *out)
+{
+    lc_rekey *rk = r->s->rk;
+    uint32_t *p = r->s->popped;
+    long np = lc_rekey_pop_breached(rk, side, m, p);
+    qsort(p, (size_t)np, sizeof *p, cmp_u32);
+    long n = 0, k = 0;
+    for (long j = from; j < to; j++) {
+        if (lc_rekey_find(rk, j))
+            continue;
+        while (k < np && p[k] < (uint32_t)j)
+            out[n++] = p[k++];
+        out[n++] = (uint32_t)j;
+    }
+    while (k < np)
+        out[n++] = p[k++];
+    return n;
+}
+
+/* index engine once some accounts were re-keyed (ADL): cursor ranges
+ * [cursor, a) and [cursor, b) whose original liquidation prices are breached
+ * at m, minus re-keyed accounts, plus re-keyed ones breached at m. */
+static int round_rekeyed(run *r, long a, long b, double m)
+{
+    lc_rekey *rk = r->s->rk;
+    int any = untouched_in(rk, r->cursor_long, a) || untouched_in(rk, r->cursor_short, b) ||
+              lc_rekey_any_breached(rk, 1, m) || lc_rekey_any_breached(rk, -1, m);
+    if (!any) { /* only re-keyed accounts passed: nothing to settle */
+        r->cursor_long = a;
+        r->cursor_short = b;
+        return 0;
+    }
+    if (r->round == r->sc->max_rounds)
+        return -1;
+    r->round++;
+    long nl = merge_side(r, 1, r->cursor_long, a, m, r->s->bl);
+    long ns = merge_side(r, -1, r->cursor_short, b, m, r->s->bs);
+    r->cursor_long = a;
+    r->cursor_short = b;
+    settle_round(r, (span){r->s->bl, 0, nl}, (span){r->s->bs, 0, ns});
+    return 1;
 }
 
 /* index engine: the breached accounts are the next ones of each side's
@@ -201,19 +604,25 @@ static int round_index(run *r)
     const lc_population *pop = r->pop;
     const double *liq = pop->liq_price;
     long a = r->cursor_long, b = r->cursor_short;
-    while (a < pop->n_long && lc_breached(1, liq[a], r->p))
+    double m = mark_now(r);
+    while (a < pop->n_long && lc_breached(1, liq[a], m))
         a++;
-    while (b < pop->n && lc_breached(-1, liq[b], r->p))
+    while (b < pop->n && lc_breached(-1, liq[b], m))
         b++;
+    lc_rekey *rk = r->s->rk;
+    if (rk && lc_rekey_count(rk))
+        return round_rekeyed(r, a, b, m);
     if (a == r->cursor_long && b == r->cursor_short)
         return 0;
     if (r->round == r->sc->max_rounds)
         return -1;
     r->round++;
-    settle_round(r, (span){NULL, r->cursor_long, a - r->cursor_long},
-                 (span){NULL, r->cursor_short, b - r->cursor_short});
+    span longs = {NULL, r->cursor_long, a - r->cursor_long};
+    span shorts = {NULL, r->cursor_short, b - r->cursor_short};
+    /* past the cursors before settling: ADL takes counterparties ahead */
     r->cursor_long = a;
     r->cursor_short = b;
+    settle_round(r, longs, shorts);
     return 1;
 }
 
@@ -223,8 +632,10 @@ static int round_scan(run *r)
     const lc_population *pop = r->pop;
     lc_scratch *s = r->s;
     long nl = 0, ns = 0;
+    double m = mark_now(r);
+    const double *liq = s->cur_liq ? s->cur_liq : pop->liq_price;
     for (long i = 0; i < pop->n; i++) {
-        if (s->dead[i] || !lc_breached(pop->side[i], pop->liq_price[i], r->p))
+        if (s->dead[i] || !lc_breached(pop->side[i], liq[i], m))
             continue;
         if (pop->side[i] > 0)
             s->bl[nl++] = (uint32_t)i;
@@ -253,6 +664,7 @@ static void record(run *r, float *const series[LC_SERIES_N], long col)
         [LC_SERIES_LIQ_SHORT] = r->step_liq[1],
         [LC_SERIES_INSURANCE] = r->insurance,
         [LC_SERIES_OI] = (r->qty_long + r->qty_short) * r->p,
+        [LC_SERIES_MARK] = mark_now(r),
     };
     for (int i = 0; i < LC_SERIES_N; i++)
         if (series[i])
@@ -265,6 +677,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
 {
     const lc_price_model *pm = lc_price_model_of(sc->price.desc);
     const lc_impact_model *im = lc_impact_model_of(sc->impact.desc);
+    const lc_mark_model *mm = lc_mark_model_of(sc->mark.desc);
     double s0 = sc->price_common[LC_PRICE_S0];
     double half_life = sc->impact_common[LC_IMPACT_HALF_LIFE];
     /* transient impact left after one step; half_life 0: none */
@@ -280,8 +693,18 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     double shock_prev = 0; /* the overlay's cumulative log move at the last step */
     if (im->init)
         im->init(s->impact_state, sc->impact.p, s0, sc->dt_s);
+    mm->init(s->mark_state, sc->mark.p, s0, sc->dt_s);
     if (s->kind == LC_ENGINE_SCAN && pop->n > 0)
         memset(s->dead, 0, (size_t)pop->n);
+    if (s->cur_qty && pop->n > 0) { /* the scan oracle keeps every account's state */
+        memcpy(s->cur_qty, pop->qty, (size_t)pop->n * sizeof *pop->qty);
+        memcpy(s->cur_col, pop->collateral, (size_t)pop->n * sizeof *pop->collateral);
+        memcpy(s->cur_liq, pop->liq_price, (size_t)pop->n * sizeof *pop->liq_price);
+        if (s->cur_cool)
+            memset(s->cur_cool, 0, (size_t)pop->n * sizeof *s->cur_cool);
+    }
+    if (s->rk)
+        lc_rekey_clear(s->rk);
 
     *row = (lc_run_row){.point = point, .run = run_index, .price_min = s0,
                         .insurance_min = sc->insurance_fund, .first_liq_step = -1};
@@ -289,7 +712,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
              .peak = s0, .exo_peak = s0, .insurance = sc->insurance_fund,
              .qty_long = pop->qty_long, .qty_short = pop->qty_short,
              .open_long = pop->n_long, .open_short = pop->n - pop->n_long,
-             .cursor_short = pop->n_long, .depth = 1.0};
+             .cursor_short = pop->n_long, .depth = 1.0, .mark_live = mm->live, .mark = s0};
     double log_p = r.log_f;
     observe_price(&r);
     if (series)
@@ -312,6 +735,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         if (1.0 - f / r.exo_peak > row->exo_drawdown)
             row->exo_drawdown = 1.0 - f / r.exo_peak;
         observe_price(&r);
+        if (!r.mark_live) /* the oracle's one sample of the step */
+            r.mark = mm->sample(s->mark_state, sc->mark.p, r.t, r.p);
 
         r.step_total = 0;
         int more = 0;

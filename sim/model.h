@@ -66,6 +66,25 @@ typedef struct lc_impact_model {
                     double *vwap);
 } lc_impact_model;
 
+/* Mark (oracle) price for margin checks (DESIGN §4). The engine samples the
+ * market once per step, right after the exogenous move and the decay of
+ * transient impact and before the step's cascade, and the model turns the
+ * samples into the mark that every round of the step checks against. A model
+ * with `live` set (last) is not sampled: its mark is the market price itself,
+ * re-read at every round, so a cascade propagates within the step. Any other
+ * mark stays fixed through a step's rounds, so a cascade propagates across
+ * steps. Liquidations always execute at the market's VWAP, never at the mark. */
+typedef struct lc_mark_model {
+    lc_desc d;
+    int live;          /* 1: the mark is the market price at every round */
+    size_t state_size; /* bytes of per-run state */
+    /* Start a run: the mark is s0 (the market price at t = 0, sample 0). */
+    void (*init)(void *state, const double *p, double s0, double dt_s);
+    /* Sample the market price of step t (t = 1 .. steps) and return the mark
+     * for that step's margin checks. */
+    double (*sample)(void *state, const double *p, long t, double market);
+} lc_mark_model;
+
 /* A family: the models (or distributions) that one scenario section chooses
  * among by its selector key, plus the keys common to all of them. */
 typedef struct lc_family {
@@ -122,6 +141,10 @@ static inline const lc_price_model *lc_price_model_of(const lc_desc *d)
 static inline const lc_impact_model *lc_impact_model_of(const lc_desc *d)
 {
     return (const lc_impact_model *)(const void *)d;
+}
+static inline const lc_mark_model *lc_mark_model_of(const lc_desc *d)
+{
+    return (const lc_mark_model *)(const void *)d;
 }
 
 /* Common keys, by index into the family's common table. */

@@ -3,10 +3,12 @@
  * Drawn accounts use only the population stream of the seed, in a fixed order
  * per account (side, notional, leverage, entry), so the population is a pure
  * function of the scenario. Per account:
- *   notional N ~ notional dist; tier = first with N <= up_to
- *   leverage L ~ leverage dist, capped at the tier's max_leverage
+ *   notional N ~ notional dist; opening tier = first with N <= up_to
+ *   leverage L ~ leverage dist, capped at the opening tier's max_leverage
  *   entry E = s0 · (entry dist), redrawn while the account would already be
- *   breached at s0;   q = N / E,  C = N / L,  mmr = tier's mmr. */
+ *   breached at s0;   q = N / E,  C = N / L;
+ *   (mmr, cum) = the tier of the notional q·liq at the liquidation price
+ *   (maintenance by current notional, venue.h lc_tier_liq_price). */
 #include "population.h"
 
 #include <math.h>
@@ -29,6 +31,7 @@ void lc_population_free(lc_population *p)
     free(p->entry);
     free(p->collateral);
     free(p->mmr);
+    free(p->cum);
     free(p->liq_price);
     free(p->bankruptcy_price);
     free(p->origin);
@@ -47,10 +50,11 @@ static lc_population *alloc_population(long n)
     p->entry = malloc(m * sizeof *p->entry);
     p->collateral = malloc(m * sizeof *p->collateral);
     p->mmr = malloc(m * sizeof *p->mmr);
+    p->cum = malloc(m * sizeof *p->cum);
     p->liq_price = malloc(m * sizeof *p->liq_price);
     p->bankruptcy_price = malloc(m * sizeof *p->bankruptcy_price);
     p->origin = malloc(m * sizeof *p->origin);
-    if (!p->side || !p->qty || !p->entry || !p->collateral || !p->mmr || !p->liq_price ||
+    if (!p->side || !p->qty || !p->entry || !p->collateral || !p->mmr || !p->cum || !p->liq_price ||
         !p->bankruptcy_price || !p->origin) {
         lc_population_free(p);
         return NULL;
@@ -101,7 +105,8 @@ static int finish(lc_population *p, lc_error *err)
         return lc_error_add(err, "out of memory ordering %ld accounts", p->n);
     }
     for (long i = 0; i < p->n; i++) {
-        double liq = lc_liq_price(p->side[i], p->qty[i], p->entry[i], p->collateral[i], p->mmr[i]);
+        double liq = lc_liq_price_cum(p->side[i], p->qty[i], p->entry[i], p->collateral[i],
+                                      p->mmr[i], p->cum[i]);
         p->liq_price[i] = liq;
         p->bankruptcy_price[i] =
             lc_bankruptcy_price(p->side[i], p->qty[i], p->entry[i], p->collateral[i]);
@@ -127,6 +132,7 @@ static int finish(lc_population *p, lc_error *err)
     PERMUTE(p->entry);
     PERMUTE(p->collateral);
     PERMUTE(p->mmr);
+    PERMUTE(p->cum);
     PERMUTE(p->liq_price);
     PERMUTE(p->bankruptcy_price);
     PERMUTE(p->origin);
@@ -152,8 +158,10 @@ lc_population *lc_population_from_arrays(long n, const int8_t *side, const doubl
         memcpy(p->collateral, collateral, m * sizeof *collateral);
         memcpy(p->mmr, mmr, m * sizeof *mmr);
     }
-    for (long i = 0; i < n; i++)
+    for (long i = 0; i < n; i++) {
         p->origin[i] = i;
+        p->cum[i] = 0;
+    }
     if (finish(p, err)) {
         lc_population_free(p);
         return NULL;
@@ -184,7 +192,10 @@ static int place(const lc_scenario *sc, lc_population *p, long i, int side, doub
     p->entry[i] = entry;
     p->qty[i] = notional / entry;
     p->collateral[i] = notional / leverage;
-    p->mmr[i] = sc->tiers[t].mmr;
+    int k;
+    lc_tier_liq_price(side, p->qty[i], entry, p->collateral[i], sc->tiers, sc->ntiers, &k);
+    p->mmr[i] = sc->tiers[k].mmr;
+    p->cum[i] = sc->tiers[k].cum;
     return 0;
 }
 
@@ -204,7 +215,8 @@ static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
             double entry = s0 * lc_dist_draw(&sc->entry, r);
             if ((rc = place(sc, p, i, side, notional, leverage, entry, NULL, 0, err)))
                 break;
-            double liq = lc_liq_price(side, p->qty[i], entry, p->collateral[i], p->mmr[i]);
+            double liq = lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i],
+                                          p->cum[i]);
             ok = !lc_breached(side, liq, s0);
         }
         if (!ok && rc == 0)
@@ -308,7 +320,7 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
             lc_population *bigger = alloc_population(cap * 2);
             if (bigger) {
 #define MOVE(a) memcpy(bigger->a, p->a, (size_t)n * sizeof *p->a)
-                MOVE(side); MOVE(qty); MOVE(entry); MOVE(collateral); MOVE(mmr); MOVE(origin);
+                MOVE(side); MOVE(qty); MOVE(entry); MOVE(collateral); MOVE(mmr); MOVE(cum); MOVE(origin);
 #undef MOVE
             }
             lc_population_free(p);
@@ -318,7 +330,8 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
                 break;
         }
         rc = place(sc, p, n, (int)v[0], v[1], v[2], v[3], path, lineno, err);
-        double liq = rc ? 0 : lc_liq_price(p->side[n], p->qty[n], p->entry[n], p->collateral[n], p->mmr[n]);
+        double liq = rc ? 0 : lc_liq_price_cum(p->side[n], p->qty[n], p->entry[n],
+                                               p->collateral[n], p->mmr[n], p->cum[n]);
         if (rc == 0 && lc_breached(p->side[n], liq, s0))
             rc = lc_error_at(err, path, lineno, NULL,
                              "this account is already past its liquidation price %g at s0 = %g",

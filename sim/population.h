@@ -23,8 +23,9 @@ typedef struct lc_population {
     double *qty;         /* base units, > 0 */
     double *entry;       /* quote per base */
     double *collateral;  /* quote (isolated margin) */
-    double *mmr;         /* maintenance-margin rate of its tier */
-    double *liq_price;   /* venue.h closed form */
+    double *mmr;         /* maintenance rate of the tier holding q·liq_price */
+    double *cum;         /* quote: maintenance amount of that tier */
+    double *liq_price;   /* venue.h closed form with (mmr, cum) */
     double *bankruptcy_price;
 
     int64_t *origin;     /* place in the order drawn (or CSV data row, from 0) */
@@ -40,7 +41,8 @@ typedef struct lc_population {
 lc_population *lc_population_create(const lc_scenario *sc, lc_error *err);
 
 /* Build a population from given accounts (tests). Arrays are copied (origin
- * = their index), liquidation prices computed, and accounts put in order. */
+ * = their index), cum = 0 (a flat rate mmr per account), liquidation prices
+ * computed, and accounts put in order. */
 lc_population *lc_population_from_arrays(long n, const int8_t *side, const double *qty,
                                          const double *entry, const double *collateral,
                                          const double *mmr, lc_error *err);

@@ -19,12 +19,23 @@ typedef struct lc_run_row {
     double fees, insurance_end, insurance_min, bad_debt;
     int64_t adl_count;
     double adl_notional;
+    int64_t partial_count;
     int64_t max_rounds, first_liq_step;
     double peak_step_liq_notional, oi_end;
     int64_t truncated;
 } lc_run_row;
 
-typedef enum lc_event_kind { LC_EVENT_LIQUIDATION = 1 } lc_event_kind;
+/* An ADL group follows the liquidation (kind 1, its part sent to the book) of
+ * a bankrupt account: a kind-2 row on that account for its deleveraged part,
+ * then one kind-2 row per counterparty in rank order, all at the bankrupt
+ * account's bankruptcy price; the group's signed quantities sum to zero. */
+/* A partial liquidation (kind 3) closes part of a position and keeps the
+ * account open (venue.h). */
+typedef enum lc_event_kind {
+    LC_EVENT_LIQUIDATION = 1,
+    LC_EVENT_ADL = 2,
+    LC_EVENT_PARTIAL = 3
+} lc_event_kind;
 
 typedef struct lc_event {
     int64_t run, point, step, round, account;

@@ -47,16 +47,31 @@ const lc_core_key lc_core_keys[] = {
 };
 const int lc_n_core_keys = LC_COUNT(lc_core_keys);
 
-enum { TIER_UP_TO, TIER_MMR, TIER_MAX_LEVERAGE };
+enum { TIER_UP_TO, TIER_MMR, TIER_MAX_LEVERAGE, TIER_CUM };
 const lc_param lc_tier_params[] = {
     [TIER_UP_TO] = {"up_to", "quote", LC_REAL, LC_REQUIRED, 0, 1e300, 1, 0,
-                    "the tier holds entry notionals up to this (increasing across tiers)"},
+                    "the tier holds notionals up to this (increasing across tiers; the last "
+                    "tier's rate applies beyond it)"},
     [TIER_MMR] = {"mmr", "1", LC_REAL, LC_REQUIRED, 0, 1, 1, 1,
-                  "maintenance-margin rate: maintenance = mmr x notional at mark"},
+                  "maintenance-margin rate: maintenance = mmr x current notional - cum"},
     [TIER_MAX_LEVERAGE] = {"max_leverage", "x", LC_REAL, LC_REQUIRED, 1, 1e4, 0, 0,
-                           "largest leverage an account in this tier may have"},
+                           "largest leverage at opening, for positions whose entry notional is "
+                           "in this tier"},
+    [TIER_CUM] = {"cum", "quote", LC_REAL, 0, -1e300, 1e300, 0, 0,
+                  "maintenance amount; omitted: from continuity (cum_0 = 0, cum_i = cum_i-1 + "
+                  "up_to_i-1 x (mmr_i - mmr_i-1)); given: must equal that to the cent"},
 };
 const int lc_n_tier_params = LC_COUNT(lc_tier_params);
+
+enum { PARTIAL_FRACTION, PARTIAL_COOLDOWN };
+const lc_param lc_partial_params[] = {
+    [PARTIAL_FRACTION] = {"fraction", "1", LC_REAL, 0.2, 0, 1, 1, 1,
+                          "mode fraction: part of the quantity closed per partial liquidation"},
+    [PARTIAL_COOLDOWN] = {"cooldown", "steps", LC_INT, 0, 0, 1e9, 0, 0,
+                          "a breach within this many steps after a partial liquidation closes "
+                          "the whole rest (0: partial again at once)"},
+};
+const int lc_n_partial_params = LC_COUNT(lc_partial_params);
 
 const lc_series_desc lc_series[LC_SERIES_N] = {
     [LC_SERIES_PRICE] = {"price", "quote", "market price P = F x exp(J) at the end of the step"},
@@ -65,6 +80,8 @@ const lc_series_desc lc_series[LC_SERIES_N] = {
     [LC_SERIES_LIQ_SHORT] = {"liq_short", "quote", "notional of short liquidations in the step(s)"},
     [LC_SERIES_INSURANCE] = {"insurance", "quote", "insurance fund balance"},
     [LC_SERIES_OI] = {"oi", "quote", "open interest: (long + short quantity) x price"},
+    [LC_SERIES_MARK] = {"mark", "quote",
+                        "mark price of margin checks after the step's cascade (venue.mark)"},
 };
 
 static const char *const sections[] = {"simulation", "price", "impact",
@@ -417,7 +434,7 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
     lc_node *t = venue ? lc_node_get(venue, "tiers") : NULL;
     if (!t) { /* one tier for everything */
         sc->ntiers = 1;
-        sc->tiers[0] = (lc_tier){1e300, 0.005, 100};
+        sc->tiers[0] = (lc_tier){1e300, 0.005, 100, 0};
         return 0;
     }
     if (t->kind != LC_NODE_SEQ || t->n < 1 || t->n > LC_MAX_TIERS)
@@ -435,19 +452,19 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
             rc = lc_error_at(err, m->src, m->line, where, "must be a map {up_to, mmr, max_leverage}");
             continue;
         }
-        double v[3];
-        const char *cand[3];
+        double v[4];
+        const char *cand[4];
         int trc = 0;
         for (int k = 0; k < lc_n_tier_params; k++) {
             trc |= read_param(m, m, where, &lc_tier_params[k], &v[k], NULL, err);
             cand[k] = lc_tier_params[k].name;
         }
-        reject_unused(m, where, cand, 3, err);
+        reject_unused(m, where, cand, lc_n_tier_params, err);
         if (trc) {
             rc = -1;
             continue;
         }
-        sc->tiers[i] = (lc_tier){v[TIER_UP_TO], v[TIER_MMR], v[TIER_MAX_LEVERAGE]};
+        sc->tiers[i] = (lc_tier){v[TIER_UP_TO], v[TIER_MMR], v[TIER_MAX_LEVERAGE], 0};
         if (i > 0 && !(sc->tiers[i].up_to > sc->tiers[i - 1].up_to))
             rc = lc_error_at(err, m->src, m->line, where,
                              "up_to must increase from tier to tier (%g after %g)",
@@ -459,6 +476,28 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
                              "mmr x max_leverage must be < 1, or a position at max leverage "
                              "opens already liquidated (got %g x %g)",
                              v[TIER_MMR], v[TIER_MAX_LEVERAGE]);
+    }
+    if (rc)
+        return rc;
+    /* maintenance amounts from continuity; a given one must agree (a table
+     * transcribed with a typo would otherwise jump at a tier boundary) */
+    lc_tiers_fill_cum(sc->tiers, sc->ntiers);
+    for (int i = 0; i < t->n; i++) {
+        lc_node *c = lc_node_get(t->vals[i], "cum");
+        double want = sc->tiers[i].cum, got = c ? strtod(c->text, NULL) : want;
+        if (fabs(got - want) > fmax(0.005, 1e-12 * fabs(want))) {
+            char key[64];
+            snprintf(key, sizeof key, "venue.tiers[%d].cum", i);
+            if (i == 0)
+                rc = lc_error_at(err, c->src, c->line, key,
+                                 "must be 0: the first tier starts at notional 0 (got %s)",
+                                 c->text);
+            else
+                rc = lc_error_at(err, c->src, c->line, key,
+                                 "must be %.10g for maintenance to be continuous at notional %g "
+                                 "(cum_%d + up_to_%d x (mmr_%d - mmr_%d)); got %s",
+                                 want, sc->tiers[i - 1].up_to, i - 1, i - 1, i, i - 1, c->text);
+        }
     }
     return rc;
 }
@@ -538,23 +577,66 @@ static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
     return rc;
 }
 
+/* A key of map whose value is one of names (the first is the default). */
+static int read_name(lc_node *map, const char *where, const char *key, const char *const *names,
+                     int n, int *out, lc_error *err)
+{
+    lc_node *v = map ? lc_node_get(map, key) : NULL;
+    *out = 0;
+    if (!v)
+        return 0;
+    for (int i = 0; v->kind == LC_NODE_SCALAR && i < n; i++)
+        if (strcmp(v->text, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    char full[128], known[256];
+    snprintf(full, sizeof full, "%s.%s", where, key);
+    join(known, sizeof known, names, n);
+    const char *near = v->kind == LC_NODE_SCALAR ? closest(v->text, names, n) : NULL;
+    return lc_error_at(err, v->src, v->line, full, "must be one of %s (got '%s')%s%s%s", known,
+                       v->kind == LC_NODE_SCALAR ? v->text : "?", near ? " (did you mean '" : "",
+                       near ? near : "", near ? "'?)" : "");
+}
+
+/* venue.partial: {mode, fraction, cooldown} */
+static int read_partial(lc_scenario *sc, lc_node *venue, lc_error *err)
+{
+    lc_node *m = section_map(venue, "partial", "venue.partial", err);
+    const char *modes[LC_PARTIAL_NMODES], *cand[3] = {"mode", "fraction", "cooldown"};
+    for (int i = 0; i < LC_PARTIAL_NMODES; i++)
+        modes[i] = lc_partial_modes[i].name;
+    int v = 0, rc = read_name(m, "venue.partial", "mode", modes, LC_PARTIAL_NMODES, &v, err);
+    sc->partial_mode = (lc_partial_mode)v;
+    double p[2];
+    for (int i = 0; i < lc_n_partial_params; i++)
+        rc |= read_param(m, m, "venue.partial", &lc_partial_params[i], &p[i], NULL, err);
+    sc->partial_fraction = p[PARTIAL_FRACTION];
+    sc->partial_cooldown = (long)p[PARTIAL_COOLDOWN];
+    reject_unused(m, "venue.partial", cand, 3, err);
+    return rc;
+}
+
 static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     lc_node *venue = section_map(root, "venue", "venue", err);
-    const char *cand[16] = {"tiers", "adl", "mark"};
-    int ncand = 3, rc = 0;
+    const char *cand[16] = {"tiers", "adl", "adl_ranking", "mark", "partial"};
+    int ncand = 5, rc = 0;
     rc |= read_core(sc, venue, root, "venue", cand, &ncand, err);
     rc |= read_tiers(sc, venue, err);
-    lc_node *adl = venue ? lc_node_get(venue, "adl") : NULL;
-    sc->adl = LC_ADL_NONE;
-    if (adl && !(adl->kind == LC_NODE_SCALAR && strcmp(adl->text, "none") == 0))
-        rc = lc_error_at(err, adl->src, adl->line, "venue.adl",
-                         "must be 'none' (got '%s'): auto-deleveraging is not built yet",
-                         adl->kind == LC_NODE_SCALAR ? adl->text : "?");
-    lc_choice mark = {0};
+    static const char *const policies[] = {[LC_ADL_NONE] = "none", [LC_ADL_ON] = "adl"};
+    const char *rankings[LC_ADL_NRANKINGS];
+    for (int i = 0; i < LC_ADL_NRANKINGS; i++)
+        rankings[i] = lc_adl_rankings[i].name;
+    int v = 0;
+    rc |= read_name(venue, "venue", "adl", policies, LC_COUNT(policies), &v, err);
+    sc->adl = (lc_adl_policy)v;
+    v = 0;
+    rc |= read_name(venue, "venue", "adl_ranking", rankings, LC_ADL_NRANKINGS, &v, err);
+    sc->adl_ranking = (lc_adl_ranking)v;
+    rc |= read_partial(sc, venue, err);
     lc_node *m = section_map(venue, "mark", "venue.mark", err);
-    rc |= read_family(m, venue ? venue : root, &lc_mark_family, &mark, NULL, err);
-    sc->mark = mark.desc;
+    rc |= read_family(m, venue ? venue : root, &lc_mark_family, &sc->mark, NULL, err);
     reject_unused(venue, "venue", cand, ncand, err);
     return rc;
 }
@@ -783,14 +865,23 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         double v[LC_MAX_TIERS];
         char key[64];
         for (int i = 0; i < sc->ntiers; i++)
-            v[i] = k == TIER_UP_TO ? sc->tiers[i].up_to
-                 : k == TIER_MMR   ? sc->tiers[i].mmr
-                                   : sc->tiers[i].max_leverage;
+            v[i] = k == TIER_UP_TO        ? sc->tiers[i].up_to
+                 : k == TIER_MMR          ? sc->tiers[i].mmr
+                 : k == TIER_MAX_LEVERAGE ? sc->tiers[i].max_leverage
+                                          : sc->tiers[i].cum;
         snprintf(key, sizeof key, "venue.tiers.%s", lc_tier_params[k].name);
         fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, 1, NULL);
     }
-    fn(ctx, "venue.adl", NULL, NULL, 0, 0, "none");
-    fn(ctx, "venue.mark.model", NULL, NULL, 0, 0, sc->mark->name);
+    fn(ctx, "venue.adl", NULL, NULL, 0, 0, sc->adl == LC_ADL_ON ? "adl" : "none");
+    fn(ctx, "venue.adl_ranking", NULL, NULL, 0, 0, lc_adl_rankings[sc->adl_ranking].name);
+    fn(ctx, "venue.partial.mode", NULL, NULL, 0, 0, lc_partial_modes[sc->partial_mode].name);
+    double pv[2] = {sc->partial_fraction, (double)sc->partial_cooldown};
+    for (int i = 0; i < lc_n_partial_params; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "venue.partial.%s", lc_partial_params[i].name);
+        fn(ctx, key, lc_partial_params[i].unit, &pv[i], 1, 0, NULL);
+    }
+    visit_choice(&sc->mark, &lc_mark_family, NULL, fn, ctx);
     visit_core(sc, "output", fn, ctx);
     char names[256] = "";
     size_t used = 0;
@@ -931,11 +1022,12 @@ char *lc_scenario_resolved_yaml(const lc_scenario *sc)
     emit t = {0};
     put(&t, "  tiers:\n");
     for (int i = 0; i < sc->ntiers; i++) {
-        char a[40], b[40], c[40];
+        char a[40], b[40], c[40], d[40];
         fmt_double(a, sizeof a, sc->tiers[i].up_to);
         fmt_double(b, sizeof b, sc->tiers[i].mmr);
         fmt_double(c, sizeof c, sc->tiers[i].max_leverage);
-        put(&t, "    - {up_to: %s, mmr: %s, max_leverage: %s}\n", a, b, c);
+        fmt_double(d, sizeof d, sc->tiers[i].cum);
+        put(&t, "    - {up_to: %s, mmr: %s, max_leverage: %s, cum: %s}\n", a, b, c, d);
     }
     /* insert tiers right after the "venue:" line */
     char *venue = e.buf ? strstr(e.buf, "\nvenue:\n") : NULL;

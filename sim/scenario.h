@@ -12,16 +12,14 @@
 
 #include "error.h"
 #include "model.h"
+#include "venue.h"
 
 #define LC_MAX_TIERS 32
 
-typedef struct lc_tier {
-    double up_to;        /* quote: the tier holds entry notionals <= up_to */
-    double mmr;          /* maintenance-margin rate, fraction of notional */
-    double max_leverage; /* cap on the leverage drawn for this tier */
-} lc_tier;
 
-typedef enum lc_adl_policy { LC_ADL_NONE } lc_adl_policy;
+/* venue.adl: none (uncovered shortfall is bad debt) or adl (deleverage the
+ * opposite side; venue.h) */
+typedef enum lc_adl_policy { LC_ADL_NONE, LC_ADL_ON } lc_adl_policy;
 
 typedef enum lc_series_id {
     LC_SERIES_PRICE,
@@ -30,6 +28,7 @@ typedef enum lc_series_id {
     LC_SERIES_LIQ_SHORT,
     LC_SERIES_INSURANCE,
     LC_SERIES_OI,
+    LC_SERIES_MARK,
     LC_SERIES_N
 } lc_series_id;
 
@@ -63,12 +62,16 @@ typedef struct lc_scenario {
     char *positions_file; /* NULL: draw; else CSV path, resolved against the scenario's folder */
 
     /* venue */
-    lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; the last one is open-ended */
+    lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; cum filled by continuity */
     int ntiers;
     double liquidation_fee; /* fraction of closed notional */
     double insurance_fund;  /* quote, at t = 0 */
     lc_adl_policy adl;
-    const lc_desc *mark;    /* mark-price model: "last" */
+    lc_adl_ranking adl_ranking; /* order of ADL counterparties (venue.h) */
+    lc_partial_mode partial_mode;  /* venue.partial (venue.h) */
+    double partial_fraction;       /* of the quantity, mode fraction */
+    long partial_cooldown;         /* steps before another partial of an account */
+    lc_choice mark;         /* mark-price model (lc_mark_model) and its parameters */
 
     /* output */
     unsigned series_mask; /* bit i: series i is recorded */
@@ -122,11 +125,15 @@ typedef struct lc_core_key {
 } lc_core_key;
 extern const lc_core_key lc_core_keys[];
 extern const int lc_n_core_keys;
-extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage */
+extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage, cum */
 extern const int lc_n_tier_params;
 extern const lc_family lc_mark_family;  /* venue.mark */
+extern const lc_param lc_partial_params[]; /* venue.partial: fraction, cooldown */
+extern const int lc_n_partial_params;
 
-/* Tier that an entry notional falls in (the first with notional <= up_to). */
+/* Tier that an entry notional falls in (the first with notional <= up_to), or
+ * -1 above the last up_to: it sets max_leverage. Maintenance uses the tier of
+ * the current notional (venue.h). */
 int lc_scenario_tier_of(const lc_scenario *sc, double notional);
 
 #endif

@@ -56,7 +56,8 @@ static const pop_col pop_cols[] = {
     {"qty", "base", "position size", 'd'},
     {"entry", "quote/base", "entry price", 'd'},
     {"collateral", "quote", "isolated margin", 'd'},
-    {"mmr", "1", "maintenance-margin rate of the account's tier", 'd'},
+    {"mmr", "1", "maintenance-margin rate of the tier holding the notional at the liquidation price", 'd'},
+    {"cum", "quote", "maintenance amount of that tier: maintenance = mmr x notional - cum", 'd'},
     {"liq_price", "quote/base", "liquidation price (equity = maintenance margin)", 'd'},
     {"bankruptcy_price", "quote/base", "bankruptcy price (equity = 0)", 'd'},
     {"origin", "1", "place in the order drawn, or data row of the positions file (from 0)", 'i'},
@@ -398,6 +399,7 @@ static int write_population(lc_writer *w, const lc_population *pop, lc_error *er
                          pop->entry,
                          pop->collateral,
                          pop->mmr,
+                         pop->cum,
                          pop->liq_price,
                          pop->bankruptcy_price,
                          pop->origin};

@@ -154,7 +154,7 @@ static void assert_same_datasets(const char *a, const char *b)
     static const char *names[] = {"runs/price_final", "runs/liq_notional_long", "runs/bad_debt",
                                   "runs/insurance_min", "runs/max_rounds", "runs/first_liq_step",
                                   "series/price", "series/liq_long", "series/liq_short",
-                                  "series/insurance", "series/oi", "series/fundamental",
+                                  "series/insurance", "series/oi", "series/fundamental", "series/mark",
                                   "events/run", "events/step", "events/round", "events/account",
                                   "events/price", "events/fee", "events/shortfall"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
@@ -167,6 +167,38 @@ static void assert_same_datasets(const char *a, const char *b)
         free(x);
         free(y);
     }
+}
+
+/* A stateful oracle mark lives in each thread's scratch: it must be reset
+ * for every run, whatever ran on that thread before. */
+Test(cli, an_oracle_mark_does_not_depend_on_threads_or_engine)
+{
+    char *sc = t_write(dir, "o.yaml", SMALL), *one = path("o1.h5"), *three = path("o3.h5"), *scan = path("oscan.h5"), *out;
+#define EMA "--set 'venue.mark={model: ema, half_life: 300}'"
+    cr_assert_eq(t_cli(&out, "run %s " EMA " -o %s -q --events --threads 1", sc, one), 0, "%s",
+                 out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "run %s " EMA " -o %s -q --events --threads 3 --batch 3", sc, three),
+                 0, "%s", out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "run %s " EMA " -o %s -q --events --threads 2 --engine scan", sc,
+                       scan),
+                 0, "%s", out);
+    free(out);
+#undef EMA
+    double *m;
+    size_t d[2];
+    size_t n = t_h5_read(one, "series/mark", &m, d), moved = 0;
+    for (size_t i = 0; i < n; i++)
+        moved += m[i] != 100;
+    cr_assert_gt(moved, n / 2, "the oracle's mark is recorded");
+    free(m);
+    assert_same_datasets(one, three);
+    assert_same_datasets(one, scan);
+    free(one);
+    free(three);
+    free(scan);
+    free(sc);
 }
 
 Test(cli, datasets_do_not_depend_on_thread_count)

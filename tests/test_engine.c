@@ -1,7 +1,9 @@
 /* test_engine.c — the cascade engine.
  *  - the indexed engine and the scan oracle give identical rows, series and
  *    events on many randomly drawn scenarios (mixed sides, tiers, leverage,
- *    every impact model, transient impact, liquidity withdrawal, max_rounds hit);
+ *    every impact model, transient impact, liquidity withdrawal, max_rounds hit,
+ *    every mark model, auto-deleveraging with every ranking, partial
+ *    liquidation of each mode);
  *  - liquidity withdrawal thins the book by the documented multiplier;
  *  - money balances to the cent at every liquidation and over every run;
  *  - a run does not depend on which runs came before it on the same scratch. */
@@ -97,6 +99,24 @@ static char *random_scenario(gsl_rng *r, int k)
     double mmr0 = 0.002 + 0.006 * gsl_rng_uniform(r); /* x 90 stays < 1 */
     int rounds = k % 3 == 0 ? 1 + (int)gsl_rng_uniform_int(r, 3) : 1000;
     char *impact = random_impact(r, k);
+    char mark[128];
+    switch ((k / 2) % 4) { /* venue.mark: last, delayed, ema, deviation in turn */
+    case 0: snprintf(mark, sizeof mark, "{model: last}"); break;
+    case 1: snprintf(mark, sizeof mark, "{model: delayed, steps: %lu}", gsl_rng_uniform_int(r, 6)); break;
+    case 2: snprintf(mark, sizeof mark, "{model: ema, half_life: %g}", 30 + 1200 * gsl_rng_uniform(r)); break;
+    default:
+        snprintf(mark, sizeof mark, "{model: deviation, threshold: %g, heartbeat: %g}",
+                 0.02 * gsl_rng_uniform(r), 600 * gsl_rng_uniform(r));
+    }
+    /* ADL in half the scenarios, each ranking in turn, with small funds */
+    int adl = k % 4 >= 2;
+    const char *ranking = lc_adl_rankings[(k / 4) % LC_ADL_NRANKINGS].name;
+    double fund = adl ? 2000 * gsl_rng_uniform(r) : 1e5 * gsl_rng_uniform(r);
+    /* partial liquidation in two scenarios of three, modes in turn */
+    static const char *const modes[] = {"none", "fraction", "tier"};
+    char partial[128];
+    snprintf(partial, sizeof partial, "{mode: %s, fraction: %g, cooldown: %lu}", modes[k % 3],
+             0.05 + 0.9 * gsl_rng_uniform(r), gsl_rng_uniform_int(r, 4));
     cr_assert(asprintf(
                   &text,
                   "simulation: {runs: 4, steps: %lu, dt: 60, seed: %lu, max_rounds: %d}\n"
@@ -115,12 +135,17 @@ static char *random_scenario(gsl_rng *r, int k)
                   "    - {up_to: 1.0e300, mmr: %g, max_leverage: 10}\n"
                   "  liquidation_fee: %g\n"
                   "  insurance_fund: %g\n"
+                  "  adl: %s\n"
+                  "  adl_ranking: %s\n"
+                  "  partial: %s\n"
+                  "  mark: %s\n"
                   "output: {every: %lu}\n",
                   steps, gsl_rng_get(r) % 1000,
                   rounds, 20 * (gsl_rng_uniform(r) - 0.5), 0.5 + 2.5 * gsl_rng_uniform(r),
                   impact, 100 + gsl_rng_uniform_int(r, 1900),
                   gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
-                  mmr0 * 4, 0.01 * gsl_rng_uniform(r), 1e5 * gsl_rng_uniform(r), every) > 0);
+                  mmr0 * 4, 0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking,
+                  partial, mark, every) > 0);
     free(impact);
     return text;
 }
@@ -128,7 +153,8 @@ static char *random_scenario(gsl_rng *r, int k)
 Test(engine, index_and_scan_are_identical)
 {
     gsl_rng *r = lc_rng_create(2024, 99, 0);
-    long liquidations = 0, truncated = 0, shortfalls = 0;
+    long liquidations = 0, truncated = 0, shortfalls = 0, adl_fills = 0, adl_runs = 0,
+         partials = 0;
     long by_model[5] = {0}; /* liquidations per impact model (k % 5) */
     for (int k = 0; k < 40; k++) {
         char *text = random_scenario(r, k);
@@ -155,6 +181,9 @@ Test(engine, index_and_scan_are_identical)
             liquidations += a.row.liq_count_long + a.row.liq_count_short;
             by_model[k % 5] += a.row.liq_count_long + a.row.liq_count_short;
             truncated += a.row.truncated;
+            adl_fills += a.row.adl_count;
+            adl_runs += a.row.adl_count > 0;
+            partials += a.row.partial_count;
             for (long e = 0; e < a.ev.n; e++)
                 shortfalls += a.ev.v[e].shortfall > 0;
             free_result(&a);
@@ -173,6 +202,9 @@ Test(engine, index_and_scan_are_identical)
     cr_assert_gt(shortfalls, 0, "no liquidation beyond bankruptcy");
     for (int m = 0; m < 5; m++)
         cr_assert_gt(by_model[m], 100, "impact model %d: only %ld liquidations", m, by_model[m]);
+    cr_assert(adl_runs >= 5 && adl_fills > 500, "ADL ran in only %ld runs (%ld fills)", adl_runs,
+              adl_fills);
+    cr_assert_gt(partials, 500, "only %ld partial liquidations", partials);
 }
 
 /* Withdrawal on a known path: gbm with sigma 0 and mu −100 over dt = 1e-4 yr
@@ -244,45 +276,137 @@ static const char *crash =
     "  liquidation_fee: 0.0075\n"
     "  insurance_fund: 2000\n";
 
-Test(engine, money_balances_to_the_cent_at_every_liquidation)
+/* The crash with venue lines appended (extra), checked event by event from
+ * the definitions, not through lc_settle. Each account's quantity and
+ * collateral are followed through its events (a partial ADL fill leaves the
+ * rest open, with collateral pro rata), so every row is checked against the
+ * state it started from. With ADL (adl set) the crash must deleverage, and
+ * a liquidation may leave bad debt only when no account of the other side
+ * could take more (every one left would owe at the bankruptcy price). */
+/* After an ADL group that left bad debt: no open account of side `side`
+ * could have been a counterparty at bankruptcy price bp. */
+static void no_candidate_left(const lc_population *pop, const double *cq, const double *cc,
+                              int side, double bp)
 {
-    lc_scenario *sc = t_scenario(crash);
+    for (long j = 0; j < pop->n; j++)
+        if (pop->side[j] == side && cq[j] > 0)
+            cr_assert(cc[j] + side * cq[j] * (bp - pop->entry[j]) < 0,
+                      "bad debt left while account %ld could deleverage", j);
+}
+
+static void money_balances(const char *extra, int adl)
+{
+    char *text;
+    cr_assert(asprintf(&text, "%s%s", crash, extra) > 0);
+    lc_scenario *sc = t_scenario(text);
+    free(text);
     lc_error err = {0};
     lc_population *pop = lc_population_create(sc, &err);
     cr_assert_not_null(pop, "%s", err.msg);
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
-    long events = 0, bankrupt = 0, bad_runs = 0;
+    long events = 0, bankrupt = 0, bad_runs = 0, adl_fills = 0, partial = 0, clean = 0,
+         n_partial = 0;
+    double *cq = malloc((size_t)pop->n * sizeof *cq), *cc = malloc((size_t)pop->n * sizeof *cc);
     for (long run = 0; run < sc->runs; run++) {
         result a;
         run_one(sc, pop, s, run, &a);
+        memcpy(cq, pop->qty, (size_t)pop->n * sizeof *cq);
+        memcpy(cc, pop->collateral, (size_t)pop->n * sizeof *cc);
         double fees = 0, covered = 0, ins = sc->insurance_fund, notional_long = 0;
-        for (long k = 0; k < a.ev.n; k++) {
+        double group = 0, adl_notional = 0; /* signed quantity of the open ADL group */
+        long liqs = 0, fills = 0, bankrupt_account = -1, partials = 0;
+        int short_of_counterparties = 0;
+        double bp = 0;
+        for (long k = 0; k <= a.ev.n; k++) {
+            if (short_of_counterparties && (k == a.ev.n || a.ev.v[k].kind == LC_EVENT_LIQUIDATION)) {
+                no_candidate_left(pop, cq, cc, -pop->side[bankrupt_account], bp);
+                short_of_counterparties = 0;
+            }
+            if (k == a.ev.n)
+                break;
             const lc_event *e = &a.ev.v[k];
             long i = e->account;
             int side = pop->side[i];
-            double q = pop->qty[i], x = e->price, c = pop->collateral[i];
-            /* from the definitions, not through lc_settle */
-            double pnl = side * q * (x - pop->entry[i]);
+            double d = fabs(e->qty), x = e->price;
+            cr_assert(d <= cq[i] * (1 + 1e-12), "event %ld closes more than is open", k);
+            /* collateral share (the whole, when all that is open closes) */
+            double c = e->kind == LC_EVENT_PARTIAL || d >= cq[i] ? cc[i] : cc[i] * (d / cq[i]);
+            double pnl = side * d * (x - pop->entry[i]);
             double equity = c + pnl;
-            double fee = equity > 0 ? fmin(sc->liquidation_fee * q * x, equity) : 0;
-            double shortfall = equity < 0 ? -equity : 0;
-            double returned = equity > 0 ? equity - fee : 0;
-            cr_assert(fabs(e->fee - fee) < 0.005, "event %ld fee %.6f vs %.6f", k, e->fee, fee);
-            cr_assert(fabs(e->shortfall - shortfall) < 0.005);
-            cr_assert(fabs(c + pnl - (returned + e->fee - e->shortfall)) < 0.005);
-            cr_assert(returned >= 0);
-            cr_assert_float_eq(e->qty, side * q, 1e-12 * q);
-            cr_assert_float_eq(e->notional, q * x, 1e-9 * q * x);
-            /* the fund pays what it can, in settlement order */
-            double pay = fmin(shortfall, ins + e->fee);
-            ins += e->fee - pay;
-            covered += pay;
-            fees += e->fee;
-            if (side > 0)
-                notional_long += e->notional;
+            cr_assert(e->qty == 0 || (e->qty > 0) == (side > 0), "qty signed by side");
+            cr_assert_float_eq(e->notional, d * x, 1e-9 * (1 + d * x));
+            if (e->kind == LC_EVENT_PARTIAL) {
+                /* part closed; pnl and fee stay with the rest, which stays open */
+                double whole = cc[i] + side * cq[i] * (x - pop->entry[i]);
+                double fee = whole > 0 ? fmin(sc->liquidation_fee * d * x, whole) : 0;
+                cr_assert(fabs(e->fee - fee) < 0.005, "partial %ld fee %.6f vs %.6f", k, e->fee, fee);
+                cr_assert_eq(e->shortfall, 0);
+                cr_assert(d < cq[i], "a partial leaves some open");
+                ins += e->fee;
+                fees += e->fee;
+                if (side > 0)
+                    notional_long += e->notional;
+                partials++;
+                cq[i] -= d;
+                cc[i] += side * d * (x - pop->entry[i]) - e->fee;
+                events++;
+                continue;
+            }
+            if (e->kind == LC_EVENT_LIQUIDATION) {
+                cr_assert(fabs(group) <= 1e-9 * (1 + pop->qty[i]), "ADL group sums to %g", group);
+                double fee = equity > 0 ? fmin(sc->liquidation_fee * d * x, equity) : 0;
+                double shortfall = equity < 0 ? -equity : 0;
+                double returned = equity > 0 ? equity - fee : 0;
+                cr_assert(fabs(e->fee - fee) < 0.005, "event %ld fee %.6f vs %.6f", k, e->fee, fee);
+                cr_assert(fabs(e->shortfall - shortfall) < 0.005);
+                cr_assert(fabs(c + pnl - (returned + e->fee - e->shortfall)) < 0.005);
+                cr_assert(returned >= 0);
+                /* the fund pays what it can, in settlement order */
+                double pay = fmin(shortfall, ins + e->fee);
+                short_of_counterparties = adl && shortfall - pay > 0;
+                bp = lc_bankruptcy_price(side, cq[i], pop->entry[i], cc[i]); /* current state */
+                ins += e->fee - pay;
+                covered += pay;
+                fees += e->fee;
+                if (side > 0)
+                    notional_long += e->notional;
+                bankrupt += shortfall > 0;
+                liqs++;
+                bankrupt_account = i;
+                cq[i] -= d;
+                cc[i] -= c;
+                if (cq[i] > 0) { /* the rest must follow as its own ADL row */
+                    cr_assert(k + 1 < a.ev.n && a.ev.v[k + 1].kind == LC_EVENT_ADL &&
+                              a.ev.v[k + 1].account == i, "event %ld: rest not deleveraged", k);
+                }
+            } else {
+                cr_assert_eq(e->kind, LC_EVENT_ADL);
+                cr_assert(e->fee == 0 && e->shortfall == 0);
+                /* closed at the bankrupt account's bankruptcy price: it gets
+                 * nothing back and owes nothing; a counterparty keeps equity >= 0 */
+                if (i == bankrupt_account) {
+                    cr_assert(fabs(equity) < 0.005, "bankrupt part returns %g", equity);
+                    cr_assert(fabs(d - cq[i]) <= 1e-9 * pop->qty[i], "all of the rest");
+                    cr_assert(fabs(group) <= 1e-9 * (1 + pop->qty[i]));
+                    group = e->qty;
+                } else {
+                    cr_assert(equity >= -0.005, "ADL leaves account %ld owing %g", i, -equity);
+                    cr_assert(pop->side[bankrupt_account] != side, "ADL takes the other side");
+                    cr_assert(fabs(x - bp) <= 1e-9 * x, "ADL at %.12g, bankruptcy price %.12g", x,
+                              bp);
+                    group += e->qty;
+                    fills++;
+                    adl_notional += e->notional;
+                    partial += d < cq[i];
+                }
+                cq[i] -= d;
+                cc[i] -= c;
+                if (cq[i] < 1e-12 * pop->qty[i])
+                    cq[i] = 0;
+            }
             events++;
-            bankrupt += shortfall > 0;
         }
+        cr_assert(fabs(group) <= 1e-6, "last ADL group sums to %g", group);
         cr_assert(fabs(a.row.fees - fees) < 0.005);
         /* insurance_end = start + fees − covered; bad debt = shortfalls − covered */
         cr_assert(fabs(a.row.insurance_end - (sc->insurance_fund + fees - covered)) < 0.005,
@@ -294,16 +418,63 @@ Test(engine, money_balances_to_the_cent_at_every_liquidation)
         cr_assert(fabs(a.row.bad_debt - (shortfalls - covered)) < 0.005);
         cr_assert(a.row.insurance_end >= 0 && a.row.insurance_min >= 0);
         cr_assert(fabs(a.row.liq_notional_long - notional_long) < 0.005);
-        cr_assert_eq(a.row.liq_count_long + a.row.liq_count_short, a.ev.n);
+        cr_assert_eq(a.row.liq_count_long + a.row.liq_count_short, liqs);
+        cr_assert_eq(a.row.adl_count, fills);
+        cr_assert_eq(a.row.partial_count, partials);
+        n_partial += partials;
+        cr_assert(fabs(a.row.adl_notional - adl_notional) < 0.005);
         bad_runs += a.row.bad_debt > 0;
+        clean += fills > 0 && a.row.bad_debt == 0;
+        adl_fills += fills;
         free_result(&a);
     }
+    free(cq);
+    free(cc);
     cr_assert_gt(events, 1000);
     cr_assert_gt(bankrupt, 10, "the crash must produce shortfalls");
-    cr_assert_gt(bad_runs, 0, "and exhaust the fund in some runs");
+    if (strstr(extra, "partial"))
+        cr_assert_gt(n_partial, 10, "the crash must liquidate partly");
+    if (adl) {
+        cr_assert_gt(adl_fills, 10, "the crash must deleverage");
+        cr_assert_gt(partial, 0, "and fill some counterparties partly");
+        cr_assert_gt(clean, 0, "and leave no bad debt where counterparties suffice");
+    } else {
+        cr_assert_gt(bad_runs, 0, "and exhaust the fund in some runs");
+        cr_assert_eq(adl_fills, 0);
+    }
     lc_scratch_free(s);
     lc_population_free(pop);
     lc_scenario_free(sc);
+}
+
+Test(engine, money_balances_to_the_cent_at_every_liquidation)
+{
+    money_balances("", 0);
+}
+
+Test(engine, money_balances_with_an_oracle_mark)
+{
+    money_balances("  mark: {model: ema, half_life: 300}\n", 0);
+    money_balances("  mark: {model: deviation, threshold: 0.01, heartbeat: 600}\n", 0);
+}
+
+Test(engine, money_balances_with_auto_deleveraging)
+{
+    for (int k = 0; k < LC_ADL_NRANKINGS; k++) {
+        char extra[128];
+        snprintf(extra, sizeof extra, "  adl: adl\n  adl_ranking: %s\n", lc_adl_rankings[k].name);
+        money_balances(extra, 1);
+    }
+    money_balances("  adl: adl\n  mark: {model: delayed, steps: 2}\n", 1);
+}
+
+Test(engine, money_balances_with_partial_liquidation)
+{
+    money_balances("  partial: {mode: fraction, fraction: 0.3}\n", 0);
+    money_balances("  partial: {mode: tier, cooldown: 2}\n", 0);
+    money_balances("  partial: {mode: fraction, fraction: 0.5, cooldown: 1}\n"
+                   "  adl: adl\n  adl_ranking: binance\n",
+                   1);
 }
 
 Test(engine, a_run_depends_only_on_its_index)
@@ -400,4 +571,209 @@ Test(engine, one_linear_round_matches_its_closed_form)
     lc_scratch_free(s);
     lc_population_free(pop);
     lc_scenario_free(sc);
+}
+
+/* ADL on a hand-built book: one long (q 2, entry 100, collateral 10: bankrupt
+ * at 95) and the four shorts of test_venue.c's book (A, B, C, D, here with
+ * one tier of mmr 0.005). The fundamental falls to 90 in step 1 with no
+ * impact and an empty fund: the long's whole shortfall 2·(95 − 90) = 10 is
+ * uncovered, so all its 2 units are deleveraged at 95. By pnl_leverage the
+ * shorts rank C (0.5 units), A (1), B (2), D at mark 90: C and A close fully,
+ * B gives 0.5 and keeps 1.5 with 3/4 of its collateral. By size, B (notional
+ * 180) takes all 2 alone. Both engines, the same events. */
+static void adl_book(const char *ranking, const long *want_acc, const double *want_qty, int nwant)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "simulation: {runs: 1, steps: 1, dt: 86400, seed: 1}\n"
+             "price: {model: gbm, s0: 100, mu: %.17g, sigma: 0}\n"
+             "impact: {model: none}\n"
+             "population: {accounts: 0}\n"
+             "venue: {insurance_fund: 0, adl: adl, adl_ranking: %s,\n"
+             "        tiers: [{up_to: 1e300, mmr: 0.005, max_leverage: 100}]}\n",
+             365 * log(0.9), ranking);
+    lc_scenario *sc = t_scenario(text);
+    const int8_t side[5] = {1, -1, -1, -1, -1};
+    const double q[5] = {2, 1, 2, 0.5, 1}, e[5] = {100, 100, 95, 120, 91},
+                 c[5] = {10, 10, 38, 3, 45.5}, mmr[5] = {0.005, 0.005, 0.005, 0.005, 0.005};
+    lc_error err = {0};
+    lc_population *pop = lc_population_from_arrays(5, side, q, e, c, mmr, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    /* liquidation order: the long, then shorts by liq price: A B C D */
+    for (int i = 1; i < 5; i++)
+        cr_assert_eq(pop->origin[i], i);
+    result a, b;
+    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+    run_one(sc, pop, si, 0, &a);
+    run_one(sc, pop, ss, 0, &b);
+    cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0);
+    cr_assert_eq(a.ev.n, b.ev.n);
+    cr_assert(memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
+    double x = 100 * exp(365 * log(0.9) * 86400 / LC_YEAR_S);
+    cr_assert_float_eq(x, 90, 1e-9);
+    cr_assert_eq(a.ev.n, 2 + nwant, "%s: %ld events", ranking, a.ev.n);
+    cr_assert_eq(a.ev.v[0].kind, LC_EVENT_LIQUIDATION);
+    cr_assert_eq(a.ev.v[0].qty, 0, "an empty fund: nothing goes to the book");
+    cr_assert_eq(a.ev.v[0].shortfall, 0);
+    cr_assert_eq(a.ev.v[1].kind, LC_EVENT_ADL);
+    cr_assert_eq(a.ev.v[1].account, 0);
+    cr_assert_float_eq(a.ev.v[1].qty, 2, 1e-12);
+    for (int k = 0; k < nwant; k++) {
+        const lc_event *ev = &a.ev.v[2 + k];
+        cr_assert_eq(ev->kind, LC_EVENT_ADL);
+        cr_assert_eq(ev->account, want_acc[k], "%s: fill %d is account %ld, want %ld", ranking, k,
+                     ev->account, want_acc[k]);
+        cr_assert_float_eq(ev->qty, -want_qty[k], 1e-12);
+        cr_assert_float_eq(ev->price, 95, 1e-9, "at the long's bankruptcy price");
+    }
+    cr_assert_eq(a.row.bad_debt, 0);
+    cr_assert_eq(a.row.adl_count, nwant);
+    cr_assert_float_eq(a.row.adl_notional, 2 * 95, 1e-9);
+    cr_assert_eq(a.row.insurance_end, 0);
+    /* open interest left: the shorts' 4.5 units less the 2 deleveraged */
+    cr_assert_float_eq(a.row.oi_end, 2.5 * x, 1e-9);
+    free_result(&a);
+    free_result(&b);
+    lc_scratch_free(si);
+    lc_scratch_free(ss);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+Test(engine, adl_closes_the_top_ranked_counterparties_at_the_bankruptcy_price)
+{
+    adl_book("pnl_leverage", (long[]){3, 1, 2}, (double[]){0.5, 1, 0.5}, 3);
+    adl_book("size", (long[]){2}, (double[]){2}, 1);
+    adl_book("hyperliquid", (long[]){1, 2}, (double[]){1, 1}, 2);
+}
+
+/* Index and scan agree where the index engine must use its heap: accounts
+ * partly deleveraged (new quantity, collateral and, with tiers by current
+ * notional, a new liquidation price) that a later move liquidates. A choppy
+ * market (no drift, high volatility), an empty fund, ADL by size (which does
+ * not prefer the safest accounts) and three tiers. */
+Test(engine, rekeyed_accounts_liquidate_identically)
+{
+    lc_scenario *sc = t_scenario(
+        "simulation: {runs: 40, steps: 400, dt: 60, seed: 11, max_rounds: 1000}\n"
+        "price: {model: gbm, s0: 100, mu: 0, sigma: 3}\n"
+        "impact: {model: linear, depth_1pct: 3.0e5, permanent: 0.3, half_life: 300}\n"
+        "population:\n"
+        "  accounts: 1500\n"
+        "  long_fraction: 0.5\n"
+        "  notional: {dist: pareto, min: 1000, alpha: 1.3, max: 1.0e6}\n"
+        "  leverage: {dist: uniform, min: 5, max: 90}\n"
+        "  entry: {dist: lognormal, sigma: 0.01}\n"
+        "venue:\n"
+        "  tiers:\n"
+        "    - {up_to: 5000, mmr: 0.004, max_leverage: 90}\n"
+        "    - {up_to: 50000, mmr: 0.01, max_leverage: 50}\n"
+        "    - {up_to: 1.0e300, mmr: 0.03, max_leverage: 20}\n"
+        "  insurance_fund: 0\n"
+        "  adl: adl\n"
+        "  adl_ranking: size\n");
+    lc_error err = {0};
+    lc_population *pop = lc_population_create(sc, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+    long rekeyed_liqs = 0, fills = 0;
+    for (long run = 0; run < sc->runs; run++) {
+        result a, b;
+        run_one(sc, pop, si, run, &a);
+        run_one(sc, pop, ss, run, &b);
+        cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0, "run %ld: rows differ", run);
+        cr_assert_eq(a.ev.n, b.ev.n);
+        cr_assert(a.ev.n == 0 || memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
+        fills += a.row.adl_count;
+        for (long e = 0; e < a.ev.n; e++)
+            for (long f = 0; f < e && a.ev.v[e].kind == LC_EVENT_LIQUIDATION; f++)
+                if (a.ev.v[f].kind == LC_EVENT_ADL && a.ev.v[f].account == a.ev.v[e].account &&
+                    a.ev.v[f].qty != 0) {
+                    rekeyed_liqs++;
+                    break;
+                }
+        free_result(&a);
+        free_result(&b);
+    }
+    cr_log_info("ADL fills %ld, liquidations of partly deleveraged accounts %ld", fills,
+                rekeyed_liqs);
+    cr_assert_gt(rekeyed_liqs, 0, "no partly deleveraged account was liquidated later");
+    lc_scratch_free(si);
+    lc_scratch_free(ss);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+/* Partial liquidation by hand. One long: q 10, entry 100, collateral 100,
+ * mmr 0.005 (liquidation price 900/9.95 = 90.45); the fundamental falls to
+ * 90.3 in step 1 (sigma 0, no impact), where equity is 3 and maintenance
+ * 4.515. With fraction 0.5 and fee 0.005:
+ *   round 1: close 5 at 90.3: pnl −48.5, fee 2.2575; collateral 49.2425 on
+ *            q 5: equity 0.7425 < maintenance 2.2575, still breached;
+ *   round 2: close 2.5: pnl −24.25, fee = all equity 0.7425; collateral
+ *            24.25 on q 2.5: equity 0;
+ *   round 3: no equity at the mark: the rest (2.5) closes whole, returns 0.
+ * With no fee, one partial restores it (equity 3 > maintenance 2.2575).
+ * With cooldown 1, round 2 falls within it and closes the rest whole.
+ * Tier mode, tiers {500: 0.005, above: 0.01}: notional 903 is in tier 1, so
+ * it closes down to notional 500: d = 10 − 500/90.3. */
+static void partial_case(const char *venue, int nwant, const int *kind, const double *qty,
+                         const double *fee)
+{
+    char text[640];
+    snprintf(text, sizeof text,
+             "simulation: {runs: 1, steps: 1, dt: 86400, seed: 1}\n"
+             "price: {model: gbm, s0: 100, mu: %.17g, sigma: 0}\n"
+             "impact: {model: none}\n"
+             "population: {accounts: 0}\n"
+             "venue:\n%s",
+             365 * log(0.903), venue);
+    lc_scenario *sc = t_scenario(text);
+    const int8_t side[1] = {1};
+    const double q[1] = {10}, e[1] = {100}, c[1] = {100}, mmr[1] = {0.005};
+    lc_error err = {0};
+    lc_population *pop = lc_population_from_arrays(1, side, q, e, c, mmr, &err);
+    result a, b;
+    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+    run_one(sc, pop, si, 0, &a);
+    run_one(sc, pop, ss, 0, &b);
+    cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0);
+    cr_assert_eq(a.ev.n, b.ev.n);
+    cr_assert(memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
+    cr_assert_eq(a.ev.n, nwant, "%ld events", a.ev.n);
+    for (int k = 0; k < nwant; k++) {
+        const lc_event *ev = &a.ev.v[k];
+        cr_assert_eq(ev->kind, kind[k], "event %d kind %ld", k, ev->kind);
+        cr_assert_eq(ev->round, k + 1);
+        cr_assert_float_eq(ev->price, 90.3, 1e-9);
+        cr_assert_float_eq(ev->qty, qty[k], 1e-9, "event %d qty %.12g", k, ev->qty);
+        cr_assert_float_eq(ev->fee, fee[k], 1e-9, "event %d fee %.12g", k, ev->fee);
+        cr_assert_eq(ev->shortfall, 0);
+    }
+    free_result(&a);
+    free_result(&b);
+    lc_scratch_free(si);
+    lc_scratch_free(ss);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+Test(engine, partial_liquidation_by_hand)
+{
+    const char *flat = "  tiers: [{up_to: 1e300, mmr: 0.005, max_leverage: 100}]\n";
+    char v[512];
+    snprintf(v, sizeof v, "%s  partial: {mode: fraction, fraction: 0.5}\n", flat);
+    partial_case(v, 3, (int[]){3, 3, 1}, (double[]){5, 2.5, 2.5}, (double[]){2.2575, 0.7425, 0});
+    snprintf(v, sizeof v, "%s  liquidation_fee: 0\n  partial: {mode: fraction, fraction: 0.5}\n",
+             flat);
+    partial_case(v, 1, (int[]){3}, (double[]){5}, (double[]){0});
+    snprintf(v, sizeof v, "%s  partial: {mode: fraction, fraction: 0.5, cooldown: 1}\n", flat);
+    partial_case(v, 2, (int[]){3, 1}, (double[]){5, 5}, (double[]){2.2575, 0.7425});
+    snprintf(v, sizeof v, "  tiers: [{up_to: 500, mmr: 0.005, max_leverage: 100},\n"
+                          "          {up_to: 1e300, mmr: 0.01, max_leverage: 50}]\n"
+                          "  liquidation_fee: 0\n  partial: {mode: tier}\n");
+    partial_case(v, 1, (int[]){3}, (double[]){10 - 500 / 90.3}, (double[]){0});
 }

@@ -50,7 +50,10 @@ Test(population, accounts_follow_the_venue_rules)
         double notional = p->qty[i] * p->entry[i];
         int t = lc_scenario_tier_of(sc, notional * (1 + 1e-12));
         cr_assert(t >= 0);
-        cr_assert_eq(p->mmr[i], sc->tiers[t].mmr, "account %ld in tier %d", i, t);
+        /* maintenance by the notional at the liquidation price (venue.h) */
+        int k = lc_tier_at(sc->tiers, sc->ntiers, p->qty[i] * p->liq_price[i]);
+        cr_assert_eq(p->mmr[i], sc->tiers[k].mmr, "account %ld in tier %d", i, k);
+        cr_assert_eq(p->cum[i], sc->tiers[k].cum);
         double lev = notional / p->collateral[i];
         cr_assert(lev <= sc->tiers[t].max_leverage * (1 + 1e-12), "leverage %g over cap", lev);
         cr_assert(!lc_breached(p->side[i], p->liq_price[i], 60000), "account %ld opens breached", i);

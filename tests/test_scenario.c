@@ -228,3 +228,52 @@ Test(scenario, missing_file)
     cr_assert_null(lc_scenario_load("/nonexistent/x.yaml", NULL, 0, &err));
     assert_has(err.msg, "/nonexistent/x.yaml: cannot open: No such file or directory");
 }
+
+Test(scenario, adl_policy_and_ranking)
+{
+    lc_scenario *sc = t_scenario(BASE "venue: {adl: adl, adl_ranking: hyperliquid}\n");
+    cr_assert_eq(sc->adl, LC_ADL_ON);
+    cr_assert_eq(sc->adl_ranking, LC_ADL_HYPERLIQUID);
+    char *y = lc_scenario_resolved_yaml(sc);
+    assert_has(y, "  adl: adl\n  adl_ranking: hyperliquid\n");
+    lc_scenario *back = t_scenario(y);
+    cr_assert_eq(back->adl_ranking, LC_ADL_HYPERLIQUID);
+    free(y);
+    lc_scenario_free(back);
+    lc_scenario_free(sc);
+    sc = t_scenario(BASE);
+    cr_assert_eq(sc->adl, LC_ADL_NONE, "none by default");
+    cr_assert_eq(sc->adl_ranking, LC_ADL_PNL_LEVERAGE);
+    lc_scenario_free(sc);
+    assert_has(t_scenario_errors(BASE "venue:\n  adl: adll\n", NULL, 0),
+               "test.yaml:8: venue.adl: must be one of none, adl (got 'adll') (did you mean 'adl'?)");
+    assert_has(t_scenario_errors(BASE "venue:\n  adl_ranking: [size]\n", NULL, 0),
+               "test.yaml:8: venue.adl_ranking: must be one of pnl_leverage, binance, hyperliquid, "
+               "size (got '?')");
+}
+
+Test(scenario, partial_liquidation_keys)
+{
+    lc_scenario *sc = t_scenario(BASE "venue: {partial: {mode: tier, cooldown: 3}}\n");
+    cr_assert_eq(sc->partial_mode, LC_PARTIAL_TIER);
+    cr_assert_eq(sc->partial_cooldown, 3);
+    cr_assert_eq(sc->partial_fraction, 0.2, "fraction defaults to 0.2");
+    char *y = lc_scenario_resolved_yaml(sc);
+    assert_has(y, "  partial:\n    mode: tier\n    fraction: 0.2");
+    lc_scenario *back = t_scenario(y);
+    cr_assert_eq(back->partial_cooldown, 3);
+    free(y);
+    lc_scenario_free(back);
+    lc_scenario_free(sc);
+    sc = t_scenario(BASE);
+    cr_assert_eq(sc->partial_mode, LC_PARTIAL_NONE, "none by default");
+    lc_scenario_free(sc);
+    assert_has(t_scenario_errors(BASE "venue:\n  partial: {mode: fraction, fraction: 1}\n", NULL, 0),
+               "test.yaml:8: venue.partial.fraction: must be < 1 (got 1)");
+    assert_has(t_scenario_errors(BASE "venue:\n  partial:\n    cooldown: 1.5\n", NULL, 0),
+               "test.yaml:9: venue.partial.cooldown: must be a whole number (got 1.5)");
+    assert_has(t_scenario_errors(BASE "venue:\n  partial: {mode: half}\n", NULL, 0),
+               "test.yaml:8: venue.partial.mode: must be one of none, fraction, tier (got 'half')");
+    assert_has(t_scenario_errors(BASE "venue:\n  partial: {mode: tier, fractoin: 0.1}\n", NULL, 0),
+               "venue.partial.fractoin: unknown key (did you mean 'fraction'?)");
+}

@@ -2,10 +2,20 @@
  * Liquidation and bankruptcy prices are checked against the definitions they
  * come from (equity = maintenance, equity = 0), evaluated independently;
  * settlement against the accounting identity on a grid that covers solvent,
- * fee-limited and bankrupt closes with a full, partial and empty fund. */
+ * fee-limited and bankrupt closes with a full, partial and empty fund.
+ * Tiers by current notional: maintenance is continuous at every boundary,
+ * and the closed-form liquidation price is the root a bisection finds on
+ * equity − maintenance, for many random accounts on two tables. */
+#define _GNU_SOURCE /* asprintf */
 #include <criterion/criterion.h>
+#include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "rng.h"
+#include "support.h"
 #include "venue.h"
 
 static double equity(int s, double q, double e, double c, double m)
@@ -70,4 +80,194 @@ Test(venue, settlement_balances_to_the_cent)
                 cr_assert_float_eq(st.fee, eq <= 0 ? 0 : (fee < eq ? fee : eq), 1e-9);
                 cr_assert_float_eq(st.covered, fmin(st.shortfall, ins0), 1e-9);
             }
+}
+
+/* The BTCUSDT table of data/tiers, loaded through the scenario loader (which
+ * checks its transcribed cum against continuity). */
+static lc_scenario *btcusdt(void)
+{
+    FILE *f = fopen(LC_SOURCE_DIR "/data/tiers/binance_btcusdt_2021-03-18.yaml", "r");
+    cr_assert_not_null(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *text;
+    cr_assert(asprintf(&text, "price: {s0: 60000}\npopulation: {accounts: 0}\n%s", buf) > 0);
+    lc_scenario *sc = t_scenario(text);
+    free(text);
+    return sc;
+}
+
+/* A made-up table with a falling rate and a rate jump, to exercise cum < 0. */
+static const lc_tier odd[] = {
+    {1000, 0.02, 40, 0}, {5000, 0.01, 50, 0}, {20000, 0.1, 5, 0}, {1e300, 0.3, 2, 0}};
+
+Test(venue, btcusdt_table_has_its_published_shape)
+{
+    lc_scenario *sc = btcusdt();
+    cr_assert_eq(sc->ntiers, 10);
+    cr_assert_eq(sc->tiers[0].cum, 0);
+    cr_assert_float_eq(sc->tiers[1].cum, 50, 1e-9);
+    cr_assert_float_eq(sc->tiers[2].cum, 1300, 1e-9);
+    cr_assert_float_eq(sc->tiers[9].cum, 100016300, 1e-6);
+    lc_scenario_free(sc);
+}
+
+static void continuity(const lc_tier *t, int n)
+{
+    for (int i = 0; i < n - 1; i++) {
+        double b = t[i].up_to;
+        double below = b * t[i].mmr - t[i].cum, above = b * t[i + 1].mmr - t[i + 1].cum;
+        cr_assert(fabs(below - above) <= 1e-9 * fmax(1, below), "boundary %g: %.10g vs %.10g", b,
+                  below, above);
+        /* and through lc_maintenance, a hair to each side */
+        double lo = lc_maintenance(t, n, b * (1 - 1e-12)), hi = lc_maintenance(t, n, b * (1 + 1e-12));
+        cr_assert(fabs(hi - lo) <= 1e-9 * fmax(1, below) + 2e-12 * b * t[i + 1].mmr);
+        cr_assert_eq(lc_tier_at(t, n, b), i, "the boundary belongs to the lower tier");
+        cr_assert_eq(lc_tier_at(t, n, b * (1 + 1e-12)), i + 1);
+    }
+    cr_assert_eq(lc_tier_at(t, n, 1e308), n - 1, "the last tier is open-ended");
+}
+
+Test(venue, tiered_maintenance_is_continuous_at_every_boundary)
+{
+    lc_scenario *sc = btcusdt();
+    continuity(sc->tiers, sc->ntiers);
+    lc_tier t[4];
+    memcpy(t, odd, sizeof t);
+    lc_tiers_fill_cum(t, 4);
+    cr_assert_float_eq(t[1].cum, 1000 * (0.01 - 0.02), 1e-12, "a falling rate: cum < 0");
+    continuity(t, 4);
+    lc_scenario_free(sc);
+}
+
+/* Root of g(M) = equity − maintenance by bisection on [lo, hi], from the
+ * definitions (lc_maintenance) alone. */
+static double root(int s, double q, double e, double c, const lc_tier *t, int n)
+{
+    double lo = 1e-9, hi = 1e9;
+    for (int k = 0; k < 200; k++) {
+        double m = 0.5 * (lo + hi);
+        double g = c + s * q * (m - e) - lc_maintenance(t, n, q * m);
+        if ((g > 0) == (s > 0))
+            hi = m;
+        else
+            lo = m;
+    }
+    return 0.5 * (lo + hi);
+}
+
+static void against_bisection(const lc_tier *t, int n, double notional_max, unsigned long seed)
+{
+    gsl_rng *r = lc_rng_create(seed, 7, 0);
+    int seen[LC_MAX_TIERS] = {0};
+    for (int k = 0; k < 20000; k++) {
+        int s = gsl_rng_uniform(r) < 0.5 ? 1 : -1;
+        double e = 100 * exp(0.5 * (gsl_rng_uniform(r) - 0.5));
+        double notional = exp(log(100) + gsl_rng_uniform(r) * (log(notional_max) - log(100)));
+        int open = lc_tier_at(t, n, notional);
+        double lev = 1 + gsl_rng_uniform(r) * (t[open].max_leverage - 1);
+        double q = notional / e, c = notional / lev;
+        int tier;
+        double m = lc_tier_liq_price(s, q, e, c, t, n, &tier);
+        if (s > 0 && m <= 1e-3 * e)
+            continue; /* a long near 1x: only a price near 0 liquidates it */
+        double want = root(s, q, e, c, t, n);
+        cr_assert(fabs(m - want) <= 1e-9 * want, "side %d q %g E %g C %g: %.12g vs bisection %.12g",
+                  s, q, e, c, m, want);
+        /* equity = maintenance there, and the tier reported holds q·M */
+        double gap = c + s * q * (m - e) - lc_maintenance(t, n, q * m);
+        cr_assert(fabs(gap) <= 1e-9 * notional, "gap %g", gap);
+        cr_assert(fabs(lc_maintenance(t, n, q * m) - (q * m * t[tier].mmr - t[tier].cum)) <=
+                  1e-9 * notional);
+        seen[tier]++;
+    }
+    gsl_rng_free(r);
+    for (int i = 0; i < n - 1; i++)
+        cr_assert_gt(seen[i], 0, "no account liquidates in tier %d", i);
+}
+
+Test(venue, tiered_liquidation_price_is_the_root_of_equity_minus_maintenance)
+{
+    lc_scenario *sc = btcusdt();
+    against_bisection(sc->tiers, sc->ntiers, 4.9e8, 1);
+    lc_tier t[4];
+    memcpy(t, odd, sizeof t);
+    lc_tiers_fill_cum(t, 4);
+    against_bisection(t, 4, 1e5, 2);
+    lc_scenario_free(sc);
+}
+
+Test(venue, one_tier_is_the_flat_closed_form)
+{
+    lc_tier t[1] = {{1e300, 0.005, 100, 0}};
+    int k;
+    cr_assert_eq(lc_tier_liq_price(1, 1, 60000, 6000, t, 1, &k), lc_liq_price(1, 1, 60000, 6000, 0.005));
+    cr_assert_eq(k, 0);
+    cr_assert_eq(lc_tier_liq_price(-1, 1, 60000, 6000, t, 1, &k),
+                 lc_liq_price(-1, 1, 60000, 6000, 0.005));
+}
+
+Test(venue, a_transcribed_cum_must_be_continuous)
+{
+    const char *e = t_scenario_errors("population: {accounts: 0}\n"
+                                      "venue:\n"
+                                      "  tiers:\n"
+                                      "    - {up_to: 50000, mmr: 0.004, max_leverage: 125}\n"
+                                      "    - {up_to: 250000, mmr: 0.005, max_leverage: 100,\n"
+                                      "       cum: 50}\n"
+                                      "    - {up_to: 1.0e300, mmr: 0.01, max_leverage: 50,\n"
+                                      "       cum: 1250}\n",
+                                      NULL, 0);
+    cr_assert(strstr(e, "test.yaml:8: venue.tiers[2].cum: must be 1300 for maintenance to be "
+                        "continuous at notional 250000"),
+              "%s", e);
+    e = t_scenario_errors("population: {accounts: 0}\n"
+                          "venue: {tiers: [{up_to: 1e300, mmr: 0.004, max_leverage: 125, cum: 3}]}\n",
+                          NULL, 0);
+    cr_assert(strstr(e, "test.yaml:2: venue.tiers[0].cum: must be 0"), "%s", e);
+}
+
+/* A hand-built book of four shorts at mark 90 (a long went bankrupt), with
+ * two tiers so that the binance ranking (which weighs maintenance) differs
+ * from pnl_leverage. Per account: pnl = q(E − 90), equity = C + pnl,
+ * notional = 90q; maintenance 0.005·N below 100, 0.05·N − 4.5 above.
+ *        q    E    C     pnl  equity  N    pnl%    pnl_lev  binance   hyperliquid   size
+ *   A    1    100  10    10   20      90   1       4.5      0.0225    (100/90)·4.5   90
+ *   B    2    95   38    10   48      180  0.263   0.987    0.0247    (95/90)·3.75   180
+ *   C    0.5  120  3     15   18      45   5       12.5     0.0625    (120/90)·2.5   45
+ *   D    1    91   45.5  1    46.5    90   0.022   0.0425   0.0002    (91/90)·1.94   90
+ * Orders (ties by index, A before D): pnl_leverage C A B D; binance C B A D;
+ * hyperliquid A B C D (5, 3.96, 3.33, 1.96); size B A D C. */
+Test(venue, adl_rankings_order_a_hand_built_book)
+{
+    lc_tier t[2] = {{100, 0.005, 100, 0}, {1e300, 0.05, 10, 0}};
+    lc_tiers_fill_cum(t, 2);
+    cr_assert_float_eq(t[1].cum, 4.5, 1e-12);
+    const double q[4] = {1, 2, 0.5, 1}, e[4] = {100, 95, 120, 91}, c[4] = {10, 38, 3, 45.5};
+    const char *want[LC_ADL_NRANKINGS] = {
+        [LC_ADL_PNL_LEVERAGE] = "CABD", [LC_ADL_BINANCE] = "CBAD",
+        [LC_ADL_HYPERLIQUID] = "ABCD", [LC_ADL_SIZE] = "BADC"};
+    for (int how = 0; how < LC_ADL_NRANKINGS; how++) {
+        double sc[4];
+        for (int i = 0; i < 4; i++)
+            sc[i] = lc_adl_score((lc_adl_ranking)how, -1, q[i], e[i], c[i], 90, t, 2);
+        char got[5] = {0};
+        for (int k = 0; k < 4; k++) { /* selection: highest score, lowest index on ties */
+            int best = -1;
+            for (int i = 0; i < 4; i++)
+                if (!strchr(got, 'A' + i) && (best < 0 || sc[i] > sc[best]))
+                    best = i;
+            got[k] = (char)('A' + best);
+        }
+        cr_assert_str_eq(got, want[how], "%s: %s, want %s", lc_adl_rankings[how].name, got,
+                         want[how]);
+    }
+    cr_assert_float_eq(lc_adl_score(LC_ADL_PNL_LEVERAGE, -1, 1, 100, 10, 90, t, 2), 4.5, 1e-12);
+    cr_assert_float_eq(lc_adl_score(LC_ADL_BINANCE, -1, 2, 95, 38, 90, t, 2),
+                       10.0 / 38 * (4.5 / 48), 1e-12);
+    cr_assert_float_eq(lc_adl_score(LC_ADL_HYPERLIQUID, -1, 1, 100, 10, 90, t, 2), 5, 1e-12);
+    cr_assert_eq(lc_adl_score(LC_ADL_PNL_LEVERAGE, -1, 1, 100, 10, 200, t, 2), -INFINITY,
+                 "no equity: ranked last");
 }

@@ -195,11 +195,11 @@ Test(writer, round_trip)
 
     /* /population: the population's arrays as they are (liquidation order) */
     lc_population *pop = tiny_population();
-    const double *cols[] = {pop->qty, pop->entry,     pop->collateral,
-                            pop->mmr, pop->liq_price, pop->bankruptcy_price};
-    static const char *names[] = {"qty", "entry",     "collateral",
-                                  "mmr", "liq_price", "bankruptcy_price"};
-    for (int c = 0; c < 6; c++) {
+    const double *cols[] = {pop->qty,       pop->entry, pop->collateral,       pop->mmr,
+                            pop->cum,       pop->liq_price, pop->bankruptcy_price};
+    static const char *names[] = {"qty", "entry",     "collateral",      "mmr",
+                                  "cum", "liq_price", "bankruptcy_price"};
+    for (int c = 0; c < 7; c++) {
         char name[64];
         snprintf(name, sizeof name, "population/%s", names[c]);
         cr_assert_eq(t_h5_read(path, name, &v, d), 3);
@@ -353,7 +353,7 @@ Test(writer, every_dataset_has_units_and_description)
     cr_assert(H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, check_object, &count) >= 0);
     H5Fclose(f);
     /* scenario x2, runs, 3 series, events, population (8), points (1) */
-    cr_assert_eq(count, 2 + lc_n_run_columns + NSERIES + lc_n_event_columns + 8 + 1);
+    cr_assert_eq(count, 2 + lc_n_run_columns + NSERIES + lc_n_event_columns + 9 + 1);
     free(path);
     t_rmdir(dir);
 }
@@ -563,7 +563,7 @@ Test(info, summarises_a_result_file)
     static const char *const want[] = {
         "interrupted: 5 of 5 rows", "6 steps x 60 s",    "seed     7",
         "engine   index",           "/series/price",     "5 x 4",
-        "/population/liq_price",    "/events/shortfall", "/runs: 5 rows x 21 columns"};
+        "/population/liq_price",    "/events/shortfall", "/runs: 5 rows x 22 columns"};
     for (int i = 0; i < 9; i++)
         cr_assert(strstr(out, want[i]), "no '%s' in:\n%s", want[i], out);
     for (int c = 0; c < lc_n_run_columns; c++) {

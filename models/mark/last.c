@@ -1,0 +1,22 @@
+/* last.c — mark = the market price itself, re-read at every cascade round, so
+ * a cascade runs to its end within one step (the behaviour before oracles). */
+#include "../../sim/model.h"
+
+static void last_init(void *state, const double *p, double s0, double dt_s)
+{
+    (void)state, (void)p, (void)s0, (void)dt_s;
+}
+
+static double last_sample(void *state, const double *p, long t, double market)
+{
+    (void)state, (void)p, (void)t;
+    return market;
+}
+
+const lc_mark_model lc_mark_last = {
+    .d = {"last", "the market price itself at every cascade round, no delay", NULL, 0, NULL},
+    .live = 1,
+    .state_size = 0,
+    .init = last_init,
+    .sample = last_sample,
+};
