@@ -77,8 +77,12 @@ struct lc_scratch {
     /* index engine with ADL or partial */
     lc_rekey *rk;
     uint32_t *popped; /* re-keyed accounts breached in a round */
-    /* ADL */
+    /* ADL: the plan of one event, and per side the ranked queue of the
+     * step (a max-heap by cmp_cand), built at the step's first ADL event */
     cand *cands;
+    cand *queue[2];
+    long queue_n[2], queue_t[2];
+    cand *skipped;
     /* partial: quantity each breached account closes in the round */
     double *dq_long, *dq_short;
 };
@@ -123,7 +127,10 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
     }
     if (ok && adl) {
         s->cands = malloc(n * sizeof *s->cands);
-        ok = s->cands != NULL;
+        s->queue[0] = malloc(n * sizeof *s->queue[0]);
+        s->queue[1] = malloc(n * sizeof *s->queue[1]);
+        s->skipped = malloc(n * sizeof *s->skipped);
+        ok = s->cands && s->queue[0] && s->queue[1] && s->skipped;
     }
     if (ok && partial) {
         s->dq_long = malloc(n * sizeof *s->dq_long);
@@ -156,6 +163,9 @@ void lc_scratch_free(lc_scratch *s)
     lc_rekey_free(s->rk);
     free(s->popped);
     free(s->cands);
+    free(s->queue[0]);
+    free(s->queue[1]);
+    free(s->skipped);
     free(s->dq_long);
     free(s->dq_short);
     free(s->cur_cool);
@@ -254,23 +264,6 @@ static int cmp_cand(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-/* Whether account j is an ADL candidate against a bankruptcy price bp, and
- * its score. A candidate is open, of side `side`, and keeps equity >= 0 when
- * closed at bp (so deleveraging never leaves it owing). */
-static int candidate(const run *r, long j, int side, double bp, cand *out)
-{
-    const lc_population *pop = r->pop;
-    double q, c;
-    account(r, j, &q, &c);
-    if (!(c + side * q * (bp - pop->entry[j]) >= 0))
-        return 0;
-    const lc_scenario *sc = r->sc;
-    double score = lc_adl_score(sc->adl_ranking, side, q, pop->entry[j], c, mark_now(r),
-                                sc->tiers, sc->ntiers);
-    *out = (cand){isnan(score) ? -INFINITY : score, (uint32_t)j}; /* a total order for qsort */
-    return 1;
-}
-
 /* Close account j of side `side` by d (<= its quantity) at price bp. */
 static void deleverage(run *r, long j, int side, double d, double bp)
 {
@@ -307,47 +300,130 @@ static void deleverage(run *r, long j, int side, double d, double bp)
     push_event(r, j, LC_EVENT_ADL, side * d, bp, 0, 0);
 }
 
+/* Whether account j of side `side` is open: what the scan engine's dead
+ * flags say, or for the index engine its re-keyed state or its place past
+ * the side's cursor. */
+static int is_open(const run *r, long j, int side)
+{
+    const lc_scratch *s = r->s;
+    if (s->dead)
+        return !s->dead[j];
+    const lc_rekey_entry *e = lc_rekey_find(s->rk, j);
+    if (e)
+        return e->state == LC_REKEY_LIVE;
+    return j >= (side > 0 ? r->cursor_long : r->cursor_short);
+}
+
+/* The ranked queue as a binary max-heap: cmp_cand < 0 means "ranks higher". */
+static void queue_push(cand *h, long *n, cand c)
+{
+    long i = (*n)++;
+    while (i > 0 && cmp_cand(&c, &h[(i - 1) / 2]) < 0) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = c;
+}
+
+static cand queue_pop(cand *h, long *n)
+{
+    cand top = h[0], last = h[--*n];
+    long i = 0;
+    for (;;) {
+        long c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && cmp_cand(&h[c + 1], &h[c]) < 0)
+            c++;
+        if (cmp_cand(&h[c], &last) >= 0)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n > 0)
+        h[i] = last;
+    return top;
+}
+
+/* Rank every open account of side `side` at the current mark into its queue
+ * (O(n) heap construction by sift-down). */
+static void queue_build(run *r, int side)
+{
+    const lc_population *pop = r->pop;
+    const lc_scenario *sc = r->sc;
+    lc_scratch *s = r->s;
+    int w = side > 0;
+    cand *h = s->queue[w];
+    long n = 0, from = side > 0 ? 0 : pop->n_long, to = side > 0 ? pop->n_long : pop->n;
+    for (long j = from; j < to; j++) {
+        if (!is_open(r, j, side))
+            continue;
+        double q, c;
+        account(r, j, &q, &c);
+        double score = lc_adl_score(sc->adl_ranking, side, q, pop->entry[j], c, mark_now(r),
+                                    sc->tiers, sc->ntiers);
+        h[n++] = (cand){isnan(score) ? -INFINITY : score, (uint32_t)j}; /* a total order */
+    }
+    for (long i = n / 2 - 1; i >= 0; i--) { /* heapify */
+        cand c = h[i];
+        long k = i;
+        for (;;) {
+            long ch = 2 * k + 1;
+            if (ch >= n)
+                break;
+            if (ch + 1 < n && cmp_cand(&h[ch + 1], &h[ch]) < 0)
+                ch++;
+            if (cmp_cand(&h[ch], &c) >= 0)
+                break;
+            h[k] = h[ch];
+            k = ch;
+        }
+        h[k] = c;
+    }
+    s->queue_n[w] = n;
+    s->queue_t[w] = r->t;
+}
+
 /* Plan the matching of up to qa of a bankrupt account of side `side`
  * against the other side at bankruptcy price bp: on return s->cands[0..*nf)
  * hold the counterparties in order with the quantity each gives up in
- * .score; returns the quantity matched. The live
- * accounts of the other side are gathered by a scan (the cursor range minus
- * re-keyed ones, plus the live re-keyed ones; or every account for the scan
- * engine), scored and sorted: O(k log k) for k open accounts, acceptable
- * because ADL events are rare (the fund must be empty). */
+ * .score; returns the quantity matched.
+ *
+ * The ranking is refreshed once per step: the step's first ADL event ranks
+ * every open account of the other side at the mark (O(n)), and the events
+ * after it take counterparties from that queue in order (O(log n) each), a
+ * partly filled one keeping its place. Exchanges too publish ADL queues
+ * that are refreshed periodically, not at every fill. A counterparty is
+ * taken only if it is still open and its equity at bp is not negative;
+ * those passed over stay queued for later events. */
 static double adl_plan(run *r, int side, double bp, double qa, long *nf)
 {
-    const lc_population *pop = r->pop;
     lc_scratch *s = r->s;
-    int other = -side;
-    long k = 0;
-    if (s->dead) {
-        for (long j = 0; j < pop->n; j++)
-            if (!s->dead[j] && pop->side[j] == other)
-                k += candidate(r, j, other, bp, &s->cands[k]);
-    } else {
-        long from = other > 0 ? r->cursor_long : r->cursor_short;
-        long to = other > 0 ? pop->n_long : pop->n;
-        for (long j = from; j < to; j++)
-            if (!lc_rekey_find(s->rk, j))
-                k += candidate(r, j, other, bp, &s->cands[k]);
-        for (long e = 0; e < lc_rekey_count(s->rk); e++) {
-            const lc_rekey_entry *en = lc_rekey_entry_at(s->rk, e);
-            long j = (long)en->idx1 - 1;
-            if (en->state == LC_REKEY_LIVE && pop->side[j] == other)
-                k += candidate(r, j, other, bp, &s->cands[k]);
-        }
-    }
-    qsort(s->cands, (size_t)k, sizeof *s->cands, cmp_cand);
+    int other = -side, w = other > 0;
+    if (s->queue_t[w] != r->t)
+        queue_build(r, other);
+    cand *h = s->queue[w];
     double rem = qa;
-    long m = 0;
-    for (; m < k && rem > 0; m++) {
+    long m = 0, nskip = 0;
+    while (rem > 0 && s->queue_n[w] > 0) {
+        cand top = queue_pop(h, &s->queue_n[w]);
+        long j = top.idx;
+        if (!is_open(r, j, other))
+            continue; /* closed since the queue was built: gone for good */
         double q, c;
-        account(r, s->cands[m].idx, &q, &c);
+        account(r, j, &q, &c);
+        if (!(c + other * q * (bp - r->pop->entry[j]) >= 0)) {
+            s->skipped[nskip++] = top; /* under water at this bp: maybe not at the next */
+            continue;
+        }
         double d = rem < q ? rem : q;
-        s->cands[m].score = d;
+        s->cands[m++] = (cand){d, (uint32_t)j};
         rem -= d;
+        if (d < q)
+            s->skipped[nskip++] = top; /* partly filled: keeps its place */
     }
+    for (long k = 0; k < nskip; k++)
+        queue_push(h, &s->queue_n[w], s->skipped[k]);
     *nf = m;
     return qa - rem;
 }
@@ -391,8 +467,8 @@ static void liquidate(run *r, long i, double x)
     r->step_total += notional;
     row->fees += st.fee;
     row->bad_debt += st.bad_debt;
-    if (r->insurance < row->insurance_min)
-        row->insurance_min = r->insurance;
+    if (r->insurance < row->insurance_min) /* the dust ADL leaves is an empty fund */
+        row->insurance_min = r->insurance > 1e-6 ? r->insurance : 0.0;
     if (row->first_liq_step < 0)
         row->first_liq_step = r->t;
     push_event(r, i, LC_EVENT_LIQUIDATION, side * qm, x, st.fee, st.shortfall);
@@ -705,6 +781,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     }
     if (s->rk)
         lc_rekey_clear(s->rk);
+    s->queue_t[0] = s->queue_t[1] = -1;
 
     *row = (lc_run_row){.point = point, .run = run_index, .price_min = s0,
                         .insurance_min = sc->insurance_fund, .first_liq_step = -1};
