@@ -271,3 +271,28 @@ Test(population, impossible_entries_are_an_error)
     cr_assert(strstr(err.msg, "population.entry: no entry price in 1000 draws"), "%s", err.msg);
     lc_scenario_free(sc);
 }
+
+/* Identical accounts tie on the liquidation price: each side must then be in
+ * origin order (the sort is stable over the draw order), including −0 and +0
+ * keys, which compare equal. */
+Test(population, ties_are_in_origin_order)
+{
+    lc_scenario *sc = t_scenario("price: {s0: 100}\n"
+                                 "population: {accounts: 5000, long_fraction: 0.5,"
+                                 " notional: {dist: fixed, value: 1000},"
+                                 " leverage: {dist: discrete, values: [1, 5], weights: [1, 1]},"
+                                 " entry: {dist: lognormal, sigma: 0}}\n");
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    long ties = 0;
+    for (long k = 1; k < p->n; k++) {
+        if (p->side[k] != p->side[k - 1] || p->liq_price[k] != p->liq_price[k - 1])
+            continue;
+        ties++;
+        cr_assert_lt(p->origin[k - 1], p->origin[k], "tie at %ld out of origin order", k);
+    }
+    cr_assert_gt(ties, 4000, "the population must tie");
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
