@@ -84,7 +84,8 @@ static const char *const sweep_help =
     "\n"
     "Values are YAML, split at commas outside brackets and quotes. Keys that shape the file\n"
     "(simulation.runs, steps, dt, seed; output) cannot vary. Points whose population keys\n"
-    "agree share one population, drawn once. Every option of `run` applies (see\n"
+    "agree share one population, drawn once; each distinct population is held in memory\n"
+    "for the whole sweep (about 60 MB per million accounts). Every option of `run` applies (see\n"
     "liqcascade run --help); --population needs the same population at every point.\n";
 
 static const char *const validate_help =
