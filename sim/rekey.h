@@ -28,6 +28,7 @@ typedef struct lc_rekey_entry {
     int state;        /* LC_REKEY_LIVE or LC_REKEY_CLOSED */
     double qty, collateral, liq;
     long cool_until; /* step from which a partial liquidation may happen again */
+    int called;      /* top-ups: the account was called in this run (engine.c) */
 } lc_rekey_entry;
 
 typedef struct lc_rekey lc_rekey;
