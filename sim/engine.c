@@ -24,8 +24,8 @@
  * part of its position (venue.h lc_partial_qty, decided at the mark before
  * the round's flow is computed, so the flow is exactly what closes); the
  * rest stays open with its pnl and fee booked to its collateral.
- * A partly deleveraged or partly liquidated account has a new quantity, collateral and
- * liquidation price: the index engine keeps it in the sparse table and heaps
+ * A partly deleveraged, partly liquidated or topped-up account has a new quantity,
+ * collateral and liquidation price: the index engine keeps it in the sparse table and heaps
  * of rekey.h, and merges those breached with its cursor ranges so that a
  * round's accounts settle in index order exactly as the scan engine, which
  * keeps full per-run arrays, settles them.

@@ -1,5 +1,6 @@
 /* rekey.h — the sparse per-run state of accounts whose position changed
- * during a run (partly closed by auto-deleveraging or partial liquidation),
+ * during a run (partly closed by auto-deleveraging or partial liquidation,
+ * or topped up with collateral),
  * for the index engine.
  *
  * The population is immutable and stored in liquidation order; an account

@@ -846,9 +846,13 @@ Test(engine, adl_closes_the_top_ranked_counterparties_at_the_bankruptcy_price)
  * notional, a new liquidation price) that a later move liquidates. A choppy
  * market (no drift, high volatility), an empty fund, ADL by size (which does
  * not prefer the safest accounts) and three tiers. */
-Test(engine, rekeyed_accounts_liquidate_identically)
+/* With top-ups too (extra), index and scan must also agree where a partly
+ * deleveraged counterparty, re-keyed before its call, is called later at its
+ * new call price (the index engine's list of uncalled re-keyed accounts). */
+static void rekeyed_case(const char *extra)
 {
-    lc_scenario *sc = t_scenario(
+    char *text;
+    cr_assert(asprintf(&text,
         "simulation: {runs: 40, steps: 400, dt: 60, seed: 11, max_rounds: 1000}\n"
         "price: {model: gbm, s0: 100, mu: 0, sigma: 3}\n"
         "impact: {model: linear, depth_1pct: 3.0e5, permanent: 0.3, half_life: 300}\n"
@@ -865,13 +869,15 @@ Test(engine, rekeyed_accounts_liquidate_identically)
         "    - {up_to: 1.0e300, mmr: 0.03, max_leverage: 20}\n"
         "  insurance_fund: 0\n"
         "  adl: adl\n"
-        "  adl_ranking: size\n");
+        "  adl_ranking: size\n%s", extra) > 0);
+    lc_scenario *sc = t_scenario(text);
+    free(text);
     lc_error err = {0};
     lc_population *pop = lc_population_create(sc, &err);
     cr_assert_not_null(pop, "%s", err.msg);
     lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
-    long rekeyed_liqs = 0, fills = 0;
+    long rekeyed_liqs = 0, fills = 0, rekeyed_topups = 0;
     for (long run = 0; run < sc->runs; run++) {
         result a, b;
         run_one(sc, pop, si, run, &a);
@@ -887,16 +893,30 @@ Test(engine, rekeyed_accounts_liquidate_identically)
                     rekeyed_liqs++;
                     break;
                 }
+        for (long e = 0; e < a.ev.n; e++)
+            for (long f = 0; f < e && a.ev.v[e].kind == LC_EVENT_TOPUP; f++)
+                if (a.ev.v[f].kind == LC_EVENT_ADL && a.ev.v[f].account == a.ev.v[e].account) {
+                    rekeyed_topups++;
+                    break;
+                }
         free_result(&a);
         free_result(&b);
     }
-    cr_log_info("ADL fills %ld, liquidations of partly deleveraged accounts %ld", fills,
-                rekeyed_liqs);
+    cr_log_info("ADL fills %ld, liquidations of partly deleveraged accounts %ld, top-ups %ld",
+                fills, rekeyed_liqs, rekeyed_topups);
     cr_assert_gt(rekeyed_liqs, 0, "no partly deleveraged account was liquidated later");
+    if (*extra)
+        cr_assert_gt(rekeyed_topups, 0, "no partly deleveraged account topped up later");
     lc_scratch_free(si);
     lc_scratch_free(ss);
     lc_population_free(pop);
     lc_scenario_free(sc);
+}
+
+Test(engine, rekeyed_accounts_liquidate_identically)
+{
+    rekeyed_case("");
+    rekeyed_case("  topup: {probability: 0.7, call: 0.5, delay: 1, target: 0.2}\n");
 }
 
 /* Partial liquidation by hand. One long: q 10, entry 100, collateral 100,
