@@ -23,39 +23,43 @@
  * Partial liquidation (venue.partial): a breached account may close only
  * part of its position (venue.h lc_partial_qty, decided at the mark before
  * the round's flow is computed, so the flow is exactly what closes); the
- * rest stays open with its pnl and fee booked to its collateral.
- * A partly deleveraged, partly liquidated or topped-up account has a new quantity,
- * collateral and liquidation price: the index engine keeps it in the sparse table and heaps
- * of rekey.h, and merges those breached with its cursor ranges so that a
- * round's accounts settle in index order exactly as the scan engine, which
- * keeps full per-run arrays, settles them.
+ * rest stays open with its pnl and fee booked to its collateral. A partly
+ * deleveraged, partly liquidated or topped-up account has a new quantity,
+ * collateral and liquidation price: the index engine keeps it in the sparse
+ * table and heaps of rekey.h, and merges those breached with its cursor
+ * ranges so that a round's accounts settle in index order exactly as the
+ * scan engine, which keeps full per-run arrays, settles them.
  *
  * Margin top-ups (venue.topup = {probability p, call c, delay k, target t};
  * off while p = 0): an open account is called the first time its margin
  * ratio maintenance/equity at the mark reaches c, i.e. the mark passes its
  * call price (venue.h lc_tier_level_price with factor 1/c on maintenance),
  * or when it is partly liquidated (its ratio reached 1 > c) if it was not
- * called before. A called account tops up with probability p, decided by
- * u = lc_hash_uniform(stream seed (seed, LC_STREAM_BEHAVIOUR, run), account)
- * < p — a hash of the account, not a sequential draw, so the two engines,
- * which meet calls in different orders, and any thread count agree. Its
- * top-up lands at the top-up point of step (call step + k) — or of the next
- * step, for a call made in a cascade after that point (k = 0) — if the
- * account is still open: collateral += max(0, maintenance/t − equity) at the
- * mark (a top-up of 0 is not recorded). An account is called, and so tops
- * up, at most once per run. Each step, after the mark is sampled and before
- * the cascade: (1) new calls at the mark, (2) due top-ups, in account order,
+ * called before. A called account tops up with probability p, decided by u =
+ * lc_hash_uniform(stream seed (seed, LC_STREAM_BEHAVIOUR, run), account) < p
+ * — a hash of the account, not a sequential draw, so the two engines, which
+ * meet calls in different orders, and any thread count agree. Its top-up
+ * lands at the top-up point of step (call step + k) — or of the next step,
+ * for a call made in a cascade after that point (k = 0) — if the account is
+ * still open: collateral += max(0, maintenance/t − equity) at the mark (a
+ * top-up of 0 is not recorded). An account is called, and so tops up, at
+ * most once per run. Each step, after the mark is sampled and before the
+ * cascade: (1) new calls at the mark, (2) due top-ups, in account order,
  * each re-keyed like a partial liquidation (new collateral, new liquidation
  * price). Finding calls: the scan engine tests every open uncalled account's
- * current call price; the index engine sorts the population once per
- * scratch by the call price of each account's initial state (call_ord, per
- * side the order a moving mark reaches them) and moves a second cursor per
- * side along it: an account it passes is called if it is open and was never
- * re-keyed. An account re-keyed before its call (only ADL does that: a
- * partial liquidation is itself a call) has a new call price; it is put once
- * on a short list of uncalled re-keyed accounts tested at every step. Both
- * engines so call the same accounts at the same step, and the sums over
- * top-ups are taken in account order.
+ * current call price; the index engine sorts the population once per scratch
+ * by the call price of each account's initial state (call_ord, per side the
+ * order a moving mark reaches them; not the liquidation order, as tiers and
+ * collateral make the two orders differ) and moves a second cursor per side
+ * along it: an account it passes is called if it is open and was never
+ * re-keyed. The order lives in the scratch, not the population, because the
+ * call level is a venue key a sweep may vary between points that share one
+ * population; it costs O(n log n) once per scratch (per thread and point)
+ * and is read-only during runs. An account re-keyed before its call (only
+ * ADL does that: a partial liquidation is itself a call) has a new call
+ * price; it is put once on a short list of uncalled re-keyed accounts tested
+ * at every step. Both engines so call the same accounts at the same step,
+ * and the sums over top-ups are taken in account order.
  *
  * Liquidity withdrawal (impact.withdrawal = w > 0; off by default): every
  * impact model's depth is scaled by
@@ -894,12 +898,12 @@ static void check_calls(run *r)
     double m = mark_now(r);
     if (s->called) { /* scan: every open uncalled account at its current state */
         for (long i = 0; i < pop->n; i++)
-            if (!s->dead[i] && !s->called[i] &&
-                lc_breached(pop->side[i],
-                            call_price(sc, pop->side[i], s->cur_qty[i], pop->entry[i],
-                                       s->cur_col[i]),
-                            m))
-                call(r, i);
+            if (!s->dead[i] && !s->called[i]) {
+                double cp =
+                    call_price(sc, pop->side[i], s->cur_qty[i], pop->entry[i], s->cur_col[i]);
+                if (lc_breached(pop->side[i], cp, m))
+                    call(r, i);
+            }
         return;
     }
     const double *cp = s->call_price;
@@ -920,9 +924,8 @@ static void check_calls(run *r)
         const lc_rekey_entry *e = lc_rekey_find(s->rk, j);
         if (e->state != LC_REKEY_LIVE || e->called)
             continue; /* closed or called since: off the list */
-        if (lc_breached(pop->side[j], call_price(sc, pop->side[j], e->qty, pop->entry[j],
-                                                 e->collateral),
-                        m))
+        if (lc_breached(pop->side[j],
+                        call_price(sc, pop->side[j], e->qty, pop->entry[j], e->collateral), m))
             call(r, j);
         else
             s->uncalled[kept++] = (uint32_t)j;
@@ -941,8 +944,8 @@ static void topup(run *r, long i)
         return;
     double q, c, m = mark_now(r);
     account(r, i, &q, &c);
-    double add = lc_topup_amount(side, q, pop->entry[i], c, m, sc->topup_target, sc->tiers,
-                                 sc->ntiers);
+    double add =
+        lc_topup_amount(side, q, pop->entry[i], c, m, sc->topup_target, sc->tiers, sc->ntiers);
     if (!(add > 0))
         return;
     double c2 = c + add;
@@ -951,8 +954,9 @@ static void topup(run *r, long i)
     r->row->topup_count++;
     r->row->topup_amount += add;
     if (r->ev) {
-        lc_event e = {r->row->run, r->row->point, r->t, r->round, i, LC_EVENT_TOPUP, 0, m, add,
-                      0, 0};
+        lc_event e = {.run = r->row->run, .point = r->row->point, .step = r->t,
+                      .round = r->round, .account = i, .kind = LC_EVENT_TOPUP,
+                      .price = m, .notional = add};
         if (lc_eventbuf_push(r->ev, &e))
             r->oom = 1;
     }
