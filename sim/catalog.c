@@ -107,6 +107,15 @@ void lc_catalog_print(FILE *out, int md)
             table_head(out, md);
             for (int i = 0; i < lc_n_partial_params; i++)
                 print_param(out, lc_partial_params[i].unit, &lc_partial_params[i], md);
+            if (md)
+                fprintf(out, "\n`venue.topup` (a map; margin ratio = maintenance / equity at "
+                             "the mark): an account whose ratio reaches `call` tops up with "
+                             "`probability`, `delay` steps later, to the ratio `target`:\n\n");
+            else
+                fprintf(out, "    topup: map of probability, call, delay, target\n");
+            table_head(out, md);
+            for (int i = 0; i < lc_n_topup_params; i++)
+                print_param(out, lc_topup_params[i].unit, &lc_topup_params[i], md);
         }
         if (md)
             fprintf(out, "\n");

@@ -23,12 +23,43 @@
  * Partial liquidation (venue.partial): a breached account may close only
  * part of its position (venue.h lc_partial_qty, decided at the mark before
  * the round's flow is computed, so the flow is exactly what closes); the
- * rest stays open with its pnl and fee booked to its collateral.
- * A partly deleveraged or partly liquidated account has a new quantity, collateral and
- * liquidation price: the index engine keeps it in the sparse table and heaps
- * of rekey.h, and merges those breached with its cursor ranges so that a
- * round's accounts settle in index order exactly as the scan engine, which
- * keeps full per-run arrays, settles them.
+ * rest stays open with its pnl and fee booked to its collateral. A partly
+ * deleveraged, partly liquidated or topped-up account has a new quantity,
+ * collateral and liquidation price: the index engine keeps it in the sparse
+ * table and heaps of rekey.h, and merges those breached with its cursor
+ * ranges so that a round's accounts settle in index order exactly as the
+ * scan engine, which keeps full per-run arrays, settles them.
+ *
+ * Margin top-ups (venue.topup = {probability p, call c, delay k, target t};
+ * off while p = 0): an open account is called the first time its margin
+ * ratio maintenance/equity at the mark reaches c, i.e. the mark passes its
+ * call price (venue.h lc_tier_level_price with factor 1/c on maintenance),
+ * or when it is partly liquidated (its ratio reached 1 > c) if it was not
+ * called before. A called account tops up with probability p, decided by u =
+ * lc_hash_uniform(stream seed (seed, LC_STREAM_BEHAVIOUR, run), account) < p
+ * — a hash of the account, not a sequential draw, so the two engines, which
+ * meet calls in different orders, and any thread count agree. Its top-up
+ * lands at the top-up point of step (call step + k) — or of the next step,
+ * for a call made in a cascade after that point (k = 0) — if the account is
+ * still open: collateral += max(0, maintenance/t − equity) at the mark (a
+ * top-up of 0 is not recorded). An account is called, and so tops up, at
+ * most once per run. Each step, after the mark is sampled and before the
+ * cascade: (1) new calls at the mark, (2) due top-ups, in account order,
+ * each re-keyed like a partial liquidation (new collateral, new liquidation
+ * price). Finding calls: the scan engine tests every open uncalled account's
+ * current call price; the index engine sorts the population once per scratch
+ * by the call price of each account's initial state (call_ord, per side the
+ * order a moving mark reaches them; not the liquidation order, as tiers and
+ * collateral make the two orders differ) and moves a second cursor per side
+ * along it: an account it passes is called if it is open and was never
+ * re-keyed. The order lives in the scratch, not the population, because the
+ * call level is a venue key a sweep may vary between points that share one
+ * population; it costs O(n log n) once per scratch (per thread and point)
+ * and is read-only during runs. An account re-keyed before its call (only
+ * ADL does that: a partial liquidation is itself a call) has a new call
+ * price; it is put once on a short list of uncalled re-keyed accounts tested
+ * at every step. Both engines so call the same accounts at the same step,
+ * and the sums over top-ups are taken in account order.
  *
  * Liquidity withdrawal (impact.withdrawal = w > 0; off by default): every
  * impact model's depth is scaled by
@@ -85,7 +116,51 @@ struct lc_scratch {
     cand *skipped;
     /* partial: quantity each breached account closes in the round */
     double *dq_long, *dq_short;
+    /* top-ups: pending top-ups (account, due step) in call order, which is
+     * due order; scan: called flags; index: the call order of the initial
+     * states per side (longs by decreasing call price, then shorts by
+     * increasing), each account's place in it, and the uncalled re-keyed */
+    int topup;
+    uint32_t *pend_idx;
+    long *pend_due;
+    unsigned char *called;
+    double *call_price;
+    uint32_t *call_ord, *call_rank, *uncalled;
 };
+
+/* The call price of an account's state (venue.h): one function for both
+ * engines and the index's precomputed initial states. */
+static double call_price(const lc_scenario *sc, int side, double q, double entry, double c)
+{
+    return lc_tier_level_price(side, q, entry, c, sc->tiers, sc->ntiers, 1.0 / sc->topup_call,
+                               NULL);
+}
+
+static int cmp_cand(const void *a, const void *b);
+
+/* index engine with top-ups: call prices of the initial states and their
+ * order per side (a cand's score is the sort key: −price for longs, which a
+ * falling mark reaches from the highest call price, price for shorts) */
+static int build_call_order(lc_scratch *s, const lc_scenario *sc, const lc_population *pop)
+{
+    cand *tmp = malloc((pop->n > 0 ? (size_t)pop->n : 1) * sizeof *tmp);
+    if (!tmp)
+        return -1;
+    for (long i = 0; i < pop->n; i++) {
+        int side = pop->side[i];
+        s->call_price[i] = call_price(sc, side, pop->qty[i], pop->entry[i], pop->collateral[i]);
+        /* cmp_cand ranks a higher score first: longs by price, shorts by −price */
+        tmp[i] = (cand){side > 0 ? s->call_price[i] : -s->call_price[i], (uint32_t)i};
+    }
+    qsort(tmp, (size_t)pop->n_long, sizeof *tmp, cmp_cand);
+    qsort(tmp + pop->n_long, (size_t)(pop->n - pop->n_long), sizeof *tmp, cmp_cand);
+    for (long k = 0; k < pop->n; k++) {
+        s->call_ord[k] = tmp[k].idx;
+        s->call_rank[tmp[k].idx] = (uint32_t)k;
+    }
+    free(tmp);
+    return 0;
+}
 
 lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
                               lc_engine_kind kind)
@@ -104,7 +179,8 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
     int ok = s->rng && s->price_state && s->impact_state && s->mark_state;
     size_t n = pop->n > 0 ? (size_t)pop->n : 1;
     int adl = sc->adl == LC_ADL_ON, partial = sc->partial_mode != LC_PARTIAL_NONE;
-    int mut = adl || partial; /* positions change within a run */
+    int topup = sc->topup_probability > 0;
+    int mut = adl || partial || topup; /* positions change within a run */
     if (ok && (kind == LC_ENGINE_SCAN || mut)) {
         s->bl = malloc(n * sizeof *s->bl);
         s->bs = malloc(n * sizeof *s->bs);
@@ -141,6 +217,24 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
         s->cur_cool = malloc(n * sizeof *s->cur_cool);
         ok = s->cur_cool != NULL;
     }
+    if (ok && topup) {
+        s->topup = 1;
+        s->pend_idx = malloc(n * sizeof *s->pend_idx);
+        s->pend_due = malloc(n * sizeof *s->pend_due);
+        ok = s->pend_idx && s->pend_due;
+    }
+    if (ok && topup && kind == LC_ENGINE_SCAN) {
+        s->called = malloc(n);
+        ok = s->called != NULL;
+    }
+    if (ok && topup && kind == LC_ENGINE_INDEX) {
+        s->call_price = malloc(n * sizeof *s->call_price);
+        s->call_ord = malloc(n * sizeof *s->call_ord);
+        s->call_rank = malloc(n * sizeof *s->call_rank);
+        s->uncalled = malloc(n * sizeof *s->uncalled);
+        ok = s->call_price && s->call_ord && s->call_rank && s->uncalled &&
+             build_call_order(s, sc, pop) == 0;
+    }
     if (!ok) {
         lc_scratch_free(s);
         return NULL;
@@ -169,6 +263,13 @@ void lc_scratch_free(lc_scratch *s)
     free(s->dq_long);
     free(s->dq_short);
     free(s->cur_cool);
+    free(s->pend_idx);
+    free(s->pend_due);
+    free(s->called);
+    free(s->call_price);
+    free(s->call_ord);
+    free(s->call_rank);
+    free(s->uncalled);
     free(s->bl);
     free(s->bs);
     free(s);
@@ -193,6 +294,12 @@ typedef struct run {
     double step_total;          /* liquidated notional in this step */
     long cursor_long, cursor_short;
     double depth; /* liquidity withdrawal multiplier m of this step, 1 if off */
+    /* top-ups: the run's behaviour stream seed, the call cursors of the
+     * index engine (places in call_ord), pending top-ups [pend_head,
+     * pend_n), uncalled re-keyed accounts of the index engine */
+    uint64_t behaviour;
+    long cc_long, cc_short;
+    long pend_head, pend_n, n_uncalled;
     int oom;
     const char *bad; /* why the run's numbers left the finite range, or NULL */
 } run;
@@ -245,6 +352,63 @@ static void push_event(run *r, long i, lc_event_kind kind, double qty, double pr
         r->oom = 1;
 }
 
+/* Whether account i was called in this run (top-ups on): its flag (scan),
+ * its rekey entry's, or for an account never re-keyed whether the call
+ * cursor of its side has passed it. */
+static int is_called(const run *r, long i)
+{
+    const lc_scratch *s = r->s;
+    if (s->called)
+        return s->called[i];
+    const lc_rekey_entry *e = lc_rekey_find(s->rk, i);
+    if (e)
+        return e->called;
+    return (long)s->call_rank[i] < (r->pop->side[i] > 0 ? r->cc_long : r->cc_short);
+}
+
+/* Account i is called: a top-up is due `delay` steps later if its draw says so. */
+static void call(run *r, long i)
+{
+    lc_scratch *s = r->s;
+    r->row->call_count++;
+    if (s->called)
+        s->called[i] = 1;
+    else {
+        lc_rekey_entry *e = lc_rekey_find(s->rk, i);
+        if (e)
+            e->called = 1;
+    }
+    if (lc_hash_uniform(r->behaviour, (uint64_t)i) < r->sc->topup_probability) {
+        s->pend_idx[r->pend_n] = (uint32_t)i;
+        s->pend_due[r->pend_n++] = r->t + r->sc->topup_delay;
+    }
+}
+
+/* Account i stays open with a new quantity, collateral and liquidation
+ * price: the scan engine's arrays, or the index engine's rekey table, where
+ * a first entry keeps whether the account was called (and an uncalled one
+ * goes on the list whose calls are checked by their new call price). */
+static void rekey_live(run *r, int side, long i, double q, double c, double liq)
+{
+    lc_scratch *s = r->s;
+    if (s->cur_qty) {
+        s->cur_qty[i] = q;
+        s->cur_col[i] = c;
+        s->cur_liq[i] = liq;
+        return;
+    }
+    int fresh = !lc_rekey_find(s->rk, i), called = s->topup && is_called(r, i);
+    if (lc_rekey_set_live(s->rk, side, i, q, c, liq)) {
+        r->oom = 1;
+        return;
+    }
+    if (fresh) {
+        lc_rekey_find(s->rk, i)->called = called;
+        if (s->topup && !called)
+            s->uncalled[r->n_uncalled++] = (uint32_t)i;
+    }
+}
+
 /* An account leaves its side's open interest: all of it (closed) or qty. */
 static void reduce_side(run *r, int side, double qty, int closed)
 {
@@ -287,12 +451,7 @@ static void deleverage(run *r, long j, int side, double d, double bp)
         double q2 = q - d, c2 = c - c * (d / q); /* collateral released pro rata */
         double liq = lc_tier_liq_price(side, q2, pop->entry[j], c2, r->sc->tiers,
                                        r->sc->ntiers, NULL);
-        if (s->cur_qty) {
-            s->cur_qty[j] = q2;
-            s->cur_col[j] = c2;
-            s->cur_liq[j] = liq;
-        } else if (lc_rekey_set_live(s->rk, side, j, q2, c2, liq))
-            r->oom = 1;
+        rekey_live(r, side, j, q2, c2, liq);
     }
     reduce_side(r, side, d, closed);
     r->row->adl_count++;
@@ -517,16 +676,14 @@ static void partial_liquidate(run *r, long i, double d, double x)
     double q2 = q - d, c2 = c + pnl - fee;
     double liq = lc_tier_liq_price(side, q2, e, c2, sc->tiers, sc->ntiers, NULL);
     long until = r->t + sc->partial_cooldown;
+    rekey_live(r, side, i, q2, c2, liq);
     if (s->cur_qty) {
-        s->cur_qty[i] = q2;
-        s->cur_col[i] = c2;
-        s->cur_liq[i] = liq;
         s->cur_cool[i] = until;
         s->dead[i] = 0; /* open again */
-    } else if (lc_rekey_set_live(s->rk, side, i, q2, c2, liq))
-        r->oom = 1;
-    else
+    } else if (!r->oom)
         lc_rekey_find(s->rk, i)->cool_until = until;
+    if (s->topup && !r->oom && !is_called(r, i)) /* its ratio reached 1 > call */
+        call(r, i);
     double notional = d * x;
     lc_run_row *row = r->row;
     row->partial_count++;
@@ -731,6 +888,94 @@ static int round_scan(run *r)
     return 1;
 }
 
+/* Top-ups, step 1: the open uncalled accounts whose call price the mark has
+ * reached are called (engine.c top comment). */
+static void check_calls(run *r)
+{
+    const lc_population *pop = r->pop;
+    const lc_scenario *sc = r->sc;
+    lc_scratch *s = r->s;
+    double m = mark_now(r);
+    if (s->called) { /* scan: every open uncalled account at its current state */
+        for (long i = 0; i < pop->n; i++)
+            if (!s->dead[i] && !s->called[i]) {
+                double cp =
+                    call_price(sc, pop->side[i], s->cur_qty[i], pop->entry[i], s->cur_col[i]);
+                if (lc_breached(pop->side[i], cp, m))
+                    call(r, i);
+            }
+        return;
+    }
+    const double *cp = s->call_price;
+    const uint32_t *ord = s->call_ord;
+    while (r->cc_long < pop->n_long && lc_breached(1, cp[ord[r->cc_long]], m)) {
+        long j = ord[r->cc_long++];
+        if (!lc_rekey_find(s->rk, j) && j >= r->cursor_long) /* open, never re-keyed */
+            call(r, j);
+    }
+    while (r->cc_short < pop->n && lc_breached(-1, cp[ord[r->cc_short]], m)) {
+        long j = ord[r->cc_short++];
+        if (!lc_rekey_find(s->rk, j) && j >= r->cursor_short)
+            call(r, j);
+    }
+    long kept = 0;
+    for (long k = 0; k < r->n_uncalled; k++) {
+        long j = s->uncalled[k];
+        const lc_rekey_entry *e = lc_rekey_find(s->rk, j);
+        if (e->state != LC_REKEY_LIVE || e->called)
+            continue; /* closed or called since: off the list */
+        if (lc_breached(pop->side[j],
+                        call_price(sc, pop->side[j], e->qty, pop->entry[j], e->collateral), m))
+            call(r, j);
+        else
+            s->uncalled[kept++] = (uint32_t)j;
+    }
+    r->n_uncalled = kept;
+}
+
+/* Add collateral to open account i to bring its margin ratio to the target
+ * at the mark (venue.h lc_topup_amount) and re-key it. */
+static void topup(run *r, long i)
+{
+    const lc_population *pop = r->pop;
+    const lc_scenario *sc = r->sc;
+    int side = pop->side[i];
+    if (!is_open(r, i, side))
+        return;
+    double q, c, m = mark_now(r);
+    account(r, i, &q, &c);
+    double add =
+        lc_topup_amount(side, q, pop->entry[i], c, m, sc->topup_target, sc->tiers, sc->ntiers);
+    if (!(add > 0))
+        return;
+    double c2 = c + add;
+    rekey_live(r, side, i, q, c2,
+               lc_tier_liq_price(side, q, pop->entry[i], c2, sc->tiers, sc->ntiers, NULL));
+    r->row->topup_count++;
+    r->row->topup_amount += add;
+    if (r->ev) {
+        lc_event e = {.run = r->row->run, .point = r->row->point, .step = r->t,
+                      .round = r->round, .account = i, .kind = LC_EVENT_TOPUP,
+                      .price = m, .notional = add};
+        if (lc_eventbuf_push(r->ev, &e))
+            r->oom = 1;
+    }
+}
+
+/* Top-ups, step 2: those due by now land, in account order (both engines
+ * sum in the same order). Dues are pushed in non-decreasing order. */
+static void land_topups(run *r)
+{
+    lc_scratch *s = r->s;
+    long h = r->pend_head, e = h;
+    while (e < r->pend_n && s->pend_due[e] <= r->t)
+        e++;
+    qsort(s->pend_idx + h, (size_t)(e - h), sizeof *s->pend_idx, cmp_u32);
+    for (long k = h; k < e; k++)
+        topup(r, s->pend_idx[k]);
+    r->pend_head = e;
+}
+
 static void record(run *r, float *const series[LC_SERIES_N], long col)
 {
     double v[LC_SERIES_N] = {
@@ -781,6 +1026,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     }
     if (s->rk)
         lc_rekey_clear(s->rk);
+    if (s->called && pop->n > 0)
+        memset(s->called, 0, (size_t)pop->n);
     s->queue_t[0] = s->queue_t[1] = -1;
 
     *row = (lc_run_row){.point = point, .run = run_index, .price_min = s0,
@@ -789,7 +1036,9 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
              .peak = s0, .exo_peak = s0, .insurance = sc->insurance_fund,
              .qty_long = pop->qty_long, .qty_short = pop->qty_short,
              .open_long = pop->n_long, .open_short = pop->n - pop->n_long,
-             .cursor_short = pop->n_long, .depth = 1.0, .mark_live = mm->live, .mark = s0};
+             .cursor_short = pop->n_long, .depth = 1.0, .mark_live = mm->live, .mark = s0,
+             .cc_short = pop->n_long,
+             .behaviour = lc_stream_seed(sc->seed, LC_STREAM_BEHAVIOUR, (uint64_t)run_index)};
     double log_p = r.log_f;
     observe_price(&r);
     if (series)
@@ -819,6 +1068,11 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         int more = 0;
         if (!(isfinite(r.log_f) && r.p > 0 && isfinite(r.p)))
             r.bad = "the price model's path left the range of finite prices";
+        r.round = 0;
+        if (s->topup && !r.bad) { /* before the cascade: calls, then due top-ups */
+            check_calls(&r);
+            land_topups(&r);
+        }
         for (r.round = 0; !r.bad && (more = find_round(&r)) > 0;)
             if (!(r.p > 0 && isfinite(r.p)))
                 r.bad = "the market price left the range of finite positive prices";

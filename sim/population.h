@@ -1,14 +1,16 @@
 /* population.h — the accounts, drawn once and shared read-only by every run.
  *
  * Struct of arrays, one entry per account, stored in liquidation order:
- * accounts [0, n_long) are the longs by decreasing liq_price (the first to go
- * as the mark falls), [n_long, n) the shorts by increasing liq_price; ties
- * are broken by `origin`, the account's place in the order drawn or read.
- * Liquidation prices are fixed for a run (isolated margin, no top-ups yet),
- * so the accounts a falling mark breaches are always the next ones of the
- * long range, and the engine reads them as contiguous memory. The index of
- * an account in these arrays is its "account" everywhere (events, /population),
- * and the order is the one settlement order every engine uses. */
+ * accounts [0, n_long) are the longs by decreasing liq_price (the first to
+ * go as the mark falls), [n_long, n) the shorts by increasing liq_price;
+ * ties are broken by `origin`, the account's place in the order drawn or
+ * read. Liquidation prices are fixed for a run (isolated margin) unless a
+ * venue rule changes an account (ADL, partial liquidation, margin top-ups:
+ * the engine re-keys those, rekey.h), so the accounts a falling mark
+ * breaches are otherwise always the next ones of the long range, and the
+ * engine reads them as contiguous memory. The index of an account in these
+ * arrays is its "account" everywhere (events, /population), and the order is
+ * the one settlement order every engine uses. */
 #ifndef LC_POPULATION_H
 #define LC_POPULATION_H
 

@@ -20,6 +20,8 @@ typedef struct lc_run_row {
     int64_t adl_count;
     double adl_notional;
     int64_t partial_count;
+    int64_t call_count, topup_count;
+    double topup_amount;
     int64_t max_rounds, first_liq_step;
     double peak_step_liq_notional, oi_end;
     int64_t truncated;
@@ -30,11 +32,14 @@ typedef struct lc_run_row {
  * then one kind-2 row per counterparty in rank order, all at the bankrupt
  * account's bankruptcy price; the group's signed quantities sum to zero. */
 /* A partial liquidation (kind 3) closes part of a position and keeps the
- * account open (venue.h). */
+ * account open (venue.h). A margin top-up (kind 4) closes nothing: qty 0,
+ * price the mark it landed at, notional the collateral added, round 0 (top-ups
+ * land before the step's cascade). */
 typedef enum lc_event_kind {
     LC_EVENT_LIQUIDATION = 1,
     LC_EVENT_ADL = 2,
-    LC_EVENT_PARTIAL = 3
+    LC_EVENT_PARTIAL = 3,
+    LC_EVENT_TOPUP = 4
 } lc_event_kind;
 
 typedef struct lc_event {

@@ -1,5 +1,6 @@
 /* rekey.h — the sparse per-run state of accounts whose position changed
- * during a run (partly closed by auto-deleveraging or partial liquidation),
+ * during a run (partly closed by auto-deleveraging or partial liquidation,
+ * or topped up with collateral),
  * for the index engine.
  *
  * The population is immutable and stored in liquidation order; an account
@@ -28,6 +29,7 @@ typedef struct lc_rekey_entry {
     int state;        /* LC_REKEY_LIVE or LC_REKEY_CLOSED */
     double qty, collateral, liq;
     long cool_until; /* step from which a partial liquidation may happen again */
+    int called;      /* top-ups: the account was called in this run (engine.c) */
 } lc_rekey_entry;
 
 typedef struct lc_rekey lc_rekey;

@@ -28,6 +28,14 @@ uint64_t lc_stream_seed(uint64_t seed, uint32_t stream, uint64_t run)
     return lc_splitmix64(&x);
 }
 
+double lc_hash_uniform(uint64_t stream_seed, uint64_t key)
+{
+    uint64_t x = stream_seed;
+    uint64_t h = lc_splitmix64(&x);
+    x = h ^ key;
+    return (double)(lc_splitmix64(&x) >> 11) * 0x1.0p-53;
+}
+
 typedef struct {
     uint64_t s[4];
 } xoshiro_state;

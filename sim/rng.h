@@ -15,6 +15,7 @@
 enum lc_stream {
     LC_STREAM_POPULATION = 1, /* the accounts, drawn once (run index 0) */
     LC_STREAM_PRICE = 2,      /* exogenous price shocks of a run */
+    LC_STREAM_BEHAVIOUR = 3,  /* account behaviour of a run (margin top-ups), hashed per account */
 };
 
 /* The generator type: xoshiro256++ (Blackman & Vigna 2019), 64-bit output,
@@ -25,6 +26,11 @@ uint64_t lc_splitmix64(uint64_t *x);
 
 /* The 64-bit seed of stream (seed, stream, run). */
 uint64_t lc_stream_seed(uint64_t seed, uint32_t stream, uint64_t run);
+
+/* A uniform in [0, 1) for (stream seed, key), e.g. key = account index: a
+ * counter-based draw (SplitMix64 of the two), so it depends on no order of
+ * drawing — the same in every engine and thread. */
+double lc_hash_uniform(uint64_t stream_seed, uint64_t key);
 
 /* A generator for that stream; free with gsl_rng_free. NULL if out of memory. */
 gsl_rng *lc_rng_create(uint64_t seed, uint32_t stream, uint64_t run);

@@ -73,6 +73,21 @@ const lc_param lc_partial_params[] = {
 };
 const int lc_n_partial_params = LC_COUNT(lc_partial_params);
 
+enum { TOPUP_PROBABILITY, TOPUP_CALL, TOPUP_DELAY, TOPUP_TARGET };
+const lc_param lc_topup_params[] = {
+    [TOPUP_PROBABILITY] = {"probability", "1", LC_REAL, 0, 0, 1, 0, 0,
+                           "chance that a called account tops up, drawn once per account and "
+                           "run (0: top-ups off)"},
+    [TOPUP_CALL] = {"call", "1", LC_REAL, 0.8, 0, 1, 1, 1,
+                    "margin ratio (maintenance / equity at the mark) at which an account is "
+                    "called; must exceed every tier's mmr"},
+    [TOPUP_DELAY] = {"delay", "steps", LC_INT, 0, 0, 1e9, 0, 0,
+                     "steps from the call to the top-up (it lands only if still open)"},
+    [TOPUP_TARGET] = {"target", "1", LC_REAL, 0.5, 0, 1, 1, 1,
+                      "margin ratio the top-up restores at the mark it lands at; < call"},
+};
+const int lc_n_topup_params = LC_COUNT(lc_topup_params);
+
 const lc_series_desc lc_series[LC_SERIES_N] = {
     [LC_SERIES_PRICE] = {"price", "quote", "market price P = F x exp(J) at the end of the step"},
     [LC_SERIES_FUNDAMENTAL] = {"fundamental", "quote", "exogenous fundamental price F"},
@@ -617,11 +632,48 @@ static int read_partial(lc_scenario *sc, lc_node *venue, lc_error *err)
     return rc;
 }
 
+/* venue.topup: {probability, call, delay, target}; read after the tiers,
+ * which the call level must stay above (venue.h: k·mmr < 1 with k = 1/call
+ * keeps the call price one root) */
+static int read_topup(lc_scenario *sc, lc_node *venue, lc_error *err)
+{
+    lc_node *m = section_map(venue, "topup", "venue.topup", err);
+    const char *cand[4] = {"probability", "call", "delay", "target"};
+    double p[4];
+    int rc = 0;
+    for (int i = 0; i < lc_n_topup_params; i++)
+        rc |= read_param(m, m, "venue.topup", &lc_topup_params[i], &p[i], NULL, err);
+    sc->topup_probability = p[TOPUP_PROBABILITY];
+    sc->topup_call = p[TOPUP_CALL];
+    sc->topup_delay = (long)p[TOPUP_DELAY];
+    sc->topup_target = p[TOPUP_TARGET];
+    reject_unused(m, "venue.topup", cand, 4, err);
+    if (rc || !m)
+        return rc;
+    if (!(sc->topup_target < sc->topup_call)) {
+        lc_node *v = lc_node_get(m, "target");
+        rc |= lc_error_at(err, v ? v->src : m->src, v ? v->line : m->line, "venue.topup.target",
+                          "must be < venue.topup.call (%g; the top-up lowers the ratio "
+                          "below the call level), got %g",
+                          sc->topup_call, sc->topup_target);
+    }
+    for (int i = 0; i < sc->ntiers; i++)
+        if (!(sc->tiers[i].mmr < sc->topup_call)) {
+            lc_node *v = lc_node_get(m, "call");
+            rc |= lc_error_at(err, v ? v->src : m->src, v ? v->line : m->line, "venue.topup.call",
+                              "must be > the mmr of every tier (tier %d has %g), or the call "
+                              "level is no single price; got %g",
+                              i, sc->tiers[i].mmr, sc->topup_call);
+            break;
+        }
+    return rc;
+}
+
 static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     lc_node *venue = section_map(root, "venue", "venue", err);
-    const char *cand[16] = {"tiers", "adl", "adl_ranking", "mark", "partial"};
-    int ncand = 5, rc = 0;
+    const char *cand[16] = {"tiers", "adl", "adl_ranking", "mark", "partial", "topup"};
+    int ncand = 6, rc = 0;
     rc |= read_core(sc, venue, root, "venue", cand, &ncand, err);
     rc |= read_tiers(sc, venue, err);
     static const char *const policies[] = {[LC_ADL_NONE] = "none", [LC_ADL_ON] = "adl"};
@@ -635,6 +687,7 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
     rc |= read_name(venue, "venue", "adl_ranking", rankings, LC_ADL_NRANKINGS, &v, err);
     sc->adl_ranking = (lc_adl_ranking)v;
     rc |= read_partial(sc, venue, err);
+    rc |= read_topup(sc, venue, err);
     lc_node *m = section_map(venue, "mark", "venue.mark", err);
     rc |= read_family(m, venue ? venue : root, &lc_mark_family, &sc->mark, NULL, err);
     reject_unused(venue, "venue", cand, ncand, err);
@@ -880,6 +933,13 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         char key[64];
         snprintf(key, sizeof key, "venue.partial.%s", lc_partial_params[i].name);
         fn(ctx, key, lc_partial_params[i].unit, &pv[i], 1, 0, NULL);
+    }
+    double tv[4] = {sc->topup_probability, sc->topup_call, (double)sc->topup_delay,
+                    sc->topup_target};
+    for (int i = 0; i < lc_n_topup_params; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "venue.topup.%s", lc_topup_params[i].name);
+        fn(ctx, key, lc_topup_params[i].unit, &tv[i], 1, 0, NULL);
     }
     visit_choice(&sc->mark, &lc_mark_family, NULL, fn, ctx);
     visit_core(sc, "output", fn, ctx);

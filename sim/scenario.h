@@ -71,6 +71,10 @@ typedef struct lc_scenario {
     lc_partial_mode partial_mode;  /* venue.partial (venue.h) */
     double partial_fraction;       /* of the quantity, mode fraction */
     long partial_cooldown;         /* steps before another partial of an account */
+    double topup_probability;      /* venue.topup (venue.h, engine.c); 0: off */
+    double topup_call;             /* margin ratio of the call, in (0, 1) */
+    long topup_delay;              /* steps from call to top-up */
+    double topup_target;           /* margin ratio restored, < call */
     lc_choice mark;         /* mark-price model (lc_mark_model) and its parameters */
 
     /* output */
@@ -130,6 +134,8 @@ extern const int lc_n_tier_params;
 extern const lc_family lc_mark_family;  /* venue.mark */
 extern const lc_param lc_partial_params[]; /* venue.partial: fraction, cooldown */
 extern const int lc_n_partial_params;
+extern const lc_param lc_topup_params[]; /* venue.topup: probability, call, delay, target */
+extern const int lc_n_topup_params;
 
 /* Tier that an entry notional falls in (the first with notional <= up_to), or
  * -1 above the last up_to: it sets max_leverage. Maintenance uses the tier of

@@ -30,25 +30,40 @@ double lc_maintenance(const lc_tier *t, int n, double notional)
 }
 
 /* The root lies in the first tier whose upper end B is already on the safe
- * side of it: g(B) >= 0 for a long (g = equity − maintenance rises with M),
- * g(B) <= 0 for a short (g falls). g is evaluated with the tier's own
- * (mmr, cum), which at B equals the next tier's by continuity. Deciding by
- * the sign of g at the boundaries, rather than by where each tier's candidate
- * root falls, picks exactly one tier even when rounding puts a candidate a
- * hair outside its range. */
-double lc_tier_liq_price(int side, double q, double entry, double collateral, const lc_tier *t,
-                         int n, int *tier)
+ * side of it: g(B) >= 0 for a long (g = equity − k·maintenance rises with M
+ * while k·mmr < 1), g(B) <= 0 for a short (g falls). g is evaluated with the
+ * tier's own (mmr, cum), which at B equals the next tier's by continuity.
+ * Deciding by the sign of g at the boundaries, rather than by where each
+ * tier's candidate root falls, picks exactly one tier even when rounding puts
+ * a candidate a hair outside its range. With k = 1 every product by k is
+ * exact, so lc_tier_liq_price is this function bit for bit. */
+double lc_tier_level_price(int side, double q, double entry, double collateral, const lc_tier *t,
+                           int n, double k, int *tier)
 {
     int i = 0;
     for (; i < n - 1; i++) {
         double b = t[i].up_to / q; /* price at which the notional is up_to */
-        double g = collateral + side * q * (b - entry) - (t[i].up_to * t[i].mmr - t[i].cum);
+        double g = collateral + side * q * (b - entry) - k * (t[i].up_to * t[i].mmr - t[i].cum);
         if (side > 0 ? g >= 0 : g <= 0)
             break;
     }
     if (tier)
         *tier = i;
-    return lc_liq_price_cum(side, q, entry, collateral, t[i].mmr, t[i].cum);
+    return lc_liq_price_cum(side, q, entry, collateral, k * t[i].mmr, k * t[i].cum);
+}
+
+double lc_tier_liq_price(int side, double q, double entry, double collateral, const lc_tier *t,
+                         int n, int *tier)
+{
+    return lc_tier_level_price(side, q, entry, collateral, t, n, 1.0, tier);
+}
+
+double lc_topup_amount(int side, double q, double entry, double collateral, double mark,
+                       double target, const lc_tier *t, int n)
+{
+    double equity = collateral + side * q * (mark - entry);
+    double add = lc_maintenance(t, n, q * mark) / target - equity;
+    return add > 0 ? add : 0.0;
 }
 
 double lc_bankruptcy_price(int side, double q, double entry, double collateral)

@@ -51,6 +51,11 @@ double lc_maintenance(const lc_tier *t, int n, double notional);
  * receives the tier of the root. */
 double lc_tier_liq_price(int side, double q, double entry, double collateral, const lc_tier *t,
                          int n, int *tier);
+/* The price at which equity = k·maintenance (k > 0, k·mmr < 1 in every tier
+ * for a long): the liquidation price for k = 1, the margin-call price for
+ * k = 1/call (margin ratio maintenance/equity = call; see top-ups below). */
+double lc_tier_level_price(int side, double q, double entry, double collateral, const lc_tier *t,
+                           int n, double k, int *tier);
 double lc_bankruptcy_price(int side, double q, double entry, double collateral);
 
 /* Breach test against the precomputed liquidation price. */
@@ -129,5 +134,15 @@ extern const lc_named lc_partial_modes[LC_PARTIAL_NMODES];
 
 double lc_partial_qty(lc_partial_mode mode, double fraction, const lc_tier *t, int n, int side,
                       double q, double entry, double collateral, double mark);
+
+/* ---- margin top-ups ---------------------------------------------------------
+ * Margin ratio = maintenance / equity at the mark (1: liquidation). An
+ * account is called when its ratio reaches `call` (0 < call < 1), i.e. at the
+ * call price lc_tier_level_price(.., 1/call, ..): long M <= call price, short
+ * M >= call price (lc_breached with the call price). Its top-up brings the
+ * ratio down to `target` (< call) at the mark M of the moment it lands:
+ *   added = max(0, maintenance(q·M)/target − equity(M)). */
+double lc_topup_amount(int side, double q, double entry, double collateral, double mark,
+                       double target, const lc_tier *t, int n);
 
 #endif

@@ -156,7 +156,9 @@ static void assert_same_datasets(const char *a, const char *b)
                                   "series/price", "series/liq_long", "series/liq_short",
                                   "series/insurance", "series/oi", "series/fundamental", "series/mark",
                                   "events/run", "events/step", "events/round", "events/account",
-                                  "events/price", "events/fee", "events/shortfall"};
+                                  "events/price", "events/fee", "events/shortfall",
+                                  "events/kind", "events/notional", "runs/call_count",
+                                  "runs/topup_count", "runs/topup_amount"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         double *x, *y;
         size_t dx[2], dy[2];
@@ -193,6 +195,34 @@ Test(cli, an_oracle_mark_does_not_depend_on_threads_or_engine)
         moved += m[i] != 100;
     cr_assert_gt(moved, n / 2, "the oracle's mark is recorded");
     free(m);
+    assert_same_datasets(one, three);
+    assert_same_datasets(one, scan);
+    free(one);
+    free(three);
+    free(scan);
+    free(sc);
+}
+
+/* Top-up decisions are hashed per (run, account), not drawn in the order
+ * calls are met: the same whatever the threads, batches or engine. */
+Test(cli, topups_do_not_depend_on_threads_or_engine)
+{
+    char *sc = t_write(dir, "u.yaml", SMALL), *one = path("u1.h5"), *three = path("u3.h5"),
+         *scan = path("uscan.h5"), *out;
+#define TOPUP "--set 'venue.topup={probability: 0.5, call: 0.6, delay: 2, target: 0.3}'"
+    cr_assert_eq(t_cli(&out, "run %s " TOPUP " -o %s -q --events --threads 1", sc, one), 0,
+                 "%s", out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "run %s " TOPUP " -o %s -q --events --threads 3 --batch 3", sc,
+                       three),
+                 0, "%s", out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "run %s " TOPUP " -o %s -q --events --threads 2 --engine scan", sc,
+                       scan),
+                 0, "%s", out);
+    free(out);
+#undef TOPUP
+    cr_assert_gt(t_h5_sum(one, "runs/topup_count"), 100);
     assert_same_datasets(one, three);
     assert_same_datasets(one, scan);
     free(one);

@@ -117,6 +117,14 @@ static char *random_scenario(gsl_rng *r, int k)
     char partial[128];
     snprintf(partial, sizeof partial, "{mode: %s, fraction: %g, cooldown: %lu}", modes[k % 3],
              0.05 + 0.9 * gsl_rng_uniform(r), gsl_rng_uniform_int(r, 4));
+    /* margin top-ups in half the scenarios (call above every mmr, < 0.04) */
+    char topup[160] = "{probability: 0}";
+    if ((k / 3) % 2 == 0) {
+        double call = 0.1 + 0.8 * gsl_rng_uniform(r);
+        snprintf(topup, sizeof topup, "{probability: %g, call: %g, delay: %lu, target: %g}",
+                 0.2 + 0.8 * gsl_rng_uniform(r), call, gsl_rng_uniform_int(r, 5),
+                 call * (0.1 + 0.85 * gsl_rng_uniform(r)));
+    }
     cr_assert(asprintf(
                   &text,
                   "simulation: {runs: 4, steps: %lu, dt: 60, seed: %lu, max_rounds: %d}\n"
@@ -138,6 +146,7 @@ static char *random_scenario(gsl_rng *r, int k)
                   "  adl: %s\n"
                   "  adl_ranking: %s\n"
                   "  partial: %s\n"
+                  "  topup: %s\n"
                   "  mark: %s\n"
                   "output: {every: %lu}\n",
                   steps, gsl_rng_get(r) % 1000,
@@ -145,7 +154,7 @@ static char *random_scenario(gsl_rng *r, int k)
                   impact, 100 + gsl_rng_uniform_int(r, 1900),
                   gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
                   mmr0 * 4, 0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking,
-                  partial, mark, every) > 0);
+                  partial, topup, mark, every) > 0);
     free(impact);
     return text;
 }
@@ -154,7 +163,7 @@ Test(engine, index_and_scan_are_identical)
 {
     gsl_rng *r = lc_rng_create(2024, 99, 0);
     long liquidations = 0, truncated = 0, shortfalls = 0, adl_fills = 0, adl_runs = 0,
-         partials = 0;
+         partials = 0, topups = 0, calls = 0;
     long by_model[5] = {0}; /* liquidations per impact model (k % 5) */
     for (int k = 0; k < 40; k++) {
         char *text = random_scenario(r, k);
@@ -184,6 +193,8 @@ Test(engine, index_and_scan_are_identical)
             adl_fills += a.row.adl_count;
             adl_runs += a.row.adl_count > 0;
             partials += a.row.partial_count;
+            topups += a.row.topup_count;
+            calls += a.row.call_count;
             for (long e = 0; e < a.ev.n; e++)
                 shortfalls += a.ev.v[e].shortfall > 0;
             free_result(&a);
@@ -205,6 +216,7 @@ Test(engine, index_and_scan_are_identical)
     cr_assert(adl_runs >= 5 && adl_fills > 500, "ADL ran in only %ld runs (%ld fills)", adl_runs,
               adl_fills);
     cr_assert_gt(partials, 500, "only %ld partial liquidations", partials);
+    cr_assert_gt(topups, 100, "only %ld top-ups (%ld calls)", topups, calls);
 }
 
 /* Withdrawal on a known path: gbm with sigma 0 and mu −100 over dt = 1e-4 yr
@@ -305,7 +317,7 @@ static void money_balances(const char *extra, int adl)
     cr_assert_not_null(pop, "%s", err.msg);
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     long events = 0, bankrupt = 0, bad_runs = 0, adl_fills = 0, partial = 0, clean = 0,
-         n_partial = 0;
+         n_partial = 0, n_topup = 0;
     double *cq = malloc((size_t)pop->n * sizeof *cq), *cc = malloc((size_t)pop->n * sizeof *cc);
     for (long run = 0; run < sc->runs; run++) {
         result a;
@@ -314,7 +326,8 @@ static void money_balances(const char *extra, int adl)
         memcpy(cc, pop->collateral, (size_t)pop->n * sizeof *cc);
         double fees = 0, covered = 0, ins = sc->insurance_fund, notional_long = 0;
         double group = 0, adl_notional = 0; /* signed quantity of the open ADL group */
-        long liqs = 0, fills = 0, bankrupt_account = -1, partials = 0;
+        long liqs = 0, fills = 0, bankrupt_account = -1, partials = 0, topups = 0;
+        double topped = 0; /* collateral brought in by top-ups */
         int short_of_counterparties = 0;
         double bp = 0;
         for (long k = 0; k <= a.ev.n; k++) {
@@ -328,6 +341,22 @@ static void money_balances(const char *extra, int adl)
             long i = e->account;
             int side = pop->side[i];
             double d = fabs(e->qty), x = e->price;
+            if (e->kind == LC_EVENT_TOPUP) {
+                /* money brought in: it joins the collateral that every later
+                 * identity of the account starts from; the amount restores
+                 * the target ratio at the mark (venue.h) */
+                cr_assert(cq[i] > 0 && e->qty == 0 && e->fee == 0 && e->shortfall == 0);
+                double eq = cc[i] + side * cq[i] * (x - pop->entry[i]);
+                double want = lc_maintenance(sc->tiers, sc->ntiers, cq[i] * x) /
+                              sc->topup_target - eq;
+                cr_assert(fabs(e->notional - want) < 0.005, "top-up %ld: %.6f vs %.6f", k,
+                          e->notional, want);
+                cc[i] += e->notional;
+                topped += e->notional;
+                topups++;
+                events++;
+                continue;
+            }
             cr_assert(d <= cq[i] * (1 + 1e-12), "event %ld closes more than is open", k);
             /* collateral share (the whole, when all that is open closes) */
             double c = e->kind == LC_EVENT_PARTIAL || d >= cq[i] ? cc[i] : cc[i] * (d / cq[i]);
@@ -421,6 +450,9 @@ static void money_balances(const char *extra, int adl)
         cr_assert_eq(a.row.liq_count_long + a.row.liq_count_short, liqs);
         cr_assert_eq(a.row.adl_count, fills);
         cr_assert_eq(a.row.partial_count, partials);
+        cr_assert_eq(a.row.topup_count, topups);
+        cr_assert(fabs(a.row.topup_amount - topped) < 0.005);
+        n_topup += topups;
         n_partial += partials;
         cr_assert(fabs(a.row.adl_notional - adl_notional) < 0.005);
         bad_runs += a.row.bad_debt > 0;
@@ -434,6 +466,8 @@ static void money_balances(const char *extra, int adl)
     cr_assert_gt(bankrupt, 10, "the crash must produce shortfalls");
     if (strstr(extra, "partial"))
         cr_assert_gt(n_partial, 10, "the crash must liquidate partly");
+    if (strstr(extra, "topup"))
+        cr_assert_gt(n_topup, 100, "the crash must call for top-ups (%ld)", n_topup);
     if (adl) {
         cr_assert_gt(adl_fills, 10, "the crash must deleverage");
         cr_assert_gt(partial, 0, "and fill some counterparties partly");
@@ -475,6 +509,165 @@ Test(engine, money_balances_with_partial_liquidation)
     money_balances("  partial: {mode: fraction, fraction: 0.5, cooldown: 1}\n"
                    "  adl: adl\n  adl_ranking: binance\n",
                    1);
+}
+
+/* With top-ups the identity at every liquidation holds with the collateral
+ * the account brought in since it opened: initial collateral + top-ups +
+ * realised pnl = returned + fee − shortfall. */
+Test(engine, money_balances_with_topups)
+{
+    /* the crash's first step passes the call and liquidation prices of its
+     * most leveraged accounts in one cascade: with delay 0 its calls land;
+     * with an oracle mark, liquidations wait and delayed top-ups land too */
+    money_balances("  topup: {probability: 0.6, call: 0.5, delay: 0, target: 0.2}\n", 0);
+    money_balances("  topup: {probability: 0.6, call: 0.5, delay: 2, target: 0.2}\n"
+                   "  mark: {model: ema, half_life: 300}\n",
+                   0);
+    money_balances("  topup: {probability: 0.8, call: 0.3, delay: 0, target: 0.1}\n"
+                   "  partial: {mode: fraction, fraction: 0.4}\n"
+                   "  adl: adl\n",
+                   1);
+}
+
+/* Top-ups on a known path: gbm with sigma 0, mu −100, dt 1e-4 yr falls
+ * exactly 1% per step in log, P_t = 100·e^(−0.01 t), no impact. 20
+ * identical longs (q = 100, E = 100, C = 1000, mmr 0.005, flat) have
+ *   call price  (qE − C)/(q(1 − mmr/call)) = 9000/99 = 90.909 (call 0.5),
+ *   liq price   (qE − C)/(q(1 − mmr))      = 9000/99.5 = 90.452,
+ * so they are called at step 10 (P = 90.484) and without top-ups liquidated
+ * at step 11 (P = 89.583). With probability 1 and delay 1 the top-up lands
+ * at step 11 before the cascade, at mark M = 89.583:
+ *   added = mmr·q·M/target − (C + q(M − E)),  target 0.1
+ * and the new liquidation price (qE − C − added)/(q(1 − mmr)) is passed
+ * later, at the first t with P_t <= it. */
+Test(engine, topup_by_hand)
+{
+    for (int on = 0; on < 2; on++) {
+        char *text;
+        cr_assert(asprintf(&text,
+                           "simulation: {runs: 1, steps: 40, dt: 3153.6, seed: 1}\n"
+                           "price: {model: gbm, s0: 100, mu: -100, sigma: 0}\n"
+                           "impact: {model: none}\n"
+                           "population:\n"
+                           "  accounts: 20\n"
+                           "  long_fraction: 1\n"
+                           "  notional: {dist: fixed, value: 10000}\n"
+                           "  leverage: {dist: fixed, value: 10}\n"
+                           "  entry: {dist: lognormal, sigma: 0}\n"
+                           "venue:\n"
+                           "  tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 50}]\n"
+                           "  liquidation_fee: 0\n"
+                           "  topup: {probability: %d, call: 0.5, delay: 1, target: 0.1}\n",
+                           on) > 0);
+        lc_scenario *sc = t_scenario(text);
+        free(text);
+        lc_error err = {0};
+        lc_population *pop = lc_population_create(sc, &err);
+        cr_assert_not_null(pop, "%s", err.msg);
+        double q = pop->qty[0], e = pop->entry[0], c = pop->collateral[0], mmr = 0.005;
+        cr_assert(fabs(q - 100) < 1e-9 && fabs(e - 100) < 1e-9 && fabs(c - 1000) < 1e-6);
+        double call = (q * e - c) / (q * (1 - mmr / 0.5)), liq = (q * e - c) / (q * (1 - mmr));
+        long t_call = 1, t_liq = 1;
+        while (100 * exp(-0.01 * t_call) > call)
+            t_call++;
+        while (100 * exp(-0.01 * t_liq) > liq)
+            t_liq++;
+        cr_assert_eq(t_call, 10);
+        cr_assert_eq(t_liq, 11);
+        for (int kind = 0; kind < 2; kind++) {
+            lc_scratch *s = lc_scratch_create(sc, pop, kind ? LC_ENGINE_SCAN : LC_ENGINE_INDEX);
+            result a;
+            run_one(sc, pop, s, 0, &a);
+            if (!on) {
+                cr_assert_eq(a.row.first_liq_step, t_liq);
+                cr_assert_eq(a.row.call_count, 0);
+                cr_assert_eq(a.ev.n, 20);
+            } else {
+                double m = 100 * exp(-0.01 * (t_call + 1));
+                double add = mmr * q * m / 0.1 - (c + q * (m - e));
+                double liq2 = (q * e - c - add) / (q * (1 - mmr));
+                long t2 = 1;
+                while (100 * exp(-0.01 * t2) > liq2)
+                    t2++;
+                cr_assert_gt(t2, t_liq + 1);
+                cr_assert_leq(t2, 40);
+                cr_assert_eq(a.row.call_count, 20);
+                cr_assert_eq(a.row.topup_count, 20);
+                cr_assert(fabs(a.row.topup_amount - 20 * add) < 1e-9 * 20 * add);
+                cr_assert_eq(a.ev.n, 40, "20 top-ups then 20 liquidations");
+                for (long k = 0; k < 20; k++) {
+                    const lc_event *ev = &a.ev.v[k];
+                    cr_assert_eq(ev->kind, LC_EVENT_TOPUP);
+                    cr_assert_eq(ev->step, t_call + 1, "lands delay = 1 step after the call");
+                    cr_assert_eq(ev->account, k, "in account order");
+                    cr_assert(fabs(ev->price - m) < 1e-12 * m);
+                    cr_assert(fabs(ev->notional - add) < 1e-9 * add, "added %.12g, want %.12g",
+                              ev->notional, add);
+                    cr_assert_eq(ev->qty, 0);
+                }
+                for (long k = 20; k < 40; k++) {
+                    cr_assert_eq(a.ev.v[k].kind, LC_EVENT_LIQUIDATION);
+                    cr_assert_eq(a.ev.v[k].step, t2, "liquidated at step %ld, want %ld",
+                                 a.ev.v[k].step, t2);
+                }
+                cr_assert_eq(a.row.first_liq_step, t2);
+            }
+            free_result(&a);
+            lc_scratch_free(s);
+        }
+        lc_population_free(pop);
+        lc_scenario_free(sc);
+    }
+}
+
+/* The draw: of the accounts called, a fraction p tops up. 4 runs of 5000
+ * accounts with leverage spread over (2, 40) on a path falling 1% per step
+ * for 200 steps, so nearly every account is called; delay 0, so every top-up
+ * drawn lands (the account is open when called, and a called account is
+ * above the target ratio). Each decision is Bernoulli(p), independent across
+ * (run, account): the fraction is within 4 standard errors
+ * sqrt(p(1 − p)/calls) (≈ 0.0032 for 20,000 calls) of p. The two engines
+ * agree account by account. */
+Test(engine, topup_fraction_is_the_probability)
+{
+    const double p = 0.3;
+    lc_scenario *sc = t_scenario("simulation: {runs: 4, steps: 200, dt: 3153.6, seed: 11}\n"
+                                 "price: {model: gbm, s0: 100, mu: -100, sigma: 0}\n"
+                                 "impact: {model: none}\n"
+                                 "population:\n"
+                                 "  accounts: 5000\n"
+                                 "  long_fraction: 1\n"
+                                 "  notional: {dist: fixed, value: 10000}\n"
+                                 "  leverage: {dist: uniform, min: 2, max: 40}\n"
+                                 "  entry: {dist: lognormal, sigma: 0.01}\n"
+                                 "venue:\n"
+                                 "  tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 50}]\n"
+                                 "  topup: {probability: 0.3, call: 0.6, delay: 0, target: 0.3}\n");
+    lc_error err = {0};
+    lc_population *pop = lc_population_create(sc, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+    long calls = 0, topups = 0;
+    for (long run = 0; run < sc->runs; run++) {
+        result a, b;
+        run_one(sc, pop, si, run, &a);
+        run_one(sc, pop, ss, run, &b);
+        cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0);
+        cr_assert(a.ev.n == b.ev.n &&
+                  memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
+        calls += a.row.call_count;
+        topups += a.row.topup_count;
+        free_result(&a);
+        free_result(&b);
+    }
+    cr_assert_gt(calls, 19000, "only %ld calls", calls);
+    double f = (double)topups / (double)calls, se = sqrt(p * (1 - p) / (double)calls);
+    cr_assert(fabs(f - p) < 4 * se, "fraction %.4f, p %.2f, se %.4f", f, p, se);
+    lc_scratch_free(si);
+    lc_scratch_free(ss);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
 }
 
 Test(engine, a_run_depends_only_on_its_index)
@@ -653,9 +846,13 @@ Test(engine, adl_closes_the_top_ranked_counterparties_at_the_bankruptcy_price)
  * notional, a new liquidation price) that a later move liquidates. A choppy
  * market (no drift, high volatility), an empty fund, ADL by size (which does
  * not prefer the safest accounts) and three tiers. */
-Test(engine, rekeyed_accounts_liquidate_identically)
+/* With top-ups too (extra), index and scan must also agree where a partly
+ * deleveraged counterparty, re-keyed before its call, is called later at its
+ * new call price (the index engine's list of uncalled re-keyed accounts). */
+static void rekeyed_case(const char *extra)
 {
-    lc_scenario *sc = t_scenario(
+    char *text;
+    cr_assert(asprintf(&text,
         "simulation: {runs: 40, steps: 400, dt: 60, seed: 11, max_rounds: 1000}\n"
         "price: {model: gbm, s0: 100, mu: 0, sigma: 3}\n"
         "impact: {model: linear, depth_1pct: 3.0e5, permanent: 0.3, half_life: 300}\n"
@@ -672,13 +869,15 @@ Test(engine, rekeyed_accounts_liquidate_identically)
         "    - {up_to: 1.0e300, mmr: 0.03, max_leverage: 20}\n"
         "  insurance_fund: 0\n"
         "  adl: adl\n"
-        "  adl_ranking: size\n");
+        "  adl_ranking: size\n%s", extra) > 0);
+    lc_scenario *sc = t_scenario(text);
+    free(text);
     lc_error err = {0};
     lc_population *pop = lc_population_create(sc, &err);
     cr_assert_not_null(pop, "%s", err.msg);
     lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
-    long rekeyed_liqs = 0, fills = 0;
+    long rekeyed_liqs = 0, fills = 0, rekeyed_topups = 0;
     for (long run = 0; run < sc->runs; run++) {
         result a, b;
         run_one(sc, pop, si, run, &a);
@@ -694,16 +893,30 @@ Test(engine, rekeyed_accounts_liquidate_identically)
                     rekeyed_liqs++;
                     break;
                 }
+        for (long e = 0; e < a.ev.n; e++)
+            for (long f = 0; f < e && a.ev.v[e].kind == LC_EVENT_TOPUP; f++)
+                if (a.ev.v[f].kind == LC_EVENT_ADL && a.ev.v[f].account == a.ev.v[e].account) {
+                    rekeyed_topups++;
+                    break;
+                }
         free_result(&a);
         free_result(&b);
     }
-    cr_log_info("ADL fills %ld, liquidations of partly deleveraged accounts %ld", fills,
-                rekeyed_liqs);
+    cr_log_info("ADL fills %ld, liquidations of partly deleveraged accounts %ld, top-ups %ld",
+                fills, rekeyed_liqs, rekeyed_topups);
     cr_assert_gt(rekeyed_liqs, 0, "no partly deleveraged account was liquidated later");
+    if (*extra)
+        cr_assert_gt(rekeyed_topups, 0, "no partly deleveraged account topped up later");
     lc_scratch_free(si);
     lc_scratch_free(ss);
     lc_population_free(pop);
     lc_scenario_free(sc);
+}
+
+Test(engine, rekeyed_accounts_liquidate_identically)
+{
+    rekeyed_case("");
+    rekeyed_case("  topup: {probability: 0.7, call: 0.5, delay: 1, target: 0.2}\n");
 }
 
 /* Partial liquidation by hand. One long: q 10, entry 100, collateral 100,

@@ -79,3 +79,21 @@ Test(rng, adjacent_runs_are_uncorrelated)
     cr_assert(fabs(corr) < 4 / sqrt((double)n), "correlation %g", corr);
     gsl_rng_free(r);
 }
+
+/* The hashed draws of the behaviour stream: deterministic, distinct per key
+ * and per stream seed, uniform: the mean of 1e6 draws is within 4 standard
+ * errors (sqrt(1/12/1e6) = 2.9e-4) of 1/2. */
+Test(rng, hashed_uniforms)
+{
+    uint64_t a = lc_stream_seed(42, LC_STREAM_BEHAVIOUR, 0), b = lc_stream_seed(42, LC_STREAM_BEHAVIOUR, 1);
+    cr_assert_eq(lc_hash_uniform(a, 7), lc_hash_uniform(a, 7));
+    cr_assert_neq(lc_hash_uniform(a, 7), lc_hash_uniform(a, 8));
+    cr_assert_neq(lc_hash_uniform(a, 7), lc_hash_uniform(b, 7));
+    double sum = 0;
+    for (uint64_t k = 0; k < 1000000; k++) {
+        double u = lc_hash_uniform(a, k);
+        cr_assert(u >= 0 && u < 1);
+        sum += u;
+    }
+    cr_assert(fabs(sum / 1e6 - 0.5) < 4 * sqrt(1.0 / 12 / 1e6));
+}

@@ -277,3 +277,40 @@ Test(scenario, partial_liquidation_keys)
     assert_has(t_scenario_errors(BASE "venue:\n  partial: {mode: tier, fractoin: 0.1}\n", NULL, 0),
                "venue.partial.fractoin: unknown key (did you mean 'fraction'?)");
 }
+
+Test(scenario, topup_keys)
+{
+    lc_scenario *sc = t_scenario(BASE "venue: {topup: {probability: 0.4, call: 0.7, delay: 2}}\n");
+    cr_assert_eq(sc->topup_probability, 0.4);
+    cr_assert_eq(sc->topup_call, 0.7);
+    cr_assert_eq(sc->topup_delay, 2);
+    cr_assert_eq(sc->topup_target, 0.5, "target defaults to 0.5");
+    char *y = lc_scenario_resolved_yaml(sc);
+    assert_has(y, "  topup:\n    probability: 0.4");
+    assert_has(y, "    call: 0.7");
+    lc_scenario *back = t_scenario(y);
+    cr_assert_eq(back->topup_delay, 2);
+    cr_assert_eq(back->topup_call, 0.7);
+    free(y);
+    lc_scenario_free(back);
+    lc_scenario_free(sc);
+    sc = t_scenario(BASE);
+    cr_assert_eq(sc->topup_probability, 0, "off by default");
+    lc_scenario_free(sc);
+    assert_has(t_scenario_errors(BASE "venue:\n  topup: {probability: 1, call: 1}\n", NULL, 0),
+               "test.yaml:8: venue.topup.call: must be < 1 (got 1)");
+    assert_has(t_scenario_errors(BASE "venue:\n  topup: {probability: 1, call: 0}\n", NULL, 0),
+               "test.yaml:8: venue.topup.call: must be > 0 (got 0)");
+    assert_has(t_scenario_errors(BASE "venue:\n  topup:\n    call: 0.5\n    target: 0.5\n", NULL, 0),
+               "test.yaml:10: venue.topup.target: must be < venue.topup.call (0.5;");
+    assert_has(t_scenario_errors(BASE "venue:\n  topup:\n    delay: -1\n", NULL, 0),
+               "test.yaml:9: venue.topup.delay: must be >= 0 (got -1)");
+    assert_has(t_scenario_errors(BASE "venue:\n  topup:\n    probability: 1.5\n", NULL, 0),
+               "test.yaml:9: venue.topup.probability: must be <= 1 (got 1.5)");
+    assert_has(t_scenario_errors(BASE "venue:\n  tiers:\n    - {up_to: 1.0e300, mmr: 0.2, "
+                                      "max_leverage: 4}\n  topup: {call: 0.15, target: 0.1}\n",
+                                 NULL, 0),
+               "test.yaml:10: venue.topup.call: must be > the mmr of every tier (tier 0 has 0.2)");
+    assert_has(t_scenario_errors(BASE "venue:\n  topup: {probability: 1, cal: 0.5}\n", NULL, 0),
+               "venue.topup.cal: unknown key (did you mean 'call'?)");
+}

@@ -271,3 +271,50 @@ Test(venue, adl_rankings_order_a_hand_built_book)
     cr_assert_eq(lc_adl_score(LC_ADL_PNL_LEVERAGE, -1, 1, 100, 10, 200, t, 2), -INFINITY,
                  "no equity: ranked last");
 }
+
+/* Margin call and top-up (venue.h): the call price is where the margin ratio
+ * maintenance/equity reaches `call` — the root of equity − maintenance/call,
+ * found by bisection from the definitions — on the BTCUSDT table with a call
+ * level above its largest mmr; k = 1 is the liquidation price bit for bit;
+ * the top-up at a mark past the call price restores the target ratio. */
+Test(venue, call_price_and_topup_from_the_definitions)
+{
+    lc_scenario *sc = btcusdt();
+    const lc_tier *t = sc->tiers;
+    int n = sc->ntiers;
+    double call = 0.9, target = 0.3;
+    gsl_rng *r = lc_rng_create(4, 7, 0);
+    for (int k = 0; k < 5000; k++) {
+        int s = gsl_rng_uniform(r) < 0.5 ? 1 : -1;
+        double e = 100 * exp(0.5 * (gsl_rng_uniform(r) - 0.5));
+        double notional = exp(log(100) + gsl_rng_uniform(r) * (log(4.9e8) - log(100)));
+        double lev = 1 + gsl_rng_uniform(r) * (t[lc_tier_at(t, n, notional)].max_leverage - 1);
+        double q = notional / e, c = notional / lev;
+        cr_assert_eq(lc_tier_level_price(s, q, e, c, t, n, 1.0, NULL),
+                     lc_tier_liq_price(s, q, e, c, t, n, NULL));
+        double m = lc_tier_level_price(s, q, e, c, t, n, 1 / call, NULL);
+        if (s > 0 && m <= 1e-3 * e)
+            continue;
+        double lo = 1e-9, hi = 1e9;
+        for (int i = 0; i < 200; i++) {
+            double x = 0.5 * (lo + hi);
+            double g = c + s * q * (x - e) - lc_maintenance(t, n, q * x) / call;
+            if ((g > 0) == (s > 0))
+                hi = x;
+            else
+                lo = x;
+        }
+        double want = 0.5 * (lo + hi);
+        cr_assert(fabs(m - want) <= 1e-9 * want, "side %d: call price %.12g vs %.12g", s, m, want);
+        double liq = lc_tier_liq_price(s, q, e, c, t, n, NULL);
+        cr_assert(s > 0 ? m >= liq : m <= liq, "the call comes before the liquidation");
+        double at = s > 0 ? m * 0.999 : m * 1.001; /* just past the call */
+        double add = lc_topup_amount(s, q, e, c, at, target, t, n);
+        double eq = c + add + s * q * (at - e), maint = lc_maintenance(t, n, q * at);
+        cr_assert(add > 0 && fabs(maint / eq - target) < 1e-9, "ratio %.12g after top-up",
+                  maint / eq);
+    }
+    cr_assert_eq(lc_topup_amount(1, 1, 100, 50, 100, 0.5, t, n), 0, "below target: nothing");
+    gsl_rng_free(r);
+    lc_scenario_free(sc);
+}

@@ -563,7 +563,7 @@ Test(info, summarises_a_result_file)
     static const char *const want[] = {
         "interrupted: 5 of 5 rows", "6 steps x 60 s",    "seed     7",
         "engine   index",           "/series/price",     "5 x 4",
-        "/population/liq_price",    "/events/shortfall", "/runs: 5 rows x 22 columns"};
+        "/population/liq_price",    "/events/shortfall", "/runs: 5 rows x 25 columns"};
     for (int i = 0; i < 9; i++)
         cr_assert(strstr(out, want[i]), "no '%s' in:\n%s", want[i], out);
     for (int c = 0; c < lc_n_run_columns; c++) {
