@@ -1,6 +1,8 @@
 /* summary.c — see summary.h. */
 #include "summary.h"
 
+#include "metrics.h"
+
 #include <math.h>
 
 void lc_summary_init(lc_summary *s)
@@ -25,11 +27,12 @@ void lc_summary_add(lc_summary *s, const lc_run_row *r)
     s->insurance_min = fmin(s->insurance_min, r->insurance_min);
 }
 
-/* Binomial standard error of a proportion, in percent. */
-static double se_pct(long k, long n)
+/* A proportion in percent with its 95% Wilson interval (metrics.h). */
+static void pct(char *buf, size_t size, long k, long n)
 {
-    double p = n ? (double)k / (double)n : 0;
-    return n ? 100.0 * sqrt(p * (1 - p) / (double)n) : 0;
+    double p, lo, hi;
+    lc_wilson(k, n, &p, &lo, &hi);
+    snprintf(buf, size, "%6.2f %% [%.2f, %.2f]", 100 * p, 100 * lo, 100 * hi);
 }
 
 void lc_summary_print(const lc_summary *s, FILE *out)
@@ -40,18 +43,19 @@ void lc_summary_print(const lc_summary *s, FILE *out)
         return;
     }
     double dn = (double)n;
-    fprintf(out, "  runs with a liquidation     %6.2f %% (± %.2f)\n", 100.0 * (double)s->with_liq / dn,
-            se_pct(s->with_liq, n));
+    char b[64];
+    pct(b, sizeof b, s->with_liq, n);
+    fprintf(out, "  runs with a liquidation     %s\n", b);
     fprintf(out, "  liquidated notional / run   mean %.4g quote, max %.4g quote\n",
             s->liq_notional_sum / dn, s->liq_notional_max);
-    fprintf(out, "  runs with bad debt          %6.2f %% (± %.2f); mean %.4g quote, max %.4g quote\n",
-            100.0 * (double)s->with_bad_debt / dn, se_pct(s->with_bad_debt, n), s->bad_debt_sum / dn,
-            s->bad_debt_max);
+    pct(b, sizeof b, s->with_bad_debt, n);
+    fprintf(out, "  runs with bad debt          %s; mean %.4g quote, max %.4g quote\n", b,
+            s->bad_debt_sum / dn, s->bad_debt_max);
     fprintf(out, "  max drawdown, mean          market %.2f %%, fundamental %.2f %% (worst market %.2f %%)\n",
             100.0 * s->dd_sum / dn, 100.0 * s->exo_dd_sum / dn, 100.0 * s->dd_max);
     fprintf(out, "  lowest insurance fund       %.4g quote\n", s->insurance_min);
     if (s->truncated_runs)
         fprintf(out, "  runs that hit max_rounds    %ld (their cascades continued next step)\n",
                 s->truncated_runs);
-    fprintf(out, "  (± is one standard error)\n");
+    fprintf(out, "  ([..] is a 95%% Wilson interval; liqcascade info FILE gives every metric)\n");
 }
