@@ -103,9 +103,7 @@ double lc_adl_score(lc_adl_ranking how, int side, double q, double entry, double
                     double mark, const lc_tier *t, int n)
 {
     double pnl = side * q * (mark - entry), equity = collateral + pnl, notional = q * mark;
-    if (how == LC_ADL_SIZE)
-        return notional;
-    if (!(equity > 0))
+    if (!(equity > 0)) /* every ranking, size included: under water is last */
         return -INFINITY;
     switch (how) {
     case LC_ADL_PNL_LEVERAGE:
@@ -135,6 +133,10 @@ double lc_partial_qty(lc_partial_mode mode, double fraction, const lc_tier *t, i
         d = fraction * q;
     else {
         int k = lc_tier_at(t, n, q * mark);
+        /* a position left at the top of tier k−1 by an earlier tier partial may
+         * sit an ulp above it: that is tier k−1, not a sliver to close */
+        if (k > 0 && q * mark - t[k - 1].up_to <= 1e-9 * t[k - 1].up_to)
+            k--;
         if (k > 0)
             d = q - t[k - 1].up_to / mark;
     }

@@ -270,6 +270,26 @@ Test(venue, adl_rankings_order_a_hand_built_book)
     cr_assert_float_eq(lc_adl_score(LC_ADL_HYPERLIQUID, -1, 1, 100, 10, 90, t, 2), 5, 1e-12);
     cr_assert_eq(lc_adl_score(LC_ADL_PNL_LEVERAGE, -1, 1, 100, 10, 200, t, 2), -INFINITY,
                  "no equity: ranked last");
+    for (int how = 0; how < LC_ADL_NRANKINGS; how++) /* size too (as documented) */
+        cr_assert_eq(lc_adl_score((lc_adl_ranking)how, 1, 1, 60000, 600, 50000, t, 2), -INFINITY,
+                     "%s: a long 9,400 under water must rank last", lc_adl_rankings[how].name);
+}
+
+/* Tier partials: closing down to the top of tier k−1 leaves q·M = up_to[k−1]
+ * up to rounding; a position an ulp above it is in tier k−1 and must not
+ * close a sliver of 1e-16 (a wasted round and a spurious partial). */
+Test(venue, tier_partial_leaves_no_sliver)
+{
+    lc_tier t[3] = {{50000, 0.004, 125, 0}, {250000, 0.005, 100, 0}, {1e300, 0.01, 50, 0}};
+    double mark = 58700.123, e = 60000;
+    double q = 300000 / mark;
+    double d = lc_partial_qty(LC_PARTIAL_TIER, 0, t, 3, 1, q, e, 8000, mark);
+    double q2 = q - d;
+    cr_assert_float_eq(q2 * mark, 250000, 1e-6, "down to the top of tier 1");
+    for (int ulp = 0; ulp < 4; ulp++, q2 = nextafter(q2, INFINITY)) {
+        double d2 = lc_partial_qty(LC_PARTIAL_TIER, 0, t, 3, 1, q2, e, 8000, mark);
+        cr_assert(d2 > 1e-6 * q2, "ulp %d: closed a sliver %g of %g", ulp, d2, q2);
+    }
 }
 
 /* Margin call and top-up (venue.h): the call price is where the margin ratio
