@@ -50,6 +50,17 @@ Test(cli, help_and_usage_errors)
     cr_assert_eq(t_cli(&out, "run --help"), 0);
     assert_has(out, "--force");
     free(out);
+    /* every command's help, printed as a format: a bare % would print garbage */
+    cr_assert_eq(t_cli(&out, "info --help"), 0);
+    assert_has(out, "with 95% intervals");
+    assert_has(out, "50/95/99% quantiles");
+    free(out);
+    static const char *const cmds[] = {"sweep", "validate", "models"};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(t_cli(&out, "%s --help", cmds[i]), 0);
+        assert_has(out, "usage: liqcascade");
+        free(out);
+    }
     cr_assert_eq(t_cli(&out, "frobnicate"), 2);
     assert_has(out, "unknown command 'frobnicate'");
     free(out);
