@@ -714,6 +714,61 @@ static inline long span_at(span s, long k)
 
 /* Trade a round's breached accounts through the impact model and settle them
  * at the round's VWAP: longs, then shorts, each in settlement order. */
+/* The common case, with no rule that changes positions, no ADL and no
+ * events: the same settlement as liquidate() (lc_settle's arithmetic, in
+ * the same account order), with the run's totals kept in local variables
+ * and added to the row once per side and round. Per-account updates through
+ * the row pointers were the chain that bounded the settlement (perf,
+ * docs/performance.md); both engines come here for the same scenarios, so
+ * they stay identical. */
+static void settle_plain(run *r, span sp, int side, double x)
+{
+    if (sp.n == 0)
+        return;
+    const lc_population *pop = r->pop;
+    double rate = r->sc->liquidation_fee, ins = r->insurance, ins_min = r->row->insurance_min;
+    double notional = 0, fees = 0, bad = 0, qty = 0;
+    for (long k = 0; k < sp.n; k++) {
+        long i = span_at(sp, k);
+        double q = pop->qty[i];
+        double equity = pop->collateral[i] + side * q * (x - pop->entry[i]);
+        if (equity >= 0) {
+            double fee = rate * q * x;
+            fee = fee < equity ? fee : equity;
+            fees += fee;
+            ins += fee;
+        } else {
+            double shortfall = -equity, covered = shortfall < ins ? shortfall : ins;
+            bad += shortfall - covered;
+            ins -= covered;
+            if (ins < ins_min) /* the fund only falls here */
+                ins_min = ins > 1e-6 ? ins : 0.0;
+        }
+        notional += q * x;
+        qty += q;
+    }
+    lc_run_row *row = r->row;
+    r->insurance = ins;
+    row->insurance_min = ins_min;
+    if (side > 0) {
+        row->liq_count_long += sp.n;
+        row->liq_notional_long += notional;
+    } else {
+        row->liq_count_short += sp.n;
+        row->liq_notional_short += notional;
+    }
+    long *open = side > 0 ? &r->open_long : &r->open_short;
+    double *total = side > 0 ? &r->qty_long : &r->qty_short;
+    *open -= sp.n;
+    *total = *open ? *total - qty : 0.0; /* exactly 0 once the side is gone */
+    r->step_liq[side > 0 ? 0 : 1] += notional;
+    r->step_total += notional;
+    row->fees += fees;
+    row->bad_debt += bad;
+    if (row->first_liq_step < 0)
+        row->first_liq_step = r->t;
+}
+
 static void settle_round(run *r, span longs, span shorts)
 {
     const lc_population *pop = r->pop;
@@ -752,6 +807,12 @@ static void settle_round(run *r, span longs, span shorts)
     double perm = r->sc->impact_common[LC_IMPACT_PERMANENT];
     r->j_perm += perm * dj;
     r->j_trans += (1.0 - perm) * dj;
+    if (!dl && !r->ev && !r->s->rk && !r->s->cur_qty && r->sc->adl != LC_ADL_ON) {
+        settle_plain(r, longs, 1, x);
+        settle_plain(r, shorts, -1, x);
+        observe_price(r);
+        return;
+    }
     for (int sd = 0; sd < 2; sd++) { /* longs, then shorts */
         span sp = sd ? shorts : longs;
         const double *dq = sd ? ds : dl;
