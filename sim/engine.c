@@ -89,6 +89,10 @@
 #include "rng.h"
 #include "venue.h"
 
+/* A fund below this (quote) is the rounding dust ADL leaves in an emptied
+ * fund: it is treated, and recorded in insurance_min, as 0. */
+#define FUND_DUST 1e-6
+
 /* An ADL counterparty candidate: its score and account. */
 typedef struct cand {
     double score;
@@ -409,15 +413,35 @@ static void rekey_live(run *r, int side, long i, double q, double c, double liq)
     }
 }
 
-/* An account leaves its side's open interest: all of it (closed) or qty. */
-static void reduce_side(run *r, int side, double qty, int closed)
+/* qty leaves a side's open interest, closing `closed` of its accounts. */
+static void reduce_side(run *r, int side, double qty, long closed)
 {
     long *open = side > 0 ? &r->open_long : &r->open_short;
     double *total = side > 0 ? &r->qty_long : &r->qty_short;
-    if (closed)
-        --*open;
+    *open -= closed;
     /* exactly 0 once the side is gone, not a rounding residue below it */
     *total = *open ? *total - qty : 0.0;
+}
+
+/* A liquidated notional of one side (quote): the run's totals, the series'
+ * flow and the step's. */
+static void book_notional(run *r, int side, double notional)
+{
+    lc_run_row *row = r->row;
+    if (side > 0)
+        row->liq_notional_long += notional;
+    else
+        row->liq_notional_short += notional;
+    r->step_liq[side > 0 ? 0 : 1] += notional;
+    r->step_total += notional;
+    if (row->first_liq_step < 0)
+        row->first_liq_step = r->t;
+}
+
+/* What insurance_min records for a fund balance: dust is an empty fund. */
+static inline double fund_reading(double insurance)
+{
+    return insurance > FUND_DUST ? insurance : 0.0;
 }
 
 static int cmp_cand(const void *a, const void *b)
@@ -474,6 +498,24 @@ static int is_open(const run *r, long j, int side)
 }
 
 /* The ranked queue as a binary max-heap: cmp_cand < 0 means "ranks higher". */
+
+/* Put c at hole i and sift it down the heap h[0..n). */
+static void sift_down(cand *h, long n, long i, cand c)
+{
+    for (;;) {
+        long ch = 2 * i + 1;
+        if (ch >= n)
+            break;
+        if (ch + 1 < n && cmp_cand(&h[ch + 1], &h[ch]) < 0)
+            ch++;
+        if (cmp_cand(&h[ch], &c) >= 0)
+            break;
+        h[i] = h[ch];
+        i = ch;
+    }
+    h[i] = c;
+}
+
 static void queue_push(cand *h, long *n, cand c)
 {
     long i = (*n)++;
@@ -487,20 +529,8 @@ static void queue_push(cand *h, long *n, cand c)
 static cand queue_pop(cand *h, long *n)
 {
     cand top = h[0], last = h[--*n];
-    long i = 0;
-    for (;;) {
-        long c = 2 * i + 1;
-        if (c >= *n)
-            break;
-        if (c + 1 < *n && cmp_cand(&h[c + 1], &h[c]) < 0)
-            c++;
-        if (cmp_cand(&h[c], &last) >= 0)
-            break;
-        h[i] = h[c];
-        i = c;
-    }
     if (*n > 0)
-        h[i] = last;
+        sift_down(h, *n, 0, last);
     return top;
 }
 
@@ -523,22 +553,8 @@ static void queue_build(run *r, int side)
                                     sc->tiers, sc->ntiers);
         h[n++] = (cand){isnan(score) ? -INFINITY : score, (uint32_t)j}; /* a total order */
     }
-    for (long i = n / 2 - 1; i >= 0; i--) { /* heapify */
-        cand c = h[i];
-        long k = i;
-        for (;;) {
-            long ch = 2 * k + 1;
-            if (ch >= n)
-                break;
-            if (ch + 1 < n && cmp_cand(&h[ch + 1], &h[ch]) < 0)
-                ch++;
-            if (cmp_cand(&h[ch], &c) >= 0)
-                break;
-            h[k] = h[ch];
-            k = ch;
-        }
-        h[k] = c;
-    }
+    for (long i = n / 2 - 1; i >= 0; i--) /* heapify */
+        sift_down(h, n, i, h[i]);
     s->queue_n[w] = n;
     s->queue_t[w] = r->t;
 }
@@ -603,7 +619,7 @@ static void liquidate(run *r, long i, double x)
     long nf = 0;
     if (sc->adl == LC_ADL_ON && equity < 0 && -equity > r->insurance) {
         /* a fund below a micro-unit is dust left by earlier shrinks: 0 */
-        double covered = r->insurance > 1e-6 ? r->insurance / (-equity / q) * (1 - 1e-9) : 0;
+        double covered = r->insurance > FUND_DUST ? r->insurance / (-equity / q) * (1 - 1e-9) : 0;
         matched = adl_plan(r, side, bp, q - covered, &nf);
         /* fully matched: exactly the part the fund covers goes to the book
          * (q − matched would carry the rounding of q into a small qm);
@@ -612,24 +628,17 @@ static void liquidate(run *r, long i, double x)
     }
     double cm = matched > 0 ? c * (qm / q) : c;
     lc_settlement st = lc_settle(side, qm, e, cm, x, sc->liquidation_fee, &r->insurance);
-    double notional = qm * x;
     lc_run_row *row = r->row;
-    if (side > 0) {
+    if (side > 0)
         row->liq_count_long++;
-        row->liq_notional_long += notional;
-    } else {
+    else
         row->liq_count_short++;
-        row->liq_notional_short += notional;
-    }
+    book_notional(r, side, qm * x);
     reduce_side(r, side, q, 1);
-    r->step_liq[side > 0 ? 0 : 1] += notional;
-    r->step_total += notional;
     row->fees += st.fee;
     row->bad_debt += st.bad_debt;
-    if (r->insurance < row->insurance_min) /* the dust ADL leaves is an empty fund */
-        row->insurance_min = r->insurance > 1e-6 ? r->insurance : 0.0;
-    if (row->first_liq_step < 0)
-        row->first_liq_step = r->t;
+    if (r->insurance < row->insurance_min)
+        row->insurance_min = fund_reading(r->insurance);
     push_event(r, i, LC_EVENT_LIQUIDATION, side * qm, x, st.fee, st.shortfall);
     if (matched > 0) /* the deleveraged part, closed at its bankruptcy price */
         push_event(r, i, LC_EVENT_ADL, side * matched, bp, 0, 0);
@@ -684,19 +693,10 @@ static void partial_liquidate(run *r, long i, double d, double x)
         lc_rekey_find(s->rk, i)->cool_until = until;
     if (s->topup && !r->oom && !is_called(r, i)) /* its ratio reached 1 > call */
         call(r, i);
-    double notional = d * x;
-    lc_run_row *row = r->row;
-    row->partial_count++;
-    if (side > 0)
-        row->liq_notional_long += notional;
-    else
-        row->liq_notional_short += notional;
+    r->row->partial_count++;
+    book_notional(r, side, d * x);
     reduce_side(r, side, d, 0);
-    r->step_liq[side > 0 ? 0 : 1] += notional;
-    r->step_total += notional;
-    row->fees += fee;
-    if (row->first_liq_step < 0)
-        row->first_liq_step = r->t;
+    r->row->fees += fee;
     push_event(r, i, LC_EVENT_PARTIAL, side * d, x, fee, 0);
 }
 
@@ -712,15 +712,12 @@ static inline long span_at(span s, long k)
     return s.list ? (long)s.list[k] : s.first + k;
 }
 
-/* Trade a round's breached accounts through the impact model and settle them
- * at the round's VWAP: longs, then shorts, each in settlement order. */
 /* The common case, with no rule that changes positions, no ADL and no
- * events: the same settlement as liquidate() (lc_settle's arithmetic, in
- * the same account order), with the run's totals kept in local variables
- * and added to the row once per side and round. Per-account updates through
- * the row pointers were the chain that bounded the settlement (perf,
- * docs/performance.md); both engines come here for the same scenarios, so
- * they stay identical. */
+ * events: liquidate()'s settlement (lc_settle, in the same account order),
+ * with the run's totals kept in local variables and added to the row once
+ * per side and round. Per-account updates through the row pointers were the
+ * chain that bounded the settlement (perf, docs/performance.md); both
+ * engines come here for the same scenarios, so they stay identical. */
 static void settle_plain(run *r, span sp, int side, double x)
 {
     if (sp.n == 0)
@@ -731,44 +728,29 @@ static void settle_plain(run *r, span sp, int side, double x)
     for (long k = 0; k < sp.n; k++) {
         long i = span_at(sp, k);
         double q = pop->qty[i];
-        double equity = pop->collateral[i] + side * q * (x - pop->entry[i]);
-        if (equity >= 0) {
-            double fee = rate * q * x;
-            fee = fee < equity ? fee : equity;
-            fees += fee;
-            ins += fee;
-        } else {
-            double shortfall = -equity, covered = shortfall < ins ? shortfall : ins;
-            bad += shortfall - covered;
-            ins -= covered;
-            if (ins < ins_min) /* the fund only falls here */
-                ins_min = ins > 1e-6 ? ins : 0.0;
-        }
+        lc_settlement st = lc_settle(side, q, pop->entry[i], pop->collateral[i], x, rate, &ins);
+        fees += st.fee;
+        bad += st.bad_debt;
+        if (ins < ins_min)
+            ins_min = fund_reading(ins);
         notional += q * x;
         qty += q;
     }
     lc_run_row *row = r->row;
     r->insurance = ins;
     row->insurance_min = ins_min;
-    if (side > 0) {
+    if (side > 0)
         row->liq_count_long += sp.n;
-        row->liq_notional_long += notional;
-    } else {
+    else
         row->liq_count_short += sp.n;
-        row->liq_notional_short += notional;
-    }
-    long *open = side > 0 ? &r->open_long : &r->open_short;
-    double *total = side > 0 ? &r->qty_long : &r->qty_short;
-    *open -= sp.n;
-    *total = *open ? *total - qty : 0.0; /* exactly 0 once the side is gone */
-    r->step_liq[side > 0 ? 0 : 1] += notional;
-    r->step_total += notional;
+    book_notional(r, side, notional);
+    reduce_side(r, side, qty, sp.n);
     row->fees += fees;
     row->bad_debt += bad;
-    if (row->first_liq_step < 0)
-        row->first_liq_step = r->t;
 }
 
+/* Trade a round's breached accounts through the impact model and settle them
+ * at the round's VWAP: longs, then shorts, each in settlement order. */
 static void settle_round(run *r, span longs, span shorts)
 {
     const lc_population *pop = r->pop;

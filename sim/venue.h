@@ -77,9 +77,26 @@ typedef struct lc_settlement {
     double bad_debt;  /* part it could not pay */
 } lc_settlement;
 
-/* Settle a liquidation and update *insurance (never below 0). */
-lc_settlement lc_settle(int side, double q, double entry, double collateral, double x,
-                        double fee_rate, double *insurance);
+/* Settle a liquidation and update *insurance (never below 0). Inline: the
+ * engine's settlement loop calls it once per liquidated account. */
+static inline lc_settlement lc_settle(int side, double q, double entry, double collateral,
+                                      double x, double fee_rate, double *insurance)
+{
+    lc_settlement s = {0};
+    s.pnl = side * q * (x - entry);
+    double equity = collateral + s.pnl;
+    if (equity >= 0) {
+        double fee = fee_rate * q * x;
+        s.fee = fee < equity ? fee : equity;
+        s.returned = equity - s.fee;
+    } else {
+        s.shortfall = -equity;
+        s.covered = s.shortfall < *insurance ? s.shortfall : *insurance;
+        s.bad_debt = s.shortfall - s.covered;
+    }
+    *insurance += s.fee - s.covered;
+    return s;
+}
 
 /* ---- auto-deleveraging (ADL) ------------------------------------------------
  * When a liquidation's shortfall exceeds what the insurance fund holds, the
