@@ -141,31 +141,53 @@ static void list_group(FILE *out, hid_t file, const char *name)
 }
 
 /* mean, min and max of a 1-D numeric dataset, read whole */
-static int column_stats(hid_t d, double *mean, double *lo, double *hi)
+/* A whole 1-D dataset as doubles (n elements; an empty one gives a buffer
+ * of one), or NULL when it is not 1-D or not numeric. */
+static double *read_doubles(hid_t d, hsize_t *n)
 {
     hid_t s = H5Dget_space(d);
-    hsize_t n = 0;
-    int rc = -1;
+    double *v = NULL;
     if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
-        H5Sget_simple_extent_dims(s, &n, NULL) >= 0) {
-        double *v = malloc((n ? n : 1) * sizeof *v);
-        if (v && (n == 0 || H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)) {
-            double sum = 0;
-            *lo = n ? INFINITY : NAN;
-            *hi = n ? -INFINITY : NAN;
-            for (hsize_t i = 0; i < n; i++) {
-                sum += v[i];
-                *lo = fmin(*lo, v[i]);
-                *hi = fmax(*hi, v[i]);
-            }
-            *mean = n ? sum / (double)n : NAN;
-            rc = 0;
+        H5Sget_simple_extent_dims(s, n, NULL) >= 0) {
+        v = malloc((*n ? *n : 1) * sizeof *v);
+        if (v && *n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+            free(v);
+            v = NULL;
         }
-        free(v);
     }
     if (s >= 0)
         H5Sclose(s);
-    return rc;
+    return v;
+}
+
+/* The same by path, or NULL when it does not exist. */
+static double *read_column(hid_t file, const char *path, hsize_t *n)
+{
+    hid_t d = H5Lexists(file, path, H5P_DEFAULT) > 0 ? H5Dopen2(file, path, H5P_DEFAULT) : -1;
+    if (d < 0)
+        return NULL;
+    double *v = read_doubles(d, n);
+    H5Dclose(d);
+    return v;
+}
+
+static int column_stats(hid_t d, double *mean, double *lo, double *hi)
+{
+    hsize_t n = 0;
+    double *v = read_doubles(d, &n);
+    if (!v)
+        return -1;
+    double sum = 0;
+    *lo = n ? INFINITY : NAN;
+    *hi = n ? -INFINITY : NAN;
+    for (hsize_t i = 0; i < n; i++) {
+        sum += v[i];
+        *lo = fmin(*lo, v[i]);
+        *hi = fmax(*hi, v[i]);
+    }
+    *mean = n ? sum / (double)n : NAN;
+    free(v);
+    return 0;
 }
 
 /* /runs as a table: one line per column with units, mean, min, max. */
@@ -221,28 +243,6 @@ static void runs_table(FILE *out, hid_t file)
     }
     free(order);
     H5Gclose(g);
-}
-
-/* A whole 1-D dataset as doubles (n elements), or NULL. */
-static double *read_column(hid_t file, const char *path, hsize_t *n)
-{
-    hid_t d = H5Lexists(file, path, H5P_DEFAULT) > 0 ? H5Dopen2(file, path, H5P_DEFAULT) : -1;
-    if (d < 0)
-        return NULL;
-    hid_t s = H5Dget_space(d);
-    double *v = NULL;
-    if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
-        H5Sget_simple_extent_dims(s, n, NULL) >= 0) {
-        v = malloc((*n ? *n : 1) * sizeof *v);
-        if (v && *n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
-            free(v);
-            v = NULL;
-        }
-    }
-    if (s >= 0)
-        H5Sclose(s);
-    H5Dclose(d);
-    return v;
 }
 
 enum { C_POINT, C_RUN, C_BAD, C_LL, C_LS, C_DD, C_EXO, C_INS, C_ADL, C_ROUNDS, C_TRUNC, NCOL };

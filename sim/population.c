@@ -159,16 +159,12 @@ static int finish(lc_population *p, lc_error *err)
                                  "distribution without a finite cap?)");
     }
     radix_sort(key, perm, key + m, perm + m, p->n);
-    /* then by side, stably: longs first */
-    long nl = 0, ns = 0;
-    for (long k = 0; k < p->n; k++) {
-        if (p->side[perm[k]] > 0)
-            perm[m + nl++] = perm[k];
-        else
-            key[ns++] = perm[k]; /* the key buffer holds the shorts meanwhile */
-    }
-    for (long k = 0; k < ns; k++)
-        perm[m + nl + k] = (uint32_t)key[k];
+    /* then by side, stably: the longs, then the shorts */
+    long o = 0;
+    for (int side = 1; side >= -1; side -= 2)
+        for (long k = 0; k < p->n; k++)
+            if (p->side[perm[k]] == side)
+                perm[m + o++] = perm[k];
     memcpy(perm, perm + m, (size_t)p->n * sizeof *perm);
     PERMUTE(p->side);
     PERMUTE(p->qty);

@@ -37,6 +37,15 @@ static void run_one(const lc_scenario *sc, const lc_population *pop, lc_scratch 
                  "%s", err.msg);
 }
 
+/* The scenario's population, or the test fails with the loader's errors. */
+static lc_population *population_of(const lc_scenario *sc)
+{
+    lc_error err = {0};
+    lc_population *pop = lc_population_create(sc, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    return pop;
+}
+
 static void free_result(result *r)
 {
     for (int i = 0; i < LC_SERIES_N; i++)
@@ -168,9 +177,7 @@ Test(engine, index_and_scan_are_identical)
     for (int k = 0; k < 40; k++) {
         char *text = random_scenario(r, k);
         lc_scenario *sc = t_scenario(text);
-        lc_error err = {0};
-        lc_population *pop = lc_population_create(sc, &err);
-        cr_assert_not_null(pop, "%s", err.msg);
+        lc_population *pop = population_of(sc);
         lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
         lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
         long cols = lc_scenario_series_cols(sc);
@@ -247,9 +254,7 @@ Test(engine, liquidity_withdrawal_thins_the_book)
                            "  entry: {dist: lognormal, sigma: 0}\n",
                            ws[k]) > 0);
         lc_scenario *sc = t_scenario(text);
-        lc_error err = {0};
-        lc_population *pop = lc_population_create(sc, &err);
-        cr_assert_not_null(pop, "%s", err.msg);
+        lc_population *pop = population_of(sc);
         lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
         result a;
         run_one(sc, pop, s, 0, &a);
@@ -312,9 +317,7 @@ static void money_balances(const char *extra, int adl)
     cr_assert(asprintf(&text, "%s%s", crash, extra) > 0);
     lc_scenario *sc = t_scenario(text);
     free(text);
-    lc_error err = {0};
-    lc_population *pop = lc_population_create(sc, &err);
-    cr_assert_not_null(pop, "%s", err.msg);
+    lc_population *pop = population_of(sc);
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     long events = 0, bankrupt = 0, bad_runs = 0, adl_fills = 0, partial = 0, clean = 0,
          n_partial = 0, n_topup = 0;
@@ -561,9 +564,7 @@ Test(engine, topup_by_hand)
                            on) > 0);
         lc_scenario *sc = t_scenario(text);
         free(text);
-        lc_error err = {0};
-        lc_population *pop = lc_population_create(sc, &err);
-        cr_assert_not_null(pop, "%s", err.msg);
+        lc_population *pop = population_of(sc);
         double q = pop->qty[0], e = pop->entry[0], c = pop->collateral[0], mmr = 0.005;
         cr_assert(fabs(q - 100) < 1e-9 && fabs(e - 100) < 1e-9 && fabs(c - 1000) < 1e-6);
         double call = (q * e - c) / (q * (1 - mmr / 0.5)), liq = (q * e - c) / (q * (1 - mmr));
@@ -643,9 +644,7 @@ Test(engine, topup_fraction_is_the_probability)
                                  "venue:\n"
                                  "  tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 50}]\n"
                                  "  topup: {probability: 0.3, call: 0.6, delay: 0, target: 0.3}\n");
-    lc_error err = {0};
-    lc_population *pop = lc_population_create(sc, &err);
-    cr_assert_not_null(pop, "%s", err.msg);
+    lc_population *pop = population_of(sc);
     lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
     long calls = 0, topups = 0;
@@ -673,8 +672,7 @@ Test(engine, topup_fraction_is_the_probability)
 Test(engine, a_run_depends_only_on_its_index)
 {
     lc_scenario *sc = t_scenario(crash);
-    lc_error err = {0};
-    lc_population *pop = lc_population_create(sc, &err);
+    lc_population *pop = population_of(sc);
     lc_scratch *s1 = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     lc_scratch *s2 = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     result a, b, c;
@@ -699,8 +697,7 @@ Test(engine, no_impact_means_market_follows_fundamental)
                                  "impact: {model: none}\n"
                                  "population: {accounts: 2000, notional: {dist: fixed, value: 1000},"
                                  " leverage: {dist: fixed, value: 50}}\n");
-    lc_error err = {0};
-    lc_population *pop = lc_population_create(sc, &err);
+    lc_population *pop = population_of(sc);
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     result a;
     run_one(sc, pop, s, 0, &a);
@@ -734,9 +731,7 @@ Test(engine, one_linear_round_matches_its_closed_form)
                                  "  entry: {dist: lognormal, sigma: 0}\n"
                                  "venue:\n"
                                  "  tiers: [{up_to: 1.0e300, mmr: 0.004, max_leverage: 125}]\n");
-    lc_error err = {0};
-    lc_population *pop = lc_population_create(sc, &err);
-    cr_assert_not_null(pop, "%s", err.msg);
+    lc_population *pop = population_of(sc);
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     result a;
     run_one(sc, pop, s, 0, &a);
@@ -872,9 +867,7 @@ static void rekeyed_case(const char *extra)
         "  adl_ranking: size\n%s", extra) > 0);
     lc_scenario *sc = t_scenario(text);
     free(text);
-    lc_error err = {0};
-    lc_population *pop = lc_population_create(sc, &err);
-    cr_assert_not_null(pop, "%s", err.msg);
+    lc_population *pop = population_of(sc);
     lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
     long rekeyed_liqs = 0, fills = 0, rekeyed_topups = 0;
@@ -1001,8 +994,7 @@ Test(engine, plain_settlement_equals_the_event_path)
 {
     lc_scenario *sc = t_scenario(crash);
     lc_error err = {0};
-    lc_population *pop = lc_population_create(sc, &err);
-    cr_assert_not_null(pop, "%s", err.msg);
+    lc_population *pop = population_of(sc);
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
     long shortfall_runs = 0;
     for (long run = 0; run < sc->runs; run++) {
