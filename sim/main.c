@@ -350,12 +350,14 @@ static char *population_signature(const lc_scenario *sc)
 
 /* Load the scenario of every point (one for `run`), check that the points
  * agree on what shapes the file, and draw their populations, sharing one
- * among points whose population keys agree. Returns 0 or an exit code. */
+ * among points whose population keys agree: the distinct populations go to
+ * owned[0..*nowned), and pop[p] points at point p's. Returns 0 or an exit
+ * code. */
 static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc,
-                       lc_population **pop, lc_error *err)
+                       lc_population **pop, lc_population **owned, long *nowned, lc_error *err)
 {
     const char **sets = malloc((size_t)(c->nsets + (sw ? sw->naxes : 0) + 1) * sizeof *sets);
-    char **sigs = calloc((size_t)points, sizeof *sigs);
+    char **sigs = calloc((size_t)points, sizeof *sigs); /* of the owned populations */
     int rc = sets && sigs ? 0 : EXIT_RUNTIME;
     if (rc)
         lc_error_add(err, "out of memory");
@@ -387,18 +389,25 @@ static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc
                         p);
             break;
         }
-        if (!(sigs[p] = population_signature(sc[p]))) {
+        char *sig = population_signature(sc[p]);
+        if (!sig) {
             rc = EXIT_RUNTIME;
             lc_error_add(err, "out of memory");
             break;
         }
-        for (long q = 0; q < p && !pop[p]; q++)
-            if (strcmp(sigs[q], sigs[p]) == 0)
-                pop[p] = pop[q];
-        if (!pop[p] && !(pop[p] = lc_population_create(sc[p], err))) {
+        long q = 0;
+        while (q < *nowned && strcmp(sigs[q], sig) != 0)
+            q++;
+        if (q < *nowned) {
+            free(sig);
+        } else if ((owned[q] = lc_population_create(sc[p], err))) {
+            sigs[(*nowned)++] = sig;
+        } else {
+            free(sig);
             rc = EXIT_USAGE; /* population errors are scenario errors */
             break;
         }
+        pop[p] = owned[q];
         if (c->population && pop[p] != pop[0]) {
             rc = EXIT_USAGE;
             lc_error_at(err, "--population", 0, NULL,
@@ -408,25 +417,11 @@ static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc
             break;
         }
     }
-    for (long p = 0; sigs && p < points; p++)
-        free(sigs[p]);
+    for (long q = 0; sigs && q < *nowned; q++)
+        free(sigs[q]);
     free(sigs);
     free(sets);
     return rc;
-}
-
-static void free_points(lc_scenario **sc, lc_population **pop, long points)
-{
-    for (long p = 0; p < points; p++) {
-        int shared = 0;
-        for (long q = 0; q < p && !shared; q++)
-            shared = pop[q] == pop[p];
-        if (!shared)
-            lc_population_free(pop[p]);
-        lc_scenario_free(sc[p]);
-    }
-    free(sc);
-    free(pop);
 }
 
 /* One line per point: the varied values and the headline risk figures.
@@ -489,11 +484,13 @@ static int simulate(cli *c, const lc_sweep *sw)
     long points = sw ? sw->points : 1;
     lc_scenario **scs = calloc((size_t)points, sizeof *scs);
     lc_population **pops = calloc((size_t)points, sizeof *pops);
+    lc_population **owned = calloc((size_t)points, sizeof *owned);
+    long nowned = 0;
     lc_summary *sum = malloc((size_t)points * sizeof *sum);
     char *out = NULL;
     lc_writer *w = NULL;
     int rc = EXIT_RUNTIME;
-    if (!scs || !pops || !sum) {
+    if (!scs || !pops || !owned || !sum) {
         lc_error_add(&err, "out of memory for %ld points", points);
         goto done;
     }
@@ -505,7 +502,7 @@ static int simulate(cli *c, const lc_sweep *sw)
         rc = EXIT_USAGE;
         goto done;
     }
-    if ((rc = load_points(c, sw, points, scs, pops, &err)))
+    if ((rc = load_points(c, sw, points, scs, pops, owned, &nowned, &err)))
         goto done;
     rc = EXIT_RUNTIME;
     const lc_scenario *sc = scs[0];
@@ -573,8 +570,13 @@ done:
     if (rc == EXIT_RUNTIME || rc == EXIT_USAGE)
         print_errors(&err);
     lc_writer_abort(w);
-    if (scs && pops)
-        free_points(scs, pops, points);
+    for (long p = 0; scs && p < points; p++)
+        lc_scenario_free(scs[p]);
+    for (long q = 0; q < nowned; q++)
+        lc_population_free(owned[q]);
+    free(scs);
+    free(pops);
+    free(owned);
     free(sum);
     free(out);
     return rc;
