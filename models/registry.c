@@ -2,9 +2,9 @@
  * Adding a model: write models/<family>/<name>.c defining a const descriptor,
  * declare it below and add it to its family's table. Nothing else changes:
  * validation, `liqcascade models` and docs/models.md all walk these tables. */
-#include "../sim/dist.h"
-#include "../sim/model.h"
-#include "../sim/scenario.h"
+#include "book/dist.h"
+#include "models/model.h"
+#include "scenario/scenario.h"
 
 #include <string.h>
 

@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-#include "population.h"
-#include "scenario.h"
+#include "book/population.h"
+#include "scenario/scenario.h"
 
 /* Parse a scenario from text; fails the test with the errors if invalid. */
 lc_scenario *t_scenario(const char *text);

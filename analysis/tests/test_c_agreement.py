@@ -1,6 +1,6 @@
 """The C side and the Python side compute the same metric table.
 
-`liqcascade info FILE --metrics` (sim/metrics.c) and :func:`liqcascade.compute_metrics`
+`liqcascade info FILE --metrics` (sim/out/metrics.c) and :func:`liqcascade.compute_metrics`
 implement docs/analysis.md independently, in two languages. On result files written
 by the C binary — a stressed run with /events (so cascade_steps exists) and a real
 `liqcascade sweep` with a numeric and a text-valued key — the two CSV tables must be

@@ -37,7 +37,7 @@
  *
  * Reference: H. Adams, N. Zinsmeister, D. Robinson (2020), "Uniswap v2 Core"
  * (the constant-product rule with a fee on the input). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <math.h>
 

@@ -32,7 +32,7 @@
  * alpha = 1 takes linear.c's expressions verbatim (dJ = 0.01·Q/depth_1pct,
  * vwap = p0·expm1(dJ)/dJ), so book with alpha 1 equals linear bit for bit
  * (tests/test_impact.c). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <math.h>
 

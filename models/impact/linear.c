@@ -8,7 +8,7 @@
  * p0·exp(dJ·y/n); the volume-weighted average execution price is therefore
  *     vwap = (1/n)∫0^n p0·e^(dJ·y/n) dy = p0·(e^dJ − 1)/dJ = p0·expm1(dJ)/dJ,
  * which lies between p0 and the post-trade price p0·e^dJ. */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <math.h>
 

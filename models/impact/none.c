@@ -1,7 +1,7 @@
 /* none.c — no price impact: forced flow executes at the market price and
  * leaves it unchanged. Switches the cascade feedback off, so liquidations
  * follow the exogenous path alone (the closed-form tests rely on this). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 static double none_apply(void *state, const double *p, double n_base, double p0,
                          double *vwap)

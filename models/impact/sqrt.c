@@ -26,7 +26,7 @@
  * relative. For a → −∞, (1) tends to 2/a², finite (e^a underflows to 0).
  * (book.c with alpha = 2 is the same curve; tests/test_impact.c checks the
  * two against each other and against hand-computed values.) */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <math.h>
 

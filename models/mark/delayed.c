@@ -5,7 +5,7 @@
  * k = 0 is the market sampled once per step: no delay, but the mark does not
  * follow the price through the step's cascade rounds. State: a ring of the
  * last k + 1 samples (k at most DELAY_MAX, so the state has a fixed size). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #define DELAY_MAX 4096
 

@@ -6,7 +6,7 @@
  *   (t − t_last)·dt >= heartbeat      (it has been quiet for too long);
  * otherwise the mark stays. mark_0 = s0, t_last = 0. heartbeat 0 publishes
  * every step (the same as delayed with k = 0). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <math.h>
 

@@ -3,7 +3,7 @@
  *   mark_0 = s0,   mark_t = mark_{t−1} + a·(P_t − mark_{t−1}),   a = 1 − 2^(−dt/h)
  * so a sample's weight halves every h seconds (h = half_life). The average is
  * of the price, not of its logarithm, as venues that smooth their index do. */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <math.h>
 

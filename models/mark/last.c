@@ -1,6 +1,6 @@
 /* last.c — mark = the market price itself, re-read at every cascade round, so
  * a cascade runs to its end within one step (the behaviour before oracles). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 static void last_init(void *state, const double *p, double s0, double dt_s)
 {

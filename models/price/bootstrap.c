@@ -26,7 +26,7 @@
  * Draws per step: one uniform (restart?), plus one uniform index on a restart.
  * Reference: D. N. Politis & J. P. Romano (1994), "The stationary bootstrap",
  * J. Amer. Statist. Assoc. 89, 1303–1313. */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <errno.h>
 #include <gsl/gsl_rng.h>
@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sim/error.h"
+#include "base/error.h"
 
 enum { FILE_, MEAN_BLOCK_LENGTH, INTERVAL };
 

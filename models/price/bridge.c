@@ -25,14 +25,14 @@
  * Draws: one Gaussian per step except at pins (a fixed function of the stream).
  * Reference: e.g. P. Glasserman (2004), Monte Carlo Methods in Financial
  * Engineering, §3.1.1 (Brownian bridge construction). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../sim/error.h"
+#include "base/error.h"
 
 enum { SIGMA, PIN_TIMES, PIN_PRICES };
 

@@ -34,12 +34,12 @@
  * rates of return", Rev. Econ. Stat. 69, 542–547 (Student-t innovations);
  * C. He & T. Teräsvirta (1999), "Properties of moments of a family of GARCH
  * processes", J. Econometrics 92, 173–192 (the kurtosis). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>
 
-#include "../../sim/error.h"
+#include "base/error.h"
 
 enum { MU, OMEGA, ALPHA, BETA, NU, H0 };
 

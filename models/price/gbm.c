@@ -4,7 +4,7 @@
  *   r = (mu − sigma²/2)·dt + sigma·sqrt(dt)·Z,   Z ~ N(0, 1),
  * exact for any dt (no discretisation error). dt in years of 365 days, so
  * mu and sigma are annualised over 365 days. E[F_t] = F_0·exp(mu·t). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>

@@ -31,7 +31,7 @@
  * Rev. Financial Studies 6, 327–343; R. Lord, R. Koekkoek & D. van Dijk (2010),
  * "A comparison of biased simulation schemes for stochastic volatility
  * models", Quantitative Finance 10(2), 177–194. */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>

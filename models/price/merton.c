@@ -23,7 +23,7 @@
  *
  * Reference: R. C. Merton (1976), "Option pricing when underlying stock
  * returns are discontinuous", Journal of Financial Economics 3, 125–144. */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>

@@ -31,12 +31,12 @@
  * of nonstationary time series and the business cycle", Econometrica 57(2),
  * 357–384 (Markov switching); the transition probabilities are the
  * two-state matrix exponential, e.g. J. R. Norris (1997), Markov Chains, §2. */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>
 
-#include "../../sim/error.h"
+#include "base/error.h"
 
 enum { MU_1, SIGMA_1, MU_2, SIGMA_2, RATE_12, RATE_21, START };
 

@@ -28,7 +28,7 @@
  * exp g = (1 − e^(−rate·u))/(1 − e^(−rate)) (fast at first, then slowing: a
  * crash that decelerates; rate → 0 is linear); step g = 1 once t > start (the
  * whole move in the step that ends first after start). */
-#include "../../sim/model.h"
+#include "models/model.h"
 
 #include <math.h>
 

@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "support.h"
 
 #define BGK_BETA 0.5825971579390106 /* −ζ(1/2)/√(2π) */

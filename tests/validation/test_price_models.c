@@ -110,8 +110,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "rng.h"
+#include "models/model.h"
+#include "engine/rng.h"
 #include "support.h"
 
 #ifndef SEED /* -DSEED=n repeats every check with another seed */

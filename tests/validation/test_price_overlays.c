@@ -32,10 +32,10 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "engine.h"
-#include "model.h"
-#include "population.h"
-#include "rng.h"
+#include "engine/engine.h"
+#include "models/model.h"
+#include "book/population.h"
+#include "engine/rng.h"
 #include "support.h"
 
 #define SEED 20240601u

@@ -1,0 +1,408 @@
+/* population.c — drawing or reading the accounts (see population.h).
+ *
+ * Drawn accounts use only the population stream of the seed, in a fixed order
+ * per account (side, notional, leverage, entry), so the population is a pure
+ * function of the scenario. Per account:
+ *   notional N ~ notional dist; opening tier = first with N <= up_to
+ *   leverage L ~ leverage dist, capped at the opening tier's max_leverage
+ *   entry E = s0 · (entry dist), redrawn while the account would already be
+ *   breached at s0;   q = N / E,  C = N / L;
+ *   (mmr, cum) = the tier of the notional q·liq at the liquidation price
+ *   (maintenance by current notional, venue.h lc_tier_liq_price). */
+#include "book/population.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "book/dist.h"
+#include "engine/rng.h"
+#include "venue/venue.h"
+
+#define ENTRY_ATTEMPTS 1000
+
+void lc_population_free(lc_population *p)
+{
+    if (!p)
+        return;
+    free(p->side);
+    free(p->qty);
+    free(p->entry);
+    free(p->collateral);
+    free(p->mmr);
+    free(p->cum);
+    free(p->liq_price);
+    free(p->bankruptcy_price);
+    free(p->origin);
+    free(p);
+}
+
+static lc_population *alloc_population(long n)
+{
+    lc_population *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    size_t m = n > 0 ? (size_t)n : 1;
+    p->n = n;
+    p->side = malloc(m * sizeof *p->side);
+    p->qty = malloc(m * sizeof *p->qty);
+    p->entry = malloc(m * sizeof *p->entry);
+    p->collateral = malloc(m * sizeof *p->collateral);
+    p->mmr = malloc(m * sizeof *p->mmr);
+    p->cum = malloc(m * sizeof *p->cum);
+    p->liq_price = malloc(m * sizeof *p->liq_price);
+    p->bankruptcy_price = malloc(m * sizeof *p->bankruptcy_price);
+    p->origin = malloc(m * sizeof *p->origin);
+    if (!p->side || !p->qty || !p->entry || !p->collateral || !p->mmr || !p->cum || !p->liq_price ||
+        !p->bankruptcy_price || !p->origin) {
+        lc_population_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* The sort key of an account: side (longs first), then the liquidation
+ * price in settlement order (decreasing for longs, increasing for shorts),
+ * as one unsigned integer whose order is that order. A double's bits map to
+ * an order-preserving integer by flipping the sign bit of non-negatives and
+ * every bit of negatives; −0 is folded into +0 first so that they tie. */
+static uint64_t order_key(double key)
+{
+    if (key == 0)
+        key = 0.0;
+    uint64_t b;
+    memcpy(&b, &key, sizeof b);
+    return b >> 63 ? ~b : b | (UINT64_C(1) << 63);
+}
+
+/* Stable LSD radix sort of idx[0..n) by key[] (8 passes of 8 bits; a pass
+ * whose byte is the same for every key is skipped). Stability keeps equal
+ * keys in input order, which is origin order (origin is the input index),
+ * the documented tie-break. O(n) against qsort's O(n log n) calls of a
+ * comparison function: at 1M accounts it was two thirds of the set-up. */
+static void radix_sort(uint64_t *key, uint32_t *idx, uint64_t *key2, uint32_t *idx2, long n)
+{
+    for (int shift = 0; shift < 64; shift += 8) {
+        long count[257] = {0};
+        for (long i = 0; i < n; i++)
+            count[(key[i] >> shift & 0xff) + 1]++;
+        int skip = 0;
+        for (int d = 1; d <= 256 && !skip; d++)
+            skip = count[d] == n;
+        if (skip)
+            continue;
+        for (int d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (long i = 0; i < n; i++) {
+            long at = count[key[i] >> shift & 0xff]++;
+            key2[at] = key[i];
+            idx2[at] = idx[i];
+        }
+        memcpy(key, key2, (size_t)n * sizeof *key);
+        memcpy(idx, idx2, (size_t)n * sizeof *idx);
+    }
+}
+
+/* Reorder one array of n elements of `size` bytes: new k holds old perm[k]. */
+static void permute(void *arr, size_t size, const uint32_t *perm, long n, void *tmp)
+{
+    char *a = arr, *t = tmp;
+    for (long k = 0; k < n; k++)
+        memcpy(t + (size_t)k * size, a + (size_t)perm[k] * size, size);
+    memcpy(a, t, (size_t)n * size);
+}
+
+#define PERMUTE(arr) permute((arr), sizeof *(arr), perm, p->n, tmp)
+
+/* Compute liquidation and bankruptcy prices, then sort the accounts into
+ * liquidation order (population.h). */
+static int finish(lc_population *p, lc_error *err)
+{
+    p->n_long = p->n_short = 0;
+    p->qty_long = p->qty_short = 0;
+    size_t m = p->n > 0 ? (size_t)p->n : 1;
+    /* key, perm and their sort buffers; tmp (one array's worth) for permuting */
+    uint64_t *key = malloc(2 * m * sizeof *key);
+    uint32_t *perm = malloc(2 * m * sizeof *perm);
+    double *tmp = malloc(m * sizeof *tmp);
+    if (!key || !perm || !tmp) {
+        free(key);
+        free(perm);
+        free(tmp);
+        return lc_error_add(err, "out of memory ordering %ld accounts", p->n);
+    }
+    for (long i = 0; i < p->n; i++) {
+        double liq = lc_liq_price_cum(p->side[i], p->qty[i], p->entry[i], p->collateral[i],
+                                      p->mmr[i], p->cum[i]);
+        p->liq_price[i] = liq;
+        p->bankruptcy_price[i] =
+            lc_bankruptcy_price(p->side[i], p->qty[i], p->entry[i], p->collateral[i]);
+        int is_long = p->side[i] > 0;
+        /* longs by decreasing liq (ascending −liq), then shorts by increasing
+         * liq: the side goes in a last, most significant pass below */
+        key[i] = order_key(is_long ? -liq : liq);
+        perm[i] = (uint32_t)i;
+        if (is_long) {
+            p->n_long++;
+            p->qty_long += p->qty[i];
+        } else {
+            p->n_short++;
+            p->qty_short += p->qty[i];
+        }
+    }
+    if (!isfinite(p->qty_long + p->qty_short)) {
+        free(key);
+        free(perm);
+        free(tmp);
+        return lc_error_add(err, "population: total quantity is not finite (notional "
+                                 "distribution without a finite cap?)");
+    }
+    radix_sort(key, perm, key + m, perm + m, p->n);
+    /* then by side, stably: the longs, then the shorts */
+    long o = 0;
+    for (int side = 1; side >= -1; side -= 2)
+        for (long k = 0; k < p->n; k++)
+            if (p->side[perm[k]] == side)
+                perm[m + o++] = perm[k];
+    memcpy(perm, perm + m, (size_t)p->n * sizeof *perm);
+    PERMUTE(p->side);
+    PERMUTE(p->qty);
+    PERMUTE(p->entry);
+    PERMUTE(p->collateral);
+    PERMUTE(p->mmr);
+    PERMUTE(p->cum);
+    PERMUTE(p->liq_price);
+    PERMUTE(p->bankruptcy_price);
+    PERMUTE(p->origin);
+    free(key);
+    free(perm);
+    free(tmp);
+    return 0;
+}
+
+lc_population *lc_population_from_arrays(long n, const int8_t *side, const double *qty,
+                                         const double *entry, const double *collateral,
+                                         const double *mmr, lc_error *err)
+{
+    lc_population *p = alloc_population(n);
+    if (!p) {
+        lc_error_add(err, "out of memory for %ld accounts", n);
+        return NULL;
+    }
+    size_t m = (size_t)n;
+    if (n > 0) {
+        memcpy(p->side, side, m * sizeof *side);
+        memcpy(p->qty, qty, m * sizeof *qty);
+        memcpy(p->entry, entry, m * sizeof *entry);
+        memcpy(p->collateral, collateral, m * sizeof *collateral);
+        memcpy(p->mmr, mmr, m * sizeof *mmr);
+    }
+    for (long i = 0; i < n; i++) {
+        p->origin[i] = i;
+        p->cum[i] = 0;
+    }
+    if (finish(p, err)) {
+        lc_population_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* One account from its notional, leverage and entry; -1 with a message on
+ * bad data (where: "file:line" or NULL for drawn accounts). */
+static int place(const lc_scenario *sc, lc_population *p, long i, int side, double notional,
+                 double leverage, double entry, const char *src, int line, lc_error *err)
+{
+    int t = lc_scenario_tier_of(sc, notional);
+    if (t < 0)
+        return lc_error_at(err, src, line, "venue.tiers",
+                           "notional %g is above the last tier's up_to (%g); add a tier "
+                           "(up_to: 1.0e300 takes everything)",
+                           notional, sc->tiers[sc->ntiers - 1].up_to);
+    double cap = sc->tiers[t].max_leverage;
+    if (leverage > cap) {
+        if (src) /* a snapshot is data: say so rather than silently change it */
+            return lc_error_at(err, src, line, NULL,
+                               "leverage %g exceeds max_leverage %g of tier %d", leverage, cap, t);
+        leverage = cap;
+    }
+    p->side[i] = (int8_t)side;
+    p->origin[i] = i;
+    p->entry[i] = entry;
+    p->qty[i] = notional / entry;
+    p->collateral[i] = notional / leverage;
+    int k;
+    lc_tier_liq_price(side, p->qty[i], entry, p->collateral[i], sc->tiers, sc->ntiers, &k);
+    p->mmr[i] = sc->tiers[k].mmr;
+    p->cum[i] = sc->tiers[k].cum;
+    return 0;
+}
+
+static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
+{
+    gsl_rng *r = lc_rng_create(sc->seed, LC_STREAM_POPULATION, 0);
+    if (!r)
+        return lc_error_add(err, "out of memory");
+    double s0 = sc->price_common[LC_PRICE_S0];
+    int rc = 0;
+    for (long i = 0; i < p->n && rc == 0; i++) {
+        int side = gsl_rng_uniform(r) < sc->long_fraction ? 1 : -1;
+        double notional = lc_dist_draw(&sc->notional, r);
+        double leverage = lc_dist_draw(&sc->leverage, r);
+        int ok = 0;
+        for (int a = 0; a < ENTRY_ATTEMPTS && !ok; a++) {
+            double entry = s0 * lc_dist_draw(&sc->entry, r);
+            if ((rc = place(sc, p, i, side, notional, leverage, entry, NULL, 0, err)))
+                break;
+            double liq = lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i],
+                                          p->cum[i]);
+            ok = !lc_breached(side, liq, s0);
+        }
+        if (!ok && rc == 0)
+            rc = lc_error_at(err, sc->path, 0, "population.entry",
+                             "no entry price in %d draws leaves an account of leverage %g "
+                             "solvent at s0; narrow the entry distribution",
+                             ENTRY_ATTEMPTS, leverage);
+    }
+    gsl_rng_free(r);
+    return rc;
+}
+
+/* CSV: a header line naming side, notional, leverage, entry (any order), then
+ * one account per line; side is long/short or +1/-1; '#' starts a comment. */
+static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
+{
+    const char *path = sc->positions_file;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        lc_error_at(err, path, 0, NULL, "cannot open positions file");
+        return NULL;
+    }
+    long cap = 1024, n = 0;
+    lc_population *p = alloc_population(cap);
+    char *line = NULL;
+    size_t linecap = 0;
+    int lineno = 0, col[4] = {-1, -1, -1, -1}, rc = 0, header_fields = 0;
+    static const char *const names[4] = {"side", "notional", "leverage", "entry"};
+    double s0 = sc->price_common[LC_PRICE_S0];
+    while (p && rc == 0 && getline(&line, &linecap, f) >= 0) {
+        lineno++;
+        char *text = line;
+        if (lineno == 1 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+            text += 3; /* UTF-8 byte-order mark, as spreadsheets write it */
+        text[strcspn(text, "\r\n#")] = '\0';
+        if (!text[strspn(text, " \t,")])
+            continue;
+        /* split at every comma: an empty field stays a field, so a missing
+         * value is reported rather than shifting the columns after it */
+        enum { MAX_FIELDS = 64 };
+        char *fields[MAX_FIELDS];
+        int nf = 0;
+        for (char *t = text; t; nf++) {
+            if (nf == MAX_FIELDS) {
+                rc = lc_error_at(err, path, lineno, NULL, "more than %d columns", MAX_FIELDS);
+                break;
+            }
+            char *comma = strchr(t, ',');
+            if (comma)
+                *comma = '\0';
+            t += strspn(t, " \t");
+            for (char *e = t + strlen(t); e > t && (e[-1] == ' ' || e[-1] == '\t');)
+                *--e = '\0';
+            fields[nf] = t;
+            t = comma ? comma + 1 : NULL;
+        }
+        if (rc)
+            break;
+        if (col[0] >= 0 && nf != header_fields) {
+            rc = lc_error_at(err, path, lineno, NULL,
+                             "%d fields, the header has %d (a comma inside a number?)", nf,
+                             header_fields);
+            break;
+        }
+        if (col[0] < 0) { /* header */
+            header_fields = nf;
+            for (int k = 0; k < 4 && rc == 0; k++) {
+                for (int j = 0; j < nf && rc == 0; j++)
+                    if (strcmp(fields[j], names[k]) == 0) {
+                        if (col[k] >= 0)
+                            rc = lc_error_at(err, path, lineno, names[k],
+                                             "column named twice (columns %d and %d)",
+                                             col[k] + 1, j + 1);
+                        col[k] = j;
+                    }
+                if (rc == 0 && col[k] < 0)
+                    rc = lc_error_at(err, path, lineno, NULL,
+                                     "header must name the columns side, notional, leverage, "
+                                     "entry (missing '%s')", names[k]);
+            }
+            continue;
+        }
+        double v[4];
+        for (int k = 0; k < 4 && rc == 0; k++) {
+            const char *s = col[k] < nf ? fields[col[k]] : "";
+            char *end;
+            if (k == 0 && (strcmp(s, "long") == 0 || strcmp(s, "short") == 0)) {
+                v[0] = s[0] == 'l' ? 1 : -1;
+                continue;
+            }
+            v[k] = strtod(s, &end);
+            if (!*s || *end || !isfinite(v[k]) || (k == 0 && v[k] != 1 && v[k] != -1) ||
+                (k > 0 && !(v[k] > 0)))
+                rc = lc_error_at(err, path, lineno, names[k], "%s (got '%s')",
+                                 k == 0 ? "must be long, short, 1 or -1" : "must be a number > 0",
+                                 s);
+        }
+        if (rc)
+            break;
+        if (n == cap) {
+            lc_population *bigger = alloc_population(cap * 2);
+            if (bigger) {
+#define MOVE(a) memcpy(bigger->a, p->a, (size_t)n * sizeof *p->a)
+                MOVE(side); MOVE(qty); MOVE(entry); MOVE(collateral); MOVE(mmr); MOVE(cum); MOVE(origin);
+#undef MOVE
+            }
+            lc_population_free(p);
+            p = bigger;
+            cap *= 2;
+            if (!p)
+                break;
+        }
+        rc = place(sc, p, n, (int)v[0], v[1], v[2], v[3], path, lineno, err);
+        double liq = rc ? 0 : lc_liq_price_cum(p->side[n], p->qty[n], p->entry[n],
+                                               p->collateral[n], p->mmr[n], p->cum[n]);
+        if (rc == 0 && lc_breached(p->side[n], liq, s0))
+            rc = lc_error_at(err, path, lineno, NULL,
+                             "this account is already past its liquidation price %g at s0 = %g",
+                             liq, s0);
+        n++;
+    }
+    free(line);
+    fclose(f);
+    if (!p)
+        lc_error_add(err, "%s: out of memory", path);
+    else if (rc == 0 && col[0] < 0)
+        rc = lc_error_at(err, path, 0, NULL, "empty: expected a header line and accounts");
+    if (!p || rc) {
+        lc_population_free(p);
+        return NULL;
+    }
+    p->n = n;
+    return p;
+}
+
+lc_population *lc_population_create(const lc_scenario *sc, lc_error *err)
+{
+    lc_population *p = sc->positions_file ? read_csv(sc, err) : alloc_population(sc->accounts);
+    if (!p) {
+        if (!err->count)
+            lc_error_add(err, "out of memory for %ld accounts", sc->accounts);
+        return NULL;
+    }
+    if ((!sc->positions_file && draw(sc, p, err)) || finish(p, err)) {
+        lc_population_free(p);
+        return NULL;
+    }
+    return p;
+}

@@ -1,0 +1,54 @@
+/* population.h — the accounts, drawn once and shared read-only by every run.
+ *
+ * Struct of arrays, one entry per account, stored in liquidation order:
+ * accounts [0, n_long) are the longs by decreasing liq_price (the first to
+ * go as the mark falls), [n_long, n) the shorts by increasing liq_price;
+ * ties are broken by `origin`, the account's place in the order drawn or
+ * read. Liquidation prices are fixed for a run (isolated margin) unless a
+ * venue rule changes an account (ADL, partial liquidation, margin top-ups:
+ * the engine re-keys those, rekey.h), so the accounts a falling mark
+ * breaches are otherwise always the next ones of the long range, and the
+ * engine reads them as contiguous memory. The index of an account in these
+ * arrays is its "account" everywhere (events, /population), and the order is
+ * the one settlement order every engine uses. */
+#ifndef LC_POPULATION_H
+#define LC_POPULATION_H
+
+#include <stdint.h>
+
+#include "base/error.h"
+#include "scenario/scenario.h"
+
+typedef struct lc_population {
+    long n;
+    int8_t *side;        /* +1 long, -1 short */
+    double *qty;         /* base units, > 0 */
+    double *entry;       /* quote per base */
+    double *collateral;  /* quote (isolated margin) */
+    double *mmr;         /* maintenance rate of the tier holding q·liq_price */
+    double *cum;         /* quote: maintenance amount of that tier */
+    double *liq_price;   /* venue.h closed form with (mmr, cum) */
+    double *bankruptcy_price;
+
+    int64_t *origin;     /* place in the order drawn (or CSV data row, from 0) */
+    long n_long, n_short;
+
+    double qty_long, qty_short; /* total base quantity per side */
+} lc_population;
+
+/* Draw scenario->accounts accounts from the population stream of the seed, or
+ * read scenario->positions_file. Entries are conditioned on being solvent at
+ * s0 (redrawn until not breached): an open position is one the venue has not
+ * already liquidated. */
+lc_population *lc_population_create(const lc_scenario *sc, lc_error *err);
+
+/* Build a population from given accounts (tests). Arrays are copied (origin
+ * = their index), cum = 0 (a flat rate mmr per account), liquidation prices
+ * computed, and accounts put in order. */
+lc_population *lc_population_from_arrays(long n, const int8_t *side, const double *qty,
+                                         const double *entry, const double *collateral,
+                                         const double *mmr, lc_error *err);
+
+void lc_population_free(lc_population *pop);
+
+#endif

@@ -1,0 +1,657 @@
+/* main.c — the command line (DESIGN §9). The only code that prints errors and
+ * chooses exit codes: 0 ok, 1 runtime failure, 2 bad usage or scenario,
+ * 130 interrupted (the completed runs are kept, status=interrupted). */
+#include <getopt.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/catalog.h"
+#include "lc_commit.h" /* LC_GIT_COMMIT */
+#include "out/metrics.h"
+#include "book/population.h"
+#include "engine/runner.h"
+#include "scenario/scenario.h"
+#include "cli/summary.h"
+#include "scenario/sweep.h"
+#include "out/writer.h"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static const char *const main_help =
+    "liqcascade %s — Monte Carlo liquidation-cascade simulator\n"
+    "\n"
+    "usage:\n"
+    "  liqcascade run SCENARIO [-o OUT.h5] [options]   simulate, write one HDF5 file\n"
+    "  liqcascade sweep SCENARIO --vary key=v1,v2,...  the same runs at every point of a grid\n"
+    "  liqcascade validate SCENARIO [--set key=value]  print the resolved scenario, or the errors\n"
+    "  liqcascade info OUT.h5                          what is in a result file\n"
+    "  liqcascade models [--markdown]                  every model, distribution and key\n"
+    "\n"
+    "`liqcascade COMMAND --help` explains each command. Scenario keys: docs/scenario.md;\n"
+    "the HDF5 layout: docs/schema.md. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or\n"
+    "scenario, 130 interrupted.\n";
+
+static const char *const run_help =
+    "usage: liqcascade run SCENARIO [-o OUT.h5] [options]\n"
+    "\n"
+    "Simulate every run of SCENARIO and write OUT.h5 (default: the scenario's name with .h5,\n"
+    "in the current folder). The file is written as OUT.h5.partial and renamed when complete;\n"
+    "a failed run leaves no OUT.h5. Ctrl-C stops early and keeps the completed runs\n"
+    "(status=interrupted, exit 130); a second Ctrl-C quits at once.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output OUT.h5    result file\n"
+    "      --runs N           same as --set simulation.runs=N\n"
+    "      --steps N          same as --set simulation.steps=N\n"
+    "      --seed S           same as --set simulation.seed=S\n"
+    "      --set key=value    override any scenario key, e.g. --set price.sigma=1.2,\n"
+    "                         --set venue.tiers.0.mmr=0.005 (value is YAML: [a, b], {k: v})\n"
+    "  -t, --threads T        OpenMP threads (default: all cores); results do not depend on it\n"
+    "      --engine E         index (default) or scan (checks every account: the slow oracle)\n"
+    "      --batch N          runs computed per batch (default: about 32 MiB of series);\n"
+    "                         bounds memory, never changes results\n"
+    "      --events           also write /events: every liquidation\n"
+    "      --population       also write /population: every account\n"
+    "  -f, --force            overwrite OUT.h5 if it exists\n"
+    "  -q, --quiet            no progress line and no summary\n"
+    "  -h, --help             this text\n";
+
+static const char *const sweep_help =
+    "usage: liqcascade sweep SCENARIO --vary key=v1,v2,... [--vary ...] [-o OUT.h5] [options]\n"
+    "\n"
+    "Run SCENARIO at every point of the grid of the varied keys (the cartesian product,\n"
+    "first --vary varying slowest) and write one file: /points has a row per point with\n"
+    "the values, /runs and /series a row per (point, run) with row = point x runs + run.\n"
+    "Run r uses the same random numbers at every point (common random numbers), so the\n"
+    "differences between points are the effect of the keys, not Monte Carlo noise.\n"
+    "\n"
+    "  --vary venue.liquidation_fee=0.005,0.01 --vary venue.tiers.0.mmr=0.004,0.005,0.006\n"
+    "  --vary 'population.leverage={dist: fixed, value: 20},{dist: fixed, value: 50}'\n"
+    "\n"
+    "Values are YAML, split at commas outside brackets and quotes. Keys that shape the file\n"
+    "(simulation.runs, steps, dt, seed; output) cannot vary. Points whose population keys\n"
+    "agree share one population, drawn once; each distinct population is held in memory\n"
+    "for the whole sweep (about 60 MB per million accounts). Every option of `run` applies (see\n"
+    "liqcascade run --help); --population needs the same population at every point.\n";
+
+static const char *const validate_help =
+    "usage: liqcascade validate SCENARIO [--set key=value]...\n"
+    "\n"
+    "Check SCENARIO (and draw its population, which catches tier and entry errors), then\n"
+    "print the resolved scenario: every key with the value a run would use. The output is\n"
+    "itself a scenario that reproduces the run. On errors, print each as\n"
+    "FILE:LINE: KEY: MESSAGE and exit 2.\n";
+
+static const char *const info_help =
+    "usage: liqcascade info OUT.h5 [--metrics]\n"
+    "\n"
+    "Print what a result file holds: version, status, size of the run, datasets with\n"
+    "their units, a summary of every /runs column, and the risk metrics of every sweep\n"
+    "point with 95%% intervals: probabilities of bad debt, insurance depletion, ADL and\n"
+    "cascades (Wilson), mean, 50/95/99%% quantiles (order-statistic intervals) and expected\n"
+    "shortfall of bad debt, liquidated notional, drawdown, cascade rounds and amplification\n"
+    "(definitions: docs/analysis.md).\n"
+    "\n"
+    "  --metrics   print only the metric table, as CSV (point,metric,value,lo,hi,n,units),\n"
+    "              the same table the Python package writes to metrics.csv\n";
+
+static const char *const models_help =
+    "usage: liqcascade models [--markdown]\n"
+    "\n"
+    "Print every price and impact model, population distribution and scenario key with\n"
+    "its unit, default, allowed range and meaning, from the tables the validator uses.\n"
+    "--markdown prints docs/models.md.\n";
+
+typedef struct cli {
+    const char *scenario, *out;
+    const char **sets;
+    int nsets;
+    const char **vary; /* sweep: the --vary arguments */
+    int nvary;
+    int threads, events, population, force, quiet, markdown, metrics;
+    long batch;
+    lc_engine_kind engine;
+    const char *argv0; /* how the user called us, for the "next:" hint */
+    char *owned[32]; /* --set strings built from --runs/--steps/--seed */
+    int nowned;
+} cli;
+
+static int usage_error(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "liqcascade %s: %s\n(see: liqcascade %s --help)\n", cmd, msg, cmd);
+    return EXIT_USAGE;
+}
+
+static int add_set(cli *c, const char *s)
+{
+    const char **v = realloc(c->sets, (size_t)(c->nsets + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    c->sets = v;
+    c->sets[c->nsets++] = s;
+    return 0;
+}
+
+/* Parse options of a subcommand; returns -1 to continue, else an exit code. */
+static int parse(int argc, char **argv, const char *cmd, const char *help, cli *c)
+{
+    enum { O_RUNS = 256, O_STEPS, O_SEED, O_SET, O_ENGINE, O_EVENTS, O_POP, O_MD, O_BATCH, O_VARY, O_METRICS };
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"threads", required_argument, 0, 't'},
+        {"force", no_argument, 0, 'f'},        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},         {"runs", required_argument, 0, O_RUNS},
+        {"steps", required_argument, 0, O_STEPS}, {"seed", required_argument, 0, O_SEED},
+        {"set", required_argument, 0, O_SET},  {"engine", required_argument, 0, O_ENGINE},
+        {"events", no_argument, 0, O_EVENTS},  {"population", no_argument, 0, O_POP},
+        {"markdown", no_argument, 0, O_MD},    {"batch", required_argument, 0, O_BATCH},
+        {"vary", required_argument, 0, O_VARY},  {"metrics", no_argument, 0, O_METRICS},
+        {0, 0, 0, 0}};
+    int is_run = strcmp(cmd, "run") == 0 || strcmp(cmd, "sweep") == 0;
+    optind = 1;
+    opterr = 0;
+    for (int ch; (ch = getopt_long(argc, argv, ":o:t:fqh", opts, NULL)) != -1;) {
+        const char *bad = NULL;
+        switch (ch) {
+        case 'h':
+            printf(help, LC_VERSION);
+            return 0;
+        case 'o':
+            c->out = optarg;
+            bad = is_run ? NULL : "-o";
+            break;
+        case 't': {
+            char *end;
+            long t = strtol(optarg, &end, 10);
+            if (*end || t < 1 || t > 4096)
+                return usage_error(cmd, "--threads takes a whole number from 1 to 4096");
+            c->threads = (int)t;
+            bad = is_run ? NULL : "--threads";
+            break;
+        }
+        case O_BATCH: {
+            char *end;
+            long b = strtol(optarg, &end, 10);
+            if (*end || b < 1 || b > 1L << 30)
+                return usage_error(cmd, "--batch takes a whole number of runs, at least 1");
+            c->batch = b;
+            bad = is_run ? NULL : "--batch";
+            break;
+        }
+        case 'f': c->force = 1; bad = is_run ? NULL : "--force"; break;
+        case 'q': c->quiet = 1; bad = is_run ? NULL : "--quiet"; break;
+        case O_EVENTS: c->events = 1; bad = is_run ? NULL : "--events"; break;
+        case O_POP: c->population = 1; bad = is_run ? NULL : "--population"; break;
+        case O_METRICS: c->metrics = 1; bad = strcmp(cmd, "info") == 0 ? NULL : "--metrics"; break;
+        case O_MD: c->markdown = 1; bad = strcmp(cmd, "models") == 0 ? NULL : "--markdown"; break;
+        case O_ENGINE:
+            if (strcmp(optarg, "index") == 0)
+                c->engine = LC_ENGINE_INDEX;
+            else if (strcmp(optarg, "scan") == 0)
+                c->engine = LC_ENGINE_SCAN;
+            else
+                return usage_error(cmd, "--engine is index or scan");
+            bad = is_run ? NULL : "--engine";
+            break;
+        case O_RUNS:
+        case O_STEPS:
+        case O_SEED: {
+            const char *key = ch == O_RUNS ? "simulation.runs" : ch == O_STEPS ? "simulation.steps"
+                                                                              : "simulation.seed";
+            size_t len = strlen(key) + strlen(optarg) + 2;
+            if (c->nowned == LC_COUNT(c->owned))
+                return usage_error(cmd, "too many --runs/--steps/--seed options");
+            char *s = malloc(len);
+            if (!s || add_set(c, s)) {
+                free(s);
+                return EXIT_RUNTIME;
+            }
+            snprintf(s, len, "%s=%s", key, optarg);
+            c->owned[c->nowned++] = s;
+            bad = strcmp(cmd, "info") == 0 || strcmp(cmd, "models") == 0 ? "--runs/--steps/--seed" : NULL;
+            break;
+        }
+        case O_VARY: {
+            const char **v = realloc(c->vary, (size_t)(c->nvary + 1) * sizeof *v);
+            if (!v)
+                return EXIT_RUNTIME;
+            c->vary = v;
+            c->vary[c->nvary++] = optarg;
+            bad = strcmp(cmd, "sweep") == 0 ? NULL : "--vary";
+            break;
+        }
+        case O_SET:
+            if (add_set(c, optarg))
+                return EXIT_RUNTIME;
+            bad = strcmp(cmd, "info") == 0 || strcmp(cmd, "models") == 0 ? "--set" : NULL;
+            break;
+        case ':': {
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s needs a value", argv[optind - 1]);
+            return usage_error(cmd, msg);
+        }
+        default: {
+            char msg[128];
+            snprintf(msg, sizeof msg, "unknown option '%s'", argv[optind - 1]);
+            return usage_error(cmd, msg);
+        }
+        }
+        if (bad) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s does not apply to '%s'", bad, cmd);
+            return usage_error(cmd, msg);
+        }
+    }
+    int want = strcmp(cmd, "models") == 0 ? 0 : 1;
+    if (argc - optind != want)
+        return usage_error(cmd, want ? (argc - optind ? "expected one file" : "missing the file")
+                                     : "takes no file");
+    if (want)
+        c->scenario = argv[optind];
+    return -1;
+}
+
+static void print_errors(const lc_error *err)
+{
+    fputs(err->msg, stderr);
+}
+
+/* Default output: basename of the scenario without extension, plus .h5. */
+static char *default_out(const char *scenario)
+{
+    const char *base = strrchr(scenario, '/');
+    base = base ? base + 1 : scenario;
+    size_t n = strcspn(base, ".");
+    char *out = malloc(n + 4);
+    if (out)
+        snprintf(out, n + 4, "%.*s.h5", (int)n, base);
+    return out;
+}
+
+static int cmd_validate(cli *c)
+{
+    lc_error err = {0};
+    lc_scenario *sc = lc_scenario_load(c->scenario, c->sets, c->nsets, &err);
+    lc_population *pop = sc ? lc_population_create(sc, &err) : NULL;
+    if (!pop) {
+        print_errors(&err);
+        lc_scenario_free(sc);
+        return EXIT_USAGE;
+    }
+    char *yaml = lc_scenario_resolved_yaml(sc);
+    if (!yaml) {
+        fprintf(stderr, "liqcascade: out of memory\n");
+        lc_population_free(pop);
+        lc_scenario_free(sc);
+        return EXIT_RUNTIME;
+    }
+    fputs(yaml, stdout);
+    printf("# population: %ld accounts (%ld long, %ld short)\n", pop->n, pop->n_long, pop->n_short);
+    free(yaml);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+    return 0;
+}
+
+static void human_bytes(char *buf, size_t size, double b)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (b >= 1024 && i < 4) {
+        b /= 1024;
+        i++;
+    }
+    snprintf(buf, size, "%.1f %s", b, u[i]);
+}
+
+/* The keys a drawn population depends on, as text: points of a sweep that
+ * agree on them share one population (drawn once, held once). */
+static void pop_key(void *ctx, const char *key, const char *unit, const double *v, int n,
+                    int is_list, const char *text)
+{
+    (void)unit, (void)is_list;
+    char **acc = ctx;
+    if (!*acc || !(strncmp(key, "population.", 11) == 0 || strncmp(key, "venue.tiers.", 12) == 0 ||
+                   strcmp(key, "price.s0") == 0 || strcmp(key, "simulation.seed") == 0))
+        return;
+    size_t len = strlen(*acc), add = strlen(key) + (text ? strlen(text) : 0) + 28 * (size_t)n + 4;
+    char *b = realloc(*acc, len + add);
+    if (!b) {
+        free(*acc);
+        *acc = NULL;
+        return;
+    }
+    *acc = b;
+    len += (size_t)sprintf(b + len, "%s=%s", key, text ? text : "");
+    for (int i = 0; v && i < n; i++)
+        len += (size_t)sprintf(b + len, "%.17g,", v[i]);
+    strcpy(b + len, ";");
+}
+
+static char *population_signature(const lc_scenario *sc)
+{
+    char *acc = calloc(1, 1);
+    lc_scenario_visit(sc, pop_key, &acc);
+    return acc;
+}
+
+/* Load the scenario of every point (one for `run`), check that the points
+ * agree on what shapes the file, and draw their populations, sharing one
+ * among points whose population keys agree: the distinct populations go to
+ * owned[0..*nowned), and pop[p] points at point p's. Returns 0 or an exit
+ * code. */
+static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc,
+                       lc_population **pop, lc_population **owned, long *nowned, lc_error *err)
+{
+    const char **sets = malloc((size_t)(c->nsets + (sw ? sw->naxes : 0) + 1) * sizeof *sets);
+    char **sigs = calloc((size_t)points, sizeof *sigs); /* of the owned populations */
+    int rc = sets && sigs ? 0 : EXIT_RUNTIME;
+    if (rc)
+        lc_error_add(err, "out of memory");
+    for (long p = 0; rc == 0 && p < points; p++) {
+        char **vary = sw ? lc_sweep_sets(sw, p) : NULL;
+        int nvary = sw ? sw->naxes : 0;
+        if (sw && !vary) {
+            rc = EXIT_RUNTIME;
+            lc_error_add(err, "out of memory");
+            break;
+        }
+        for (int i = 0; i < c->nsets; i++)
+            sets[i] = c->sets[i];
+        for (int i = 0; i < nvary; i++)
+            sets[c->nsets + i] = vary[i];
+        sc[p] = lc_scenario_load(c->scenario, sets, c->nsets + nvary, err);
+        lc_sweep_free_sets(vary, nvary);
+        if (!sc[p]) {
+            rc = EXIT_USAGE;
+            break;
+        }
+        const lc_scenario *a = sc[0], *b = sc[p];
+        if (a->runs != b->runs || a->steps != b->steps || a->dt_s != b->dt_s ||
+            a->every != b->every || a->series_mask != b->series_mask || a->seed != b->seed) {
+            rc = EXIT_USAGE;
+            lc_error_at(err, "--vary", 0, NULL,
+                        "simulation.runs, steps, dt and seed and the output keys shape the "
+                        "file and must be the same at every point (point %ld differs)",
+                        p);
+            break;
+        }
+        char *sig = population_signature(sc[p]);
+        if (!sig) {
+            rc = EXIT_RUNTIME;
+            lc_error_add(err, "out of memory");
+            break;
+        }
+        long q = 0;
+        while (q < *nowned && strcmp(sigs[q], sig) != 0)
+            q++;
+        if (q < *nowned) {
+            free(sig);
+        } else if ((owned[q] = lc_population_create(sc[p], err))) {
+            sigs[(*nowned)++] = sig;
+        } else {
+            free(sig);
+            rc = EXIT_USAGE; /* population errors are scenario errors */
+            break;
+        }
+        pop[p] = owned[q];
+        if (c->population && pop[p] != pop[0]) {
+            rc = EXIT_USAGE;
+            lc_error_at(err, "--population", 0, NULL,
+                        "the varied keys change the population (point %ld), and /population "
+                        "holds one: vary no population or tier key, or drop --population",
+                        p);
+            break;
+        }
+    }
+    for (long q = 0; sigs && q < *nowned; q++)
+        free(sigs[q]);
+    free(sigs);
+    free(sets);
+    return rc;
+}
+
+/* One line per point: the varied values and the headline risk figures.
+ * P(bad debt) carries its Wilson interval (metrics.h), which stays honest
+ * at 0 and 1 where a standard error collapses. */
+static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long points,
+                              long runs, FILE *out)
+{
+    int width[64];
+    int naxes = sw->naxes < 64 ? sw->naxes : 64;
+    for (int a = 0; a < naxes; a++) {
+        width[a] = (int)strlen(sw->axes[a].key);
+        for (int i = 0; i < sw->axes[a].n; i++)
+            if ((int)strlen(sw->axes[a].values[i]) > width[a])
+                width[a] = (int)strlen(sw->axes[a].values[i]);
+        if (width[a] > 40)
+            width[a] = 40;
+    }
+    fprintf(out, "  %5s", "point");
+    for (int a = 0; a < naxes; a++)
+        fprintf(out, "  %*.*s", width[a], width[a], sw->axes[a].key);
+    fprintf(out, "  %6s  %8s  %13s  %20s  %13s  %9s\n", "runs", "P(liq) %", "liq/run quote",
+            "P(bad debt) % [95%]", "bad debt/run", "mean dd %");
+    long fewest = runs;
+    for (long p = 0; p < points; p++) {
+        const lc_summary *s = &sum[p];
+        fewest = s->rows < fewest ? s->rows : fewest;
+        fprintf(out, "  %5ld", p);
+        for (int a = 0; a < naxes; a++)
+            fprintf(out, "  %*.*s", width[a], width[a],
+                    sw->axes[a].values[lc_sweep_index(sw, p, a)]);
+        if (s->rows == 0) {
+            fprintf(out, "  %6d  not run\n", 0);
+            continue;
+        }
+        double n = (double)s->rows, pb, lo, hi;
+        lc_wilson(s->with_bad_debt, s->rows, &pb, &lo, &hi);
+        char pbad[40];
+        snprintf(pbad, sizeof pbad, "%.2f [%.2f, %.2f]", 100 * pb, 100 * lo, 100 * hi);
+        fprintf(out, "  %6ld  %8.2f  %13.4g  %20s  %13.4g  %9.2f\n", s->rows,
+                100.0 * (double)s->with_liq / n, s->liq_notional_sum / n, pbad,
+                s->bad_debt_sum / n, 100 * s->dd_sum / n);
+    }
+    if (fewest == runs)
+        fprintf(out, "  (every point ran the same runs with the same price shocks)\n");
+    else if (fewest == 0)
+        fprintf(out, "  (interrupted: some points did not run; those that did ran different\n"
+                     "   runs, so their differences mix the keys' effect with sampling)\n");
+    else
+        fprintf(out, "  (interrupted: the points ran different runs, so their differences mix\n"
+                     "   the keys' effect with sampling; compare them on runs 0..%ld, which\n"
+                     "   every point has, or rerun)\n",
+                fewest - 1);
+}
+
+/* `run` (sw NULL) and `sweep`: simulate every run of every point into one file. */
+static int simulate(cli *c, const lc_sweep *sw)
+{
+    lc_error err = {0};
+    long points = sw ? sw->points : 1;
+    lc_scenario **scs = calloc((size_t)points, sizeof *scs);
+    lc_population **pops = calloc((size_t)points, sizeof *pops);
+    lc_population **owned = calloc((size_t)points, sizeof *owned);
+    long nowned = 0;
+    lc_summary *sum = malloc((size_t)points * sizeof *sum);
+    char *out = NULL;
+    lc_writer *w = NULL;
+    int rc = EXIT_RUNTIME;
+    if (!scs || !pops || !owned || !sum) {
+        lc_error_add(&err, "out of memory for %ld points", points);
+        goto done;
+    }
+    out = c->out ? NULL : default_out(c->scenario);
+    const char *path = c->out ? c->out : out;
+    struct stat stbuf;
+    if (path && !c->force && lstat(path, &stbuf) == 0) { /* say so before any work */
+        lc_error_at(&err, path, 0, NULL, "exists; use --force to overwrite");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if ((rc = load_points(c, sw, points, scs, pops, owned, &nowned, &err)))
+        goto done;
+    rc = EXIT_RUNTIME;
+    const lc_scenario *sc = scs[0];
+    const lc_population *pop = pops[0];
+    lc_writer_opts wo = {path, c->force, c->events, c->population, points,
+                         c->engine == LC_ENGINE_SCAN ? "scan" : "index", sw};
+    if (!(w = lc_writer_create(&wo, sc, pop, &err)))
+        goto done;
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second signal ends the process */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int threads = c->threads > 0 ? c->threads : omp_get_max_threads();
+    int tty = isatty(STDERR_FILENO);
+    if (!c->quiet) {
+        if (sw) {
+            fprintf(stderr, "liqcascade: sweep of %ld points (", points);
+            for (int a = 0; a < sw->naxes; a++)
+                fprintf(stderr, "%s%s: %d values", a ? " x " : "", sw->axes[a].key, sw->axes[a].n);
+            fprintf(stderr, "), %ld runs each, ", sc->runs);
+        } else {
+            fprintf(stderr, "liqcascade: %ld runs x ", sc->runs);
+        }
+        fprintf(stderr, "%ld steps of %g s over %ld accounts (%ld long, %ld short), %d threads\n",
+                sc->steps, sc->dt_s, pop->n, pop->n_long, pop->n_short, threads);
+    }
+    for (long p = 0; p < points; p++)
+        lc_summary_init(&sum[p]);
+    lc_runner_opts ro = {threads, c->engine, c->events, tty && !c->quiet, &stop_requested,
+                         c->batch, sum};
+    lc_runner_stats st;
+    if (lc_runner_run((const lc_scenario *const *)scs, (const lc_population *const *)pops, points,
+                      &ro, w, &st, &err))
+        goto done;
+    if (lc_writer_finish(w, !st.interrupted, &err)) {
+        w = NULL;
+        goto done;
+    }
+    w = NULL;
+    rc = st.interrupted ? EXIT_INTERRUPTED : 0;
+    if (!c->quiet) {
+        char size[32] = "?";
+        if (stat(path, &stbuf) == 0)
+            human_bytes(size, sizeof size, (double)stbuf.st_size);
+        double rate = st.seconds > 0 ? (double)st.rows_done / st.seconds : 0;
+        fprintf(stderr, "%s %ld of %ld runs in %.1f s (%.1f runs/s, %.3g account-steps/s)\n",
+                st.interrupted ? "interrupted after" : "done:", st.rows_done, sc->runs * points,
+                st.seconds, rate, rate * (double)sc->steps * (double)pop->n);
+        fprintf(stderr, "wrote %s (%s%s)\n", path, size,
+                st.interrupted ? ", status=interrupted" : "");
+        if (sw)
+            print_sweep_table(sw, sum, points, sc->runs, stderr);
+        else
+            lc_summary_print(&sum[0], stderr);
+        fprintf(stderr,
+                "next: %s info %s\n"
+                "      /usr/bin/python3 -c \"import h5py; f = h5py.File('%s'); "
+                "print(f['runs']['liq_notional_long'][:5])\"\n",
+                c->argv0, path, path);
+    }
+done:
+    if (rc == EXIT_RUNTIME || rc == EXIT_USAGE)
+        print_errors(&err);
+    lc_writer_abort(w);
+    for (long p = 0; scs && p < points; p++)
+        lc_scenario_free(scs[p]);
+    for (long q = 0; q < nowned; q++)
+        lc_population_free(owned[q]);
+    free(scs);
+    free(pops);
+    free(owned);
+    free(sum);
+    free(out);
+    return rc;
+}
+
+static int cmd_run(cli *c) { return simulate(c, NULL); }
+
+static int cmd_sweep(cli *c)
+{
+    lc_error err = {0};
+    lc_sweep sw = {0};
+    int rc = 0;
+    for (int i = 0; i < c->nvary && rc == 0; i++)
+        rc = lc_sweep_add(&sw, c->vary[i], &err);
+    if (rc == 0 && sw.naxes == 0)
+        rc = lc_error_at(&err, "--vary", 0, NULL, "a sweep needs at least one --vary key=v1,v2,...");
+    if (rc) {
+        print_errors(&err);
+        lc_sweep_free(&sw);
+        return EXIT_USAGE;
+    }
+    rc = simulate(c, &sw);
+    lc_sweep_free(&sw);
+    return rc;
+}
+
+static int cmd_info(cli *c)
+{
+    lc_error err = {0};
+    if (lc_info_print(c->scenario, c->metrics, stdout, &err)) {
+        print_errors(&err);
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    lc_hdf5_setup();
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        printf(main_help, LC_VERSION);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("liqcascade %s (%s)\n", LC_VERSION, LC_GIT_COMMIT);
+        return 0;
+    }
+    static const struct {
+        const char *name, *help;
+        int (*fn)(cli *);
+    } cmds[] = {{"run", run_help, cmd_run},
+                {"sweep", sweep_help, cmd_sweep},
+                {"validate", validate_help, cmd_validate},
+                {"info", info_help, cmd_info},
+                {"models", models_help, NULL}};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(argv[1], cmds[i].name) != 0)
+            continue;
+        cli c = {0};
+        c.argv0 = argv[0];
+        int rc = parse(argc - 1, argv + 1, cmds[i].name, cmds[i].help, &c);
+        if (rc < 0) {
+            if (cmds[i].fn)
+                rc = cmds[i].fn(&c);
+            else {
+                lc_catalog_print(stdout, c.markdown);
+                rc = 0;
+            }
+        }
+        free(c.sets);
+        free(c.vary);
+        for (int k = 0; k < c.nowned; k++)
+            free(c.owned[k]);
+        return rc;
+    }
+    fprintf(stderr, "liqcascade: unknown command '%s'\n(see: liqcascade --help)\n", argv[1]);
+    return EXIT_USAGE;
+}

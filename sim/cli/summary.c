@@ -1,0 +1,61 @@
+/* summary.c — see summary.h. */
+#include "cli/summary.h"
+
+#include "out/metrics.h"
+
+#include <math.h>
+
+void lc_summary_init(lc_summary *s)
+{
+    *s = (lc_summary){.insurance_min = INFINITY};
+}
+
+void lc_summary_add(lc_summary *s, const lc_run_row *r)
+{
+    double liq = r->liq_notional_long + r->liq_notional_short;
+    s->rows++;
+    s->with_liq += (r->liq_count_long + r->liq_count_short) > 0;
+    s->with_bad_debt += r->bad_debt > 0;
+    s->truncated_runs += r->truncated > 0;
+    s->liq_notional_sum += liq;
+    s->liq_notional_max = fmax(s->liq_notional_max, liq);
+    s->bad_debt_sum += r->bad_debt;
+    s->bad_debt_max = fmax(s->bad_debt_max, r->bad_debt);
+    s->dd_sum += r->max_drawdown;
+    s->exo_dd_sum += r->exo_drawdown;
+    s->dd_max = fmax(s->dd_max, r->max_drawdown);
+    s->insurance_min = fmin(s->insurance_min, r->insurance_min);
+}
+
+/* A proportion in percent with its 95% Wilson interval (metrics.h). */
+static void pct(char *buf, size_t size, long k, long n)
+{
+    double p, lo, hi;
+    lc_wilson(k, n, &p, &lo, &hi);
+    snprintf(buf, size, "%6.2f %% [%.2f, %.2f]", 100 * p, 100 * lo, 100 * hi);
+}
+
+void lc_summary_print(const lc_summary *s, FILE *out)
+{
+    long n = s->rows;
+    if (n == 0) {
+        fprintf(out, "  no runs completed\n");
+        return;
+    }
+    double dn = (double)n;
+    char b[64];
+    pct(b, sizeof b, s->with_liq, n);
+    fprintf(out, "  runs with a liquidation     %s\n", b);
+    fprintf(out, "  liquidated notional / run   mean %.4g quote, max %.4g quote\n",
+            s->liq_notional_sum / dn, s->liq_notional_max);
+    pct(b, sizeof b, s->with_bad_debt, n);
+    fprintf(out, "  runs with bad debt          %s; mean %.4g quote, max %.4g quote\n", b,
+            s->bad_debt_sum / dn, s->bad_debt_max);
+    fprintf(out, "  max drawdown, mean          market %.2f %%, fundamental %.2f %% (worst market %.2f %%)\n",
+            100.0 * s->dd_sum / dn, 100.0 * s->exo_dd_sum / dn, 100.0 * s->dd_max);
+    fprintf(out, "  lowest insurance fund       %.4g quote\n", s->insurance_min);
+    if (s->truncated_runs)
+        fprintf(out, "  runs that hit max_rounds    %ld (their cascades continued next step)\n",
+                s->truncated_runs);
+    fprintf(out, "  ([..] is a 95%% Wilson interval; liqcascade info FILE gives every metric)\n");
+}

@@ -1,0 +1,23 @@
+/* summary.h — the short summary `liqcascade run` prints: running totals over
+ * /runs rows as they are written (memory stays O(1) in the number of runs). */
+#ifndef LC_SUMMARY_H
+#define LC_SUMMARY_H
+
+#include <stdio.h>
+
+#include "out/record.h"
+
+typedef struct lc_summary {
+    long rows;
+    long with_liq, with_bad_debt, truncated_runs;
+    double liq_notional_sum, liq_notional_max;
+    double bad_debt_sum, bad_debt_max;
+    double dd_sum, exo_dd_sum, dd_max;
+    double insurance_min;
+} lc_summary;
+
+void lc_summary_init(lc_summary *s);
+void lc_summary_add(lc_summary *s, const lc_run_row *row);
+void lc_summary_print(const lc_summary *s, FILE *out);
+
+#endif

@@ -1,0 +1,189 @@
+/* runner.c — see runner.h. */
+#include "engine/runner.h"
+
+#include <omp.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "cli/progress.h"
+
+/* One batch being appended by the writer thread while the next is computed.
+ * Only this thread calls HDF5 while it runs; the main thread joins it before
+ * touching the writer or the batch again. */
+typedef struct write_job {
+    lc_writer *w;
+    const lc_batch *b;
+    lc_error err;
+    int rc;
+} write_job;
+
+static void *write_main(void *arg)
+{
+    write_job *job = arg;
+    job->rc = lc_writer_append(job->w, job->b, &job->err);
+    return NULL;
+}
+
+/* Wait for the pending write; its error, if any, moves to err. */
+static int join_write(pthread_t th, write_job *job, lc_error *err)
+{
+    pthread_join(th, NULL);
+    if (job->rc)
+        lc_error_add(err, "%.*s", (int)(job->err.len ? job->err.len - 1 : 0), job->err.msg);
+    return job->rc;
+}
+
+static long choose_batch(const lc_batch *probe, long total)
+{
+    size_t per_row = sizeof(lc_run_row) +
+                     (size_t)probe->nseries * (size_t)probe->ncols * sizeof(float);
+    long cap = (long)(((size_t)32 << 20) / per_row);
+    if (cap < 1)
+        cap = 1;
+    if (cap > 4096)
+        cap = 4096;
+    return cap < total ? cap : total;
+}
+
+int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop, long points,
+                  const lc_runner_opts *o, lc_writer *w, lc_runner_stats *st, lc_error *err)
+{
+    const lc_scenario *sc0 = sc[0];
+    long runs = sc0->runs, total = points * runs;
+    st->rows_done = 0;
+    st->interrupted = 0;
+    double t0 = lc_now_s();
+
+    lc_batch *probe = lc_batch_create(sc0, 1, 0);
+    if (!probe)
+        return lc_error_add(err, "out of memory");
+    long cap = o->batch_rows > 0 ? o->batch_rows : choose_batch(probe, total);
+    /* batches on the series chunk grid, so their chunks compress in parallel */
+    long chunk = lc_writer_series_chunk(w);
+    if (o->batch_rows <= 0 && chunk > 0 && cap > chunk)
+        cap -= cap % chunk;
+    lc_batch_free(probe);
+    /* two batches: one computed while the other is written */
+    lc_batch *bufs[2] = {lc_batch_create(sc0, cap, o->events), lc_batch_create(sc0, cap, o->events)};
+    if (!bufs[0] || !bufs[1]) {
+        lc_batch_free(bufs[0]);
+        lc_batch_free(bufs[1]);
+        return lc_error_add(err, "out of memory for batches of %ld runs", cap);
+    }
+    int cur = 0, pending = 0;
+    pthread_t writer_thread;
+    write_job job;
+
+    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    lc_progress bar;
+    lc_progress_start(&bar, total, o->progress);
+    int failed = 0;
+    long done = 0;
+
+    for (long first = 0; first < total && !failed; first += cap, cur ^= 1) {
+        lc_batch *b = bufs[cur];
+        long n = total - first < cap ? total - first : cap;
+        unsigned char *ok = calloc((size_t)n, 1);
+        if (!ok) {
+            failed = lc_error_add(err, "out of memory");
+            break;
+        }
+        b->first_row = first;
+#pragma omp parallel num_threads(threads)
+        {
+            lc_scratch *s = NULL;
+            long s_point = -1;
+            lc_error terr = {0};
+#pragma omp for schedule(dynamic, 1)
+            for (long i = 0; i < n; i++) {
+                int stop_now;
+#pragma omp atomic read
+                stop_now = failed;
+                if (stop_now || (o->stop && *o->stop))
+                    continue;
+                long row = first + i, point = row / runs, run = row % runs;
+                if (point != s_point) { /* models and population can differ per point */
+                    lc_scratch_free(s);
+                    s = lc_scratch_create(sc[point], pop[point], o->engine);
+                    s_point = point;
+                }
+                float *series[LC_SERIES_N] = {0};
+                for (int k = 0, j = 0; k < LC_SERIES_N; k++)
+                    if (sc0->series_mask >> k & 1u)
+                        series[k] = lc_batch_series(b, i, j++);
+                if (b->events)
+                    b->events[i].n = 0;
+                if (!s || lc_engine_run(sc[point], pop[point], s, point, run, &b->rows[i], series,
+                                        b->events ? &b->events[i] : NULL, &terr)) {
+#pragma omp critical(lc_runner_error)
+                    {
+                        if (!failed) {
+                            if (s)
+                                lc_error_add(err, "%.*s", (int)(terr.len ? terr.len - 1 : 0), terr.msg);
+                            else
+                                lc_error_add(err, "out of memory for run scratch");
+#pragma omp atomic write
+                            failed = 1;
+                        }
+                    }
+                    continue;
+                }
+                ok[i] = 1;
+#pragma omp atomic
+                done++;
+                if (omp_get_thread_num() == 0) {
+                    long d;
+#pragma omp atomic read
+                    d = done;
+                    lc_progress_update(&bar, d);
+                }
+            }
+            lc_scratch_free(s);
+        }
+        long prefix = 0;
+        while (prefix < n && ok[prefix])
+            prefix++;
+        free(ok);
+        if (failed)
+            break;
+        b->nrows = prefix;
+        /* deflate the batch's full series chunks on every thread (writer.h) */
+        long jobs = lc_writer_compress_jobs(w, b);
+        int zfail = 0;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(| : zfail)
+        for (long j = 0; j < jobs; j++)
+            zfail |= lc_writer_compress(w, b, j) != 0;
+        if (zfail)
+            b->zjobs = 0; /* the writer compresses them itself */
+        if (o->summary)
+            for (long i = 0; i < prefix; i++)
+                lc_summary_add(&o->summary[b->rows[i].point], &b->rows[i]);
+        if (pending) {
+            pending = 0;
+            if (join_write(writer_thread, &job, err)) {
+                failed = -1;
+                break;
+            }
+        }
+        if (prefix > 0) {
+            job = (write_job){.w = w, .b = b};
+            if (pthread_create(&writer_thread, NULL, write_main, &job) != 0) {
+                failed = lc_error_add(err, "cannot start the writer thread");
+                break;
+            }
+            pending = 1;
+        }
+        st->rows_done += prefix;
+        if (prefix < n) { /* stopped early */
+            st->interrupted = 1;
+            break;
+        }
+    }
+    if (pending && join_write(writer_thread, &job, err))
+        failed = -1;
+    lc_progress_finish(&bar, st->rows_done);
+    lc_batch_free(bufs[0]);
+    lc_batch_free(bufs[1]);
+    st->seconds = lc_now_s() - t0;
+    return failed ? -1 : 0;
+}

@@ -1,0 +1,40 @@
+/* runner.h — many runs in parallel, written in run order (DESIGN §2, §6).
+ *
+ * Rows (point, run) are computed in batches: OpenMP threads take rows of a
+ * batch, each with its own scratch and a random stream fixed by (seed, run);
+ * then a writer thread appends the batch while the next one is computed (two
+ * batches alternate, and only the writer thread calls HDF5). Results therefore do not depend on
+ * the thread count, and memory is bounded by the batch, not the run count.
+ * A stop flag (set by SIGINT/SIGTERM) ends the work after the rows in hand;
+ * the completed prefix of rows is kept. */
+#ifndef LC_RUNNER_H
+#define LC_RUNNER_H
+
+#include <signal.h>
+
+#include "engine/engine.h"
+#include "cli/summary.h"
+#include "out/writer.h"
+
+typedef struct lc_runner_opts {
+    int threads; /* 0: OpenMP's default */
+    lc_engine_kind engine;
+    int events;
+    int progress;                     /* draw a progress line on stderr */
+    volatile sig_atomic_t *stop;      /* NULL: never stop early */
+    long batch_rows;                  /* 0: chosen from memory (about 32 MiB of series) */
+    lc_summary *summary;              /* NULL, or one per point: receives its rows in order */
+} lc_runner_opts;
+
+typedef struct lc_runner_stats {
+    long rows_done;  /* rows written, a prefix of all rows */
+    int interrupted; /* stopped by the flag before all rows were done */
+    double seconds;  /* wall time of the runs and writes */
+} lc_runner_stats;
+
+/* Run every run of every point: scenario sc[k] and population pop[k] for
+ * point k. All points share runs, steps, every and series. */
+int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop, long points,
+                  const lc_runner_opts *o, lc_writer *w, lc_runner_stats *st, lc_error *err);
+
+#endif

@@ -1,0 +1,993 @@
+/* writer.c — the HDF5 result file, schema v1 (docs/schema.md).
+ *
+ * The only code that writes HDF5, called from one thread at a time. Every
+ * table (/runs, /events, /points, /population) is a group of 1-D column
+ * datasets, extensible and chunked, so a batch is appended with one hyperslab
+ * write per column and memory stays bounded by the batch (one staging buffer,
+ * reused, as large as one column or one series of a batch). Series are 2-D
+ * [rows, cols] float32 chunked by whole rows, shuffle + deflate. Every dataset
+ * carries `units` and `description`. Strings are variable-length UTF-8, which
+ * h5py reads as str. Groups track link creation order, so h5py and `info`
+ * list columns in schema order.
+ *
+ * Invariants:
+ *  - the file is OUT.partial until lc_writer_finish moves it into place;
+ *  - an existing OUT is never replaced unless the writer was created with
+ *    force: creation checks, and finish links (not renames) the file into
+ *    place, so a file that appeared while we ran is not clobbered either;
+ *  - /runs, /series and /events grow together, one batch at a time, in row
+ *    order; after a failed append (columns may then differ in length) further
+ *    appends are refused and finish fails and deletes the file, like abort.
+ *
+ * HDF5's own stack dumps are switched off; a callback keeps the innermost
+ * reason of the first failure, so messages say why as well as where. With a
+ * thread-safe HDF5 that setting is per thread, so every entry point installs
+ * it and restores the caller's on the way out. */
+#include "out/writer.h"
+
+#include "lc_commit.h" /* LC_GIT_COMMIT, generated at build time */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define SCHEMA_VERSION 1
+/* level 4 gives ~10% smaller files but ~25% slower writes (quickstart, 4,000
+ * runs), and the one writer thread bounds how well runs scale with threads */
+#define DEFLATE_LEVEL 1
+#define RUN_CHUNK 8192    /* rows of a /runs or /points chunk: 64 KiB of int64/double */
+#define EVENT_CHUNK 16384 /* rows of an /events chunk: 128 KiB */
+#define POP_CHUNK 65536   /* rows of a /population chunk: 512 KiB */
+#define SERIES_CHUNK_BYTES (256u * 1024u) /* well inside HDF5's 1 MiB chunk cache */
+
+/* /population columns, in the order written. Rows are the population's own
+ * order (liquidation order), so a row index is the `account` of /events. */
+typedef struct pop_col {
+    const char *name, *units, *description;
+    char type; /* 'b' int8, 'i' int64, 'd' double */
+} pop_col;
+static const pop_col pop_cols[] = {
+    {"side", "1", "+1 long, -1 short", 'b'},
+    {"qty", "base", "position size", 'd'},
+    {"entry", "quote/base", "entry price", 'd'},
+    {"collateral", "quote", "isolated margin", 'd'},
+    {"mmr", "1", "maintenance-margin rate of the tier holding the notional at the liquidation price", 'd'},
+    {"cum", "quote", "maintenance amount of that tier: maintenance = mmr x notional - cum", 'd'},
+    {"liq_price", "quote/base", "liquidation price (equity = maintenance margin)", 'd'},
+    {"bankruptcy_price", "quote/base", "bankruptcy price (equity = 0)", 'd'},
+    {"origin", "1", "place in the order drawn, or data row of the positions file (from 0)", 'i'},
+};
+
+struct lc_writer {
+    char *path, *partial;
+    int force;
+    hid_t file;
+    hid_t *run_ds;                /* lc_n_run_columns datasets */
+    hid_t *event_ds;              /* lc_n_event_columns datasets; NULL without events */
+    hid_t series_ds[LC_SERIES_N]; /* by recorded index k */
+    int nseries;
+    long ncols;
+    long series_chunk; /* rows per /series chunk */
+    long rows;   /* /runs rows written = runs_completed */
+    long events; /* /events rows written */
+    int broken;  /* an append failed: only abort is valid */
+    void *stage; /* staging buffer for one column or one series of a batch */
+    size_t stage_bytes;
+    char reason[256];     /* innermost HDF5 message of the first failure */
+    H5E_auto2_t saved_fn; /* the caller's HDF5 error handler, restored on return */
+    void *saved_data;
+};
+
+/* ---- HDF5 errors ---------------------------------------------------------- */
+
+/* Walked innermost first: keep the first (most specific) description. When it
+ * quotes a system error ("error message = 'No space left on device'") keep
+ * just that, which is what a user can act on. */
+static herr_t keep_innermost(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char *reason = data;
+    if (n != 0 || !e->desc)
+        return 0;
+    const char *sys = strstr(e->desc, "error message = '");
+    if (sys) {
+        sys += strlen("error message = '");
+        const char *end = strchr(sys, '\'');
+        int len = end ? (int)(end - sys) : (int)strlen(sys);
+        snprintf(reason, 256, "%.*s", len, sys);
+    } else {
+        snprintf(reason, 256, "%s", e->desc);
+    }
+    return 0;
+}
+
+/* Called by HDF5 when an API call fails, instead of printing the stack. */
+static herr_t on_h5_error(hid_t stack, void *data)
+{
+    lc_writer *w = data;
+    if (!w->reason[0])
+        H5Ewalk2(stack, H5E_WALK_UPWARD, keep_innermost, w->reason);
+    return 0;
+}
+
+static void h5_enter(lc_writer *w)
+{
+    H5Eget_auto2(H5E_DEFAULT, &w->saved_fn, &w->saved_data);
+    H5Eset_auto2(H5E_DEFAULT, on_h5_error, w);
+    w->reason[0] = '\0';
+}
+
+/* Restore the caller's handler: ours points at w, which may be freed next. */
+static void h5_leave(lc_writer *w)
+{
+    H5Eset_auto2(H5E_DEFAULT, w->saved_fn, w->saved_data);
+}
+
+/* "OUT.h5.partial: /runs/fees: cannot append (No space left on device)" */
+static int fail(lc_writer *w, lc_error *err, const char *object, const char *what)
+{
+    return lc_error_at(err, w->partial, 0, object, "%s (%s)", what,
+                       w->reason[0] ? w->reason : "HDF5 error");
+}
+
+/* ---- small HDF5 helpers: each returns 0 / a valid id, or -1 --------------- */
+
+static hid_t str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+static int attr_write(hid_t obj, const char *name, hid_t type, hid_t space, const void *buf)
+{
+    /* status and runs_completed are rewritten at finish: replace, not add */
+    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
+        return -1;
+    hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a >= 0 && (!buf || H5Awrite(a, type, buf) >= 0) ? 0 : -1; /* !buf: no elements */
+    if (a >= 0)
+        H5Aclose(a);
+    return rc;
+}
+
+static int attr_str(hid_t obj, const char *name, const char *value)
+{
+    const char *v = value ? value : "";
+    hid_t t = str_type(), s = H5Screate(H5S_SCALAR);
+    int rc = t >= 0 && s >= 0 ? attr_write(obj, name, t, s, &v) : -1;
+    if (t >= 0)
+        H5Tclose(t);
+    if (s >= 0)
+        H5Sclose(s);
+    return rc;
+}
+
+/* A numeric attribute: scalar, or a 1-D array of n (n may be 0). */
+static int attr_num(hid_t obj, const char *name, hid_t type, const void *v, int n, int scalar)
+{
+    hsize_t dim = (hsize_t)n;
+    hid_t s = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
+    int rc = s >= 0 ? attr_write(obj, name, type, s, n > 0 || scalar ? v : NULL) : -1;
+    if (s >= 0)
+        H5Sclose(s);
+    return rc;
+}
+
+static int attr_i64(hid_t obj, const char *name, int64_t v)
+{
+    return attr_num(obj, name, H5T_NATIVE_INT64, &v, 1, 1);
+}
+
+static int attr_f64(hid_t obj, const char *name, double v)
+{
+    return attr_num(obj, name, H5T_NATIVE_DOUBLE, &v, 1, 1);
+}
+
+static int describe(hid_t obj, const char *units, const char *description)
+{
+    return attr_str(obj, "units", units) || attr_str(obj, "description", description) ? -1 : 0;
+}
+
+/* A group that remembers the order its members were created in. */
+static hid_t group(hid_t file, const char *name, const char *description)
+{
+    hid_t pl = H5Pcreate(H5P_GROUP_CREATE), g = -1;
+    if (pl >= 0 &&
+        H5Pset_link_creation_order(pl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0)
+        g = H5Gcreate2(file, name, H5P_DEFAULT, pl, H5P_DEFAULT);
+    if (pl >= 0)
+        H5Pclose(pl);
+    if (g >= 0 && attr_str(g, "description", description)) {
+        H5Gclose(g);
+        return -1;
+    }
+    return g;
+}
+
+/* An empty, extensible, deflated dataset: rank 1 (cols = 0) or rank 2
+ * [rows, cols] with shuffle. chunk is in rows. */
+static hid_t extensible(hid_t g, const char *name, hid_t type, hsize_t cols, hsize_t chunk,
+                        const char *units, const char *description)
+{
+    int rank = cols ? 2 : 1;
+    hsize_t dims[2] = {0, cols}, max[2] = {H5S_UNLIMITED, cols}, ch[2] = {chunk, cols};
+    hid_t space = H5Screate_simple(rank, dims, max);
+    hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = -1;
+    /* shuffle groups the bytes of the floats, so slowly varying paths compress */
+    if (space >= 0 && pl >= 0 && H5Pset_chunk(pl, rank, ch) >= 0 &&
+        (rank == 1 || H5Pset_shuffle(pl) >= 0) && H5Pset_deflate(pl, DEFLATE_LEVEL) >= 0)
+        d = H5Dcreate2(g, name, type, space, H5P_DEFAULT, pl, H5P_DEFAULT);
+    if (d >= 0 && describe(d, units, description)) {
+        H5Dclose(d);
+        d = -1;
+    }
+    if (pl >= 0)
+        H5Pclose(pl);
+    if (space >= 0)
+        H5Sclose(space);
+    return d;
+}
+
+/* Append n rows (rank 1; cols = 0) or n x cols (rank 2) at row `at`. */
+static int append_rows(hid_t d, hsize_t at, hsize_t n, hsize_t cols, hid_t memtype, const void *buf)
+{
+    if (n == 0)
+        return 0;
+    int rank = cols ? 2 : 1;
+    hsize_t size[2] = {at + n, cols}, start[2] = {at, 0}, count[2] = {n, cols};
+    if (H5Dset_extent(d, size) < 0)
+        return -1;
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(rank, count, NULL);
+    int rc = fs >= 0 && ms >= 0 &&
+                     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+                     H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, buf) >= 0
+                 ? 0
+                 : -1;
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
+}
+
+/* A scalar UTF-8 string dataset. Left open in *out when out is not NULL. */
+static int text_dataset(hid_t file, const char *name, const char *text, const char *description,
+                        hid_t *out)
+{
+    const char *v = text ? text : "";
+    hid_t t = str_type(), s = H5Screate(H5S_SCALAR), d = -1;
+    if (t >= 0 && s >= 0)
+        d = H5Dcreate2(file, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = d >= 0 && H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0 &&
+                     describe(d, "text", description) == 0
+                 ? 0
+                 : -1;
+    if (t >= 0)
+        H5Tclose(t);
+    if (s >= 0)
+        H5Sclose(s);
+    if (out && rc == 0)
+        *out = d;
+    else if (d >= 0)
+        H5Dclose(d);
+    return rc;
+}
+
+static hid_t file_type(char type)
+{
+    return type == 'i' ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+}
+
+/* The staging buffer, grown to at least `bytes`; NULL when out of memory. */
+static void *stage(lc_writer *w, size_t bytes)
+{
+    if (bytes > w->stage_bytes) {
+        void *b = realloc(w->stage, bytes);
+        if (!b)
+            return NULL;
+        w->stage = b;
+        w->stage_bytes = bytes;
+    }
+    return w->stage;
+}
+
+/* ---- the writer ----------------------------------------------------------- */
+
+static void close_datasets(lc_writer *w)
+{
+    for (int c = 0; w->run_ds && c < lc_n_run_columns; c++)
+        if (w->run_ds[c] > 0)
+            H5Dclose(w->run_ds[c]);
+    for (int c = 0; w->event_ds && c < lc_n_event_columns; c++)
+        if (w->event_ds[c] > 0)
+            H5Dclose(w->event_ds[c]);
+    for (int k = 0; k < LC_SERIES_N; k++)
+        if (w->series_ds[k] > 0)
+            H5Dclose(w->series_ds[k]);
+    free(w->run_ds);
+    free(w->event_ds);
+    w->run_ds = w->event_ds = NULL;
+    memset(w->series_ds, 0, sizeof w->series_ds);
+}
+
+/* Close every open object and the file; -1 if that failed (a full disk shows
+ * up here: the last chunks and metadata are written now).
+ *
+ * After a failed write the order matters: HDF5 1.10.8 frees a file whose
+ * close failed but keeps its ID, and crashes when a dataset that cannot be
+ * written is closed while the file's ID is still held. So: flush everything
+ * first; if that worked, closing has nothing left to write and goes in the
+ * usual order. If it failed, release the file's ID and leave the datasets
+ * open (nothing more can be written to them; lc_writer_create switched off
+ * HDF5's shutdown at exit, which would retry). The caller reports the
+ * failure and unlinks the .partial file. */
+static int close_all(lc_writer *w)
+{
+    if (w->file <= 0) {
+        close_datasets(w);
+        return 0;
+    }
+    int rc = 0;
+    if (H5Fflush(w->file, H5F_SCOPE_LOCAL) >= 0) {
+        close_datasets(w);
+        rc = H5Fclose(w->file) < 0 ? -1 : 0;
+    } else {
+        H5Fclose(w->file);
+        free(w->run_ds);
+        free(w->event_ds);
+        w->run_ds = w->event_ds = NULL;
+        rc = -1;
+    }
+    w->file = 0;
+    return rc;
+}
+
+static void free_writer(lc_writer *w)
+{
+    free(w->path);
+    free(w->partial);
+    free(w->stage);
+    free(w);
+}
+
+void lc_writer_abort(lc_writer *w)
+{
+    if (!w)
+        return;
+    h5_enter(w);
+    close_all(w);
+    h5_leave(w);
+    unlink(w->partial);
+    free_writer(w);
+}
+
+typedef struct visit_ctx {
+    hid_t obj;
+    const char *failed; /* first key that could not be written */
+} visit_ctx;
+
+/* One /scenario_resolved attribute per resolved key, named by its dotted key. */
+static void resolved_attr(void *ctx, const char *key, const char *unit, const double *v, int n,
+                          int is_list, const char *text)
+{
+    visit_ctx *c = ctx;
+    (void)unit;
+    if (c->failed)
+        return;
+    int rc = text || !v ? attr_str(c->obj, key, text)
+                        : attr_num(c->obj, key, H5T_NATIVE_DOUBLE, v, n, !is_list);
+    if (rc)
+        c->failed = key;
+}
+
+static int write_population(lc_writer *w, const lc_population *pop, lc_error *err)
+{
+    hid_t g = group(w->file, "population", "one row per account, shared by every run");
+    if (g < 0)
+        return fail(w, err, "/population", "cannot create");
+    const void *src[] = {pop->side,
+                         pop->qty,
+                         pop->entry,
+                         pop->collateral,
+                         pop->mmr,
+                         pop->cum,
+                         pop->liq_price,
+                         pop->bankruptcy_price,
+                         pop->origin};
+    _Static_assert(sizeof src / sizeof src[0] == sizeof pop_cols / sizeof pop_cols[0],
+                   "one source array per /population column");
+    int rc = 0;
+    for (int c = 0; c < LC_COUNT(pop_cols) && rc == 0; c++) {
+        char t = pop_cols[c].type;
+        hid_t mem = t == 'b' ? H5T_NATIVE_INT8 : t == 'i' ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+        hid_t file = t == 'b' ? H5T_STD_I8LE : t == 'i' ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+        hid_t d = extensible(g, pop_cols[c].name, file, 0, POP_CHUNK, pop_cols[c].units,
+                             pop_cols[c].description);
+        if (d < 0 || append_rows(d, 0, (hsize_t)pop->n, 0, mem, src[c])) {
+            char object[64];
+            snprintf(object, sizeof object, "/population/%s", pop_cols[c].name);
+            rc = fail(w, err, object, "cannot write");
+        }
+        if (d >= 0)
+            H5Dclose(d);
+    }
+    H5Gclose(g);
+    return rc;
+}
+
+static int write_root_attributes(lc_writer *w, const lc_writer_opts *o, const lc_scenario *sc,
+                                 lc_error *err)
+{
+    hid_t f = w->file;
+    if (attr_str(f, "format", "liqcascade") || attr_i64(f, "schema_version", SCHEMA_VERSION) ||
+        attr_str(f, "version", LC_VERSION) || attr_str(f, "git_commit", LC_GIT_COMMIT) ||
+        attr_num(f, "seed", H5T_NATIVE_UINT64, &sc->seed, 1, 1) || attr_i64(f, "runs", sc->runs) ||
+        attr_i64(f, "points", o->points) || attr_i64(f, "steps", sc->steps) ||
+        attr_f64(f, "dt_seconds", sc->dt_s) || attr_i64(f, "series_every", sc->every) ||
+        attr_str(f, "status", "running") || attr_i64(f, "runs_completed", 0) ||
+        attr_str(f, "engine", o->engine ? o->engine : "index"))
+        return fail(w, err, "/", "cannot write the root attributes");
+    return 0;
+}
+
+static int write_scenario(lc_writer *w, const lc_scenario *sc, lc_error *err)
+{
+    if (text_dataset(w->file, "scenario", sc->text, "the scenario file as given", NULL))
+        return fail(w, err, "/scenario", "cannot write");
+    char *yaml = lc_scenario_resolved_yaml(sc);
+    if (!yaml)
+        return lc_error_at(err, w->partial, 0, "/scenario_resolved", "out of memory");
+    hid_t d = -1;
+    int rc = text_dataset(w->file, "scenario_resolved", yaml,
+                          "every key with the value used (YAML); also as attributes by key", &d);
+    free(yaml);
+    if (rc)
+        return fail(w, err, "/scenario_resolved", "cannot write");
+    visit_ctx c = {d, NULL};
+    lc_scenario_visit(sc, resolved_attr, &c);
+    H5Dclose(d);
+    if (c.failed) {
+        char object[300];
+        snprintf(object, sizeof object, "/scenario_resolved attribute %s", c.failed);
+        return fail(w, err, object, "cannot write");
+    }
+    return 0;
+}
+
+/* The unit of a varied key: its resolved key's unit, list indices removed
+ * (venue.tiers.0.mmr is a value of venue.tiers.mmr). */
+typedef struct unit_ctx {
+    char key[256];
+    const char *unit;
+} unit_ctx;
+
+static void find_unit(void *ctx, const char *key, const char *unit, const double *v, int n,
+                      int is_list, const char *text)
+{
+    unit_ctx *c = ctx;
+    (void)v, (void)n, (void)is_list;
+    if (strcmp(key, c->key) == 0)
+        c->unit = text ? "text" : unit;
+}
+
+static const char *axis_unit(const lc_scenario *sc, const char *key, unit_ctx *c)
+{
+    size_t k = 0;
+    for (const char *s = key; *s && k + 1 < sizeof c->key;) {
+        const char *dot = strchr(s, '.');
+        size_t len = dot ? (size_t)(dot - s) : strlen(s);
+        if (strspn(s, "0123456789") != len) { /* not a list index */
+            if (k && k + 1 < sizeof c->key)
+                c->key[k++] = '.';
+            for (size_t i = 0; i < len && k + 1 < sizeof c->key; i++)
+                c->key[k++] = s[i];
+        }
+        s += len + (dot ? 1 : 0);
+    }
+    c->key[k] = '\0';
+    c->unit = NULL;
+    lc_scenario_visit(sc, find_unit, c);
+    return c->unit ? c->unit : "";
+}
+
+/* /points: the point index, then one column per varied key: float64 in the
+ * key's unit when every value is a number, else the values as text. */
+static int write_points(lc_writer *w, const lc_writer_opts *o, const lc_scenario *sc,
+                        lc_error *err)
+{
+    const lc_sweep *sw = o->sweep;
+    long points = o->points;
+    int64_t *v = stage(w, (size_t)points * sizeof(double) + 8);
+    if (!v)
+        return lc_error_at(err, w->partial, 0, "/points", "out of memory");
+    for (long p = 0; p < points; p++)
+        v[p] = p;
+    hid_t g = group(w->file, "points", "one row per sweep point: its index, then the varied keys");
+    if (g < 0)
+        return fail(w, err, "/points", "cannot create");
+    hid_t d = extensible(g, "point", H5T_STD_I64LE, 0, RUN_CHUNK, "1", "sweep point index");
+    int rc = d >= 0 && append_rows(d, 0, (hsize_t)points, 0, H5T_NATIVE_INT64, v) == 0
+                 ? 0
+                 : fail(w, err, "/points/point", "cannot write");
+    if (d >= 0)
+        H5Dclose(d);
+    size_t cols_len = sizeof "point";
+    for (int a = 0; sw && a < sw->naxes; a++)
+        cols_len += strlen(sw->axes[a].key) + 1;
+    char *cols = malloc(cols_len);
+    if (!cols && rc == 0)
+        rc = lc_error_at(err, w->partial, 0, "/points", "out of memory");
+    if (cols)
+        strcpy(cols, "point");
+    for (int a = 0; rc == 0 && sw && a < sw->naxes; a++) {
+        const lc_sweep_axis *ax = &sw->axes[a];
+        strcat(strcat(cols, ","), ax->key);
+        char desc[400];
+        snprintf(desc, sizeof desc, "value of %s at the point (varied by --vary)", ax->key);
+        unit_ctx uc;
+        const char *unit = axis_unit(sc, ax->key, &uc);
+        if (ax->num) {
+            double *x = (double *)(void *)v;
+            for (long p = 0; p < points; p++)
+                x[p] = ax->num[lc_sweep_index(sw, p, a)];
+            d = extensible(g, ax->key, H5T_IEEE_F64LE, 0, RUN_CHUNK, unit, desc);
+            rc = d >= 0 && append_rows(d, 0, (hsize_t)points, 0, H5T_NATIVE_DOUBLE, x) == 0
+                     ? 0
+                     : fail(w, err, "/points", "cannot write a varied key");
+        } else {
+            const char **t = malloc((size_t)points * sizeof *t);
+            hsize_t n = (hsize_t)points;
+            hid_t type = str_type(), space = H5Screate_simple(1, &n, NULL);
+            d = t && type >= 0 && space >= 0 ? H5Dcreate2(g, ax->key, type, space, H5P_DEFAULT,
+                                                          H5P_DEFAULT, H5P_DEFAULT)
+                                             : -1;
+            for (long p = 0; t && p < points; p++)
+                t[p] = ax->values[lc_sweep_index(sw, p, a)];
+            rc = d >= 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) >= 0 &&
+                         describe(d, "text", desc) == 0
+                     ? 0
+                     : fail(w, err, "/points", "cannot write a varied key");
+            free(t);
+            if (type >= 0)
+                H5Tclose(type);
+            if (space >= 0)
+                H5Sclose(space);
+        }
+        if (d >= 0)
+            H5Dclose(d);
+    }
+    if (rc == 0 && attr_str(g, "columns", cols))
+        rc = fail(w, err, "/points", "cannot write the columns attribute");
+    free(cols);
+    H5Gclose(g);
+    return rc;
+}
+
+static int create_columns(lc_writer *w, const char *name, const char *description,
+                          const lc_column *cols, int n, hsize_t chunk, hid_t *ds, lc_error *err)
+{
+    char object[128];
+    snprintf(object, sizeof object, "/%s", name);
+    hid_t g = group(w->file, name, description);
+    if (g < 0)
+        return fail(w, err, object, "cannot create");
+    /* the column order as data, so readers need not rely on iteration order */
+    size_t len = 1;
+    for (int c = 0; c < n; c++)
+        len += strlen(cols[c].name) + 1;
+    char *order = malloc(len);
+    if (!order) {
+        H5Gclose(g);
+        return lc_error_at(err, w->partial, 0, object, "out of memory");
+    }
+    order[0] = '\0';
+    size_t used = 0;
+    int rc = 0;
+    for (int c = 0; c < n && rc == 0; c++) {
+        used += (size_t)snprintf(order + used, len - used, "%s%s", c ? "," : "", cols[c].name);
+        ds[c] = extensible(g, cols[c].name, file_type(cols[c].type), 0, chunk, cols[c].units,
+                           cols[c].description);
+        if (ds[c] < 0) {
+            snprintf(object, sizeof object, "/%s/%s", name, cols[c].name);
+            rc = fail(w, err, object, "cannot create");
+        }
+    }
+    if (rc == 0 && attr_str(g, "columns", order))
+        rc = fail(w, err, object, "cannot write the columns attribute");
+    free(order);
+    H5Gclose(g);
+    return rc;
+}
+
+static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
+{
+    hid_t g = group(w->file, "series",
+                    "per-step paths [rows, steps/every + 1]; column k is at time "
+                    "k * every * dt_seconds");
+    if (g < 0)
+        return fail(w, err, "/series", "cannot create");
+    /* whole rows per chunk (a notebook reads runs), about SERIES_CHUNK_BYTES */
+    size_t row_bytes = (size_t)w->ncols * sizeof(float);
+    hsize_t chunk = row_bytes < SERIES_CHUNK_BYTES ? SERIES_CHUNK_BYTES / row_bytes : 1;
+    w->series_chunk = (long)chunk;
+    int rc = 0;
+    for (int s = 0; s < LC_SERIES_N && rc == 0; s++) {
+        if (!(sc->series_mask >> s & 1u))
+            continue;
+        hid_t d = extensible(g, lc_series[s].name, H5T_IEEE_F32LE, (hsize_t)w->ncols, chunk,
+                             lc_series[s].units, lc_series[s].description);
+        if (d >= 0)
+            w->series_ds[w->nseries++] = d;
+        if (d < 0 || attr_i64(d, "every", sc->every) || attr_f64(d, "dt_seconds", sc->dt_s)) {
+            char object[64];
+            snprintf(object, sizeof object, "/series/%s", lc_series[s].name);
+            rc = fail(w, err, object, "cannot create");
+        }
+    }
+    H5Gclose(g);
+    return rc;
+}
+
+lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
+                            const lc_population *pop, lc_error *err)
+{
+    /* lstat: a dangling symlink named OUT still counts as OUT existing */
+    struct stat st;
+    if (!o->force && lstat(o->path, &st) == 0) {
+        lc_error_at(err, o->path, 0, NULL, "exists; use --force to overwrite");
+        return NULL;
+    }
+    if (o->points < 1 || (o->sweep && o->sweep->points != o->points)) {
+        lc_error_at(err, o->path, 0, NULL, "points must be >= 1 (got %ld)", o->points);
+        return NULL;
+    }
+    lc_hdf5_setup(); /* in case main() did not */
+    lc_writer *w = calloc(1, sizeof *w);
+    size_t len = strlen(o->path) + sizeof ".partial";
+    if (w) {
+        w->path = strdup(o->path);
+        w->partial = malloc(len);
+        w->run_ds = calloc((size_t)lc_n_run_columns, sizeof *w->run_ds);
+        if (o->with_events)
+            w->event_ds = calloc((size_t)lc_n_event_columns, sizeof *w->event_ds);
+    }
+    if (!w || !w->path || !w->partial || !w->run_ds || (o->with_events && !w->event_ds)) {
+        lc_error_at(err, o->path, 0, NULL, "out of memory");
+        if (w) {
+            close_all(w);
+            free_writer(w);
+        }
+        return NULL;
+    }
+    snprintf(w->partial, len, "%s.partial", o->path);
+    w->force = o->force;
+    w->ncols = lc_scenario_series_cols(sc);
+    h5_enter(w);
+
+    /* 1.8 object headers at least: dense attribute storage (scenario keys are
+     * many) and link creation order; h5py, MATLAB >= 2011 and netCDF-4 read it */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0) {
+        errno = 0;
+        w->file = H5Fcreate(w->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl); /* a stale one too */
+    } else {
+        w->file = -1;
+    }
+    int saved_errno = errno;
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (w->file < 0) {
+        lc_error_at(err, w->partial, 0, NULL, "cannot create: %s",
+                    saved_errno    ? strerror(saved_errno)
+                    : w->reason[0] ? w->reason
+                                   : "HDF5 error");
+        /* no unlink: a .partial we could not open may be another run's */
+        w->file = 0;
+        close_all(w);
+        h5_leave(w);
+        free_writer(w);
+        return NULL;
+    }
+
+    int rc = write_root_attributes(w, o, sc, err);
+    if (rc == 0)
+        rc = write_scenario(w, sc, err);
+    if (rc == 0)
+        rc = write_points(w, o, sc, err);
+    if (rc == 0)
+        rc = create_columns(w, "runs",
+                            "one row per (point, run); row i is point i // runs, "
+                            "run i % runs",
+                            lc_run_columns, lc_n_run_columns, RUN_CHUNK, w->run_ds, err);
+    if (rc == 0)
+        rc = create_series(w, sc, err);
+    if (rc == 0 && o->with_events)
+        rc = create_columns(w, "events", "one row per liquidation, in row order of /runs",
+                            lc_event_columns, lc_n_event_columns, EVENT_CHUNK, w->event_ds, err);
+    if (rc == 0 && o->with_population && pop)
+        rc = write_population(w, pop, err);
+    h5_leave(w);
+    if (rc) {
+        lc_writer_abort(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* Gather column `col` of n structs of `stride` bytes into the staging buffer
+ * and append it at row `at`. int64 and double are both 8 bytes. */
+static int append_column(lc_writer *w, hid_t d, const lc_column *col, const void *rows, long n,
+                         size_t stride, hsize_t at)
+{
+    char *buf = stage(w, (size_t)n * 8);
+    if (!buf && n > 0)
+        return -1;
+    const char *src = (const char *)rows + col->offset;
+    for (long i = 0; i < n; i++)
+        memcpy(buf + (size_t)i * 8, src + (size_t)i * stride, 8);
+    return append_rows(d, at, (hsize_t)n, 0,
+                       col->type == 'i' ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, buf);
+}
+
+/* The events of every row of the batch, in row order, one write per column. */
+static int append_events(lc_writer *w, const lc_batch *b, lc_error *err)
+{
+    long total = 0;
+    for (long i = 0; i < b->nrows; i++)
+        total += b->events[i].n;
+    if (total == 0)
+        return 0;
+    char *buf = stage(w, (size_t)total * 8);
+    if (!buf)
+        return lc_error_at(err, w->partial, 0, "/events", "out of memory");
+    for (int c = 0; c < lc_n_event_columns; c++) {
+        const lc_column *col = &lc_event_columns[c];
+        size_t at = 0;
+        for (long i = 0; i < b->nrows; i++) {
+            const lc_eventbuf *ev = &b->events[i];
+            for (long e = 0; e < ev->n; e++, at += 8)
+                memcpy(buf + at, (const char *)&ev->v[e] + col->offset, 8);
+        }
+        if (append_rows(w->event_ds[c], (hsize_t)w->events, (hsize_t)total, 0,
+                        col->type == 'i' ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, buf)) {
+            char object[64];
+            snprintf(object, sizeof object, "/events/%s", col->name);
+            return fail(w, err, object, "cannot append");
+        }
+    }
+    w->events += total;
+    return 0;
+}
+
+static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
+{
+    char object[64];
+    for (int c = 0; c < lc_n_run_columns; c++) {
+        if (append_column(w, w->run_ds[c], &lc_run_columns[c], b->rows, b->nrows,
+                          sizeof(lc_run_row), (hsize_t)w->rows)) {
+            snprintf(object, sizeof object, "/runs/%s", lc_run_columns[c].name);
+            return fail(w, err, object, w->reason[0] ? "cannot append" : "out of memory");
+        }
+    }
+    /* full chunks compressed ahead by the compute threads go in as they are */
+    size_t row_floats = (size_t)b->ncols;
+    long full = b->zjobs > 0 && w->nseries > 0 ? b->zjobs / w->nseries : 0;
+    for (int k = 0; k < w->nseries; k++) {
+        hid_t d = w->series_ds[k];
+        int bad = 0;
+        if (full > 0) {
+            hsize_t size[2] = {(hsize_t)(w->rows + b->nrows), (hsize_t)b->ncols};
+            bad = H5Dset_extent(d, size) < 0;
+        }
+        for (long c = 0; c < full && !bad; c++) {
+            long j = c * w->nseries + k;
+            hsize_t at[2] = {(hsize_t)(w->rows + c * w->series_chunk), 0};
+            bad = H5Dwrite_chunk(d, H5P_DEFAULT, 0, at, b->zsize[j], b->z + (size_t)j * b->zstride) < 0;
+        }
+        /* the rest (a batch off the chunk grid, or its last partial chunk):
+         * HDF5 filters it; the batch interleaves series per row, HDF5 wants
+         * each series contiguous */
+        long from = full * w->series_chunk, n = b->nrows - from;
+        float *buf = n > 0 && !bad ? stage(w, (size_t)n * row_floats * sizeof(float)) : NULL;
+        if (n > 0 && !bad && !buf)
+            return lc_error_at(err, w->partial, 0, "/series", "out of memory");
+        for (long i = 0; buf && i < n; i++)
+            memcpy(buf + (size_t)i * row_floats, lc_batch_series((lc_batch *)b, from + i, k),
+                   row_floats * sizeof(float));
+        if (bad || (n > 0 && append_rows(d, (hsize_t)(w->rows + from), (hsize_t)n,
+                                         (hsize_t)b->ncols, H5T_NATIVE_FLOAT, buf))) {
+            char name[64] = "?";
+            H5Iget_name(d, name, sizeof name);
+            return fail(w, err, name, "cannot append");
+        }
+    }
+    if (w->event_ds && b->events && append_events(w, b, err))
+        return -1;
+    w->rows += b->nrows;
+    return 0;
+}
+
+long lc_writer_series_chunk(const lc_writer *w)
+{
+    return w->series_chunk;
+}
+
+long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
+{
+    b->zjobs = 0;
+    long chunk = w->series_chunk;
+    if (w->nseries == 0 || chunk < 1 || b->first_row % chunk != 0 || b->nrows < chunk)
+        return 0;
+    long jobs = b->nrows / chunk * w->nseries;
+    size_t raw = (size_t)chunk * (size_t)b->ncols * sizeof(float);
+    size_t stride = compressBound((uLong)raw);
+    if (jobs > b->zcap || stride != b->zstride) {
+        unsigned char *z = malloc((size_t)jobs * stride);
+        size_t *zs = malloc((size_t)jobs * sizeof *zs);
+        if (!z || !zs) {
+            free(z);
+            free(zs);
+            return 0;
+        }
+        free(b->z);
+        free(b->zsize);
+        b->z = z;
+        b->zsize = zs;
+        b->zcap = jobs;
+        b->zstride = stride;
+    }
+    b->zjobs = jobs;
+    return jobs;
+}
+
+/* What HDF5's filter pipeline does to a chunk of /series (create_series):
+ * the shuffle filter (byte i of every element together, for i = 0..3), then
+ * deflate, which HDF5 implements with zlib's compress2 at the set level. */
+int lc_writer_compress(const lc_writer *w, lc_batch *b, long job)
+{
+    long chunk = w->series_chunk, c = job / w->nseries;
+    int k = (int)(job % w->nseries);
+    size_t ncols = (size_t)b->ncols, n = (size_t)chunk * ncols;
+    unsigned char *sh = malloc(n * sizeof(float));
+    if (!sh)
+        return -1;
+    for (long r = 0; r < chunk; r++) {
+        const unsigned char *src = (const unsigned char *)lc_batch_series(b, c * chunk + r, k);
+        size_t at = (size_t)r * ncols;
+        for (size_t e = 0; e < ncols; e++)
+            for (size_t byte = 0; byte < sizeof(float); byte++)
+                sh[byte * n + at + e] = src[e * sizeof(float) + byte];
+    }
+    uLongf len = (uLongf)b->zstride;
+    int rc = compress2(b->z + (size_t)job * b->zstride, &len, sh, (uLong)(n * sizeof(float)),
+                       DEFLATE_LEVEL);
+    free(sh);
+    b->zsize[job] = len;
+    return rc == Z_OK ? 0 : -1;
+}
+
+int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err)
+{
+    if (w->broken)
+        return lc_error_at(err, w->partial, 0, NULL, "cannot append after a failed write");
+    /* a mismatched batch would be written silently wrong: refuse it */
+    if (b->first_row != w->rows || b->nseries != w->nseries || b->ncols != w->ncols ||
+        (w->event_ds && !b->events))
+        return lc_error_at(err, w->partial, 0, NULL,
+                           "batch does not fit: rows from %ld (expected %ld), %d series x %ld "
+                           "columns (expected %d x %ld)%s",
+                           b->first_row, w->rows, b->nseries, b->ncols, w->nseries, w->ncols,
+                           w->event_ds && !b->events ? ", no events" : "");
+    h5_enter(w);
+    int rc = append_batch(w, b, err);
+    h5_leave(w);
+    if (rc)
+        w->broken = 1;
+    return rc;
+}
+
+/* Flush the data of `path` (file or folder) to disk; -1 with errno set. */
+static int sync_path(const char *path, int flags)
+{
+    int fd = open(path, flags);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+/* The folder holding path, for syncing the rename. */
+static void parent_of(const char *path, char *out, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, size, ".");
+    else if (slash == path)
+        snprintf(out, size, "/");
+    else
+        snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+/* Move the closed .partial file to its final name. Without force, link(2)
+ * fails if the name exists (even if it appeared after lc_writer_create), so
+ * nothing is replaced; rename(2) would replace silently. On failure the
+ * .partial file is kept: it holds complete results the user may want. */
+void lc_hdf5_setup(void)
+{
+    /* No HDF5 shutdown handler at exit: we close our files ourselves, and
+     * after a failed write (full disk) HDF5 1.10.8's own shutdown retries the
+     * close and crashes or prints "infinite loop closing library". Must run
+     * before HDF5's first use; afterwards it changes nothing. */
+    H5dont_atexit();
+}
+
+static int put_in_place(lc_writer *w, lc_error *err)
+{
+    int rc;
+    if (w->force) {
+        rc = rename(w->partial, w->path);
+    } else {
+        rc = link(w->partial, w->path);
+        if (rc == 0) {
+            unlink(w->partial);
+        } else if (errno != EEXIST) {
+            /* a file system without hard links: check, then rename */
+            struct stat st;
+            if (lstat(w->path, &st) == 0)
+                errno = EEXIST;
+            else
+                rc = rename(w->partial, w->path);
+        }
+    }
+    if (rc != 0) {
+        if (errno == EEXIST)
+            return lc_error_at(err, w->path, 0, NULL,
+                               "exists (created while this run was writing); not overwritten, "
+                               "the results are in %s",
+                               w->partial);
+        return lc_error_at(err, w->path, 0, NULL, "cannot rename %s to it: %s", w->partial,
+                           strerror(errno));
+    }
+    char dir[4096];
+    parent_of(w->path, dir, sizeof dir);
+    sync_path(dir, O_RDONLY); /* best effort: not every file system syncs folders */
+    return 0;
+}
+
+int lc_writer_finish(lc_writer *w, int complete, lc_error *err)
+{
+    int rc = 0;
+    h5_enter(w);
+    if (w->broken) {
+        rc = lc_error_at(err, w->partial, 0, NULL, "not finished: an earlier write failed");
+    } else if (attr_str(w->file, "status", complete ? "complete" : "interrupted") ||
+               attr_i64(w->file, "runs_completed", w->rows)) {
+        rc = fail(w, err, "/", "cannot write the status");
+    }
+    if (close_all(w) && rc == 0)
+        rc = fail(w, err, NULL, "cannot close");
+    h5_leave(w);
+    /* on disk before it gets its final name, so a crash cannot leave a
+     * truncated OUT.h5 behind a successful exit */
+    if (rc == 0 && sync_path(w->partial, O_RDONLY) != 0)
+        rc = lc_error_at(err, w->partial, 0, NULL, "cannot sync to disk: %s", strerror(errno));
+    if (rc == 0) {
+        rc = put_in_place(w, err); /* keeps the .partial file if it fails */
+    } else {
+        unlink(w->partial); /* incomplete or damaged: a failed run leaves nothing */
+    }
+    free_writer(w);
+    return rc;
+}

@@ -1,0 +1,66 @@
+/* writer.h — the HDF5 result file (schema v1, docs/schema.md).
+ *
+ * The writer is the only code that writes HDF5. It is called from one
+ * thread. It writes to OUT.h5.partial and renames to OUT.h5 only in
+ * lc_writer_finish(), so a failed run leaves no OUT.h5; an interrupted run is
+ * finished with status "interrupted" and keeps its completed runs. */
+#ifndef LC_WRITER_H
+#define LC_WRITER_H
+
+#include <stdio.h>
+
+#include "base/error.h"
+#include "book/population.h"
+#include "out/record.h"
+#include "scenario/scenario.h"
+#include "scenario/sweep.h"
+
+typedef struct lc_writer lc_writer;
+
+typedef struct lc_writer_opts {
+    const char *path;     /* final name, e.g. out.h5 */
+    int force;            /* overwrite an existing file */
+    int with_events;      /* create /events */
+    int with_population;  /* write /population */
+    long points;          /* sweep points (1 for `run`) */
+    const char *engine;   /* "index" or "scan", stored as an attribute */
+    const lc_sweep *sweep; /* the varied keys, or NULL (for `run`) */
+} lc_writer_opts;
+
+/* Fails (without touching anything) if path exists and !force. */
+lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
+                            const lc_population *pop, lc_error *err);
+
+/* Append a batch; batches arrive in row order with no gaps. */
+int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err);
+
+/* Series compression in the compute threads. The /series datasets are
+ * chunked by whole rows, shuffle + deflate; a batch that starts on a chunk
+ * boundary can have its full chunks filtered exactly as HDF5 would, by any
+ * thread, and the writer then stores them with H5Dwrite_chunk — so deflate,
+ * the costliest part of writing, runs in parallel instead of on the one
+ * writer thread. lc_writer_compress_jobs sizes the batch's buffers and
+ * returns the number of (chunk, series) jobs (0: nothing to do ahead, or out
+ * of memory: the writer then compresses as before); lc_writer_compress does
+ * job j and touches no HDF5 state, so calls may run concurrently with each
+ * other and with lc_writer_append of another batch. Results are the same
+ * bytes either way. */
+long lc_writer_series_chunk(const lc_writer *w); /* rows per series chunk */
+long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b);
+int lc_writer_compress(const lc_writer *w, lc_batch *b, long job); /* 0 or -1 */
+
+/* Write status and runs_completed, close, rename .partial to the final name,
+ * free w. complete = 0 marks status "interrupted". */
+int lc_writer_finish(lc_writer *w, int complete, lc_error *err);
+
+/* Close and delete the .partial file, free w. For failures. NULL is a no-op. */
+void lc_writer_abort(lc_writer *w);
+
+/* Process-wide HDF5 set-up; call first thing in main(), before any HDF5 use
+ * (lc_writer_create calls it too, which is enough when it comes first). */
+void lc_hdf5_setup(void);
+
+/* `liqcascade info`: print what is in a result file. */
+int lc_info_print(const char *path, int metrics_csv, FILE *out, lc_error *err);
+
+#endif

@@ -1,0 +1,1109 @@
+/* scenario.c — scenario files into a validated lc_scenario (DESIGN §10).
+ *
+ * Every key is checked against a parameter table: the model and distribution
+ * tables of the registry, and the core tables below. A key that no table
+ * knows is an error, with a "did you mean" when one name is close. All errors
+ * are collected (not just the first), each as "file:line: key: message".
+ * Defaults come from the same tables, so the resolved scenario lists every
+ * key with the value a run uses, and re-loading it gives the same scenario. */
+#define _DEFAULT_SOURCE /* realpath */
+#include "scenario/scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "book/dist.h"
+#include "scenario/yamltree.h"
+
+#define CK(sec, name, unit, kind, def, lo, hi, lo_open, hi_open, field, ctype, doc)                \
+    {sec, {name, unit, kind, def, lo, hi, lo_open, hi_open, doc}, offsetof(lc_scenario, field),  \
+     ctype}
+
+const lc_core_key lc_core_keys[] = {
+    CK("simulation", "runs", "runs", LC_INT, 1000, 1, 1e9, 0, 0, runs, 'l',
+       "independent Monte Carlo runs"),
+    CK("simulation", "steps", "steps", LC_INT, 1440, 1, 1e9, 0, 0, steps, 'l',
+       "time steps per run"),
+    CK("simulation", "dt", "s", LC_REAL, 60, 0, 1e9, 1, 0, dt_s, 'd', "length of one step"),
+    CK("simulation", "seed", "1", LC_INT, 42, 0, 9007199254740992.0, 0, 0, seed, 'u',
+       "master seed: with the scenario it fixes every random number (at most 2^53)"),
+    CK("simulation", "max_rounds", "rounds", LC_INT, 1000, 1, 1e9, 0, 0, max_rounds, 'l',
+       "cascade rounds allowed within one step; the rest wait for the next step"),
+    CK("population", "accounts", "accounts", LC_INT, LC_REQUIRED, 0, 4e9, 0, 0, accounts, 'l',
+       "accounts to draw (0: price paths alone)"),
+    CK("population", "long_fraction", "1", LC_REAL, 0.5, 0, 1, 0, 0, long_fraction, 'd',
+       "probability that an account is long"),
+    CK("venue", "liquidation_fee", "1", LC_REAL, 0.005, 0, 1, 0, 1, liquidation_fee, 'd',
+       "fee on liquidated notional, paid to the insurance fund out of remaining equity"),
+    CK("venue", "insurance_fund", "quote", LC_REAL, 1.0e7, 0, 1e300, 0, 0, insurance_fund, 'd',
+       "insurance fund at t = 0; covers shortfalls until empty"),
+    CK("output", "every", "steps", LC_INT, 1, 1, 1e9, 0, 0, every, 'l',
+       "record series every n-th step (liquidation series are summed over the n steps)"),
+};
+const int lc_n_core_keys = LC_COUNT(lc_core_keys);
+
+enum { TIER_UP_TO, TIER_MMR, TIER_MAX_LEVERAGE, TIER_CUM };
+const lc_param lc_tier_params[] = {
+    [TIER_UP_TO] = {"up_to", "quote", LC_REAL, LC_REQUIRED, 0, 1e300, 1, 0,
+                    "the tier holds notionals up to this (increasing across tiers; the last "
+                    "tier's rate applies beyond it)"},
+    [TIER_MMR] = {"mmr", "1", LC_REAL, LC_REQUIRED, 0, 1, 1, 1,
+                  "maintenance-margin rate: maintenance = mmr x current notional - cum"},
+    [TIER_MAX_LEVERAGE] = {"max_leverage", "x", LC_REAL, LC_REQUIRED, 1, 1e4, 0, 0,
+                           "largest leverage at opening, for positions whose entry notional is "
+                           "in this tier"},
+    [TIER_CUM] = {"cum", "quote", LC_REAL, 0, -1e300, 1e300, 0, 0,
+                  "maintenance amount; omitted: from continuity (cum_0 = 0, cum_i = cum_i-1 + "
+                  "up_to_i-1 x (mmr_i - mmr_i-1)); given: must equal that to the cent"},
+};
+const int lc_n_tier_params = LC_COUNT(lc_tier_params);
+
+enum { PARTIAL_FRACTION, PARTIAL_COOLDOWN };
+const lc_param lc_partial_params[] = {
+    [PARTIAL_FRACTION] = {"fraction", "1", LC_REAL, 0.2, 0, 1, 1, 1,
+                          "mode fraction: part of the quantity closed per partial liquidation"},
+    [PARTIAL_COOLDOWN] = {"cooldown", "steps", LC_INT, 0, 0, 1e9, 0, 0,
+                          "a breach within this many steps after a partial liquidation closes "
+                          "the whole rest (0: partial again at once)"},
+};
+const int lc_n_partial_params = LC_COUNT(lc_partial_params);
+
+enum { TOPUP_PROBABILITY, TOPUP_CALL, TOPUP_DELAY, TOPUP_TARGET };
+const lc_param lc_topup_params[] = {
+    [TOPUP_PROBABILITY] = {"probability", "1", LC_REAL, 0, 0, 1, 0, 0,
+                           "chance that a called account tops up, drawn once per account and "
+                           "run (0: top-ups off)"},
+    [TOPUP_CALL] = {"call", "1", LC_REAL, 0.8, 0, 1, 1, 1,
+                    "margin ratio (maintenance / equity at the mark) at which an account is "
+                    "called; must exceed every tier's mmr"},
+    [TOPUP_DELAY] = {"delay", "steps", LC_INT, 0, 0, 1e9, 0, 0,
+                     "steps from the call to the top-up (it lands only if still open)"},
+    [TOPUP_TARGET] = {"target", "1", LC_REAL, 0.5, 0, 1, 1, 1,
+                      "margin ratio the top-up restores at the mark it lands at; < call"},
+};
+const int lc_n_topup_params = LC_COUNT(lc_topup_params);
+
+const lc_series_desc lc_series[LC_SERIES_N] = {
+    [LC_SERIES_PRICE] = {"price", "quote", "market price P = F x exp(J) at the end of the step"},
+    [LC_SERIES_FUNDAMENTAL] = {"fundamental", "quote", "exogenous fundamental price F"},
+    [LC_SERIES_LIQ_LONG] = {"liq_long", "quote", "notional of long liquidations in the step(s)"},
+    [LC_SERIES_LIQ_SHORT] = {"liq_short", "quote", "notional of short liquidations in the step(s)"},
+    [LC_SERIES_INSURANCE] = {"insurance", "quote", "insurance fund balance"},
+    [LC_SERIES_OI] = {"oi", "quote", "open interest: (long + short quantity) x price"},
+    [LC_SERIES_MARK] = {"mark", "quote",
+                        "mark price of margin checks after the step's cascade (venue.mark)"},
+};
+
+static const char *const sections[] = {"simulation", "price", "impact",
+                                       "population", "venue", "output"};
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* The closest candidate within a few edits, or NULL. */
+static const char *closest(const char *name, const char *const *cand, int n)
+{
+    const char *best = NULL;
+    int bd = 99, limit = (int)strlen(name) / 3 + 1;
+    if (limit < 2)
+        limit = 2;
+    for (int i = 0; i < n; i++) {
+        int d = lc_edit_distance(name, cand[i]);
+        if (d < bd) {
+            bd = d;
+            best = cand[i];
+        }
+    }
+    return bd <= limit ? best : NULL;
+}
+
+static void join(char *buf, size_t size, const char *const *names, int n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", names[i]);
+}
+
+/* Report every key of map that nothing read, suggesting close names. */
+static void reject_unused(lc_node *map, const char *where, const char *const *cand, int n,
+                          lc_error *err)
+{
+    if (!map || map->kind != LC_NODE_MAP)
+        return;
+    for (int i = 0; i < map->n; i++) {
+        if (map->used[i])
+            continue;
+        char key[256], known[512];
+        snprintf(key, sizeof key, "%s%s%s", where, *where ? "." : "", map->keys[i]);
+        const char *near = closest(map->keys[i], cand, n);
+        join(known, sizeof known, cand, n);
+        /* a key added by --set has no line; its value names the override */
+        const char *src = map->vals[i] ? map->vals[i]->src : map->src;
+        int line = map->key_lines[i] > 0 ? map->key_lines[i] : 0;
+        if (near)
+            lc_error_at(err, src, line, key, "unknown key (did you mean '%s'?)", near);
+        else
+            lc_error_at(err, src, line, key, "unknown key (known here: %s)", known);
+    }
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+static int parse_number(const char *s, double *out)
+{
+    if (!*s)
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno == ERANGE || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int read_scalar_number(const lc_node *v, const char *key, const lc_param *p, double *out,
+                              lc_error *err)
+{
+    char range[96];
+    lc_param_range_text(p, range, sizeof range);
+    if (v->kind != LC_NODE_SCALAR || !v->plain || parse_number(v->text, out))
+        return lc_error_at(err, v->src, v->line, key, "must be a %s %s (got %s%s%s)",
+                           p->kind == LC_INT ? "whole number" : "number", range,
+                           v->kind == LC_NODE_SCALAR ? "'" : "",
+                           v->kind == LC_NODE_SCALAR ? v->text
+                                                     : v->kind == LC_NODE_MAP ? "a map" : "a list",
+                           v->kind == LC_NODE_SCALAR ? "'" : "");
+    if (p->kind == LC_INT && *out != floor(*out))
+        return lc_error_at(err, v->src, v->line, key, "must be a whole number (got %s)", v->text);
+    if (!lc_param_in_range(p, *out)) { /* name the bound it broke */
+        int low = p->min_open ? !(*out > p->min) : !(*out >= p->min);
+        lc_param one = *p;
+        if (low)
+            one.max = INFINITY;
+        else
+            one.min = -INFINITY;
+        lc_param_range_text(&one, range, sizeof range);
+        return lc_error_at(err, v->src, v->line, key, "must be %s (got %s)", range, v->text);
+    }
+    return 0;
+}
+
+/* Read parameter p of map (which may be NULL: everything defaults) into *out
+ * or *list. at is where a missing required key is reported. */
+static int read_param(lc_node *map, const lc_node *at, const char *where, const lc_param *p,
+                      double *out, lc_list *list, lc_error *err)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s.%s", where, p->name);
+    lc_node *v = map ? lc_node_get(map, p->name) : NULL;
+    if (!v) {
+        if (isnan(p->def))
+            return lc_error_at(err, at ? at->src : NULL, at ? at->line : 0, key,
+                               "required (%s)", p->doc);
+        if (p->kind == LC_LIST)
+            list->n = 0;
+        else
+            *out = p->def;
+        return 0;
+    }
+    if (p->kind != LC_LIST)
+        return read_scalar_number(v, key, p, out, err);
+    if (v->kind == LC_NODE_SCALAR) { /* "values: 10" is the list [10] */
+        lc_param item = *p;
+        item.kind = LC_REAL;
+        list->n = 1;
+        return read_scalar_number(v, key, &item, &list->v[0], err);
+    }
+    if (v->kind != LC_NODE_SEQ || v->n == 0 || v->n > LC_LIST_MAX)
+        return lc_error_at(err, v->src, v->line, key, "must be a list of 1 to %d numbers",
+                           LC_LIST_MAX);
+    int rc = 0;
+    lc_param item = *p;
+    item.kind = LC_REAL;
+    list->n = v->n;
+    for (int i = 0; i < v->n; i++) {
+        char ik[300];
+        snprintf(ik, sizeof ik, "%s[%d]", key, i);
+        rc |= read_scalar_number(v->vals[i], ik, &item, &list->v[i], err);
+    }
+    return rc;
+}
+
+static void store_core(lc_scenario *sc, const lc_core_key *k, double v)
+{
+    char *base = (char *)sc + k->offset;
+    if (k->ctype == 'l')
+        *(long *)(void *)base = (long)v;
+    else if (k->ctype == 'u')
+        *(uint64_t *)(void *)base = (uint64_t)v;
+    else
+        *(double *)(void *)base = v;
+}
+
+static double load_core(const lc_scenario *sc, const lc_core_key *k)
+{
+    const char *base = (const char *)sc + k->offset;
+    if (k->ctype == 'l')
+        return (double)*(const long *)(const void *)base;
+    if (k->ctype == 'u')
+        return (double)*(const uint64_t *)(const void *)base;
+    return *(const double *)(const void *)base;
+}
+
+/* The section map under key of parent, or NULL; anything else is an error. */
+static lc_node *section_map(lc_node *parent, const char *key, const char *where, lc_error *err)
+{
+    lc_node *n = parent ? lc_node_get(parent, key) : NULL;
+    if (n && n->kind != LC_NODE_MAP) {
+        lc_error_at(err, n->src, n->line, where, "must be a map of keys (got %s)",
+                    n->kind == LC_NODE_SEQ ? "a list" : "a single value");
+        return NULL;
+    }
+    return n;
+}
+
+/* Core keys of one section; appends their names to cand. */
+static int read_core(lc_scenario *sc, lc_node *map, const lc_node *at, const char *section,
+                     const char **cand, int *ncand, lc_error *err)
+{
+    int rc = 0;
+    for (int i = 0; i < lc_n_core_keys; i++) {
+        const lc_core_key *k = &lc_core_keys[i];
+        if (strcmp(k->section, section) != 0)
+            continue;
+        double v = 0;
+        if (read_param(map, at, section, &k->p, &v, NULL, err) == 0)
+            store_core(sc, k, v);
+        else
+            rc = -1;
+        cand[(*ncand)++] = k->p.name;
+    }
+    return rc;
+}
+
+static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_choice *c,
+                       double *common, lc_error *err);
+
+/* ---- price: path parameters, the shock overlay, prepare() ---------------- */
+
+/* A file path written at node v into *out (malloc'd, absolute): a relative
+ * path is taken against the folder of the file it was written in, or the
+ * working directory for a --set override (which has no line). An existing
+ * file's path is normalised (realpath), so the resolved scenario, printed or
+ * kept in a result file, names the same file from any folder. */
+static int resolve_path(const lc_node *v, const char *key, char **out, lc_error *err)
+{
+    free(*out);
+    *out = NULL;
+    if (v->kind != LC_NODE_SCALAR || !*v->text)
+        return lc_error_at(err, v->src, v->line, key, "must be a file path");
+    const char *slash = v->line > 0 && v->src ? strrchr(v->src, '/') : NULL;
+    size_t dir = v->text[0] == '/' ? 0 : slash ? (size_t)(slash - v->src) + 1 : 0;
+    char cwd[4096] = "";
+    int need_cwd = v->text[0] != '/' && !(dir && v->src[0] == '/');
+    if (need_cwd && !getcwd(cwd, sizeof cwd - 1))
+        return lc_error_at(err, v->src, v->line, key, "cannot resolve a relative path: %s",
+                           strerror(errno));
+    if (need_cwd)
+        strcat(cwd, "/");
+    size_t ncwd = strlen(cwd);
+    *out = malloc(ncwd + dir + strlen(v->text) + 1);
+    if (!*out)
+        return lc_error_add(err, "out of memory");
+    memcpy(*out, cwd, ncwd);
+    memcpy(*out + ncwd, v->src, dir);
+    strcpy(*out + ncwd + dir, v->text);
+    char *abs = realpath(*out, NULL); /* a missing file keeps its name for the loader's error */
+    if (abs) {
+        free(*out);
+        *out = abs;
+    }
+    return 0;
+}
+
+/* An LC_PATH parameter into *out (see resolve_path). */
+static int read_path_param(lc_node *map, const lc_node *at, const char *where,
+                           const lc_param *p, char **out, lc_error *err)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s.%s", where, p->name);
+    lc_node *v = map ? lc_node_get(map, p->name) : NULL;
+    if (!v) {
+        free(*out);
+        *out = NULL;
+        return lc_error_at(err, at ? at->src : NULL, at ? at->line : 0, key, "required (%s)",
+                           p->doc);
+    }
+    return resolve_path(v, key, out, err);
+}
+
+/* price.shock: absent (no overlay) or a family section chosen by shape. */
+static int read_price_shock(lc_scenario *sc, lc_node *price, lc_error *err)
+{
+    sc->shock.desc = NULL;
+    lc_node *m = section_map(price, "shock", lc_shock_family.section, err);
+    if (!m)
+        return price && lc_node_get(price, "shock") ? -1 : 0;
+    return read_family(m, m, &lc_shock_family, &sc->shock, sc->shock_common, err);
+}
+
+/* Where a price parameter was written, for prepare()'s messages. */
+typedef struct price_where {
+    lc_node *map; /* the price section, or NULL */
+    const lc_desc *desc;
+    const char *path; /* the scenario file */
+} price_where;
+
+static void locate_price_param(const void *ctx, int param, int item, const char **src, int *line)
+{
+    const price_where *w = ctx;
+    lc_node *v = w->map ? lc_node_get(w->map, w->desc->params[param].name) : NULL;
+    if (v && item >= 0 && v->kind == LC_NODE_SEQ && item < v->n)
+        v = v->vals[item];
+    const lc_node *at = v ? v : w->map;
+    *src = at ? at->src : w->path;
+    *line = at ? at->line : 0;
+}
+
+/* Run the price model's prepare() once the clock (dt, steps) is known. */
+static int prepare_price(lc_scenario *sc, lc_node *price, lc_error *err)
+{
+    const lc_price_model *pm = lc_price_model_of(sc->price.desc);
+    if (!pm->prepare)
+        return 0;
+    price_where w = {price, sc->price.desc, sc->path};
+    lc_price_setup su = {&sc->price, lc_price_family.section, sc->price_common[LC_PRICE_S0],
+                         sc->dt_s, sc->steps, locate_price_param, &w};
+    return pm->prepare(&su, &sc->price_data, err);
+}
+
+/* A family section: selector picks a member; its params and the family's
+ * common params are read; the member's cross-check runs. */
+static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_choice *c,
+                       double *common, lc_error *err)
+{
+    const char *where = f->section;
+    const char *cand[LC_MAX_PARAMS * 2 + 1];
+    int ncand = 0, rc = 0;
+    cand[ncand++] = f->selector;
+    c->desc = f->members[0];
+    lc_node *sel = map ? lc_node_get(map, f->selector) : NULL;
+    if (sel) {
+        char key[256];
+        snprintf(key, sizeof key, "%s.%s", where, f->selector);
+        const lc_desc *d = sel->kind == LC_NODE_SCALAR ? lc_family_find(f, sel->text) : NULL;
+        if (!d) {
+            const char *names[32];
+            char list[512];
+            for (int i = 0; i < f->nmembers && i < 32; i++)
+                names[i] = f->members[i]->name;
+            join(list, sizeof list, names, f->nmembers);
+            const char *near =
+                sel->kind == LC_NODE_SCALAR ? closest(sel->text, names, f->nmembers) : NULL;
+            lc_error_at(err, sel->src, sel->line, key, "unknown %s '%s'%s%s%s (one of: %s)",
+                        f->selector, sel->kind == LC_NODE_SCALAR ? sel->text : "?",
+                        near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "",
+                        list);
+            return -1; /* its parameters cannot be checked without knowing it */
+        }
+        c->desc = d;
+    }
+    for (int i = 0; i < c->desc->nparams; i++) {
+        if (c->desc->params[i].kind == LC_PATH)
+            rc |= read_path_param(map, map ? map : at, where, &c->desc->params[i], &c->path, err);
+        else
+            rc |= read_param(map, map ? map : at, where, &c->desc->params[i], &c->p[i],
+                             &c->list[i], err);
+        cand[ncand++] = c->desc->params[i].name;
+    }
+    for (int i = 0; i < f->ncommon; i++) {
+        rc |= read_param(map, map ? map : at, where, &f->common[i], &common[i], NULL, err);
+        cand[ncand++] = f->common[i].name;
+    }
+    reject_unused(map, where, cand, ncand, err);
+    if (rc == 0 && c->desc->check) {
+        lc_error sub = {0};
+        if (c->desc->check(c, where, &sub)) { /* add the section's location */
+            const lc_node *loc = map ? map : at;
+            char *line = sub.msg;
+            for (char *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+                *nl = '\0';
+                lc_error_at(err, loc ? loc->src : NULL, loc ? loc->line : 0, NULL, "%s", line);
+            }
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
+{
+    lc_node *t = venue ? lc_node_get(venue, "tiers") : NULL;
+    if (!t) { /* one tier for everything */
+        sc->ntiers = 1;
+        sc->tiers[0] = (lc_tier){1e300, 0.005, 100, 0};
+        return 0;
+    }
+    if (t->kind != LC_NODE_SEQ || t->n < 1 || t->n > LC_MAX_TIERS)
+        return lc_error_at(err, t->src, t->line, "venue.tiers",
+                           "must be a list of 1 to %d tiers like {up_to: 50000, mmr: 0.004, "
+                           "max_leverage: 125}",
+                           LC_MAX_TIERS);
+    int rc = 0;
+    sc->ntiers = t->n;
+    for (int i = 0; i < t->n; i++) {
+        char where[64];
+        snprintf(where, sizeof where, "venue.tiers[%d]", i);
+        lc_node *m = t->vals[i];
+        if (m->kind != LC_NODE_MAP) {
+            rc = lc_error_at(err, m->src, m->line, where, "must be a map {up_to, mmr, max_leverage}");
+            continue;
+        }
+        double v[4];
+        const char *cand[4];
+        int trc = 0;
+        for (int k = 0; k < lc_n_tier_params; k++) {
+            trc |= read_param(m, m, where, &lc_tier_params[k], &v[k], NULL, err);
+            cand[k] = lc_tier_params[k].name;
+        }
+        reject_unused(m, where, cand, lc_n_tier_params, err);
+        if (trc) {
+            rc = -1;
+            continue;
+        }
+        sc->tiers[i] = (lc_tier){v[TIER_UP_TO], v[TIER_MMR], v[TIER_MAX_LEVERAGE], 0};
+        if (i > 0 && !(sc->tiers[i].up_to > sc->tiers[i - 1].up_to))
+            rc = lc_error_at(err, m->src, m->line, where,
+                             "up_to must increase from tier to tier (%g after %g)",
+                             sc->tiers[i].up_to, sc->tiers[i - 1].up_to);
+        /* at max leverage the initial margin 1/L must exceed the maintenance
+         * rate, or a position would open already liquidated */
+        if (!(v[TIER_MMR] * v[TIER_MAX_LEVERAGE] < 1))
+            rc = lc_error_at(err, m->src, m->line, where,
+                             "mmr x max_leverage must be < 1, or a position at max leverage "
+                             "opens already liquidated (got %g x %g)",
+                             v[TIER_MMR], v[TIER_MAX_LEVERAGE]);
+    }
+    if (rc)
+        return rc;
+    /* maintenance amounts from continuity; a given one must agree (a table
+     * transcribed with a typo would otherwise jump at a tier boundary) */
+    lc_tiers_fill_cum(sc->tiers, sc->ntiers);
+    for (int i = 0; i < t->n; i++) {
+        lc_node *c = lc_node_get(t->vals[i], "cum");
+        double want = sc->tiers[i].cum, got = c ? strtod(c->text, NULL) : want;
+        if (fabs(got - want) > fmax(0.005, 1e-12 * fabs(want))) {
+            char key[64];
+            snprintf(key, sizeof key, "venue.tiers[%d].cum", i);
+            if (i == 0)
+                rc = lc_error_at(err, c->src, c->line, key,
+                                 "must be 0: the first tier starts at notional 0 (got %s)",
+                                 c->text);
+            else
+                rc = lc_error_at(err, c->src, c->line, key,
+                                 "must be %.10g for maintenance to be continuous at notional %g "
+                                 "(cum_%d + up_to_%d x (mmr_%d - mmr_%d)); got %s",
+                                 want, sc->tiers[i - 1].up_to, i - 1, i - 1, i, i - 1, c->text);
+        }
+    }
+    return rc;
+}
+
+static int read_series(lc_scenario *sc, lc_node *out, lc_error *err)
+{
+    lc_node *s = out ? lc_node_get(out, "series") : NULL;
+    sc->series_mask = (1u << LC_SERIES_N) - 1;
+    if (!s)
+        return 0;
+    const char *names[LC_SERIES_N];
+    char known[256];
+    for (int i = 0; i < LC_SERIES_N; i++)
+        names[i] = lc_series[i].name;
+    join(known, sizeof known, names, LC_SERIES_N);
+    if (s->kind != LC_NODE_SEQ)
+        return lc_error_at(err, s->src, s->line, "output.series",
+                           "must be a list of series names, e.g. [price, liq_long] (from: %s)",
+                           known);
+    sc->series_mask = 0;
+    int rc = 0;
+    for (int i = 0; i < s->n; i++) {
+        const lc_node *v = s->vals[i];
+        int id = -1;
+        for (int k = 0; v->kind == LC_NODE_SCALAR && k < LC_SERIES_N; k++)
+            if (strcmp(v->text, names[k]) == 0)
+                id = k;
+        if (id < 0) {
+            const char *near = v->kind == LC_NODE_SCALAR ? closest(v->text, names, LC_SERIES_N)
+                                                         : NULL;
+            rc = lc_error_at(err, v->src, v->line, "output.series", "unknown series '%s'%s%s%s (from: %s)",
+                             v->kind == LC_NODE_SCALAR ? v->text : "?", near ? " (did you mean '" : "",
+                             near ? near : "", near ? "'?)" : "", known);
+            continue;
+        }
+        sc->series_mask |= 1u << id;
+    }
+    return rc;
+}
+
+static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
+{
+    lc_node *pop = section_map(root, "population", "population", err);
+    const char *cand[16] = {"file", "notional", "leverage", "entry"};
+    int ncand = 4, rc = 0;
+    lc_node *file = pop ? lc_node_get(pop, "file") : NULL;
+    if (!file) {
+        rc |= read_core(sc, pop, root, "population", cand, &ncand, err);
+    } else {
+        rc |= resolve_path(file, "population.file", &sc->positions_file, err);
+        static const char *const drawn[] = {"accounts", "long_fraction", "notional", "leverage",
+                                            "entry"};
+        for (int i = 0; i < LC_COUNT(drawn); i++) {
+            int line = lc_node_key_line(pop, drawn[i]);
+            if (line && lc_node_get(pop, drawn[i]))
+                rc = lc_error_at(err, pop->src, line > 0 ? line : 0, "population",
+                                 "'%s' cannot be given with 'file': the file lists the accounts",
+                                 drawn[i]);
+        }
+        sc->accounts = 0;
+        sc->long_fraction = 0;
+    }
+    /* The draw distributions matter only when accounts are drawn; they are
+     * checked whenever given, and required only then. */
+    const lc_family *fam[3] = {&lc_notional_family, &lc_leverage_family, &lc_entry_family};
+    lc_choice *ch[3] = {&sc->notional, &sc->leverage, &sc->entry};
+    for (int i = 0; i < 3; i++) {
+        const char *leaf = strchr(fam[i]->section, '.') + 1;
+        lc_node *m = section_map(pop, leaf, fam[i]->section, err);
+        int needed = sc->accounts > 0 && !file;
+        if (m || needed || i == 2) /* entry has full defaults */
+            rc |= read_family(m, pop ? pop : root, fam[i], ch[i], NULL, err);
+        else
+            ch[i]->desc = NULL;
+    }
+    reject_unused(pop, "population", cand, ncand, err);
+    return rc;
+}
+
+/* A key of map whose value is one of names (the first is the default). */
+static int read_name(lc_node *map, const char *where, const char *key, const char *const *names,
+                     int n, int *out, lc_error *err)
+{
+    lc_node *v = map ? lc_node_get(map, key) : NULL;
+    *out = 0;
+    if (!v)
+        return 0;
+    for (int i = 0; v->kind == LC_NODE_SCALAR && i < n; i++)
+        if (strcmp(v->text, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    char full[128], known[256];
+    snprintf(full, sizeof full, "%s.%s", where, key);
+    join(known, sizeof known, names, n);
+    const char *near = v->kind == LC_NODE_SCALAR ? closest(v->text, names, n) : NULL;
+    return lc_error_at(err, v->src, v->line, full, "must be one of %s (got '%s')%s%s%s", known,
+                       v->kind == LC_NODE_SCALAR ? v->text : "?", near ? " (did you mean '" : "",
+                       near ? near : "", near ? "'?)" : "");
+}
+
+/* venue.partial: {mode, fraction, cooldown} */
+static int read_partial(lc_scenario *sc, lc_node *venue, lc_error *err)
+{
+    lc_node *m = section_map(venue, "partial", "venue.partial", err);
+    const char *modes[LC_PARTIAL_NMODES], *cand[3] = {"mode", "fraction", "cooldown"};
+    for (int i = 0; i < LC_PARTIAL_NMODES; i++)
+        modes[i] = lc_partial_modes[i].name;
+    int v = 0, rc = read_name(m, "venue.partial", "mode", modes, LC_PARTIAL_NMODES, &v, err);
+    sc->partial_mode = (lc_partial_mode)v;
+    double p[2];
+    for (int i = 0; i < lc_n_partial_params; i++)
+        rc |= read_param(m, m, "venue.partial", &lc_partial_params[i], &p[i], NULL, err);
+    sc->partial_fraction = p[PARTIAL_FRACTION];
+    sc->partial_cooldown = (long)p[PARTIAL_COOLDOWN];
+    reject_unused(m, "venue.partial", cand, 3, err);
+    return rc;
+}
+
+/* venue.topup: {probability, call, delay, target}; read after the tiers,
+ * which the call level must stay above (venue.h: k·mmr < 1 with k = 1/call
+ * keeps the call price one root) */
+static int read_topup(lc_scenario *sc, lc_node *venue, lc_error *err)
+{
+    lc_node *m = section_map(venue, "topup", "venue.topup", err);
+    const char *cand[4] = {"probability", "call", "delay", "target"};
+    double p[4];
+    int rc = 0;
+    for (int i = 0; i < lc_n_topup_params; i++)
+        rc |= read_param(m, m, "venue.topup", &lc_topup_params[i], &p[i], NULL, err);
+    sc->topup_probability = p[TOPUP_PROBABILITY];
+    sc->topup_call = p[TOPUP_CALL];
+    sc->topup_delay = (long)p[TOPUP_DELAY];
+    sc->topup_target = p[TOPUP_TARGET];
+    reject_unused(m, "venue.topup", cand, 4, err);
+    if (rc || !m)
+        return rc;
+    if (!(sc->topup_target < sc->topup_call)) {
+        lc_node *v = lc_node_get(m, "target");
+        rc |= lc_error_at(err, v ? v->src : m->src, v ? v->line : m->line, "venue.topup.target",
+                          "must be < venue.topup.call (%g; the top-up lowers the ratio "
+                          "below the call level), got %g",
+                          sc->topup_call, sc->topup_target);
+    }
+    for (int i = 0; i < sc->ntiers; i++)
+        if (!(sc->tiers[i].mmr < sc->topup_call)) {
+            lc_node *v = lc_node_get(m, "call");
+            rc |= lc_error_at(err, v ? v->src : m->src, v ? v->line : m->line, "venue.topup.call",
+                              "must be > the mmr of every tier (tier %d has %g), or the call "
+                              "level is no single price; got %g",
+                              i, sc->tiers[i].mmr, sc->topup_call);
+            break;
+        }
+    return rc;
+}
+
+static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
+{
+    lc_node *venue = section_map(root, "venue", "venue", err);
+    const char *cand[16] = {"tiers", "adl", "adl_ranking", "mark", "partial", "topup"};
+    int ncand = 6, rc = 0;
+    rc |= read_core(sc, venue, root, "venue", cand, &ncand, err);
+    rc |= read_tiers(sc, venue, err);
+    static const char *const policies[] = {[LC_ADL_NONE] = "none", [LC_ADL_ON] = "adl"};
+    const char *rankings[LC_ADL_NRANKINGS];
+    for (int i = 0; i < LC_ADL_NRANKINGS; i++)
+        rankings[i] = lc_adl_rankings[i].name;
+    int v = 0;
+    rc |= read_name(venue, "venue", "adl", policies, LC_COUNT(policies), &v, err);
+    sc->adl = (lc_adl_policy)v;
+    v = 0;
+    rc |= read_name(venue, "venue", "adl_ranking", rankings, LC_ADL_NRANKINGS, &v, err);
+    sc->adl_ranking = (lc_adl_ranking)v;
+    rc |= read_partial(sc, venue, err);
+    rc |= read_topup(sc, venue, err);
+    lc_node *m = section_map(venue, "mark", "venue.mark", err);
+    rc |= read_family(m, venue ? venue : root, &lc_mark_family, &sc->mark, NULL, err);
+    reject_unused(venue, "venue", cand, ncand, err);
+    return rc;
+}
+
+static int resolve(lc_scenario *sc, lc_node *root, lc_error *err)
+{
+    int rc = 0;
+    const char *cand[8];
+    int ncand = 0;
+    lc_node *sim = section_map(root, "simulation", "simulation", err);
+    rc |= read_core(sc, sim, root, "simulation", cand, &ncand, err);
+    reject_unused(sim, "simulation", cand, ncand, err);
+
+    lc_node *price = section_map(root, "price", "price", err);
+    rc |= read_price_shock(sc, price, err);
+    rc |= read_family(price, root, &lc_price_family, &sc->price, sc->price_common, err);
+    lc_node *impact = section_map(root, "impact", "impact", err);
+    rc |= read_family(impact, root, &lc_impact_family, &sc->impact, sc->impact_common, err);
+
+    rc |= read_population(sc, root, err);
+    rc |= read_venue(sc, root, err);
+
+    lc_node *out = section_map(root, "output", "output", err);
+    ncand = 0;
+    cand[ncand++] = "series";
+    rc |= read_core(sc, out, root, "output", cand, &ncand, err);
+    rc |= read_series(sc, out, err);
+    reject_unused(out, "output", cand, ncand, err);
+    /* the series sum liquidations over `every` steps: a tail would be lost */
+    if (rc == 0 && sc->steps % sc->every != 0) {
+        lc_node *ev = out ? lc_node_get(out, "every") : NULL;
+        rc = lc_error_at(err, ev ? ev->src : sc->path, ev ? ev->line : 0, "output.every",
+                         "must divide simulation.steps (%ld steps, every %ld)", sc->steps,
+                         sc->every);
+    }
+
+    if (rc == 0 && err->count == 0)
+        rc |= prepare_price(sc, price, err);
+
+    reject_unused(root, "", sections, LC_COUNT(sections), err);
+    return rc || err->count ? -1 : 0;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+lc_scenario *lc_scenario_parse(const char *name, const char *text, const char *const *sets,
+                               int nsets, lc_error *err)
+{
+    lc_scenario *sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        lc_error_add(err, "out of memory");
+        return NULL;
+    }
+    sc->path = strdup(name);
+    sc->text = strdup(text);
+    if (!sc->path || !sc->text) {
+        lc_error_add(err, "out of memory");
+        lc_scenario_free(sc);
+        return NULL;
+    }
+    int before = err->count;
+    lc_node *root = lc_yaml_parse(sc->path, text, err);
+    char **labels = calloc((size_t)nsets + 1, sizeof *labels); /* outlive the tree */
+    for (int i = 0; root && labels && i < nsets; i++) {
+        /* "key=value" comes from --set; "--opt key=value" names its option */
+        const char *sp = strncmp(sets[i], "--", 2) == 0 ? strchr(sets[i], ' ') : NULL;
+        const char *assignment = sp ? sp + 1 : sets[i];
+        size_t n = strlen(sets[i]) + 7;
+        if ((labels[i] = malloc(n))) {
+            snprintf(labels[i], n, sp ? "%s" : "--set %s", sets[i]);
+            lc_yaml_set(root, assignment, labels[i], err);
+        } else
+            lc_error_add(err, "out of memory");
+    }
+    int failed = !root || !labels || err->count > before || resolve(sc, root, err);
+    lc_node_free(root);
+    for (int i = 0; labels && i < nsets; i++)
+        free(labels[i]);
+    free(labels);
+    if (failed) {
+        if (!labels)
+            lc_error_add(err, "out of memory");
+        lc_scenario_free(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+lc_scenario *lc_scenario_load(const char *path, const char *const *sets, int nsets,
+                              lc_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lc_error_at(err, path, 0, NULL, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 14, len = 0;
+    char *text = malloc(cap);
+    for (size_t got; text && (got = fread(text + len, 1, cap - len - 1, f)) > 0;) {
+        len += got;
+        if (len + 1 == cap) {
+            char *t = cap < ((size_t)16 << 20) ? realloc(text, cap * 2) : NULL;
+            if (!t) {
+                free(text);
+                text = NULL;
+                lc_error_at(err, path, 0, NULL, "too large for a scenario (16 MiB at most)");
+                fclose(f);
+                return NULL;
+            }
+            text = t;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!text || bad) {
+        free(text);
+        lc_error_at(err, path, 0, NULL, "cannot read: %s", text ? strerror(errno) : "out of memory");
+        return NULL;
+    }
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        free(text);
+        lc_error_at(err, path, 0, NULL, "contains a NUL byte: not a YAML text file");
+        return NULL;
+    }
+    lc_scenario *sc = lc_scenario_parse(path, text, sets, nsets, err);
+    free(text);
+    return sc;
+}
+
+void lc_scenario_free(lc_scenario *sc)
+{
+    if (!sc)
+        return;
+    free(sc->path);
+    free(sc->text);
+    free(sc->positions_file);
+    if (sc->price_data && sc->price.desc && lc_price_model_of(sc->price.desc)->release)
+        lc_price_model_of(sc->price.desc)->release(sc->price_data);
+    free(sc->price.path);
+    free(sc);
+}
+
+long lc_scenario_series_cols(const lc_scenario *sc)
+{
+    return sc->steps / sc->every + 1;
+}
+
+int lc_scenario_tier_of(const lc_scenario *sc, double notional)
+{
+    for (int i = 0; i < sc->ntiers; i++)
+        if (notional <= sc->tiers[i].up_to)
+            return i;
+    return -1;
+}
+
+/* ---- the resolved scenario ----------------------------------------------- */
+
+/* Shortest decimal text that reads back as exactly v. */
+static void fmt_double(char *buf, size_t size, double v)
+{
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+static void visit_choice(const lc_choice *c, const lc_family *f, const double *common,
+                         lc_scenario_visit_fn fn, void *ctx)
+{
+    char key[256];
+    if (!c->desc)
+        return;
+    snprintf(key, sizeof key, "%s.%s", f->section, f->selector);
+    fn(ctx, key, NULL, NULL, 0, 0, c->desc->name);
+    for (int i = 0; common && i < f->ncommon; i++) {
+        snprintf(key, sizeof key, "%s.%s", f->section, f->common[i].name);
+        fn(ctx, key, f->common[i].unit, &common[i], 1, 0, NULL);
+    }
+    for (int i = 0; i < c->desc->nparams; i++) {
+        const lc_param *p = &c->desc->params[i];
+        snprintf(key, sizeof key, "%s.%s", f->section, p->name);
+        const char *unit = lc_family_unit(f, p);
+        if (p->kind == LC_PATH)
+            fn(ctx, key, NULL, NULL, 0, 0, c->path);
+        else if (p->kind == LC_LIST)
+            fn(ctx, key, unit, c->list[i].v, c->list[i].n, 1, NULL);
+        else
+            fn(ctx, key, unit, &c->p[i], 1, 0, NULL);
+    }
+}
+
+static void visit_core(const lc_scenario *sc, const char *section, lc_scenario_visit_fn fn,
+                       void *ctx)
+{
+    for (int i = 0; i < lc_n_core_keys; i++) {
+        const lc_core_key *k = &lc_core_keys[i];
+        if (strcmp(k->section, section) != 0)
+            continue;
+        char key[128];
+        double v = load_core(sc, k);
+        snprintf(key, sizeof key, "%s.%s", section, k->p.name);
+        fn(ctx, key, k->p.unit, &v, 1, 0, NULL);
+    }
+}
+
+void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx)
+{
+    visit_core(sc, "simulation", fn, ctx);
+    visit_choice(&sc->price, &lc_price_family, sc->price_common, fn, ctx);
+    visit_choice(&sc->shock, &lc_shock_family, sc->shock_common, fn, ctx);
+    visit_choice(&sc->impact, &lc_impact_family, sc->impact_common, fn, ctx);
+    if (sc->positions_file) {
+        fn(ctx, "population.file", NULL, NULL, 0, 0, sc->positions_file);
+    } else {
+        visit_core(sc, "population", fn, ctx);
+        visit_choice(&sc->notional, &lc_notional_family, NULL, fn, ctx);
+        visit_choice(&sc->leverage, &lc_leverage_family, NULL, fn, ctx);
+        visit_choice(&sc->entry, &lc_entry_family, NULL, fn, ctx);
+    }
+    visit_core(sc, "venue", fn, ctx);
+    /* tiers as columns: venue.tiers.mmr = [mmr of tier 0, tier 1, ...] */
+    for (int k = 0; k < lc_n_tier_params; k++) {
+        double v[LC_MAX_TIERS];
+        char key[64];
+        for (int i = 0; i < sc->ntiers; i++)
+            v[i] = k == TIER_UP_TO        ? sc->tiers[i].up_to
+                 : k == TIER_MMR          ? sc->tiers[i].mmr
+                 : k == TIER_MAX_LEVERAGE ? sc->tiers[i].max_leverage
+                                          : sc->tiers[i].cum;
+        snprintf(key, sizeof key, "venue.tiers.%s", lc_tier_params[k].name);
+        fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, 1, NULL);
+    }
+    fn(ctx, "venue.adl", NULL, NULL, 0, 0, sc->adl == LC_ADL_ON ? "adl" : "none");
+    fn(ctx, "venue.adl_ranking", NULL, NULL, 0, 0, lc_adl_rankings[sc->adl_ranking].name);
+    fn(ctx, "venue.partial.mode", NULL, NULL, 0, 0, lc_partial_modes[sc->partial_mode].name);
+    double pv[2] = {sc->partial_fraction, (double)sc->partial_cooldown};
+    for (int i = 0; i < lc_n_partial_params; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "venue.partial.%s", lc_partial_params[i].name);
+        fn(ctx, key, lc_partial_params[i].unit, &pv[i], 1, 0, NULL);
+    }
+    double tv[4] = {sc->topup_probability, sc->topup_call, (double)sc->topup_delay,
+                    sc->topup_target};
+    for (int i = 0; i < lc_n_topup_params; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "venue.topup.%s", lc_topup_params[i].name);
+        fn(ctx, key, lc_topup_params[i].unit, &tv[i], 1, 0, NULL);
+    }
+    visit_choice(&sc->mark, &lc_mark_family, NULL, fn, ctx);
+    visit_core(sc, "output", fn, ctx);
+    char names[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < LC_SERIES_N; i++)
+        if (sc->series_mask >> i & 1u)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? "," : "",
+                                     lc_series[i].name);
+    fn(ctx, "output.series", NULL, NULL, 0, 1, names);
+}
+
+/* YAML emitter over the visit: keys arrive grouped by section, so nesting is
+ * the common prefix with the previous key. Tiers (visited as columns) and the
+ * series list are written in their scenario form. */
+typedef struct emit {
+    char *buf;
+    size_t len, cap;
+    char prev[256];
+    int oom;
+} emit;
+
+static void put(emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(emit *e, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(e->buf ? e->buf + e->len : NULL, e->buf ? e->cap - e->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (e->buf && e->len + (size_t)n < e->cap) {
+            e->len += (size_t)n;
+            return;
+        }
+        size_t cap = (e->cap ? e->cap : 4096) * 2 + (size_t)n;
+        char *b = realloc(e->buf, cap);
+        if (!b) {
+            e->oom = 1;
+            return;
+        }
+        e->buf = b;
+        e->cap = cap;
+    }
+}
+
+/* A text value as a YAML scalar: plain when YAML reads it back as the same
+ * string (model names, simple paths), double-quoted with escapes otherwise
+ * (paths may hold spaces, '#', ': ' or quotes), so the resolved scenario
+ * loads back exactly. */
+static void put_text(emit *e, const char *text)
+{
+    int plain = *text != '\0' && *text != '-';
+    for (const char *s = text; *s && plain; s++)
+        plain = isalnum((unsigned char)*s) || strchr("-_./", *s);
+    if (plain) {
+        put(e, "%s\n", text);
+        return;
+    }
+    put(e, "\"");
+    for (const unsigned char *s = (const unsigned char *)text; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            put(e, "\\%c", *s);
+        else if (*s < 0x20 || *s == 0x7f)
+            put(e, "\\x%02x", *s);
+        else
+            put(e, "%c", *s);
+    }
+    put(e, "\"\n");
+}
+
+static void emit_key(void *ctx, const char *key, const char *unit, const double *v, int n,
+                     int is_list, const char *text)
+{
+    emit *e = ctx;
+    if (strncmp(key, "venue.tiers.", 12) == 0)
+        return; /* written as a list of maps by lc_scenario_resolved_yaml */
+    /* open the maps this key enters that the previous key was not in */
+    char parts[8][64];
+    int np = 0;
+    for (const char *s = key; np < 8;) {
+        const char *dot = strchr(s, '.');
+        size_t len = dot ? (size_t)(dot - s) : strlen(s);
+        snprintf(parts[np++], sizeof parts[0], "%.*s", (int)len, s);
+        if (!dot)
+            break;
+        s = dot + 1;
+    }
+    char prevparts[8][64];
+    int npp = 0;
+    for (const char *s = e->prev; *s && npp < 8;) {
+        const char *dot = strchr(s, '.');
+        size_t len = dot ? (size_t)(dot - s) : strlen(s);
+        snprintf(prevparts[npp++], sizeof prevparts[0], "%.*s", (int)len, s);
+        if (!dot)
+            break;
+        s = dot + 1;
+    }
+    int common = 0;
+    while (common < np - 1 && common < npp - 1 && strcmp(parts[common], prevparts[common]) == 0)
+        common++;
+    for (int d = common; d < np - 1; d++)
+        put(e, "%*s%s:\n", 2 * d, "", parts[d]);
+    snprintf(e->prev, sizeof e->prev, "%s", key);
+    put(e, "%*s%s: ", 2 * (np - 1), "", parts[np - 1]);
+    if (text && strcmp(key, "output.series") == 0) {
+        put(e, "[");
+        for (const char *s = text; *s; s++)
+            put(e, *s == ',' ? ", " : "%c", *s);
+        put(e, "]\n");
+        return;
+    }
+    if (text) {
+        put_text(e, text);
+        return;
+    }
+    char num[40];
+    if (!unit)
+        unit = "";
+    if (!is_list) {
+        fmt_double(num, sizeof num, v[0]);
+        put(e, "%-12s # %s\n", num, unit);
+        return;
+    }
+    put(e, "[");
+    for (int i = 0; i < n; i++) {
+        fmt_double(num, sizeof num, v[i]);
+        put(e, "%s%s", i ? ", " : "", num);
+    }
+    put(e, "]  # %s\n", unit);
+}
+
+char *lc_scenario_resolved_yaml(const lc_scenario *sc)
+{
+    emit e = {0};
+    put(&e, "# resolved scenario: every key with the value used (units after #)\n");
+    lc_scenario_visit(sc, emit_key, &e);
+    /* tiers after the other venue keys is valid YAML: append them to venue */
+    emit t = {0};
+    put(&t, "  tiers:\n");
+    for (int i = 0; i < sc->ntiers; i++) {
+        char a[40], b[40], c[40], d[40];
+        fmt_double(a, sizeof a, sc->tiers[i].up_to);
+        fmt_double(b, sizeof b, sc->tiers[i].mmr);
+        fmt_double(c, sizeof c, sc->tiers[i].max_leverage);
+        fmt_double(d, sizeof d, sc->tiers[i].cum);
+        put(&t, "    - {up_to: %s, mmr: %s, max_leverage: %s, cum: %s}\n", a, b, c, d);
+    }
+    /* insert tiers right after the "venue:" line */
+    char *venue = e.buf ? strstr(e.buf, "\nvenue:\n") : NULL;
+    if (e.oom || t.oom || !venue) {
+        free(e.buf);
+        free(t.buf);
+        return NULL;
+    }
+    size_t at = (size_t)(venue - e.buf) + strlen("\nvenue:\n");
+    char *out = malloc(e.len + t.len + 1);
+    if (out) {
+        memcpy(out, e.buf, at);
+        memcpy(out + at, t.buf, t.len);
+        memcpy(out + at + t.len, e.buf + at, e.len - at + 1);
+    }
+    free(e.buf);
+    free(t.buf);
+    return out;
+}

@@ -1,0 +1,145 @@
+/* scenario.h — a resolved, validated scenario (DESIGN §10).
+ *
+ * lc_scenario_load() reads a YAML file with libyaml's document loader (every
+ * node keeps its line), applies --set overrides, checks every key against the
+ * parameter tables (type, range, unknown keys with "did you mean"), applies
+ * defaults and fills an lc_scenario. After that the struct is plain,
+ * immutable data shared read-only by every run. */
+#ifndef LC_SCENARIO_H
+#define LC_SCENARIO_H
+
+#include <stdint.h>
+
+#include "base/error.h"
+#include "models/model.h"
+#include "venue/venue.h"
+
+#define LC_MAX_TIERS 32
+
+
+/* venue.adl: none (uncovered shortfall is bad debt) or adl (deleverage the
+ * opposite side; venue.h) */
+typedef enum lc_adl_policy { LC_ADL_NONE, LC_ADL_ON } lc_adl_policy;
+
+typedef enum lc_series_id {
+    LC_SERIES_PRICE,
+    LC_SERIES_FUNDAMENTAL,
+    LC_SERIES_LIQ_LONG,
+    LC_SERIES_LIQ_SHORT,
+    LC_SERIES_INSURANCE,
+    LC_SERIES_OI,
+    LC_SERIES_MARK,
+    LC_SERIES_N
+} lc_series_id;
+
+typedef struct lc_scenario {
+    char *path; /* file it was read from, for messages */
+    char *text; /* the file's text as given (stored in /scenario) */
+
+    /* simulation */
+    long runs;
+    long steps;
+    double dt_s;
+    uint64_t seed;
+    long max_rounds;
+
+    /* price: model choice + common keys (price.s0) */
+    lc_choice price;
+    double price_common[LC_MAX_PARAMS];
+    void *price_data; /* what the model's prepare() built (a returns file, pins); or NULL */
+    /* price.shock: overlay (shape + size, start); shock.desc NULL when absent */
+    lc_choice shock;
+    double shock_common[LC_MAX_PARAMS];
+
+    /* impact: model choice + common keys (permanent, half_life) */
+    lc_choice impact;
+    double impact_common[LC_MAX_PARAMS];
+
+    /* population: drawn (accounts > 0, no file) or read from file */
+    long accounts;
+    double long_fraction;
+    lc_choice notional, leverage, entry;
+    char *positions_file; /* NULL: draw; else CSV path, resolved against the scenario's folder */
+
+    /* venue */
+    lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; cum filled by continuity */
+    int ntiers;
+    double liquidation_fee; /* fraction of closed notional */
+    double insurance_fund;  /* quote, at t = 0 */
+    lc_adl_policy adl;
+    lc_adl_ranking adl_ranking; /* order of ADL counterparties (venue.h) */
+    lc_partial_mode partial_mode;  /* venue.partial (venue.h) */
+    double partial_fraction;       /* of the quantity, mode fraction */
+    long partial_cooldown;         /* steps before another partial of an account */
+    double topup_probability;      /* venue.topup (venue.h, engine.c); 0: off */
+    double topup_call;             /* margin ratio of the call, in (0, 1) */
+    long topup_delay;              /* steps from call to top-up */
+    double topup_target;           /* margin ratio restored, < call */
+    lc_choice mark;         /* mark-price model (lc_mark_model) and its parameters */
+
+    /* output */
+    unsigned series_mask; /* bit i: series i is recorded */
+    long every;           /* record every n-th step */
+} lc_scenario;
+
+/* Load path, apply the `sets` overrides ("key=value", value parsed as YAML;
+ * "--opt key=value" is the same, with errors labelled by the option instead
+ * of --set),
+ * validate and resolve. On failure returns NULL with every error found in err. */
+lc_scenario *lc_scenario_load(const char *path, const char *const *sets, int nsets,
+                              lc_error *err);
+
+/* The same from text in memory (name is used in messages and as the base for
+ * relative paths). */
+lc_scenario *lc_scenario_parse(const char *name, const char *text, const char *const *sets,
+                               int nsets, lc_error *err);
+
+void lc_scenario_free(lc_scenario *sc);
+
+/* The resolved scenario as YAML: every key with its value, defaults filled.
+ * Loading this text gives the same scenario back. Caller frees. */
+char *lc_scenario_resolved_yaml(const lc_scenario *sc);
+
+/* Visit every resolved key as (dotted key, unit, values, count, is_list) or,
+ * for names (models, distributions, enums), (dotted key, NULL, NULL, 0, 0,
+ * text). is_list marks keys that hold a list whatever its length (tiers,
+ * discrete values), so a one-element list stays a list. Used for the YAML
+ * dump and the HDF5 attributes of /scenario_resolved. */
+typedef void (*lc_scenario_visit_fn)(void *ctx, const char *key, const char *unit,
+                                     const double *v, int n, int is_list, const char *text);
+void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx);
+
+/* Number of recorded columns per series row: steps/every + 1 (t = 0 included). */
+long lc_scenario_series_cols(const lc_scenario *sc);
+
+/* Name, unit and description of each series (index lc_series_id). */
+typedef struct lc_series_desc {
+    const char *name;
+    const char *units;
+    const char *description;
+} lc_series_desc;
+extern const lc_series_desc lc_series[LC_SERIES_N];
+
+/* The fixed (non-model) keys of each section, for validation and docs. */
+typedef struct lc_core_key {
+    const char *section; /* "simulation", "population", "venue", "output" */
+    lc_param p;
+    size_t offset; /* into lc_scenario */
+    char ctype;    /* 'l' long, 'd' double, 'u' uint64_t */
+} lc_core_key;
+extern const lc_core_key lc_core_keys[];
+extern const int lc_n_core_keys;
+extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage, cum */
+extern const int lc_n_tier_params;
+extern const lc_family lc_mark_family;  /* venue.mark */
+extern const lc_param lc_partial_params[]; /* venue.partial: fraction, cooldown */
+extern const int lc_n_partial_params;
+extern const lc_param lc_topup_params[]; /* venue.topup: probability, call, delay, target */
+extern const int lc_n_topup_params;
+
+/* Tier that an entry notional falls in (the first with notional <= up_to), or
+ * -1 above the last up_to: it sets max_leverage. Maintenance uses the tier of
+ * the current notional (venue.h). */
+int lc_scenario_tier_of(const lc_scenario *sc, double notional);
+
+#endif

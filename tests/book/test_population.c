@@ -1,0 +1,298 @@
+/* test_population.c — drawing and reading accounts.
+ * Statistical checks use fixed seeds; each tolerance is 4 standard errors of
+ * the estimate, with the standard error stated next to it. */
+#define _GNU_SOURCE /* asprintf */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+#include "venue/venue.h"
+
+static lc_population *draw(const char *text, lc_scenario **sc_out)
+{
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *pop = lc_population_create(sc, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    *sc_out = sc;
+    return pop;
+}
+
+#define MIXED                                                                                 \
+    "simulation: {seed: 77}\n"                                                                \
+    "price: {model: gbm, s0: 60000}\n"                                                        \
+    "population:\n"                                                                           \
+    "  accounts: 200000\n"                                                                    \
+    "  long_fraction: 0.6\n"                                                                  \
+    "  notional: {dist: pareto, min: 1000, alpha: 2.5, max: 1.0e6}\n"                         \
+    "  leverage: {dist: discrete, values: [2, 10, 50, 100], weights: [1, 2, 1, 1]}\n"         \
+    "  entry: {dist: lognormal, sigma: 0.02}\n"                                               \
+    "venue:\n"                                                                                \
+    "  tiers:\n"                                                                              \
+    "    - {up_to: 5000,   mmr: 0.004, max_leverage: 125}\n"                                  \
+    "    - {up_to: 20000,  mmr: 0.01,  max_leverage: 50}\n"                                   \
+    "    - {up_to: 1.0e300, mmr: 0.02, max_leverage: 20}\n"
+
+Test(population, accounts_follow_the_venue_rules)
+{
+    lc_scenario *sc;
+    lc_population *p = draw(MIXED, &sc);
+    cr_assert_eq(p->n, 200000);
+    cr_assert_eq(p->n_long + p->n_short, p->n);
+    /* long fraction: SE = sqrt(0.6·0.4/200000) = 0.0011 */
+    double frac = (double)p->n_long / (double)p->n;
+    cr_assert(fabs(frac - 0.6) < 4 * sqrt(0.24 / 2e5), "long fraction %g", frac);
+    double ql = 0;
+    for (long i = 0; i < p->n; i++) {
+        double notional = p->qty[i] * p->entry[i];
+        int t = lc_scenario_tier_of(sc, notional * (1 + 1e-12));
+        cr_assert(t >= 0);
+        /* maintenance by the notional at the liquidation price (venue.h) */
+        int k = lc_tier_at(sc->tiers, sc->ntiers, p->qty[i] * p->liq_price[i]);
+        cr_assert_eq(p->mmr[i], sc->tiers[k].mmr, "account %ld in tier %d", i, k);
+        cr_assert_eq(p->cum[i], sc->tiers[k].cum);
+        double lev = notional / p->collateral[i];
+        cr_assert(lev <= sc->tiers[t].max_leverage * (1 + 1e-12), "leverage %g over cap", lev);
+        cr_assert(!lc_breached(p->side[i], p->liq_price[i], 60000), "account %ld opens breached", i);
+        if (p->side[i] > 0)
+            ql += p->qty[i];
+    }
+    cr_assert_float_eq(p->qty_long, ql, 1e-9 * ql);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+Test(population, stored_in_liquidation_order)
+{
+    lc_scenario *sc;
+    lc_population *p = draw(MIXED, &sc);
+    for (long k = 0; k < p->n; k++)
+        cr_assert_eq(p->side[k], k < p->n_long ? 1 : -1, "longs first, then shorts");
+    for (long k = 1; k < p->n_long; k++) /* decreasing liq, ties by origin */
+        cr_assert(p->liq_price[k - 1] > p->liq_price[k] ||
+                  (p->liq_price[k - 1] == p->liq_price[k] && p->origin[k - 1] < p->origin[k]));
+    for (long k = p->n_long + 1; k < p->n; k++)
+        cr_assert(p->liq_price[k - 1] < p->liq_price[k] ||
+                  (p->liq_price[k - 1] == p->liq_price[k] && p->origin[k - 1] < p->origin[k]));
+    /* origin is a permutation of 0 .. n-1 */
+    char *seen = calloc((size_t)p->n, 1);
+    for (long k = 0; k < p->n; k++) {
+        cr_assert(p->origin[k] >= 0 && p->origin[k] < p->n && !seen[p->origin[k]]);
+        seen[p->origin[k]] = 1;
+    }
+    free(seen);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+Test(population, truncated_pareto_mean)
+{
+    /* E[X] on [m, M] = α m^α (M^{1−α} − m^{1−α}) / ((1 − α)(1 − (m/M)^α));
+     * SE = sample sd / sqrt(n) */
+    lc_scenario *sc;
+    lc_population *p = draw(MIXED, &sc);
+    double m = 1000, M = 1e6, a = 2.5, s = 0, s2 = 0;
+    for (long i = 0; i < p->n; i++) {
+        double x = p->qty[i] * p->entry[i];
+        s += x;
+        s2 += x * x;
+    }
+    double n = (double)p->n, mean = s / n, sd = sqrt(s2 / n - mean * mean);
+    double want = a * pow(m, a) * (pow(M, 1 - a) - pow(m, 1 - a)) / ((1 - a) * (1 - pow(m / M, a)));
+    cr_assert(fabs(mean - want) < 4 * sd / sqrt(n), "mean %g vs %g (SE %g)", mean, want, sd / sqrt(n));
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+Test(population, discrete_leverage_frequencies)
+{
+    /* all notionals in tier 0 (cap 125), so no leverage is capped */
+    lc_scenario *sc;
+    lc_population *p = draw("price: {s0: 100}\n"
+                            "population:\n"
+                            "  accounts: 100000\n"
+                            "  notional: {dist: fixed, value: 1000}\n"
+                            "  leverage: {dist: discrete, values: [2, 10, 50], weights: [1, 2, 1]}\n"
+                            "venue: {tiers: [{up_to: 1e300, mmr: 0.004, max_leverage: 125}]}\n",
+                            &sc);
+    long count[3] = {0};
+    for (long i = 0; i < p->n; i++) {
+        double lev = p->qty[i] * p->entry[i] / p->collateral[i];
+        count[lev < 5 ? 0 : lev < 20 ? 1 : 2]++;
+    }
+    const double w[3] = {0.25, 0.5, 0.25};
+    for (int k = 0; k < 3; k++) { /* SE = sqrt(w(1 − w)/n) */
+        double f = (double)count[k] / (double)p->n;
+        cr_assert(fabs(f - w[k]) < 4 * sqrt(w[k] * (1 - w[k]) / (double)p->n), "value %d: %g", k, f);
+    }
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+Test(population, same_seed_same_accounts)
+{
+    lc_scenario *a, *b;
+    lc_population *p = draw(MIXED, &a), *q = draw(MIXED, &b);
+    cr_assert(memcmp(p->collateral, q->collateral, (size_t)p->n * sizeof(double)) == 0);
+    cr_assert(memcmp(p->entry, q->entry, (size_t)p->n * sizeof(double)) == 0);
+    lc_population_free(p);
+    lc_population_free(q);
+    lc_scenario_free(a);
+    lc_scenario_free(b);
+}
+
+Test(population, leverage_is_capped_by_the_tier)
+{
+    lc_scenario *sc;
+    lc_population *p = draw("price: {s0: 100}\n"
+                            "population: {accounts: 100, notional: {dist: fixed, value: 1e6},"
+                            " leverage: {dist: fixed, value: 100}, entry: {dist: fixed, value: 1}}\n"
+                            "venue: {tiers: [{up_to: 1e5, mmr: 0.004, max_leverage: 125},"
+                            " {up_to: 1e300, mmr: 0.02, max_leverage: 20}]}\n",
+                            &sc);
+    for (long i = 0; i < p->n; i++)
+        cr_assert_float_eq(p->collateral[i], 1e6 / 20, 1e-6);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+static const char *csv_errors(const char *csv)
+{
+    char *dir = t_tmpdir();
+    char *path = t_write(dir, "pos.csv", csv);
+    char *text;
+    cr_assert(asprintf(&text, "price: {s0: 100}\npopulation: {file: %s}\n"
+                              "venue: {tiers: [{up_to: 1e6, mmr: 0.005, max_leverage: 50}]}\n",
+                       path) > 0);
+    lc_scenario *sc = t_scenario(text);
+    static lc_error err;
+    lc_error_clear(&err);
+    lc_population *p = lc_population_create(sc, &err);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    free(path);
+    t_rmdir(dir);
+    return p ? NULL : err.msg;
+}
+
+Test(population, csv_positions)
+{
+    char *dir = t_tmpdir();
+    char *path = t_write(dir, "pos.csv",
+                         "# a comment line\nside,notional,leverage,entry\n"
+                         "long,10000,10,100\nshort, 20000 ,5,101\n-1,500,2,99 # trailing\n");
+    char *text;
+    cr_assert(asprintf(&text, "price: {s0: 100}\npopulation: {file: %s}\n", path) > 0);
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(p->n, 3);
+    cr_assert_eq(p->n_long, 1);
+    cr_assert_eq(p->origin[0], 0, "the long, first data row");
+    cr_assert_float_eq(p->qty[0], 100, 1e-12);
+    /* shorts by increasing liq price: 20000 at 5x (liq ≈ 119.4) before 500 at 2x (≈ 147.5) */
+    cr_assert_eq(p->origin[1], 1);
+    cr_assert_float_eq(p->collateral[1], 4000, 1e-9);
+    cr_assert_eq(p->origin[2], 2);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    free(path);
+    t_rmdir(dir);
+
+    const char *e;
+    cr_assert(strstr(e = csv_errors("side,notional,entry\nlong,1,1\n"),
+                     "pos.csv:1: header must name the columns side, notional, leverage, entry "
+                     "(missing 'leverage')"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nup,1000,2,100\n"),
+                     "pos.csv:2: side: must be long, short, 1 or -1 (got 'up')"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,2,x\n"),
+                     "pos.csv:2: entry: must be a number > 0 (got 'x')"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,60,100\n"),
+                     "pos.csv:2: leverage 60 exceeds max_leverage 50 of tier 0"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,2,100\nlong,1000,40,110\n"),
+                     "pos.csv:3: this account is already past its liquidation price"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,2e6,2,100\n"),
+                     "pos.csv:2: venue.tiers: notional 2e+06 is above the last tier's up_to"), "%s", e);
+    cr_assert(strstr(e = csv_errors(""), "empty: expected a header line"), "%s", e);
+    /* an empty field is a missing value, not a reason to shift the columns */
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,,2,100\n"),
+                     "pos.csv:2: notional: must be a number > 0 (got '')"), "%s", e);
+    /* a thousands separator splits a number: a field too many, not a silent 59 */
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,20000,5,59,500\n"),
+                     "pos.csv:2: 5 fields, the header has 4"), "%s", e);
+    cr_assert(strstr(e = csv_errors("side,notional,leverage,notional,entry\n"),
+                     "pos.csv:1: notional: column named twice (columns 2 and 4)"), "%s", e);
+}
+
+/* What spreadsheets and long comments do to a CSV: a UTF-8 byte-order mark
+ * before the header, lines longer than any fixed buffer, extra columns. */
+Test(population, csv_bom_long_lines_and_extra_columns)
+{
+    char *dir = t_tmpdir();
+    char tail[3000];
+    memset(tail, 'x', sizeof tail - 1);
+    tail[sizeof tail - 1] = '\0';
+    char *csv;
+    cr_assert(asprintf(&csv,
+                       "\xef\xbb\xbfside,notional,leverage,entry,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\n"
+                       "long,10000,10,100,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 # %s\n"
+                       "short,20000,5,101,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\n",
+                       tail) > 0);
+    char *path = t_write(dir, "pos.csv", csv), *text;
+    cr_assert(asprintf(&text, "price: {s0: 100}\npopulation: {file: %s}\n", path) > 0);
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(p->n, 2, "the comment's tail must not become a row");
+    cr_assert_eq(p->n_long, 1);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    free(path);
+    free(csv);
+    t_rmdir(dir);
+}
+
+Test(population, impossible_entries_are_an_error)
+{
+    lc_scenario *sc = t_scenario("price: {s0: 100}\n"
+                                 "population: {accounts: 10, notional: {dist: fixed, value: 100},"
+                                 " leverage: {dist: fixed, value: 100}, entry: {dist: fixed, value: 0.5}}\n");
+    lc_error err = {0};
+    /* shorts entered at 50 with 100x are all past liquidation at 100 */
+    cr_assert_null(lc_population_create(sc, &err));
+    cr_assert(strstr(err.msg, "population.entry: no entry price in 1000 draws"), "%s", err.msg);
+    lc_scenario_free(sc);
+}
+
+/* Identical accounts tie on the liquidation price: each side must then be in
+ * origin order (the sort is stable over the draw order), including −0 and +0
+ * keys, which compare equal. */
+Test(population, ties_are_in_origin_order)
+{
+    lc_scenario *sc = t_scenario("price: {s0: 100}\n"
+                                 "population: {accounts: 5000, long_fraction: 0.5,"
+                                 " notional: {dist: fixed, value: 1000},"
+                                 " leverage: {dist: discrete, values: [1, 5], weights: [1, 1]},"
+                                 " entry: {dist: lognormal, sigma: 0}}\n");
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    long ties = 0;
+    for (long k = 1; k < p->n; k++) {
+        if (p->side[k] != p->side[k - 1] || p->liq_price[k] != p->liq_price[k - 1])
+            continue;
+        ties++;
+        cr_assert_lt(p->origin[k - 1], p->origin[k], "tie at %ld out of origin order", k);
+    }
+    cr_assert_gt(ties, 4000, "the population must tie");
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}

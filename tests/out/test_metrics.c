@@ -1,0 +1,136 @@
+/* test_metrics.c — sim/out/metrics.c against published values and a second
+ * engine: Wilson's interval against Newcombe (1998), the order-statistic
+ * ranks against GSL's binomial CDF, quantile ranks in exact integers, and a
+ * hand-computed table. The Python package computes the same table; the
+ * analysis tests compare the two files byte for byte. */
+#include <criterion/criterion.h>
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out/metrics.h"
+
+Test(metrics, wilson_matches_newcombe)
+{
+    double p, lo, hi;
+    /* Newcombe (1998), Stat. Med. 17:857, table I, method 3: 81/263 */
+    lc_wilson(81, 263, &p, &lo, &hi);
+    cr_assert_float_eq(lo, 0.2553, 5e-5, "lo %.5f", lo);
+    cr_assert_float_eq(hi, 0.3662, 5e-5, "hi %.5f", hi);
+    /* 0/10 and 10/10: exact ends; 0/10 upper = z²/(n + z²) */
+    lc_wilson(0, 10, &p, &lo, &hi);
+    double z2 = 1.959963984540054 * 1.959963984540054;
+    cr_assert_eq(lo, 0.0);
+    cr_assert_float_eq(hi, z2 / (10 + z2), 1e-15);
+    lc_wilson(10, 10, &p, &lo, &hi);
+    cr_assert_eq(hi, 1.0);
+    cr_assert_float_eq(lo, 10 / (10 + z2), 1e-15);
+    lc_wilson(0, 0, &p, &lo, &hi);
+    cr_assert(isnan(p) && isnan(lo) && isnan(hi));
+}
+
+Test(metrics, quantile_ranks_are_exact_integers)
+{
+    cr_assert_eq(lc_quantile_rank(700, 100), 7, "0.07 x 100 is 7, not 8");
+    cr_assert_eq(lc_quantile_rank(5000, 4), 2);
+    cr_assert_eq(lc_quantile_rank(5100, 4), 3);
+    cr_assert_eq(lc_quantile_rank(9900, 1), 1);
+    cr_assert_eq(lc_quantile_rank(9500, 1000), 950);
+}
+
+/* l = largest k with P(B < k) <= 0.025, u = smallest k with P(B >= k) <= 0.025,
+ * B ~ Binomial(n, q); recomputed here with GSL's CDF (a different algorithm:
+ * the incomplete beta function). */
+Test(metrics, order_statistic_ranks_match_gsl)
+{
+    static const int qs[] = {5000, 9500, 9900, 100};
+    for (int iq = 0; iq < 4; iq++)
+        for (long n = 1; n <= 600; n += n < 80 ? 1 : 37) {
+            double q = qs[iq] / 10000.0;
+            long l, u, gl = 0, gu = n + 1;
+            lc_quantile_ci_ranks(qs[iq], n, &l, &u);
+            for (long k = 1; k <= n; k++)
+                if (gsl_cdf_binomial_P((unsigned)(k - 1), q, (unsigned)n) <= 0.025)
+                    gl = k;
+            for (long k = n; k >= 1; k--)
+                if (gsl_cdf_binomial_Q((unsigned)(k - 1), q, (unsigned)n) <= 0.025)
+                    gu = k;
+            cr_assert(l == gl && u == gu, "q %d n %ld: ranks [%ld, %ld], GSL [%ld, %ld]", qs[iq],
+                      n, l, u, gl, gu);
+        }
+    long l, u;
+    lc_quantile_ci_ranks(5000, 10, &l, &u);
+    cr_assert(l == 2 && u == 9, "n 10 median: [%ld, %ld]", l, u);
+    /* a finite upper bound needs 0.95^n <= 0.025 (n >= 72), 0.99^n <= 0.025 (n >= 368) */
+    lc_quantile_ci_ranks(9500, 71, &l, &u);
+    cr_assert_eq(u, 72);
+    lc_quantile_ci_ranks(9500, 72, &l, &u);
+    cr_assert_eq(u, 72);
+    lc_quantile_ci_ranks(9900, 367, &l, &u);
+    cr_assert_eq(u, 368);
+    lc_quantile_ci_ranks(9900, 368, &l, &u);
+    cr_assert_eq(u, 368);
+}
+
+static const lc_metric *find(const lc_metric *rows, long n, const char *name)
+{
+    for (long i = 0; i < n; i++)
+        if (strcmp(rows[i].metric, name) == 0)
+            return &rows[i];
+    cr_assert_fail("no metric %s", name);
+    return NULL;
+}
+
+/* Ten runs by hand. bad debt 0,0,0,0,0,0,0,0,5,100 (2 of 10 > 0);
+ * drawdown 0.1 .. 1.0 with exo drawdown half of it except one run at 0. */
+Test(metrics, a_table_by_hand)
+{
+    double bad[10] = {0, 0, 0, 0, 100, 0, 0, 0, 5, 0}, zero[10] = {0}, ins[10], ll[10], dd[10],
+           exo[10], rounds[10], trunc[10] = {0};
+    for (int i = 0; i < 10; i++) {
+        ins[i] = i == 4 ? 0 : 50; /* depleted once */
+        ll[i] = 10.0 * (10 - i);  /* 100, 90, ..., 10 */
+        dd[i] = 0.1 * (i + 1);
+        exo[i] = i == 0 ? 0 : dd[i] / 2;
+        rounds[i] = i < 3 ? 1 : 3;
+    }
+    lc_point_runs r = {7, 10, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL};
+    lc_metric *rows = NULL;
+    long n = 0;
+    cr_assert_eq(lc_metrics_point(&r, &rows, &n), 0);
+    cr_assert_eq(rows[0].point, 7);
+    cr_assert_eq(find(rows, n, "n_runs")->value, 10);
+    cr_assert_eq(find(rows, n, "p_bad_debt")->value, 0.2);
+    cr_assert_eq(find(rows, n, "p_insurance_depleted")->value, 0.1);
+    cr_assert_eq(find(rows, n, "p_adl")->value, 0.0);
+    cr_assert_eq(find(rows, n, "p_cascade")->value, 0.7);
+    cr_assert_eq(find(rows, n, "bad_debt.mean")->value, 10.5);
+    /* sorted bad debt 0 x8, 5, 100: q50 = x_(5) = 0, q95 = x_(10) = 100; CI ranks [2, 9] */
+    const lc_metric *m = find(rows, n, "bad_debt.q50");
+    cr_assert(m->value == 0 && m->lo == 0 && m->hi == 5, "%g [%g, %g]", m->value, m->lo, m->hi);
+    cr_assert_eq(find(rows, n, "bad_debt.q95")->value, 100);
+    cr_assert(isinf(find(rows, n, "bad_debt.q95")->hi), "10 runs cannot bound a 95% quantile");
+    /* ES95: k = ceil(9.5) = 10: the largest alone; ES at 0.5 would include more */
+    cr_assert_eq(find(rows, n, "bad_debt.es95")->value, 100);
+    cr_assert_eq(find(rows, n, "liq_notional.q50")->value, 50);
+    cr_assert_float_eq(find(rows, n, "liq_notional.mean")->value, 55, 1e-12);
+    /* amplification: 9 runs with exo > 0, each exactly 2 */
+    m = find(rows, n, "amplification.mean");
+    cr_assert(m->value == 2 && m->n == 9);
+    cr_assert_eq(find(rows, n, "amplification_undefined")->value, 1);
+    cr_assert_eq(find(rows, n, "max_rounds.q50")->value, 3);
+    for (long i = 0; i < n; i++)
+        cr_assert(strncmp(rows[i].metric, "cascade_steps", 13) != 0, "no events, no cascade_steps");
+    free(rows);
+
+    /* an empty point: NaN everywhere, n = 0 */
+    lc_point_runs e = {0, 0, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL};
+    rows = NULL;
+    n = 0;
+    cr_assert_eq(lc_metrics_point(&e, &rows, &n), 0);
+    cr_assert(isnan(find(rows, n, "p_bad_debt")->value));
+    cr_assert(isnan(find(rows, n, "liq_notional.q99")->value));
+    cr_assert_eq(find(rows, n, "n_runs")->value, 0);
+    free(rows);
+}
