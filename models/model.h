@@ -56,7 +56,7 @@ typedef struct lc_price_model {
  * log price it causes and the volume-weighted execution price along its
  * curve. The split into permanent and transient parts, the decay of the
  * transient part and liquidity withdrawal are common to all models
- * (sim/engine/engine.c). */
+ * (sim/market/market.c). */
 typedef struct lc_impact_model {
     lc_desc d;
     size_t state_size;
@@ -152,7 +152,7 @@ enum { LC_PRICE_S0 };
 enum {
     LC_IMPACT_PERMANENT,
     LC_IMPACT_HALF_LIFE,
-    LC_IMPACT_WITHDRAWAL, /* liquidity withdrawal, see sim/engine/engine.c */
+    LC_IMPACT_WITHDRAWAL, /* liquidity withdrawal, see sim/market/market.h */
     LC_IMPACT_SIGMA_REF,
     LC_IMPACT_VOL_HALF_LIFE
 };

@@ -214,12 +214,14 @@ lc_population *lc_population_from_arrays(long n, const int8_t *side, const doubl
 static int place(const lc_scenario *sc, lc_population *p, long i, int side, double notional,
                  double leverage, double entry, const char *src, int line, lc_error *err)
 {
-    int t = lc_scenario_tier_of(sc, notional);
-    if (t < 0)
+    /* the entry notional's tier sets max_leverage (venue.h lc_tier_at);
+     * beyond the last up_to there is no tier to open in */
+    if (!(notional <= sc->tiers[sc->ntiers - 1].up_to))
         return lc_error_at(err, src, line, "venue.tiers",
                            "notional %g is above the last tier's up_to (%g); add a tier "
                            "(up_to: 1.0e300 takes everything)",
                            notional, sc->tiers[sc->ntiers - 1].up_to);
+    int t = lc_tier_at(sc->tiers, sc->ntiers, notional);
     double cap = sc->tiers[t].max_leverage;
     if (leverage > cap) {
         if (src) /* a snapshot is data: say so rather than silently change it */

@@ -23,13 +23,15 @@
 
 enum { LC_REKEY_LIVE = 1, LC_REKEY_CLOSED = 2 };
 
+/* Per-account words the venue rules keep for a changed account (book.h). */
+#define LC_REKEY_WORDS 4
+
 typedef struct lc_rekey_entry {
     uint32_t idx1;    /* account index + 1; 0: empty slot */
     uint32_t version; /* of the latest heap item */
     int state;        /* LC_REKEY_LIVE or LC_REKEY_CLOSED */
     double qty, collateral, liq;
-    long cool_until; /* step from which a partial liquidation may happen again */
-    int called;      /* top-ups: the account was called in this run (engine.c) */
+    int64_t word[LC_REKEY_WORDS]; /* the rules' words (book.h); 0 when created */
 } lc_rekey_entry;
 
 typedef struct lc_rekey lc_rekey;

@@ -44,6 +44,46 @@ static void table_head(FILE *out, int md)
         fprintf(out, "| key | unit | default | allowed | meaning |\n|---|---|---|---|---|\n");
 }
 
+/* A venue rule (venue/rule.h): its name-valued keys with their choices, its
+ * numeric keys, and the /runs columns and /events kinds it adds. */
+static void print_rule(FILE *out, const lc_rule *ru, int md)
+{
+    if (md)
+        fprintf(out, "\n#### Rule `%s` — %s\n\nKeys under `%s`.\n", ru->d.name, ru->d.doc,
+                ru->section);
+    else
+        fprintf(out, "    rule %s (keys under %s): %s\n", ru->d.name, ru->section, ru->d.doc);
+    for (int i = 0; i < ru->nnames; i++) {
+        const lc_rule_name *nm = &ru->names[i];
+        if (md)
+            fprintf(out, "\n`%s` is one of (default `%s`):\n\n| value | meaning |\n|---|---|\n",
+                    nm->key, nm->names[0].name);
+        else
+            fprintf(out, "      %s: one of (default %s)\n", nm->key, nm->names[0].name);
+        for (int j = 0; j < nm->n; j++)
+            fprintf(out, md ? "| `%s` | %s |\n" : "        %-14s %s\n", nm->names[j].name,
+                    nm->names[j].doc);
+    }
+    if (ru->d.nparams) {
+        if (md)
+            fprintf(out, "\n");
+        table_head(out, md);
+        for (int i = 0; i < ru->d.nparams; i++)
+            print_param(out, ru->d.params[i].unit, &ru->d.params[i], md);
+    }
+    if (md)
+        fprintf(out, "\nAdds /runs columns:");
+    else
+        fprintf(out, "      adds /runs columns:");
+    for (int i = 0; i < ru->ncolumns; i++)
+        fprintf(out, md ? " `%s` (%s)%s" : " %s (%s)%s", ru->columns[i].name,
+                ru->columns[i].units, i + 1 < ru->ncolumns ? "," : "");
+    for (int i = 0; i < ru->nevents; i++)
+        fprintf(out, md ? "; /events kind %d: %s" : "; /events kind %d: %s", ru->events[i].kind,
+                ru->events[i].description);
+    fprintf(out, md ? ".\n" : "\n");
+}
+
 void lc_catalog_print(FILE *out, int md)
 {
     if (md)
@@ -80,42 +120,8 @@ void lc_catalog_print(FILE *out, int md)
             table_head(out, md);
             for (int i = 0; i < lc_n_tier_params; i++)
                 print_param(out, lc_tier_params[i].unit, &lc_tier_params[i], md);
-            if (md)
-                fprintf(out, "\n`venue.adl`: `none` (a shortfall the insurance fund cannot pay "
-                             "is bad debt) or `adl` (it is deleveraged against the other side "
-                             "at the bankruptcy price). `venue.adl_ranking` orders the "
-                             "counterparties (default `%s`):\n\n| ranking | score |\n|---|---|\n",
-                        lc_adl_rankings[0].name);
-            else
-                fprintf(out, "    adl: none | adl (deleverage what the fund cannot pay)\n"
-                             "    adl_ranking (default %s):\n",
-                        lc_adl_rankings[0].name);
-            for (int i = 0; i < LC_ADL_NRANKINGS; i++)
-                fprintf(out, md ? "| `%s` | %s |\n" : "      %-16s %s\n", lc_adl_rankings[i].name,
-                        lc_adl_rankings[i].doc);
-            if (md)
-                fprintf(out, "\n`venue.partial` (a map): `mode` is one of\n\n| mode | "
-                             "meaning |\n|---|---|\n");
-            else
-                fprintf(out, "    partial: map of mode (default %s), fraction, cooldown\n",
-                        lc_partial_modes[0].name);
-            for (int i = 0; i < LC_PARTIAL_NMODES; i++)
-                fprintf(out, md ? "| `%s` | %s |\n" : "      %-16s %s\n", lc_partial_modes[i].name,
-                        lc_partial_modes[i].doc);
-            if (md)
-                fprintf(out, "\nand its other keys:\n\n");
-            table_head(out, md);
-            for (int i = 0; i < lc_n_partial_params; i++)
-                print_param(out, lc_partial_params[i].unit, &lc_partial_params[i], md);
-            if (md)
-                fprintf(out, "\n`venue.topup` (a map; margin ratio = maintenance / equity at "
-                             "the mark): an account whose ratio reaches `call` tops up with "
-                             "`probability`, `delay` steps later, to the ratio `target`:\n\n");
-            else
-                fprintf(out, "    topup: map of probability, call, delay, target\n");
-            table_head(out, md);
-            for (int i = 0; i < lc_n_topup_params; i++)
-                print_param(out, lc_topup_params[i].unit, &lc_topup_params[i], md);
+            for (int k = 0; k < lc_n_rules; k++)
+                print_rule(out, lc_rules[k], md);
         }
         if (md)
             fprintf(out, "\n");

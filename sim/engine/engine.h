@@ -1,13 +1,16 @@
-/* engine.h — one Monte Carlo run: price path, cascades, records (DESIGN §5).
+/* engine.h — one Monte Carlo run: the step loop of DESIGN §11.
  *
- * Two engines compute the same thing and must produce identical results:
- *  - index (default): the population is stored in liquidation order, and a
- *    cursor per side advances as the mark moves, so a run costs
- *    O(steps + liquidations), reads breached accounts as contiguous memory
- *    and holds O(1) state, not O(accounts);
- *  - scan (the oracle): every live account is checked at every round.
- * Both settle a round's breached accounts in index order (longs, then shorts)
- * through the same venue functions, so their floating-point sums agree. */
+ * A run's stages: the markets (market/market.h) move and are marked; the
+ * venue rules at work (venue/rule.h) take their step; then the cascade, in
+ * rounds — a finder (finder.h) hands over the accounts breached at the
+ * marks, settlement (run.h) trades their flow through each market's impact
+ * model and settles them at the round's VWAP, the rules acting on the plan
+ * and on each settled account — until no account is breached or max_rounds
+ * rounds ran; then the step is recorded.
+ *
+ * Two finders compute the same thing and must produce identical results:
+ * index (the cursor; default) and scan (the oracle). Both hand accounts over
+ * in settlement order, so their floating-point sums agree bit for bit. */
 #ifndef LC_ENGINE_H
 #define LC_ENGINE_H
 
@@ -19,18 +22,22 @@
 
 typedef enum lc_engine_kind { LC_ENGINE_INDEX, LC_ENGINE_SCAN } lc_engine_kind;
 
-/* Per-thread scratch reused across runs; owns the model states and rng. */
+/* Per-thread scratch reused across runs of one (scenario, population): the
+ * model states, the book, the finder, the rules at work and the settlement
+ * strategy, chosen once here. events: runs will record events (the plain
+ * settlement path records none). NULL when out of memory. */
 typedef struct lc_scratch lc_scratch;
 
 lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
-                              lc_engine_kind kind);
+                              lc_engine_kind kind, int events);
 void lc_scratch_free(lc_scratch *s);
 
 /* Simulate run `run` of sweep point `point`. series[i] receives
  * lc_scenario_series_cols(sc) values for each recorded series i (NULL: not
- * recorded); ev, if not NULL, receives every liquidation. Returns 0, or -1
- * when the run cannot give finite numbers (err names run, step and round) or
- * when out of memory (err says so). */
+ * recorded); ev, if not NULL (the scratch must have been made with events),
+ * receives every event. Returns 0, or -1 when the run cannot give finite
+ * numbers (err names run, step and round) or when out of memory (err says
+ * so). */
 int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s, long point,
                   long run, lc_run_row *row, float *const series[LC_SERIES_N],
                   lc_eventbuf *ev, lc_error *err);

@@ -104,7 +104,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                 long row = first + i, point = row / runs, run = row % runs;
                 if (point != s_point) { /* models and population can differ per point */
                     lc_scratch_free(s);
-                    s = lc_scratch_create(sc[point], pop[point], o->engine);
+                    s = lc_scratch_create(sc[point], pop[point], o->engine, o->events);
                     s_point = point;
                 }
                 float *series[LC_SERIES_N] = {0};

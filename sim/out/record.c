@@ -1,53 +1,123 @@
 /* record.c — the column tables of /runs and /events, and run batches. */
 #include "out/record.h"
 
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define RC(name, type, units, doc) {#name, type, offsetof(lc_run_row, name), units, doc}
-const lc_column lc_run_columns[] = {
+static const lc_column run_head[] = {
     RC(point, 'i', "1", "sweep point index (row of /points)"),
     RC(run, 'i', "1", "run index; run r sees the same exogenous shocks at every point"),
     RC(price_final, 'd', "quote", "market price at the end of the last step"),
-    RC(price_min, 'd', "quote", "lowest market price seen, including within cascade rounds"),
-    RC(max_drawdown, 'd', "1", "largest fall of the market price from its running peak, fraction"),
-    RC(exo_drawdown, 'd', "1", "largest fall of the fundamental from its running peak, fraction"),
+    RC(price_min, 'd', "quote", "lowest market price seen, including within cascade rounds and t = 0"),
+    RC(max_drawdown, 'd', "1", "largest fall of the market price from its running peak (t = 0 included), fraction"),
+    RC(exo_drawdown, 'd', "1", "largest fall of the fundamental from its running peak (t = 0 included), fraction"),
     RC(liq_count_long, 'i', "accounts", "long accounts liquidated (closed by the venue)"),
     RC(liq_count_short, 'i', "accounts", "short accounts liquidated (closed by the venue)"),
     RC(liq_notional_long, 'd', "quote", "notional of long liquidations, full and partial, at execution price"),
     RC(liq_notional_short, 'd', "quote", "notional of short liquidations, full and partial, at execution price"),
     RC(fees, 'd', "quote", "liquidation fees paid into the insurance fund"),
     RC(insurance_end, 'd', "quote", "insurance fund at the end"),
-    RC(insurance_min, 'd', "quote", "lowest insurance fund balance after any event"),
+    RC(insurance_min, 'd', "quote", "lowest insurance fund balance after any event (the fund at t = 0 included)"),
     RC(bad_debt, 'd', "quote", "shortfall the insurance fund could not cover (socialised loss)"),
-    RC(adl_count, 'i', "accounts", "auto-deleveraging fills of counterparties (0 while adl is none)"),
-    RC(adl_notional, 'd', "quote", "counterparty notional closed by auto-deleveraging, at bankruptcy prices"),
-    RC(partial_count, 'i', "liquidations", "partial liquidations (accounts left open; their notional is in liq_notional_*)"),
-    RC(call_count, 'i', "accounts", "accounts called: margin ratio reached venue.topup.call while open (0 while top-ups are off)"),
-    RC(topup_count, 'i', "accounts", "margin top-ups that landed (at most one per account and run)"),
-    RC(topup_amount, 'd', "quote", "collateral the top-ups brought in"),
+};
+static const lc_column run_tail[] = {
     RC(max_rounds, 'i', "rounds", "most cascade rounds in any one step"),
     RC(first_liq_step, 'i', "steps", "step of the first liquidation (-1: none)"),
     RC(peak_step_liq_notional, 'd', "quote", "largest liquidated notional in one step"),
     RC(oi_end, 'd', "quote", "open interest at the end: (long + short quantity) x final price"),
     RC(truncated, 'i', "steps", "steps whose cascade stopped at max_rounds with accounts still breached"),
 };
-const int lc_n_run_columns = (int)(sizeof lc_run_columns / sizeof lc_run_columns[0]);
 
 #define EC(name, type, units, doc) {#name, type, offsetof(lc_event, name), units, doc}
-const lc_column lc_event_columns[] = {
+static lc_column event_cols[] = {
     EC(run, 'i', "1", "run index"),
     EC(point, 'i', "1", "sweep point index"),
     EC(step, 'i', "steps", "time step (1 = first step)"),
     EC(round, 'i', "rounds", "cascade round within the step (1 = first)"),
     EC(account, 'i', "1", "account index (row of /population)"),
-    EC(kind, 'i', "1", "1 = liquidation (part sent to the book), 2 = auto-deleveraging fill, 3 = partial liquidation, 4 = margin top-up (qty 0, round 0: before the step's cascade)"),
+    EC(kind, 'i', "1", NULL), /* from the rules' tables */
     EC(qty, 'd', "base", "quantity closed, signed by side (+ long, - short)"),
     EC(price, 'd', "quote/base", "execution price: the round's VWAP (kind 1), the bankrupt account's bankruptcy price (kind 2), the mark (kind 4)"),
     EC(notional, 'd', "quote", "|qty| x price; kind 4: the collateral added"),
     EC(fee, 'd', "quote", "liquidation fee paid to the insurance fund"),
     EC(shortfall, 'd', "quote", "loss beyond the account's collateral (0 if solvent)"),
 };
-const int lc_n_event_columns = (int)(sizeof lc_event_columns / sizeof lc_event_columns[0]);
+enum { EVENT_KIND = 5 };
+
+static lc_column run_cols[LC_COUNT(run_head) + LC_RULE_MAX_CELLS + LC_COUNT(run_tail)];
+static int n_run_cols;
+static char kind_doc[1024];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void build_tables(void)
+{
+    int n = 0, cell = 0;
+    for (int i = 0; i < LC_COUNT(run_head); i++)
+        run_cols[n++] = run_head[i];
+    size_t used = (size_t)snprintf(kind_doc, sizeof kind_doc, "1 = liquidation (part sent to the book)");
+    for (int k = 0; k < lc_n_rules; k++) {
+        const lc_rule *ru = lc_rules[k];
+        for (int c = 0; c < ru->ncolumns; c++, cell++) {
+            assert(cell < LC_RULE_MAX_CELLS);
+            const lc_rule_column *rc = &ru->columns[c];
+            run_cols[n++] = (lc_column){rc->name, rc->type,
+                                        offsetof(lc_run_row, rules) + (size_t)cell * sizeof(lc_cell),
+                                        rc->units, rc->description};
+        }
+        for (int e = 0; e < ru->nevents && used < sizeof kind_doc; e++)
+            used += (size_t)snprintf(kind_doc + used, sizeof kind_doc - used, ", %d = %s",
+                                     ru->events[e].kind, ru->events[e].description);
+    }
+    for (int i = 0; i < LC_COUNT(run_tail); i++)
+        run_cols[n++] = run_tail[i];
+    n_run_cols = n;
+    event_cols[EVENT_KIND].description = kind_doc;
+}
+
+const lc_column *lc_run_columns(void)
+{
+    pthread_once(&tables_once, build_tables);
+    return run_cols;
+}
+
+int lc_n_run_columns(void)
+{
+    pthread_once(&tables_once, build_tables);
+    return n_run_cols;
+}
+
+const lc_column *lc_event_columns(void)
+{
+    pthread_once(&tables_once, build_tables);
+    return event_cols;
+}
+
+int lc_n_event_columns(void)
+{
+    return LC_COUNT(event_cols);
+}
+
+double lc_run_value(const lc_run_row *row, const char *name)
+{
+    const lc_column *c = lc_run_columns();
+    for (int i = 0; i < n_run_cols; i++)
+        if (strcmp(c[i].name, name) == 0) {
+            const char *at = (const char *)row + c[i].offset;
+            if (c[i].type == 'i') {
+                int64_t v;
+                memcpy(&v, at, sizeof v);
+                return (double)v;
+            }
+            double v;
+            memcpy(&v, at, sizeof v);
+            return v;
+        }
+    return NAN;
+}
 
 int lc_eventbuf_push(lc_eventbuf *b, const lc_event *e)
 {

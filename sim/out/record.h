@@ -10,6 +10,13 @@
 #include <stdint.h>
 
 #include "scenario/scenario.h"
+#include "venue/rule.h"
+
+/* A /runs cell a venue rule adds (its column's type says which member). */
+typedef union lc_cell {
+    int64_t i;
+    double d;
+} lc_cell;
 
 typedef struct lc_run_row {
     int64_t point, run;
@@ -17,30 +24,16 @@ typedef struct lc_run_row {
     int64_t liq_count_long, liq_count_short;
     double liq_notional_long, liq_notional_short;
     double fees, insurance_end, insurance_min, bad_debt;
-    int64_t adl_count;
-    double adl_notional;
-    int64_t partial_count;
-    int64_t call_count, topup_count;
-    double topup_amount;
     int64_t max_rounds, first_liq_step;
     double peak_step_liq_notional, oi_end;
     int64_t truncated;
+    lc_cell rules[LC_RULE_MAX_CELLS]; /* the rules' columns, registry order (rule.h) */
 } lc_run_row;
 
-/* An ADL group follows the liquidation (kind 1, its part sent to the book) of
- * a bankrupt account: a kind-2 row on that account for its deleveraged part,
- * then one kind-2 row per counterparty in rank order, all at the bankrupt
- * account's bankruptcy price; the group's signed quantities sum to zero. */
-/* A partial liquidation (kind 3) closes part of a position and keeps the
- * account open (venue.h). A margin top-up (kind 4) closes nothing: qty 0,
- * price the mark it landed at, notional the collateral added, round 0 (top-ups
- * land before the step's cascade). */
-typedef enum lc_event_kind {
-    LC_EVENT_LIQUIDATION = 1,
-    LC_EVENT_ADL = 2,
-    LC_EVENT_PARTIAL = 3,
-    LC_EVENT_TOPUP = 4
-} lc_event_kind;
+/* The core's event kind; the venue rules declare theirs (rule.h: ADL 2,
+ * partial liquidation 3, margin top-up 4; venue/adl.c, partial.c, topup.c
+ * say what their rows hold). */
+typedef enum lc_event_kind { LC_EVENT_LIQUIDATION = 1 } lc_event_kind;
 
 typedef struct lc_event {
     int64_t run, point, step, round, account;
@@ -61,10 +54,15 @@ typedef struct lc_column {
     const char *description;
 } lc_column;
 
-extern const lc_column lc_run_columns[];
-extern const int lc_n_run_columns;
-extern const lc_column lc_event_columns[];
-extern const int lc_n_event_columns;
+/* The columns of /runs (the core's, with the rules' after bad_debt, in
+ * registry order) and of /events (whose kind column lists every rule's
+ * kinds). Built from the tables once, on first use; thread-safe. */
+const lc_column *lc_run_columns(void);
+int lc_n_run_columns(void);
+const lc_column *lc_event_columns(void);
+int lc_n_event_columns(void);
+/* The value of /runs column `name` in a row (tests, summaries); NAN if none. */
+double lc_run_value(const lc_run_row *row, const char *name);
 
 /* A growable list of events of one run. */
 typedef struct lc_eventbuf {

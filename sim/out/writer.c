@@ -304,10 +304,10 @@ static void *stage(lc_writer *w, size_t bytes)
 
 static void close_datasets(lc_writer *w)
 {
-    for (int c = 0; w->run_ds && c < lc_n_run_columns; c++)
+    for (int c = 0; w->run_ds && c < lc_n_run_columns(); c++)
         if (w->run_ds[c] > 0)
             H5Dclose(w->run_ds[c]);
-    for (int c = 0; w->event_ds && c < lc_n_event_columns; c++)
+    for (int c = 0; w->event_ds && c < lc_n_event_columns(); c++)
         if (w->event_ds[c] > 0)
             H5Dclose(w->event_ds[c]);
     for (int k = 0; k < LC_SERIES_N; k++)
@@ -656,9 +656,9 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
     if (w) {
         w->path = strdup(o->path);
         w->partial = malloc(len);
-        w->run_ds = calloc((size_t)lc_n_run_columns, sizeof *w->run_ds);
+        w->run_ds = calloc((size_t)lc_n_run_columns(), sizeof *w->run_ds);
         if (o->with_events)
-            w->event_ds = calloc((size_t)lc_n_event_columns, sizeof *w->event_ds);
+            w->event_ds = calloc((size_t)lc_n_event_columns(), sizeof *w->event_ds);
     }
     if (!w || !w->path || !w->partial || !w->run_ds || (o->with_events && !w->event_ds)) {
         lc_error_at(err, o->path, 0, NULL, "out of memory");
@@ -707,12 +707,12 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
         rc = create_columns(w, "runs",
                             "one row per (point, run); row i is point i // runs, "
                             "run i % runs",
-                            lc_run_columns, lc_n_run_columns, RUN_CHUNK, w->run_ds, err);
+                            lc_run_columns(), lc_n_run_columns(), RUN_CHUNK, w->run_ds, err);
     if (rc == 0)
         rc = create_series(w, sc, err);
     if (rc == 0 && o->with_events)
         rc = create_columns(w, "events", "one row per liquidation, in row order of /runs",
-                            lc_event_columns, lc_n_event_columns, EVENT_CHUNK, w->event_ds, err);
+                            lc_event_columns(), lc_n_event_columns(), EVENT_CHUNK, w->event_ds, err);
     if (rc == 0 && o->with_population && pop)
         rc = write_population(w, pop, err);
     h5_leave(w);
@@ -749,8 +749,8 @@ static int append_events(lc_writer *w, const lc_batch *b, lc_error *err)
     char *buf = stage(w, (size_t)total * 8);
     if (!buf)
         return lc_error_at(err, w->partial, 0, "/events", "out of memory");
-    for (int c = 0; c < lc_n_event_columns; c++) {
-        const lc_column *col = &lc_event_columns[c];
+    for (int c = 0; c < lc_n_event_columns(); c++) {
+        const lc_column *col = &lc_event_columns()[c];
         size_t at = 0;
         for (long i = 0; i < b->nrows; i++) {
             const lc_eventbuf *ev = &b->events[i];
@@ -771,10 +771,10 @@ static int append_events(lc_writer *w, const lc_batch *b, lc_error *err)
 static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
 {
     char object[64];
-    for (int c = 0; c < lc_n_run_columns; c++) {
-        if (append_column(w, w->run_ds[c], &lc_run_columns[c], b->rows, b->nrows,
+    for (int c = 0; c < lc_n_run_columns(); c++) {
+        if (append_column(w, w->run_ds[c], &lc_run_columns()[c], b->rows, b->nrows,
                           sizeof(lc_run_row), (hsize_t)w->rows)) {
-            snprintf(object, sizeof object, "/runs/%s", lc_run_columns[c].name);
+            snprintf(object, sizeof object, "/runs/%s", lc_run_columns()[c].name);
             return fail(w, err, object, w->reason[0] ? "cannot append" : "out of memory");
         }
     }

@@ -63,31 +63,6 @@ const lc_param lc_tier_params[] = {
 };
 const int lc_n_tier_params = LC_COUNT(lc_tier_params);
 
-enum { PARTIAL_FRACTION, PARTIAL_COOLDOWN };
-const lc_param lc_partial_params[] = {
-    [PARTIAL_FRACTION] = {"fraction", "1", LC_REAL, 0.2, 0, 1, 1, 1,
-                          "mode fraction: part of the quantity closed per partial liquidation"},
-    [PARTIAL_COOLDOWN] = {"cooldown", "steps", LC_INT, 0, 0, 1e9, 0, 0,
-                          "a breach within this many steps after a partial liquidation closes "
-                          "the whole rest (0: partial again at once)"},
-};
-const int lc_n_partial_params = LC_COUNT(lc_partial_params);
-
-enum { TOPUP_PROBABILITY, TOPUP_CALL, TOPUP_DELAY, TOPUP_TARGET };
-const lc_param lc_topup_params[] = {
-    [TOPUP_PROBABILITY] = {"probability", "1", LC_REAL, 0, 0, 1, 0, 0,
-                           "chance that a called account tops up, drawn once per account and "
-                           "run (0: top-ups off)"},
-    [TOPUP_CALL] = {"call", "1", LC_REAL, 0.8, 0, 1, 1, 1,
-                    "margin ratio (maintenance / equity at the mark) at which an account is "
-                    "called; must exceed every tier's mmr"},
-    [TOPUP_DELAY] = {"delay", "steps", LC_INT, 0, 0, 1e9, 0, 0,
-                     "steps from the call to the top-up (it lands only if still open)"},
-    [TOPUP_TARGET] = {"target", "1", LC_REAL, 0.5, 0, 1, 1, 1,
-                      "margin ratio the top-up restores at the mark it lands at; < call"},
-};
-const int lc_n_topup_params = LC_COUNT(lc_topup_params);
-
 const lc_series_desc lc_series[LC_SERIES_N] = {
     [LC_SERIES_PRICE] = {"price", "quote", "market price P = F x exp(J) at the end of the step"},
     [LC_SERIES_FUNDAMENTAL] = {"fundamental", "quote", "exogenous fundamental price F"},
@@ -614,80 +589,62 @@ static int read_name(lc_node *map, const char *where, const char *key, const cha
                        near ? near : "", near ? "'?)" : "");
 }
 
-/* venue.partial: {mode, fraction, cooldown} */
-static int read_partial(lc_scenario *sc, lc_node *venue, lc_error *err)
+/* Where a rule's key was written (rule.h lc_rule_where): ctx is its map. */
+static void locate_rule_key(const void *ctx, const char *key, const char **src, int *line)
 {
-    lc_node *m = section_map(venue, "partial", "venue.partial", err);
-    const char *modes[LC_PARTIAL_NMODES], *cand[3] = {"mode", "fraction", "cooldown"};
-    for (int i = 0; i < LC_PARTIAL_NMODES; i++)
-        modes[i] = lc_partial_modes[i].name;
-    int v = 0, rc = read_name(m, "venue.partial", "mode", modes, LC_PARTIAL_NMODES, &v, err);
-    sc->partial_mode = (lc_partial_mode)v;
-    double p[2];
-    for (int i = 0; i < lc_n_partial_params; i++)
-        rc |= read_param(m, m, "venue.partial", &lc_partial_params[i], &p[i], NULL, err);
-    sc->partial_fraction = p[PARTIAL_FRACTION];
-    sc->partial_cooldown = (long)p[PARTIAL_COOLDOWN];
-    reject_unused(m, "venue.partial", cand, 3, err);
-    return rc;
+    lc_node *m = (lc_node *)ctx;
+    const lc_node *v = lc_node_get(m, key);
+    *src = v ? v->src : m->src;
+    *line = v ? v->line : m->line;
 }
 
-/* venue.topup: {probability, call, delay, target}; read after the tiers,
- * which the call level must stay above (venue.h: k·mmr < 1 with k = 1/call
- * keeps the call price one root) */
-static int read_topup(lc_scenario *sc, lc_node *venue, lc_error *err)
+/* Venue rule k's keys (rule.h): in the venue map itself (section "venue"),
+ * whose unknown-key check then knows them through cand, or in a map of its
+ * own, checked here. Its cross-key check runs when its keys read cleanly and
+ * its section was written. */
+static int read_rule(lc_scenario *sc, int k, lc_node *venue, const char **cand, int *ncand,
+                     lc_error *err)
 {
-    lc_node *m = section_map(venue, "topup", "venue.topup", err);
-    const char *cand[4] = {"probability", "call", "delay", "target"};
-    double p[4];
-    int rc = 0;
-    for (int i = 0; i < lc_n_topup_params; i++)
-        rc |= read_param(m, m, "venue.topup", &lc_topup_params[i], &p[i], NULL, err);
-    sc->topup_probability = p[TOPUP_PROBABILITY];
-    sc->topup_call = p[TOPUP_CALL];
-    sc->topup_delay = (long)p[TOPUP_DELAY];
-    sc->topup_target = p[TOPUP_TARGET];
-    reject_unused(m, "venue.topup", cand, 4, err);
-    if (rc || !m)
-        return rc;
-    if (!(sc->topup_target < sc->topup_call)) {
-        lc_node *v = lc_node_get(m, "target");
-        rc |= lc_error_at(err, v ? v->src : m->src, v ? v->line : m->line, "venue.topup.target",
-                          "must be < venue.topup.call (%g; the top-up lowers the ratio "
-                          "below the call level), got %g",
-                          sc->topup_call, sc->topup_target);
+    const lc_rule *ru = lc_rules[k];
+    lc_rule_setting *set = &sc->rules[k];
+    const char *where = ru->section, *keys[LC_RULE_MAX_NAMES + LC_MAX_PARAMS];
+    int flat = strcmp(where, "venue") == 0, nkeys = 0, rc = 0;
+    lc_node *m = venue;
+    if (!flat) {
+        const char *sub = where + strlen("venue.");
+        m = section_map(venue, sub, where, err);
+        cand[(*ncand)++] = sub;
     }
-    for (int i = 0; i < sc->ntiers; i++)
-        if (!(sc->tiers[i].mmr < sc->topup_call)) {
-            lc_node *v = lc_node_get(m, "call");
-            rc |= lc_error_at(err, v ? v->src : m->src, v ? v->line : m->line, "venue.topup.call",
-                              "must be > the mmr of every tier (tier %d has %g), or the call "
-                              "level is no single price; got %g",
-                              i, sc->tiers[i].mmr, sc->topup_call);
-            break;
-        }
+    for (int i = 0; i < ru->nnames; i++) {
+        const char *names[16];
+        for (int j = 0; j < ru->names[i].n && j < 16; j++)
+            names[j] = ru->names[i].names[j].name;
+        rc |= read_name(m, where, ru->names[i].key, names, ru->names[i].n, &set->name[i], err);
+        keys[nkeys++] = ru->names[i].key;
+    }
+    for (int i = 0; i < ru->d.nparams; i++) {
+        rc |= read_param(m, m, where, &ru->d.params[i], &set->p[i], NULL, err);
+        keys[nkeys++] = ru->d.params[i].name;
+    }
+    if (flat)
+        for (int i = 0; i < nkeys; i++)
+            cand[(*ncand)++] = keys[i];
+    else
+        reject_unused(m, where, keys, nkeys, err);
+    if (!rc && m && ru->check)
+        rc |= ru->check(set, sc, &(lc_rule_where){locate_rule_key, m}, err);
     return rc;
 }
 
 static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     lc_node *venue = section_map(root, "venue", "venue", err);
-    const char *cand[16] = {"tiers", "adl", "adl_ranking", "mark", "partial", "topup"};
-    int ncand = 6, rc = 0;
+    const char *cand[64] = {"tiers", "mark"};
+    int ncand = 2, rc = 0;
     rc |= read_core(sc, venue, root, "venue", cand, &ncand, err);
-    rc |= read_tiers(sc, venue, err);
-    static const char *const policies[] = {[LC_ADL_NONE] = "none", [LC_ADL_ON] = "adl"};
-    const char *rankings[LC_ADL_NRANKINGS];
-    for (int i = 0; i < LC_ADL_NRANKINGS; i++)
-        rankings[i] = lc_adl_rankings[i].name;
-    int v = 0;
-    rc |= read_name(venue, "venue", "adl", policies, LC_COUNT(policies), &v, err);
-    sc->adl = (lc_adl_policy)v;
-    v = 0;
-    rc |= read_name(venue, "venue", "adl_ranking", rankings, LC_ADL_NRANKINGS, &v, err);
-    sc->adl_ranking = (lc_adl_ranking)v;
-    rc |= read_partial(sc, venue, err);
-    rc |= read_topup(sc, venue, err);
+    rc |= read_tiers(sc, venue, err); /* before the rules: their checks may read the tiers */
+    for (int k = 0; k < lc_n_rules; k++)
+        rc |= read_rule(sc, k, venue, cand, &ncand, err);
     lc_node *m = section_map(venue, "mark", "venue.mark", err);
     rc |= read_family(m, venue ? venue : root, &lc_mark_family, &sc->mark, NULL, err);
     reject_unused(venue, "venue", cand, ncand, err);
@@ -839,12 +796,25 @@ long lc_scenario_series_cols(const lc_scenario *sc)
     return sc->steps / sc->every + 1;
 }
 
-int lc_scenario_tier_of(const lc_scenario *sc, double notional)
+const lc_rule_setting *lc_scenario_rule(const lc_scenario *sc, const char *rule)
 {
-    for (int i = 0; i < sc->ntiers; i++)
-        if (notional <= sc->tiers[i].up_to)
-            return i;
-    return -1;
+    int k = lc_rule_find(rule);
+    return k < 0 ? NULL : &sc->rules[k];
+}
+
+double lc_scenario_rule_number(const lc_scenario *sc, const char *rule, const char *key)
+{
+    int k = lc_rule_find(rule), i = k < 0 ? -1 : lc_desc_find(&lc_rules[k]->d, key);
+    return i < 0 ? NAN : sc->rules[k].p[i];
+}
+
+const char *lc_scenario_rule_name(const lc_scenario *sc, const char *rule, const char *key)
+{
+    int k = lc_rule_find(rule);
+    for (int i = 0; k >= 0 && i < lc_rules[k]->nnames; i++)
+        if (strcmp(lc_rules[k]->names[i].key, key) == 0)
+            return lc_rules[k]->names[i].names[sc->rules[k].name[i]].name;
+    return NULL;
 }
 
 /* ---- the resolved scenario ----------------------------------------------- */
@@ -925,21 +895,18 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         snprintf(key, sizeof key, "venue.tiers.%s", lc_tier_params[k].name);
         fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, 1, NULL);
     }
-    fn(ctx, "venue.adl", NULL, NULL, 0, 0, sc->adl == LC_ADL_ON ? "adl" : "none");
-    fn(ctx, "venue.adl_ranking", NULL, NULL, 0, 0, lc_adl_rankings[sc->adl_ranking].name);
-    fn(ctx, "venue.partial.mode", NULL, NULL, 0, 0, lc_partial_modes[sc->partial_mode].name);
-    double pv[2] = {sc->partial_fraction, (double)sc->partial_cooldown};
-    for (int i = 0; i < lc_n_partial_params; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "venue.partial.%s", lc_partial_params[i].name);
-        fn(ctx, key, lc_partial_params[i].unit, &pv[i], 1, 0, NULL);
-    }
-    double tv[4] = {sc->topup_probability, sc->topup_call, (double)sc->topup_delay,
-                    sc->topup_target};
-    for (int i = 0; i < lc_n_topup_params; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "venue.topup.%s", lc_topup_params[i].name);
-        fn(ctx, key, lc_topup_params[i].unit, &tv[i], 1, 0, NULL);
+    for (int k = 0; k < lc_n_rules; k++) { /* names, then numbers, of each rule */
+        const lc_rule *ru = lc_rules[k];
+        const lc_rule_setting *set = &sc->rules[k];
+        char key[128];
+        for (int i = 0; i < ru->nnames; i++) {
+            snprintf(key, sizeof key, "%s.%s", ru->section, ru->names[i].key);
+            fn(ctx, key, NULL, NULL, 0, 0, ru->names[i].names[set->name[i]].name);
+        }
+        for (int i = 0; i < ru->d.nparams; i++) {
+            snprintf(key, sizeof key, "%s.%s", ru->section, ru->d.params[i].name);
+            fn(ctx, key, ru->d.params[i].unit, &set->p[i], 1, 0, NULL);
+        }
     }
     visit_choice(&sc->mark, &lc_mark_family, NULL, fn, ctx);
     visit_core(sc, "output", fn, ctx);

@@ -12,14 +12,11 @@
 
 #include "base/error.h"
 #include "models/model.h"
+#include "venue/rule.h"
 #include "venue/venue.h"
 
 #define LC_MAX_TIERS 32
 
-
-/* venue.adl: none (uncovered shortfall is bad debt) or adl (deleverage the
- * opposite side; venue.h) */
-typedef enum lc_adl_policy { LC_ADL_NONE, LC_ADL_ON } lc_adl_policy;
 
 typedef enum lc_series_id {
     LC_SERIES_PRICE,
@@ -66,16 +63,8 @@ typedef struct lc_scenario {
     int ntiers;
     double liquidation_fee; /* fraction of closed notional */
     double insurance_fund;  /* quote, at t = 0 */
-    lc_adl_policy adl;
-    lc_adl_ranking adl_ranking; /* order of ADL counterparties (venue.h) */
-    lc_partial_mode partial_mode;  /* venue.partial (venue.h) */
-    double partial_fraction;       /* of the quantity, mode fraction */
-    long partial_cooldown;         /* steps before another partial of an account */
-    double topup_probability;      /* venue.topup (venue.h, engine.c); 0: off */
-    double topup_call;             /* margin ratio of the call, in (0, 1) */
-    long topup_delay;              /* steps from call to top-up */
-    double topup_target;           /* margin ratio restored, < call */
     lc_choice mark;         /* mark-price model (lc_mark_model) and its parameters */
+    lc_rule_setting rules[LC_RULE_MAX]; /* each venue rule's settings, registry order */
 
     /* output */
     unsigned series_mask; /* bit i: series i is recorded */
@@ -132,14 +121,12 @@ extern const int lc_n_core_keys;
 extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage, cum */
 extern const int lc_n_tier_params;
 extern const lc_family lc_mark_family;  /* venue.mark */
-extern const lc_param lc_partial_params[]; /* venue.partial: fraction, cooldown */
-extern const int lc_n_partial_params;
-extern const lc_param lc_topup_params[]; /* venue.topup: probability, call, delay, target */
-extern const int lc_n_topup_params;
 
-/* Tier that an entry notional falls in (the first with notional <= up_to), or
- * -1 above the last up_to: it sets max_leverage. Maintenance uses the tier of
- * the current notional (venue.h). */
-int lc_scenario_tier_of(const lc_scenario *sc, double notional);
+/* A venue rule's resolved settings (rule.h), by rule name; NULL if none. */
+const lc_rule_setting *lc_scenario_rule(const lc_scenario *sc, const char *rule);
+/* The value of a rule's numeric key, or the name a name-valued key holds
+ * (e.g. ("partial", "cooldown"), ("adl", "adl_ranking")); NAN / NULL if none. */
+double lc_scenario_rule_number(const lc_scenario *sc, const char *rule, const char *key);
+const char *lc_scenario_rule_name(const lc_scenario *sc, const char *rule, const char *key);
 
 #endif

@@ -48,8 +48,8 @@ Test(population, accounts_follow_the_venue_rules)
     double ql = 0;
     for (long i = 0; i < p->n; i++) {
         double notional = p->qty[i] * p->entry[i];
-        int t = lc_scenario_tier_of(sc, notional * (1 + 1e-12));
-        cr_assert(t >= 0);
+        int t = lc_tier_at(sc->tiers, sc->ntiers, notional * (1 + 1e-12));
+        cr_assert(notional <= sc->tiers[sc->ntiers - 1].up_to);
         /* maintenance by the notional at the liquidation price (venue.h) */
         int k = lc_tier_at(sc->tiers, sc->ntiers, p->qty[i] * p->liq_price[i]);
         cr_assert_eq(p->mmr[i], sc->tiers[k].mmr, "account %ld in tier %d", i, k);

@@ -19,6 +19,10 @@
 #include "engine/rng.h"
 #include "support.h"
 
+/* The event kinds the venue rules declare (venue/adl.c, partial.c, topup.c;
+ * rule_tables_declare_the_event_kinds checks them). */
+enum { EV_ADL = 2, EV_PARTIAL = 3, EV_TOPUP = 4 };
+
 typedef struct result {
     lc_run_row row;
     float *series[LC_SERIES_N];
@@ -178,8 +182,8 @@ Test(engine, index_and_scan_are_identical)
         char *text = random_scenario(r, k);
         lc_scenario *sc = t_scenario(text);
         lc_population *pop = population_of(sc);
-        lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
-        lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+        lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+        lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN, 1);
         long cols = lc_scenario_series_cols(sc);
         for (long run = 0; run < sc->runs; run++) {
             result a, b;
@@ -197,11 +201,11 @@ Test(engine, index_and_scan_are_identical)
             liquidations += a.row.liq_count_long + a.row.liq_count_short;
             by_model[k % 5] += a.row.liq_count_long + a.row.liq_count_short;
             truncated += a.row.truncated;
-            adl_fills += a.row.adl_count;
-            adl_runs += a.row.adl_count > 0;
-            partials += a.row.partial_count;
-            topups += a.row.topup_count;
-            calls += a.row.call_count;
+            adl_fills += lc_run_value(&a.row, "adl_count");
+            adl_runs += lc_run_value(&a.row, "adl_count") > 0;
+            partials += lc_run_value(&a.row, "partial_count");
+            topups += lc_run_value(&a.row, "topup_count");
+            calls += lc_run_value(&a.row, "call_count");
             for (long e = 0; e < a.ev.n; e++)
                 shortfalls += a.ev.v[e].shortfall > 0;
             free_result(&a);
@@ -255,7 +259,7 @@ Test(engine, liquidity_withdrawal_thins_the_book)
                            ws[k]) > 0);
         lc_scenario *sc = t_scenario(text);
         lc_population *pop = population_of(sc);
-        lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+        lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
         result a;
         run_one(sc, pop, s, 0, &a);
         cr_assert_eq(a.ev.n, 50);
@@ -318,7 +322,7 @@ static void money_balances(const char *extra, int adl)
     lc_scenario *sc = t_scenario(text);
     free(text);
     lc_population *pop = population_of(sc);
-    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
     long events = 0, bankrupt = 0, bad_runs = 0, adl_fills = 0, partial = 0, clean = 0,
          n_partial = 0, n_topup = 0;
     double *cq = malloc((size_t)pop->n * sizeof *cq), *cc = malloc((size_t)pop->n * sizeof *cc);
@@ -344,14 +348,14 @@ static void money_balances(const char *extra, int adl)
             long i = e->account;
             int side = pop->side[i];
             double d = fabs(e->qty), x = e->price;
-            if (e->kind == LC_EVENT_TOPUP) {
+            if (e->kind == EV_TOPUP) {
                 /* money brought in: it joins the collateral that every later
                  * identity of the account starts from; the amount restores
                  * the target ratio at the mark (venue.h) */
                 cr_assert(cq[i] > 0 && e->qty == 0 && e->fee == 0 && e->shortfall == 0);
                 double eq = cc[i] + side * cq[i] * (x - pop->entry[i]);
                 double want = lc_maintenance(sc->tiers, sc->ntiers, cq[i] * x) /
-                              sc->topup_target - eq;
+                              lc_scenario_rule_number(sc, "topup", "target") - eq;
                 cr_assert(fabs(e->notional - want) < 0.005, "top-up %ld: %.6f vs %.6f", k,
                           e->notional, want);
                 cc[i] += e->notional;
@@ -362,12 +366,12 @@ static void money_balances(const char *extra, int adl)
             }
             cr_assert(d <= cq[i] * (1 + 1e-12), "event %ld closes more than is open", k);
             /* collateral share (the whole, when all that is open closes) */
-            double c = e->kind == LC_EVENT_PARTIAL || d >= cq[i] ? cc[i] : cc[i] * (d / cq[i]);
+            double c = e->kind == EV_PARTIAL || d >= cq[i] ? cc[i] : cc[i] * (d / cq[i]);
             double pnl = side * d * (x - pop->entry[i]);
             double equity = c + pnl;
             cr_assert(e->qty == 0 || (e->qty > 0) == (side > 0), "qty signed by side");
             cr_assert_float_eq(e->notional, d * x, 1e-9 * (1 + d * x));
-            if (e->kind == LC_EVENT_PARTIAL) {
+            if (e->kind == EV_PARTIAL) {
                 /* part closed; pnl and fee stay with the rest, which stays open */
                 double whole = cc[i] + side * cq[i] * (x - pop->entry[i]);
                 double fee = whole > 0 ? fmin(sc->liquidation_fee * d * x, whole) : 0;
@@ -408,11 +412,11 @@ static void money_balances(const char *extra, int adl)
                 cq[i] -= d;
                 cc[i] -= c;
                 if (cq[i] > 0) { /* the rest must follow as its own ADL row */
-                    cr_assert(k + 1 < a.ev.n && a.ev.v[k + 1].kind == LC_EVENT_ADL &&
+                    cr_assert(k + 1 < a.ev.n && a.ev.v[k + 1].kind == EV_ADL &&
                               a.ev.v[k + 1].account == i, "event %ld: rest not deleveraged", k);
                 }
             } else {
-                cr_assert_eq(e->kind, LC_EVENT_ADL);
+                cr_assert_eq(e->kind, EV_ADL);
                 cr_assert(e->fee == 0 && e->shortfall == 0);
                 /* closed at the bankrupt account's bankruptcy price: it gets
                  * nothing back and owes nothing; a counterparty keeps equity >= 0 */
@@ -451,13 +455,13 @@ static void money_balances(const char *extra, int adl)
         cr_assert(a.row.insurance_end >= 0 && a.row.insurance_min >= 0);
         cr_assert(fabs(a.row.liq_notional_long - notional_long) < 0.005);
         cr_assert_eq(a.row.liq_count_long + a.row.liq_count_short, liqs);
-        cr_assert_eq(a.row.adl_count, fills);
-        cr_assert_eq(a.row.partial_count, partials);
-        cr_assert_eq(a.row.topup_count, topups);
-        cr_assert(fabs(a.row.topup_amount - topped) < 0.005);
+        cr_assert_eq(lc_run_value(&a.row, "adl_count"), fills);
+        cr_assert_eq(lc_run_value(&a.row, "partial_count"), partials);
+        cr_assert_eq(lc_run_value(&a.row, "topup_count"), topups);
+        cr_assert(fabs(lc_run_value(&a.row, "topup_amount") - topped) < 0.005);
         n_topup += topups;
         n_partial += partials;
-        cr_assert(fabs(a.row.adl_notional - adl_notional) < 0.005);
+        cr_assert(fabs(lc_run_value(&a.row, "adl_notional") - adl_notional) < 0.005);
         bad_runs += a.row.bad_debt > 0;
         clean += fills > 0 && a.row.bad_debt == 0;
         adl_fills += fills;
@@ -576,12 +580,12 @@ Test(engine, topup_by_hand)
         cr_assert_eq(t_call, 10);
         cr_assert_eq(t_liq, 11);
         for (int kind = 0; kind < 2; kind++) {
-            lc_scratch *s = lc_scratch_create(sc, pop, kind ? LC_ENGINE_SCAN : LC_ENGINE_INDEX);
+            lc_scratch *s = lc_scratch_create(sc, pop, kind ? LC_ENGINE_SCAN : LC_ENGINE_INDEX, 1);
             result a;
             run_one(sc, pop, s, 0, &a);
             if (!on) {
                 cr_assert_eq(a.row.first_liq_step, t_liq);
-                cr_assert_eq(a.row.call_count, 0);
+                cr_assert_eq(lc_run_value(&a.row, "call_count"), 0);
                 cr_assert_eq(a.ev.n, 20);
             } else {
                 double m = 100 * exp(-0.01 * (t_call + 1));
@@ -592,13 +596,13 @@ Test(engine, topup_by_hand)
                     t2++;
                 cr_assert_gt(t2, t_liq + 1);
                 cr_assert_leq(t2, 40);
-                cr_assert_eq(a.row.call_count, 20);
-                cr_assert_eq(a.row.topup_count, 20);
-                cr_assert(fabs(a.row.topup_amount - 20 * add) < 1e-9 * 20 * add);
+                cr_assert_eq(lc_run_value(&a.row, "call_count"), 20);
+                cr_assert_eq(lc_run_value(&a.row, "topup_count"), 20);
+                cr_assert(fabs(lc_run_value(&a.row, "topup_amount") - 20 * add) < 1e-9 * 20 * add);
                 cr_assert_eq(a.ev.n, 40, "20 top-ups then 20 liquidations");
                 for (long k = 0; k < 20; k++) {
                     const lc_event *ev = &a.ev.v[k];
-                    cr_assert_eq(ev->kind, LC_EVENT_TOPUP);
+                    cr_assert_eq(ev->kind, EV_TOPUP);
                     cr_assert_eq(ev->step, t_call + 1, "lands delay = 1 step after the call");
                     cr_assert_eq(ev->account, k, "in account order");
                     cr_assert(fabs(ev->price - m) < 1e-12 * m);
@@ -645,8 +649,8 @@ Test(engine, topup_fraction_is_the_probability)
                                  "  tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 50}]\n"
                                  "  topup: {probability: 0.3, call: 0.6, delay: 0, target: 0.3}\n");
     lc_population *pop = population_of(sc);
-    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
-    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN, 1);
     long calls = 0, topups = 0;
     for (long run = 0; run < sc->runs; run++) {
         result a, b;
@@ -655,8 +659,8 @@ Test(engine, topup_fraction_is_the_probability)
         cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0);
         cr_assert(a.ev.n == b.ev.n &&
                   memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
-        calls += a.row.call_count;
-        topups += a.row.topup_count;
+        calls += lc_run_value(&a.row, "call_count");
+        topups += lc_run_value(&a.row, "topup_count");
         free_result(&a);
         free_result(&b);
     }
@@ -673,8 +677,8 @@ Test(engine, a_run_depends_only_on_its_index)
 {
     lc_scenario *sc = t_scenario(crash);
     lc_population *pop = population_of(sc);
-    lc_scratch *s1 = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
-    lc_scratch *s2 = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *s1 = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+    lc_scratch *s2 = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
     result a, b, c;
     run_one(sc, pop, s1, 7, &a);
     run_one(sc, pop, s2, 3, &b); /* dirty s2 with another run first */
@@ -698,7 +702,7 @@ Test(engine, no_impact_means_market_follows_fundamental)
                                  "population: {accounts: 2000, notional: {dist: fixed, value: 1000},"
                                  " leverage: {dist: fixed, value: 50}}\n");
     lc_population *pop = population_of(sc);
-    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
     result a;
     run_one(sc, pop, s, 0, &a);
     cr_assert_gt(a.row.liq_count_long + a.row.liq_count_short, 0);
@@ -732,7 +736,7 @@ Test(engine, one_linear_round_matches_its_closed_form)
                                  "venue:\n"
                                  "  tiers: [{up_to: 1.0e300, mmr: 0.004, max_leverage: 125}]\n");
     lc_population *pop = population_of(sc);
-    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
     result a;
     run_one(sc, pop, s, 0, &a);
 
@@ -791,8 +795,8 @@ static void adl_book(const char *ranking, const long *want_acc, const double *wa
     for (int i = 1; i < 5; i++)
         cr_assert_eq(pop->origin[i], i);
     result a, b;
-    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
-    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN, 1);
     run_one(sc, pop, si, 0, &a);
     run_one(sc, pop, ss, 0, &b);
     cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0);
@@ -804,20 +808,20 @@ static void adl_book(const char *ranking, const long *want_acc, const double *wa
     cr_assert_eq(a.ev.v[0].kind, LC_EVENT_LIQUIDATION);
     cr_assert_eq(a.ev.v[0].qty, 0, "an empty fund: nothing goes to the book");
     cr_assert_eq(a.ev.v[0].shortfall, 0);
-    cr_assert_eq(a.ev.v[1].kind, LC_EVENT_ADL);
+    cr_assert_eq(a.ev.v[1].kind, EV_ADL);
     cr_assert_eq(a.ev.v[1].account, 0);
     cr_assert_float_eq(a.ev.v[1].qty, 2, 1e-12);
     for (int k = 0; k < nwant; k++) {
         const lc_event *ev = &a.ev.v[2 + k];
-        cr_assert_eq(ev->kind, LC_EVENT_ADL);
+        cr_assert_eq(ev->kind, EV_ADL);
         cr_assert_eq(ev->account, want_acc[k], "%s: fill %d is account %ld, want %ld", ranking, k,
                      ev->account, want_acc[k]);
         cr_assert_float_eq(ev->qty, -want_qty[k], 1e-12);
         cr_assert_float_eq(ev->price, 95, 1e-9, "at the long's bankruptcy price");
     }
     cr_assert_eq(a.row.bad_debt, 0);
-    cr_assert_eq(a.row.adl_count, nwant);
-    cr_assert_float_eq(a.row.adl_notional, 2 * 95, 1e-9);
+    cr_assert_eq(lc_run_value(&a.row, "adl_count"), nwant);
+    cr_assert_float_eq(lc_run_value(&a.row, "adl_notional"), 2 * 95, 1e-9);
     cr_assert_eq(a.row.insurance_end, 0);
     /* open interest left: the shorts' 4.5 units less the 2 deleveraged */
     cr_assert_float_eq(a.row.oi_end, 2.5 * x, 1e-9);
@@ -868,8 +872,8 @@ static void rekeyed_case(const char *extra)
     lc_scenario *sc = t_scenario(text);
     free(text);
     lc_population *pop = population_of(sc);
-    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
-    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN, 1);
     long rekeyed_liqs = 0, fills = 0, rekeyed_topups = 0;
     for (long run = 0; run < sc->runs; run++) {
         result a, b;
@@ -878,17 +882,17 @@ static void rekeyed_case(const char *extra)
         cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0, "run %ld: rows differ", run);
         cr_assert_eq(a.ev.n, b.ev.n);
         cr_assert(a.ev.n == 0 || memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
-        fills += a.row.adl_count;
+        fills += lc_run_value(&a.row, "adl_count");
         for (long e = 0; e < a.ev.n; e++)
             for (long f = 0; f < e && a.ev.v[e].kind == LC_EVENT_LIQUIDATION; f++)
-                if (a.ev.v[f].kind == LC_EVENT_ADL && a.ev.v[f].account == a.ev.v[e].account &&
+                if (a.ev.v[f].kind == EV_ADL && a.ev.v[f].account == a.ev.v[e].account &&
                     a.ev.v[f].qty != 0) {
                     rekeyed_liqs++;
                     break;
                 }
         for (long e = 0; e < a.ev.n; e++)
-            for (long f = 0; f < e && a.ev.v[e].kind == LC_EVENT_TOPUP; f++)
-                if (a.ev.v[f].kind == LC_EVENT_ADL && a.ev.v[f].account == a.ev.v[e].account) {
+            for (long f = 0; f < e && a.ev.v[e].kind == EV_TOPUP; f++)
+                if (a.ev.v[f].kind == EV_ADL && a.ev.v[f].account == a.ev.v[e].account) {
                     rekeyed_topups++;
                     break;
                 }
@@ -942,8 +946,8 @@ static void partial_case(const char *venue, int nwant, const int *kind, const do
     lc_error err = {0};
     lc_population *pop = lc_population_from_arrays(1, side, q, e, c, mmr, &err);
     result a, b;
-    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
-    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN);
+    lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+    lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN, 1);
     run_one(sc, pop, si, 0, &a);
     run_one(sc, pop, ss, 0, &b);
     cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0);
@@ -984,9 +988,9 @@ Test(engine, partial_liquidation_by_hand)
     partial_case(v, 1, (int[]){3}, (double[]){10 - 500 / 90.3}, (double[]){0});
 }
 
-/* Without events and position-changing rules, rounds settle through a plain
- * path (settle_plain) that keeps the totals in locals; with events, through
- * liquidate() account by account, whose every event the replay above checks
+/* Without events and rules at work, a scratch settles rounds through the
+ * plain path (lc_settle_plain) that keeps the totals in locals; with events,
+ * through the general path, account by account, whose every event the replay above checks
  * to the cent. On the crash (shortfalls, an emptied fund) both must give the
  * same run: the same counts and prices exactly, money to 1e-9 relative (the
  * sums are taken in another grouping). */
@@ -995,16 +999,17 @@ Test(engine, plain_settlement_equals_the_event_path)
     lc_scenario *sc = t_scenario(crash);
     lc_error err = {0};
     lc_population *pop = population_of(sc);
-    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+    lc_scratch *plain = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 0);
     long shortfall_runs = 0;
     for (long run = 0; run < sc->runs; run++) {
         result a, b;
-        run_one(sc, pop, s, run, &a); /* with events: liquidate() */
+        run_one(sc, pop, s, run, &a); /* with events: the general path */
         long cols = lc_scenario_series_cols(sc);
         for (int i = 0; i < LC_SERIES_N; i++)
             b.series[i] = calloc((size_t)cols, sizeof(float));
-        cr_assert_eq(lc_engine_run(sc, pop, s, 0, run, &b.row, b.series, NULL, &err), 0, "%s",
-                     err.msg);
+        cr_assert_eq(lc_engine_run(sc, pop, plain, 0, run, &b.row, b.series, NULL, &err), 0,
+                     "%s", err.msg);
         const lc_run_row *x = &a.row, *y = &b.row;
         cr_assert_eq(x->liq_count_long, y->liq_count_long);
         cr_assert_eq(x->liq_count_short, y->liq_count_short);
@@ -1026,6 +1031,7 @@ Test(engine, plain_settlement_equals_the_event_path)
     }
     cr_assert_gt(shortfall_runs, 0, "the crash must empty the fund in some runs");
     lc_scratch_free(s);
+    lc_scratch_free(plain);
     lc_population_free(pop);
     lc_scenario_free(sc);
 }

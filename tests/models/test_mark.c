@@ -133,7 +133,7 @@ static float *mark_series(const char *mark, long steps)
     lc_scenario *sc = t_scenario(text);
     lc_error err = {0};
     lc_population *pop = lc_population_create(sc, &err);
-    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 0);
     float *series[LC_SERIES_N] = {0};
     series[LC_SERIES_MARK] = calloc((size_t)steps + 1, sizeof(float));
     lc_run_row row;
@@ -197,7 +197,7 @@ static lc_eventbuf cascade(const char *mark)
     lc_eventbuf ev = {0};
     lc_run_row rows[2];
     for (int k = 0; k < 2; k++) { /* both engines */
-        lc_scratch *s = lc_scratch_create(sc, pop, k ? LC_ENGINE_SCAN : LC_ENGINE_INDEX);
+        lc_scratch *s = lc_scratch_create(sc, pop, k ? LC_ENGINE_SCAN : LC_ENGINE_INDEX, 1);
         lc_eventbuf b = {0};
         cr_assert_eq(lc_engine_run(sc, pop, s, 0, 0, &rows[k], NULL, &b, &err), 0, "%s", err.msg);
         lc_scratch_free(s);

@@ -45,13 +45,13 @@ static lc_population *tiny_population(void)
 /* value of /runs column c in row r: distinct everywhere, exact in double */
 static double run_cell(long r, int c)
 {
-    return lc_run_columns[c].type == 'i' ? (double)(r * 100 + c) : r * 100.0 + c + 0.25;
+    return lc_run_columns()[c].type == 'i' ? (double)(r * 100 + c) : r * 100.0 + c + 0.25;
 }
 
 /* value of /events column c of event e of row r (row r has r events) */
 static double event_cell(long r, long e, int c)
 {
-    return lc_event_columns[c].type == 'i' ? (double)(r * 1000 + e * 20 + c)
+    return lc_event_columns()[c].type == 'i' ? (double)(r * 1000 + e * 20 + c)
                                            : r * 1000.0 + e * 20 + c + 0.5;
 }
 
@@ -78,16 +78,16 @@ static void fill(lc_batch *b, long first, long n)
     b->nrows = n;
     for (long i = 0; i < n; i++) {
         long r = first + i;
-        for (int c = 0; c < lc_n_run_columns; c++)
-            put(&b->rows[i], &lc_run_columns[c], run_cell(r, c));
+        for (int c = 0; c < lc_n_run_columns(); c++)
+            put(&b->rows[i], &lc_run_columns()[c], run_cell(r, c));
         for (int k = 0; k < b->nseries; k++)
             for (long t = 0; t < b->ncols; t++)
                 lc_batch_series(b, i, k)[t] = series_cell(r, k, t);
         b->events[i].n = 0;
         for (long e = 0; e < r; e++) {
             lc_event ev;
-            for (int c = 0; c < lc_n_event_columns; c++)
-                put(&ev, &lc_event_columns[c], event_cell(r, e, c));
+            for (int c = 0; c < lc_n_event_columns(); c++)
+                put(&ev, &lc_event_columns()[c], event_cell(r, e, c));
             cr_assert_eq(lc_eventbuf_push(&b->events[i], &ev), 0);
         }
     }
@@ -151,15 +151,15 @@ Test(writer, round_trip)
 
     /* /runs: every column, every row */
     char columns[1024] = "";
-    for (int c = 0; c < lc_n_run_columns; c++) {
+    for (int c = 0; c < lc_n_run_columns(); c++) {
         char name[64];
-        snprintf(name, sizeof name, "runs/%s", lc_run_columns[c].name);
+        snprintf(name, sizeof name, "runs/%s", lc_run_columns()[c].name);
         cr_assert_eq(t_h5_read(path, name, &v, d), RUNS, "%s", name);
         for (long r = 0; r < RUNS; r++)
             cr_assert_eq(v[r], run_cell(r, c), "%s[%ld]", name, r);
         free(v);
         strcat(columns, c ? "," : "");
-        strcat(columns, lc_run_columns[c].name);
+        strcat(columns, lc_run_columns()[c].name);
     }
     char *s = t_h5_attr_string(path, "/runs", "columns");
     cr_assert_str_eq(s, columns);
@@ -182,9 +182,9 @@ Test(writer, round_trip)
     }
 
     /* /events: rows in row order, row r contributing r events */
-    for (int c = 0; c < lc_n_event_columns; c++) {
+    for (int c = 0; c < lc_n_event_columns(); c++) {
         char name[64];
-        snprintf(name, sizeof name, "events/%s", lc_event_columns[c].name);
+        snprintf(name, sizeof name, "events/%s", lc_event_columns()[c].name);
         cr_assert_eq(t_h5_read(path, name, &v, d), 0 + 1 + 2 + 3 + 4, "%s", name);
         size_t i = 0;
         for (long r = 0; r < RUNS; r++)
@@ -353,7 +353,7 @@ Test(writer, every_dataset_has_units_and_description)
     cr_assert(H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, check_object, &count) >= 0);
     H5Fclose(f);
     /* scenario x2, runs, 3 series, events, population (8), points (1) */
-    cr_assert_eq(count, 2 + lc_n_run_columns + NSERIES + lc_n_event_columns + 9 + 1);
+    cr_assert_eq(count, 2 + lc_n_run_columns() + NSERIES + lc_n_event_columns() + 9 + 1);
     free(path);
     t_rmdir(dir);
 }
@@ -566,10 +566,10 @@ Test(info, summarises_a_result_file)
         "/population/liq_price",    "/events/shortfall", "/runs: 5 rows x 25 columns"};
     for (int i = 0; i < 9; i++)
         cr_assert(strstr(out, want[i]), "no '%s' in:\n%s", want[i], out);
-    for (int c = 0; c < lc_n_run_columns; c++) {
+    for (int c = 0; c < lc_n_run_columns(); c++) {
         char line[64];
-        snprintf(line, sizeof line, "\n  %s ", lc_run_columns[c].name);
-        cr_assert(strstr(out, line), "no /runs line for %s", lc_run_columns[c].name);
+        snprintf(line, sizeof line, "\n  %s ", lc_run_columns()[c].name);
+        cr_assert(strstr(out, line), "no /runs line for %s", lc_run_columns()[c].name);
     }
     free(out);
     free(path);

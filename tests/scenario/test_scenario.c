@@ -232,18 +232,18 @@ Test(scenario, missing_file)
 Test(scenario, adl_policy_and_ranking)
 {
     lc_scenario *sc = t_scenario(BASE "venue: {adl: adl, adl_ranking: hyperliquid}\n");
-    cr_assert_eq(sc->adl, LC_ADL_ON);
-    cr_assert_eq(sc->adl_ranking, LC_ADL_HYPERLIQUID);
+    cr_assert_str_eq(lc_scenario_rule_name(sc, "adl", "adl"), "adl");
+    cr_assert_str_eq(lc_scenario_rule_name(sc, "adl", "adl_ranking"), "hyperliquid");
     char *y = lc_scenario_resolved_yaml(sc);
     assert_has(y, "  adl: adl\n  adl_ranking: hyperliquid\n");
     lc_scenario *back = t_scenario(y);
-    cr_assert_eq(back->adl_ranking, LC_ADL_HYPERLIQUID);
+    cr_assert_str_eq(lc_scenario_rule_name(back, "adl", "adl_ranking"), "hyperliquid");
     free(y);
     lc_scenario_free(back);
     lc_scenario_free(sc);
     sc = t_scenario(BASE);
-    cr_assert_eq(sc->adl, LC_ADL_NONE, "none by default");
-    cr_assert_eq(sc->adl_ranking, LC_ADL_PNL_LEVERAGE);
+    cr_assert_str_eq(lc_scenario_rule_name(sc, "adl", "adl"), "none", "none by default");
+    cr_assert_str_eq(lc_scenario_rule_name(sc, "adl", "adl_ranking"), "pnl_leverage");
     lc_scenario_free(sc);
     assert_has(t_scenario_errors(BASE "venue:\n  adl: adll\n", NULL, 0),
                "test.yaml:8: venue.adl: must be one of none, adl (got 'adll') (did you mean 'adl'?)");
@@ -255,18 +255,18 @@ Test(scenario, adl_policy_and_ranking)
 Test(scenario, partial_liquidation_keys)
 {
     lc_scenario *sc = t_scenario(BASE "venue: {partial: {mode: tier, cooldown: 3}}\n");
-    cr_assert_eq(sc->partial_mode, LC_PARTIAL_TIER);
-    cr_assert_eq(sc->partial_cooldown, 3);
-    cr_assert_eq(sc->partial_fraction, 0.2, "fraction defaults to 0.2");
+    cr_assert_str_eq(lc_scenario_rule_name(sc, "partial", "mode"), "tier");
+    cr_assert_eq(lc_scenario_rule_number(sc, "partial", "cooldown"), 3);
+    cr_assert_eq(lc_scenario_rule_number(sc, "partial", "fraction"), 0.2, "fraction defaults to 0.2");
     char *y = lc_scenario_resolved_yaml(sc);
     assert_has(y, "  partial:\n    mode: tier\n    fraction: 0.2");
     lc_scenario *back = t_scenario(y);
-    cr_assert_eq(back->partial_cooldown, 3);
+    cr_assert_eq(lc_scenario_rule_number(back, "partial", "cooldown"), 3);
     free(y);
     lc_scenario_free(back);
     lc_scenario_free(sc);
     sc = t_scenario(BASE);
-    cr_assert_eq(sc->partial_mode, LC_PARTIAL_NONE, "none by default");
+    cr_assert_str_eq(lc_scenario_rule_name(sc, "partial", "mode"), "none", "none by default");
     lc_scenario_free(sc);
     assert_has(t_scenario_errors(BASE "venue:\n  partial: {mode: fraction, fraction: 1}\n", NULL, 0),
                "test.yaml:8: venue.partial.fraction: must be < 1 (got 1)");
@@ -281,21 +281,21 @@ Test(scenario, partial_liquidation_keys)
 Test(scenario, topup_keys)
 {
     lc_scenario *sc = t_scenario(BASE "venue: {topup: {probability: 0.4, call: 0.7, delay: 2}}\n");
-    cr_assert_eq(sc->topup_probability, 0.4);
-    cr_assert_eq(sc->topup_call, 0.7);
-    cr_assert_eq(sc->topup_delay, 2);
-    cr_assert_eq(sc->topup_target, 0.5, "target defaults to 0.5");
+    cr_assert_eq(lc_scenario_rule_number(sc, "topup", "probability"), 0.4);
+    cr_assert_eq(lc_scenario_rule_number(sc, "topup", "call"), 0.7);
+    cr_assert_eq(lc_scenario_rule_number(sc, "topup", "delay"), 2);
+    cr_assert_eq(lc_scenario_rule_number(sc, "topup", "target"), 0.5, "target defaults to 0.5");
     char *y = lc_scenario_resolved_yaml(sc);
     assert_has(y, "  topup:\n    probability: 0.4");
     assert_has(y, "    call: 0.7");
     lc_scenario *back = t_scenario(y);
-    cr_assert_eq(back->topup_delay, 2);
-    cr_assert_eq(back->topup_call, 0.7);
+    cr_assert_eq(lc_scenario_rule_number(back, "topup", "delay"), 2);
+    cr_assert_eq(lc_scenario_rule_number(back, "topup", "call"), 0.7);
     free(y);
     lc_scenario_free(back);
     lc_scenario_free(sc);
     sc = t_scenario(BASE);
-    cr_assert_eq(sc->topup_probability, 0, "off by default");
+    cr_assert_eq(lc_scenario_rule_number(sc, "topup", "probability"), 0, "off by default");
     lc_scenario_free(sc);
     assert_has(t_scenario_errors(BASE "venue:\n  topup: {probability: 1, call: 1}\n", NULL, 0),
                "test.yaml:8: venue.topup.call: must be < 1 (got 1)");

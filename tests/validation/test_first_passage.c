@@ -58,7 +58,7 @@ static void check(int side, double mu, double sigma, double leverage, long runs)
     double h = pop->liq_price[0];
     /* entry 100, margin 1/L of notional, mmr 0.5%: H = 100(1 ∓ 1/L)/(1 ∓ 0.005) */
     cr_assert_float_eq(h, 100 * (1 - side / leverage) / (1 - side * 0.005), 1e-9);
-    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 0);
     long hits = 0;
     for (long run = 0; run < runs; run++) {
         lc_run_row row;

@@ -49,7 +49,7 @@ static double final_price(const lc_scenario *sc, long run)
     lc_error err = {0};
     lc_population *pop = lc_population_create(sc, &err);
     cr_assert_not_null(pop, "%s", err.msg);
-    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 0);
     cr_assert_not_null(s);
     lc_run_row row;
     cr_assert_eq(lc_engine_run(sc, pop, s, 0, run, &row, NULL, NULL, &err), 0, "%s", err.msg);

@@ -1,0 +1,109 @@
+/* book.c — the run's overlay over the population (book.h). */
+#include "book/book.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+lc_book *lc_book_create(const lc_population *pop, int dense, int mutable, int nwords)
+{
+    lc_book *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    size_t n = pop->n > 0 ? (size_t)pop->n : 1;
+    *b = (lc_book){.pop = pop, .dense = dense, .mutable = mutable, .nwords = nwords};
+    int ok = 1;
+    if (dense) {
+        b->dead = malloc(n);
+        ok = b->dead != NULL;
+        if (ok && mutable) {
+            b->qty = malloc(n * sizeof *b->qty);
+            b->col = malloc(n * sizeof *b->col);
+            b->liq = malloc(n * sizeof *b->liq);
+            ok = b->qty && b->col && b->liq;
+        }
+        if (ok && nwords) {
+            b->word = calloc(n * (size_t)nwords, sizeof *b->word);
+            ok = b->word != NULL;
+        }
+    } else if (mutable) {
+        b->rk = lc_rekey_create();
+        ok = b->rk != NULL;
+    }
+    if (!ok || nwords > LC_REKEY_WORDS) {
+        lc_book_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void lc_book_free(lc_book *b)
+{
+    if (!b)
+        return;
+    free(b->dead);
+    free(b->qty);
+    free(b->col);
+    free(b->liq);
+    free(b->word);
+    lc_rekey_free(b->rk);
+    free(b);
+}
+
+void lc_book_reset(lc_book *b)
+{
+    const lc_population *pop = b->pop;
+    size_t n = pop->n > 0 ? (size_t)pop->n : 0;
+    if (b->dead && n)
+        memset(b->dead, 0, n);
+    if (b->qty && n) {
+        memcpy(b->qty, pop->qty, n * sizeof *pop->qty);
+        memcpy(b->col, pop->collateral, n * sizeof *pop->collateral);
+        memcpy(b->liq, pop->liq_price, n * sizeof *pop->liq_price);
+    }
+    if (b->word && n)
+        memset(b->word, 0, n * (size_t)b->nwords * sizeof *b->word);
+    if (b->rk)
+        lc_rekey_clear(b->rk);
+    b->frontier[0] = 0;
+    b->frontier[1] = pop->n_long;
+}
+
+int lc_book_set_live(lc_book *b, long i, double q, double c, double liq, int *fresh)
+{
+    if (b->qty) {
+        if (fresh)
+            *fresh = 0;
+        b->qty[i] = q;
+        b->col[i] = c;
+        b->liq[i] = liq;
+        b->dead[i] = 0;
+        return 0;
+    }
+    if (fresh)
+        *fresh = lc_rekey_find(b->rk, i) == NULL;
+    return lc_rekey_set_live(b->rk, b->pop->side[i], i, q, c, liq);
+}
+
+int lc_book_close(lc_book *b, long i)
+{
+    if (b->dead) {
+        b->dead[i] = 1;
+        return 0;
+    }
+    lc_rekey_entry *e = lc_rekey_put(b->rk, i);
+    if (!e)
+        return -1;
+    e->state = LC_REKEY_CLOSED;
+    return 0;
+}
+
+void lc_book_set_word(lc_book *b, long i, int w, int64_t v)
+{
+    if (b->word) {
+        b->word[(size_t)i * (size_t)b->nwords + (size_t)w] = v;
+        return;
+    }
+    lc_rekey_entry *e = b->rk ? lc_rekey_find(b->rk, i) : NULL;
+    if (e)
+        e->word[w] = v;
+}

@@ -1,0 +1,110 @@
+/* run.h — the state of one run as the stages see it (DESIGN §11): the step
+ * loop (engine.c), the finders (cursor.c, scan.c), settlement (settle.c)
+ * and the venue rules' hooks (venue/rule.h) all work on an lc_run.
+ *
+ * Settlement order within a round is part of the contract: the round's
+ * breached accounts settle in index order — longs, then shorts, each in the
+ * population's liquidation order (book/population.h) — and each account
+ * settles against the insurance fund as it stands after the accounts before
+ * it. That order decides which shortfall the fund still covers and which
+ * becomes bad debt (or ADL); every finder hands accounts over in it, so
+ * their results are identical bit for bit. */
+#ifndef LC_RUN_H
+#define LC_RUN_H
+
+#include <gsl/gsl_rng.h>
+#include <stdint.h>
+
+#include "book/book.h"
+#include "market/market.h"
+#include "out/record.h"
+#include "scenario/scenario.h"
+#include "venue/rule.h"
+
+/* A fund below this (quote) is the rounding dust ADL leaves in an emptied
+ * fund: it is treated, and recorded in insurance_min, as 0. */
+#define LC_FUND_DUST 1e-6
+
+/* One breached account in a round's liquidation plan. */
+typedef struct lc_item {
+    long i;     /* account */
+    int side;   /* +1 long, -1 short */
+    int market; /* the market its position trades in */
+    double q, c;  /* quantity and collateral when the round began */
+    double close; /* quantity the round closes at its price: q (whole) unless a rule says less */
+    double book;  /* of a whole close, the part sent to the book (ADL keeps the rest off it) */
+    double fee, shortfall; /* what its settlement paid / could not cover (quote) */
+} lc_item;
+
+/* The breached accounts of one side in a round, in settlement order: a list
+ * of indices or the range first .. first+n-1. */
+typedef struct lc_span {
+    const uint32_t *list;
+    long first, n;
+} lc_span;
+
+static inline long lc_span_at(lc_span s, long k)
+{
+    return s.list ? (long)s.list[k] : s.first + k;
+}
+
+typedef struct lc_scratch lc_scratch;
+
+typedef struct lc_run {
+    const lc_scenario *sc;
+    const lc_population *pop;
+    lc_book *book;
+    lc_market *mk; /* the run's markets, nmk of them */
+    int nmk;
+    lc_scratch *s;
+    lc_run_row *row;
+    lc_eventbuf *ev; /* NULL: events off */
+    long run, t, round;
+    double peak, exo_peak;      /* running peaks of the market price and the fundamental */
+    double insurance;           /* the fund, quote */
+    double qty_long, qty_short; /* open quantity per side */
+    long open_long, open_short; /* open accounts per side */
+    double step_liq[2];         /* [0] long, [1] short notional since the last record */
+    double step_total;          /* liquidated notional in this step */
+    int oom;
+    const char *bad; /* why the run's numbers left the finite range, or NULL */
+} lc_run;
+
+/* The mark margin checks of account i's market use now. */
+static inline double lc_run_mark(const lc_run *r, long i)
+{
+    return lc_market_mark(&r->mk[lc_book_market(r->book, i)]);
+}
+
+/* The /runs cells of a rule (venue/rule.h). */
+static inline lc_cell *lc_run_cells(const lc_run *r, const lc_rule_inst *ri)
+{
+    return r->row->rules + ri->cell0;
+}
+
+/* Append an event (no-op with events off); the second form fills the row
+ * from the run and notional = |qty|·price. */
+void lc_run_push_event(lc_run *r, const lc_event *e);
+void lc_run_event(lc_run *r, long i, int kind, double qty, double price, double fee,
+                  double shortfall);
+/* qty leaves a side's open interest, closing `closed` of its accounts. */
+void lc_run_reduce_side(lc_run *r, int side, double qty, long closed);
+/* A liquidated notional of one side (quote): the run's totals, the series'
+ * flow and the step's. */
+void lc_run_book_notional(lc_run *r, int side, double notional);
+/* Record a fund balance in insurance_min (dust reads as an empty fund). */
+void lc_run_fund_seen(lc_run *r);
+/* Open account i now holds q, collateral c, liquidation price liq: the book
+ * is told, then every rule's on_change. */
+void lc_run_set_live(lc_run *r, long i, double q, double c, double liq);
+/* Account i is closed off the book (ADL). */
+void lc_run_close(lc_run *r, long i);
+
+/* Settle a round (settle.c): trade the breached accounts' net flow per
+ * market through its impact model, settle each at the round's VWAP in
+ * settlement order. The strategy is chosen once per scratch. */
+typedef void (*lc_settle_fn)(lc_run *r, lc_span longs, lc_span shorts);
+void lc_settle_plain(lc_run *r, lc_span longs, lc_span shorts);
+void lc_settle_general(lc_run *r, lc_span longs, lc_span shorts);
+
+#endif

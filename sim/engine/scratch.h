@@ -1,0 +1,36 @@
+/* scratch.h — what one thread reuses across runs (engine.h's lc_scratch):
+ * the random generator, the markets' model states, the book, the finder,
+ * the rules at work and the settlement strategy, all chosen once when the
+ * scratch is made for a (scenario, population). Internal to sim/engine/. */
+#ifndef LC_SCRATCH_H
+#define LC_SCRATCH_H
+
+#include "engine/engine.h"
+#include "engine/finder.h"
+#include "engine/run.h"
+
+#define LC_MAX_MARKETS 1 /* "Many markets" raises this */
+
+struct lc_scratch {
+    gsl_rng *rng;
+    lc_market mk[LC_MAX_MARKETS];
+    int nmk;
+    lc_book *book;
+    lc_finder finder;
+    lc_rule_inst rules[LC_RULE_MAX];
+    int nrules;
+    lc_settle_fn settle;
+    int events; /* runs record events */
+    lc_item *plan; /* the general settlement's plan, grown to the largest round */
+    long plan_cap;
+};
+
+/* Call hook h of every rule at work that has it, in registry order. */
+#define LC_RULES_EACH(s, h, ...)                                                                   \
+    do {                                                                                           \
+        for (int k_ = 0; k_ < (s)->nrules; k_++)                                                   \
+            if ((s)->rules[k_].rule->h)                                                            \
+                (s)->rules[k_].rule->h(&(s)->rules[k_], __VA_ARGS__);                              \
+    } while (0)
+
+#endif

@@ -1,0 +1,106 @@
+/* market.c — one market's price, impact and mark through a run (market.h). */
+#include "market/market.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static void *state_of(size_t size)
+{
+    return calloc(1, size ? size : 1);
+}
+
+int lc_market_init(lc_market *m, const lc_scenario *sc, int k)
+{
+    (void)k; /* one market per scenario until "Many markets" */
+    *m = (lc_market){.sc = sc,
+                     .pm = lc_price_model_of(sc->price.desc),
+                     .im = lc_impact_model_of(sc->impact.desc),
+                     .mm = lc_mark_model_of(sc->mark.desc)};
+    m->price_state = state_of(m->pm->state_size);
+    m->impact_state = state_of(m->im->state_size);
+    m->mark_state = state_of(m->mm->state_size);
+    double half_life = sc->impact_common[LC_IMPACT_HALF_LIFE];
+    /* transient impact left after one step; half_life 0: none */
+    m->decay = half_life > 0 ? exp2(-sc->dt_s / half_life) : 0.0;
+    m->perm = sc->impact_common[LC_IMPACT_PERMANENT];
+    m->withdrawal = sc->impact_common[LC_IMPACT_WITHDRAWAL];
+    m->vol_keep = exp2(-sc->dt_s / sc->impact_common[LC_IMPACT_VOL_HALF_LIFE]);
+    double sigma_ref = sc->impact_common[LC_IMPACT_SIGMA_REF];
+    m->var_ref = sigma_ref * sigma_ref * (sc->dt_s / LC_YEAR_S);
+    m->mark_live = m->mm->live;
+    if (!(m->price_state && m->impact_state && m->mark_state)) {
+        lc_market_release(m);
+        return -1;
+    }
+    return 0;
+}
+
+void lc_market_release(lc_market *m)
+{
+    free(m->price_state);
+    free(m->impact_state);
+    free(m->mark_state);
+    m->price_state = m->impact_state = m->mark_state = NULL;
+}
+
+void lc_market_start(lc_market *m)
+{
+    const lc_scenario *sc = m->sc;
+    double s0 = sc->price_common[LC_PRICE_S0];
+    m->pm->init(m->price_state, sc->price.p, sc->dt_s, sc->price_data);
+    if (m->im->init)
+        m->im->init(m->impact_state, sc->impact.p, s0, sc->dt_s);
+    m->mm->init(m->mark_state, sc->mark.p, s0, sc->dt_s);
+    m->log_f = log(s0);
+    m->j_perm = m->j_trans = 0;
+    m->p = exp(m->log_f);
+    m->mark = s0;
+    m->depth = 1.0;
+    m->shock_prev = 0;
+    m->log_p = m->log_f;
+    m->var = m->var_ref;
+}
+
+double lc_market_step(lc_market *m, long t, gsl_rng *rng)
+{
+    const lc_scenario *sc = m->sc;
+    double ret = m->pm->step(m->price_state, sc->price.p, t, rng);
+    if (sc->shock.desc) { /* deterministic overlay: its increments telescope */
+        double x = lc_shock_log_move(&sc->shock, sc->shock_common, (double)t * sc->dt_s);
+        ret += x - m->shock_prev;
+        m->shock_prev = x;
+    }
+    m->log_f += ret;
+    m->j_trans *= m->decay;
+    m->p = exp(m->log_f + m->j_perm + m->j_trans);
+    if (!m->mark_live) /* the oracle's one sample of the step */
+        m->mark = m->mm->sample(m->mark_state, sc->mark.p, t, m->p);
+    return exp(m->log_f);
+}
+
+int lc_market_trade(lc_market *m, double n_base, double *vwap)
+{
+    double x;
+    double dj = m->im->apply(m->impact_state, m->sc->impact.p, n_base / m->depth, m->p, &x);
+    if (!isfinite(dj) || !isfinite(x))
+        return -1;
+    m->j_perm += m->perm * dj;
+    m->j_trans += (1.0 - m->perm) * dj;
+    *vwap = x;
+    return 0;
+}
+
+double lc_market_reprice(lc_market *m)
+{
+    return m->p = exp(m->log_f + m->j_perm + m->j_trans);
+}
+
+void lc_market_end_step(lc_market *m)
+{
+    if (!(m->withdrawal > 0))
+        return;
+    double lp = m->log_f + m->j_perm + m->j_trans, ret = lp - m->log_p; /* the step's */
+    m->log_p = lp;
+    m->var = m->vol_keep * m->var + (1.0 - m->vol_keep) * ret * ret;
+    m->depth = 1.0 / (1.0 + m->withdrawal * fmax(0.0, sqrt(m->var / m->var_ref) - 1.0));
+}
