@@ -4,11 +4,12 @@
 
 #include "venue/rule.h"
 
-extern const lc_rule lc_rule_adl, lc_rule_partial;
+extern const lc_rule lc_rule_adl, lc_rule_partial, lc_rule_topup;
 
 const lc_rule *const lc_rules[] = {
     &lc_rule_adl,
     &lc_rule_partial,
+    &lc_rule_topup,
 };
 const int lc_n_rules = LC_COUNT(lc_rules);
 
