@@ -408,3 +408,40 @@ lc_population *lc_population_create(const lc_scenario *sc, lc_error *err)
     }
     return p;
 }
+
+/* What shapes a population: its own section, the tiers (leverage caps,
+ * maintenance and so liquidation prices), the price it is opened at and the
+ * seed of its stream. */
+static int shapes_population(const char *key)
+{
+    return strncmp(key, "population.", 11) == 0 || strncmp(key, "venue.tiers.", 12) == 0 ||
+           strcmp(key, "price.s0") == 0 || strcmp(key, "simulation.seed") == 0;
+}
+
+static void signature_key(void *ctx, const char *key, const char *unit, const double *v, int n,
+                          int is_list, const char *text)
+{
+    (void)unit, (void)is_list;
+    char **acc = ctx;
+    if (!*acc || !shapes_population(key))
+        return;
+    size_t len = strlen(*acc), add = strlen(key) + (text ? strlen(text) : 0) + 28 * (size_t)n + 4;
+    char *b = realloc(*acc, len + add);
+    if (!b) {
+        free(*acc);
+        *acc = NULL;
+        return;
+    }
+    *acc = b;
+    len += (size_t)sprintf(b + len, "%s=%s", key, text ? text : "");
+    for (int i = 0; v && i < n; i++)
+        len += (size_t)sprintf(b + len, "%.17g,", v[i]);
+    strcpy(b + len, ";");
+}
+
+char *lc_population_signature(const lc_scenario *sc)
+{
+    char *acc = calloc(1, 1);
+    lc_scenario_visit(sc, signature_key, &acc);
+    return acc;
+}

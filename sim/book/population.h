@@ -51,4 +51,9 @@ lc_population *lc_population_from_arrays(long n, const int8_t *side, const doubl
 
 void lc_population_free(lc_population *pop);
 
+/* The values of every key that shapes the population of sc, as text (caller
+ * frees; NULL when out of memory): scenarios with equal signatures draw the
+ * same population, so sweep points that agree on it share one. */
+char *lc_population_signature(const lc_scenario *sc);
+
 #endif

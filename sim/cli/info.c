@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/info.h"
 #include "out/metrics.h"
 #include "out/writer.h"
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/catalog.h"
+#include "cli/info.h"
 #include "lc_commit.h" /* LC_GIT_COMMIT */
 #include "out/metrics.h"
 #include "book/population.h"
@@ -317,37 +318,6 @@ static void human_bytes(char *buf, size_t size, double b)
     snprintf(buf, size, "%.1f %s", b, u[i]);
 }
 
-/* The keys a drawn population depends on, as text: points of a sweep that
- * agree on them share one population (drawn once, held once). */
-static void pop_key(void *ctx, const char *key, const char *unit, const double *v, int n,
-                    int is_list, const char *text)
-{
-    (void)unit, (void)is_list;
-    char **acc = ctx;
-    if (!*acc || !(strncmp(key, "population.", 11) == 0 || strncmp(key, "venue.tiers.", 12) == 0 ||
-                   strcmp(key, "price.s0") == 0 || strcmp(key, "simulation.seed") == 0))
-        return;
-    size_t len = strlen(*acc), add = strlen(key) + (text ? strlen(text) : 0) + 28 * (size_t)n + 4;
-    char *b = realloc(*acc, len + add);
-    if (!b) {
-        free(*acc);
-        *acc = NULL;
-        return;
-    }
-    *acc = b;
-    len += (size_t)sprintf(b + len, "%s=%s", key, text ? text : "");
-    for (int i = 0; v && i < n; i++)
-        len += (size_t)sprintf(b + len, "%.17g,", v[i]);
-    strcpy(b + len, ";");
-}
-
-static char *population_signature(const lc_scenario *sc)
-{
-    char *acc = calloc(1, 1);
-    lc_scenario_visit(sc, pop_key, &acc);
-    return acc;
-}
-
 /* Load the scenario of every point (one for `run`), check that the points
  * agree on what shapes the file, and draw their populations, sharing one
  * among points whose population keys agree: the distinct populations go to
@@ -389,7 +359,7 @@ static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc
                         p);
             break;
         }
-        char *sig = population_signature(sc[p]);
+        char *sig = lc_population_signature(sc[p]);
         if (!sig) {
             rc = EXIT_RUNTIME;
             lc_error_add(err, "out of memory");

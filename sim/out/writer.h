@@ -60,7 +60,4 @@ void lc_writer_abort(lc_writer *w);
  * (lc_writer_create calls it too, which is enough when it comes first). */
 void lc_hdf5_setup(void);
 
-/* `liqcascade info`: print what is in a result file. */
-int lc_info_print(const char *path, int metrics_csv, FILE *out, lc_error *err);
-
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "support.h"
+#include "cli/info.h"
 #include "out/writer.h"
 
 static const char *text = "# a comment, kept as given: µ ≤ σ\n"
