@@ -3,11 +3,12 @@
 #   make test   build and run every test (ctest: Criterion suites, CLI, validation)
 #   make asan   every test under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench  the benchmark figures (bench/)
+#   make format clang-format every C file in place (make test checks it)
 BUILD ?= build
 JOBS  ?= 2
 OUT   ?= quickstart.h5
 
-.PHONY: run deps build test asan bench docs clean
+.PHONY: run deps build test asan bench docs format clean
 
 run: deps build
 	@echo
@@ -34,6 +35,9 @@ bench: build
 
 docs: build
 	./$(BUILD)/liqcascade models --markdown > docs/models.md
+
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD) build-asan

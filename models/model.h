@@ -62,8 +62,7 @@ typedef struct lc_impact_model {
     size_t state_size;
     void (*init)(void *state, const double *p, double s0, double dt_s);
     /* Return dJ (log-price move) of executing n_base at p0; set *vwap. */
-    double (*apply)(void *state, const double *p, double n_base, double p0,
-                    double *vwap);
+    double (*apply)(void *state, const double *p, double n_base, double p0, double *vwap);
 } lc_impact_model;
 
 /* Mark (oracle) price for margin checks (DESIGN §4). The engine samples the

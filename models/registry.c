@@ -25,6 +25,8 @@ extern const lc_mark_model lc_mark_delayed;
 extern const lc_mark_model lc_mark_ema;
 extern const lc_mark_model lc_mark_deviation;
 
+/* The registry keeps one line per model: clang-format leaves it as written. */
+/* clang-format off */
 static const lc_desc *const price_models[] = {
     &lc_price_gbm.d,
     &lc_price_merton.d,
@@ -117,3 +119,4 @@ const char *lc_family_unit(const lc_family *f, const lc_param *p)
 {
     return strcmp(p->unit, LC_SLOT_UNIT) == 0 && f->slot_unit ? f->slot_unit : p->unit;
 }
+/* clang-format on */

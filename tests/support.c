@@ -72,8 +72,11 @@ int t_cli(char **output, const char *fmt, ...)
     char *buf = malloc(cap);
     for (size_t got; (got = fread(buf + len, 1, cap - len - 1, p)) > 0;) {
         len += got;
-        if (len + 1 == cap)
-            buf = realloc(buf, cap *= 2);
+        if (len + 1 == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            cr_assert(bigger, "out of memory reading the output of %s", cmd);
+            buf = bigger;
+        }
     }
     buf[len] = '\0';
     int status = pclose(p);

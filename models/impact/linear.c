@@ -25,8 +25,7 @@ static double loglinear_vwap(double p0, double dj)
     return dj == 0.0 ? p0 : p0 * expm1(dj) / dj;
 }
 
-static double linear_apply(void *state, const double *p, double n_base, double p0,
-                           double *vwap)
+static double linear_apply(void *state, const double *p, double n_base, double p0, double *vwap)
 {
     (void)state;
     double dj = 0.01 * n_base * p0 / p[DEPTH_1PCT];
@@ -35,8 +34,8 @@ static double linear_apply(void *state, const double *p, double n_base, double p
 }
 
 const lc_impact_model lc_impact_linear = {
-    .d = {"linear", "log price moves 1% per depth_1pct of net forced notional",
-          linear_params, LC_COUNT(linear_params), NULL},
+    .d = {"linear", "log price moves 1% per depth_1pct of net forced notional", linear_params,
+          LC_COUNT(linear_params), NULL},
     .state_size = 0,
     .init = NULL,
     .apply = linear_apply,

@@ -3,8 +3,7 @@
  * follow the exogenous path alone (the closed-form tests rely on this). */
 #include "models/model.h"
 
-static double none_apply(void *state, const double *p, double n_base, double p0,
-                         double *vwap)
+static double none_apply(void *state, const double *p, double n_base, double p0, double *vwap)
 {
     (void)state;
     (void)p;

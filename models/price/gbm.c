@@ -41,8 +41,8 @@ static double gbm_step(void *state, const double *p, long t, gsl_rng *rng)
 }
 
 const lc_price_model lc_price_gbm = {
-    .d = {"gbm", "geometric Brownian motion: lognormal prices, no jumps",
-          gbm_params, LC_COUNT(gbm_params), NULL},
+    .d = {"gbm", "geometric Brownian motion: lognormal prices, no jumps", gbm_params,
+          LC_COUNT(gbm_params), NULL},
     .state_size = sizeof(gbm_state),
     .init = gbm_init,
     .step = gbm_step,

@@ -70,8 +70,8 @@ static double step_profile(const double *p, double tau_s)
 }
 
 static const lc_shock_shape shock_linear = {
-    {"linear", "the move at constant speed over the window", linear_params,
-     LC_COUNT(linear_params), NULL},
+    {"linear", "the move at constant speed over the window", linear_params, LC_COUNT(linear_params),
+     NULL},
     linear_profile,
 };
 
@@ -92,15 +92,19 @@ static const lc_desc *const shock_shapes[] = {&shock_linear.d, &shock_exp.d, &sh
 static const lc_param shock_common[] = {
     [LC_SHOCK_SIZE] = {"size", "1", LC_REAL, LC_REQUIRED, -1, 1e6, 1, 0,
                        "total simple return of the move (-0.15: the price falls 15%)"},
-    [LC_SHOCK_START] = {"start", "s", LC_REAL, LC_REQUIRED, 0, 1e300, 0, 0,
-                        "time the move begins"},
+    [LC_SHOCK_START] = {"start", "s", LC_REAL, LC_REQUIRED, 0, 1e300, 0, 0, "time the move begins"},
 };
 
 const lc_family lc_shock_family = {
-    "price.shock", "shape",
+    "price.shock",
+    "shape",
     "optional scripted move overlaid on any price model: its per-step log increments are "
     "added to the model's log-returns and sum to log(1 + size) over the window",
-    shock_shapes, LC_COUNT(shock_shapes), shock_common, LC_COUNT(shock_common), NULL,
+    shock_shapes,
+    LC_COUNT(shock_shapes),
+    shock_common,
+    LC_COUNT(shock_common),
+    NULL,
 };
 
 double lc_shock_log_move(const lc_choice *c, const double *common, double t_s)

@@ -38,8 +38,7 @@ int lc_error_add(lc_error *err, const char *fmt, ...)
     return -1;
 }
 
-int lc_error_at(lc_error *err, const char *file, int line, const char *key,
-                const char *fmt, ...)
+int lc_error_at(lc_error *err, const char *file, int line, const char *key, const char *fmt, ...)
 {
     char prefix[512];
     size_t n = 0;

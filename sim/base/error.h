@@ -20,13 +20,12 @@ typedef struct lc_error {
 
 /* Append one message (a newline is added). Never fails: an overlong message is
  * cut and marked with "...". Returns -1 so callers can `return lc_error_add(..)`. */
-int lc_error_add(lc_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int lc_error_add(lc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The same, with "FILE:LINE: KEY: " in front; file may be NULL, line <= 0 and
  * key NULL leave out their part. */
-int lc_error_at(lc_error *err, const char *file, int line, const char *key,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int lc_error_at(lc_error *err, const char *file, int line, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 void lc_error_clear(lc_error *err);
 

@@ -17,8 +17,8 @@ void lc_param_range_text(const lc_param *p, char *buf, size_t size)
     int lo = isfinite(p->min) && p->min > -1e300;
     int hi = isfinite(p->max) && p->max < 1e300;
     if (lo && hi)
-        snprintf(buf, size, "in %c%.6g, %.6g%c", p->min_open ? '(' : '[', p->min,
-                 p->max, p->max_open ? ')' : ']');
+        snprintf(buf, size, "in %c%.6g, %.6g%c", p->min_open ? '(' : '[', p->min, p->max,
+                 p->max_open ? ')' : ']');
     else if (lo)
         snprintf(buf, size, "%s %.6g", p->min_open ? ">" : ">=", p->min);
     else if (hi)

@@ -30,10 +30,10 @@ typedef struct lc_param {
     const char *name; /* key inside its section, e.g. "sigma" */
     const char *unit; /* "1/yr^0.5", "quote", "s", "1" for dimensionless */
     lc_kind kind;
-    double def;       /* default; NAN: the key is required */
-    double min, max;  /* allowed range */
+    double def;      /* default; NAN: the key is required */
+    double min, max; /* allowed range */
     int min_open, max_open;
-    const char *doc;  /* one line, no trailing period */
+    const char *doc; /* one line, no trailing period */
 } lc_param;
 
 #define LC_REQUIRED NAN
@@ -64,7 +64,7 @@ typedef struct lc_choice {
     const lc_desc *desc;
     double p[LC_MAX_PARAMS];
     lc_list list[LC_MAX_PARAMS]; /* used only by LC_LIST parameters */
-    char *path; /* the LC_PATH parameter, made absolute; owned by the scenario */
+    char *path;                  /* the LC_PATH parameter, made absolute; owned by the scenario */
 } lc_choice;
 
 /* Index of the parameter called name in desc's table, or -1. */

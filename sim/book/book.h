@@ -39,7 +39,7 @@ typedef struct lc_book {
     double *qty, *col, *liq; /* mutable only */
     int64_t *word;           /* nwords per account */
     /* sparse */
-    lc_rekey *rk; /* mutable only */
+    lc_rekey *rk;     /* mutable only */
     long frontier[2]; /* [0] longs in [0, n_long), [1] shorts in [n_long, n) */
 } lc_book;
 

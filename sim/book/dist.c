@@ -64,14 +64,12 @@ static double draw_discrete(const lc_choice *c, gsl_rng *r)
     return v->v[0];
 }
 
-static int check_min_max(const lc_choice *c, int lo, int hi, const char *where,
-                         lc_error *err)
+static int check_min_max(const lc_choice *c, int lo, int hi, const char *where, lc_error *err)
 {
     if (c->p[lo] < c->p[hi])
         return 0;
     return lc_error_at(err, NULL, 0, where, "%s must be < %s (got %g and %g)",
-                       c->desc->params[lo].name, c->desc->params[hi].name,
-                       c->p[lo], c->p[hi]);
+                       c->desc->params[lo].name, c->desc->params[hi].name, c->p[lo], c->p[hi]);
 }
 
 static int check_uniform(const lc_choice *c, const char *where, lc_error *err)
@@ -89,8 +87,8 @@ static int check_discrete(const lc_choice *c, const char *where, lc_error *err)
     const lc_list *v = &c->list[DIS_VALUES], *w = &c->list[DIS_WEIGHTS];
     if (v->n != w->n)
         return lc_error_at(err, NULL, 0, where,
-                           "values and weights must have the same length (got %d and %d)",
-                           v->n, w->n);
+                           "values and weights must have the same length (got %d and %d)", v->n,
+                           w->n);
     double total = 0;
     for (int i = 0; i < w->n; i++)
         total += w->v[i];
@@ -100,7 +98,8 @@ static int check_discrete(const lc_choice *c, const char *where, lc_error *err)
 }
 
 static const lc_param fixed_params[] = {
-    [FIXED_VALUE] = {"value", LC_SLOT_UNIT, LC_REAL, LC_REQUIRED, POS, "the value every account gets"},
+    [FIXED_VALUE] = {"value", LC_SLOT_UNIT, LC_REAL, LC_REQUIRED, POS,
+                     "the value every account gets"},
 };
 static const lc_param uniform_params[] = {
     [UNI_MIN] = {"min", LC_SLOT_UNIT, LC_REAL, LC_REQUIRED, POS, "lower end"},
@@ -117,7 +116,8 @@ static const lc_param entry_lognormal_params[] = {
 };
 static const lc_param pareto_params[] = {
     [PAR_MIN] = {"min", LC_SLOT_UNIT, LC_REAL, LC_REQUIRED, POS, "scale: the smallest value"},
-    [PAR_ALPHA] = {"alpha", "1", LC_REAL, LC_REQUIRED, 0, 100, 1, 0, "tail index: P(X > x) ∝ x^-alpha"},
+    [PAR_ALPHA] = {"alpha", "1", LC_REAL, LC_REQUIRED, 0, 100, 1, 0,
+                   "tail index: P(X > x) ∝ x^-alpha"},
     [PAR_MAX] = {"max", LC_SLOT_UNIT, LC_REAL, LC_REQUIRED, POS,
                  "truncation: no value above it (required: a heavy tail needs a stated cap)"},
 };
@@ -136,36 +136,50 @@ static const lc_dist dist_uniform = {
 static const lc_dist dist_lognormal = {
     {"lognormal", "median·exp(sigma·Z)", lognormal_params, LC_COUNT(lognormal_params), NULL},
     draw_lognormal};
-static const lc_dist dist_entry_lognormal = {
-    {"lognormal", "entry / s0 = median·exp(sigma·Z)", entry_lognormal_params,
-     LC_COUNT(entry_lognormal_params), NULL},
-    draw_lognormal};
-static const lc_dist dist_pareto = {
-    {"pareto", "Pareto with tail index alpha, truncated to [min, max]", pareto_params,
-     LC_COUNT(pareto_params), check_pareto},
-    draw_pareto};
-static const lc_dist dist_discrete = {
-    {"discrete", "values[i] with probability weights[i] / sum(weights)", discrete_params,
-     LC_COUNT(discrete_params), check_discrete},
-    draw_discrete};
+static const lc_dist dist_entry_lognormal = {{"lognormal", "entry / s0 = median·exp(sigma·Z)",
+                                              entry_lognormal_params,
+                                              LC_COUNT(entry_lognormal_params), NULL},
+                                             draw_lognormal};
+static const lc_dist dist_pareto = {{"pareto",
+                                     "Pareto with tail index alpha, truncated to [min, max]",
+                                     pareto_params, LC_COUNT(pareto_params), check_pareto},
+                                    draw_pareto};
+static const lc_dist dist_discrete = {{"discrete",
+                                       "values[i] with probability weights[i] / sum(weights)",
+                                       discrete_params, LC_COUNT(discrete_params), check_discrete},
+                                      draw_discrete};
 
-static const lc_desc *const notional_dists[] = {&dist_fixed.d, &dist_uniform.d,
-                                                &dist_lognormal.d, &dist_pareto.d};
-static const lc_desc *const leverage_dists[] = {&dist_fixed.d, &dist_uniform.d,
-                                                &dist_discrete.d};
+static const lc_desc *const notional_dists[] = {&dist_fixed.d, &dist_uniform.d, &dist_lognormal.d,
+                                                &dist_pareto.d};
+static const lc_desc *const leverage_dists[] = {&dist_fixed.d, &dist_uniform.d, &dist_discrete.d};
 static const lc_desc *const entry_dists[] = {&dist_entry_lognormal.d, &dist_fixed.d,
                                              &dist_uniform.d};
 
-const lc_family lc_notional_family = {
-    "population.notional", "dist", "position notional at entry",
-    notional_dists, LC_COUNT(notional_dists), NULL, 0, "quote"};
+const lc_family lc_notional_family = {"population.notional",
+                                      "dist",
+                                      "position notional at entry",
+                                      notional_dists,
+                                      LC_COUNT(notional_dists),
+                                      NULL,
+                                      0,
+                                      "quote"};
 const lc_family lc_leverage_family = {
-    "population.leverage", "dist",
+    "population.leverage",
+    "dist",
     "leverage = notional / collateral, capped by the tier's max_leverage",
-    leverage_dists, LC_COUNT(leverage_dists), NULL, 0, "x"};
-const lc_family lc_entry_family = {
-    "population.entry", "dist", "entry price relative to s0",
-    entry_dists, LC_COUNT(entry_dists), NULL, 0, "1"};
+    leverage_dists,
+    LC_COUNT(leverage_dists),
+    NULL,
+    0,
+    "x"};
+const lc_family lc_entry_family = {"population.entry",
+                                   "dist",
+                                   "entry price relative to s0",
+                                   entry_dists,
+                                   LC_COUNT(entry_dists),
+                                   NULL,
+                                   0,
+                                   "1"};
 
 double lc_dist_draw(const lc_choice *c, gsl_rng *rng)
 {

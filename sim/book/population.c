@@ -257,8 +257,8 @@ static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
             double entry = s0 * lc_dist_draw(&sc->entry, r);
             if ((rc = place(sc, p, i, side, notional, leverage, entry, NULL, 0, err)))
                 break;
-            double liq = lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i],
-                                          p->cum[i]);
+            double liq =
+                lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i], p->cum[i]);
             ok = !lc_breached(side, liq, s0);
         }
         if (!ok && rc == 0)
@@ -288,7 +288,8 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
     int lineno = 0, col[4] = {-1, -1, -1, -1}, rc = 0, header_fields = 0;
     static const char *const names[4] = {"side", "notional", "leverage", "entry"};
     double s0 = sc->price_common[LC_PRICE_S0];
-    while (p && rc == 0 && getline(&line, &linecap, f) >= 0) {
+    int oom = !p;
+    while (!oom && rc == 0 && getline(&line, &linecap, f) >= 0) {
         lineno++;
         char *text = line;
         if (lineno == 1 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
@@ -330,14 +331,15 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
                     if (strcmp(fields[j], names[k]) == 0) {
                         if (col[k] >= 0)
                             rc = lc_error_at(err, path, lineno, names[k],
-                                             "column named twice (columns %d and %d)",
-                                             col[k] + 1, j + 1);
+                                             "column named twice (columns %d and %d)", col[k] + 1,
+                                             j + 1);
                         col[k] = j;
                     }
                 if (rc == 0 && col[k] < 0)
                     rc = lc_error_at(err, path, lineno, NULL,
                                      "header must name the columns side, notional, leverage, "
-                                     "entry (missing '%s')", names[k]);
+                                     "entry (missing '%s')",
+                                     names[k]);
             }
             continue;
         }
@@ -362,18 +364,27 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
             lc_population *bigger = alloc_population(cap * 2);
             if (bigger) {
 #define MOVE(a) memcpy(bigger->a, p->a, (size_t)n * sizeof *p->a)
-                MOVE(side); MOVE(qty); MOVE(entry); MOVE(collateral); MOVE(mmr); MOVE(cum); MOVE(origin);
+                MOVE(side);
+                MOVE(qty);
+                MOVE(entry);
+                MOVE(collateral);
+                MOVE(mmr);
+                MOVE(cum);
+                MOVE(origin);
 #undef MOVE
+            }
+            if (!bigger) {
+                oom = 1;
+                break;
             }
             lc_population_free(p);
             p = bigger;
             cap *= 2;
-            if (!p)
-                break;
         }
         rc = place(sc, p, n, (int)v[0], v[1], v[2], v[3], path, lineno, err);
-        double liq = rc ? 0 : lc_liq_price_cum(p->side[n], p->qty[n], p->entry[n],
-                                               p->collateral[n], p->mmr[n], p->cum[n]);
+        double liq = rc ? 0
+                        : lc_liq_price_cum(p->side[n], p->qty[n], p->entry[n], p->collateral[n],
+                                           p->mmr[n], p->cum[n]);
         if (rc == 0 && lc_breached(p->side[n], liq, s0))
             rc = lc_error_at(err, path, lineno, NULL,
                              "this account is already past its liquidation price %g at s0 = %g",
@@ -382,11 +393,11 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
     }
     free(line);
     fclose(f);
-    if (!p)
+    if (oom)
         lc_error_add(err, "%s: out of memory", path);
     else if (rc == 0 && col[0] < 0)
         rc = lc_error_at(err, path, 0, NULL, "empty: expected a header line and accounts");
-    if (!p || rc) {
+    if (oom || rc) {
         lc_population_free(p);
         return NULL;
     }

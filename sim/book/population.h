@@ -21,16 +21,16 @@
 
 typedef struct lc_population {
     long n;
-    int8_t *side;        /* +1 long, -1 short */
-    double *qty;         /* base units, > 0 */
-    double *entry;       /* quote per base */
-    double *collateral;  /* quote (isolated margin) */
-    double *mmr;         /* maintenance rate of the tier holding q·liq_price */
-    double *cum;         /* quote: maintenance amount of that tier */
-    double *liq_price;   /* venue.h closed form with (mmr, cum) */
+    int8_t *side;       /* +1 long, -1 short */
+    double *qty;        /* base units, > 0 */
+    double *entry;      /* quote per base */
+    double *collateral; /* quote (isolated margin) */
+    double *mmr;        /* maintenance rate of the tier holding q·liq_price */
+    double *cum;        /* quote: maintenance amount of that tier */
+    double *liq_price;  /* venue.h closed form with (mmr, cum) */
     double *bankruptcy_price;
 
-    int64_t *origin;     /* place in the order drawn (or CSV data row, from 0) */
+    int64_t *origin; /* place in the order drawn (or CSV data row, from 0) */
     long n_long, n_short;
 
     double qty_long, qty_short; /* total base quantity per side */

@@ -28,9 +28,9 @@ static void print_param(FILE *out, const char *unit, const lc_param *p, int md)
     if (p->kind == LC_PATH)
         snprintf(range, sizeof range, "relative to the scenario file");
     const char *kind = p->kind == LC_INT    ? "integer"
-                     : p->kind == LC_LIST  ? "list"
-                     : p->kind == LC_PATH  ? "file path,"
-                                           : "number";
+                       : p->kind == LC_LIST ? "list"
+                       : p->kind == LC_PATH ? "file path,"
+                                            : "number";
     if (md)
         fprintf(out, "| `%s` | %s | %s | %s %s | %s |\n", p->name, unit, def, kind, range, p->doc);
     else
@@ -76,8 +76,8 @@ static void print_rule(FILE *out, const lc_rule *ru, int md)
     else
         fprintf(out, "      adds /runs columns:");
     for (int i = 0; i < ru->ncolumns; i++)
-        fprintf(out, md ? " `%s` (%s)%s" : " %s (%s)%s", ru->columns[i].name,
-                ru->columns[i].units, i + 1 < ru->ncolumns ? "," : "");
+        fprintf(out, md ? " `%s` (%s)%s" : " %s (%s)%s", ru->columns[i].name, ru->columns[i].units,
+                i + 1 < ru->ncolumns ? "," : "");
     for (int i = 0; i < ru->nevents; i++)
         fprintf(out, md ? "; /events kind %d: %s" : "; /events kind %d: %s", ru->events[i].kind,
                 ru->events[i].description);
@@ -93,9 +93,10 @@ void lc_catalog_print(FILE *out, int md)
                      "Units: quote = quote currency; s = seconds; 1/yr and 1/sqrt(yr) are "
                      "annualised over 365 days; x = leverage multiple; 1 = dimensionless.\n\n");
     else
-        fprintf(out, "liqcascade %s: every model, distribution and scenario key\n"
-                     "(units: quote currency; s = seconds; yr = 365 days; x = leverage; 1 = "
-                     "dimensionless)\n",
+        fprintf(out,
+                "liqcascade %s: every model, distribution and scenario key\n"
+                "(units: quote currency; s = seconds; yr = 365 days; x = leverage; 1 = "
+                "dimensionless)\n",
                 LC_VERSION);
 
     const char *sections[] = {"simulation", "population", "venue", "output"};

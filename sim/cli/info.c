@@ -247,10 +247,17 @@ static void runs_table(FILE *out, hid_t file)
 }
 
 enum { C_POINT, C_RUN, C_BAD, C_LL, C_LS, C_DD, C_EXO, C_INS, C_ADL, C_ROUNDS, C_TRUNC, NCOL };
-static const char *const metric_cols[NCOL] = {
-    "runs/point", "runs/run", "runs/bad_debt", "runs/liq_notional_long",
-    "runs/liq_notional_short", "runs/max_drawdown", "runs/exo_drawdown", "runs/insurance_min",
-    "runs/adl_count", "runs/max_rounds", "runs/truncated"};
+static const char *const metric_cols[NCOL] = {"runs/point",
+                                              "runs/run",
+                                              "runs/bad_debt",
+                                              "runs/liq_notional_long",
+                                              "runs/liq_notional_short",
+                                              "runs/max_drawdown",
+                                              "runs/exo_drawdown",
+                                              "runs/insurance_min",
+                                              "runs/adl_count",
+                                              "runs/max_rounds",
+                                              "runs/truncated"};
 
 /* Per /runs row: distinct steps with a liquidation in round >= 2, from
  * /events (rows in /runs order, steps increasing within a run). */
@@ -295,12 +302,12 @@ static double *cascade_steps(hid_t f, const double *point, const double *run, hs
 }
 
 /* The metric table of every point (docs/analysis.md). */
-static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_events,
-                           lc_error *err, const char *path)
+static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_events, lc_error *err,
+                           const char *path)
 {
     int64_t points = 0, runs = 0;
-    if (read_num(f, "points", H5T_NATIVE_INT64, &points) || read_num(f, "runs", H5T_NATIVE_INT64, &runs) ||
-        points < 1 || runs < 1)
+    if (read_num(f, "points", H5T_NATIVE_INT64, &points) ||
+        read_num(f, "runs", H5T_NATIVE_INT64, &runs) || points < 1 || runs < 1)
         return lc_error_at(err, path, 0, NULL, "no valid points/runs attributes");
     double *col[NCOL] = {0};
     hsize_t n = 0, m;
@@ -312,8 +319,7 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     }
     double *casc = NULL;
     *with_events = H5Lexists(f, "events", H5P_DEFAULT) > 0;
-    if (rc == 0 && *with_events &&
-        !(casc = cascade_steps(f, col[C_POINT], col[C_RUN], n, runs)))
+    if (rc == 0 && *with_events && !(casc = cascade_steps(f, col[C_POINT], col[C_RUN], n, runs)))
         rc = lc_error_at(err, path, 0, "/events", "cannot read point, run, step and round");
     /* the NCOL columns of one point, and its cascade steps */
     double *buf = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * (NCOL + 1) * sizeof *buf) : NULL;
@@ -336,8 +342,8 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
                 g[NCOL][k] = casc[i];
             k++;
         }
-        lc_point_runs pr = {p, (long)k, g[C_BAD], g[C_LL], g[C_LS], g[C_DD], g[C_EXO],
-                            g[C_INS], g[C_ADL], g[C_ROUNDS], g[C_TRUNC], g[NCOL]};
+        lc_point_runs pr = {p,        (long)k,  g[C_BAD], g[C_LL],     g[C_LS],    g[C_DD],
+                            g[C_EXO], g[C_INS], g[C_ADL], g[C_ROUNDS], g[C_TRUNC], g[NCOL]};
         if (lc_metrics_point(&pr, rows, nrows))
             rc = lc_error_add(err, "out of memory");
     }
@@ -380,9 +386,9 @@ static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_eve
             fputc('\n', out);
         }
     } else {
-        static const char *const pick[] = {"n_runs", "p_bad_debt", "bad_debt.q99",
-                                           "liq_notional.mean", "liq_notional.q99",
-                                           "max_drawdown.mean"};
+        static const char *const pick[] = {"n_runs",           "p_bad_debt",
+                                           "bad_debt.q99",     "liq_notional.mean",
+                                           "liq_notional.q99", "max_drawdown.mean"};
         fprintf(out, "  %5s", "point");
         for (size_t k = 0; k < sizeof pick / sizeof *pick; k++)
             fprintf(out, " %-28s", pick[k]);
@@ -402,9 +408,11 @@ static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_eve
         hi = rows[p * per].n > hi ? rows[p * per].n : hi;
     }
     if (lo != hi)
-        fprintf(out, "  NOTE: the points have %ld to %ld runs (an interrupted sweep): their "
-                     "differences\n  mix the keys' effect with sampling; compare them on "
-                     "the runs they share.\n", lo, hi);
+        fprintf(out,
+                "  NOTE: the points have %ld to %ld runs (an interrupted sweep): their "
+                "differences\n  mix the keys' effect with sampling; compare them on "
+                "the runs they share.\n",
+                lo, hi);
     fprintf(out, "  (every metric of every point as CSV: liqcascade info FILE --metrics)\n");
 }
 

@@ -127,7 +127,7 @@ typedef struct cli {
     long batch;
     lc_engine_kind engine;
     const char *argv0; /* how the user called us, for the "next:" hint */
-    char *owned[32]; /* --set strings built from --runs/--steps/--seed */
+    char *owned[32];   /* --set strings built from --runs/--steps/--seed */
     int nowned;
 } cli;
 
@@ -150,17 +150,36 @@ static int add_set(cli *c, const char *s)
 /* Parse options of a subcommand; returns -1 to continue, else an exit code. */
 static int parse(int argc, char **argv, const char *cmd, const char *help, cli *c)
 {
-    enum { O_RUNS = 256, O_STEPS, O_SEED, O_SET, O_ENGINE, O_EVENTS, O_POP, O_MD, O_BATCH, O_VARY, O_METRICS };
-    static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'}, {"threads", required_argument, 0, 't'},
-        {"force", no_argument, 0, 'f'},        {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {"runs", required_argument, 0, O_RUNS},
-        {"steps", required_argument, 0, O_STEPS}, {"seed", required_argument, 0, O_SEED},
-        {"set", required_argument, 0, O_SET},  {"engine", required_argument, 0, O_ENGINE},
-        {"events", no_argument, 0, O_EVENTS},  {"population", no_argument, 0, O_POP},
-        {"markdown", no_argument, 0, O_MD},    {"batch", required_argument, 0, O_BATCH},
-        {"vary", required_argument, 0, O_VARY},  {"metrics", no_argument, 0, O_METRICS},
-        {0, 0, 0, 0}};
+    enum {
+        O_RUNS = 256,
+        O_STEPS,
+        O_SEED,
+        O_SET,
+        O_ENGINE,
+        O_EVENTS,
+        O_POP,
+        O_MD,
+        O_BATCH,
+        O_VARY,
+        O_METRICS
+    };
+    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"force", no_argument, 0, 'f'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"runs", required_argument, 0, O_RUNS},
+                                         {"steps", required_argument, 0, O_STEPS},
+                                         {"seed", required_argument, 0, O_SEED},
+                                         {"set", required_argument, 0, O_SET},
+                                         {"engine", required_argument, 0, O_ENGINE},
+                                         {"events", no_argument, 0, O_EVENTS},
+                                         {"population", no_argument, 0, O_POP},
+                                         {"markdown", no_argument, 0, O_MD},
+                                         {"batch", required_argument, 0, O_BATCH},
+                                         {"vary", required_argument, 0, O_VARY},
+                                         {"metrics", no_argument, 0, O_METRICS},
+                                         {0, 0, 0, 0}};
     int is_run = strcmp(cmd, "run") == 0 || strcmp(cmd, "sweep") == 0;
     optind = 1;
     opterr = 0;
@@ -192,12 +211,30 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             bad = is_run ? NULL : "--batch";
             break;
         }
-        case 'f': c->force = 1; bad = is_run ? NULL : "--force"; break;
-        case 'q': c->quiet = 1; bad = is_run ? NULL : "--quiet"; break;
-        case O_EVENTS: c->events = 1; bad = is_run ? NULL : "--events"; break;
-        case O_POP: c->population = 1; bad = is_run ? NULL : "--population"; break;
-        case O_METRICS: c->metrics = 1; bad = strcmp(cmd, "info") == 0 ? NULL : "--metrics"; break;
-        case O_MD: c->markdown = 1; bad = strcmp(cmd, "models") == 0 ? NULL : "--markdown"; break;
+        case 'f':
+            c->force = 1;
+            bad = is_run ? NULL : "--force";
+            break;
+        case 'q':
+            c->quiet = 1;
+            bad = is_run ? NULL : "--quiet";
+            break;
+        case O_EVENTS:
+            c->events = 1;
+            bad = is_run ? NULL : "--events";
+            break;
+        case O_POP:
+            c->population = 1;
+            bad = is_run ? NULL : "--population";
+            break;
+        case O_METRICS:
+            c->metrics = 1;
+            bad = strcmp(cmd, "info") == 0 ? NULL : "--metrics";
+            break;
+        case O_MD:
+            c->markdown = 1;
+            bad = strcmp(cmd, "models") == 0 ? NULL : "--markdown";
+            break;
         case O_ENGINE:
             if (strcmp(optarg, "index") == 0)
                 c->engine = LC_ENGINE_INDEX;
@@ -210,8 +247,9 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         case O_RUNS:
         case O_STEPS:
         case O_SEED: {
-            const char *key = ch == O_RUNS ? "simulation.runs" : ch == O_STEPS ? "simulation.steps"
-                                                                              : "simulation.seed";
+            const char *key = ch == O_RUNS    ? "simulation.runs"
+                              : ch == O_STEPS ? "simulation.steps"
+                                              : "simulation.seed";
             size_t len = strlen(key) + strlen(optarg) + 2;
             if (c->nowned == LC_COUNT(c->owned))
                 return usage_error(cmd, "too many --runs/--steps/--seed options");
@@ -222,7 +260,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             }
             snprintf(s, len, "%s=%s", key, optarg);
             c->owned[c->nowned++] = s;
-            bad = strcmp(cmd, "info") == 0 || strcmp(cmd, "models") == 0 ? "--runs/--steps/--seed" : NULL;
+            bad = strcmp(cmd, "info") == 0 || strcmp(cmd, "models") == 0 ? "--runs/--steps/--seed"
+                                                                         : NULL;
             break;
         }
         case O_VARY: {
@@ -397,8 +436,8 @@ static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc
 /* One line per point: the varied values and the headline risk figures.
  * P(bad debt) carries its Wilson interval (metrics.h), which stays honest
  * at 0 and 1 where a standard error collapses. */
-static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long points,
-                              long runs, FILE *out)
+static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long points, long runs,
+                              FILE *out)
 {
     int width[64];
     int naxes = sw->naxes < 64 ? sw->naxes : 64;
@@ -432,8 +471,8 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
         char pbad[40];
         snprintf(pbad, sizeof pbad, "%.2f [%.2f, %.2f]", 100 * pb, 100 * lo, 100 * hi);
         fprintf(out, "  %6ld  %8.2f  %13.4g  %20s  %13.4g  %9.2f\n", s->rows,
-                100.0 * (double)s->with_liq / n, s->liq_notional_sum / n, pbad,
-                s->bad_debt_sum / n, 100 * s->dd_sum / n);
+                100.0 * (double)s->with_liq / n, s->liq_notional_sum / n, pbad, s->bad_debt_sum / n,
+                100 * s->dd_sum / n);
     }
     if (fewest == runs)
         fprintf(out, "  (every point ran the same runs with the same price shocks)\n");
@@ -441,9 +480,10 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
         fprintf(out, "  (interrupted: some points did not run; those that did ran different\n"
                      "   runs, so their differences mix the keys' effect with sampling)\n");
     else
-        fprintf(out, "  (interrupted: the points ran different runs, so their differences mix\n"
-                     "   the keys' effect with sampling; compare them on runs 0..%ld, which\n"
-                     "   every point has, or rerun)\n",
+        fprintf(out,
+                "  (interrupted: the points ran different runs, so their differences mix\n"
+                "   the keys' effect with sampling; compare them on runs 0..%ld, which\n"
+                "   every point has, or rerun)\n",
                 fewest - 1);
 }
 
@@ -477,8 +517,10 @@ static int simulate(cli *c, const lc_sweep *sw)
     rc = EXIT_RUNTIME;
     const lc_scenario *sc = scs[0];
     const lc_population *pop = pops[0];
-    lc_writer_opts wo = {path, c->force, c->events, c->population, points,
-                         c->engine == LC_ENGINE_SCAN ? "scan" : "index", sw};
+    lc_writer_opts wo = {path,      c->force,
+                         c->events, c->population,
+                         points,    c->engine == LC_ENGINE_SCAN ? "scan" : "index",
+                         sw};
     if (!(w = lc_writer_create(&wo, sc, pop, &err)))
         goto done;
 
@@ -504,8 +546,8 @@ static int simulate(cli *c, const lc_sweep *sw)
     }
     for (long p = 0; p < points; p++)
         lc_summary_init(&sum[p]);
-    lc_runner_opts ro = {threads, c->engine, c->events, tty && !c->quiet, &stop_requested,
-                         c->batch, sum};
+    lc_runner_opts ro = {threads,         c->engine, c->events, tty && !c->quiet,
+                         &stop_requested, c->batch,  sum};
     lc_runner_stats st;
     if (lc_runner_run((const lc_scenario *const *)scs, (const lc_population *const *)pops, points,
                       &ro, w, &st, &err))
@@ -552,7 +594,10 @@ done:
     return rc;
 }
 
-static int cmd_run(cli *c) { return simulate(c, NULL); }
+static int cmd_run(cli *c)
+{
+    return simulate(c, NULL);
+}
 
 static int cmd_sweep(cli *c)
 {
@@ -562,7 +607,8 @@ static int cmd_sweep(cli *c)
     for (int i = 0; i < c->nvary && rc == 0; i++)
         rc = lc_sweep_add(&sw, c->vary[i], &err);
     if (rc == 0 && sw.naxes == 0)
-        rc = lc_error_at(&err, "--vary", 0, NULL, "a sweep needs at least one --vary key=v1,v2,...");
+        rc =
+            lc_error_at(&err, "--vary", 0, NULL, "a sweep needs at least one --vary key=v1,v2,...");
     if (rc) {
         print_errors(&err);
         lc_sweep_free(&sw);

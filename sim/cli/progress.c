@@ -33,8 +33,7 @@ static void draw(lc_progress *p, long done, double now)
         long s = (long)((double)(p->total - done) / rate + 0.5);
         snprintf(eta, sizeof eta, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
     }
-    fprintf(stderr, "\r  [%s] %ld/%ld runs  %.1f runs/s  ETA %s ", bar, done, p->total, rate,
-            eta);
+    fprintf(stderr, "\r  [%s] %ld/%ld runs  %.1f runs/s  ETA %s ", bar, done, p->total, rate, eta);
     fflush(stderr);
 }
 

@@ -51,7 +51,9 @@ void lc_summary_print(const lc_summary *s, FILE *out)
     pct(b, sizeof b, s->with_bad_debt, n);
     fprintf(out, "  runs with bad debt          %s; mean %.4g quote, max %.4g quote\n", b,
             s->bad_debt_sum / dn, s->bad_debt_max);
-    fprintf(out, "  max drawdown, mean          market %.2f %%, fundamental %.2f %% (worst market %.2f %%)\n",
+    fprintf(out,
+            "  max drawdown, mean          market %.2f %%, fundamental %.2f %% (worst market %.2f "
+            "%%)\n",
             100.0 * s->dd_sum / dn, 100.0 * s->exo_dd_sum / dn, 100.0 * s->dd_max);
     fprintf(out, "  lowest insurance fund       %.4g quote\n", s->insurance_min);
     if (s->truncated_runs)

@@ -24,8 +24,8 @@
 #include "engine/rng.h"
 #include "engine/scratch.h"
 
-lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
-                              lc_engine_kind kind, int events)
+lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, lc_engine_kind kind,
+                              int events)
 {
     lc_scratch *s = calloc(1, sizeof *s);
     if (!s)
@@ -158,19 +158,32 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
                   lc_eventbuf *ev, lc_error *err)
 {
     if (ev && !s->events)
-        return lc_error_add(err, "run %ld: events asked of a scratch made without them",
-                            run_index);
+        return lc_error_add(err, "run %ld: events asked of a scratch made without them", run_index);
     double s0 = sc->price_common[LC_PRICE_S0];
     lc_rng_reset(s->rng, sc->seed, LC_STREAM_PRICE, (uint64_t)run_index);
     for (int k = 0; k < s->nmk; k++)
         lc_market_start(&s->mk[k]);
     lc_book_reset(s->book);
-    *row = (lc_run_row){.point = point, .run = run_index, .price_min = s0,
-                        .insurance_min = sc->insurance_fund, .first_liq_step = -1};
-    lc_run r = {.sc = sc, .pop = pop, .book = s->book, .mk = s->mk, .nmk = s->nmk, .s = s,
-                .row = row, .ev = ev, .run = run_index, .peak = s0, .exo_peak = s0,
-                .insurance = sc->insurance_fund, .qty_long = pop->qty_long,
-                .qty_short = pop->qty_short, .open_long = pop->n_long,
+    *row = (lc_run_row){.point = point,
+                        .run = run_index,
+                        .price_min = s0,
+                        .insurance_min = sc->insurance_fund,
+                        .first_liq_step = -1};
+    lc_run r = {.sc = sc,
+                .pop = pop,
+                .book = s->book,
+                .mk = s->mk,
+                .nmk = s->nmk,
+                .s = s,
+                .row = row,
+                .ev = ev,
+                .run = run_index,
+                .peak = s0,
+                .exo_peak = s0,
+                .insurance = sc->insurance_fund,
+                .qty_long = pop->qty_long,
+                .qty_short = pop->qty_short,
+                .open_long = pop->n_long,
                 .open_short = pop->n - pop->n_long};
     LC_RULES_EACH(s, on_run, &r);
     observe(&r);
@@ -201,7 +214,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
             row->max_rounds = r.round;
         if (r.step_total > row->peak_step_liq_notional)
             row->peak_step_liq_notional = r.step_total;
-        lc_market_end_step(m); /* depth for the next step's cascade */
+        lc_market_end_step(m);      /* depth for the next step's cascade */
         if (r.t % sc->every == 0) { /* liquidation series sum over the every steps */
             if (series)
                 record(&r, series, r.t / sc->every);

@@ -28,8 +28,8 @@ typedef enum lc_engine_kind { LC_ENGINE_INDEX, LC_ENGINE_SCAN } lc_engine_kind;
  * settlement path records none). NULL when out of memory. */
 typedef struct lc_scratch lc_scratch;
 
-lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop,
-                              lc_engine_kind kind, int events);
+lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, lc_engine_kind kind,
+                              int events);
 void lc_scratch_free(lc_scratch *s);
 
 /* Simulate run `run` of sweep point `point`. series[i] receives
@@ -39,7 +39,7 @@ void lc_scratch_free(lc_scratch *s);
  * numbers (err names run, step and round) or when out of memory (err says
  * so). */
 int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s, long point,
-                  long run, lc_run_row *row, float *const series[LC_SERIES_N],
-                  lc_eventbuf *ev, lc_error *err);
+                  long run, lc_run_row *row, float *const series[LC_SERIES_N], lc_eventbuf *ev,
+                  lc_error *err);
 
 #endif

@@ -79,8 +79,8 @@ static double xoshiro_get_double(void *state)
 }
 
 static const gsl_rng_type xoshiro_type = {
-    "xoshiro256++", 0xffffffffffffffffUL, 0, sizeof(xoshiro_state),
-    xoshiro_set,    xoshiro_get,          xoshiro_get_double,
+    "xoshiro256++", 0xffffffffffffffffUL, 0, sizeof(xoshiro_state), xoshiro_set,
+    xoshiro_get,    xoshiro_get_double,
 };
 
 const gsl_rng_type *lc_rng_xoshiro256pp = &xoshiro_type;

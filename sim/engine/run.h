@@ -27,9 +27,9 @@
 
 /* One breached account in a round's liquidation plan. */
 typedef struct lc_item {
-    long i;     /* account */
-    int side;   /* +1 long, -1 short */
-    int market; /* the market its position trades in */
+    long i;       /* account */
+    int side;     /* +1 long, -1 short */
+    int market;   /* the market its position trades in */
     double q, c;  /* quantity and collateral when the round began */
     double close; /* quantity the round closes at its price: q (whole) unless a rule says less */
     double book;  /* of a whole close, the part sent to the book (ADL keeps the rest off it) */

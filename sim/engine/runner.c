@@ -35,8 +35,8 @@ static int join_write(pthread_t th, write_job *job, lc_error *err)
 
 static long choose_batch(const lc_batch *probe, long total)
 {
-    size_t per_row = sizeof(lc_run_row) +
-                     (size_t)probe->nseries * (size_t)probe->ncols * sizeof(float);
+    size_t per_row =
+        sizeof(lc_run_row) + (size_t)probe->nseries * (size_t)probe->ncols * sizeof(float);
     long cap = (long)(((size_t)32 << 20) / per_row);
     if (cap < 1)
         cap = 1;
@@ -64,7 +64,8 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
         cap -= cap % chunk;
     lc_batch_free(probe);
     /* two batches: one computed while the other is written */
-    lc_batch *bufs[2] = {lc_batch_create(sc0, cap, o->events), lc_batch_create(sc0, cap, o->events)};
+    lc_batch *bufs[2] = {lc_batch_create(sc0, cap, o->events),
+                         lc_batch_create(sc0, cap, o->events)};
     if (!bufs[0] || !bufs[1]) {
         lc_batch_free(bufs[0]);
         lc_batch_free(bufs[1]);
@@ -119,7 +120,8 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                     {
                         if (!failed) {
                             if (s)
-                                lc_error_add(err, "%.*s", (int)(terr.len ? terr.len - 1 : 0), terr.msg);
+                                lc_error_add(err, "%.*s", (int)(terr.len ? terr.len - 1 : 0),
+                                             terr.msg);
                             else
                                 lc_error_add(err, "out of memory for run scratch");
 #pragma omp atomic write

@@ -20,10 +20,10 @@ typedef struct lc_runner_opts {
     int threads; /* 0: OpenMP's default */
     lc_engine_kind engine;
     int events;
-    int progress;                     /* draw a progress line on stderr */
-    volatile sig_atomic_t *stop;      /* NULL: never stop early */
-    long batch_rows;                  /* 0: chosen from memory (about 32 MiB of series) */
-    lc_summary *summary;              /* NULL, or one per point: receives its rows in order */
+    int progress;                /* draw a progress line on stderr */
+    volatile sig_atomic_t *stop; /* NULL: never stop early */
+    long batch_rows;             /* 0: chosen from memory (about 32 MiB of series) */
+    lc_summary *summary;         /* NULL, or one per point: receives its rows in order */
 } lc_runner_opts;
 
 typedef struct lc_runner_stats {

@@ -20,7 +20,7 @@ struct lc_scratch {
     lc_rule_inst rules[LC_RULE_MAX];
     int nrules;
     lc_settle_fn settle;
-    int events; /* runs record events */
+    int events;    /* runs record events */
     lc_item *plan; /* the general settlement's plan, grown to the largest round */
     long plan_cap;
 };

@@ -39,8 +39,8 @@ void lc_run_event(lc_run *r, long i, int kind, double qty, double price, double 
                   double shortfall)
 {
     if (r->ev)
-        lc_run_push_event(r, &(lc_event){r->row->run, r->row->point, r->t, r->round, i, kind,
-                                         qty, price, fabs(qty) * price, fee, shortfall});
+        lc_run_push_event(r, &(lc_event){r->row->run, r->row->point, r->t, r->round, i, kind, qty,
+                                         price, fabs(qty) * price, fee, shortfall});
 }
 
 void lc_run_reduce_side(lc_run *r, int side, double qty, long closed)

@@ -39,9 +39,9 @@ typedef struct lc_market {
     void *price_state, *impact_state, *mark_state;
     /* per run */
     double log_f, j_perm, j_trans, p;
-    int mark_live; /* the mark is p at every round (mark model `last`) */
-    double mark;   /* the oracle's mark of this step (unused when live) */
-    double depth;  /* liquidity withdrawal multiplier m of this step, 1 if off */
+    int mark_live;     /* the mark is p at every round (mark model `last`) */
+    double mark;       /* the oracle's mark of this step (unused when live) */
+    double depth;      /* liquidity withdrawal multiplier m of this step, 1 if off */
     double shock_prev; /* the overlay's cumulative log move at the last step */
     double log_p, var; /* withdrawal: last step's log P and EWMA variance */
     /* per scenario, from its keys */

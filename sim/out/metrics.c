@@ -59,8 +59,8 @@ typedef struct table {
     int oom;
 } table;
 
-static void add(table *t, long point, const char *name, const char *suffix, double value,
-                double lo, double hi, long n, const char *units)
+static void add(table *t, long point, const char *name, const char *suffix, double value, double lo,
+                double hi, long n, const char *units)
 {
     if (t->oom)
         return;
@@ -76,8 +76,7 @@ static void add(table *t, long point, const char *name, const char *suffix, doub
 }
 
 /* mean, q50, q95, q99, es95, es99 of x[0..n) (x is sorted in place) */
-static void summarise(table *t, long point, const char *name, double *x, long n,
-                      const char *units)
+static void summarise(table *t, long point, const char *name, double *x, long n, const char *units)
 {
     double sum = 0;
     for (long i = 0; i < n; i++)
@@ -123,8 +122,8 @@ int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows)
         events[3] += r->max_rounds[i] >= 2;
         events[4] += r->truncated[i] > 0;
     }
-    static const char *const pnames[] = {"p_bad_debt", "p_insurance_depleted", "p_adl",
-                                         "p_cascade", "p_truncated"};
+    static const char *const pnames[] = {"p_bad_debt", "p_insurance_depleted", "p_adl", "p_cascade",
+                                         "p_truncated"};
     for (int k = 0; k < 5; k++) {
         double p, lo, hi;
         lc_wilson(events[k], n, &p, &lo, &hi);

@@ -7,21 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RC(name, type, units, doc) {#name, type, offsetof(lc_run_row, name), units, doc}
+#define RC(name, type, units, doc)                                                                 \
+    {                                                                                              \
+#name, type, offsetof(lc_run_row, name), units, doc                                        \
+    }
 static const lc_column run_head[] = {
     RC(point, 'i', "1", "sweep point index (row of /points)"),
     RC(run, 'i', "1", "run index; run r sees the same exogenous shocks at every point"),
     RC(price_final, 'd', "quote", "market price at the end of the last step"),
-    RC(price_min, 'd', "quote", "lowest market price seen, including within cascade rounds and t = 0"),
-    RC(max_drawdown, 'd', "1", "largest fall of the market price from its running peak (t = 0 included), fraction"),
-    RC(exo_drawdown, 'd', "1", "largest fall of the fundamental from its running peak (t = 0 included), fraction"),
+    RC(price_min, 'd', "quote",
+       "lowest market price seen, including within cascade rounds and t = 0"),
+    RC(max_drawdown, 'd', "1",
+       "largest fall of the market price from its running peak (t = 0 included), fraction"),
+    RC(exo_drawdown, 'd', "1",
+       "largest fall of the fundamental from its running peak (t = 0 included), fraction"),
     RC(liq_count_long, 'i', "accounts", "long accounts liquidated (closed by the venue)"),
     RC(liq_count_short, 'i', "accounts", "short accounts liquidated (closed by the venue)"),
-    RC(liq_notional_long, 'd', "quote", "notional of long liquidations, full and partial, at execution price"),
-    RC(liq_notional_short, 'd', "quote", "notional of short liquidations, full and partial, at execution price"),
+    RC(liq_notional_long, 'd', "quote",
+       "notional of long liquidations, full and partial, at execution price"),
+    RC(liq_notional_short, 'd', "quote",
+       "notional of short liquidations, full and partial, at execution price"),
     RC(fees, 'd', "quote", "liquidation fees paid into the insurance fund"),
     RC(insurance_end, 'd', "quote", "insurance fund at the end"),
-    RC(insurance_min, 'd', "quote", "lowest insurance fund balance after any event (the fund at t = 0 included)"),
+    RC(insurance_min, 'd', "quote",
+       "lowest insurance fund balance after any event (the fund at t = 0 included)"),
     RC(bad_debt, 'd', "quote", "shortfall the insurance fund could not cover (socialised loss)"),
 };
 static const lc_column run_tail[] = {
@@ -29,10 +38,14 @@ static const lc_column run_tail[] = {
     RC(first_liq_step, 'i', "steps", "step of the first liquidation (-1: none)"),
     RC(peak_step_liq_notional, 'd', "quote", "largest liquidated notional in one step"),
     RC(oi_end, 'd', "quote", "open interest at the end: (long + short quantity) x final price"),
-    RC(truncated, 'i', "steps", "steps whose cascade stopped at max_rounds with accounts still breached"),
+    RC(truncated, 'i', "steps",
+       "steps whose cascade stopped at max_rounds with accounts still breached"),
 };
 
-#define EC(name, type, units, doc) {#name, type, offsetof(lc_event, name), units, doc}
+#define EC(name, type, units, doc)                                                                 \
+    {                                                                                              \
+#name, type, offsetof(lc_event, name), units, doc                                          \
+    }
 static lc_column event_cols[] = {
     EC(run, 'i', "1", "run index"),
     EC(point, 'i', "1", "sweep point index"),
@@ -41,7 +54,9 @@ static lc_column event_cols[] = {
     EC(account, 'i', "1", "account index (row of /population)"),
     EC(kind, 'i', "1", NULL), /* from the rules' tables */
     EC(qty, 'd', "base", "quantity closed, signed by side (+ long, - short)"),
-    EC(price, 'd', "quote/base", "execution price: the round's VWAP (kind 1), the bankrupt account's bankruptcy price (kind 2), the mark (kind 4)"),
+    EC(price, 'd', "quote/base",
+       "execution price: the round's VWAP (kind 1), the bankrupt account's bankruptcy price (kind "
+       "2), the mark (kind 4)"),
     EC(notional, 'd', "quote", "|qty| x price; kind 4: the collateral added"),
     EC(fee, 'd', "quote", "liquidation fee paid to the insurance fund"),
     EC(shortfall, 'd', "quote", "loss beyond the account's collateral (0 if solvent)"),
@@ -58,15 +73,16 @@ static void build_tables(void)
     int n = 0, cell = 0;
     for (int i = 0; i < LC_COUNT(run_head); i++)
         run_cols[n++] = run_head[i];
-    size_t used = (size_t)snprintf(kind_doc, sizeof kind_doc, "1 = liquidation (part sent to the book)");
+    size_t used =
+        (size_t)snprintf(kind_doc, sizeof kind_doc, "1 = liquidation (part sent to the book)");
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
         for (int c = 0; c < ru->ncolumns; c++, cell++) {
             assert(cell < LC_RULE_MAX_CELLS);
             const lc_rule_column *rc = &ru->columns[c];
-            run_cols[n++] = (lc_column){rc->name, rc->type,
-                                        offsetof(lc_run_row, rules) + (size_t)cell * sizeof(lc_cell),
-                                        rc->units, rc->description};
+            run_cols[n++] = (lc_column){
+                rc->name, rc->type, offsetof(lc_run_row, rules) + (size_t)cell * sizeof(lc_cell),
+                rc->units, rc->description};
         }
         for (int e = 0; e < ru->nevents && used < sizeof kind_doc; e++)
             used += (size_t)snprintf(kind_doc + used, sizeof kind_doc - used, ", %d = %s",

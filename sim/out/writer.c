@@ -56,7 +56,8 @@ static const pop_col pop_cols[] = {
     {"qty", "base", "position size", 'd'},
     {"entry", "quote/base", "entry price", 'd'},
     {"collateral", "quote", "isolated margin", 'd'},
-    {"mmr", "1", "maintenance-margin rate of the tier holding the notional at the liquidation price", 'd'},
+    {"mmr", "1",
+     "maintenance-margin rate of the tier holding the notional at the liquidation price", 'd'},
     {"cum", "quote", "maintenance amount of that tier: maintenance = mmr x notional - cum", 'd'},
     {"liq_price", "quote/base", "liquidation price (equity = maintenance margin)", 'd'},
     {"bankruptcy_price", "quote/base", "bankruptcy price (equity = 0)", 'd'},
@@ -73,10 +74,10 @@ struct lc_writer {
     int nseries;
     long ncols;
     long series_chunk; /* rows per /series chunk */
-    long rows;   /* /runs rows written = runs_completed */
-    long events; /* /events rows written */
-    int broken;  /* an append failed: only abort is valid */
-    void *stage; /* staging buffer for one column or one series of a batch */
+    long rows;         /* /runs rows written = runs_completed */
+    long events;       /* /events rows written */
+    int broken;        /* an append failed: only abort is valid */
+    void *stage;       /* staging buffer for one column or one series of a batch */
     size_t stage_bytes;
     char reason[256];     /* innermost HDF5 message of the first failure */
     H5E_auto2_t saved_fn; /* the caller's HDF5 error handler, restored on return */
@@ -394,14 +395,8 @@ static int write_population(lc_writer *w, const lc_population *pop, lc_error *er
     hid_t g = group(w->file, "population", "one row per account, shared by every run");
     if (g < 0)
         return fail(w, err, "/population", "cannot create");
-    const void *src[] = {pop->side,
-                         pop->qty,
-                         pop->entry,
-                         pop->collateral,
-                         pop->mmr,
-                         pop->cum,
-                         pop->liq_price,
-                         pop->bankruptcy_price,
+    const void *src[] = {pop->side,  pop->qty, pop->entry,     pop->collateral,
+                         pop->mmr,   pop->cum, pop->liq_price, pop->bankruptcy_price,
                          pop->origin};
     _Static_assert(sizeof src / sizeof src[0] == sizeof pop_cols / sizeof pop_cols[0],
                    "one source array per /population column");
@@ -501,8 +496,7 @@ static const char *axis_unit(const lc_scenario *sc, const char *key, unit_ctx *c
 
 /* /points: the point index, then one column per varied key: float64 in the
  * key's unit when every value is a number, else the values as text. */
-static int write_points(lc_writer *w, const lc_writer_opts *o, const lc_scenario *sc,
-                        lc_error *err)
+static int write_points(lc_writer *w, const lc_writer_opts *o, const lc_scenario *sc, lc_error *err)
 {
     const lc_sweep *sw = o->sweep;
     long points = o->points;
@@ -547,9 +541,9 @@ static int write_points(lc_writer *w, const lc_writer_opts *o, const lc_scenario
             const char **t = malloc((size_t)points * sizeof *t);
             hsize_t n = (hsize_t)points;
             hid_t type = str_type(), space = H5Screate_simple(1, &n, NULL);
-            d = t && type >= 0 && space >= 0 ? H5Dcreate2(g, ax->key, type, space, H5P_DEFAULT,
-                                                          H5P_DEFAULT, H5P_DEFAULT)
-                                             : -1;
+            d = t && type >= 0 && space >= 0
+                    ? H5Dcreate2(g, ax->key, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+                    : -1;
             for (long p = 0; t && p < points; p++)
                 t[p] = ax->values[lc_sweep_index(sw, p, a)];
             rc = d >= 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) >= 0 &&
@@ -711,8 +705,9 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
     if (rc == 0)
         rc = create_series(w, sc, err);
     if (rc == 0 && o->with_events)
-        rc = create_columns(w, "events", "one row per liquidation, in row order of /runs",
-                            lc_event_columns(), lc_n_event_columns(), EVENT_CHUNK, w->event_ds, err);
+        rc =
+            create_columns(w, "events", "one row per liquidation, in row order of /runs",
+                           lc_event_columns(), lc_n_event_columns(), EVENT_CHUNK, w->event_ds, err);
     if (rc == 0 && o->with_population && pop)
         rc = write_population(w, pop, err);
     h5_leave(w);
@@ -791,7 +786,8 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
         for (long c = 0; c < full && !bad; c++) {
             long j = c * w->nseries + k;
             hsize_t at[2] = {(hsize_t)(w->rows + c * w->series_chunk), 0};
-            bad = H5Dwrite_chunk(d, H5P_DEFAULT, 0, at, b->zsize[j], b->z + (size_t)j * b->zstride) < 0;
+            bad = H5Dwrite_chunk(d, H5P_DEFAULT, 0, at, b->zsize[j],
+                                 b->z + (size_t)j * b->zstride) < 0;
         }
         /* the rest (a batch off the chunk grid, or its last partial chunk):
          * HDF5 filters it; the batch interleaves series per row, HDF5 wants

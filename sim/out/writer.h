@@ -18,12 +18,12 @@
 typedef struct lc_writer lc_writer;
 
 typedef struct lc_writer_opts {
-    const char *path;     /* final name, e.g. out.h5 */
-    int force;            /* overwrite an existing file */
-    int with_events;      /* create /events */
-    int with_population;  /* write /population */
-    long points;          /* sweep points (1 for `run`) */
-    const char *engine;   /* "index" or "scan", stored as an attribute */
+    const char *path;      /* final name, e.g. out.h5 */
+    int force;             /* overwrite an existing file */
+    int with_events;       /* create /events */
+    int with_population;   /* write /population */
+    long points;           /* sweep points (1 for `run`) */
+    const char *engine;    /* "index" or "scan", stored as an attribute */
     const lc_sweep *sweep; /* the varied keys, or NULL (for `run`) */
 } lc_writer_opts;
 

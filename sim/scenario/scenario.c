@@ -21,8 +21,10 @@
 #include "scenario/yamltree.h"
 
 #define CK(sec, name, unit, kind, def, lo, hi, lo_open, hi_open, field, ctype, doc)                \
-    {sec, {name, unit, kind, def, lo, hi, lo_open, hi_open, doc}, offsetof(lc_scenario, field),  \
-     ctype}
+    {                                                                                              \
+        sec, {name, unit, kind, def, lo, hi, lo_open, hi_open, doc}, offsetof(lc_scenario, field), \
+            ctype                                                                                  \
+    }
 
 const lc_core_key lc_core_keys[] = {
     CK("simulation", "runs", "runs", LC_INT, 1000, 1, 1e9, 0, 0, runs, 'l',
@@ -152,7 +154,8 @@ static int read_scalar_number(const lc_node *v, const char *key, const lc_param 
                            p->kind == LC_INT ? "whole number" : "number", range,
                            v->kind == LC_NODE_SCALAR ? "'" : "",
                            v->kind == LC_NODE_SCALAR ? v->text
-                                                     : v->kind == LC_NODE_MAP ? "a map" : "a list",
+                           : v->kind == LC_NODE_MAP  ? "a map"
+                                                     : "a list",
                            v->kind == LC_NODE_SCALAR ? "'" : "");
     if (p->kind == LC_INT && *out != floor(*out))
         return lc_error_at(err, v->src, v->line, key, "must be a whole number (got %s)", v->text);
@@ -179,8 +182,8 @@ static int read_param(lc_node *map, const lc_node *at, const char *where, const 
     lc_node *v = map ? lc_node_get(map, p->name) : NULL;
     if (!v) {
         if (isnan(p->def))
-            return lc_error_at(err, at ? at->src : NULL, at ? at->line : 0, key,
-                               "required (%s)", p->doc);
+            return lc_error_at(err, at ? at->src : NULL, at ? at->line : 0, key, "required (%s)",
+                               p->doc);
         if (p->kind == LC_LIST)
             list->n = 0;
         else
@@ -303,8 +306,8 @@ static int resolve_path(const lc_node *v, const char *key, char **out, lc_error 
 }
 
 /* An LC_PATH parameter into *out (see resolve_path). */
-static int read_path_param(lc_node *map, const lc_node *at, const char *where,
-                           const lc_param *p, char **out, lc_error *err)
+static int read_path_param(lc_node *map, const lc_node *at, const char *where, const lc_param *p,
+                           char **out, lc_error *err)
 {
     char key[256];
     snprintf(key, sizeof key, "%s.%s", where, p->name);
@@ -353,8 +356,13 @@ static int prepare_price(lc_scenario *sc, lc_node *price, lc_error *err)
     if (!pm->prepare)
         return 0;
     price_where w = {price, sc->price.desc, sc->path};
-    lc_price_setup su = {&sc->price, lc_price_family.section, sc->price_common[LC_PRICE_S0],
-                         sc->dt_s, sc->steps, locate_price_param, &w};
+    lc_price_setup su = {&sc->price,
+                         lc_price_family.section,
+                         sc->price_common[LC_PRICE_S0],
+                         sc->dt_s,
+                         sc->steps,
+                         locate_price_param,
+                         &w};
     return pm->prepare(&su, &sc->price_data, err);
 }
 
@@ -383,8 +391,7 @@ static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_c
                 sel->kind == LC_NODE_SCALAR ? closest(sel->text, names, f->nmembers) : NULL;
             lc_error_at(err, sel->src, sel->line, key, "unknown %s '%s'%s%s%s (one of: %s)",
                         f->selector, sel->kind == LC_NODE_SCALAR ? sel->text : "?",
-                        near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "",
-                        list);
+                        near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "", list);
             return -1; /* its parameters cannot be checked without knowing it */
         }
         c->desc = d;
@@ -393,8 +400,8 @@ static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_c
         if (c->desc->params[i].kind == LC_PATH)
             rc |= read_path_param(map, map ? map : at, where, &c->desc->params[i], &c->path, err);
         else
-            rc |= read_param(map, map ? map : at, where, &c->desc->params[i], &c->p[i],
-                             &c->list[i], err);
+            rc |= read_param(map, map ? map : at, where, &c->desc->params[i], &c->p[i], &c->list[i],
+                             err);
         cand[ncand++] = c->desc->params[i].name;
     }
     for (int i = 0; i < f->ncommon; i++) {
@@ -439,7 +446,8 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
         snprintf(where, sizeof where, "venue.tiers[%d]", i);
         lc_node *m = t->vals[i];
         if (m->kind != LC_NODE_MAP) {
-            rc = lc_error_at(err, m->src, m->line, where, "must be a map {up_to, mmr, max_leverage}");
+            rc = lc_error_at(err, m->src, m->line, where,
+                             "must be a map {up_to, mmr, max_leverage}");
             continue;
         }
         double v[4];
@@ -479,9 +487,9 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
             char key[64];
             snprintf(key, sizeof key, "venue.tiers[%d].cum", i);
             if (i == 0)
-                rc = lc_error_at(err, c->src, c->line, key,
-                                 "must be 0: the first tier starts at notional 0 (got %s)",
-                                 c->text);
+                rc =
+                    lc_error_at(err, c->src, c->line, key,
+                                "must be 0: the first tier starts at notional 0 (got %s)", c->text);
             else
                 rc = lc_error_at(err, c->src, c->line, key,
                                  "must be %.10g for maintenance to be continuous at notional %g "
@@ -516,11 +524,12 @@ static int read_series(lc_scenario *sc, lc_node *out, lc_error *err)
             if (strcmp(v->text, names[k]) == 0)
                 id = k;
         if (id < 0) {
-            const char *near = v->kind == LC_NODE_SCALAR ? closest(v->text, names, LC_SERIES_N)
-                                                         : NULL;
-            rc = lc_error_at(err, v->src, v->line, "output.series", "unknown series '%s'%s%s%s (from: %s)",
-                             v->kind == LC_NODE_SCALAR ? v->text : "?", near ? " (did you mean '" : "",
-                             near ? near : "", near ? "'?)" : "", known);
+            const char *near =
+                v->kind == LC_NODE_SCALAR ? closest(v->text, names, LC_SERIES_N) : NULL;
+            rc = lc_error_at(
+                err, v->src, v->line, "output.series", "unknown series '%s'%s%s%s (from: %s)",
+                v->kind == LC_NODE_SCALAR ? v->text : "?", near ? " (did you mean '" : "",
+                near ? near : "", near ? "'?)" : "", known);
             continue;
         }
         sc->series_mask |= 1u << id;
@@ -735,8 +744,7 @@ lc_scenario *lc_scenario_parse(const char *name, const char *text, const char *c
     return sc;
 }
 
-lc_scenario *lc_scenario_load(const char *path, const char *const *sets, int nsets,
-                              lc_error *err)
+lc_scenario *lc_scenario_load(const char *path, const char *const *sets, int nsets, lc_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -764,7 +772,8 @@ lc_scenario *lc_scenario_load(const char *path, const char *const *sets, int nse
     fclose(f);
     if (!text || bad) {
         free(text);
-        lc_error_at(err, path, 0, NULL, "cannot read: %s", text ? strerror(errno) : "out of memory");
+        lc_error_at(err, path, 0, NULL, "cannot read: %s",
+                    text ? strerror(errno) : "out of memory");
         return NULL;
     }
     text[len] = '\0';
@@ -888,10 +897,10 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         double v[LC_MAX_TIERS];
         char key[64];
         for (int i = 0; i < sc->ntiers; i++)
-            v[i] = k == TIER_UP_TO        ? sc->tiers[i].up_to
-                 : k == TIER_MMR          ? sc->tiers[i].mmr
-                 : k == TIER_MAX_LEVERAGE ? sc->tiers[i].max_leverage
-                                          : sc->tiers[i].cum;
+            v[i] = k == TIER_UP_TO          ? sc->tiers[i].up_to
+                   : k == TIER_MMR          ? sc->tiers[i].mmr
+                   : k == TIER_MAX_LEVERAGE ? sc->tiers[i].max_leverage
+                                            : sc->tiers[i].cum;
         snprintf(key, sizeof key, "venue.tiers.%s", lc_tier_params[k].name);
         fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, 1, NULL);
     }

@@ -17,7 +17,6 @@
 
 #define LC_MAX_TIERS 32
 
-
 typedef enum lc_series_id {
     LC_SERIES_PRICE,
     LC_SERIES_FUNDAMENTAL,
@@ -61,9 +60,9 @@ typedef struct lc_scenario {
     /* venue */
     lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; cum filled by continuity */
     int ntiers;
-    double liquidation_fee; /* fraction of closed notional */
-    double insurance_fund;  /* quote, at t = 0 */
-    lc_choice mark;         /* mark-price model (lc_mark_model) and its parameters */
+    double liquidation_fee;             /* fraction of closed notional */
+    double insurance_fund;              /* quote, at t = 0 */
+    lc_choice mark;                     /* mark-price model (lc_mark_model) and its parameters */
     lc_rule_setting rules[LC_RULE_MAX]; /* each venue rule's settings, registry order */
 
     /* output */
@@ -75,8 +74,7 @@ typedef struct lc_scenario {
  * "--opt key=value" is the same, with errors labelled by the option instead
  * of --set),
  * validate and resolve. On failure returns NULL with every error found in err. */
-lc_scenario *lc_scenario_load(const char *path, const char *const *sets, int nsets,
-                              lc_error *err);
+lc_scenario *lc_scenario_load(const char *path, const char *const *sets, int nsets, lc_error *err);
 
 /* The same from text in memory (name is used in messages and as the base for
  * relative paths). */
@@ -94,8 +92,8 @@ char *lc_scenario_resolved_yaml(const lc_scenario *sc);
  * text). is_list marks keys that hold a list whatever its length (tiers,
  * discrete values), so a one-element list stays a list. Used for the YAML
  * dump and the HDF5 attributes of /scenario_resolved. */
-typedef void (*lc_scenario_visit_fn)(void *ctx, const char *key, const char *unit,
-                                     const double *v, int n, int is_list, const char *text);
+typedef void (*lc_scenario_visit_fn)(void *ctx, const char *key, const char *unit, const double *v,
+                                     int n, int is_list, const char *text);
 void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx);
 
 /* Number of recorded columns per series row: steps/every + 1 (t = 0 included). */
@@ -120,7 +118,7 @@ extern const lc_core_key lc_core_keys[];
 extern const int lc_n_core_keys;
 extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage, cum */
 extern const int lc_n_tier_params;
-extern const lc_family lc_mark_family;  /* venue.mark */
+extern const lc_family lc_mark_family; /* venue.mark */
 
 /* A venue rule's resolved settings (rule.h), by rule name; NULL if none. */
 const lc_rule_setting *lc_scenario_rule(const lc_scenario *sc, const char *rule);

@@ -93,12 +93,12 @@ static lc_node *convert(yaml_document_t *doc, yaml_node_t *yn, const char *src, 
         n = node_new(LC_NODE_SEQ, src, line);
         if (!n)
             goto oom;
-        for (yaml_node_item_t *it = yn->data.sequence.items.start;
-             it < yn->data.sequence.items.top; it++) {
+        for (yaml_node_item_t *it = yn->data.sequence.items.start; it < yn->data.sequence.items.top;
+             it++) {
             char sub[256];
             snprintf(sub, sizeof sub, "%s[%d]", path, n->n);
-            lc_node *c = convert(doc, yaml_document_get_node(doc, *it), src, line_offset,
-                                 depth + 1, sub, nodes, err);
+            lc_node *c = convert(doc, yaml_document_get_node(doc, *it), src, line_offset, depth + 1,
+                                 sub, nodes, err);
             if (!c || grow(n)) {
                 lc_node_free(c);
                 goto fail;
@@ -165,8 +165,8 @@ static lc_node *parse(const char *src, const char *text, int line_offset, lc_err
     if (!yaml_parser_load(&parser, &doc)) {
         int line = line_offset >= 0 ? (int)parser.problem_mark.line + 1 : 0;
         lc_error_at(err, src, line, NULL, "YAML syntax: %s%s%s",
-                    parser.problem ? parser.problem : "unreadable",
-                    parser.context ? " " : "", parser.context ? parser.context : "");
+                    parser.problem ? parser.problem : "unreadable", parser.context ? " " : "",
+                    parser.context ? parser.context : "");
         yaml_parser_delete(&parser);
         return NULL;
     }
@@ -245,8 +245,7 @@ int lc_yaml_set(lc_node *root, const char *assignment, const char *label, lc_err
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
         return lc_error_at(err, "--set", 0, NULL,
-                           "expected key=value, e.g. --set price.sigma=0.6 (got '%s')",
-                           assignment);
+                           "expected key=value, e.g. --set price.sigma=0.6 (got '%s')", assignment);
     lc_node *value = parse(label, eq + 1, -1, err);
     if (!value)
         return -1;

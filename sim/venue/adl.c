@@ -28,9 +28,9 @@
 #include "engine/run.h"
 #include "scenario/scenario.h"
 
-enum { ADL_POLICY, ADL_RANKING };  /* name-valued keys */
-enum { ADL_COUNT, ADL_NOTIONAL };  /* its /runs cells */
-enum { ADL_EVENT = 2 };            /* its /events kind */
+enum { ADL_POLICY, ADL_RANKING }; /* name-valued keys */
+enum { ADL_COUNT, ADL_NOTIONAL }; /* its /runs cells */
+enum { ADL_EVENT = 2 };           /* its /events kind */
 
 /* An ADL counterparty candidate: its score and account. */
 typedef struct cand {
@@ -183,9 +183,9 @@ static void deleverage(lc_rule_inst *ri, lc_run *r, long j, int side, double d, 
         lc_run_close(r, j);
     else {
         double q2 = q - d, c2 = c - c * (d / q); /* collateral released pro rata */
-        lc_run_set_live(r, j, q2, c2,
-                        lc_tier_liq_price(side, q2, r->pop->entry[j], c2, sc->tiers, sc->ntiers,
-                                          NULL));
+        lc_run_set_live(
+            r, j, q2, c2,
+            lc_tier_liq_price(side, q2, r->pop->entry[j], c2, sc->tiers, sc->ntiers, NULL));
     }
     lc_run_reduce_side(r, side, d, closed);
     lc_cell *cell = lc_run_cells(r, ri);
@@ -208,8 +208,7 @@ static void on_liquidate(lc_rule_inst *ri, lc_run *r, lc_item *it, double x)
     if (!(equity < 0 && -equity > r->insurance))
         return;
     /* a fund below a micro-unit is dust left by earlier shrinks: 0 */
-    double covered =
-        r->insurance > LC_FUND_DUST ? r->insurance / (-equity / q) * (1 - 1e-9) : 0;
+    double covered = r->insurance > LC_FUND_DUST ? r->insurance / (-equity / q) * (1 - 1e-9) : 0;
     double bp = e - side * c / q, matched = plan(st, r, side, bp, q - covered);
     /* fully matched: exactly the part the fund covers goes to the book
      * (q − matched would carry the rounding of q into a small qm);

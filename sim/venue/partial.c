@@ -10,11 +10,11 @@
 #include "engine/run.h"
 #include "scenario/scenario.h"
 
-enum { PARTIAL_MODE };                     /* name-valued key */
+enum { PARTIAL_MODE };                       /* name-valued key */
 enum { PARTIAL_FRACTION, PARTIAL_COOLDOWN }; /* numeric keys */
-enum { PARTIAL_COUNT };                    /* its /runs cell */
-enum { PARTIAL_EVENT = 3 };                /* its /events kind */
-enum { PARTIAL_COOL_UNTIL };               /* its book word */
+enum { PARTIAL_COUNT };                      /* its /runs cell */
+enum { PARTIAL_EVENT = 3 };                  /* its /events kind */
+enum { PARTIAL_COOL_UNTIL };                 /* its book word */
 
 static const lc_param params[] = {
     [PARTIAL_FRACTION] = {"fraction", "1", LC_REAL, 0.2, 0, 1, 1, 1,
@@ -66,8 +66,8 @@ static int enabled(const lc_rule_setting *s)
 }
 
 const lc_rule lc_rule_partial = {
-    .d = {"partial", "partial liquidation: a breached account closes part of its position",
-          params, LC_COUNT(params), NULL},
+    .d = {"partial", "partial liquidation: a breached account closes part of its position", params,
+          LC_COUNT(params), NULL},
     .section = "venue.partial",
     .names = names,
     .nnames = LC_COUNT(names),

@@ -228,9 +228,14 @@ static void topup(lc_rule_inst *ri, lc_run *r, long i)
     lc_cell *cell = lc_run_cells(r, ri);
     cell[TOPUP_COUNT].i++;
     cell[TOPUP_AMOUNT].d += add;
-    lc_run_push_event(r, &(lc_event){.run = r->row->run, .point = r->row->point, .step = r->t,
-                                     .round = r->round, .account = i, .kind = TOPUP_EVENT,
-                                     .price = m, .notional = add});
+    lc_run_push_event(r, &(lc_event){.run = r->row->run,
+                                     .point = r->row->point,
+                                     .step = r->t,
+                                     .round = r->round,
+                                     .account = i,
+                                     .kind = TOPUP_EVENT,
+                                     .price = m,
+                                     .notional = add});
 }
 
 static int cmp_u32(const void *a, const void *b)

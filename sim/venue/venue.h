@@ -79,8 +79,8 @@ typedef struct lc_settlement {
 
 /* Settle a liquidation and update *insurance (never below 0). Inline: the
  * engine's settlement loop calls it once per liquidated account. */
-static inline lc_settlement lc_settle(int side, double q, double entry, double collateral,
-                                      double x, double fee_rate, double *insurance)
+static inline lc_settlement lc_settle(int side, double q, double entry, double collateral, double x,
+                                      double fee_rate, double *insurance)
 {
     lc_settlement s = {0};
     s.pnl = side * q * (x - entry);

@@ -21,19 +21,19 @@ static lc_population *draw(const char *text, lc_scenario **sc_out)
     return pop;
 }
 
-#define MIXED                                                                                 \
-    "simulation: {seed: 77}\n"                                                                \
-    "price: {model: gbm, s0: 60000}\n"                                                        \
-    "population:\n"                                                                           \
-    "  accounts: 200000\n"                                                                    \
-    "  long_fraction: 0.6\n"                                                                  \
-    "  notional: {dist: pareto, min: 1000, alpha: 2.5, max: 1.0e6}\n"                         \
-    "  leverage: {dist: discrete, values: [2, 10, 50, 100], weights: [1, 2, 1, 1]}\n"         \
-    "  entry: {dist: lognormal, sigma: 0.02}\n"                                               \
-    "venue:\n"                                                                                \
-    "  tiers:\n"                                                                              \
-    "    - {up_to: 5000,   mmr: 0.004, max_leverage: 125}\n"                                  \
-    "    - {up_to: 20000,  mmr: 0.01,  max_leverage: 50}\n"                                   \
+#define MIXED                                                                                      \
+    "simulation: {seed: 77}\n"                                                                     \
+    "price: {model: gbm, s0: 60000}\n"                                                             \
+    "population:\n"                                                                                \
+    "  accounts: 200000\n"                                                                         \
+    "  long_fraction: 0.6\n"                                                                       \
+    "  notional: {dist: pareto, min: 1000, alpha: 2.5, max: 1.0e6}\n"                              \
+    "  leverage: {dist: discrete, values: [2, 10, 50, 100], weights: [1, 2, 1, 1]}\n"              \
+    "  entry: {dist: lognormal, sigma: 0.02}\n"                                                    \
+    "venue:\n"                                                                                     \
+    "  tiers:\n"                                                                                   \
+    "    - {up_to: 5000,   mmr: 0.004, max_leverage: 125}\n"                                       \
+    "    - {up_to: 20000,  mmr: 0.01,  max_leverage: 50}\n"                                        \
     "    - {up_to: 1.0e300, mmr: 0.02, max_leverage: 20}\n"
 
 Test(population, accounts_follow_the_venue_rules)
@@ -56,7 +56,8 @@ Test(population, accounts_follow_the_venue_rules)
         cr_assert_eq(p->cum[i], sc->tiers[k].cum);
         double lev = notional / p->collateral[i];
         cr_assert(lev <= sc->tiers[t].max_leverage * (1 + 1e-12), "leverage %g over cap", lev);
-        cr_assert(!lc_breached(p->side[i], p->liq_price[i], 60000), "account %ld opens breached", i);
+        cr_assert(!lc_breached(p->side[i], p->liq_price[i], 60000), "account %ld opens breached",
+                  i);
         if (p->side[i] > 0)
             ql += p->qty[i];
     }
@@ -102,7 +103,8 @@ Test(population, truncated_pareto_mean)
     }
     double n = (double)p->n, mean = s / n, sd = sqrt(s2 / n - mean * mean);
     double want = a * pow(m, a) * (pow(M, 1 - a) - pow(m, 1 - a)) / ((1 - a) * (1 - pow(m / M, a)));
-    cr_assert(fabs(mean - want) < 4 * sd / sqrt(n), "mean %g vs %g (SE %g)", mean, want, sd / sqrt(n));
+    cr_assert(fabs(mean - want) < 4 * sd / sqrt(n), "mean %g vs %g (SE %g)", mean, want,
+              sd / sqrt(n));
     lc_population_free(p);
     lc_scenario_free(sc);
 }
@@ -111,13 +113,14 @@ Test(population, discrete_leverage_frequencies)
 {
     /* all notionals in tier 0 (cap 125), so no leverage is capped */
     lc_scenario *sc;
-    lc_population *p = draw("price: {s0: 100}\n"
-                            "population:\n"
-                            "  accounts: 100000\n"
-                            "  notional: {dist: fixed, value: 1000}\n"
-                            "  leverage: {dist: discrete, values: [2, 10, 50], weights: [1, 2, 1]}\n"
-                            "venue: {tiers: [{up_to: 1e300, mmr: 0.004, max_leverage: 125}]}\n",
-                            &sc);
+    lc_population *p =
+        draw("price: {s0: 100}\n"
+             "population:\n"
+             "  accounts: 100000\n"
+             "  notional: {dist: fixed, value: 1000}\n"
+             "  leverage: {dist: discrete, values: [2, 10, 50], weights: [1, 2, 1]}\n"
+             "venue: {tiers: [{up_to: 1e300, mmr: 0.004, max_leverage: 125}]}\n",
+             &sc);
     long count[3] = {0};
     for (long i = 0; i < p->n; i++) {
         double lev = p->qty[i] * p->entry[i] / p->collateral[i];
@@ -126,7 +129,8 @@ Test(population, discrete_leverage_frequencies)
     const double w[3] = {0.25, 0.5, 0.25};
     for (int k = 0; k < 3; k++) { /* SE = sqrt(w(1 − w)/n) */
         double f = (double)count[k] / (double)p->n;
-        cr_assert(fabs(f - w[k]) < 4 * sqrt(w[k] * (1 - w[k]) / (double)p->n), "value %d: %g", k, f);
+        cr_assert(fabs(f - w[k]) < 4 * sqrt(w[k] * (1 - w[k]) / (double)p->n), "value %d: %g", k,
+                  f);
     }
     lc_population_free(p);
     lc_scenario_free(sc);
@@ -147,12 +151,13 @@ Test(population, same_seed_same_accounts)
 Test(population, leverage_is_capped_by_the_tier)
 {
     lc_scenario *sc;
-    lc_population *p = draw("price: {s0: 100}\n"
-                            "population: {accounts: 100, notional: {dist: fixed, value: 1e6},"
-                            " leverage: {dist: fixed, value: 100}, entry: {dist: fixed, value: 1}}\n"
-                            "venue: {tiers: [{up_to: 1e5, mmr: 0.004, max_leverage: 125},"
-                            " {up_to: 1e300, mmr: 0.02, max_leverage: 20}]}\n",
-                            &sc);
+    lc_population *p =
+        draw("price: {s0: 100}\n"
+             "population: {accounts: 100, notional: {dist: fixed, value: 1e6},"
+             " leverage: {dist: fixed, value: 100}, entry: {dist: fixed, value: 1}}\n"
+             "venue: {tiers: [{up_to: 1e5, mmr: 0.004, max_leverage: 125},"
+             " {up_to: 1e300, mmr: 0.02, max_leverage: 20}]}\n",
+             &sc);
     for (long i = 0; i < p->n; i++)
         cr_assert_float_eq(p->collateral[i], 1e6 / 20, 1e-6);
     lc_population_free(p);
@@ -164,8 +169,9 @@ static const char *csv_errors(const char *csv)
     char *dir = t_tmpdir();
     char *path = t_write(dir, "pos.csv", csv);
     char *text;
-    cr_assert(asprintf(&text, "price: {s0: 100}\npopulation: {file: %s}\n"
-                              "venue: {tiers: [{up_to: 1e6, mmr: 0.005, max_leverage: 50}]}\n",
+    cr_assert(asprintf(&text,
+                       "price: {s0: 100}\npopulation: {file: %s}\n"
+                       "venue: {tiers: [{up_to: 1e6, mmr: 0.005, max_leverage: 50}]}\n",
                        path) > 0);
     lc_scenario *sc = t_scenario(text);
     static lc_error err;
@@ -208,26 +214,36 @@ Test(population, csv_positions)
     const char *e;
     cr_assert(strstr(e = csv_errors("side,notional,entry\nlong,1,1\n"),
                      "pos.csv:1: header must name the columns side, notional, leverage, entry "
-                     "(missing 'leverage')"), "%s", e);
+                     "(missing 'leverage')"),
+              "%s", e);
     cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nup,1000,2,100\n"),
-                     "pos.csv:2: side: must be long, short, 1 or -1 (got 'up')"), "%s", e);
+                     "pos.csv:2: side: must be long, short, 1 or -1 (got 'up')"),
+              "%s", e);
     cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,2,x\n"),
-                     "pos.csv:2: entry: must be a number > 0 (got 'x')"), "%s", e);
+                     "pos.csv:2: entry: must be a number > 0 (got 'x')"),
+              "%s", e);
     cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,60,100\n"),
-                     "pos.csv:2: leverage 60 exceeds max_leverage 50 of tier 0"), "%s", e);
-    cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,2,100\nlong,1000,40,110\n"),
-                     "pos.csv:3: this account is already past its liquidation price"), "%s", e);
+                     "pos.csv:2: leverage 60 exceeds max_leverage 50 of tier 0"),
+              "%s", e);
+    cr_assert(
+        strstr(e = csv_errors("side,notional,leverage,entry\nlong,1000,2,100\nlong,1000,40,110\n"),
+               "pos.csv:3: this account is already past its liquidation price"),
+        "%s", e);
     cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,2e6,2,100\n"),
-                     "pos.csv:2: venue.tiers: notional 2e+06 is above the last tier's up_to"), "%s", e);
+                     "pos.csv:2: venue.tiers: notional 2e+06 is above the last tier's up_to"),
+              "%s", e);
     cr_assert(strstr(e = csv_errors(""), "empty: expected a header line"), "%s", e);
     /* an empty field is a missing value, not a reason to shift the columns */
     cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,,2,100\n"),
-                     "pos.csv:2: notional: must be a number > 0 (got '')"), "%s", e);
+                     "pos.csv:2: notional: must be a number > 0 (got '')"),
+              "%s", e);
     /* a thousands separator splits a number: a field too many, not a silent 59 */
     cr_assert(strstr(e = csv_errors("side,notional,leverage,entry\nlong,20000,5,59,500\n"),
-                     "pos.csv:2: 5 fields, the header has 4"), "%s", e);
+                     "pos.csv:2: 5 fields, the header has 4"),
+              "%s", e);
     cr_assert(strstr(e = csv_errors("side,notional,leverage,notional,entry\n"),
-                     "pos.csv:1: notional: column named twice (columns 2 and 4)"), "%s", e);
+                     "pos.csv:1: notional: column named twice (columns 2 and 4)"),
+              "%s", e);
 }
 
 /* What spreadsheets and long comments do to a CSV: a UTF-8 byte-order mark
@@ -262,9 +278,10 @@ Test(population, csv_bom_long_lines_and_extra_columns)
 
 Test(population, impossible_entries_are_an_error)
 {
-    lc_scenario *sc = t_scenario("price: {s0: 100}\n"
-                                 "population: {accounts: 10, notional: {dist: fixed, value: 100},"
-                                 " leverage: {dist: fixed, value: 100}, entry: {dist: fixed, value: 0.5}}\n");
+    lc_scenario *sc =
+        t_scenario("price: {s0: 100}\n"
+                   "population: {accounts: 10, notional: {dist: fixed, value: 100},"
+                   " leverage: {dist: fixed, value: 100}, entry: {dist: fixed, value: 0.5}}\n");
     lc_error err = {0};
     /* shorts entered at 50 with 100x are all past liquidation at 100 */
     cr_assert_null(lc_population_create(sc, &err));

@@ -17,7 +17,7 @@ Test(rekey, heaps_pop_exactly_the_live_breached_accounts)
     gsl_rng *r = lc_rng_create(3, 5, 0);
     lc_rekey *k = lc_rekey_create();
     static double liq[N];
-    static int state[N], side[N]; /* 0 untouched, 1 live, 2 closed */
+    static int state[N], side[N];             /* 0 untouched, 1 live, 2 closed */
     for (int round = 0; round < 2; round++) { /* the second after a clear */
         lc_rekey_clear(k);
         cr_assert_eq(lc_rekey_count(k), 0);

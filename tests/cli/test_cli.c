@@ -14,22 +14,28 @@
 
 #include "support.h"
 
-#define SMALL                                                                                 \
-    "simulation: {runs: 40, steps: 300, dt: 60, seed: 9}\n"                                   \
-    "price: {model: gbm, s0: 100, sigma: 1.5}\n"                                              \
-    "impact: {model: linear, depth_1pct: 2.0e5}\n"                                            \
-    "population:\n"                                                                           \
-    "  accounts: 2000\n"                                                                      \
-    "  notional: {dist: lognormal, median: 2000, sigma: 1}\n"                                 \
-    "  leverage: {dist: discrete, values: [5, 20, 50], weights: [1, 1, 1]}\n"                 \
+#define SMALL                                                                                      \
+    "simulation: {runs: 40, steps: 300, dt: 60, seed: 9}\n"                                        \
+    "price: {model: gbm, s0: 100, sigma: 1.5}\n"                                                   \
+    "impact: {model: linear, depth_1pct: 2.0e5}\n"                                                 \
+    "population:\n"                                                                                \
+    "  accounts: 2000\n"                                                                           \
+    "  notional: {dist: lognormal, median: 2000, sigma: 1}\n"                                      \
+    "  leverage: {dist: discrete, values: [5, 20, 50], weights: [1, 1, 1]}\n"                      \
     "venue: {insurance_fund: 1000}\n"
 
-#define assert_has(text, needle) \
+#define assert_has(text, needle)                                                                   \
     cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
 
 static char *dir;
-static void setup(void) { dir = t_tmpdir(); }
-static void teardown(void) { t_rmdir(dir); }
+static void setup(void)
+{
+    dir = t_tmpdir();
+}
+static void teardown(void)
+{
+    t_rmdir(dir);
+}
 TestSuite(cli, .init = setup, .fini = teardown);
 
 static char *path(const char *name)
@@ -135,7 +141,8 @@ Test(cli, run_writes_once_and_never_overwrites_without_force)
     free(out);
     stat(h5, &b);
     cr_assert(a.st_size == b.st_size && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
-              a.st_mtim.tv_sec == b.st_mtim.tv_sec, "the file was touched");
+                  a.st_mtim.tv_sec == b.st_mtim.tv_sec,
+              "the file was touched");
     cr_assert_eq(t_cli(&out, "run %s -o %s --runs 3 --force -q", sc, h5), 0, "%s", out);
     cr_assert_str_eq(out, "", "--quiet prints nothing");
     free(out);
@@ -162,14 +169,19 @@ Test(cli, info_rejects_files_that_are_not_results)
 /* every dataset of /runs and /series, compared value for value */
 static void assert_same_datasets(const char *a, const char *b)
 {
-    static const char *names[] = {"runs/price_final", "runs/liq_notional_long", "runs/bad_debt",
-                                  "runs/insurance_min", "runs/max_rounds", "runs/first_liq_step",
-                                  "series/price", "series/liq_long", "series/liq_short",
-                                  "series/insurance", "series/oi", "series/fundamental", "series/mark",
-                                  "events/run", "events/step", "events/round", "events/account",
-                                  "events/price", "events/fee", "events/shortfall",
-                                  "events/kind", "events/notional", "runs/call_count",
-                                  "runs/topup_count", "runs/topup_amount"};
+    static const char *names[] = {"runs/price_final", "runs/liq_notional_long",
+                                  "runs/bad_debt",    "runs/insurance_min",
+                                  "runs/max_rounds",  "runs/first_liq_step",
+                                  "series/price",     "series/liq_long",
+                                  "series/liq_short", "series/insurance",
+                                  "series/oi",        "series/fundamental",
+                                  "series/mark",      "events/run",
+                                  "events/step",      "events/round",
+                                  "events/account",   "events/price",
+                                  "events/fee",       "events/shortfall",
+                                  "events/kind",      "events/notional",
+                                  "runs/call_count",  "runs/topup_count",
+                                  "runs/topup_amount"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         double *x, *y;
         size_t dx[2], dy[2];
@@ -186,7 +198,8 @@ static void assert_same_datasets(const char *a, const char *b)
  * for every run, whatever ran on that thread before. */
 Test(cli, an_oracle_mark_does_not_depend_on_threads_or_engine)
 {
-    char *sc = t_write(dir, "o.yaml", SMALL), *one = path("o1.h5"), *three = path("o3.h5"), *scan = path("oscan.h5"), *out;
+    char *sc = t_write(dir, "o.yaml", SMALL), *one = path("o1.h5"), *three = path("o3.h5"),
+         *scan = path("oscan.h5"), *out;
 #define EMA "--set 'venue.mark={model: ema, half_life: 300}'"
     cr_assert_eq(t_cli(&out, "run %s " EMA " -o %s -q --events --threads 1", sc, one), 0, "%s",
                  out);
@@ -194,9 +207,9 @@ Test(cli, an_oracle_mark_does_not_depend_on_threads_or_engine)
     cr_assert_eq(t_cli(&out, "run %s " EMA " -o %s -q --events --threads 3 --batch 3", sc, three),
                  0, "%s", out);
     free(out);
-    cr_assert_eq(t_cli(&out, "run %s " EMA " -o %s -q --events --threads 2 --engine scan", sc,
-                       scan),
-                 0, "%s", out);
+    cr_assert_eq(
+        t_cli(&out, "run %s " EMA " -o %s -q --events --threads 2 --engine scan", sc, scan), 0,
+        "%s", out);
     free(out);
 #undef EMA
     double *m;
@@ -221,16 +234,15 @@ Test(cli, topups_do_not_depend_on_threads_or_engine)
     char *sc = t_write(dir, "u.yaml", SMALL), *one = path("u1.h5"), *three = path("u3.h5"),
          *scan = path("uscan.h5"), *out;
 #define TOPUP "--set 'venue.topup={probability: 0.5, call: 0.6, delay: 2, target: 0.3}'"
-    cr_assert_eq(t_cli(&out, "run %s " TOPUP " -o %s -q --events --threads 1", sc, one), 0,
-                 "%s", out);
+    cr_assert_eq(t_cli(&out, "run %s " TOPUP " -o %s -q --events --threads 1", sc, one), 0, "%s",
+                 out);
     free(out);
-    cr_assert_eq(t_cli(&out, "run %s " TOPUP " -o %s -q --events --threads 3 --batch 3", sc,
-                       three),
+    cr_assert_eq(t_cli(&out, "run %s " TOPUP " -o %s -q --events --threads 3 --batch 3", sc, three),
                  0, "%s", out);
     free(out);
-    cr_assert_eq(t_cli(&out, "run %s " TOPUP " -o %s -q --events --threads 2 --engine scan", sc,
-                       scan),
-                 0, "%s", out);
+    cr_assert_eq(
+        t_cli(&out, "run %s " TOPUP " -o %s -q --events --threads 2 --engine scan", sc, scan), 0,
+        "%s", out);
     free(out);
 #undef TOPUP
     cr_assert_gt(t_h5_sum(one, "runs/topup_count"), 100);
@@ -252,8 +264,8 @@ Test(cli, datasets_do_not_depend_on_thread_count)
     cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --threads 2 --batch 7", sc, two), 0, "%s",
                  out);
     free(out);
-    cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --threads 3 --batch 3", sc, three), 0,
-                 "%s", out);
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --threads 3 --batch 3", sc, three), 0, "%s",
+                 out);
     free(out);
     cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --threads 2 --engine scan", sc, scan), 0,
                  "%s", out);
@@ -316,14 +328,16 @@ Test(cli, sigint_keeps_completed_runs_and_exits_130)
 Test(cli, events_and_population_are_optional_groups)
 {
     char *sc = t_write(dir, "s.yaml", SMALL), *h5 = path("ev.h5"), *out;
-    cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --population --runs 5", sc, h5), 0, "%s", out);
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --population --runs 5", sc, h5), 0, "%s",
+                 out);
     free(out);
     double *acc, *liq;
     size_t d[2], d2[2];
     cr_assert_eq(t_h5_read(h5, "population/liq_price", &acc, d), 2000);
     size_t nev = t_h5_read(h5, "events/account", &liq, d2);
     double *cl, *cs;
-    size_t n = t_h5_read(h5, "runs/liq_count_long", &cl, d), m = t_h5_read(h5, "runs/liq_count_short", &cs, d);
+    size_t n = t_h5_read(h5, "runs/liq_count_long", &cl, d),
+           m = t_h5_read(h5, "runs/liq_count_short", &cs, d);
     double total = 0;
     for (size_t i = 0; i < n && i < m; i++)
         total += cl[i] + cs[i];
@@ -380,8 +394,11 @@ Test(cli, non_finite_prices_fail_the_run)
     free(out);
     /* one short through a slightly deeper book: finite doubles, but beyond
      * float32, so /series would hold inf */
-    cr_assert_eq(t_cli(&out, "run %s -o %s --quiet --set impact.depth_1pct=111 "
-                             "--set population.accounts=1", sc, o), 1, "%s", out);
+    cr_assert_eq(t_cli(&out,
+                       "run %s -o %s --quiet --set impact.depth_1pct=111 "
+                       "--set population.accounts=1",
+                       sc, o),
+                 1, "%s", out);
     assert_has(out, "exceeds 3.4e38 quote, the range of the float32 series");
     cr_assert_not(t_exists(o));
     free(out);
@@ -442,9 +459,11 @@ Test(cli, new_price_models_do_not_depend_on_thread_count)
                  "venue: {insurance_fund: 1000}\n",
                  prices[k]);
         char *sc = t_write(dir, "p.yaml", text), *one = path("p1.h5"), *two = path("p2.h5"), *out;
-        cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --force --threads 1", sc, one), 0, "%s", out);
+        cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --force --threads 1", sc, one), 0, "%s",
+                     out);
         free(out);
-        cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --force --threads 2", sc, two), 0, "%s", out);
+        cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --force --threads 2", sc, two), 0, "%s",
+                     out);
         free(out);
         assert_same_datasets(one, two);
         cr_assert_gt(t_h5_sum(one, "runs/liq_count_long"), 10,

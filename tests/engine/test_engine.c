@@ -37,8 +37,8 @@ static void run_one(const lc_scenario *sc, const lc_population *pop, lc_scratch 
         out->series[i] = calloc((size_t)cols, sizeof(float));
     memset(&out->ev, 0, sizeof out->ev);
     lc_error err = {0};
-    cr_assert_eq(lc_engine_run(sc, pop, s, 0, run, &out->row, out->series, &out->ev, &err), 0,
-                 "%s", err.msg);
+    cr_assert_eq(lc_engine_run(sc, pop, s, 0, run, &out->row, out->series, &out->ev, &err), 0, "%s",
+                 err.msg);
 }
 
 /* The scenario's population, or the test fails with the loader's errors. */
@@ -114,9 +114,15 @@ static char *random_scenario(gsl_rng *r, int k)
     char *impact = random_impact(r, k);
     char mark[128];
     switch ((k / 2) % 4) { /* venue.mark: last, delayed, ema, deviation in turn */
-    case 0: snprintf(mark, sizeof mark, "{model: last}"); break;
-    case 1: snprintf(mark, sizeof mark, "{model: delayed, steps: %lu}", gsl_rng_uniform_int(r, 6)); break;
-    case 2: snprintf(mark, sizeof mark, "{model: ema, half_life: %g}", 30 + 1200 * gsl_rng_uniform(r)); break;
+    case 0:
+        snprintf(mark, sizeof mark, "{model: last}");
+        break;
+    case 1:
+        snprintf(mark, sizeof mark, "{model: delayed, steps: %lu}", gsl_rng_uniform_int(r, 6));
+        break;
+    case 2:
+        snprintf(mark, sizeof mark, "{model: ema, half_life: %g}", 30 + 1200 * gsl_rng_uniform(r));
+        break;
     default:
         snprintf(mark, sizeof mark, "{model: deviation, threshold: %g, heartbeat: %g}",
                  0.02 * gsl_rng_uniform(r), 600 * gsl_rng_uniform(r));
@@ -138,36 +144,34 @@ static char *random_scenario(gsl_rng *r, int k)
                  0.2 + 0.8 * gsl_rng_uniform(r), call, gsl_rng_uniform_int(r, 5),
                  call * (0.1 + 0.85 * gsl_rng_uniform(r)));
     }
-    cr_assert(asprintf(
-                  &text,
-                  "simulation: {runs: 4, steps: %lu, dt: 60, seed: %lu, max_rounds: %d}\n"
-                  "price: {model: gbm, s0: 100, mu: %g, sigma: %g}\n"
-                  "impact: %s\n"
-                  "population:\n"
-                  "  accounts: %lu\n"
-                  "  long_fraction: %g\n"
-                  "  notional: {dist: pareto, min: 1000, alpha: 1.3, max: 1.0e7}\n"
-                  "  leverage: {dist: uniform, min: 1.5, max: 90}\n"
-                  "  entry: {dist: lognormal, sigma: %g}\n"
-                  "venue:\n"
-                  "  tiers:\n"
-                  "    - {up_to: 20000, mmr: %g, max_leverage: 90}\n"
-                  "    - {up_to: 200000, mmr: %g, max_leverage: 40}\n"
-                  "    - {up_to: 1.0e300, mmr: %g, max_leverage: 10}\n"
-                  "  liquidation_fee: %g\n"
-                  "  insurance_fund: %g\n"
-                  "  adl: %s\n"
-                  "  adl_ranking: %s\n"
-                  "  partial: %s\n"
-                  "  topup: %s\n"
-                  "  mark: %s\n"
-                  "output: {every: %lu}\n",
-                  steps, gsl_rng_get(r) % 1000,
-                  rounds, 20 * (gsl_rng_uniform(r) - 0.5), 0.5 + 2.5 * gsl_rng_uniform(r),
-                  impact, 100 + gsl_rng_uniform_int(r, 1900),
-                  gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
-                  mmr0 * 4, 0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking,
-                  partial, topup, mark, every) > 0);
+    cr_assert(asprintf(&text,
+                       "simulation: {runs: 4, steps: %lu, dt: 60, seed: %lu, max_rounds: %d}\n"
+                       "price: {model: gbm, s0: 100, mu: %g, sigma: %g}\n"
+                       "impact: %s\n"
+                       "population:\n"
+                       "  accounts: %lu\n"
+                       "  long_fraction: %g\n"
+                       "  notional: {dist: pareto, min: 1000, alpha: 1.3, max: 1.0e7}\n"
+                       "  leverage: {dist: uniform, min: 1.5, max: 90}\n"
+                       "  entry: {dist: lognormal, sigma: %g}\n"
+                       "venue:\n"
+                       "  tiers:\n"
+                       "    - {up_to: 20000, mmr: %g, max_leverage: 90}\n"
+                       "    - {up_to: 200000, mmr: %g, max_leverage: 40}\n"
+                       "    - {up_to: 1.0e300, mmr: %g, max_leverage: 10}\n"
+                       "  liquidation_fee: %g\n"
+                       "  insurance_fund: %g\n"
+                       "  adl: %s\n"
+                       "  adl_ranking: %s\n"
+                       "  partial: %s\n"
+                       "  topup: %s\n"
+                       "  mark: %s\n"
+                       "output: {every: %lu}\n",
+                       steps, gsl_rng_get(r) % 1000, rounds, 20 * (gsl_rng_uniform(r) - 0.5),
+                       0.5 + 2.5 * gsl_rng_uniform(r), impact, 100 + gsl_rng_uniform_int(r, 1900),
+                       gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
+                       mmr0 * 4, 0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking,
+                       partial, topup, mark, every) > 0);
     free(impact);
     return text;
 }
@@ -175,8 +179,8 @@ static char *random_scenario(gsl_rng *r, int k)
 Test(engine, index_and_scan_are_identical)
 {
     gsl_rng *r = lc_rng_create(2024, 99, 0);
-    long liquidations = 0, truncated = 0, shortfalls = 0, adl_fills = 0, adl_runs = 0,
-         partials = 0, topups = 0, calls = 0;
+    long liquidations = 0, truncated = 0, shortfalls = 0, adl_fills = 0, adl_runs = 0, partials = 0,
+         topups = 0, calls = 0;
     long by_model[5] = {0}; /* liquidations per impact model (k % 5) */
     for (int k = 0; k < 40; k++) {
         char *text = random_scenario(r, k);
@@ -338,7 +342,8 @@ static void money_balances(const char *extra, int adl)
         int short_of_counterparties = 0;
         double bp = 0;
         for (long k = 0; k <= a.ev.n; k++) {
-            if (short_of_counterparties && (k == a.ev.n || a.ev.v[k].kind == LC_EVENT_LIQUIDATION)) {
+            if (short_of_counterparties &&
+                (k == a.ev.n || a.ev.v[k].kind == LC_EVENT_LIQUIDATION)) {
                 no_candidate_left(pop, cq, cc, -pop->side[bankrupt_account], bp);
                 short_of_counterparties = 0;
             }
@@ -355,7 +360,8 @@ static void money_balances(const char *extra, int adl)
                 cr_assert(cq[i] > 0 && e->qty == 0 && e->fee == 0 && e->shortfall == 0);
                 double eq = cc[i] + side * cq[i] * (x - pop->entry[i]);
                 double want = lc_maintenance(sc->tiers, sc->ntiers, cq[i] * x) /
-                              lc_scenario_rule_number(sc, "topup", "target") - eq;
+                                  lc_scenario_rule_number(sc, "topup", "target") -
+                              eq;
                 cr_assert(fabs(e->notional - want) < 0.005, "top-up %ld: %.6f vs %.6f", k,
                           e->notional, want);
                 cc[i] += e->notional;
@@ -375,7 +381,8 @@ static void money_balances(const char *extra, int adl)
                 /* part closed; pnl and fee stay with the rest, which stays open */
                 double whole = cc[i] + side * cq[i] * (x - pop->entry[i]);
                 double fee = whole > 0 ? fmin(sc->liquidation_fee * d * x, whole) : 0;
-                cr_assert(fabs(e->fee - fee) < 0.005, "partial %ld fee %.6f vs %.6f", k, e->fee, fee);
+                cr_assert(fabs(e->fee - fee) < 0.005, "partial %ld fee %.6f vs %.6f", k, e->fee,
+                          fee);
                 cr_assert_eq(e->shortfall, 0);
                 cr_assert(d < cq[i], "a partial leaves some open");
                 ins += e->fee;
@@ -413,7 +420,8 @@ static void money_balances(const char *extra, int adl)
                 cc[i] -= c;
                 if (cq[i] > 0) { /* the rest must follow as its own ADL row */
                     cr_assert(k + 1 < a.ev.n && a.ev.v[k + 1].kind == EV_ADL &&
-                              a.ev.v[k + 1].account == i, "event %ld: rest not deleveraged", k);
+                                  a.ev.v[k + 1].account == i,
+                              "event %ld: rest not deleveraged", k);
                 }
             } else {
                 cr_assert_eq(e->kind, EV_ADL);
@@ -657,8 +665,7 @@ Test(engine, topup_fraction_is_the_probability)
         run_one(sc, pop, si, run, &a);
         run_one(sc, pop, ss, run, &b);
         cr_assert(memcmp(&a.row, &b.row, sizeof a.row) == 0);
-        cr_assert(a.ev.n == b.ev.n &&
-                  memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
+        cr_assert(a.ev.n == b.ev.n && memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
         calls += lc_run_value(&a.row, "call_count");
         topups += lc_run_value(&a.row, "topup_count");
         free_result(&a);
@@ -696,11 +703,12 @@ Test(engine, a_run_depends_only_on_its_index)
 
 Test(engine, no_impact_means_market_follows_fundamental)
 {
-    lc_scenario *sc = t_scenario("simulation: {runs: 1, steps: 500, dt: 60, seed: 3}\n"
-                                 "price: {model: gbm, s0: 100, sigma: 2}\n"
-                                 "impact: {model: none}\n"
-                                 "population: {accounts: 2000, notional: {dist: fixed, value: 1000},"
-                                 " leverage: {dist: fixed, value: 50}}\n");
+    lc_scenario *sc =
+        t_scenario("simulation: {runs: 1, steps: 500, dt: 60, seed: 3}\n"
+                   "price: {model: gbm, s0: 100, sigma: 2}\n"
+                   "impact: {model: none}\n"
+                   "population: {accounts: 2000, notional: {dist: fixed, value: 1000},"
+                   " leverage: {dist: fixed, value: 50}}\n");
     lc_population *pop = population_of(sc);
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
     result a;
@@ -851,24 +859,26 @@ Test(engine, adl_closes_the_top_ranked_counterparties_at_the_bankruptcy_price)
 static void rekeyed_case(const char *extra)
 {
     char *text;
-    cr_assert(asprintf(&text,
-        "simulation: {runs: 40, steps: 400, dt: 60, seed: 11, max_rounds: 1000}\n"
-        "price: {model: gbm, s0: 100, mu: 0, sigma: 3}\n"
-        "impact: {model: linear, depth_1pct: 3.0e5, permanent: 0.3, half_life: 300}\n"
-        "population:\n"
-        "  accounts: 1500\n"
-        "  long_fraction: 0.5\n"
-        "  notional: {dist: pareto, min: 1000, alpha: 1.3, max: 1.0e6}\n"
-        "  leverage: {dist: uniform, min: 5, max: 90}\n"
-        "  entry: {dist: lognormal, sigma: 0.01}\n"
-        "venue:\n"
-        "  tiers:\n"
-        "    - {up_to: 5000, mmr: 0.004, max_leverage: 90}\n"
-        "    - {up_to: 50000, mmr: 0.01, max_leverage: 50}\n"
-        "    - {up_to: 1.0e300, mmr: 0.03, max_leverage: 20}\n"
-        "  insurance_fund: 0\n"
-        "  adl: adl\n"
-        "  adl_ranking: size\n%s", extra) > 0);
+    cr_assert(
+        asprintf(&text,
+                 "simulation: {runs: 40, steps: 400, dt: 60, seed: 11, max_rounds: 1000}\n"
+                 "price: {model: gbm, s0: 100, mu: 0, sigma: 3}\n"
+                 "impact: {model: linear, depth_1pct: 3.0e5, permanent: 0.3, half_life: 300}\n"
+                 "population:\n"
+                 "  accounts: 1500\n"
+                 "  long_fraction: 0.5\n"
+                 "  notional: {dist: pareto, min: 1000, alpha: 1.3, max: 1.0e6}\n"
+                 "  leverage: {dist: uniform, min: 5, max: 90}\n"
+                 "  entry: {dist: lognormal, sigma: 0.01}\n"
+                 "venue:\n"
+                 "  tiers:\n"
+                 "    - {up_to: 5000, mmr: 0.004, max_leverage: 90}\n"
+                 "    - {up_to: 50000, mmr: 0.01, max_leverage: 50}\n"
+                 "    - {up_to: 1.0e300, mmr: 0.03, max_leverage: 20}\n"
+                 "  insurance_fund: 0\n"
+                 "  adl: adl\n"
+                 "  adl_ranking: size\n%s",
+                 extra) > 0);
     lc_scenario *sc = t_scenario(text);
     free(text);
     lc_population *pop = population_of(sc);
@@ -982,9 +992,10 @@ Test(engine, partial_liquidation_by_hand)
     partial_case(v, 1, (int[]){3}, (double[]){5}, (double[]){0});
     snprintf(v, sizeof v, "%s  partial: {mode: fraction, fraction: 0.5, cooldown: 1}\n", flat);
     partial_case(v, 2, (int[]){3, 1}, (double[]){5, 5}, (double[]){2.2575, 0.7425});
-    snprintf(v, sizeof v, "  tiers: [{up_to: 500, mmr: 0.005, max_leverage: 100},\n"
-                          "          {up_to: 1e300, mmr: 0.01, max_leverage: 50}]\n"
-                          "  liquidation_fee: 0\n  partial: {mode: tier}\n");
+    snprintf(v, sizeof v,
+             "  tiers: [{up_to: 500, mmr: 0.005, max_leverage: 100},\n"
+             "          {up_to: 1e300, mmr: 0.01, max_leverage: 50}]\n"
+             "  liquidation_fee: 0\n  partial: {mode: tier}\n");
     partial_case(v, 1, (int[]){3}, (double[]){10 - 500 / 90.3}, (double[]){0});
 }
 
@@ -1008,8 +1019,8 @@ Test(engine, plain_settlement_equals_the_event_path)
         long cols = lc_scenario_series_cols(sc);
         for (int i = 0; i < LC_SERIES_N; i++)
             b.series[i] = calloc((size_t)cols, sizeof(float));
-        cr_assert_eq(lc_engine_run(sc, pop, plain, 0, run, &b.row, b.series, NULL, &err), 0,
-                     "%s", err.msg);
+        cr_assert_eq(lc_engine_run(sc, pop, plain, 0, run, &b.row, b.series, NULL, &err), 0, "%s",
+                     err.msg);
         const lc_run_row *x = &a.row, *y = &b.row;
         cr_assert_eq(x->liq_count_long, y->liq_count_long);
         cr_assert_eq(x->liq_count_short, y->liq_count_short);

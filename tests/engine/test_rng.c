@@ -36,7 +36,8 @@ Test(rng, streams_are_deterministic_and_distinct)
         cr_assert_eq(gsl_rng_get(a), gsl_rng_get(b));
     cr_assert_neq(lc_stream_seed(42, LC_STREAM_PRICE, 5), lc_stream_seed(42, LC_STREAM_PRICE, 6));
     cr_assert_neq(lc_stream_seed(42, LC_STREAM_PRICE, 5), lc_stream_seed(43, LC_STREAM_PRICE, 5));
-    cr_assert_neq(lc_stream_seed(42, LC_STREAM_PRICE, 0), lc_stream_seed(42, LC_STREAM_POPULATION, 0));
+    cr_assert_neq(lc_stream_seed(42, LC_STREAM_PRICE, 0),
+                  lc_stream_seed(42, LC_STREAM_POPULATION, 0));
     gsl_rng_free(a);
     gsl_rng_free(b);
 }
@@ -85,7 +86,8 @@ Test(rng, adjacent_runs_are_uncorrelated)
  * errors (sqrt(1/12/1e6) = 2.9e-4) of 1/2. */
 Test(rng, hashed_uniforms)
 {
-    uint64_t a = lc_stream_seed(42, LC_STREAM_BEHAVIOUR, 0), b = lc_stream_seed(42, LC_STREAM_BEHAVIOUR, 1);
+    uint64_t a = lc_stream_seed(42, LC_STREAM_BEHAVIOUR, 0),
+             b = lc_stream_seed(42, LC_STREAM_BEHAVIOUR, 1);
     cr_assert_eq(lc_hash_uniform(a, 7), lc_hash_uniform(a, 7));
     cr_assert_neq(lc_hash_uniform(a, 7), lc_hash_uniform(a, 8));
     cr_assert_neq(lc_hash_uniform(a, 7), lc_hash_uniform(b, 7));

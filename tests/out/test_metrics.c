@@ -56,8 +56,8 @@ Test(metrics, order_statistic_ranks_match_gsl)
             for (long k = n; k >= 1; k--)
                 if (gsl_cdf_binomial_Q((unsigned)(k - 1), q, (unsigned)n) <= 0.025)
                     gu = k;
-            cr_assert(l == gl && u == gu, "q %d n %ld: ranks [%ld, %ld], GSL [%ld, %ld]", qs[iq],
-                      n, l, u, gl, gu);
+            cr_assert(l == gl && u == gu, "q %d n %ld: ranks [%ld, %ld], GSL [%ld, %ld]", qs[iq], n,
+                      l, u, gl, gu);
         }
     long l, u;
     lc_quantile_ci_ranks(5000, 10, &l, &u);

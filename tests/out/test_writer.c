@@ -53,7 +53,7 @@ static double run_cell(long r, int c)
 static double event_cell(long r, long e, int c)
 {
     return lc_event_columns()[c].type == 'i' ? (double)(r * 1000 + e * 20 + c)
-                                           : r * 1000.0 + e * 20 + c + 0.5;
+                                             : r * 1000.0 + e * 20 + c + 0.5;
 }
 
 static float series_cell(long r, int k, long t)
@@ -196,8 +196,8 @@ Test(writer, round_trip)
 
     /* /population: the population's arrays as they are (liquidation order) */
     lc_population *pop = tiny_population();
-    const double *cols[] = {pop->qty,       pop->entry, pop->collateral,       pop->mmr,
-                            pop->cum,       pop->liq_price, pop->bankruptcy_price};
+    const double *cols[] = {pop->qty, pop->entry,     pop->collateral,      pop->mmr,
+                            pop->cum, pop->liq_price, pop->bankruptcy_price};
     static const char *names[] = {"qty", "entry",     "collateral",      "mmr",
                                   "cum", "liq_price", "bankruptcy_price"};
     for (int c = 0; c < 7; c++) {

@@ -5,15 +5,15 @@
 
 #include "support.h"
 
-#define BASE                                                                                  \
-    "simulation: {runs: 10, steps: 20, dt: 60, seed: 1}\n"                                    \
-    "price: {model: gbm, s0: 100, sigma: 0.5}\n"                                              \
-    "population:\n"                                                                           \
-    "  accounts: 50\n"                                                                        \
-    "  notional: {dist: fixed, value: 1000}\n"                                                \
+#define BASE                                                                                       \
+    "simulation: {runs: 10, steps: 20, dt: 60, seed: 1}\n"                                         \
+    "price: {model: gbm, s0: 100, sigma: 0.5}\n"                                                   \
+    "population:\n"                                                                                \
+    "  accounts: 50\n"                                                                             \
+    "  notional: {dist: fixed, value: 1000}\n"                                                     \
     "  leverage: {dist: fixed, value: 10}\n"
 
-#define assert_has(text, needle) \
+#define assert_has(text, needle)                                                                   \
     cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
 
 Test(scenario, defaults_are_applied)
@@ -46,7 +46,8 @@ Test(scenario, error_names_file_line_and_key)
 Test(scenario, unknown_keys_suggest_the_close_name)
 {
     const char *e = t_scenario_errors(BASE "venue:\n  liquidation_feee: 0.01\n", NULL, 0);
-    assert_has(e, "test.yaml:8: venue.liquidation_feee: unknown key (did you mean 'liquidation_fee'?)");
+    assert_has(
+        e, "test.yaml:8: venue.liquidation_feee: unknown key (did you mean 'liquidation_fee'?)");
     e = t_scenario_errors("simulaton: {runs: 1}\n" BASE, NULL, 0);
     assert_has(e, "test.yaml:1: simulaton: unknown key (did you mean 'simulation'?)");
     e = t_scenario_errors(BASE "output: {zzz: 1}\n", NULL, 0);
@@ -56,7 +57,8 @@ Test(scenario, unknown_keys_suggest_the_close_name)
 Test(scenario, unknown_model_lists_the_choices)
 {
     const char *e = t_scenario_errors("price: {model: gmb, s0: 1}\n", NULL, 0);
-    assert_has(e, "test.yaml:1: price.model: unknown model 'gmb' (did you mean 'gbm'?) (one of: gbm");
+    assert_has(e,
+               "test.yaml:1: price.model: unknown model 'gmb' (did you mean 'gbm'?) (one of: gbm");
 }
 
 Test(scenario, every_error_is_reported_not_just_the_first)
@@ -97,7 +99,8 @@ Test(scenario, type_errors)
 
 Test(scenario, set_overrides_any_key)
 {
-    const char *sets[] = {"price.sigma=1.25", "venue.tiers=[{up_to: 1e300, mmr: 0.01, max_leverage: 20}]",
+    const char *sets[] = {"price.sigma=1.25",
+                          "venue.tiers=[{up_to: 1e300, mmr: 0.01, max_leverage: 20}]",
                           "output.series=[price, oi]", "simulation.runs=7"};
     lc_error err = {0};
     lc_scenario *sc = lc_scenario_parse("t.yaml", BASE, sets, 4, &err);
@@ -109,7 +112,8 @@ Test(scenario, set_overrides_any_key)
     lc_scenario_free(sc);
 
     const char *one[] = {"venue.tiers.0.mmr=0.02"};
-    sc = lc_scenario_parse("t.yaml", BASE "venue: {tiers: [{up_to: 1e300, mmr: 0.01, max_leverage: 20}]}\n",
+    sc = lc_scenario_parse("t.yaml",
+                           BASE "venue: {tiers: [{up_to: 1e300, mmr: 0.01, max_leverage: 20}]}\n",
                            one, 1, &err);
     cr_assert_not_null(sc, "%s", err.msg);
     cr_assert_float_eq(sc->tiers[0].mmr, 0.02, 0);
@@ -126,8 +130,8 @@ Test(scenario, set_errors_name_the_override)
     const char *noeq[] = {"price.sigma"};
     assert_has(t_scenario_errors(BASE, noeq, 1), "expected key=value");
     const char *past[] = {"venue.tiers.3.mmr=0.1"};
-    assert_has(t_scenario_errors(BASE "venue: {tiers: [{up_to: 1e300, mmr: 0.01, max_leverage: 20}]}\n",
-                                 past, 1),
+    assert_has(t_scenario_errors(
+                   BASE "venue: {tiers: [{up_to: 1e300, mmr: 0.01, max_leverage: 20}]}\n", past, 1),
                "index 3 is past the end of the list");
     const char *empty[] = {"price..sigma=2"};
     assert_has(t_scenario_errors(BASE, empty, 1),
@@ -155,13 +159,15 @@ Test(scenario, yaml_documents_and_alias_bombs)
 
 Test(scenario, tier_rules)
 {
-    assert_has(t_scenario_errors(BASE "venue:\n  tiers:\n    - {up_to: 100, mmr: 0.01, max_leverage: 20}\n"
-                                      "    - {up_to: 50, mmr: 0.02, max_leverage: 10}\n",
-                                 NULL, 0),
-               "test.yaml:10: venue.tiers[1]: up_to must increase from tier to tier");
-    assert_has(t_scenario_errors(BASE "venue:\n  tiers:\n    - {up_to: 1e300, mmr: 0.02, max_leverage: 50}\n",
-                                 NULL, 0),
-               "mmr x max_leverage must be < 1");
+    assert_has(
+        t_scenario_errors(BASE "venue:\n  tiers:\n    - {up_to: 100, mmr: 0.01, max_leverage: 20}\n"
+                               "    - {up_to: 50, mmr: 0.02, max_leverage: 10}\n",
+                          NULL, 0),
+        "test.yaml:10: venue.tiers[1]: up_to must increase from tier to tier");
+    assert_has(
+        t_scenario_errors(
+            BASE "venue:\n  tiers:\n    - {up_to: 1e300, mmr: 0.02, max_leverage: 50}\n", NULL, 0),
+        "mmr x max_leverage must be < 1");
 }
 
 Test(scenario, distribution_cross_checks)
@@ -180,10 +186,11 @@ Test(scenario, distribution_cross_checks)
 
 Test(scenario, resolved_yaml_reloads_to_the_same_scenario)
 {
-    lc_scenario *a = t_scenario(BASE "venue:\n  tiers:\n    - {up_to: 5e4, mmr: 0.004, max_leverage: 125}\n"
-                                     "    - {up_to: 1e300, mmr: 0.01, max_leverage: 50}\n"
-                                     "output: {series: [price, liq_long], every: 5}\n"
-                                     "impact: {model: linear, depth_1pct: 3.3e7, permanent: 0.7, half_life: 30}\n");
+    lc_scenario *a = t_scenario(
+        BASE "venue:\n  tiers:\n    - {up_to: 5e4, mmr: 0.004, max_leverage: 125}\n"
+             "    - {up_to: 1e300, mmr: 0.01, max_leverage: 50}\n"
+             "output: {series: [price, liq_long], every: 5}\n"
+             "impact: {model: linear, depth_1pct: 3.3e7, permanent: 0.7, half_life: 30}\n");
     char *y1 = lc_scenario_resolved_yaml(a);
     cr_assert_not_null(y1);
     lc_scenario *b = t_scenario(y1);
@@ -209,8 +216,9 @@ Test(scenario, every_must_divide_steps)
 
 Test(scenario, population_file_excludes_drawn_keys)
 {
-    assert_has(t_scenario_errors("price: {s0: 1}\npopulation:\n  file: x.csv\n  accounts: 4\n", NULL, 0),
-               "test.yaml:4: population: 'accounts' cannot be given with 'file'");
+    assert_has(
+        t_scenario_errors("price: {s0: 1}\npopulation:\n  file: x.csv\n  accounts: 4\n", NULL, 0),
+        "test.yaml:4: population: 'accounts' cannot be given with 'file'");
 }
 
 Test(scenario, quickstart_is_valid)
@@ -245,8 +253,9 @@ Test(scenario, adl_policy_and_ranking)
     cr_assert_str_eq(lc_scenario_rule_name(sc, "adl", "adl"), "none", "none by default");
     cr_assert_str_eq(lc_scenario_rule_name(sc, "adl", "adl_ranking"), "pnl_leverage");
     lc_scenario_free(sc);
-    assert_has(t_scenario_errors(BASE "venue:\n  adl: adll\n", NULL, 0),
-               "test.yaml:8: venue.adl: must be one of none, adl (got 'adll') (did you mean 'adl'?)");
+    assert_has(
+        t_scenario_errors(BASE "venue:\n  adl: adll\n", NULL, 0),
+        "test.yaml:8: venue.adl: must be one of none, adl (got 'adll') (did you mean 'adl'?)");
     assert_has(t_scenario_errors(BASE "venue:\n  adl_ranking: [size]\n", NULL, 0),
                "test.yaml:8: venue.adl_ranking: must be one of pnl_leverage, binance, hyperliquid, "
                "size (got '?')");
@@ -257,7 +266,8 @@ Test(scenario, partial_liquidation_keys)
     lc_scenario *sc = t_scenario(BASE "venue: {partial: {mode: tier, cooldown: 3}}\n");
     cr_assert_str_eq(lc_scenario_rule_name(sc, "partial", "mode"), "tier");
     cr_assert_eq(lc_scenario_rule_number(sc, "partial", "cooldown"), 3);
-    cr_assert_eq(lc_scenario_rule_number(sc, "partial", "fraction"), 0.2, "fraction defaults to 0.2");
+    cr_assert_eq(lc_scenario_rule_number(sc, "partial", "fraction"), 0.2,
+                 "fraction defaults to 0.2");
     char *y = lc_scenario_resolved_yaml(sc);
     assert_has(y, "  partial:\n    mode: tier\n    fraction: 0.2");
     lc_scenario *back = t_scenario(y);
@@ -268,8 +278,9 @@ Test(scenario, partial_liquidation_keys)
     sc = t_scenario(BASE);
     cr_assert_str_eq(lc_scenario_rule_name(sc, "partial", "mode"), "none", "none by default");
     lc_scenario_free(sc);
-    assert_has(t_scenario_errors(BASE "venue:\n  partial: {mode: fraction, fraction: 1}\n", NULL, 0),
-               "test.yaml:8: venue.partial.fraction: must be < 1 (got 1)");
+    assert_has(
+        t_scenario_errors(BASE "venue:\n  partial: {mode: fraction, fraction: 1}\n", NULL, 0),
+        "test.yaml:8: venue.partial.fraction: must be < 1 (got 1)");
     assert_has(t_scenario_errors(BASE "venue:\n  partial:\n    cooldown: 1.5\n", NULL, 0),
                "test.yaml:9: venue.partial.cooldown: must be a whole number (got 1.5)");
     assert_has(t_scenario_errors(BASE "venue:\n  partial: {mode: half}\n", NULL, 0),
@@ -301,8 +312,9 @@ Test(scenario, topup_keys)
                "test.yaml:8: venue.topup.call: must be < 1 (got 1)");
     assert_has(t_scenario_errors(BASE "venue:\n  topup: {probability: 1, call: 0}\n", NULL, 0),
                "test.yaml:8: venue.topup.call: must be > 0 (got 0)");
-    assert_has(t_scenario_errors(BASE "venue:\n  topup:\n    call: 0.5\n    target: 0.5\n", NULL, 0),
-               "test.yaml:10: venue.topup.target: must be < venue.topup.call (0.5;");
+    assert_has(
+        t_scenario_errors(BASE "venue:\n  topup:\n    call: 0.5\n    target: 0.5\n", NULL, 0),
+        "test.yaml:10: venue.topup.target: must be < venue.topup.call (0.5;");
     assert_has(t_scenario_errors(BASE "venue:\n  topup:\n    delay: -1\n", NULL, 0),
                "test.yaml:9: venue.topup.delay: must be >= 0 (got -1)");
     assert_has(t_scenario_errors(BASE "venue:\n  topup:\n    probability: 1.5\n", NULL, 0),

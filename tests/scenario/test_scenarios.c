@@ -12,8 +12,14 @@
 #include "support.h"
 
 static char *dir;
-static void setup(void) { dir = t_tmpdir(); }
-static void teardown(void) { t_rmdir(dir); }
+static void setup(void)
+{
+    dir = t_tmpdir();
+}
+static void teardown(void)
+{
+    t_rmdir(dir);
+}
 TestSuite(scenarios, .init = setup, .fini = teardown);
 
 static void run_small(const char *name, const char *extra)
@@ -31,12 +37,30 @@ static void run_small(const char *name, const char *extra)
     free(o);
 }
 
-Test(scenarios, quickstart) { run_small("quickstart", "--steps 240"); }
-Test(scenarios, flash_crash) { run_small("flash_crash", ""); }
-Test(scenarios, quiet_market) { run_small("quiet-market", ""); }
-Test(scenarios, march_2020) { run_small("march-2020", ""); }
-Test(scenarios, may_2021) { run_small("may-2021", ""); }
-Test(scenarios, october_2025) { run_small("october-2025", ""); }
+Test(scenarios, quickstart)
+{
+    run_small("quickstart", "--steps 240");
+}
+Test(scenarios, flash_crash)
+{
+    run_small("flash_crash", "");
+}
+Test(scenarios, quiet_market)
+{
+    run_small("quiet-market", "");
+}
+Test(scenarios, march_2020)
+{
+    run_small("march-2020", "");
+}
+Test(scenarios, may_2021)
+{
+    run_small("may-2021", "");
+}
+Test(scenarios, october_2025)
+{
+    run_small("october-2025", "");
+}
 
 Test(scenarios, margin_study_sweep)
 {

@@ -19,22 +19,28 @@
 #include "support.h"
 #include "scenario/sweep.h"
 
-#define SMALL                                                                                 \
-    "simulation: {runs: 30, steps: 200, dt: 60, seed: 5}\n"                                   \
-    "price: {model: gbm, s0: 100, sigma: 1.5}\n"                                              \
-    "impact: {model: linear, depth_1pct: 3.0e5}\n"                                            \
-    "population:\n"                                                                           \
-    "  accounts: 1500\n"                                                                      \
-    "  notional: {dist: lognormal, median: 2000, sigma: 1}\n"                                 \
-    "  leverage: {dist: discrete, values: [5, 20, 50], weights: [1, 1, 1]}\n"                 \
+#define SMALL                                                                                      \
+    "simulation: {runs: 30, steps: 200, dt: 60, seed: 5}\n"                                        \
+    "price: {model: gbm, s0: 100, sigma: 1.5}\n"                                                   \
+    "impact: {model: linear, depth_1pct: 3.0e5}\n"                                                 \
+    "population:\n"                                                                                \
+    "  accounts: 1500\n"                                                                           \
+    "  notional: {dist: lognormal, median: 2000, sigma: 1}\n"                                      \
+    "  leverage: {dist: discrete, values: [5, 20, 50], weights: [1, 1, 1]}\n"                      \
     "venue: {insurance_fund: 2000}\n"
 
-#define assert_has(text, needle) \
+#define assert_has(text, needle)                                                                   \
     cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
 
 static char *dir;
-static void setup(void) { dir = t_tmpdir(); }
-static void teardown(void) { t_rmdir(dir); }
+static void setup(void)
+{
+    dir = t_tmpdir();
+}
+static void teardown(void)
+{
+    t_rmdir(dir);
+}
 TestSuite(sweep, .init = setup, .fini = teardown);
 
 static char *path(const char *name)
@@ -115,7 +121,8 @@ Test(sweep, every_point_is_the_run_with_its_values)
     cr_assert_str_eq(unit, "quote");
     free(unit);
     size_t d[2], dp[2];
-    double *depth = read_ds(sw, "points/impact.depth_1pct", dp), *point = read_ds(sw, "runs/point", d);
+    double *depth = read_ds(sw, "points/impact.depth_1pct", dp),
+           *point = read_ds(sw, "runs/point", d);
     cr_assert_eq(dp[0], 6);
     cr_assert_eq(depth[4], 3e5, "point 4 = (fee 0.01, depth 3e5)");
     cr_assert_eq(d[0], 6 * 30);
@@ -125,7 +132,7 @@ Test(sweep, every_point_is_the_run_with_its_values)
     free(point);
 
     static const char *names[] = {"runs/price_final", "runs/liq_notional_long", "runs/fees",
-                                  "runs/bad_debt", "series/price", "series/insurance"};
+                                  "runs/bad_debt",    "series/price",           "series/insurance"};
     char *one = path("one.h5");
     cr_assert_eq(t_cli(&out,
                        "run %s -o %s -q --set venue.liquidation_fee=0.01 "
@@ -149,7 +156,8 @@ Test(sweep, every_point_is_the_run_with_its_values)
     cr_assert_eq(t_cli(&out, "info %s --metrics", sw), 0, "%s", out);
     assert_has(out, "point,metric,value,lo,hi,n,units\n0,n_runs,30,,,30,runs\n");
     size_t dl[2], ds[2];
-    double *ll = read_ds(sw, "runs/liq_notional_long", dl), *ls = read_ds(sw, "runs/liq_notional_short", ds);
+    double *ll = read_ds(sw, "runs/liq_notional_long", dl),
+           *ls = read_ds(sw, "runs/liq_notional_short", ds);
     double sum = 0;
     for (size_t i = 4 * 30; i < 5 * 30; i++)
         sum += ll[i] + ls[i];
@@ -178,13 +186,12 @@ Test(sweep, every_point_is_the_run_with_its_values)
 Test(sweep, common_random_numbers_shrink_the_variance_of_differences)
 {
     char *sc = t_write(dir, "s.yaml", SMALL), *sw = path("crn.h5"), *ind = path("ind.h5"), *out;
-    cr_assert_eq(t_cli(&out, "sweep %s -o %s -q --runs 200 --vary price.sigma=1.5,1.6", sc,
-                       sw),
-                 0, "%s", out);
+    cr_assert_eq(t_cli(&out, "sweep %s -o %s -q --runs 200 --vary price.sigma=1.5,1.6", sc, sw), 0,
+                 "%s", out);
     free(out);
-    cr_assert_eq(t_cli(&out, "run %s -o %s -q --runs 200 --seed 777 --set price.sigma=1.6",
-                       sc, ind),
-                 0, "%s", out);
+    cr_assert_eq(
+        t_cli(&out, "run %s -o %s -q --runs 200 --seed 777 --set price.sigma=1.6", sc, ind), 0,
+        "%s", out);
     free(out);
     size_t d[2], di[2], df[2];
     double *liq = read_ds(sw, "runs/liq_notional_long", d);
@@ -236,9 +243,9 @@ Test(sweep, errors)
     cr_assert_eq(t_cli(&out, "run %s -o %s --vary price.sigma=1,2", sc, o), 2);
     assert_has(out, "--vary does not apply to 'run'");
     free(out);
-    cr_assert_eq(t_cli(&out, "sweep %s -o %s --population --vary population.long_fraction=0.3,0.7",
-                       sc, o),
-                 2);
+    cr_assert_eq(
+        t_cli(&out, "sweep %s -o %s --population --vary population.long_fraction=0.3,0.7", sc, o),
+        2);
     assert_has(out, "the varied keys change the population");
     free(out);
     cr_assert_not(t_exists(o), "no file after a usage error");

@@ -70,8 +70,9 @@ static void check(double long_fraction)
         p = exp(log_p);
         rounds++;
     }
-    cr_log_info("long fraction %g: %ld rounds, %ld long + %ld short liquidations, price %.6f -> %.6f",
-                long_fraction, rounds, liq_long, liq_short, f, p);
+    cr_log_info(
+        "long fraction %g: %ld rounds, %ld long + %ld short liquidations, price %.6f -> %.6f",
+        long_fraction, rounds, liq_long, liq_short, f, p);
     cr_assert_gt(rounds, 3, "the shock must start a cascade of several rounds");
     cr_assert_eq(nl[0], (double)liq_long);
     cr_assert_eq(ns[0], (double)liq_short);
@@ -91,5 +92,11 @@ static void check(double long_fraction)
     t_rmdir(dir);
 }
 
-Test(cascade, longs_only_fixed_point) { check(1.0); }
-Test(cascade, mixed_sides_fixed_point) { check(0.7); }
+Test(cascade, longs_only_fixed_point)
+{
+    check(1.0);
+}
+Test(cascade, mixed_sides_fixed_point)
+{
+    check(0.7);
+}

@@ -32,8 +32,10 @@ static double hit_probability(double s0, double h, double mu, double sigma, doub
     double nu = mu - 0.5 * sigma * sigma, b = log(h / s0), sd = sigma * sqrt(t);
     double reflect = exp(2 * nu * b / (sigma * sigma));
     if (b < 0)
-        return gsl_cdf_ugaussian_P((b - nu * t) / sd) + reflect * gsl_cdf_ugaussian_P((b + nu * t) / sd);
-    return gsl_cdf_ugaussian_P((nu * t - b) / sd) + reflect * gsl_cdf_ugaussian_P((-b - nu * t) / sd);
+        return gsl_cdf_ugaussian_P((b - nu * t) / sd) +
+               reflect * gsl_cdf_ugaussian_P((b + nu * t) / sd);
+    return gsl_cdf_ugaussian_P((nu * t - b) / sd) +
+           reflect * gsl_cdf_ugaussian_P((-b - nu * t) / sd);
 }
 
 static void check(int side, double mu, double sigma, double leverage, long runs)
@@ -83,7 +85,13 @@ static void check(int side, double mu, double sigma, double leverage, long runs)
 }
 
 /* long, no drift: H ≈ 95.48, P ≈ 0.27 */
-Test(first_passage, long_account_driftless) { check(1, 0.0, 0.8, 20, 60000); }
+Test(first_passage, long_account_driftless)
+{
+    check(1, 0.0, 0.8, 20, 60000);
+}
 
 /* short with strong upward drift: the drift term and the reflection factor both matter */
-Test(first_passage, short_account_with_drift) { check(-1, 6.0, 0.6, 25, 60000); }
+Test(first_passage, short_account_with_drift)
+{
+    check(-1, 6.0, 0.6, 25, 60000);
+}

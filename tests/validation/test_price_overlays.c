@@ -356,8 +356,11 @@ static double *read_column(const char *path, long *n)
             continue;
         if (!header++)
             continue;
-        if (*n == cap)
-            x = realloc(x, (size_t)(cap *= 2) * sizeof *x);
+        if (*n == cap) {
+            double *bigger = realloc(x, (size_t)(cap *= 2) * sizeof *x);
+            cr_assert(bigger, "out of memory reading %s", path);
+            x = bigger;
+        }
         x[(*n)++] = strtod(strchr(line, ',') + 1, NULL);
     }
     fclose(f);

@@ -122,7 +122,8 @@ static void continuity(const lc_tier *t, int n)
         cr_assert(fabs(below - above) <= 1e-9 * fmax(1, below), "boundary %g: %.10g vs %.10g", b,
                   below, above);
         /* and through lc_maintenance, a hair to each side */
-        double lo = lc_maintenance(t, n, b * (1 - 1e-12)), hi = lc_maintenance(t, n, b * (1 + 1e-12));
+        double lo = lc_maintenance(t, n, b * (1 - 1e-12)),
+               hi = lc_maintenance(t, n, b * (1 + 1e-12));
         cr_assert(fabs(hi - lo) <= 1e-9 * fmax(1, below) + 2e-12 * b * t[i + 1].mmr);
         cr_assert_eq(lc_tier_at(t, n, b), i, "the boundary belongs to the lower tier");
         cr_assert_eq(lc_tier_at(t, n, b * (1 + 1e-12)), i + 1);
@@ -203,7 +204,8 @@ Test(venue, one_tier_is_the_flat_closed_form)
 {
     lc_tier t[1] = {{1e300, 0.005, 100, 0}};
     int k;
-    cr_assert_eq(lc_tier_liq_price(1, 1, 60000, 6000, t, 1, &k), lc_liq_price(1, 1, 60000, 6000, 0.005));
+    cr_assert_eq(lc_tier_liq_price(1, 1, 60000, 6000, t, 1, &k),
+                 lc_liq_price(1, 1, 60000, 6000, 0.005));
     cr_assert_eq(k, 0);
     cr_assert_eq(lc_tier_liq_price(-1, 1, 60000, 6000, t, 1, &k),
                  lc_liq_price(-1, 1, 60000, 6000, 0.005));
@@ -223,9 +225,10 @@ Test(venue, a_transcribed_cum_must_be_continuous)
     cr_assert(strstr(e, "test.yaml:8: venue.tiers[2].cum: must be 1300 for maintenance to be "
                         "continuous at notional 250000"),
               "%s", e);
-    e = t_scenario_errors("population: {accounts: 0}\n"
-                          "venue: {tiers: [{up_to: 1e300, mmr: 0.004, max_leverage: 125, cum: 3}]}\n",
-                          NULL, 0);
+    e = t_scenario_errors(
+        "population: {accounts: 0}\n"
+        "venue: {tiers: [{up_to: 1e300, mmr: 0.004, max_leverage: 125, cum: 3}]}\n",
+        NULL, 0);
     cr_assert(strstr(e, "test.yaml:2: venue.tiers[0].cum: must be 0"), "%s", e);
 }
 
@@ -246,9 +249,10 @@ Test(venue, adl_rankings_order_a_hand_built_book)
     lc_tiers_fill_cum(t, 2);
     cr_assert_float_eq(t[1].cum, 4.5, 1e-12);
     const double q[4] = {1, 2, 0.5, 1}, e[4] = {100, 95, 120, 91}, c[4] = {10, 38, 3, 45.5};
-    const char *want[LC_ADL_NRANKINGS] = {
-        [LC_ADL_PNL_LEVERAGE] = "CABD", [LC_ADL_BINANCE] = "CBAD",
-        [LC_ADL_HYPERLIQUID] = "ABCD", [LC_ADL_SIZE] = "BADC"};
+    const char *want[LC_ADL_NRANKINGS] = {[LC_ADL_PNL_LEVERAGE] = "CABD",
+                                          [LC_ADL_BINANCE] = "CBAD",
+                                          [LC_ADL_HYPERLIQUID] = "ABCD",
+                                          [LC_ADL_SIZE] = "BADC"};
     for (int how = 0; how < LC_ADL_NRANKINGS; how++) {
         double sc[4];
         for (int i = 0; i < 4; i++)
