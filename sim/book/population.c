@@ -11,6 +11,7 @@
  *   (maintenance by current notional, venue.h lc_tier_liq_price). */
 #include "book/population.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,24 @@ static void permute(void *arr, size_t size, const uint32_t *perm, long n, void *
 
 /* Compute liquidation and bankruptcy prices, then sort the accounts into
  * liquidation order (population.h). */
+#ifndef NDEBUG
+/* What population.h promises (debug builds assert it): longs first, by
+ * non-increasing liquidation price, then shorts by non-decreasing. */
+static int in_liquidation_order(const lc_population *p)
+{
+    for (long i = 0; i < p->n; i++) {
+        int is_long = p->side[i] > 0;
+        if (is_long != (i < p->n_long))
+            return 0;
+        if (i > 0 && i != p->n_long &&
+            (is_long ? p->liq_price[i] > p->liq_price[i - 1]
+                     : p->liq_price[i] < p->liq_price[i - 1]))
+            return 0;
+    }
+    return 1;
+}
+#endif
+
 static int finish(lc_population *p, lc_error *err)
 {
     p->n_long = p->n_short = 0;
@@ -178,6 +197,7 @@ static int finish(lc_population *p, lc_error *err)
     free(key);
     free(perm);
     free(tmp);
+    assert(in_liquidation_order(p));
     return 0;
 }
 

@@ -42,8 +42,11 @@ static int cursor_find(lc_finder *f, lc_run *r)
         a++;
     while (z < pop->n && lc_breached(-1, liq[z], m))
         z++;
-    /* the ranges are in liquidation order: what the cursor passed is breached */
+    /* the ranges are in liquidation order (population.h): what a cursor
+     * passed is breached, what it stopped at is not */
     assert(a == b->frontier[0] || lc_breached(1, liq[a - 1], m));
+    assert(z == b->frontier[1] || lc_breached(-1, liq[z - 1], m));
+    assert(a == pop->n_long || !lc_breached(1, liq[a], m));
     f->to[0] = a;
     f->to[1] = z;
     if (!rekeyed(b))

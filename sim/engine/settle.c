@@ -205,6 +205,9 @@ static void partial_close(lc_run *r, lc_item *it, double x)
         fee = equity > 0 ? equity : 0;
     r->insurance += fee;
     double q2 = q - d, c2 = c + pnl - fee;
+    /* the rest keeps the account's equity at x less the fee */
+    assert(fabs((c2 + side * q2 * (x - e)) - (equity - fee)) <=
+           1e-9 * (fabs(c) + q * fabs(x - e) + fee + 1));
     lc_run_set_live(r, i, q2, c2, lc_tier_liq_price(side, q2, e, c2, sc->tiers, sc->ntiers, NULL));
     lc_run_book_notional(r, side, d * x);
     lc_run_reduce_side(r, side, d, 0);
