@@ -103,11 +103,6 @@ static int trade(lc_run *r, double n_base, double *x)
     return 0;
 }
 
-static void observe_after(lc_run *r)
-{
-    lc_market_reprice(&r->mk[0]);
-}
-
 /* ---- plain ---------------------------------------------------------------- */
 
 static void settle_plain_side(lc_run *r, lc_span sp, int side, double x)
@@ -153,7 +148,7 @@ void lc_settle_plain(lc_run *r, lc_span longs, lc_span shorts)
         return;
     settle_plain_side(r, longs, 1, x);
     settle_plain_side(r, shorts, -1, x);
-    observe_after(r);
+    lc_market_reprice(&r->mk[0]);
 }
 
 /* ---- general -------------------------------------------------------------- */
@@ -271,5 +266,5 @@ void lc_settle_general(lc_run *r, lc_span longs, lc_span shorts)
             liquidate(r, it, x);
         LC_RULES_EACH(s, on_settle, r, it, x);
     }
-    observe_after(r);
+    lc_market_reprice(&r->mk[0]);
 }
