@@ -1,11 +1,14 @@
 /* book.c — the run's overlay over the population (book.h). */
 #include "book/book.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 lc_book *lc_book_create(const lc_population *pop, int dense, int mutable, int nwords)
 {
+    if (nwords > LC_REKEY_WORDS)
+        return NULL;
     lc_book *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
@@ -16,10 +19,11 @@ lc_book *lc_book_create(const lc_population *pop, int dense, int mutable, int nw
         b->dead = malloc(n);
         ok = b->dead != NULL;
         if (ok && mutable) {
+            b->changed = malloc(n);
             b->qty = malloc(n * sizeof *b->qty);
             b->col = malloc(n * sizeof *b->col);
             b->liq = malloc(n * sizeof *b->liq);
-            ok = b->qty && b->col && b->liq;
+            ok = b->changed && b->qty && b->col && b->liq;
         }
         if (ok && nwords) {
             b->word = calloc(n * (size_t)nwords, sizeof *b->word);
@@ -29,7 +33,7 @@ lc_book *lc_book_create(const lc_population *pop, int dense, int mutable, int nw
         b->rk = lc_rekey_create();
         ok = b->rk != NULL;
     }
-    if (!ok || nwords > LC_REKEY_WORDS) {
+    if (!ok) {
         lc_book_free(b);
         return NULL;
     }
@@ -41,6 +45,7 @@ void lc_book_free(lc_book *b)
     if (!b)
         return;
     free(b->dead);
+    free(b->changed);
     free(b->qty);
     free(b->col);
     free(b->liq);
@@ -55,6 +60,8 @@ void lc_book_reset(lc_book *b)
     size_t n = pop->n > 0 ? (size_t)pop->n : 0;
     if (b->dead && n)
         memset(b->dead, 0, n);
+    if (b->changed && n)
+        memset(b->changed, 0, n);
     if (b->qty && n) {
         memcpy(b->qty, pop->qty, n * sizeof *pop->qty);
         memcpy(b->col, pop->collateral, n * sizeof *pop->collateral);
@@ -64,15 +71,21 @@ void lc_book_reset(lc_book *b)
         memset(b->word, 0, n * (size_t)b->nwords * sizeof *b->word);
     if (b->rk)
         lc_rekey_clear(b->rk);
-    b->frontier[0] = 0;
-    b->frontier[1] = pop->n_long;
+    for (int m = 0; m < lc_book_markets(b); m++)
+        for (int side = 1; side >= -1; side -= 2) {
+            long from, to;
+            lc_book_range(b, m, side, &from, &to);
+            lc_book_advance(b, m, side, from);
+        }
 }
 
 int lc_book_set_live(lc_book *b, long i, double q, double c, double liq, int *fresh)
 {
+    assert(b->mutable);
     if (b->qty) {
         if (fresh)
-            *fresh = 0;
+            *fresh = !b->changed[i];
+        b->changed[i] = 1;
         b->qty[i] = q;
         b->col[i] = c;
         b->liq[i] = liq;
@@ -106,4 +119,28 @@ void lc_book_set_word(lc_book *b, long i, int w, int64_t v)
     lc_rekey_entry *e = b->rk ? lc_rekey_find(b->rk, i) : NULL;
     if (e)
         e->word[w] = v;
+}
+
+/* The rekey heaps are per side; with one market per run a side's heap is
+ * its range's. */
+int lc_book_changed_breached(lc_book *b, int market, int side, double mark)
+{
+    (void)market;
+    return lc_rekey_any_breached(b->rk, side, mark);
+}
+
+long lc_book_take_changed(lc_book *b, int market, int side, double mark, uint32_t *out)
+{
+    (void)market;
+    return lc_rekey_pop_breached(b->rk, side, mark, out);
+}
+
+void lc_book_account(const lc_book *b, long i, lc_account *a)
+{
+    const lc_population *pop = b->pop;
+    double q, c;
+    lc_book_get(b, i, &q, &c);
+    *a = (lc_account){.i = i, .npos = 1, .ncol = 1};
+    a->pos[0] = (lc_position){lc_book_market(b, i), pop->side[i], q, pop->entry[i]};
+    a->col[0] = (lc_balance){LC_QUOTE, c};
 }

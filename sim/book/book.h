@@ -1,26 +1,31 @@
 /* book.h — the accounts of one run: the shared, immutable population plus
- * the run's overlay of what changed (DESIGN §11).
+ * the run's overlay of what changed (DESIGN §11). Finders, settlement and
+ * the venue rules read and change accounts only through these functions.
+ *
+ * Accounts are grouped in ranges, one per (market, side), each in the
+ * population's liquidation order (population.h); today one market, so the
+ * longs [0, n_long) and the shorts [n_long, n).
  *
  * Two overlays give the same answers:
  *  - dense (the scan finder): per-run arrays over every account — closed
- *    flags and, when rules change positions, current quantity, collateral
- *    and liquidation price; O(accounts) to reset per run;
- *  - sparse (the cursor finder): a frontier per side and the rekey table
- *    (rekey.h). An account of a side below that side's frontier was taken
- *    by the cursor (closed) unless it has an entry, which then says whether
- *    it is open and what it holds; an account with no entry holds what the
+ *    flags and, when rules change positions, current quantity, collateral,
+ *    liquidation price and whether the account changed; O(accounts) per run;
+ *  - sparse (the cursor finder): a frontier per range and the rekey table
+ *    (rekey.h). An account of a range below its frontier was taken by the
+ *    cursor (closed) unless it has an entry, which then says whether it is
+ *    open and what it holds; an account with no entry holds what the
  *    population says. O(accounts changed) per run.
  *
- * Venue rules keep per-account words here (book words, rule.h): a word is 0
- * until set; the dense overlay stores every account's, the sparse one only
- * those of accounts with an entry (setting the word of another account is
- * a no-op there, and a rule that needs more knows it: top-ups, venue/topup.c).
+ * Changed accounts: lc_book_set_live gives an account a new state; `fresh`
+ * is 1 the first time in the run, in both overlays. Venue rules keep
+ * per-account words here (rule.h): a word is 0 until set; setting the word of
+ * an account that never changed is a no-op in the sparse overlay (it has no
+ * entry), so a rule that needs per-account state before any change keeps it
+ * another way (top-ups: the call cursor, venue/topup.c).
  *
- * Shape for what comes next (issues "Many markets", "Accounts that span
- * markets", "Lending CDPs"): an account is addressed by its index and read
- * through lc_book_get; the market it trades is lc_book_market (0 while a
- * run has one market); accounts with several positions, collateral assets
- * and debts will be a second kind of row behind the same calls. */
+ * Accounts that span markets ("Accounts that span markets", "Lending CDPs")
+ * are read through lc_book_account, the one view of an account's positions,
+ * collateral and debts that margin models (venue/margin.h) work on. */
 #ifndef LC_BOOK_H
 #define LC_BOOK_H
 
@@ -28,6 +33,7 @@
 
 #include "book/population.h"
 #include "book/rekey.h"
+#include "market/limits.h"
 
 typedef struct lc_book {
     const lc_population *pop;
@@ -36,29 +42,63 @@ typedef struct lc_book {
     int nwords;  /* per-account words of the rules */
     /* dense */
     unsigned char *dead;
+    unsigned char *changed;  /* mutable only */
     double *qty, *col, *liq; /* mutable only */
     int64_t *word;           /* nwords per account */
     /* sparse */
-    lc_rekey *rk;     /* mutable only */
-    long frontier[2]; /* [0] longs in [0, n_long), [1] shorts in [n_long, n) */
+    lc_rekey *rk;                     /* mutable only */
+    long frontier[LC_MAX_MARKETS][2]; /* per range: [market][0 long, 1 short] */
 } lc_book;
 
-/* A book over pop; NULL when out of memory. */
+/* A book over pop; NULL when out of memory or nwords > LC_REKEY_WORDS. */
 lc_book *lc_book_create(const lc_population *pop, int dense, int mutable, int nwords);
 void lc_book_free(lc_book *b);
 /* Every account open with its population state, for a new run. */
 void lc_book_reset(lc_book *b);
+
+/* Which overlay: dense (every account's state in arrays) or sparse. */
+static inline int lc_book_dense(const lc_book *b)
+{
+    return b->dense;
+}
 
 static inline int lc_book_side_slot(int side)
 {
     return side > 0 ? 0 : 1;
 }
 
-/* Whether account i has a sparse entry (it changed or was closed off the
- * cursor in this run); always 0 in a dense book. */
-static inline const lc_rekey_entry *lc_book_entry(const lc_book *b, long i)
+/* The markets of the accounts, and the range [*from, *to) of (market, side). */
+static inline int lc_book_markets(const lc_book *b)
+{
+    (void)b;
+    return 1;
+}
+static inline void lc_book_range(const lc_book *b, int market, int side, long *from, long *to)
+{
+    (void)market;
+    *from = side > 0 ? 0 : b->pop->n_long;
+    *to = side > 0 ? b->pop->n_long : b->pop->n;
+}
+/* The market account i trades. */
+static inline int lc_book_market(const lc_book *b, long i)
+{
+    (void)b;
+    (void)i;
+    return 0;
+}
+
+static inline const lc_rekey_entry *lc_book_entry_(const lc_book *b, long i)
 {
     return b->rk ? lc_rekey_find(b->rk, i) : NULL;
+}
+
+/* Whether account i changed in this run (it was re-keyed or closed off the
+ * cursor; dense: re-keyed). */
+static inline int lc_book_changed(const lc_book *b, long i)
+{
+    if (b->dense)
+        return b->changed && b->changed[i];
+    return lc_book_entry_(b, i) != NULL;
 }
 
 /* Current quantity and collateral of account i (open, or being settled). */
@@ -69,35 +109,36 @@ static inline void lc_book_get(const lc_book *b, long i, double *q, double *c)
         *c = b->col[i];
         return;
     }
-    const lc_rekey_entry *e = lc_book_entry(b, i);
+    const lc_rekey_entry *e = lc_book_entry_(b, i);
     *q = e ? e->qty : b->pop->qty[i];
     *c = e ? e->collateral : b->pop->collateral[i];
+}
+
+/* Its current liquidation price. */
+static inline double lc_book_liq(const lc_book *b, long i)
+{
+    if (b->liq)
+        return b->liq[i];
+    const lc_rekey_entry *e = lc_book_entry_(b, i);
+    return e ? e->liq : b->pop->liq_price[i];
 }
 
 static inline int lc_book_is_open(const lc_book *b, long i)
 {
     if (b->dead)
         return !b->dead[i];
-    const lc_rekey_entry *e = lc_book_entry(b, i);
+    const lc_rekey_entry *e = lc_book_entry_(b, i);
     if (e)
         return e->state == LC_REKEY_LIVE;
-    return i >= b->frontier[lc_book_side_slot(b->pop->side[i])];
-}
-
-/* The market account i trades (one market per run for now). */
-static inline int lc_book_market(const lc_book *b, long i)
-{
-    (void)b;
-    (void)i;
-    return 0;
+    return i >= b->frontier[lc_book_market(b, i)][lc_book_side_slot(b->pop->side[i])];
 }
 
 /* Account i stays (or is again) open with quantity q, collateral c and
- * liquidation price liq. *fresh (if not NULL) receives whether it had no
- * sparse entry before. Returns 0, or -1 when out of memory. */
+ * liquidation price liq; *fresh (if not NULL) receives whether this is its
+ * first change in the run. Returns 0, or -1 when out of memory. */
 int lc_book_set_live(lc_book *b, long i, double q, double c, double liq, int *fresh);
-/* Account i is closed (taken by the dense finder, or closed off-book by a
- * rule). Returns 0, or -1 when out of memory. */
+/* Account i is closed: taken by a finder, or closed off the book by a rule.
+ * Returns 0, or -1 when out of memory. */
 int lc_book_close(lc_book *b, long i);
 
 /* Rule word w of account i. */
@@ -105,9 +146,60 @@ static inline int64_t lc_book_word(const lc_book *b, long i, int w)
 {
     if (b->word)
         return b->word[(size_t)i * (size_t)b->nwords + (size_t)w];
-    const lc_rekey_entry *e = lc_book_entry(b, i);
+    const lc_rekey_entry *e = lc_book_entry_(b, i);
     return e ? e->word[w] : 0;
 }
 void lc_book_set_word(lc_book *b, long i, int w, int64_t v);
+
+/* ---- the sparse overlay's index, for the cursor finder ---------------------- */
+
+/* The frontier of range (market, side), and moving it to `to` (the accounts
+ * passed are taken: closed unless changed). */
+static inline long lc_book_frontier(const lc_book *b, int market, int side)
+{
+    return b->frontier[market][lc_book_side_slot(side)];
+}
+static inline void lc_book_advance(lc_book *b, int market, int side, long to)
+{
+    b->frontier[market][lc_book_side_slot(side)] = to;
+}
+/* Whether any account changed (then the cursor must merge, cursor.c). */
+static inline int lc_book_any_changed(const lc_book *b)
+{
+    return b->rk && lc_rekey_count(b->rk);
+}
+/* Whether an open changed account of (market, side) is breached at mark;
+ * take those breached into out (unsorted), closed; return how many. */
+int lc_book_changed_breached(lc_book *b, int market, int side, double mark);
+long lc_book_take_changed(lc_book *b, int market, int side, double mark, uint32_t *out);
+
+/* ---- accounts as margin models see them (venue/margin.h) -------------------- */
+
+/* A perpetual position, and a balance of an asset (collateral or debt). */
+typedef struct lc_position {
+    int market, side;  /* side +1 long, -1 short */
+    double qty, entry; /* base units > 0; quote per base */
+} lc_position;
+
+#define LC_QUOTE (-1) /* the asset of quote-currency balances: the numeraire */
+typedef struct lc_balance {
+    int asset;     /* LC_QUOTE or the market whose base asset it is */
+    double amount; /* units of the asset, >= 0 */
+} lc_balance;
+
+/* The view of one account. An isolated perpetual holds one position and
+ * its quote collateral; accounts that span markets will hold several of
+ * each (and debts), up to these bounds. */
+#define LC_ACCOUNT_MAX_LEGS 8
+typedef struct lc_account {
+    long i;
+    int npos, ncol, ndebt;
+    lc_position pos[LC_ACCOUNT_MAX_LEGS];
+    lc_balance col[LC_ACCOUNT_MAX_LEGS];
+    lc_balance debt[LC_ACCOUNT_MAX_LEGS];
+} lc_account;
+
+/* Account i's current positions, collateral and debts. */
+void lc_book_account(const lc_book *b, long i, lc_account *a);
 
 #endif

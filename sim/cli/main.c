@@ -13,6 +13,7 @@
 
 #include "cli/catalog.h"
 #include "cli/info.h"
+#include "engine/finder.h"
 #include "lc_commit.h" /* LC_GIT_COMMIT */
 #include "out/metrics.h"
 #include "book/population.h"
@@ -236,11 +237,11 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             bad = strcmp(cmd, "models") == 0 ? NULL : "--markdown";
             break;
         case O_ENGINE:
-            if (strcmp(optarg, "index") == 0)
-                c->engine = LC_ENGINE_INDEX;
-            else if (strcmp(optarg, "scan") == 0)
-                c->engine = LC_ENGINE_SCAN;
-            else
+            c->engine = LC_ENGINE_NKINDS;
+            for (int k = 0; k < LC_ENGINE_NKINDS; k++)
+                if (strcmp(optarg, lc_finders[k]->name) == 0)
+                    c->engine = (lc_engine_kind)k;
+            if (c->engine == LC_ENGINE_NKINDS)
                 return usage_error(cmd, "--engine is index or scan");
             bad = is_run ? NULL : "--engine";
             break;
@@ -517,10 +518,8 @@ static int simulate(cli *c, const lc_sweep *sw)
     rc = EXIT_RUNTIME;
     const lc_scenario *sc = scs[0];
     const lc_population *pop = pops[0];
-    lc_writer_opts wo = {path,      c->force,
-                         c->events, c->population,
-                         points,    c->engine == LC_ENGINE_SCAN ? "scan" : "index",
-                         sw};
+    lc_writer_opts wo = {
+        path, c->force, c->events, c->population, points, lc_finders[c->engine]->name, sw};
     if (!(w = lc_writer_create(&wo, sc, pop, &err)))
         goto done;
 
@@ -632,6 +631,11 @@ static int cmd_info(cli *c)
 int main(int argc, char **argv)
 {
     lc_hdf5_setup();
+    const char *broken = lc_rules_check(); /* a programming error, caught at once */
+    if (broken) {
+        fprintf(stderr, "liqcascade: %s\n", broken);
+        return 1;
+    }
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         printf(main_help, LC_VERSION);
         return argc < 2 ? EXIT_USAGE : 0;

@@ -1,10 +1,10 @@
 /* cursor.c — the cursor finder (finder.h): the population is stored in
- * liquidation order, longs [0, n_long) by decreasing and shorts [n_long, n)
- * by increasing liquidation price, so the accounts a mark breaches are the
- * next ones past each side's cursor (the sparse book's frontier). Accounts
- * re-keyed by rules (rekey.h) are skipped there and come from the rekey
- * heaps instead, merged with the range in index order, so a round's
- * accounts settle exactly as the scan finder hands them over. */
+ * liquidation order, per (market, side) range — longs by decreasing, shorts
+ * by increasing liquidation price — so the accounts a mark breaches are the
+ * next ones past each range's cursor (the sparse book's frontier). Accounts
+ * changed by rules (book.h) are skipped there and come from the book's index
+ * of changed accounts instead, merged with the range in index order, so a
+ * round's accounts settle exactly as the scan finder hands them over. */
 #include <assert.h>
 #include <stdlib.h>
 
@@ -17,61 +17,66 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Whether [from, to) holds an account without a rekey entry. */
-static int untouched_in(const lc_rekey *rk, long from, long to)
+/* Whether [from, to) holds an account that did not change. */
+static int unchanged_in(const lc_book *b, long from, long to)
 {
     for (long j = from; j < to; j++)
-        if (!lc_rekey_find(rk, j))
+        if (!lc_book_changed(b, j))
             return 1;
     return 0;
 }
 
-static int rekeyed(const lc_book *b)
+/* How far the mark has moved the cursor of range (m, side): the end of the
+ * accounts, from the frontier on, whose population liquidation price it
+ * breaches. */
+static long range_end(const lc_run *r, int m, int side, double mark)
 {
-    return b->rk && lc_rekey_count(b->rk);
+    const double *liq = r->pop->liq_price;
+    long from, to, a = lc_book_frontier(r->book, m, side);
+    lc_book_range(r->book, m, side, &from, &to);
+    while (a < to && lc_breached(side, liq[a], mark))
+        a++;
+    /* the range is in liquidation order (population.h): once the cursor
+     * stops, no account after it is breached, the last one included */
+    assert(a == to || !lc_breached(side, liq[to - 1], mark));
+    return a;
 }
 
 static int cursor_find(lc_finder *f, lc_run *r)
 {
-    const lc_population *pop = r->pop;
     lc_book *b = r->book;
-    const double *liq = pop->liq_price;
-    double m = lc_market_mark(&r->mk[0]);
-    long a = b->frontier[0], z = b->frontier[1];
-    while (a < pop->n_long && lc_breached(1, liq[a], m))
-        a++;
-    while (z < pop->n && lc_breached(-1, liq[z], m))
-        z++;
-    /* the ranges are in liquidation order (population.h): what a cursor
-     * passed is breached, what it stopped at is not */
-    assert(a == b->frontier[0] || lc_breached(1, liq[a - 1], m));
-    assert(z == b->frontier[1] || lc_breached(-1, liq[z - 1], m));
-    assert(a == pop->n_long || !lc_breached(1, liq[a], m));
-    f->to[0] = a;
-    f->to[1] = z;
-    if (!rekeyed(b))
-        return a != b->frontier[0] || z != b->frontier[1];
-    lc_rekey *rk = b->rk;
-    if (untouched_in(rk, b->frontier[0], a) || untouched_in(rk, b->frontier[1], z) ||
-        lc_rekey_any_breached(rk, 1, m) || lc_rekey_any_breached(rk, -1, m))
+    int moved = 0, breached = 0;
+    for (int m = 0; m < lc_book_markets(b); m++)
+        for (int side = 1; side >= -1; side -= 2) {
+            double mark = lc_run_mark_of(r, m);
+            long from = lc_book_frontier(b, m, side), a = range_end(r, m, side, mark);
+            f->to[m][lc_book_side_slot(side)] = a;
+            moved |= a != from;
+            if (lc_book_any_changed(b))
+                breached |= unchanged_in(b, from, a) || lc_book_changed_breached(b, m, side, mark);
+        }
+    if (!lc_book_any_changed(b))
+        return moved;
+    if (breached)
         return 1;
-    b->frontier[0] = a; /* only re-keyed accounts passed: nothing to settle */
-    b->frontier[1] = z;
+    for (int m = 0; m < lc_book_markets(b); m++) /* only changed accounts passed: none to settle */
+        for (int side = 1; side >= -1; side -= 2)
+            lc_book_advance(b, m, side, f->to[m][lc_book_side_slot(side)]);
     return 0;
 }
 
-/* The breached accounts of one side: the cursor range [from, to) without
- * re-keyed accounts, merged in index order with the re-keyed ones breached
- * at mark m (popped from the heap). Returns how many were written to out. */
-static long merge_side(lc_finder *f, lc_rekey *rk, int side, long from, long to, double m,
-                       uint32_t *out)
+/* The breached accounts of range (m, side): the cursor range [from, to)
+ * without changed accounts, merged in index order with the changed ones
+ * breached at the mark. Returns how many were written to out. */
+static long merge_range(lc_finder *f, lc_book *b, int m, int side, long from, long to, double mark,
+                        uint32_t *out)
 {
     uint32_t *p = f->popped;
-    long np = lc_rekey_pop_breached(rk, side, m, p);
+    long np = lc_book_take_changed(b, m, side, mark, p);
     qsort(p, (size_t)np, sizeof *p, cmp_u32);
     long n = 0, k = 0;
     for (long j = from; j < to; j++) {
-        if (lc_rekey_find(rk, j))
+        if (lc_book_changed(b, j))
             continue;
         while (k < np && p[k] < (uint32_t)j)
             out[n++] = p[k++];
@@ -82,26 +87,34 @@ static long merge_side(lc_finder *f, lc_rekey *rk, int side, long from, long to,
     return n;
 }
 
-static void cursor_take(lc_finder *f, lc_run *r, lc_span *longs, lc_span *shorts)
+static void cursor_take(lc_finder *f, lc_run *r, lc_round *out)
 {
     lc_book *b = r->book;
-    long a = f->to[0], z = f->to[1];
-    if (rekeyed(b)) {
-        double m = lc_market_mark(&r->mk[0]);
-        *longs = (lc_span){f->bl, 0, merge_side(f, b->rk, 1, b->frontier[0], a, m, f->bl)};
-        *shorts = (lc_span){f->bs, 0, merge_side(f, b->rk, -1, b->frontier[1], z, m, f->bs)};
-    } else {
-        *longs = (lc_span){NULL, b->frontier[0], a - b->frontier[0]};
-        *shorts = (lc_span){NULL, b->frontier[1], z - b->frontier[1]};
-    }
+    int merge = lc_book_any_changed(b);
+    out->n = 0;
+    for (int m = 0; m < lc_book_markets(b); m++)
+        for (int side = 1; side >= -1; side -= 2) {
+            long from = lc_book_frontier(b, m, side), to = f->to[m][lc_book_side_slot(side)];
+            lc_span sp = {NULL, from, to - from};
+            if (merge) {
+                long start, end;
+                lc_book_range(b, m, side, &start, &end);
+                uint32_t *list = f->list + start;
+                sp = (lc_span){list, 0,
+                               merge_range(f, b, m, side, from, to, lc_run_mark_of(r, m), list)};
+            }
+            out->g[out->n++] = (lc_group){m, side, sp};
+        }
     /* past the cursors before settling: ADL takes counterparties ahead */
-    b->frontier[0] = a;
-    b->frontier[1] = z;
+    for (int m = 0; m < lc_book_markets(b); m++)
+        for (int side = 1; side >= -1; side -= 2)
+            lc_book_advance(b, m, side, f->to[m][lc_book_side_slot(side)]);
 }
 
 const lc_finder_type lc_finder_cursor = {
     .name = "index",
-    .doc = "a cursor per side along the population's liquidation order, plus the rekey heaps",
+    .doc = "a cursor per (market, side) along the population's liquidation order, plus the "
+           "index of changed accounts",
     .dense = 0,
     .find = cursor_find,
     .take = cursor_take,

@@ -34,15 +34,19 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     s->rng = gsl_rng_alloc(lc_rng_xoshiro256pp);
     s->nmk = 1;
     int ok = s->rng && lc_market_init(&s->mk[0], sc, 0) == 0;
-    int words = 0;
+    int words = 0, mutable = 0, settles = 0;
     for (int k = 0; k < lc_n_rules; k++) {
-        words += lc_rules[k]->words;
-        if (lc_rules[k]->enabled(&sc->rules[k]))
-            s->rules[s->nrules++] = (lc_rule_inst){lc_rules[k], &sc->rules[k], NULL,
-                                                   lc_rule_cell0(k), lc_rule_word0(k)};
+        const lc_rule *ru = lc_rules[k];
+        words += ru->words;
+        if (!ru->enabled(&sc->rules[k]))
+            continue;
+        s->rules[s->nrules++] =
+            (lc_rule_inst){ru, &sc->rules[k], NULL, lc_rule_cell0(k), lc_rule_word0(k)};
+        mutable |= ru->changes_positions;
+        settles |= ru->on_breach || ru->on_liquidate || ru->on_settle;
     }
-    int mutable = s->nrules > 0; /* the rules may change open positions */
-    const lc_finder_type *ft = kind == LC_ENGINE_SCAN ? &lc_finder_scan : &lc_finder_cursor;
+    s->max_trades = lc_margin_isolated.max_trades; /* every account is isolated today */
+    const lc_finder_type *ft = lc_finders[kind];
     if (ok)
         ok = (s->book = lc_book_create(pop, ft->dense, mutable, words)) != NULL &&
              lc_finder_init(&s->finder, ft, pop, mutable) == 0;
@@ -51,8 +55,9 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
         ri->state = calloc(1, ri->rule->state_size ? ri->rule->state_size : 1);
         ok = ri->state && (!ri->rule->create || ri->rule->create(ri, sc, s->book) == 0);
     }
-    /* no rule at work and no events: nothing but lc_settle per account */
-    s->settle = s->nrules == 0 && !events ? lc_settle_plain : lc_settle_general;
+    /* nothing acting on settlement, no position that changes, no events:
+     * nothing but lc_settle per account */
+    s->settle = !settles && !mutable && !events ? lc_settle_plain : lc_settle_general;
     if (!ok) {
         lc_scratch_free(s);
         return NULL;
@@ -76,6 +81,7 @@ void lc_scratch_free(lc_scratch *s)
         lc_market_release(&s->mk[k]);
     gsl_rng_free(s->rng);
     free(s->plan);
+    free(s->trades);
     free(s);
 }
 
@@ -128,10 +134,10 @@ static int cascade(lc_run *r)
         if (r->round == r->sc->max_rounds)
             return -1;
         r->round++;
-        lc_span longs, shorts;
-        f->type->take(f, r, &longs, &shorts);
-        s->settle(r, longs, shorts);
-        if (r->bad)
+        lc_round round;
+        f->type->take(f, r, &round);
+        s->settle(r, &round);
+        if (r->bad || r->oom)
             break;
         observe(r);
         if (!(r->mk[0].p > 0 && isfinite(r->mk[0].p)))
@@ -201,6 +207,11 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         if (!r.bad) /* before the cascade: top-ups */
             LC_RULES_EACH(s, on_step, &r);
         int truncated = r.bad ? 0 : cascade(&r);
+        if (r.oom)
+            return lc_error_add(err,
+                                "run %ld, step %ld: out of memory for the run's events or "
+                                "changed accounts",
+                                run_index, r.t);
         if (!r.bad)
             r.bad = unstorable(&r);
         if (r.bad)
@@ -220,8 +231,6 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
                 record(&r, series, r.t / sc->every);
             r.step_liq[0] = r.step_liq[1] = 0;
         }
-        if (r.oom)
-            return lc_error_add(err, "out of memory recording events of run %ld", run_index);
     }
     row->price_final = m->p;
     row->insurance_end = r.insurance;

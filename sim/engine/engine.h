@@ -20,7 +20,8 @@
 #include "out/record.h"
 #include "scenario/scenario.h"
 
-typedef enum lc_engine_kind { LC_ENGINE_INDEX, LC_ENGINE_SCAN } lc_engine_kind;
+/* The finder a scratch uses (finder.h lc_finders): --engine index | scan. */
+typedef enum lc_engine_kind { LC_ENGINE_INDEX, LC_ENGINE_SCAN, LC_ENGINE_NKINDS } lc_engine_kind;
 
 /* Per-thread scratch reused across runs of one (scenario, population): the
  * model states, the book, the finder, the rules at work and the settlement

@@ -1,18 +1,28 @@
-/* finder.c — the buffers every finder uses (finder.h). */
-#include <stdlib.h>
-
+/* finder.c — the registry of finders and the buffers they use (finder.h). */
 #include "engine/finder.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const lc_finder_type *const lc_finders[LC_ENGINE_NKINDS] = {
+    [LC_ENGINE_INDEX] = &lc_finder_cursor,
+    [LC_ENGINE_SCAN] = &lc_finder_scan,
+};
+
+const lc_finder_type *lc_finder_find(const char *name)
+{
+    for (int k = 0; k < LC_ENGINE_NKINDS; k++)
+        if (strcmp(lc_finders[k]->name, name) == 0)
+            return lc_finders[k];
+    return NULL;
+}
 
 int lc_finder_init(lc_finder *f, const lc_finder_type *t, const lc_population *pop, int mutable)
 {
     size_t n = pop->n > 0 ? (size_t)pop->n : 1;
     *f = (lc_finder){.type = t};
-    if (t->dense || mutable) {
-        f->bl = malloc(n * sizeof *f->bl);
-        f->bs = malloc(n * sizeof *f->bs);
-        if (!f->bl || !f->bs)
-            return -1;
-    }
+    if ((t->dense || mutable) && !(f->list = malloc(n * sizeof *f->list)))
+        return -1;
     if (!t->dense && mutable && !(f->popped = malloc(n * sizeof *f->popped)))
         return -1;
     return 0;
@@ -20,8 +30,7 @@ int lc_finder_init(lc_finder *f, const lc_finder_type *t, const lc_population *p
 
 void lc_finder_release(lc_finder *f)
 {
-    free(f->bl);
-    free(f->bs);
+    free(f->list);
     free(f->popped);
-    f->bl = f->bs = f->popped = NULL;
+    f->list = f->popped = NULL;
 }

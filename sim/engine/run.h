@@ -1,14 +1,15 @@
 /* run.h — the state of one run as the stages see it (DESIGN §11): the step
- * loop (engine.c), the finders (cursor.c, scan.c), settlement (settle.c)
- * and the venue rules' hooks (venue/rule.h) all work on an lc_run.
+ * loop (engine.c), the finders (cursor.c, scan.c), settlement (settle.c),
+ * the margin models (venue/margin.h) and the venue rules' hooks
+ * (venue/rule.h) all work on an lc_run.
  *
  * Settlement order within a round is part of the contract: the round's
- * breached accounts settle in index order — longs, then shorts, each in the
- * population's liquidation order (book/population.h) — and each account
- * settles against the insurance fund as it stands after the accounts before
- * it. That order decides which shortfall the fund still covers and which
- * becomes bad debt (or ADL); every finder hands accounts over in it, so
- * their results are identical bit for bit. */
+ * breached accounts settle in index order — per market, the longs, then the
+ * shorts, each in the population's liquidation order (book/population.h) —
+ * and each account settles against the insurance fund as it stands after
+ * the accounts before it. That order decides which shortfall the fund still
+ * covers and which becomes bad debt (or ADL); every finder hands accounts
+ * over in it, so their results are identical bit for bit. */
 #ifndef LC_RUN_H
 #define LC_RUN_H
 
@@ -19,24 +20,41 @@
 #include "market/market.h"
 #include "out/record.h"
 #include "scenario/scenario.h"
-#include "venue/rule.h"
+#include "venue/margin.h"
 
 /* A fund below this (quote) is the rounding dust ADL leaves in an emptied
  * fund: it is treated, and recorded in insurance_min, as 0. */
 #define LC_FUND_DUST 1e-6
 
-/* One breached account in a round's liquidation plan. */
+/* One trade of a plan: a position closed (or, later, collateral sold) in a
+ * market at the round's VWAP of that market. */
+typedef struct lc_trade {
+    int market;
+    int side;   /* of the position: +1 long (closing sells), -1 short (closing buys) */
+    double qty; /* base units closed: the whole position unless a rule says less */
+    double x;   /* execution price, quote per base: set once its market has traded */
+} lc_trade;
+
+/* One breached account in a round's liquidation plan (its margin model's). */
 typedef struct lc_item {
-    long i;       /* account */
-    int side;     /* +1 long, -1 short */
-    int market;   /* the market its position trades in */
-    double q, c;  /* quantity and collateral when the round began */
-    double close; /* quantity the round closes at its price: q (whole) unless a rule says less */
-    double book;  /* of a whole close, the part sent to the book (ADL keeps the rest off it) */
+    long i; /* account */
+    const lc_margin_model *margin;
+    int side;    /* isolated: the position's side, quantity and collateral */
+    double q, c; /* when the round began */
+    lc_trade *trade;
+    int ntrade;
+    double book;           /* of a whole close, base sent to the book (ADL keeps the rest off) */
     double fee, shortfall; /* what its settlement paid / could not cover (quote) */
 } lc_item;
 
-/* The breached accounts of one side in a round, in settlement order: a list
+/* Whether the plan closes only part of the isolated position (partial
+ * liquidation): the one test every stage uses. */
+static inline int lc_item_partial(const lc_item *it)
+{
+    return it->trade[0].qty < it->q;
+}
+
+/* The breached accounts of one range in a round, in settlement order: a list
  * of indices or the range first .. first+n-1. */
 typedef struct lc_span {
     const uint32_t *list;
@@ -47,6 +65,16 @@ static inline long lc_span_at(lc_span s, long k)
 {
     return s.list ? (long)s.list[k] : s.first + k;
 }
+
+/* A round's accounts: one group per (market, side) range, in settlement order. */
+typedef struct lc_group {
+    int market, side;
+    lc_span span;
+} lc_group;
+typedef struct lc_round {
+    int n;
+    lc_group g[2 * LC_MAX_MARKETS];
+} lc_round;
 
 typedef struct lc_scratch lc_scratch;
 
@@ -66,20 +94,18 @@ typedef struct lc_run {
     long open_long, open_short; /* open accounts per side */
     double step_liq[2];         /* [0] long, [1] short notional since the last record */
     double step_total;          /* liquidated notional in this step */
-    int oom;
-    const char *bad; /* why the run's numbers left the finite range, or NULL */
+    int oom;                    /* out of memory for events or changed accounts */
+    const char *bad;            /* why the run's numbers left the finite range, or NULL */
 } lc_run;
 
-/* The mark margin checks of account i's market use now. */
+/* The mark margin checks of market k use now, and of account i's market. */
+static inline double lc_run_mark_of(const lc_run *r, int k)
+{
+    return lc_market_mark(&r->mk[k]);
+}
 static inline double lc_run_mark(const lc_run *r, long i)
 {
-    return lc_market_mark(&r->mk[lc_book_market(r->book, i)]);
-}
-
-/* The /runs cells of a rule (venue/rule.h). */
-static inline lc_cell *lc_run_cells(const lc_run *r, const lc_rule_inst *ri)
-{
-    return r->row->rules + ri->cell0;
+    return lc_run_mark_of(r, lc_book_market(r->book, i));
 }
 
 /* Append an event (no-op with events off); the second form fills the row
@@ -99,12 +125,14 @@ void lc_run_fund_seen(lc_run *r);
 void lc_run_set_live(lc_run *r, long i, double q, double c, double liq);
 /* Account i is closed off the book (ADL). */
 void lc_run_close(lc_run *r, long i);
+/* The rules' on_liquidate for an item about to be closed whole. */
+void lc_run_on_liquidate(lc_run *r, lc_item *it);
 
-/* Settle a round (settle.c): trade the breached accounts' net flow per
- * market through its impact model, settle each at the round's VWAP in
- * settlement order. The strategy is chosen once per scratch. */
-typedef void (*lc_settle_fn)(lc_run *r, lc_span longs, lc_span shorts);
-void lc_settle_plain(lc_run *r, lc_span longs, lc_span shorts);
-void lc_settle_general(lc_run *r, lc_span longs, lc_span shorts);
+/* Settle a round (settle.c): trade the breached accounts' net flow of each
+ * market through its impact model, settle each account at its market's VWAP
+ * in settlement order. The strategy is chosen once per scratch. */
+typedef void (*lc_settle_fn)(lc_run *r, const lc_round *round);
+void lc_settle_plain(lc_run *r, const lc_round *round);
+void lc_settle_general(lc_run *r, const lc_round *round);
 
 #endif

@@ -3,33 +3,43 @@
 #include "engine/finder.h"
 #include "venue/venue.h"
 
-static int scan_find(lc_finder *f, lc_run *r)
+/* The ranges in settlement order: per market, longs then shorts. */
+static int range_slot(int market, int side)
 {
-    const lc_population *pop = r->pop;
-    const lc_book *b = r->book;
-    const double *liq = b->liq ? b->liq : pop->liq_price;
-    long nl = 0, ns = 0;
-    for (long i = 0; i < pop->n; i++) {
-        if (b->dead[i] || !lc_breached(pop->side[i], liq[i], lc_run_mark(r, i)))
-            continue;
-        if (pop->side[i] > 0)
-            f->bl[nl++] = (uint32_t)i;
-        else
-            f->bs[ns++] = (uint32_t)i;
-    }
-    f->to[0] = nl;
-    f->to[1] = ns;
-    return nl > 0 || ns > 0;
+    return 2 * market + lc_book_side_slot(side);
 }
 
-static void scan_take(lc_finder *f, lc_run *r, lc_span *longs, lc_span *shorts)
+static int scan_find(lc_finder *f, lc_run *r)
 {
-    *longs = (lc_span){f->bl, 0, f->to[0]};
-    *shorts = (lc_span){f->bs, 0, f->to[1]};
-    for (long k = 0; k < f->to[0]; k++)
-        lc_book_close(r->book, f->bl[k]);
-    for (long k = 0; k < f->to[1]; k++)
-        lc_book_close(r->book, f->bs[k]);
+    const lc_book *b = r->book;
+    const lc_population *pop = r->pop;
+    long any = 0;
+    for (int m = 0; m < lc_book_markets(b); m++)
+        for (int side = 1; side >= -1; side -= 2) {
+            long from, to, n = 0;
+            lc_book_range(b, m, side, &from, &to);
+            double mark = lc_run_mark_of(r, m);
+            for (long i = from; i < to; i++)
+                if (lc_book_is_open(b, i) && lc_breached(pop->side[i], lc_book_liq(b, i), mark))
+                    f->list[from + n++] = (uint32_t)i;
+            f->to[m][lc_book_side_slot(side)] = n;
+            any += n;
+        }
+    return any > 0;
+}
+
+static void scan_take(lc_finder *f, lc_run *r, lc_round *out)
+{
+    out->n = 0;
+    for (int m = 0; m < lc_book_markets(r->book); m++)
+        for (int side = 1; side >= -1; side -= 2) {
+            long from, to, n = f->to[m][lc_book_side_slot(side)];
+            lc_book_range(r->book, m, side, &from, &to);
+            out->g[range_slot(m, side)] = (lc_group){m, side, {f->list + from, 0, n}};
+            out->n++;
+            for (long k = 0; k < n; k++)
+                lc_book_close(r->book, f->list[from + k]);
+        }
 }
 
 const lc_finder_type lc_finder_scan = {

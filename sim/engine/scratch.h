@@ -9,8 +9,6 @@
 #include "engine/finder.h"
 #include "engine/run.h"
 
-#define LC_MAX_MARKETS 1 /* "Many markets" raises this */
-
 struct lc_scratch {
     gsl_rng *rng;
     lc_market mk[LC_MAX_MARKETS];
@@ -23,6 +21,9 @@ struct lc_scratch {
     int events;    /* runs record events */
     lc_item *plan; /* the general settlement's plan, grown to the largest round */
     long plan_cap;
+    lc_trade *trades; /* the plan's trades, max_trades per item */
+    long trade_cap;
+    int max_trades; /* the most trades a plan of this book's accounts may hold */
 };
 
 /* Call hook h of every rule at work that has it, in registry order. */

@@ -1,19 +1,22 @@
 /* settle.c — a round's trade and settlement (run.h), and the run helpers
- * the rules share.
+ * the margin models and rules share.
  *
- * The round's breached set B trades its net flow n = Σ_short q − Σ_long q
- * (base; + = buy) through the impact model of its market, which gives the
- * round's VWAP x; every account of B is then settled at x in settlement
- * order, and P is recomputed. Two strategies, chosen once per scratch
+ * The round's breached set B trades, per market, its net flow
+ * n = Σ_short q − Σ_long q (base; + = buy) through that market's impact
+ * model, which gives the market's VWAP x for the round; every account of B
+ * is then settled at the VWAPs of its trades in settlement order, and each
+ * market that traded is repriced. Two strategies, chosen once per scratch
  * (engine.c):
- *  - plain: no rule at work and no events. lc_settle for each account with
- *    the run's totals in locals, added to the row once per side and round;
- *    per-account updates through the row pointers were the chain that
- *    bounded settlement (perf, docs/performance.md);
- *  - general: the plan (lc_item per account, closing its whole quantity),
- *    the rules' on_breach (partial liquidation lowers `close`), the flow of
- *    the closing quantities, then per account a partial close or a whole
- *    liquidation (the rules' on_liquidate may keep part of it off the book:
+ *  - plain: no rule acting on settlement, no events, isolated accounts only.
+ *    lc_settle for each account with the run's totals in locals, added to
+ *    the row once per range and round; per-account updates through the row
+ *    pointers were the chain that bounded settlement (perf,
+ *    docs/performance.md);
+ *  - general: the plan — each account's margin model makes its item and
+ *    trades, closing everything — then the rules' on_breach (partial
+ *    liquidation lowers a trade's quantity), the flow of the trades per
+ *    market, then per account its margin model's settlement (for an isolated
+ *    whole close the rules' on_liquidate may keep part of it off the book:
  *    ADL) and the rules' on_settle.
  * Both give the same numbers for the scenarios both can run (a test holds
  * the plain path to the event path).
@@ -93,19 +96,39 @@ void lc_run_close(lc_run *r, long i)
         r->oom = 1;
 }
 
-/* Trade the net flow n_base of market 0 and reprice after settle(). */
-static int trade(lc_run *r, double n_base, double *x)
+void lc_run_on_liquidate(lc_run *r, lc_item *it)
 {
-    if (lc_market_trade(&r->mk[0], n_base, x)) {
-        r->bad = "the impact of a round's flow is not a finite price move";
-        return -1;
-    }
+    LC_RULES_EACH(r->s, on_liquidate, r, it);
+}
+
+lc_cell *lc_rule_cells(const lc_run *r, const lc_rule_inst *ri)
+{
+    return r->row->rules + ri->cell0;
+}
+
+/* Trade the net flows n_base[m] of the markets that have trades in the
+ * round (traded[m]): x[m] receives each one's VWAP. Returns 0 or -1 (r->bad
+ * says why). */
+static int trade_markets(lc_run *r, const double *n_base, const int *traded, double *x)
+{
+    for (int m = 0; m < r->nmk; m++)
+        if (traded[m] && lc_market_trade(&r->mk[m], n_base[m], &x[m])) {
+            r->bad = "the impact of a round's flow is not a finite price move";
+            return -1;
+        }
     return 0;
+}
+
+static void reprice(lc_run *r, const int *traded)
+{
+    for (int m = 0; m < r->nmk; m++)
+        if (traded[m])
+            lc_market_reprice(&r->mk[m]);
 }
 
 /* ---- plain ---------------------------------------------------------------- */
 
-static void settle_plain_side(lc_run *r, lc_span sp, int side, double x)
+static void settle_plain_range(lc_run *r, lc_span sp, int side, double x)
 {
     if (sp.n == 0)
         return;
@@ -116,6 +139,8 @@ static void settle_plain_side(lc_run *r, lc_span sp, int side, double x)
         long i = lc_span_at(sp, k);
         double q = pop->qty[i];
         lc_settlement st = lc_settle(side, q, pop->entry[i], pop->collateral[i], x, rate, &ins);
+        assert(fabs(pop->collateral[i] + st.pnl - (st.returned + st.fee - st.shortfall)) <=
+               1e-9 * (pop->collateral[i] + fabs(st.pnl) + 1));
         fees += st.fee;
         bad += st.bad_debt;
         if (ins < ins_min)
@@ -136,135 +161,83 @@ static void settle_plain_side(lc_run *r, lc_span sp, int side, double x)
     row->bad_debt += bad;
 }
 
-void lc_settle_plain(lc_run *r, lc_span longs, lc_span shorts)
+void lc_settle_plain(lc_run *r, const lc_round *round)
 {
     const double *qty = r->pop->qty;
-    double n_base = 0, x;
-    for (long k = 0; k < longs.n; k++)
-        n_base -= qty[lc_span_at(longs, k)];
-    for (long k = 0; k < shorts.n; k++)
-        n_base += qty[lc_span_at(shorts, k)];
-    if (trade(r, n_base, &x))
+    double n_base[LC_MAX_MARKETS] = {0}, x[LC_MAX_MARKETS];
+    int traded[LC_MAX_MARKETS] = {0};
+    for (int g = 0; g < round->n; g++) {
+        const lc_group *gr = &round->g[g];
+        traded[gr->market] |= gr->span.n > 0;
+        for (long k = 0; k < gr->span.n; k++)
+            n_base[gr->market] +=
+                gr->side > 0 ? -qty[lc_span_at(gr->span, k)] : qty[lc_span_at(gr->span, k)];
+    }
+    if (trade_markets(r, n_base, traded, x))
         return;
-    settle_plain_side(r, longs, 1, x);
-    settle_plain_side(r, shorts, -1, x);
-    lc_market_reprice(&r->mk[0]);
+    for (int g = 0; g < round->n; g++)
+        settle_plain_range(r, round->g[g].span, round->g[g].side, x[round->g[g].market]);
+    reprice(r, traded);
 }
 
 /* ---- general -------------------------------------------------------------- */
 
-/* Close account it->i whole at x; the rules' on_liquidate may send only
- * it->book of it to the book. */
-static void liquidate(lc_run *r, lc_item *it, double x)
-{
-    const lc_scenario *sc = r->sc;
-    long i = it->i;
-    int side = it->side;
-    double q, c, e = r->pop->entry[i];
-    lc_book_get(r->book, i, &q, &c);
-    it->book = q;
-    LC_RULES_EACH(r->s, on_liquidate, r, it, x);
-    double qm = it->book, cm = qm != q ? c * (qm / q) : c;
-    lc_settlement st = lc_settle(side, qm, e, cm, x, sc->liquidation_fee, &r->insurance);
-    /* collateral + pnl = returned + fee − shortfall; covered + bad debt = shortfall */
-    assert(fabs(cm + st.pnl - (st.returned + st.fee - st.shortfall)) <=
-           1e-9 * (fabs(cm) + fabs(st.pnl) + 1));
-    assert(fabs(st.covered + st.bad_debt - st.shortfall) <= 1e-9 * (st.shortfall + 1));
-    lc_run_row *row = r->row;
-    if (side > 0)
-        row->liq_count_long++;
-    else
-        row->liq_count_short++;
-    lc_run_book_notional(r, side, qm * x);
-    lc_run_reduce_side(r, side, q, 1);
-    row->fees += st.fee;
-    row->bad_debt += st.bad_debt;
-    lc_run_fund_seen(r);
-    it->fee = st.fee;
-    it->shortfall = st.shortfall;
-    lc_run_event(r, i, LC_EVENT_LIQUIDATION, side * qm, x, st.fee, st.shortfall);
-}
-
-/* Close d = it->close (< its quantity) of account it->i at x; the rest stays
- * open with the realised pnl and the fee booked to its collateral (venue.h). */
-static void partial_close(lc_run *r, lc_item *it, double x)
-{
-    const lc_scenario *sc = r->sc;
-    long i = it->i;
-    int side = it->side;
-    double q, c, e = r->pop->entry[i], d = it->close;
-    lc_book_get(r->book, i, &q, &c);
-    double equity = c + side * q * (x - e), pnl = side * d * (x - e);
-    double fee = sc->liquidation_fee * d * x;
-    if (!(fee < equity))
-        fee = equity > 0 ? equity : 0;
-    r->insurance += fee;
-    double q2 = q - d, c2 = c + pnl - fee;
-    /* the rest keeps the account's equity at x less the fee */
-    assert(fabs((c2 + side * q2 * (x - e)) - (equity - fee)) <=
-           1e-9 * (fabs(c) + q * fabs(x - e) + fee + 1));
-    lc_run_set_live(r, i, q2, c2, lc_tier_liq_price(side, q2, e, c2, sc->tiers, sc->ntiers, NULL));
-    lc_run_book_notional(r, side, d * x);
-    lc_run_reduce_side(r, side, d, 0);
-    r->row->fees += fee;
-    it->fee = fee;
-    it->shortfall = 0;
-}
-
-/* The plan buffer holds n items; 0, or -1 when out of memory. */
+/* The plan buffers hold n items and their trades; 0, or -1 (memory). */
 static int plan_reserve(lc_scratch *s, long n)
 {
-    if (n <= s->plan_cap)
-        return 0;
-    long cap = s->plan_cap ? s->plan_cap : 64;
-    while (cap < n)
-        cap *= 2;
-    lc_item *p = realloc(s->plan, (size_t)cap * sizeof *p);
-    if (!p)
-        return -1;
-    s->plan = p;
-    s->plan_cap = cap;
+    long need = n * s->max_trades;
+    if (n > s->plan_cap) {
+        lc_item *p = realloc(s->plan, (size_t)n * sizeof *p);
+        if (!p)
+            return -1;
+        s->plan = p;
+        s->plan_cap = n;
+    }
+    if (need > s->trade_cap) {
+        lc_trade *t = realloc(s->trades, (size_t)need * sizeof *t);
+        if (!t)
+            return -1;
+        s->trades = t;
+        s->trade_cap = need;
+    }
     return 0;
 }
 
-static void plan_side(lc_run *r, lc_item *out, lc_span sp, int side)
-{
-    for (long k = 0; k < sp.n; k++) {
-        long i = lc_span_at(sp, k);
-        lc_item *it = &out[k];
-        *it = (lc_item){.i = i, .side = side, .market = lc_book_market(r->book, i)};
-        lc_book_get(r->book, i, &it->q, &it->c);
-        it->close = it->book = it->q;
-    }
-}
-
-void lc_settle_general(lc_run *r, lc_span longs, lc_span shorts)
+void lc_settle_general(lc_run *r, const lc_round *round)
 {
     lc_scratch *s = r->s;
-    long n = longs.n + shorts.n;
+    long n = 0, nt = 0;
+    for (int g = 0; g < round->n; g++)
+        n += round->g[g].span.n;
     if (plan_reserve(s, n)) {
         r->oom = 1;
-        r->bad = "out of memory for a round's liquidation plan";
         return;
     }
     lc_item *plan = s->plan;
-    plan_side(r, plan, longs, 1);
-    plan_side(r, plan + longs.n, shorts, -1);
+    for (int g = 0, k = 0; g < round->n; g++)
+        for (long j = 0; j < round->g[g].span.n; j++, k++) {
+            lc_item *it = &plan[k];
+            *it = (lc_item){.i = lc_span_at(round->g[g].span, j), .margin = &lc_margin_isolated};
+            it->trade = s->trades + nt;
+            it->ntrade = it->margin->plan(r, it, it->trade);
+            nt += it->ntrade;
+        }
     LC_RULES_EACH(s, on_breach, r, plan, n);
-    double n_base = 0, x;
-    for (long k = 0; k < n; k++)
-        n_base += plan[k].side > 0 ? -plan[k].close : plan[k].close;
-    if (trade(r, n_base, &x))
+    double n_base[LC_MAX_MARKETS] = {0}, x[LC_MAX_MARKETS];
+    int traded[LC_MAX_MARKETS] = {0};
+    for (long k = 0; k < nt; k++) {
+        const lc_trade *t = &s->trades[k];
+        traded[t->market] = 1;
+        n_base[t->market] += t->side > 0 ? -t->qty : t->qty;
+    }
+    if (trade_markets(r, n_base, traded, x))
         return;
+    for (long k = 0; k < nt; k++)
+        s->trades[k].x = x[s->trades[k].market];
     for (long k = 0; k < n; k++) {
         lc_item *it = &plan[k];
-        double q, c;
-        lc_book_get(r->book, it->i, &q, &c);
-        if (it->close < q)
-            partial_close(r, it, x);
-        else
-            liquidate(r, it, x);
-        LC_RULES_EACH(s, on_settle, r, it, x);
+        it->margin->settle(r, it);
+        LC_RULES_EACH(s, on_settle, r, it);
     }
-    lc_market_reprice(&r->mk[0]);
+    reprice(r, traded);
 }

@@ -21,9 +21,12 @@
  * before: liquidity providers react to the volatility they have seen. With
  * w = 0, m is 1 and n/m is n exactly.
  *
- * A run holds K markets (lc_market_set); the scenario gives one today, and
- * "Many markets" gives each its own models, correlated innovations and tiers
- * without changing this interface. */
+ * A run holds K markets (the scratch's array, LC_MAX_MARKETS in limits.h);
+ * the scenario gives one today. "Many markets" gives each its own models and
+ * tiers through lc_market_init(m, sc, k); correlated innovations change how
+ * a price model receives its draw (the market draws the K standard normals
+ * and hands each model its own), which is that issue's change to
+ * models/model.h. */
 #ifndef LC_MARKET_H
 #define LC_MARKET_H
 

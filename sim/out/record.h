@@ -12,12 +12,6 @@
 #include "scenario/scenario.h"
 #include "venue/rule.h"
 
-/* A /runs cell a venue rule adds (its column's type says which member). */
-typedef union lc_cell {
-    int64_t i;
-    double d;
-} lc_cell;
-
 typedef struct lc_run_row {
     int64_t point, run;
     double price_final, price_min, max_drawdown, exo_drawdown;

@@ -611,7 +611,7 @@ static void locate_rule_key(const void *ctx, const char *key, const char **src, 
  * whose unknown-key check then knows them through cand, or in a map of its
  * own, checked here. Its cross-key check runs when its keys read cleanly and
  * its section was written. */
-static int read_rule(lc_scenario *sc, int k, lc_node *venue, const char **cand, int *ncand,
+static int read_rule(lc_scenario *sc, int k, lc_node *venue, const char **cand, int *ncand, int cap,
                      lc_error *err)
 {
     const lc_rule *ru = lc_rules[k];
@@ -622,11 +622,12 @@ static int read_rule(lc_scenario *sc, int k, lc_node *venue, const char **cand, 
     if (!flat) {
         const char *sub = where + strlen("venue.");
         m = section_map(venue, sub, where, err);
-        cand[(*ncand)++] = sub;
+        if (*ncand < cap)
+            cand[(*ncand)++] = sub;
     }
-    for (int i = 0; i < ru->nnames; i++) {
-        const char *names[16];
-        for (int j = 0; j < ru->names[i].n && j < 16; j++)
+    for (int i = 0; i < ru->nnames; i++) { /* lc_rules_check holds n to the bound */
+        const char *names[LC_RULE_MAX_CHOICES];
+        for (int j = 0; j < ru->names[i].n; j++)
             names[j] = ru->names[i].names[j].name;
         rc |= read_name(m, where, ru->names[i].key, names, ru->names[i].n, &set->name[i], err);
         keys[nkeys++] = ru->names[i].key;
@@ -636,7 +637,7 @@ static int read_rule(lc_scenario *sc, int k, lc_node *venue, const char **cand, 
         keys[nkeys++] = ru->d.params[i].name;
     }
     if (flat)
-        for (int i = 0; i < nkeys; i++)
+        for (int i = 0; i < nkeys && *ncand < cap; i++)
             cand[(*ncand)++] = keys[i];
     else
         reject_unused(m, where, keys, nkeys, err);
@@ -653,7 +654,7 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
     rc |= read_core(sc, venue, root, "venue", cand, &ncand, err);
     rc |= read_tiers(sc, venue, err); /* before the rules: their checks may read the tiers */
     for (int k = 0; k < lc_n_rules; k++)
-        rc |= read_rule(sc, k, venue, cand, &ncand, err);
+        rc |= read_rule(sc, k, venue, cand, &ncand, LC_COUNT(cand), err);
     lc_node *m = section_map(venue, "mark", "venue.mark", err);
     rc |= read_family(m, venue ? venue : root, &lc_mark_family, &sc->mark, NULL, err);
     reject_unused(venue, "venue", cand, ncand, err);

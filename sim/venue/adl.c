@@ -22,6 +22,7 @@
  * deleveraged part, then one kind-2 row per counterparty in rank order, all
  * at the bankrupt account's bankruptcy price; the group's signed quantities
  * sum to zero. */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -114,15 +115,16 @@ static cand queue_pop(cand *h, long *n)
     return top;
 }
 
-/* Rank every open account of side `side` at the current mark into its queue
- * (O(n) heap construction by sift-down). */
-static void queue_build(adl_state *st, lc_run *r, int side)
+/* Rank every open account of range (market, side) at the current mark into
+ * its queue (O(n) heap construction by sift-down). */
+static void queue_build(adl_state *st, lc_run *r, int market, int side)
 {
     const lc_population *pop = r->pop;
     const lc_scenario *sc = r->sc;
     int w = side > 0;
     cand *h = st->queue[w];
-    long n = 0, from = side > 0 ? 0 : pop->n_long, to = side > 0 ? pop->n_long : pop->n;
+    long n = 0, from, to;
+    lc_book_range(r->book, market, side, &from, &to);
     for (long j = from; j < to; j++) {
         if (!lc_book_is_open(r->book, j))
             continue;
@@ -141,11 +143,11 @@ static void queue_build(adl_state *st, lc_run *r, int side)
 /* Plan the matching of up to qa of a bankrupt account of side `side`
  * against the other side at bankruptcy price bp: on return st->cands[0..nf)
  * hold the counterparties in order; returns the quantity matched. */
-static double plan(adl_state *st, lc_run *r, int side, double bp, double qa)
+static double plan(adl_state *st, lc_run *r, int market, int side, double bp, double qa)
 {
     int other = -side, w = other > 0;
     if (st->queue_t[w] != r->t)
-        queue_build(st, r, other);
+        queue_build(st, r, market, other);
     cand *h = st->queue[w];
     double rem = qa;
     long m = 0, nskip = 0;
@@ -179,6 +181,9 @@ static void deleverage(lc_rule_inst *ri, lc_run *r, long j, int side, double d, 
     double q, c;
     lc_book_get(r->book, j, &q, &c);
     int closed = d >= q;
+    /* a counterparty is taken only with equity >= 0 at bp (plan), so the fill
+     * leaves nobody owing */
+    assert(c + side * q * (bp - r->pop->entry[j]) >= 0);
     if (closed)
         lc_run_close(r, j);
     else {
@@ -188,7 +193,7 @@ static void deleverage(lc_rule_inst *ri, lc_run *r, long j, int side, double d, 
             lc_tier_liq_price(side, q2, r->pop->entry[j], c2, sc->tiers, sc->ntiers, NULL));
     }
     lc_run_reduce_side(r, side, d, closed);
-    lc_cell *cell = lc_run_cells(r, ri);
+    lc_cell *cell = lc_rule_cells(r, ri);
     cell[ADL_COUNT].i++;
     cell[ADL_NOTIONAL].d += d * bp;
     lc_run_event(r, j, ADL_EVENT, side * d, bp, 0, 0);
@@ -197,19 +202,19 @@ static void deleverage(lc_rule_inst *ri, lc_run *r, long j, int side, double d, 
 /* When the fund cannot pay the shortfall, the book takes only the part qm
  * whose shortfall the fund covers (shrunk by 1e-9 so rounding cannot leave a
  * dust of bad debt; the fund keeps that dust); the rest is deleveraged. */
-static void on_liquidate(lc_rule_inst *ri, lc_run *r, lc_item *it, double x)
+static void on_liquidate(lc_rule_inst *ri, lc_run *r, lc_item *it)
 {
     adl_state *st = ri->state;
     st->account = -1;
     int side = it->side;
-    double q, c, e = r->pop->entry[it->i];
-    lc_book_get(r->book, it->i, &q, &c);
+    double q = it->q, c = it->c, e = r->pop->entry[it->i], x = it->trade[0].x;
     double equity = c + side * q * (x - e);
     if (!(equity < 0 && -equity > r->insurance))
         return;
     /* a fund below a micro-unit is dust left by earlier shrinks: 0 */
     double covered = r->insurance > LC_FUND_DUST ? r->insurance / (-equity / q) * (1 - 1e-9) : 0;
-    double bp = e - side * c / q, matched = plan(st, r, side, bp, q - covered);
+    double bp = e - side * c / q;
+    double matched = plan(st, r, it->trade[0].market, side, bp, q - covered);
     /* fully matched: exactly the part the fund covers goes to the book
      * (q − matched would carry the rounding of q into a small qm);
      * otherwise the unmatched rest goes too, as bad debt */
@@ -221,7 +226,7 @@ static void on_liquidate(lc_rule_inst *ri, lc_run *r, lc_item *it, double x)
 
 /* After the book part was settled: the deleveraged part, closed at its
  * bankruptcy price, and its counterparties in rank order. */
-static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it, double x)
+static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
 {
     adl_state *st = ri->state;
     if (st->account != it->i)
@@ -275,6 +280,7 @@ const lc_rule lc_rule_adl = {
     .ncolumns = LC_COUNT(columns),
     .events = events,
     .nevents = LC_COUNT(events),
+    .changes_positions = 1,
     .state_size = sizeof(adl_state),
     .enabled = enabled,
     .create = create,

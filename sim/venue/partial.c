@@ -45,19 +45,19 @@ static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
         lc_item *it = &plan[k];
         if (r->t < lc_book_word(r->book, it->i, ri->word0 + PARTIAL_COOL_UNTIL))
             continue; /* partly liquidated too recently: all of it */
-        it->close = lc_partial_qty(mode, fraction, sc->tiers, sc->ntiers, it->side, it->q,
-                                   r->pop->entry[it->i], it->c, lc_run_mark(r, it->i));
+        it->trade[0].qty = lc_partial_qty(mode, fraction, sc->tiers, sc->ntiers, it->side, it->q,
+                                          r->pop->entry[it->i], it->c, lc_run_mark(r, it->i));
     }
 }
 
-static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it, double x)
+static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
 {
-    if (!(it->close < it->q))
+    if (!lc_item_partial(it))
         return;
     lc_book_set_word(r->book, it->i, ri->word0 + PARTIAL_COOL_UNTIL,
                      r->t + (long)ri->set->p[PARTIAL_COOLDOWN]);
-    lc_run_cells(r, ri)[PARTIAL_COUNT].i++;
-    lc_run_event(r, it->i, PARTIAL_EVENT, it->side * it->close, x, it->fee, 0);
+    lc_rule_cells(r, ri)[PARTIAL_COUNT].i++;
+    lc_run_event(r, it->i, PARTIAL_EVENT, it->side * it->trade[0].qty, it->trade[0].x, it->fee, 0);
 }
 
 static int enabled(const lc_rule_setting *s)
@@ -76,6 +76,7 @@ const lc_rule lc_rule_partial = {
     .events = events,
     .nevents = LC_COUNT(events),
     .words = 1,
+    .changes_positions = 1,
     .enabled = enabled,
     .on_breach = on_breach,
     .on_settle = on_settle,

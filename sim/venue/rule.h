@@ -12,31 +12,45 @@
  * Adding a rule is one file plus one line in the registry (rules.c).
  *
  * Hooks (each optional; engine/engine.c is the step loop that calls them,
- * engine/run.h the run they see):
- *   on_run      a run starts (clear per-run state)
- *   on_step     after the step's market move and mark, before its cascade
- *   on_breach   the round's plan is made: each breached account closes its
- *               whole quantity unless a rule says less (partial liquidation)
- *   on_liquidate an account is about to be closed whole at the round's
- *               price x: a rule may keep part of it off the book (ADL)
- *   on_settle   an account of the plan was settled (whole or in part)
- *   on_change   an open account's position or collateral changed (it has a
- *               new liquidation price), `fresh` when its first change in the run
+ * engine/run.h the run they see — the one place where venue/ works on the
+ * engine's state):
+ *   on_run       a run starts (clear per-run state)
+ *   on_step      after the step's market moves and marks, before its cascade
+ *   on_breach    the round's plan is made: each breached account's margin
+ *                model closes everything, unless a rule says less (partial
+ *                liquidation lowers a trade's quantity)
+ *   on_liquidate an isolated account is about to be closed whole at its
+ *                trade's price: a rule may keep part of it off the book (ADL)
+ *   on_settle    an account of the plan was settled (whole or in part)
+ *   on_change    an open account's position or collateral changed (it has a
+ *                new liquidation price); `fresh` the first time in the run
  * Hooks run in registry order. A rule whose `enabled` says no for the
- * scenario's settings is not instantiated: it costs nothing. */
+ * scenario's settings is not instantiated: it costs nothing. A rule with
+ * none of the settlement hooks (on_breach, on_liquidate, on_settle) and
+ * `changes_positions` 0 keeps the plain settlement path. */
 #ifndef LC_RULE_H
 #define LC_RULE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error.h"
 #include "base/param.h"
 #include "venue/venue.h"
 
-#define LC_RULE_MAX 8       /* rules in the registry */
-#define LC_RULE_MAX_NAMES 2 /* name-valued keys one rule may have */
-#define LC_RULE_MAX_CELLS 8 /* /runs columns all rules together may add */
-#define LC_RULE_MAX_WORDS 4 /* per-account words all rules together may keep */
+#define LC_RULE_MAX 16         /* rules in the registry */
+#define LC_RULE_MAX_NAMES 4    /* name-valued keys one rule may have */
+#define LC_RULE_MAX_CHOICES 16 /* values one name-valued key may take */
+#define LC_RULE_MAX_CELLS 32   /* /runs columns all rules together may add */
+#define LC_RULE_MAX_WORDS 4    /* per-account words all rules together may keep */
+/* (lc_rules_check, called when the tables are first used, holds the
+ * registry to these bounds) */
+
+/* A /runs cell a venue rule adds (its column's type says which member). */
+typedef union lc_cell {
+    int64_t i;
+    double d;
+} lc_cell;
 
 /* A key whose value is one of `names` (the first is the default). */
 typedef struct lc_rule_name {
@@ -85,8 +99,9 @@ typedef struct lc_rule {
     int ncolumns;
     const lc_rule_event *events;
     int nevents;
-    int words;         /* per-account words it keeps in the book (book.h) */
-    size_t state_size; /* bytes of per-scratch state */
+    int words;             /* per-account words it keeps in the book (book.h) */
+    int changes_positions; /* it may change open accounts (then the book is mutable) */
+    size_t state_size;     /* bytes of per-scratch state */
     /* Whether these settings switch the rule on. */
     int (*enabled)(const lc_rule_setting *s);
     /* Checks across keys or against the rest of the scenario, after every
@@ -101,9 +116,8 @@ typedef struct lc_rule {
     void (*on_run)(struct lc_rule_inst *ri, struct lc_run *r);
     void (*on_step)(struct lc_rule_inst *ri, struct lc_run *r);
     void (*on_breach)(struct lc_rule_inst *ri, struct lc_run *r, struct lc_item *plan, long n);
-    void (*on_liquidate)(struct lc_rule_inst *ri, struct lc_run *r, struct lc_item *it, double x);
-    void (*on_settle)(struct lc_rule_inst *ri, struct lc_run *r, const struct lc_item *it,
-                      double x);
+    void (*on_liquidate)(struct lc_rule_inst *ri, struct lc_run *r, struct lc_item *it);
+    void (*on_settle)(struct lc_rule_inst *ri, struct lc_run *r, const struct lc_item *it);
     void (*on_change)(struct lc_rule_inst *ri, struct lc_run *r, long i, int fresh);
 } lc_rule;
 
@@ -126,5 +140,13 @@ int lc_rule_find(const char *name);
 /* The first /runs cell and per-account word of rule k (registry order). */
 int lc_rule_cell0(int k);
 int lc_rule_word0(int k);
+
+/* The registry within the bounds above and its event kinds unique, or a
+ * message saying which rule breaks which (a programming error, not input:
+ * callers abort with it). NULL when fine. */
+const char *lc_rules_check(void);
+
+/* A rule's /runs cells in the run's row (engine/settle.c). */
+lc_cell *lc_rule_cells(const struct lc_run *r, const lc_rule_inst *ri);
 
 #endif

@@ -1,5 +1,6 @@
 /* rules.c — the registry of venue rules (rule.h): one line per rule; the
  * order is the order their hooks run and their /runs columns appear. */
+#include <stdio.h>
 #include <string.h>
 
 #include "venue/rule.h"
@@ -14,6 +15,38 @@ const lc_rule *const lc_rules[] = {
 const int lc_n_rules = LC_COUNT(lc_rules);
 
 _Static_assert(LC_COUNT(lc_rules) <= LC_RULE_MAX, "raise LC_RULE_MAX");
+
+const char *lc_rules_check(void)
+{
+    static char msg[256];
+    int cells = 0, words = 0, kinds[64] = {0};
+    for (int k = 0; k < lc_n_rules; k++) {
+        const lc_rule *ru = lc_rules[k];
+        cells += ru->ncolumns;
+        words += ru->words;
+        if (ru->nnames > LC_RULE_MAX_NAMES || ru->d.nparams > LC_MAX_PARAMS)
+            snprintf(msg, sizeof msg, "rule %s: more keys than LC_RULE_MAX_NAMES/LC_MAX_PARAMS",
+                     ru->d.name);
+        for (int i = 0; i < ru->nnames; i++)
+            if (ru->names[i].n > LC_RULE_MAX_CHOICES)
+                snprintf(msg, sizeof msg, "rule %s: %s has more than LC_RULE_MAX_CHOICES values",
+                         ru->d.name, ru->names[i].key);
+        for (int e = 0; e < ru->nevents; e++) {
+            int kind = ru->events[e].kind;
+            if (kind < 2 || kind >= 64 || kinds[kind]++)
+                snprintf(msg, sizeof msg, "rule %s: event kind %d is taken or out of 2..63",
+                         ru->d.name, kind);
+        }
+        if (cells > LC_RULE_MAX_CELLS || words > LC_RULE_MAX_WORDS)
+            snprintf(msg, sizeof msg,
+                     "rule %s: the rules' /runs columns (%d) or book words (%d) exceed "
+                     "LC_RULE_MAX_CELLS/LC_RULE_MAX_WORDS",
+                     ru->d.name, cells, words);
+        if (msg[0])
+            return msg;
+    }
+    return NULL;
+}
 
 int lc_rule_find(const char *name)
 {

@@ -85,7 +85,7 @@ typedef struct topup_state {
      * account's place in it, the call cursors, the uncalled re-keyed */
     double *call_price;
     uint32_t *call_ord, *call_rank, *uncalled;
-    long cc[2], n_uncalled;
+    long cc[LC_MAX_MARKETS][2], n_uncalled;
     uint64_t behaviour; /* the run's behaviour stream seed */
 } topup_state;
 
@@ -110,11 +110,13 @@ static int cmp_keyed(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-/* sparse book: call prices of the initial states and their order per side
- * (the sort key is the price for longs, which a falling mark reaches from
- * the highest call price, −price for shorts) */
-static int build_call_order(topup_state *st, const lc_scenario *sc, const lc_population *pop)
+/* sparse book: call prices of the initial states and their order within
+ * each (market, side) range of the book (the sort key is the price for
+ * longs, which a falling mark reaches from the highest call price, −price
+ * for shorts) */
+static int build_call_order(topup_state *st, const lc_scenario *sc, const lc_book *book)
 {
+    const lc_population *pop = book->pop;
     keyed *tmp = malloc((pop->n > 0 ? (size_t)pop->n : 1) * sizeof *tmp);
     if (!tmp)
         return -1;
@@ -124,8 +126,12 @@ static int build_call_order(topup_state *st, const lc_scenario *sc, const lc_pop
             call_price(st, sc, side, pop->qty[i], pop->entry[i], pop->collateral[i]);
         tmp[i] = (keyed){side > 0 ? st->call_price[i] : -st->call_price[i], (uint32_t)i};
     }
-    qsort(tmp, (size_t)pop->n_long, sizeof *tmp, cmp_keyed);
-    qsort(tmp + pop->n_long, (size_t)(pop->n - pop->n_long), sizeof *tmp, cmp_keyed);
+    for (int m = 0; m < lc_book_markets(book); m++)
+        for (int side = 1; side >= -1; side -= 2) {
+            long from, to;
+            lc_book_range(book, m, side, &from, &to);
+            qsort(tmp + from, (size_t)(to - from), sizeof *tmp, cmp_keyed);
+        }
     for (long k = 0; k < pop->n; k++) {
         st->call_ord[k] = tmp[k].idx;
         st->call_rank[tmp[k].idx] = (uint32_t)k;
@@ -137,13 +143,14 @@ static int build_call_order(topup_state *st, const lc_scenario *sc, const lc_pop
 /* Whether the call cursor of account i's side has passed it (sparse book). */
 static int cursor_called(const topup_state *st, const lc_run *r, long i)
 {
-    return (long)st->call_rank[i] < st->cc[lc_book_side_slot(r->pop->side[i])];
+    return (long)st->call_rank[i] <
+           st->cc[lc_book_market(r->book, i)][lc_book_side_slot(r->pop->side[i])];
 }
 
 static int is_called(const lc_rule_inst *ri, const lc_run *r, long i)
 {
     const topup_state *st = ri->state;
-    if (st->dense || lc_book_entry(r->book, i))
+    if (st->dense || lc_book_changed(r->book, i))
         return lc_book_word(r->book, i, ri->word0 + TOPUP_CALLED) != 0;
     return cursor_called(st, r, i);
 }
@@ -152,7 +159,7 @@ static int is_called(const lc_rule_inst *ri, const lc_run *r, long i)
 static void call(lc_rule_inst *ri, lc_run *r, long i)
 {
     topup_state *st = ri->state;
-    lc_run_cells(r, ri)[TOPUP_CALLS].i++;
+    lc_rule_cells(r, ri)[TOPUP_CALLS].i++;
     lc_book_set_word(r->book, i, ri->word0 + TOPUP_CALLED, 1);
     if (lc_hash_uniform(st->behaviour, (uint64_t)i) < st->probability) {
         st->pend_idx[st->pend_n] = (uint32_t)i;
@@ -181,25 +188,26 @@ static void check_calls(lc_rule_inst *ri, lc_run *r)
     }
     const double *cp = st->call_price;
     const uint32_t *ord = st->call_ord;
-    double m = lc_market_mark(&r->mk[0]);
-    while (st->cc[0] < pop->n_long && lc_breached(1, cp[ord[st->cc[0]]], m)) {
-        long j = ord[st->cc[0]++];
-        if (!lc_book_entry(b, j) && lc_book_is_open(b, j)) /* open, never re-keyed */
-            call(ri, r, j);
-    }
-    while (st->cc[1] < pop->n && lc_breached(-1, cp[ord[st->cc[1]]], m)) {
-        long j = ord[st->cc[1]++];
-        if (!lc_book_entry(b, j) && lc_book_is_open(b, j))
-            call(ri, r, j);
-    }
+    for (int mk = 0; mk < lc_book_markets(b); mk++)
+        for (int side = 1; side >= -1; side -= 2) {
+            long from, to, *cc = &st->cc[mk][lc_book_side_slot(side)];
+            lc_book_range(b, mk, side, &from, &to);
+            double m = lc_run_mark_of(r, mk);
+            while (*cc < to && lc_breached(side, cp[ord[*cc]], m)) {
+                long j = ord[(*cc)++];
+                if (!lc_book_changed(b, j) && lc_book_is_open(b, j)) /* open, never re-keyed */
+                    call(ri, r, j);
+            }
+        }
     long kept = 0;
     for (long k = 0; k < st->n_uncalled; k++) {
         long j = st->uncalled[k];
-        const lc_rekey_entry *e = lc_book_entry(b, j);
-        if (e->state != LC_REKEY_LIVE || e->word[ri->word0 + TOPUP_CALLED])
+        if (!lc_book_is_open(b, j) || lc_book_word(b, j, ri->word0 + TOPUP_CALLED))
             continue; /* closed or called since: off the list */
-        if (lc_breached(pop->side[j],
-                        call_price(st, sc, pop->side[j], e->qty, pop->entry[j], e->collateral), m))
+        double q, c;
+        lc_book_get(b, j, &q, &c);
+        if (lc_breached(pop->side[j], call_price(st, sc, pop->side[j], q, pop->entry[j], c),
+                        lc_run_mark(r, j)))
             call(ri, r, j);
         else
             st->uncalled[kept++] = (uint32_t)j;
@@ -225,7 +233,7 @@ static void topup(lc_rule_inst *ri, lc_run *r, long i)
     double c2 = c + add;
     lc_run_set_live(r, i, q, c2,
                     lc_tier_liq_price(side, q, pop->entry[i], c2, sc->tiers, sc->ntiers, NULL));
-    lc_cell *cell = lc_run_cells(r, ri);
+    lc_cell *cell = lc_rule_cells(r, ri);
     cell[TOPUP_COUNT].i++;
     cell[TOPUP_AMOUNT].d += add;
     lc_run_push_event(r, &(lc_event){.run = r->row->run,
@@ -265,9 +273,9 @@ static void on_step(lc_rule_inst *ri, lc_run *r)
 }
 
 /* A partial liquidation is a call: its margin ratio reached 1 > call. */
-static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it, double x)
+static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
 {
-    if (it->close < it->q && !r->oom && !is_called(ri, r, it->i))
+    if (lc_item_partial(it) && !r->oom && !is_called(ri, r, it->i))
         call(ri, r, it->i);
 }
 
@@ -276,7 +284,7 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it, double x)
 static void on_change(lc_rule_inst *ri, lc_run *r, long i, int fresh)
 {
     topup_state *st = ri->state;
-    if (!fresh)
+    if (!fresh || st->dense) /* over a dense book every account's word is kept */
         return;
     int called = cursor_called(st, r, i);
     lc_book_set_word(r->book, i, ri->word0 + TOPUP_CALLED, called);
@@ -288,8 +296,12 @@ static void on_run(lc_rule_inst *ri, lc_run *r)
 {
     topup_state *st = ri->state;
     st->pend_head = st->pend_n = st->n_uncalled = 0;
-    st->cc[0] = 0;
-    st->cc[1] = r->pop->n_long;
+    for (int m = 0; m < lc_book_markets(r->book); m++)
+        for (int side = 1; side >= -1; side -= 2) {
+            long from, to;
+            lc_book_range(r->book, m, side, &from, &to);
+            st->cc[m][lc_book_side_slot(side)] = from;
+        }
     st->behaviour = lc_stream_seed(r->sc->seed, LC_STREAM_BEHAVIOUR, (uint64_t)r->run);
 }
 
@@ -302,7 +314,7 @@ static int create(lc_rule_inst *ri, const lc_scenario *sc, const lc_book *book)
     st->call = ri->set->p[TOPUP_CALL];
     st->delay = (long)ri->set->p[TOPUP_DELAY];
     st->target = ri->set->p[TOPUP_TARGET];
-    st->dense = book->dense;
+    st->dense = lc_book_dense(book);
     st->pend_idx = malloc(n * sizeof *st->pend_idx);
     st->pend_due = malloc(n * sizeof *st->pend_due);
     if (!st->pend_idx || !st->pend_due)
@@ -315,7 +327,7 @@ static int create(lc_rule_inst *ri, const lc_scenario *sc, const lc_book *book)
     st->uncalled = malloc(n * sizeof *st->uncalled);
     if (!st->call_price || !st->call_ord || !st->call_rank || !st->uncalled)
         return -1;
-    return build_call_order(st, sc, pop);
+    return build_call_order(st, sc, book);
 }
 
 static void destroy(lc_rule_inst *ri)
@@ -370,6 +382,7 @@ const lc_rule lc_rule_topup = {
     .events = events,
     .nevents = LC_COUNT(events),
     .words = 1,
+    .changes_positions = 1,
     .state_size = sizeof(topup_state),
     .enabled = enabled,
     .check = check,

@@ -1,0 +1,36 @@
+/* margin.h — margin models (DESIGN §13): how an account's prices become its
+ * equity E and requirement R (breached when E <= R), what a breach makes it
+ * trade (its liquidation plan), and how the trades are settled.
+ *
+ * A margin model is a const descriptor like a price model. `isolated`
+ * (venue/isolated.c: one perpetual position with its own quote collateral,
+ * the closed forms of venue.h) is the one today; cross, portfolio and cdp
+ * ("Accounts that span markets", "Lending CDPs") are further descriptors
+ * over the same lc_account view (book.h), whose plans hold one trade per
+ * position closed or collateral sold, each in its own market. */
+#ifndef LC_MARGIN_H
+#define LC_MARGIN_H
+
+#include "book/book.h"
+
+struct lc_run;
+struct lc_item;
+struct lc_trade;
+struct lc_scenario;
+
+typedef struct lc_margin_model {
+    const char *name, *doc;
+    int max_trades; /* the most trades one plan may hold */
+    /* Equity and requirement (quote) at marks[market]. */
+    double (*equity)(const lc_account *a, const double *marks);
+    double (*requirement)(const lc_account *a, const double *marks, const struct lc_scenario *sc);
+    /* The plan of breached account it->i: fills the item and its trades,
+     * closing everything; returns the number of trades. */
+    int (*plan)(const struct lc_run *r, struct lc_item *it, struct lc_trade *trades);
+    /* Settle the item once its trades have their execution prices. */
+    void (*settle)(struct lc_run *r, struct lc_item *it);
+} lc_margin_model;
+
+extern const lc_margin_model lc_margin_isolated;
+
+#endif
