@@ -29,13 +29,17 @@ static int unchanged_in(const lc_book *b, long from, long to)
 /* How far the mark has moved the cursor of range (m, side): the end of the
  * accounts, from the frontier on, whose population liquidation price it
  * breaches. */
-static long range_end(const lc_run *r, int m, int side, double mark)
+static inline long range_end(const lc_run *r, int m, int side, double mark)
 {
     const double *liq = r->pop->liq_price;
     long from, to, a = lc_book_frontier(r->book, m, side);
     lc_book_range(r->book, m, side, &from, &to);
-    while (a < to && lc_breached(side, liq[a], mark))
-        a++;
+    if (side > 0)
+        while (a < to && liq[a] >= mark) /* lc_breached(+1, liq, mark) */
+            a++;
+    else
+        while (a < to && liq[a] <= mark)
+            a++;
     /* the range is in liquidation order (population.h): once the cursor
      * stops, no account after it is breached, the last one included */
     assert(a == to || !lc_breached(side, liq[to - 1], mark));
@@ -45,23 +49,27 @@ static long range_end(const lc_run *r, int m, int side, double mark)
 static int cursor_find(lc_finder *f, lc_run *r)
 {
     lc_book *b = r->book;
-    int moved = 0, breached = 0;
-    for (int m = 0; m < lc_book_markets(b); m++)
-        for (int side = 1; side >= -1; side -= 2) {
-            double mark = lc_run_mark_of(r, m);
-            long from = lc_book_frontier(b, m, side), a = range_end(r, m, side, mark);
-            f->to[m][lc_book_side_slot(side)] = a;
-            moved |= a != from;
-            if (lc_book_any_changed(b))
-                breached |= unchanged_in(b, from, a) || lc_book_changed_breached(b, m, side, mark);
-        }
-    if (!lc_book_any_changed(b))
+    int changed = lc_book_any_changed(b), moved = 0, breached = 0;
+    for (int m = 0; m < lc_book_markets(b); m++) {
+        double mark = lc_run_mark_of(r, m);
+        long fl = lc_book_frontier(b, m, 1), fs = lc_book_frontier(b, m, -1);
+        long al = f->to[m][0] = range_end(r, m, 1, mark);
+        long as = f->to[m][1] = range_end(r, m, -1, mark);
+        moved |= al != fl || as != fs;
+        if (changed && !breached)
+            breached = unchanged_in(b, fl, al) || unchanged_in(b, fs, as) ||
+                       lc_book_changed_breached(b, m, 1, mark) ||
+                       lc_book_changed_breached(b, m, -1, mark);
+    }
+    if (!changed)
         return moved;
     if (breached)
         return 1;
-    for (int m = 0; m < lc_book_markets(b); m++) /* only changed accounts passed: none to settle */
-        for (int side = 1; side >= -1; side -= 2)
-            lc_book_advance(b, m, side, f->to[m][lc_book_side_slot(side)]);
+    for (int m = 0; m < lc_book_markets(b);
+         m++) { /* only changed accounts passed: none to settle */
+        lc_book_advance(b, m, 1, f->to[m][0]);
+        lc_book_advance(b, m, -1, f->to[m][1]);
+    }
     return 0;
 }
 

@@ -50,6 +50,20 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     if (ok)
         ok = (s->book = lc_book_create(pop, ft->dense, mutable, words)) != NULL &&
              lc_finder_init(&s->finder, ft, pop, mutable) == 0;
+    for (int k = 0; k < s->nrules; k++) { /* the hook lists */
+        lc_rule_inst *ri = &s->rules[k];
+        const lc_rule *ru = ri->rule;
+#define LC_HOOK_LIST(h)                                                                            \
+    if (ru->h)                                                                                     \
+        s->by_##h[s->n_##h++] = ri;
+        LC_HOOK_LIST(on_run)
+        LC_HOOK_LIST(on_step)
+        LC_HOOK_LIST(on_breach)
+        LC_HOOK_LIST(on_liquidate)
+        LC_HOOK_LIST(on_settle)
+        LC_HOOK_LIST(on_change)
+#undef LC_HOOK_LIST
+    }
     for (int k = 0; ok && k < s->nrules; k++) {
         lc_rule_inst *ri = &s->rules[k];
         ri->state = calloc(1, ri->rule->state_size ? ri->rule->state_size : 1);
@@ -57,7 +71,9 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     }
     /* nothing acting on settlement, no position that changes, no events:
      * nothing but lc_settle per account */
-    s->settle = !settles && !mutable && !events ? lc_settle_plain : lc_settle_general;
+    s->settle = !settles && !mutable && !events ? lc_settle_plain
+                : s->n_on_breach                ? lc_settle_general
+                                                : lc_settle_streamed;
     if (!ok) {
         lc_scratch_free(s);
         return NULL;

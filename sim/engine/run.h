@@ -14,6 +14,7 @@
 #define LC_RUN_H
 
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "book/book.h"
@@ -111,15 +112,50 @@ static inline double lc_run_mark(const lc_run *r, long i)
 /* Append an event (no-op with events off); the second form fills the row
  * from the run and notional = |qty|·price. */
 void lc_run_push_event(lc_run *r, const lc_event *e);
-void lc_run_event(lc_run *r, long i, int kind, double qty, double price, double fee,
-                  double shortfall);
+static inline void lc_run_event(lc_run *r, long i, int kind, double qty, double price, double fee,
+                                double shortfall)
+{
+    if (r->ev)
+        lc_run_push_event(r, &(lc_event){r->row->run, r->row->point, r->t, r->round, i, kind, qty,
+                                         price, fabs(qty) * price, fee, shortfall});
+}
 /* qty leaves a side's open interest, closing `closed` of its accounts. */
-void lc_run_reduce_side(lc_run *r, int side, double qty, long closed);
+static inline void lc_run_reduce_side(lc_run *r, int side, double qty, long closed)
+{
+    long *open = side > 0 ? &r->open_long : &r->open_short;
+    double *total = side > 0 ? &r->qty_long : &r->qty_short;
+    *open -= closed;
+    /* exactly 0 once the side is gone, not a rounding residue below it */
+    *total = *open ? *total - qty : 0.0;
+}
+
 /* A liquidated notional of one side (quote): the run's totals, the series'
  * flow and the step's. */
-void lc_run_book_notional(lc_run *r, int side, double notional);
-/* Record a fund balance in insurance_min (dust reads as an empty fund). */
-void lc_run_fund_seen(lc_run *r);
+static inline void lc_run_book_notional(lc_run *r, int side, double notional)
+{
+    lc_run_row *row = r->row;
+    if (side > 0)
+        row->liq_notional_long += notional;
+    else
+        row->liq_notional_short += notional;
+    r->step_liq[side > 0 ? 0 : 1] += notional;
+    r->step_total += notional;
+    if (row->first_liq_step < 0)
+        row->first_liq_step = r->t;
+}
+
+/* What insurance_min records for a fund balance: dust is an empty fund. */
+static inline double lc_fund_reading(double insurance)
+{
+    return insurance > LC_FUND_DUST ? insurance : 0.0;
+}
+
+/* Record a fund balance in insurance_min. */
+static inline void lc_run_fund_seen(lc_run *r)
+{
+    if (r->insurance < r->row->insurance_min)
+        r->row->insurance_min = lc_fund_reading(r->insurance);
+}
 /* Open account i now holds q, collateral c, liquidation price liq: the book
  * is told, then every rule's on_change. */
 void lc_run_set_live(lc_run *r, long i, double q, double c, double liq);
@@ -128,11 +164,17 @@ void lc_run_close(lc_run *r, long i);
 /* The rules' on_liquidate for an item about to be closed whole. */
 void lc_run_on_liquidate(lc_run *r, lc_item *it);
 
+/* The isolated margin model's plan and settlement (venue/isolated.c), for
+ * direct calls where every account is isolated. */
+int lc_isolated_plan(const lc_run *r, lc_item *it, lc_trade *trades);
+void lc_isolated_settle(lc_run *r, lc_item *it);
+
 /* Settle a round (settle.c): trade the breached accounts' net flow of each
  * market through its impact model, settle each account at its market's VWAP
  * in settlement order. The strategy is chosen once per scratch. */
 typedef void (*lc_settle_fn)(lc_run *r, const lc_round *round);
 void lc_settle_plain(lc_run *r, const lc_round *round);
 void lc_settle_general(lc_run *r, const lc_round *round);
+void lc_settle_streamed(lc_run *r, const lc_round *round);
 
 #endif

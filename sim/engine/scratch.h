@@ -17,6 +17,10 @@ struct lc_scratch {
     lc_finder finder;
     lc_rule_inst rules[LC_RULE_MAX];
     int nrules;
+    /* per hook, the rules at work that have it, in registry order */
+    lc_rule_inst *by_on_run[LC_RULE_MAX], *by_on_step[LC_RULE_MAX], *by_on_breach[LC_RULE_MAX],
+        *by_on_liquidate[LC_RULE_MAX], *by_on_settle[LC_RULE_MAX], *by_on_change[LC_RULE_MAX];
+    int n_on_run, n_on_step, n_on_breach, n_on_liquidate, n_on_settle, n_on_change;
     lc_settle_fn settle;
     int events;    /* runs record events */
     lc_item *plan; /* the general settlement's plan, grown to the largest round */
@@ -29,9 +33,8 @@ struct lc_scratch {
 /* Call hook h of every rule at work that has it, in registry order. */
 #define LC_RULES_EACH(s, h, ...)                                                                   \
     do {                                                                                           \
-        for (int k_ = 0; k_ < (s)->nrules; k_++)                                                   \
-            if ((s)->rules[k_].rule->h)                                                            \
-                (s)->rules[k_].rule->h(&(s)->rules[k_], __VA_ARGS__);                              \
+        for (int k_ = 0; k_ < (s)->n_##h; k_++)                                                    \
+            (s)->by_##h[k_]->rule->h((s)->by_##h[k_], __VA_ARGS__);                                \
     } while (0)
 
 #endif

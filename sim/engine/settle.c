@@ -17,9 +17,12 @@
  *    liquidation lowers a trade's quantity), the flow of the trades per
  *    market, then per account its margin model's settlement (for an isolated
  *    whole close the rules' on_liquidate may keep part of it off the book:
- *    ADL) and the rules' on_settle.
- * Both give the same numbers for the scenarios both can run (a test holds
- * the plain path to the event path).
+ *    ADL) and the rules' on_settle;
+ *  - streamed: the general path when no rule has on_breach (every account
+ *    closes whole): the same sums in the same order, each item made as its
+ *    account settles instead of a plan written first.
+ * They give the same numbers for the scenarios they can all run (a test
+ * holds the plain path to the event path; tests/golden holds every path).
  *
  * The flow of a round is computed before settlement from every breached
  * account's closing quantity: the venue's orders meet the book before it
@@ -36,48 +39,6 @@ void lc_run_push_event(lc_run *r, const lc_event *e)
 {
     if (r->ev && lc_eventbuf_push(r->ev, e))
         r->oom = 1;
-}
-
-void lc_run_event(lc_run *r, long i, int kind, double qty, double price, double fee,
-                  double shortfall)
-{
-    if (r->ev)
-        lc_run_push_event(r, &(lc_event){r->row->run, r->row->point, r->t, r->round, i, kind, qty,
-                                         price, fabs(qty) * price, fee, shortfall});
-}
-
-void lc_run_reduce_side(lc_run *r, int side, double qty, long closed)
-{
-    long *open = side > 0 ? &r->open_long : &r->open_short;
-    double *total = side > 0 ? &r->qty_long : &r->qty_short;
-    *open -= closed;
-    /* exactly 0 once the side is gone, not a rounding residue below it */
-    *total = *open ? *total - qty : 0.0;
-}
-
-void lc_run_book_notional(lc_run *r, int side, double notional)
-{
-    lc_run_row *row = r->row;
-    if (side > 0)
-        row->liq_notional_long += notional;
-    else
-        row->liq_notional_short += notional;
-    r->step_liq[side > 0 ? 0 : 1] += notional;
-    r->step_total += notional;
-    if (row->first_liq_step < 0)
-        row->first_liq_step = r->t;
-}
-
-/* What insurance_min records for a fund balance: dust is an empty fund. */
-static inline double fund_reading(double insurance)
-{
-    return insurance > LC_FUND_DUST ? insurance : 0.0;
-}
-
-void lc_run_fund_seen(lc_run *r)
-{
-    if (r->insurance < r->row->insurance_min)
-        r->row->insurance_min = fund_reading(r->insurance);
 }
 
 void lc_run_set_live(lc_run *r, long i, double q, double c, double liq)
@@ -144,7 +105,7 @@ static void settle_plain_range(lc_run *r, lc_span sp, int side, double x)
         fees += st.fee;
         bad += st.bad_debt;
         if (ins < ins_min)
-            ins_min = fund_reading(ins);
+            ins_min = lc_fund_reading(ins);
         notional += q * x;
         qty += q;
     }
@@ -168,10 +129,15 @@ void lc_settle_plain(lc_run *r, const lc_round *round)
     int traded[LC_MAX_MARKETS] = {0};
     for (int g = 0; g < round->n; g++) {
         const lc_group *gr = &round->g[g];
+        double n = n_base[gr->market];
+        if (gr->side > 0) /* closing longs sells */
+            for (long k = 0; k < gr->span.n; k++)
+                n -= qty[lc_span_at(gr->span, k)];
+        else
+            for (long k = 0; k < gr->span.n; k++)
+                n += qty[lc_span_at(gr->span, k)];
+        n_base[gr->market] = n;
         traded[gr->market] |= gr->span.n > 0;
-        for (long k = 0; k < gr->span.n; k++)
-            n_base[gr->market] +=
-                gr->side > 0 ? -qty[lc_span_at(gr->span, k)] : qty[lc_span_at(gr->span, k)];
     }
     if (trade_markets(r, n_base, traded, x))
         return;
@@ -219,7 +185,8 @@ void lc_settle_general(lc_run *r, const lc_round *round)
             lc_item *it = &plan[k];
             *it = (lc_item){.i = lc_span_at(round->g[g].span, j), .margin = &lc_margin_isolated};
             it->trade = s->trades + nt;
-            it->ntrade = it->margin->plan(r, it, it->trade);
+            /* every account is isolated today: a direct call the compiler can inline */
+            it->ntrade = lc_isolated_plan(r, it, it->trade);
             nt += it->ntrade;
         }
     LC_RULES_EACH(s, on_breach, r, plan, n);
@@ -236,8 +203,46 @@ void lc_settle_general(lc_run *r, const lc_round *round)
         s->trades[k].x = x[s->trades[k].market];
     for (long k = 0; k < n; k++) {
         lc_item *it = &plan[k];
-        it->margin->settle(r, it);
+        lc_isolated_settle(r, it);
         LC_RULES_EACH(s, on_settle, r, it);
     }
+    reprice(r, traded);
+}
+
+/* ---- general, streamed ---------------------------------------------------- */
+
+/* The general path when no rule looks at the whole plan (no on_breach) and
+ * every account is isolated: each closes its whole position, so the flow is
+ * the sum of the round's quantities, as in the plain path, and each account's
+ * item is made when it settles — the same sums in the same order as the
+ * planned path, without writing the plan. */
+void lc_settle_streamed(lc_run *r, const lc_round *round)
+{
+    lc_scratch *s = r->s;
+    const lc_book *b = r->book;
+    double n_base[LC_MAX_MARKETS] = {0}, x[LC_MAX_MARKETS];
+    int traded[LC_MAX_MARKETS] = {0};
+    for (int g = 0; g < round->n; g++) {
+        const lc_group *gr = &round->g[g];
+        double n = n_base[gr->market], q, c;
+        for (long k = 0; k < gr->span.n; k++) {
+            lc_book_get(b, lc_span_at(gr->span, k), &q, &c);
+            n += gr->side > 0 ? -q : q;
+        }
+        n_base[gr->market] = n;
+        traded[gr->market] |= gr->span.n > 0;
+    }
+    if (trade_markets(r, n_base, traded, x))
+        return;
+    for (int g = 0; g < round->n; g++)
+        for (long k = 0; k < round->g[g].span.n; k++) {
+            lc_trade t;
+            lc_item it = {.i = lc_span_at(round->g[g].span, k), .margin = &lc_margin_isolated};
+            it.trade = &t;
+            it.ntrade = lc_isolated_plan(r, &it, &t);
+            t.x = x[t.market];
+            lc_isolated_settle(r, &it);
+            LC_RULES_EACH(s, on_settle, r, &it);
+        }
     reprice(r, traded);
 }

@@ -29,7 +29,7 @@ static double isolated_requirement(const lc_account *a, const double *marks, con
     return lc_maintenance(sc->tiers, sc->ntiers, p->qty * marks[p->market]);
 }
 
-static int isolated_plan(const lc_run *r, lc_item *it, lc_trade *trade)
+int lc_isolated_plan(const lc_run *r, lc_item *it, lc_trade *trade)
 {
     long i = it->i;
     it->side = r->pop->side[i];
@@ -95,7 +95,7 @@ static void partial_close(lc_run *r, lc_item *it, double d, double x)
     it->shortfall = 0;
 }
 
-static void isolated_settle(lc_run *r, lc_item *it)
+void lc_isolated_settle(lc_run *r, lc_item *it)
 {
 #ifndef NDEBUG
     double q, c; /* the round's accounts are closed: nothing changed them since the plan */
@@ -115,6 +115,6 @@ const lc_margin_model lc_margin_isolated = {
     .max_trades = 1,
     .equity = isolated_equity,
     .requirement = isolated_requirement,
-    .plan = isolated_plan,
-    .settle = isolated_settle,
+    .plan = lc_isolated_plan,
+    .settle = lc_isolated_settle,
 };
