@@ -71,12 +71,11 @@ void lc_book_reset(lc_book *b)
         memset(b->word, 0, n * (size_t)b->nwords * sizeof *b->word);
     if (b->rk)
         lc_rekey_clear(b->rk);
-    for (int m = 0; m < lc_book_markets(b); m++)
-        for (int side = 1; side >= -1; side -= 2) {
-            long from, to;
-            lc_book_range(b, m, side, &from, &to);
-            lc_book_advance(b, m, side, from);
-        }
+    LC_BOOK_EACH_RANGE (b, m, side) {
+        long from, to;
+        lc_book_range(b, m, side, &from, &to);
+        lc_book_advance(b, m, side, from);
+    }
 }
 
 int lc_book_set_live(lc_book *b, long i, double q, double c, double liq, int *fresh)

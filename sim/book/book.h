@@ -79,6 +79,12 @@ static inline void lc_book_range(const lc_book *b, int market, int side, long *f
     *from = side > 0 ? 0 : b->pop->n_long;
     *to = side > 0 ? b->pop->n_long : b->pop->n;
 }
+/* Every (market, side) range, in settlement order: per market, the longs,
+ * then the shorts. */
+#define LC_BOOK_EACH_RANGE(b, m, side)                                                             \
+    for (int m = 0; m < lc_book_markets(b); m++)                                                   \
+        for (int side = 1; side >= -1; side -= 2)
+
 /* The market account i trades. */
 static inline int lc_book_market(const lc_book *b, long i)
 {

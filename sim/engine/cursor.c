@@ -100,23 +100,21 @@ static void cursor_take(lc_finder *f, lc_run *r, lc_round *out)
     lc_book *b = r->book;
     int merge = lc_book_any_changed(b);
     out->n = 0;
-    for (int m = 0; m < lc_book_markets(b); m++)
-        for (int side = 1; side >= -1; side -= 2) {
-            long from = lc_book_frontier(b, m, side), to = f->to[m][lc_book_side_slot(side)];
-            lc_span sp = {NULL, from, to - from};
-            if (merge) {
-                long start, end;
-                lc_book_range(b, m, side, &start, &end);
-                uint32_t *list = f->list + start;
-                sp = (lc_span){list, 0,
-                               merge_range(f, b, m, side, from, to, lc_run_mark_of(r, m), list)};
-            }
-            out->g[out->n++] = (lc_group){m, side, sp};
+    LC_BOOK_EACH_RANGE (b, m, side) {
+        long from = lc_book_frontier(b, m, side), to = f->to[m][lc_book_side_slot(side)];
+        lc_span sp = {NULL, from, to - from};
+        if (merge) {
+            long start, end;
+            lc_book_range(b, m, side, &start, &end);
+            uint32_t *list = f->list + start;
+            sp = (lc_span){list, 0,
+                           merge_range(f, b, m, side, from, to, lc_run_mark_of(r, m), list)};
         }
+        out->g[out->n++] = (lc_group){m, side, sp};
+    }
     /* past the cursors before settling: ADL takes counterparties ahead */
-    for (int m = 0; m < lc_book_markets(b); m++)
-        for (int side = 1; side >= -1; side -= 2)
-            lc_book_advance(b, m, side, f->to[m][lc_book_side_slot(side)]);
+    LC_BOOK_EACH_RANGE (b, m, side)
+        lc_book_advance(b, m, side, f->to[m][lc_book_side_slot(side)]);
 }
 
 const lc_finder_type lc_finder_cursor = {

@@ -14,32 +14,30 @@ static int scan_find(lc_finder *f, lc_run *r)
     const lc_book *b = r->book;
     const lc_population *pop = r->pop;
     long any = 0;
-    for (int m = 0; m < lc_book_markets(b); m++)
-        for (int side = 1; side >= -1; side -= 2) {
-            long from, to, n = 0;
-            lc_book_range(b, m, side, &from, &to);
-            double mark = lc_run_mark_of(r, m);
-            for (long i = from; i < to; i++)
-                if (lc_book_is_open(b, i) && lc_breached(pop->side[i], lc_book_liq(b, i), mark))
-                    f->list[from + n++] = (uint32_t)i;
-            f->to[m][lc_book_side_slot(side)] = n;
-            any += n;
-        }
+    LC_BOOK_EACH_RANGE (b, m, side) {
+        long from, to, n = 0;
+        lc_book_range(b, m, side, &from, &to);
+        double mark = lc_run_mark_of(r, m);
+        for (long i = from; i < to; i++)
+            if (lc_book_is_open(b, i) && lc_breached(pop->side[i], lc_book_liq(b, i), mark))
+                f->list[from + n++] = (uint32_t)i;
+        f->to[m][lc_book_side_slot(side)] = n;
+        any += n;
+    }
     return any > 0;
 }
 
 static void scan_take(lc_finder *f, lc_run *r, lc_round *out)
 {
     out->n = 0;
-    for (int m = 0; m < lc_book_markets(r->book); m++)
-        for (int side = 1; side >= -1; side -= 2) {
-            long from, to, n = f->to[m][lc_book_side_slot(side)];
-            lc_book_range(r->book, m, side, &from, &to);
-            out->g[range_slot(m, side)] = (lc_group){m, side, {f->list + from, 0, n}};
-            out->n++;
-            for (long k = 0; k < n; k++)
-                lc_book_close(r->book, f->list[from + k]);
-        }
+    LC_BOOK_EACH_RANGE (r->book, m, side) {
+        long from, to, n = f->to[m][lc_book_side_slot(side)];
+        lc_book_range(r->book, m, side, &from, &to);
+        out->g[range_slot(m, side)] = (lc_group){m, side, {f->list + from, 0, n}};
+        out->n++;
+        for (long k = 0; k < n; k++)
+            lc_book_close(r->book, f->list[from + k]);
+    }
 }
 
 const lc_finder_type lc_finder_scan = {

@@ -126,12 +126,11 @@ static int build_call_order(topup_state *st, const lc_scenario *sc, const lc_boo
             call_price(st, sc, side, pop->qty[i], pop->entry[i], pop->collateral[i]);
         tmp[i] = (keyed){side > 0 ? st->call_price[i] : -st->call_price[i], (uint32_t)i};
     }
-    for (int m = 0; m < lc_book_markets(book); m++)
-        for (int side = 1; side >= -1; side -= 2) {
-            long from, to;
-            lc_book_range(book, m, side, &from, &to);
-            qsort(tmp + from, (size_t)(to - from), sizeof *tmp, cmp_keyed);
-        }
+    LC_BOOK_EACH_RANGE (book, m, side) {
+        long from, to;
+        lc_book_range(book, m, side, &from, &to);
+        qsort(tmp + from, (size_t)(to - from), sizeof *tmp, cmp_keyed);
+    }
     for (long k = 0; k < pop->n; k++) {
         st->call_ord[k] = tmp[k].idx;
         st->call_rank[tmp[k].idx] = (uint32_t)k;
@@ -188,17 +187,16 @@ static void check_calls(lc_rule_inst *ri, lc_run *r)
     }
     const double *cp = st->call_price;
     const uint32_t *ord = st->call_ord;
-    for (int mk = 0; mk < lc_book_markets(b); mk++)
-        for (int side = 1; side >= -1; side -= 2) {
-            long from, to, *cc = &st->cc[mk][lc_book_side_slot(side)];
-            lc_book_range(b, mk, side, &from, &to);
-            double m = lc_run_mark_of(r, mk);
-            while (*cc < to && lc_breached(side, cp[ord[*cc]], m)) {
-                long j = ord[(*cc)++];
-                if (!lc_book_changed(b, j) && lc_book_is_open(b, j)) /* open, never re-keyed */
-                    call(ri, r, j);
-            }
+    LC_BOOK_EACH_RANGE (b, mk, side) {
+        long from, to, *cc = &st->cc[mk][lc_book_side_slot(side)];
+        lc_book_range(b, mk, side, &from, &to);
+        double m = lc_run_mark_of(r, mk);
+        while (*cc < to && lc_breached(side, cp[ord[*cc]], m)) {
+            long j = ord[(*cc)++];
+            if (!lc_book_changed(b, j) && lc_book_is_open(b, j)) /* open, never re-keyed */
+                call(ri, r, j);
         }
+    }
     long kept = 0;
     for (long k = 0; k < st->n_uncalled; k++) {
         long j = st->uncalled[k];
@@ -296,12 +294,11 @@ static void on_run(lc_rule_inst *ri, lc_run *r)
 {
     topup_state *st = ri->state;
     st->pend_head = st->pend_n = st->n_uncalled = 0;
-    for (int m = 0; m < lc_book_markets(r->book); m++)
-        for (int side = 1; side >= -1; side -= 2) {
-            long from, to;
-            lc_book_range(r->book, m, side, &from, &to);
-            st->cc[m][lc_book_side_slot(side)] = from;
-        }
+    LC_BOOK_EACH_RANGE (r->book, m, side) {
+        long from, to;
+        lc_book_range(r->book, m, side, &from, &to);
+        st->cc[m][lc_book_side_slot(side)] = from;
+    }
     st->behaviour = lc_stream_seed(r->sc->seed, LC_STREAM_BEHAVIOUR, (uint64_t)r->run);
 }
 
