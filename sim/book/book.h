@@ -120,6 +120,16 @@ static inline void lc_book_get(const lc_book *b, long i, double *q, double *c)
     *c = e ? e->collateral : b->pop->collateral[i];
 }
 
+/* A dense book's per-account arrays, for the scan finder's loop: closed
+ * flags and current liquidation prices (the population's while nothing can
+ * change). */
+static inline void lc_book_dense_arrays(const lc_book *b, const unsigned char **dead,
+                                        const double **liq)
+{
+    *dead = b->dead;
+    *liq = b->liq ? b->liq : b->pop->liq_price;
+}
+
 /* Its current liquidation price. */
 static inline double lc_book_liq(const lc_book *b, long i)
 {

@@ -12,15 +12,18 @@ static int range_slot(int market, int side)
 static int scan_find(lc_finder *f, lc_run *r)
 {
     const lc_book *b = r->book;
-    const lc_population *pop = r->pop;
     long any = 0;
     LC_BOOK_EACH_RANGE (b, m, side) {
         long from, to, n = 0;
         lc_book_range(b, m, side, &from, &to);
         double mark = lc_run_mark_of(r, m);
+        const unsigned char *dead;
+        const double *liq;
+        lc_book_dense_arrays(b, &dead, &liq);
+        uint32_t *out = f->list + from;
         for (long i = from; i < to; i++)
-            if (lc_book_is_open(b, i) && lc_breached(pop->side[i], lc_book_liq(b, i), mark))
-                f->list[from + n++] = (uint32_t)i;
+            if (!dead[i] && lc_breached(side, liq[i], mark))
+                out[n++] = (uint32_t)i;
         f->to[m][lc_book_side_slot(side)] = n;
         any += n;
     }
