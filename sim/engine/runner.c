@@ -152,9 +152,15 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
         /* deflate the batch's full series chunks on every thread (writer.h) */
         long jobs = lc_writer_compress_jobs(w, b);
         int zfail = 0;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(| : zfail)
-        for (long j = 0; j < jobs; j++)
-            zfail |= lc_writer_compress(w, b, j) != 0;
+#pragma omp parallel num_threads(threads) reduction(| : zfail) if (jobs > 0)
+        {
+            lc_deflater *z = jobs > 0 ? lc_deflater_create() : NULL;
+            zfail |= jobs > 0 && !z;
+#pragma omp for schedule(dynamic, 1)
+            for (long j = 0; j < jobs; j++)
+                zfail |= !z || lc_writer_compress(w, b, j, z) != 0;
+            lc_deflater_free(z);
+        }
         if (zfail)
             b->zjobs = 0; /* the writer compresses them itself */
         if (o->summary)

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 #define SCHEMA_VERSION 1
@@ -817,6 +818,33 @@ long lc_writer_series_chunk(const lc_writer *w)
     return w->series_chunk;
 }
 
+/* A compute thread's deflater: libdeflate's compressor at DEFLATE_LEVEL and
+ * the buffer the shuffle filter writes into. */
+struct lc_deflater {
+    struct libdeflate_compressor *c;
+    unsigned char *sh;
+    size_t cap;
+};
+
+lc_deflater *lc_deflater_create(void)
+{
+    lc_deflater *z = calloc(1, sizeof *z);
+    if (z && !(z->c = libdeflate_alloc_compressor(DEFLATE_LEVEL))) {
+        free(z);
+        z = NULL;
+    }
+    return z;
+}
+
+void lc_deflater_free(lc_deflater *z)
+{
+    if (!z)
+        return;
+    libdeflate_free_compressor(z->c);
+    free(z->sh);
+    free(z);
+}
+
 long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
 {
     b->zjobs = 0;
@@ -825,7 +853,7 @@ long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
         return 0;
     long jobs = b->nrows / chunk * w->nseries;
     size_t raw = (size_t)chunk * (size_t)b->ncols * sizeof(float);
-    size_t stride = compressBound((uLong)raw);
+    size_t stride = compressBound((uLong)raw); /* >= libdeflate's zlib bound at any level */
     if (jobs > b->zcap || stride != b->zstride) {
         unsigned char *z = malloc((size_t)jobs * stride);
         size_t *zs = malloc((size_t)jobs * sizeof *zs);
@@ -847,28 +875,34 @@ long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
 
 /* What HDF5's filter pipeline does to a chunk of /series (create_series):
  * the shuffle filter (byte i of every element together, for i = 0..3), then
- * deflate, which HDF5 implements with zlib's compress2 at the set level. */
-int lc_writer_compress(const lc_writer *w, lc_batch *b, long job)
+ * deflate: a zlib stream, here libdeflate's at the set level. */
+int lc_writer_compress(const lc_writer *w, lc_batch *b, long job, lc_deflater *z)
 {
     long chunk = w->series_chunk, c = job / w->nseries;
     int k = (int)(job % w->nseries);
-    size_t ncols = (size_t)b->ncols, n = (size_t)chunk * ncols;
-    unsigned char *sh = malloc(n * sizeof(float));
-    if (!sh)
-        return -1;
+    size_t ncols = (size_t)b->ncols, n = (size_t)chunk * ncols, bytes = n * sizeof(float);
+    if (bytes > z->cap) {
+        unsigned char *sh = realloc(z->sh, bytes);
+        if (!sh)
+            return -1;
+        z->sh = sh;
+        z->cap = bytes;
+    }
+    unsigned char *sh = z->sh;
     for (long r = 0; r < chunk; r++) {
         const unsigned char *src = (const unsigned char *)lc_batch_series(b, c * chunk + r, k);
-        size_t at = (size_t)r * ncols;
-        for (size_t e = 0; e < ncols; e++)
-            for (size_t byte = 0; byte < sizeof(float); byte++)
-                sh[byte * n + at + e] = src[e * sizeof(float) + byte];
+        unsigned char *d0 = sh + (size_t)r * ncols, *d1 = d0 + n, *d2 = d1 + n, *d3 = d2 + n;
+        for (size_t e = 0; e < ncols; e++, src += sizeof(float)) {
+            d0[e] = src[0];
+            d1[e] = src[1];
+            d2[e] = src[2];
+            d3[e] = src[3];
+        }
     }
-    uLongf len = (uLongf)b->zstride;
-    int rc = compress2(b->z + (size_t)job * b->zstride, &len, sh, (uLong)(n * sizeof(float)),
-                       DEFLATE_LEVEL);
-    free(sh);
+    size_t len =
+        libdeflate_zlib_compress(z->c, sh, bytes, b->z + (size_t)job * b->zstride, b->zstride);
     b->zsize[job] = len;
-    return rc == Z_OK ? 0 : -1;
+    return len > 0 ? 0 : -1;
 }
 
 int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err)

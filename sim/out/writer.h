@@ -42,12 +42,18 @@ int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err);
  * writer thread. lc_writer_compress_jobs sizes the batch's buffers and
  * returns the number of (chunk, series) jobs (0: nothing to do ahead, or out
  * of memory: the writer then compresses as before); lc_writer_compress does
- * job j and touches no HDF5 state, so calls may run concurrently with each
- * other and with lc_writer_append of another batch. Results are the same
- * bytes either way. */
+ * job j with a thread's own deflater and touches no HDF5 state, so calls may
+ * run concurrently with each other and with lc_writer_append of another
+ * batch. Ahead, the zlib streams are made by libdeflate (several times
+ * faster than zlib at the same level); HDF5's deflate filter decodes any
+ * zlib stream, so every reader reads the chunks as it reads HDF5's own (the
+ * compressed bytes differ, the data do not). */
+typedef struct lc_deflater lc_deflater;
+lc_deflater *lc_deflater_create(void); /* NULL when out of memory */
+void lc_deflater_free(lc_deflater *z);
 long lc_writer_series_chunk(const lc_writer *w); /* rows per series chunk */
 long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b);
-int lc_writer_compress(const lc_writer *w, lc_batch *b, long job); /* 0 or -1 */
+int lc_writer_compress(const lc_writer *w, lc_batch *b, long job, lc_deflater *z); /* 0 or -1 */
 
 /* Write status and runs_completed, close, rename .partial to the final name,
  * free w. complete = 0 marks status "interrupted". */
