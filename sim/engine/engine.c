@@ -128,7 +128,7 @@ static void record(const lc_run *r, float *const series[LC_SERIES_N], long col)
     const lc_market *m = &r->mk[0];
     double v[LC_SERIES_N] = {
         [LC_SERIES_PRICE] = m->p,
-        [LC_SERIES_FUNDAMENTAL] = exp(m->log_f),
+        [LC_SERIES_FUNDAMENTAL] = m->f,
         [LC_SERIES_LIQ_LONG] = r->step_liq[0],
         [LC_SERIES_LIQ_SHORT] = r->step_liq[1],
         [LC_SERIES_INSURANCE] = r->insurance,
@@ -168,7 +168,7 @@ static int cascade(lc_run *r)
 static const char *unstorable(const lc_run *r)
 {
     const lc_market *m = &r->mk[0];
-    if (!(m->p <= FLT_MAX && exp(m->log_f) <= FLT_MAX &&
+    if (!(m->p <= FLT_MAX && m->f <= FLT_MAX &&
           (r->qty_long + r->qty_short) * m->p <= FLT_MAX && r->step_liq[0] <= FLT_MAX &&
           r->step_liq[1] <= FLT_MAX && fabs(r->insurance) <= FLT_MAX))
         return "a price or flow exceeds 3.4e38 quote, the range of the float32 series";

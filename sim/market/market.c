@@ -53,7 +53,7 @@ void lc_market_start(lc_market *m)
     m->mm->init(m->mark_state, sc->mark.p, s0, sc->dt_s);
     m->log_f = log(s0);
     m->j_perm = m->j_trans = 0;
-    m->p = exp(m->log_f);
+    m->p = m->f = exp(m->log_f);
     m->mark = s0;
     m->depth = 1.0;
     m->shock_prev = 0;
@@ -72,10 +72,13 @@ double lc_market_step(lc_market *m, long t, gsl_rng *rng)
     }
     m->log_f += ret;
     m->j_trans *= m->decay;
-    m->p = exp(m->log_f + m->j_perm + m->j_trans);
+    m->f = exp(m->log_f);
+    /* one exp while the book has not been moved: log F + 0 + 0 is log F
+     * exactly, so this is the same number as the general form */
+    m->p = m->j_perm == 0 && m->j_trans == 0 ? m->f : exp(m->log_f + m->j_perm + m->j_trans);
     if (!m->mark_live) /* the oracle's one sample of the step */
         m->mark = m->mm->sample(m->mark_state, sc->mark.p, t, m->p);
-    return exp(m->log_f);
+    return m->f;
 }
 
 int lc_market_trade(lc_market *m, double n_base, double *vwap)
