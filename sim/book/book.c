@@ -1,9 +1,13 @@
 /* book.c — the run's overlay over the population (book.h). */
 #include "book/book.h"
 
+#include "venue/rule.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(LC_RULE_MAX_WORDS <= LC_REKEY_WORDS, "the rekey entry holds every rule word");
 
 lc_book *lc_book_create(const lc_population *pop, int dense, int mutable, int nwords)
 {
@@ -96,10 +100,17 @@ int lc_book_set_live(lc_book *b, long i, double q, double c, double liq, int *fr
     return lc_rekey_set_live(b->rk, b->pop->side[i], i, q, c, liq);
 }
 
+void lc_book_take(lc_book *b, long i)
+{
+    b->dead[i] = 1;
+}
+
 int lc_book_close(lc_book *b, long i)
 {
     if (b->dead) {
         b->dead[i] = 1;
+        if (b->changed)
+            b->changed[i] = 1;
         return 0;
     }
     lc_rekey_entry *e = lc_rekey_put(b->rk, i);
@@ -121,7 +132,8 @@ void lc_book_set_word(lc_book *b, long i, int w, int64_t v)
 }
 
 /* The rekey heaps are per side; with one market per run a side's heap is
- * its range's. */
+ * its range's. "Many markets" makes them per range before raising the bound. */
+_Static_assert(LC_MAX_MARKETS == 1, "rekey heaps are per side: make them per (market, side)");
 int lc_book_changed_breached(lc_book *b, int market, int side, double mark)
 {
     (void)market;

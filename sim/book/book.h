@@ -98,8 +98,8 @@ static inline const lc_rekey_entry *lc_book_entry_(const lc_book *b, long i)
     return b->rk ? lc_rekey_find(b->rk, i) : NULL;
 }
 
-/* Whether account i changed in this run (it was re-keyed or closed off the
- * cursor; dense: re-keyed). */
+/* Whether account i changed in this run: re-keyed, or closed off the book
+ * by a rule (being taken by a finder is no change). */
 static inline int lc_book_changed(const lc_book *b, long i)
 {
     if (b->dense)
@@ -153,9 +153,11 @@ static inline int lc_book_is_open(const lc_book *b, long i)
  * liquidation price liq; *fresh (if not NULL) receives whether this is its
  * first change in the run. Returns 0, or -1 when out of memory. */
 int lc_book_set_live(lc_book *b, long i, double q, double c, double liq, int *fresh);
-/* Account i is closed: taken by a finder, or closed off the book by a rule.
- * Returns 0, or -1 when out of memory. */
+/* Account i is closed off the book by a rule (it changed). Returns 0, or -1
+ * when out of memory. */
 int lc_book_close(lc_book *b, long i);
+/* Account i is taken by the dense finder (closed until its round settles). */
+void lc_book_take(lc_book *b, long i);
 
 /* Rule word w of account i. */
 static inline int64_t lc_book_word(const lc_book *b, long i, int w)

@@ -42,7 +42,9 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
             continue;
         s->rules[s->nrules++] =
             (lc_rule_inst){ru, &sc->rules[k], NULL, lc_rule_cell0(k), lc_rule_word0(k)};
-        mutable |= ru->changes_positions;
+        /* a rule that plans, keeps words or hears of changes needs the
+         * changes kept, whatever it declares */
+        mutable |= ru->changes_positions || ru->words || ru->on_breach || ru->on_change;
         settles |= ru->on_breach || ru->on_liquidate || ru->on_settle;
     }
     s->max_trades = lc_margin_isolated.max_trades; /* every account is isolated today */
@@ -100,6 +102,10 @@ void lc_scratch_free(lc_scratch *s)
     free(s->trades);
     free(s);
 }
+
+/* The step loop, the record and the float32 check read market 0: "Many
+ * markets" makes them per market (and /series [row, market, time]). */
+_Static_assert(LC_MAX_MARKETS == 1, "the step loop and the record are market 0's");
 
 /* Follow the market price's minimum, peak and drawdown. */
 static void observe(lc_run *r)
@@ -168,9 +174,8 @@ static int cascade(lc_run *r)
 static const char *unstorable(const lc_run *r)
 {
     const lc_market *m = &r->mk[0];
-    if (!(m->p <= FLT_MAX && m->f <= FLT_MAX &&
-          (r->qty_long + r->qty_short) * m->p <= FLT_MAX && r->step_liq[0] <= FLT_MAX &&
-          r->step_liq[1] <= FLT_MAX && fabs(r->insurance) <= FLT_MAX))
+    if (!(m->p <= FLT_MAX && m->f <= FLT_MAX && (r->qty_long + r->qty_short) * m->p <= FLT_MAX &&
+          r->step_liq[0] <= FLT_MAX && r->step_liq[1] <= FLT_MAX && fabs(r->insurance) <= FLT_MAX))
         return "a price or flow exceeds 3.4e38 quote, the range of the float32 series";
     return NULL;
 }

@@ -39,7 +39,7 @@ static void scan_take(lc_finder *f, lc_run *r, lc_round *out)
         out->g[range_slot(m, side)] = (lc_group){m, side, {f->list + from, 0, n}};
         out->n++;
         for (long k = 0; k < n; k++)
-            lc_book_close(r->book, f->list[from + k]);
+            lc_book_take(r->book, f->list[from + k]);
     }
 }
 

@@ -25,9 +25,8 @@ struct lc_scratch {
     int events;    /* runs record events */
     lc_item *plan; /* the general settlement's plan, grown to the largest round */
     long plan_cap;
-    lc_trade *trades; /* the plan's trades, max_trades per item */
-    long trade_cap;
-    int max_trades; /* the most trades a plan of this book's accounts may hold */
+    lc_trade *trades; /* the plan's trades, max_trades per item (plan_cap items) */
+    int max_trades;   /* the most trades a plan of this book's accounts may hold */
 };
 
 /* Call hook h of every rule at work that has it, in registry order. */

@@ -21,8 +21,10 @@
  *  - streamed: the general path when no rule has on_breach (every account
  *    closes whole): the same sums in the same order, each item made as its
  *    account settles instead of a plan written first.
- * They give the same numbers for the scenarios they can all run (a test
- * holds the plain path to the event path; tests/golden holds every path).
+ * Planned and streamed give the same numbers bit for bit; the plain path
+ * sums a round's money in another grouping, so it agrees with them to the
+ * last bits (a test holds it to the event path to 1e-9; tests/golden holds
+ * every path to itself).
  *
  * The flow of a round is computed before settlement from every breached
  * account's closing quantity: the venue's orders meet the book before it
@@ -148,23 +150,21 @@ void lc_settle_plain(lc_run *r, const lc_round *round)
 
 /* ---- general -------------------------------------------------------------- */
 
-/* The plan buffers hold n items and their trades; 0, or -1 (memory). */
+/* The plan buffers hold n items and their trades (grown geometrically); 0,
+ * or -1 (memory). */
 static int plan_reserve(lc_scratch *s, long n)
 {
-    long need = n * s->max_trades;
     if (n > s->plan_cap) {
-        lc_item *p = realloc(s->plan, (size_t)n * sizeof *p);
-        if (!p)
-            return -1;
-        s->plan = p;
-        s->plan_cap = n;
-    }
-    if (need > s->trade_cap) {
-        lc_trade *t = realloc(s->trades, (size_t)need * sizeof *t);
+        long cap = n > 2 * s->plan_cap ? n : 2 * s->plan_cap;
+        lc_item *p = realloc(s->plan, (size_t)cap * sizeof *p);
+        lc_trade *t =
+            p ? realloc(s->trades, (size_t)cap * (size_t)s->max_trades * sizeof *t) : NULL;
+        if (p)
+            s->plan = p;
         if (!t)
             return -1;
         s->trades = t;
-        s->trade_cap = need;
+        s->plan_cap = cap;
     }
     return 0;
 }
@@ -180,9 +180,10 @@ void lc_settle_general(lc_run *r, const lc_round *round)
         return;
     }
     lc_item *plan = s->plan;
-    for (int g = 0, k = 0; g < round->n; g++)
-        for (long j = 0; j < round->g[g].span.n; j++, k++) {
-            lc_item *it = &plan[k];
+    long at = 0;
+    for (int g = 0; g < round->n; g++)
+        for (long j = 0; j < round->g[g].span.n; j++, at++) {
+            lc_item *it = &plan[at];
             *it = (lc_item){.i = lc_span_at(round->g[g].span, j), .margin = &lc_margin_isolated};
             it->trade = s->trades + nt;
             /* every account is isolated today: a direct call the compiler can inline */

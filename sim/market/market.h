@@ -42,7 +42,7 @@ typedef struct lc_market {
     void *price_state, *impact_state, *mark_state;
     /* per run */
     double log_f, j_perm, j_trans, p;
-    double f; /* e^(log F) of this step, computed once */
+    double f;          /* e^(log F) of this step, computed once */
     int mark_live;     /* the mark is p at every round (mark model `last`) */
     double mark;       /* the oracle's mark of this step (unused when live) */
     double depth;      /* liquidity withdrawal multiplier m of this step, 1 if off */

@@ -24,6 +24,10 @@
  *   on_settle    an account of the plan was settled (whole or in part)
  *   on_change    an open account's position or collateral changed (it has a
  *                new liquidation price); `fresh` the first time in the run
+ * A hook may change open accounts outside the round (ADL's counterparties)
+ * but never an account of the round that has not settled yet: the round's
+ * flow was computed from them (the streamed path re-reads each as it
+ * settles, the planned one asserts it unchanged).
  * Hooks run in registry order. A rule whose `enabled` says no for the
  * scenario's settings is not instantiated: it costs nothing. A rule with
  * none of the settlement hooks (on_breach, on_liquidate, on_settle) and
