@@ -25,8 +25,12 @@
  *   large nu is Gaussian in practice (the excess kurtosis of z is 6/(nu − 4),
  *   below 0.006 for nu >= 1000), and nu up to 1e6 is accepted.
  *
- * Draws per step: one gsl_ran_tdist (Marsaglia's rejection method, which uses
- * a varying number of uniforms; still a fixed function of the stream).
+ * Draws per step: T_nu = Z/sqrt(V/nu), Z ~ N(0, 1) by GSL's ziggurat and
+ * V ~ chi²_nu = Gamma(nu/2, scale 2) by GSL's Marsaglia–Tsang method, which is
+ * Student's definition of t (independent Z and V); a varying number of
+ * uniforms, still a fixed function of the stream. It costs 60 ns against
+ * 137 ns for gsl_ran_tdist (Marsaglia's rejection, used until 2026-12-01;
+ * docs/validation.md says what changed).
  *
  * References: T. Bollerslev (1986), "Generalized autoregressive conditional
  * heteroskedasticity", J. Econometrics 31, 307–327; T. Bollerslev (1987), "A
@@ -74,11 +78,18 @@ static void garch_init(void *state, const double *p, double dt_s, const void *da
     s->t_scale = sqrt((p[NU] - 2.0) / p[NU]);
 }
 
+/* A Student-t draw with nu degrees of freedom (nu > 2). */
+static double student_t(gsl_rng *rng, double nu)
+{
+    double z = gsl_ran_gaussian_ziggurat(rng, 1.0);
+    return z / sqrt(gsl_ran_gamma(rng, 0.5 * nu, 2.0) / nu);
+}
+
 static double garch_step(void *state, const double *p, long t, gsl_rng *rng)
 {
     (void)t;
     garch_state *s = state;
-    double eps = sqrt(s->h) * s->t_scale * gsl_ran_tdist(rng, p[NU]);
+    double eps = sqrt(s->h) * s->t_scale * student_t(rng, p[NU]);
     s->h = p[OMEGA] + p[ALPHA] * eps * eps + p[BETA] * s->h;
     return s->drift + eps;
 }

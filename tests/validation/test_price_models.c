@@ -105,6 +105,7 @@
  * with the first-order switching probabilities (weekly occupancy −33 SE),
  * always starting in regime 1 (+365 SE), with π₁ = rate_12/q (−183 SE). */
 #include <criterion/criterion.h>
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,46 @@ static void garch_case(const char *label, double a, double b, double nu, double 
     free(a2);
     free(a4);
     free(d);
+}
+
+/* The innovations themselves: with alpha = beta = 0 the returns are iid
+ * sqrt(omega)·z, z = T_nu·sqrt((nu − 2)/nu), so T = r/(sqrt(omega)·scale)
+ * must follow Student's t: at each of nine quantiles of t_nu (GSL's CDF), the
+ * fraction of 400,000 draws below it is within 4 binomial SE
+ * sqrt(p(1 − p)/n) of p, for nu = 3, 6 and 30. */
+Test(garch, innovations_follow_student_t)
+{
+    const lc_price_model *m = model("garch");
+    static const double nus[] = {3, 6, 30},
+                        ps[] = {0.001, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 0.999};
+    const long n = 400000;
+    for (size_t k = 0; k < sizeof nus / sizeof nus[0]; k++) {
+        double p[LC_MAX_PARAMS], nu = nus[k];
+        defaults(m, p);
+        setp(m, p, "omega", 1e-4);
+        setp(m, p, "alpha", 0.0);
+        setp(m, p, "beta", 0.0);
+        setp(m, p, "nu", nu);
+        void *st = state_new(m);
+        gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, (uint64_t)k);
+        m->init(st, p, 60, NULL);
+        long below[9] = {0};
+        double scale = 1e-2 * sqrt((nu - 2) / nu), quantile[9];
+        for (int q = 0; q < 9; q++)
+            quantile[q] = gsl_cdf_tdist_Pinv(ps[q], nu);
+        for (long i = 0; i < n; i++) {
+            double t = m->step(st, p, i + 1, rng) / scale;
+            for (int q = 0; q < 9; q++)
+                below[q] += t <= quantile[q];
+        }
+        for (int q = 0; q < 9; q++) {
+            double f = (double)below[q] / n, se = sqrt(ps[q] * (1 - ps[q]) / n);
+            cr_assert(fabs(f - ps[q]) <= 4 * se, "nu %g: P(T <= t_%g) = %.5f, want %g +- %.5f", nu,
+                      ps[q], f, ps[q], 4 * se);
+        }
+        gsl_rng_free(rng);
+        free(st);
+    }
 }
 
 Test(garch, gaussian_variance_and_kurtosis)
