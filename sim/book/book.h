@@ -130,13 +130,11 @@ static inline void lc_book_dense_arrays(const lc_book *b, const unsigned char **
     *liq = b->liq ? b->liq : b->pop->liq_price;
 }
 
-/* Its current liquidation price. */
-static inline double lc_book_liq(const lc_book *b, long i)
+/* The quantities of every account when no rule can change them (then they
+ * are the population's), else NULL: lc_book_get without a test per account. */
+static inline const double *lc_book_fixed_qty(const lc_book *b)
 {
-    if (b->liq)
-        return b->liq[i];
-    const lc_rekey_entry *e = lc_book_entry_(b, i);
-    return e ? e->liq : b->pop->liq_price[i];
+    return b->mutable ? NULL : b->pop->qty;
 }
 
 static inline int lc_book_is_open(const lc_book *b, long i)

@@ -237,10 +237,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             bad = strcmp(cmd, "models") == 0 ? NULL : "--markdown";
             break;
         case O_ENGINE:
-            c->engine = LC_ENGINE_NKINDS;
-            for (int k = 0; k < LC_ENGINE_NKINDS; k++)
-                if (strcmp(optarg, lc_finders[k]->name) == 0)
-                    c->engine = (lc_engine_kind)k;
+            c->engine = lc_finder_kind(optarg);
             if (c->engine == LC_ENGINE_NKINDS)
                 return usage_error(cmd, "--engine is index or scan");
             bad = is_run ? NULL : "--engine";

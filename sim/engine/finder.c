@@ -9,12 +9,12 @@ const lc_finder_type *const lc_finders[LC_ENGINE_NKINDS] = {
     [LC_ENGINE_SCAN] = &lc_finder_scan,
 };
 
-const lc_finder_type *lc_finder_find(const char *name)
+lc_engine_kind lc_finder_kind(const char *name)
 {
     for (int k = 0; k < LC_ENGINE_NKINDS; k++)
         if (strcmp(lc_finders[k]->name, name) == 0)
-            return lc_finders[k];
-    return NULL;
+            return (lc_engine_kind)k;
+    return LC_ENGINE_NKINDS;
 }
 
 int lc_finder_init(lc_finder *f, const lc_finder_type *t, const lc_population *pop, int mutable)

@@ -44,8 +44,8 @@ extern const lc_finder_type lc_finder_cursor, lc_finder_scan;
 
 /* Every finder, indexed by lc_engine_kind. */
 extern const lc_finder_type *const lc_finders[LC_ENGINE_NKINDS];
-/* The finder called name, or NULL. */
-const lc_finder_type *lc_finder_find(const char *name);
+/* The kind of the finder called name, or LC_ENGINE_NKINDS if none is. */
+lc_engine_kind lc_finder_kind(const char *name);
 
 /* Buffers for a finder over pop (mutable: rules may change positions).
  * Returns 0 or -1 (memory). */

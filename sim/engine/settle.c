@@ -82,6 +82,26 @@ static int trade_markets(lc_run *r, const double *n_base, const int *traded, dou
     return 0;
 }
 
+/* The net flow n_base[m] of each market in a round where every account
+ * closes its whole current quantity (base; + = buy), and which markets have
+ * accounts in it (traded[m]); the sums in settlement order. */
+static void round_flow(const lc_run *r, const lc_round *round, double *n_base, int *traded)
+{
+    const double *fixed = lc_book_fixed_qty(r->book); /* the test once, not per account */
+    for (int g = 0; g < round->n; g++) {
+        const lc_group *gr = &round->g[g];
+        double n = n_base[gr->market], q, c, sign = gr->side > 0 ? -1.0 : 1.0; /* longs sell */
+        for (long k = 0; fixed && k < gr->span.n; k++)
+            n += sign * fixed[lc_span_at(gr->span, k)];
+        for (long k = 0; !fixed && k < gr->span.n; k++) {
+            lc_book_get(r->book, lc_span_at(gr->span, k), &q, &c);
+            n += sign * q;
+        }
+        n_base[gr->market] = n;
+        traded[gr->market] |= gr->span.n > 0;
+    }
+}
+
 static void reprice(lc_run *r, const int *traded)
 {
     for (int m = 0; m < r->nmk; m++)
@@ -126,21 +146,9 @@ static void settle_plain_range(lc_run *r, lc_span sp, int side, double x)
 
 void lc_settle_plain(lc_run *r, const lc_round *round)
 {
-    const double *qty = r->pop->qty;
     double n_base[LC_MAX_MARKETS] = {0}, x[LC_MAX_MARKETS];
     int traded[LC_MAX_MARKETS] = {0};
-    for (int g = 0; g < round->n; g++) {
-        const lc_group *gr = &round->g[g];
-        double n = n_base[gr->market];
-        if (gr->side > 0) /* closing longs sells */
-            for (long k = 0; k < gr->span.n; k++)
-                n -= qty[lc_span_at(gr->span, k)];
-        else
-            for (long k = 0; k < gr->span.n; k++)
-                n += qty[lc_span_at(gr->span, k)];
-        n_base[gr->market] = n;
-        traded[gr->market] |= gr->span.n > 0;
-    }
+    round_flow(r, round, n_base, traded);
     if (trade_markets(r, n_base, traded, x))
         return;
     for (int g = 0; g < round->n; g++)
@@ -220,19 +228,9 @@ void lc_settle_general(lc_run *r, const lc_round *round)
 void lc_settle_streamed(lc_run *r, const lc_round *round)
 {
     lc_scratch *s = r->s;
-    const lc_book *b = r->book;
     double n_base[LC_MAX_MARKETS] = {0}, x[LC_MAX_MARKETS];
     int traded[LC_MAX_MARKETS] = {0};
-    for (int g = 0; g < round->n; g++) {
-        const lc_group *gr = &round->g[g];
-        double n = n_base[gr->market], q, c;
-        for (long k = 0; k < gr->span.n; k++) {
-            lc_book_get(b, lc_span_at(gr->span, k), &q, &c);
-            n += gr->side > 0 ? -q : q;
-        }
-        n_base[gr->market] = n;
-        traded[gr->market] |= gr->span.n > 0;
-    }
+    round_flow(r, round, n_base, traded);
     if (trade_markets(r, n_base, traded, x))
         return;
     for (int g = 0; g < round->n; g++)

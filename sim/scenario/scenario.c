@@ -806,12 +806,6 @@ long lc_scenario_series_cols(const lc_scenario *sc)
     return sc->steps / sc->every + 1;
 }
 
-const lc_rule_setting *lc_scenario_rule(const lc_scenario *sc, const char *rule)
-{
-    int k = lc_rule_find(rule);
-    return k < 0 ? NULL : &sc->rules[k];
-}
-
 double lc_scenario_rule_number(const lc_scenario *sc, const char *rule, const char *key)
 {
     int k = lc_rule_find(rule), i = k < 0 ? -1 : lc_desc_find(&lc_rules[k]->d, key);

@@ -120,8 +120,6 @@ extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage, cum */
 extern const int lc_n_tier_params;
 extern const lc_family lc_mark_family; /* venue.mark */
 
-/* A venue rule's resolved settings (rule.h), by rule name; NULL if none. */
-const lc_rule_setting *lc_scenario_rule(const lc_scenario *sc, const char *rule);
 /* The value of a rule's numeric key, or the name a name-valued key holds
  * (e.g. ("partial", "cooldown"), ("adl", "adl_ranking")); NAN / NULL if none. */
 double lc_scenario_rule_number(const lc_scenario *sc, const char *rule, const char *key);
