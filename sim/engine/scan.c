@@ -3,12 +3,6 @@
 #include "engine/finder.h"
 #include "venue/venue.h"
 
-/* The ranges in settlement order: per market, longs then shorts. */
-static int range_slot(int market, int side)
-{
-    return 2 * market + lc_book_side_slot(side);
-}
-
 static int scan_find(lc_finder *f, lc_run *r)
 {
     const lc_book *b = r->book;
@@ -36,8 +30,8 @@ static void scan_take(lc_finder *f, lc_run *r, lc_round *out)
     LC_BOOK_EACH_RANGE (r->book, m, side) {
         long from, to, n = f->to[m][lc_book_side_slot(side)];
         lc_book_range(r->book, m, side, &from, &to);
-        out->g[range_slot(m, side)] = (lc_group){m, side, {f->list + from, 0, n}};
-        out->n++;
+        /* LC_BOOK_EACH_RANGE walks the ranges in settlement order */
+        out->g[out->n++] = (lc_group){m, side, {f->list + from, 0, n}};
         for (long k = 0; k < n; k++)
             lc_book_take(r->book, f->list[from + k]);
     }
