@@ -34,27 +34,17 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     s->rng = gsl_rng_alloc(lc_rng_xoshiro256pp);
     s->nmk = 1;
     int ok = s->rng && lc_market_init(&s->mk[0], sc, 0) == 0;
-    int words = 0, mutable = 0, settles = 0;
+    int words = 0, mutable = 0;
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
         words += ru->words;
         if (!ru->enabled(&sc->rules[k]))
             continue;
-        s->rules[s->nrules++] =
-            (lc_rule_inst){ru, &sc->rules[k], NULL, lc_rule_cell0(k), lc_rule_word0(k)};
+        lc_rule_inst *ri = &s->rules[s->nrules++];
+        *ri = (lc_rule_inst){ru, &sc->rules[k], NULL, lc_rule_cell0(k), lc_rule_word0(k)};
         /* a rule that plans, keeps words or hears of changes needs the
          * changes kept, whatever it declares */
         mutable |= ru->changes_positions || ru->words || ru->on_breach || ru->on_change;
-        settles |= ru->on_breach || ru->on_liquidate || ru->on_settle;
-    }
-    s->max_trades = lc_margin_isolated.max_trades; /* every account is isolated today */
-    const lc_finder_type *ft = lc_finders[kind];
-    if (ok)
-        ok = (s->book = lc_book_create(pop, ft->dense, mutable, words)) != NULL &&
-             lc_finder_init(&s->finder, ft, pop, mutable) == 0;
-    for (int k = 0; k < s->nrules; k++) { /* the hook lists */
-        lc_rule_inst *ri = &s->rules[k];
-        const lc_rule *ru = ri->rule;
 #define LC_HOOK_LIST(h)                                                                            \
     if (ru->h)                                                                                     \
         s->by_##h[s->n_##h++] = ri;
@@ -66,6 +56,11 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
         LC_HOOK_LIST(on_change)
 #undef LC_HOOK_LIST
     }
+    s->max_trades = lc_margin_isolated.max_trades; /* every account is isolated today */
+    const lc_finder_type *ft = lc_finders[kind];
+    if (ok)
+        ok = (s->book = lc_book_create(pop, ft->dense, mutable, words)) != NULL &&
+             lc_finder_init(&s->finder, ft, pop, mutable) == 0;
     for (int k = 0; ok && k < s->nrules; k++) {
         lc_rule_inst *ri = &s->rules[k];
         ri->state = calloc(1, ri->rule->state_size ? ri->rule->state_size : 1);
@@ -73,6 +68,7 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     }
     /* nothing acting on settlement, no position that changes, no events:
      * nothing but lc_settle per account */
+    int settles = s->n_on_breach || s->n_on_liquidate || s->n_on_settle;
     s->settle = !settles && !mutable && !events ? lc_settle_plain
                 : s->n_on_breach                ? lc_settle_general
                                                 : lc_settle_streamed;
