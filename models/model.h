@@ -12,6 +12,7 @@
 #ifndef LC_MODEL_H
 #define LC_MODEL_H
 
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "base/param.h"
@@ -33,6 +34,36 @@ typedef struct lc_price_setup {
     const void *ctx;
 } lc_price_setup;
 
+/* What a price model's step draws from (DESIGN §12). The market gives each
+ * model its standard innovation z of the step, N(0, 1) marginally, which the
+ * market makes correlated across a run's markets (market/innovations.h); the
+ * model calls lc_draw_z at most once per step, for the one Gaussian shock its
+ * path is driven by. Everything else it needs (jump counts and sizes, regime
+ * switches, a second factor, chi-square scalings) it draws from its own
+ * stream rng; `common` is a stream every market of a run reads identically,
+ * for draws markets share (bootstrap's block starts).
+ *
+ * A run of one market has no correlation to make: z is not given but drawn
+ * from rng where the model asks for it, so the stream is the one a
+ * one-market run has always used. */
+typedef struct lc_draws {
+    gsl_rng *rng;    /* the model's own stream */
+    gsl_rng *common; /* drawn alike by every market of the run */
+    double z;        /* the step's innovation when given */
+    int given;       /* 1: z is the market's; 0: drawn from rng on demand */
+} lc_draws;
+
+static inline double lc_draw_z(const lc_draws *d)
+{
+    return d->given ? d->z : gsl_ran_gaussian_ziggurat(d->rng, 1.0);
+}
+
+/* Draws of a model alone (one market, tests): everything from rng. */
+static inline lc_draws lc_draws_own(gsl_rng *rng)
+{
+    return (lc_draws){rng, rng, 0.0, 0};
+}
+
 /* Exogenous ("fundamental") price model: one log-return per time step. */
 typedef struct lc_price_model {
     lc_desc d;
@@ -48,7 +79,7 @@ typedef struct lc_price_model {
      * built (NULL without prepare). */
     void (*init)(void *state, const double *p, double dt_s, const void *data);
     /* Log-return of the fundamental over step t (t = 1 .. steps). */
-    double (*step)(void *state, const double *p, long t, gsl_rng *rng);
+    double (*step)(void *state, const double *p, long t, const lc_draws *d);
 } lc_price_model;
 
 /* Price impact of forced flow. A model maps a signed base quantity executed

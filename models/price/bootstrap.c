@@ -184,15 +184,18 @@ static void bootstrap_init(void *state, const double *p, double dt_s, const void
     s->i = -1;
 }
 
-static double bootstrap_step(void *state, const double *p, long t, gsl_rng *rng)
+static double bootstrap_step(void *state, const double *p, long t, const lc_draws *d)
 {
     (void)p;
     (void)t;
     bootstrap_state *s = state;
     long n = s->d->n;
     /* p_new = 1 restarts at every step without a draw for the decision */
-    if (s->i < 0 || s->p_new >= 1.0 || gsl_rng_uniform(rng) < s->p_new)
-        s->i = (long)gsl_rng_uniform_int(rng, (unsigned long)n);
+    /* no innovation z: blocks start from the stream every market reads alike,
+     * so bootstrap markets with equal block lengths and files of equal length
+     * resample the same dates (their historical co-movement) */
+    if (s->i < 0 || s->p_new >= 1.0 || gsl_rng_uniform(d->common) < s->p_new)
+        s->i = (long)gsl_rng_uniform_int(d->common, (unsigned long)n);
     else if (++s->i == n)
         s->i = 0;
     return s->d->x[s->i];

@@ -132,7 +132,7 @@ static void bridge_init(void *state, const double *p, double dt_s, const void *d
     s->drift = -0.5 * s->var;
 }
 
-static double bridge_step(void *state, const double *p, long t, gsl_rng *rng)
+static double bridge_step(void *state, const double *p, long t, const lc_draws *dr)
 {
     (void)p;
     (void)t;
@@ -147,10 +147,10 @@ static double bridge_step(void *state, const double *p, long t, gsl_rng *rng)
             s->next++;
         } else {
             double mf = (double)m;
-            r = gap / mf + sqrt(s->var * (mf - 1.0) / mf) * gsl_ran_gaussian_ziggurat(rng, 1.0);
+            r = gap / mf + sqrt(s->var * (mf - 1.0) / mf) * lc_draw_z(dr);
         }
     } else {
-        r = s->drift + sqrt(s->var) * gsl_ran_gaussian_ziggurat(rng, 1.0);
+        r = s->drift + sqrt(s->var) * lc_draw_z(dr);
     }
     s->x += r;
     s->k++;

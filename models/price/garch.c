@@ -79,17 +79,20 @@ static void garch_init(void *state, const double *p, double dt_s, const void *da
 }
 
 /* A Student-t draw with nu degrees of freedom (nu > 2). */
-static double student_t(gsl_rng *rng, double nu)
+/* A Student-t draw with nu degrees of freedom (nu > 2): the market's
+ * innovation z over an independent chi-square of the model's own stream, so
+ * GARCH markets are correlated through z. */
+static double student_t(const lc_draws *d, double nu)
 {
-    double z = gsl_ran_gaussian_ziggurat(rng, 1.0);
-    return z / sqrt(gsl_ran_gamma(rng, 0.5 * nu, 2.0) / nu);
+    double z = lc_draw_z(d);
+    return z / sqrt(gsl_ran_gamma(d->rng, 0.5 * nu, 2.0) / nu);
 }
 
-static double garch_step(void *state, const double *p, long t, gsl_rng *rng)
+static double garch_step(void *state, const double *p, long t, const lc_draws *d)
 {
     (void)t;
     garch_state *s = state;
-    double eps = sqrt(s->h) * s->t_scale * student_t(rng, p[NU]);
+    double eps = sqrt(s->h) * s->t_scale * student_t(d, p[NU]);
     s->h = p[OMEGA] + p[ALPHA] * eps * eps + p[BETA] * s->h;
     return s->drift + eps;
 }

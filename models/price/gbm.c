@@ -32,12 +32,12 @@ static void gbm_init(void *state, const double *p, double dt_s, const void *data
     s->vol = p[SIGMA] * sqrt(dt);
 }
 
-static double gbm_step(void *state, const double *p, long t, gsl_rng *rng)
+static double gbm_step(void *state, const double *p, long t, const lc_draws *d)
 {
     (void)p;
     (void)t;
     const gbm_state *s = state;
-    return s->drift + s->vol * gsl_ran_gaussian_ziggurat(rng, 1.0);
+    return s->drift + s->vol * lc_draw_z(d);
 }
 
 const lc_price_model lc_price_gbm = {

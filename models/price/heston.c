@@ -70,12 +70,14 @@ static void heston_init(void *state, const double *p, double dt_s, const void *d
     s->rho_c = sqrt(1.0 - p[RHO] * p[RHO]);
 }
 
-static double heston_step(void *state, const double *p, long t, gsl_rng *rng)
+static double heston_step(void *state, const double *p, long t, const lc_draws *d)
 {
     (void)t;
     heston_state *s = state;
-    double z1 = gsl_ran_gaussian_ziggurat(rng, 1.0);
-    double z3 = gsl_ran_gaussian_ziggurat(rng, 1.0);
+    /* the price's shock is the market's innovation; the variance's
+     * independent part is the model's own */
+    double z1 = lc_draw_z(d);
+    double z3 = gsl_ran_gaussian_ziggurat(d->rng, 1.0);
     double z2 = p[RHO] * z1 + s->rho_c * z3;
     double vp = s->v > 0 ? s->v : 0.0;
     double sd = sqrt(vp) * s->sqrt_dt; /* sqrt(v⁺·dt) */

@@ -61,16 +61,18 @@ static void merton_init(void *state, const double *p, double dt_s, const void *d
     s->jump_rate = p[LAMBDA] * dt;
 }
 
-static double merton_step(void *state, const double *p, long t, gsl_rng *rng)
+static double merton_step(void *state, const double *p, long t, const lc_draws *d)
 {
     (void)t;
     const merton_state *s = state;
-    double r = s->drift + s->vol * gsl_ran_gaussian_ziggurat(rng, 1.0);
+    /* the diffusion is the market's innovation; the model's own jumps are
+     * independent of other markets (common jumps: market/innovations.h) */
+    double r = s->drift + s->vol * lc_draw_z(d);
     if (s->jump_rate > 0) {
-        unsigned n = gsl_ran_poisson(rng, s->jump_rate);
+        unsigned n = gsl_ran_poisson(d->rng, s->jump_rate);
         if (n > 0) /* Σ of n iid N(m, delta²) is N(n·m, n·delta²) */
             r += n * p[JUMP_MEAN] +
-                 p[JUMP_SIGMA] * sqrt((double)n) * gsl_ran_gaussian_ziggurat(rng, 1.0);
+                 p[JUMP_SIGMA] * sqrt((double)n) * gsl_ran_gaussian_ziggurat(d->rng, 1.0);
     }
     return r;
 }

@@ -82,17 +82,19 @@ static void regime_init(void *state, const double *p, double dt_s, const void *d
     s->vol[1] = p[SIGMA_2] * sqrt(dt);
 }
 
-static double regime_step(void *state, const double *p, long t, gsl_rng *rng)
+static double regime_step(void *state, const double *p, long t, const lc_draws *d)
 {
     (void)p;
     regime_state *s = state;
-    double u = gsl_rng_uniform(rng);
+    /* the regime switches on the model's own stream; the shock within a
+     * regime is the market's innovation */
+    double u = gsl_rng_uniform(d->rng);
     if (s->regime == 0)
         s->regime = u < s->pi1 ? 1 : 2;
     else if (t > 1 && u < s->leave[s->regime - 1])
         s->regime = 3 - s->regime;
     int i = s->regime - 1;
-    return s->drift[i] + s->vol[i] * gsl_ran_gaussian_ziggurat(rng, 1.0);
+    return s->drift[i] + s->vol[i] * lc_draw_z(d);
 }
 
 static int regime_check(const lc_choice *c, const char *where, lc_error *err)

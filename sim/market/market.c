@@ -64,7 +64,8 @@ void lc_market_start(lc_market *m)
 double lc_market_step(lc_market *m, long t, gsl_rng *rng)
 {
     const lc_scenario *sc = m->sc;
-    double ret = m->pm->step(m->price_state, sc->price.p, t, rng);
+    lc_draws d = lc_draws_own(rng);
+    double ret = m->pm->step(m->price_state, sc->price.p, t, &d);
     if (sc->shock.desc) { /* deterministic overlay: its increments telescope */
         double x = lc_shock_log_move(&sc->shock, sc->shock_common, (double)t * sc->dt_s);
         ret += x - m->shock_prev;

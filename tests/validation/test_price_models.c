@@ -233,7 +233,7 @@ Test(merton, one_year_moments_and_compensation)
         m->init(st, p, LC_YEAR_S / steps, NULL);
         double sum = 0;
         for (long t = 1; t <= steps; t++)
-            sum += m->step(st, p, t, rng);
+            sum += m->step(st, p, t, &(lc_draws){rng, rng, 0, 0});
         x[i] = sum;
         g[i] = exp(sum);
     }
@@ -285,10 +285,10 @@ static void garch_case(const char *label, double a, double b, double nu, double 
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
         m->init(st, p, 60, NULL);
         for (long t = 1; t <= burn; t++)
-            m->step(st, p, t, rng);
+            m->step(st, p, t, &(lc_draws){rng, rng, 0, 0});
         double s2 = 0, s4 = 0;
         for (long t = burn + 1; t <= burn + len; t++) {
-            double z2 = m->step(st, p, t, rng);
+            double z2 = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0});
             z2 = z2 * z2 / h; /* r²/h: mean 1 */
             s2 += z2;
             s4 += z2 * z2;
@@ -342,7 +342,7 @@ Test(garch, innovations_follow_student_t)
         for (int q = 0; q < 9; q++)
             quantile[q] = gsl_cdf_tdist_Pinv(ps[q], nu);
         for (long i = 0; i < n; i++) {
-            double t = m->step(st, p, i + 1, rng) / scale;
+            double t = m->step(st, p, i + 1, &(lc_draws){rng, rng, 0, 0}) / scale;
             for (int q = 0; q < 9; q++)
                 below[q] += t <= quantile[q];
         }
@@ -389,7 +389,7 @@ static void garch_first_step(double h0, double h_expect)
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
         m->init(st, p, 60, NULL);
-        double r = m->step(st, p, 1, rng);
+        double r = m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0});
         x[i] = r * r / h_expect;
     }
     double mean, se;
@@ -438,7 +438,7 @@ Test(heston, cir_moments_log_price_and_shocks)
         double sum = 0;
         for (long t = 1; t <= steps; t++) {
             double before = *v;
-            double r = m->step(st, p, t, rng);
+            double r = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0});
             sum += r;
             if (before <= 0) {
                 nonpositive++;
@@ -503,7 +503,7 @@ Test(regime, stationary_start)
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
         m->init(st, p, 3600, NULL);
-        double r = m->step(st, p, 1, rng);
+        double r = m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0});
         cr_assert(r != 0);
         in1 += r > 0;
     }
@@ -515,7 +515,7 @@ Test(regime, stationary_start)
         for (long i = 0; i < 100; i++) {
             lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
             m->init(st, p, 3600, NULL);
-            cr_assert_eq(m->step(st, p, 1, rng) > 0, s == 1);
+            cr_assert_eq(m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0}) > 0, s == 1);
         }
     }
     gsl_rng_free(rng);
@@ -538,7 +538,7 @@ static void regime_occupancy(double dt_s, long runs, long len, double *frac, dou
         long in1 = 0, n_sw = 0;
         int last = 0;
         for (long t = 1; t <= len; t++) {
-            int reg = m->step(st, p, t, rng) > 0 ? 1 : 2;
+            int reg = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0}) > 0 ? 1 : 2;
             in1 += reg == 1;
             n_sw += last && reg != last;
             last = reg;
@@ -589,7 +589,7 @@ static void path(const lc_price_model *m, const double *p, void *st, gsl_rng *rn
     lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
     m->init(st, p, 60, NULL);
     for (long t = 1; t <= steps; t++)
-        out[t - 1] = m->step(st, p, t, rng);
+        out[t - 1] = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0});
 }
 
 Test(reproducibility, same_seed_and_run_same_path)
