@@ -75,9 +75,10 @@ typedef struct lc_price_model {
      * file, line and key (via setup->locate); return 0 or -1. */
     int (*prepare)(const lc_price_setup *setup, void **data, struct lc_error *err);
     void (*release)(void *data);
-    /* Prepare state for a run of steps of dt_s seconds; data is what prepare
+    /* Prepare state for a run of steps of dt_s seconds from price s0 (quote,
+     * for models that revert to a level); data is what prepare
      * built (NULL without prepare). */
-    void (*init)(void *state, const double *p, double dt_s, const void *data);
+    void (*init)(void *state, const double *p, double s0, double dt_s, const void *data);
     /* Log-return of the fundamental over step t (t = 1 .. steps). */
     double (*step)(void *state, const double *p, long t, const lc_draws *d);
 } lc_price_model;

@@ -175,8 +175,9 @@ static int bootstrap_prepare(const lc_price_setup *su, void **data, lc_error *er
     return 0;
 }
 
-static void bootstrap_init(void *state, const double *p, double dt_s, const void *data)
+static void bootstrap_init(void *state, const double *p, double s0, double dt_s, const void *data)
 {
+    (void)s0;
     (void)dt_s;
     bootstrap_state *s = state;
     s->d = data;

@@ -121,8 +121,9 @@ static void bridge_release(void *data)
     free(data);
 }
 
-static void bridge_init(void *state, const double *p, double dt_s, const void *data)
+static void bridge_init(void *state, const double *p, double s0, double dt_s, const void *data)
 {
+    (void)s0;
     bridge_state *s = state;
     s->pins = data;
     s->x = s->pins->log_s0;

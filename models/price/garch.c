@@ -69,8 +69,9 @@ typedef struct {
     double t_scale; /* sqrt((nu − 2)/nu): Student-t to unit variance */
 } garch_state;
 
-static void garch_init(void *state, const double *p, double dt_s, const void *data)
+static void garch_init(void *state, const double *p, double s0, double dt_s, const void *data)
 {
+    (void)s0;
     (void)data;
     garch_state *s = state;
     s->h = p[H0] > 0 ? p[H0] : p[OMEGA] / (1.0 - p[ALPHA] - p[BETA]);

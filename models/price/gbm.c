@@ -23,8 +23,9 @@ typedef struct {
     double vol;   /* sigma·sqrt(dt) per step */
 } gbm_state;
 
-static void gbm_init(void *state, const double *p, double dt_s, const void *data)
+static void gbm_init(void *state, const double *p, double s0, double dt_s, const void *data)
 {
+    (void)s0;
     (void)data;
     gbm_state *s = state;
     double dt = dt_s / LC_YEAR_S;

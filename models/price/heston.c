@@ -59,8 +59,9 @@ typedef struct {
     double rho_c;   /* sqrt(1 − rho²) */
 } heston_state;
 
-static void heston_init(void *state, const double *p, double dt_s, const void *data)
+static void heston_init(void *state, const double *p, double s0, double dt_s, const void *data)
 {
+    (void)s0;
     (void)data;
     heston_state *s = state;
     s->v = p[V0];

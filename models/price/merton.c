@@ -49,8 +49,9 @@ typedef struct {
     double jump_rate; /* lambda·dt: mean jumps per step */
 } merton_state;
 
-static void merton_init(void *state, const double *p, double dt_s, const void *data)
+static void merton_init(void *state, const double *p, double s0, double dt_s, const void *data)
 {
+    (void)s0;
     (void)data;
     merton_state *s = state;
     double dt = dt_s / LC_YEAR_S;

@@ -65,8 +65,9 @@ typedef struct {
     double vol[2];   /* sigma_s·sqrt(dt) */
 } regime_state;
 
-static void regime_init(void *state, const double *p, double dt_s, const void *data)
+static void regime_init(void *state, const double *p, double s0, double dt_s, const void *data)
 {
+    (void)s0;
     (void)data;
     regime_state *s = state;
     double dt = dt_s / LC_YEAR_S;

@@ -47,7 +47,7 @@ void lc_market_start(lc_market *m)
 {
     const lc_scenario *sc = m->sc;
     double s0 = sc->price_common[LC_PRICE_S0];
-    m->pm->init(m->price_state, sc->price.p, sc->dt_s, sc->price_data);
+    m->pm->init(m->price_state, sc->price.p, s0, sc->dt_s, sc->price_data);
     if (m->im->init)
         m->im->init(m->impact_state, sc->impact.p, s0, sc->dt_s);
     m->mm->init(m->mark_state, sc->mark.p, s0, sc->dt_s);

@@ -230,7 +230,7 @@ Test(merton, one_year_moments_and_compensation)
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, LC_YEAR_S / steps, NULL);
+        m->init(st, p, 1.0, LC_YEAR_S / steps, NULL);
         double sum = 0;
         for (long t = 1; t <= steps; t++)
             sum += m->step(st, p, t, &(lc_draws){rng, rng, 0, 0});
@@ -283,7 +283,7 @@ static void garch_case(const char *label, double a, double b, double nu, double 
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < runs; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, 60, NULL);
+        m->init(st, p, 1.0, 60, NULL);
         for (long t = 1; t <= burn; t++)
             m->step(st, p, t, &(lc_draws){rng, rng, 0, 0});
         double s2 = 0, s4 = 0;
@@ -336,7 +336,7 @@ Test(garch, innovations_follow_student_t)
         setp(m, p, "nu", nu);
         void *st = state_new(m);
         gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, (uint64_t)k);
-        m->init(st, p, 60, NULL);
+        m->init(st, p, 1.0, 60, NULL);
         long below[9] = {0};
         double scale = 1e-2 * sqrt((nu - 2) / nu), quantile[9];
         for (int q = 0; q < 9; q++)
@@ -388,7 +388,7 @@ static void garch_first_step(double h0, double h_expect)
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, 60, NULL);
+        m->init(st, p, 1.0, 60, NULL);
         double r = m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0});
         x[i] = r * r / h_expect;
     }
@@ -433,7 +433,7 @@ Test(heston, cir_moments_log_price_and_shocks)
     long pairs = 0, nonpositive = 0;
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, dt_s, NULL);
+        m->init(st, p, 1.0, dt_s, NULL);
         cr_assert_eq(*v, v0);
         double sum = 0;
         for (long t = 1; t <= steps; t++) {
@@ -502,7 +502,7 @@ Test(regime, stationary_start)
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, 3600, NULL);
+        m->init(st, p, 1.0, 3600, NULL);
         double r = m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0});
         cr_assert(r != 0);
         in1 += r > 0;
@@ -514,7 +514,7 @@ Test(regime, stationary_start)
         setp(m, p, "start", s);
         for (long i = 0; i < 100; i++) {
             lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-            m->init(st, p, 3600, NULL);
+            m->init(st, p, 1.0, 3600, NULL);
             cr_assert_eq(m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0}) > 0, s == 1);
         }
     }
@@ -534,7 +534,7 @@ static void regime_occupancy(double dt_s, long runs, long len, double *frac, dou
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     for (long i = 0; i < runs; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
-        m->init(st, p, dt_s, NULL);
+        m->init(st, p, 1.0, dt_s, NULL);
         long in1 = 0, n_sw = 0;
         int last = 0;
         for (long t = 1; t <= len; t++) {
@@ -587,7 +587,7 @@ static void path(const lc_price_model *m, const double *p, void *st, gsl_rng *rn
                  double *out, long steps)
 {
     lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
-    m->init(st, p, 60, NULL);
+    m->init(st, p, 1.0, 60, NULL);
     for (long t = 1; t <= steps; t++)
         out[t - 1] = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0});
 }

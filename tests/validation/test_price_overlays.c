@@ -240,7 +240,7 @@ Test(bridge, passes_through_every_pin_on_every_run)
     static const double pin_price[] = {61000, 51000, 58000, 58000};
     for (long run = 0; run < 200; run++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
-        pm->init(st, sc->price.p, sc->dt_s, sc->price_data);
+        pm->init(st, sc->price.p, sc->price_common[LC_PRICE_S0], sc->dt_s, sc->price_data);
         double x = log(sc->price_common[LC_PRICE_S0]); /* as the engine sums it */
         int j = 0;
         for (long t = 1; t <= sc->steps; t++) {
@@ -270,7 +270,7 @@ Test(bridge, midpoint_law_matches_the_closed_form)
     static double x50[R], x25[R];
     for (long run = 0; run < R; run++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
-        pm->init(st, sc->price.p, sc->dt_s, sc->price_data);
+        pm->init(st, sc->price.p, sc->price_common[LC_PRICE_S0], sc->dt_s, sc->price_data);
         double x = 0;
         for (long t = 1; t <= 50; t++) {
             x += pm->step(st, sc->price.p, t, &(lc_draws){rng, rng, 0, 0});
@@ -381,7 +381,7 @@ static boot_stats bootstrap_stats(const lc_scenario *sc, double mu, long R, long
     double s[3] = {0}, ss[3] = {0};
     for (long run = 0; run < R; run++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
-        pm->init(st, sc->price.p, sc->dt_s, sc->price_data);
+        pm->init(st, sc->price.p, sc->price_common[LC_PRICE_S0], sc->dt_s, sc->price_data);
         double a[3] = {0}, prev = 0;
         for (long t = 1; t <= M; t++) {
             double c = pm->step(st, sc->price.p, t, &(lc_draws){rng, rng, 0, 0}) - mu;
