@@ -97,7 +97,9 @@ int lc_book_set_live(lc_book *b, long i, double q, double c, double liq, int *fr
     }
     if (fresh)
         *fresh = lc_rekey_find(b->rk, i) == NULL;
-    return lc_rekey_set_live(b->rk, b->pop->side[i], i, q, c, liq);
+    int side = b->pop->side[i];
+    return lc_rekey_set_live(b->rk, lc_book_range_id(lc_book_market(b, i), side), side, i, q, c,
+                             liq);
 }
 
 void lc_book_take(lc_book *b, long i)
@@ -131,19 +133,14 @@ void lc_book_set_word(lc_book *b, long i, int w, int64_t v)
         e->word[w] = v;
 }
 
-/* The rekey heaps are per side; with one market per run a side's heap is
- * its range's. "Many markets" makes them per range before raising the bound. */
-_Static_assert(LC_MAX_MARKETS == 1, "rekey heaps are per side: make them per (market, side)");
 int lc_book_changed_breached(lc_book *b, int market, int side, double mark)
 {
-    (void)market;
-    return lc_rekey_any_breached(b->rk, side, mark);
+    return lc_rekey_any_breached(b->rk, lc_book_range_id(market, side), side, mark);
 }
 
 long lc_book_take_changed(lc_book *b, int market, int side, double mark, uint32_t *out)
 {
-    (void)market;
-    return lc_rekey_pop_breached(b->rk, side, mark, out);
+    return lc_rekey_pop_breached(b->rk, lc_book_range_id(market, side), side, mark, out);
 }
 
 void lc_book_account(const lc_book *b, long i, lc_account *a)

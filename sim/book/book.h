@@ -3,7 +3,7 @@
  * the venue rules read and change accounts only through these functions.
  *
  * Accounts are grouped in ranges, one per (market, side), each in the
- * population's liquidation order (population.h); today one market, so the
+ * population's liquidation order (population.h); with one market, the
  * longs [0, n_long) and the shorts [n_long, n).
  *
  * Two overlays give the same answers:
@@ -70,14 +70,18 @@ static inline int lc_book_side_slot(int side)
 /* The markets of the accounts, and the range [*from, *to) of (market, side). */
 static inline int lc_book_markets(const lc_book *b)
 {
-    (void)b;
-    return 1;
+    return b->pop->nmarkets;
+}
+/* The index of range (market, side): 2·market, + 1 for the shorts. */
+static inline int lc_book_range_id(int market, int side)
+{
+    return 2 * market + lc_book_side_slot(side);
 }
 static inline void lc_book_range(const lc_book *b, int market, int side, long *from, long *to)
 {
-    (void)market;
-    *from = side > 0 ? 0 : b->pop->n_long;
-    *to = side > 0 ? b->pop->n_long : b->pop->n;
+    int r = lc_book_range_id(market, side);
+    *from = b->pop->range[r];
+    *to = b->pop->range[r + 1];
 }
 /* Every (market, side) range, in settlement order: per market, the longs,
  * then the shorts. */
@@ -88,9 +92,7 @@ static inline void lc_book_range(const lc_book *b, int market, int side, long *f
 /* The market account i trades. */
 static inline int lc_book_market(const lc_book *b, long i)
 {
-    (void)b;
-    (void)i;
-    return 0;
+    return b->pop->market[i];
 }
 
 static inline const lc_rekey_entry *lc_book_entry_(const lc_book *b, long i)

@@ -28,6 +28,7 @@ void lc_population_free(lc_population *p)
     if (!p)
         return;
     free(p->side);
+    free(p->market);
     free(p->qty);
     free(p->entry);
     free(p->collateral);
@@ -47,6 +48,7 @@ static lc_population *alloc_population(long n)
     size_t m = n > 0 ? (size_t)n : 1;
     p->n = n;
     p->side = malloc(m * sizeof *p->side);
+    p->market = calloc(m, sizeof *p->market);
     p->qty = malloc(m * sizeof *p->qty);
     p->entry = malloc(m * sizeof *p->entry);
     p->collateral = malloc(m * sizeof *p->collateral);
@@ -55,8 +57,8 @@ static lc_population *alloc_population(long n)
     p->liq_price = malloc(m * sizeof *p->liq_price);
     p->bankruptcy_price = malloc(m * sizeof *p->bankruptcy_price);
     p->origin = malloc(m * sizeof *p->origin);
-    if (!p->side || !p->qty || !p->entry || !p->collateral || !p->mmr || !p->cum || !p->liq_price ||
-        !p->bankruptcy_price || !p->origin) {
+    if (!p->side || !p->market || !p->qty || !p->entry || !p->collateral || !p->mmr || !p->cum ||
+        !p->liq_price || !p->bankruptcy_price || !p->origin) {
         lc_population_free(p);
         return NULL;
     }
@@ -119,20 +121,21 @@ static void permute(void *arr, size_t size, const uint32_t *perm, long n, void *
 /* Compute liquidation and bankruptcy prices, then sort the accounts into
  * liquidation order (population.h). */
 #ifndef NDEBUG
-/* What population.h promises (debug builds assert it): longs first, by
- * non-increasing liquidation price, then shorts by non-decreasing. */
+/* What population.h promises (debug builds assert it): per (market, side)
+ * range, longs by non-increasing liquidation price, shorts by
+ * non-decreasing. */
 static int in_liquidation_order(const lc_population *p)
 {
-    for (long i = 0; i < p->n; i++) {
-        int is_long = p->side[i] > 0;
-        if (is_long != (i < p->n_long))
-            return 0;
-        if (i > 0 && i != p->n_long &&
-            (is_long ? p->liq_price[i] > p->liq_price[i - 1]
-                     : p->liq_price[i] < p->liq_price[i - 1]))
-            return 0;
-    }
-    return 1;
+    for (int r = 0; r < 2 * p->nmarkets; r++)
+        for (long i = p->range[r]; i < p->range[r + 1]; i++) {
+            int is_long = r % 2 == 0;
+            if (p->market[i] != r / 2 || (p->side[i] > 0) != is_long)
+                return 0;
+            if (i > p->range[r] && (is_long ? p->liq_price[i] > p->liq_price[i - 1]
+                                            : p->liq_price[i] < p->liq_price[i - 1]))
+                return 0;
+        }
+    return p->range[2 * p->nmarkets] == p->n;
 }
 #endif
 
@@ -140,6 +143,8 @@ static int finish(lc_population *p, lc_error *err)
 {
     p->n_long = p->n_short = 0;
     p->qty_long = p->qty_short = 0;
+    for (int r = 0; r < 2 * LC_MAX_MARKETS; r++)
+        p->range_qty[r] = 0;
     size_t m = p->n > 0 ? (size_t)p->n : 1;
     /* key, perm and their sort buffers; tmp (one array's worth) for permuting */
     uint64_t *key = malloc(2 * m * sizeof *key);
@@ -162,6 +167,7 @@ static int finish(lc_population *p, lc_error *err)
          * liq: the side goes in a last, most significant pass below */
         key[i] = order_key(is_long ? -liq : liq);
         perm[i] = (uint32_t)i;
+        p->range_qty[2 * p->market[i] + !is_long] += p->qty[i];
         if (is_long) {
             p->n_long++;
             p->qty_long += p->qty[i];
@@ -178,14 +184,22 @@ static int finish(lc_population *p, lc_error *err)
                                  "distribution without a finite cap?)");
     }
     radix_sort(key, perm, key + m, perm + m, p->n);
-    /* then by side, stably: the longs, then the shorts */
-    long o = 0;
-    for (int side = 1; side >= -1; side -= 2)
-        for (long k = 0; k < p->n; k++)
-            if (p->side[perm[k]] == side)
-                perm[m + o++] = perm[k];
+    /* then by range, stably (a counting sort): per market, the longs, then
+     * the shorts */
+    long count[2 * LC_MAX_MARKETS + 1] = {0};
+    for (long k = 0; k < p->n; k++)
+        count[2 * p->market[k] + (p->side[k] > 0 ? 0 : 1) + 1]++;
+    for (int r = 0; r < 2 * p->nmarkets; r++)
+        count[r + 1] += count[r];
+    for (int r = 0; r <= 2 * p->nmarkets; r++)
+        p->range[r] = count[r];
+    for (long k = 0; k < p->n; k++) {
+        long j = perm[k];
+        perm[m + count[2 * p->market[j] + (p->side[j] > 0 ? 0 : 1)]++] = (uint32_t)j;
+    }
     memcpy(perm, perm + m, (size_t)p->n * sizeof *perm);
     PERMUTE(p->side);
+    PERMUTE(p->market);
     PERMUTE(p->qty);
     PERMUTE(p->entry);
     PERMUTE(p->collateral);
@@ -205,12 +219,23 @@ lc_population *lc_population_from_arrays(long n, const int8_t *side, const doubl
                                          const double *entry, const double *collateral,
                                          const double *mmr, lc_error *err)
 {
+    return lc_population_from_arrays_k(n, 1, NULL, side, qty, entry, collateral, mmr, err);
+}
+
+lc_population *lc_population_from_arrays_k(long n, int nmarkets, const uint8_t *market,
+                                           const int8_t *side, const double *qty,
+                                           const double *entry, const double *collateral,
+                                           const double *mmr, lc_error *err)
+{
     lc_population *p = alloc_population(n);
     if (!p) {
         lc_error_add(err, "out of memory for %ld accounts", n);
         return NULL;
     }
+    p->nmarkets = nmarkets;
     size_t m = (size_t)n;
+    if (n > 0 && market)
+        memcpy(p->market, market, m * sizeof *market);
     if (n > 0) {
         memcpy(p->side, side, m * sizeof *side);
         memcpy(p->qty, qty, m * sizeof *qty);
@@ -231,18 +256,20 @@ lc_population *lc_population_from_arrays(long n, const int8_t *side, const doubl
 
 /* One account from its notional, leverage and entry; -1 with a message on
  * bad data (where: "file:line" or NULL for drawn accounts). */
-static int place(const lc_scenario *sc, lc_population *p, long i, int side, double notional,
-                 double leverage, double entry, const char *src, int line, lc_error *err)
+static int place(const lc_scenario *sc, lc_population *p, long i, int market, int side,
+                 double notional, double leverage, double entry, const char *src, int line,
+                 lc_error *err)
 {
+    const lc_market_spec *ms = &sc->market[market];
     /* the entry notional's tier sets max_leverage (venue.h lc_tier_at);
      * beyond the last up_to there is no tier to open in */
-    if (!(notional <= sc->tiers[sc->ntiers - 1].up_to))
-        return lc_error_at(err, src, line, "venue.tiers",
+    if (!(notional <= ms->tiers[ms->ntiers - 1].up_to))
+        return lc_error_at(err, src, line, sc->v1 ? "venue.tiers" : ms->name,
                            "notional %g is above the last tier's up_to (%g); add a tier "
                            "(up_to: 1.0e300 takes everything)",
-                           notional, sc->tiers[sc->ntiers - 1].up_to);
-    int t = lc_tier_at(sc->tiers, sc->ntiers, notional);
-    double cap = sc->tiers[t].max_leverage;
+                           notional, ms->tiers[ms->ntiers - 1].up_to);
+    int t = lc_tier_at(ms->tiers, ms->ntiers, notional);
+    double cap = ms->tiers[t].max_leverage;
     if (leverage > cap) {
         if (src) /* a snapshot is data: say so rather than silently change it */
             return lc_error_at(err, src, line, NULL,
@@ -250,14 +277,15 @@ static int place(const lc_scenario *sc, lc_population *p, long i, int side, doub
         leverage = cap;
     }
     p->side[i] = (int8_t)side;
+    p->market[i] = (uint8_t)market;
     p->origin[i] = i;
     p->entry[i] = entry;
     p->qty[i] = notional / entry;
     p->collateral[i] = notional / leverage;
     int k;
-    lc_tier_liq_price(side, p->qty[i], entry, p->collateral[i], sc->tiers, sc->ntiers, &k);
-    p->mmr[i] = sc->tiers[k].mmr;
-    p->cum[i] = sc->tiers[k].cum;
+    lc_tier_liq_price(side, p->qty[i], entry, p->collateral[i], ms->tiers, ms->ntiers, &k);
+    p->mmr[i] = ms->tiers[k].mmr;
+    p->cum[i] = ms->tiers[k].cum;
     return 0;
 }
 
@@ -266,16 +294,27 @@ static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
     gsl_rng *r = lc_rng_create(sc->seed, LC_STREAM_POPULATION, 0);
     if (!r)
         return lc_error_add(err, "out of memory");
-    double s0 = sc->price_common[LC_PRICE_S0];
     int rc = 0;
     for (long i = 0; i < p->n && rc == 0; i++) {
+        /* the market by population.markets' weights: one uniform, drawn only
+         * when there is a choice, so one market draws as it always has */
+        int market = 0;
+        if (sc->nmarkets > 1) {
+            double u = gsl_rng_uniform(r), acc = 0;
+            for (market = 0; market < sc->nmarkets - 1; market++)
+                if (u < (acc += sc->market[market].weight))
+                    break;
+            while (!(sc->market[market].weight > 0)) /* u beyond the rounded sum */
+                market--;
+        }
+        double s0 = lc_scenario_s0(sc, market);
         int side = gsl_rng_uniform(r) < sc->long_fraction ? 1 : -1;
         double notional = lc_dist_draw(&sc->notional, r);
         double leverage = lc_dist_draw(&sc->leverage, r);
         int ok = 0;
         for (int a = 0; a < ENTRY_ATTEMPTS && !ok; a++) {
             double entry = s0 * lc_dist_draw(&sc->entry, r);
-            if ((rc = place(sc, p, i, side, notional, leverage, entry, NULL, 0, err)))
+            if ((rc = place(sc, p, i, market, side, notional, leverage, entry, NULL, 0, err)))
                 break;
             double liq =
                 lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i], p->cum[i]);
@@ -291,8 +330,9 @@ static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
     return rc;
 }
 
-/* CSV: a header line naming side, notional, leverage, entry (any order), then
- * one account per line; side is long/short or +1/-1; '#' starts a comment. */
+/* CSV: a header line naming side, notional, leverage, entry (any order) and,
+ * with several markets, market (a market's name), then one account per
+ * line; side is long/short or +1/-1; '#' starts a comment. */
 static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
 {
     const char *path = sc->positions_file;
@@ -305,9 +345,8 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
     lc_population *p = alloc_population(cap);
     char *line = NULL;
     size_t linecap = 0;
-    int lineno = 0, col[4] = {-1, -1, -1, -1}, rc = 0, header_fields = 0;
-    static const char *const names[4] = {"side", "notional", "leverage", "entry"};
-    double s0 = sc->price_common[LC_PRICE_S0];
+    int lineno = 0, col[5] = {-1, -1, -1, -1, -1}, rc = 0, header_fields = 0;
+    static const char *const names[5] = {"side", "notional", "leverage", "entry", "market"};
     int oom = !p;
     while (!oom && rc == 0 && getline(&line, &linecap, f) >= 0) {
         lineno++;
@@ -346,7 +385,7 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
         }
         if (col[0] < 0) { /* header */
             header_fields = nf;
-            for (int k = 0; k < 4 && rc == 0; k++) {
+            for (int k = 0; k < 5 && rc == 0; k++) {
                 for (int j = 0; j < nf && rc == 0; j++)
                     if (strcmp(fields[j], names[k]) == 0) {
                         if (col[k] >= 0)
@@ -355,11 +394,11 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
                                              j + 1);
                         col[k] = j;
                     }
-                if (rc == 0 && col[k] < 0)
+                if (rc == 0 && col[k] < 0 && (k < 4 || sc->nmarkets > 1))
                     rc = lc_error_at(err, path, lineno, NULL,
                                      "header must name the columns side, notional, leverage, "
-                                     "entry (missing '%s')",
-                                     names[k]);
+                                     "entry%s (missing '%s')",
+                                     sc->nmarkets > 1 ? ", market" : "", names[k]);
             }
             continue;
         }
@@ -378,6 +417,10 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
                                  k == 0 ? "must be long, short, 1 or -1" : "must be a number > 0",
                                  s);
         }
+        int market = 0;
+        if (rc == 0 && col[4] >= 0 && (market = lc_scenario_market_find(sc, fields[col[4]])) < 0)
+            rc = lc_error_at(err, path, lineno, "market", "no market named '%s' in the scenario",
+                             fields[col[4]]);
         if (rc)
             break;
         if (n == cap) {
@@ -385,6 +428,7 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
             if (bigger) {
 #define MOVE(a) memcpy(bigger->a, p->a, (size_t)n * sizeof *p->a)
                 MOVE(side);
+                MOVE(market);
                 MOVE(qty);
                 MOVE(entry);
                 MOVE(collateral);
@@ -401,7 +445,8 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
             p = bigger;
             cap *= 2;
         }
-        rc = place(sc, p, n, (int)v[0], v[1], v[2], v[3], path, lineno, err);
+        rc = place(sc, p, n, market, (int)v[0], v[1], v[2], v[3], path, lineno, err);
+        double s0 = lc_scenario_s0(sc, market);
         double liq = rc ? 0
                         : lc_liq_price_cum(p->side[n], p->qty[n], p->entry[n], p->collateral[n],
                                            p->mmr[n], p->cum[n]);
@@ -433,6 +478,7 @@ lc_population *lc_population_create(const lc_scenario *sc, lc_error *err)
             lc_error_add(err, "out of memory for %ld accounts", sc->accounts);
         return NULL;
     }
+    p->nmarkets = sc->nmarkets;
     if ((!sc->positions_file && draw(sc, p, err)) || finish(p, err)) {
         lc_population_free(p);
         return NULL;
@@ -445,8 +491,10 @@ lc_population *lc_population_create(const lc_scenario *sc, lc_error *err)
  * seed of its stream. */
 static int shapes_population(const char *key)
 {
+    const char *m = strncmp(key, "markets.", 8) == 0 ? strchr(key + 8, '.') : NULL;
     return strncmp(key, "population.", 11) == 0 || strncmp(key, "venue.tiers.", 12) == 0 ||
-           strcmp(key, "price.s0") == 0 || strcmp(key, "simulation.seed") == 0;
+           strcmp(key, "price.s0") == 0 || strcmp(key, "simulation.seed") == 0 ||
+           (m && (strncmp(m, ".tiers.", 7) == 0 || strcmp(m, ".price.s0") == 0));
 }
 
 static void signature_key(void *ctx, const char *key, const char *unit, const double *v, int n,

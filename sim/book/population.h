@@ -1,10 +1,11 @@
 /* population.h — the accounts, drawn once and shared read-only by every run.
  *
  * Struct of arrays, one entry per account, stored in liquidation order:
- * accounts [0, n_long) are the longs by decreasing liq_price (the first to
- * go as the mark falls), [n_long, n) the shorts by increasing liq_price;
- * ties are broken by `origin`, the account's place in the order drawn or
- * read. Liquidation prices are fixed for a run (isolated margin) unless a
+ * grouped in ranges per (market, side) — per market, its longs by
+ * decreasing liq_price (the first to go as the mark falls), then its shorts
+ * by increasing liq_price; ties are broken by `origin`, the account's place
+ * in the order drawn or read. With one market the longs are [0, n_long) and
+ * the shorts [n_long, n). Liquidation prices are fixed for a run (isolated margin) unless a
  * venue rule changes an account (ADL, partial liquidation, margin top-ups:
  * the engine re-keys those, rekey.h), so the accounts a falling mark
  * breaches are otherwise always the next ones of the long range, and the
@@ -17,11 +18,13 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "market/limits.h"
 #include "scenario/scenario.h"
 
 typedef struct lc_population {
     long n;
     int8_t *side;       /* +1 long, -1 short */
+    uint8_t *market;    /* the market the account trades (0 .. nmarkets-1) */
     double *qty;        /* base units, > 0 */
     double *entry;      /* quote per base */
     double *collateral; /* quote (isolated margin) */
@@ -32,6 +35,11 @@ typedef struct lc_population {
 
     int64_t *origin; /* place in the order drawn (or CSV data row, from 0) */
     long n_long, n_short;
+    /* the ranges: (market m, side slot s: 0 long, 1 short) holds accounts
+     * [range[2m + s], range[2m + s + 1]) */
+    int nmarkets;
+    long range[2 * LC_MAX_MARKETS + 1];
+    double range_qty[2 * LC_MAX_MARKETS]; /* total base quantity of each range */
 
     double qty_long, qty_short; /* total base quantity per side */
 } lc_population;
@@ -44,10 +52,15 @@ lc_population *lc_population_create(const lc_scenario *sc, lc_error *err);
 
 /* Build a population from given accounts (tests). Arrays are copied (origin
  * = their index), cum = 0 (a flat rate mmr per account), liquidation prices
- * computed, and accounts put in order. */
+ * computed, and accounts put in order. market may be NULL (every account on
+ * market 0); nmarkets >= 1. */
 lc_population *lc_population_from_arrays(long n, const int8_t *side, const double *qty,
                                          const double *entry, const double *collateral,
                                          const double *mmr, lc_error *err);
+lc_population *lc_population_from_arrays_k(long n, int nmarkets, const uint8_t *market,
+                                           const int8_t *side, const double *qty,
+                                           const double *entry, const double *collateral,
+                                           const double *mmr, lc_error *err);
 
 void lc_population_free(lc_population *pop);
 

@@ -23,8 +23,8 @@ typedef struct heap {
 struct lc_rekey {
     lc_rekey_entry *slot;
     long cap, used;
-    long *order; /* occupied slots, in insertion order */
-    heap h[2];   /* [0] longs, [1] shorts */
+    long *order;             /* occupied slots, in insertion order */
+    heap h[LC_REKEY_RANGES]; /* per (market, side) range: [2·market] longs, [2·market + 1] shorts */
 };
 
 lc_rekey *lc_rekey_create(void)
@@ -38,8 +38,8 @@ void lc_rekey_free(lc_rekey *k)
         return;
     free(k->slot);
     free(k->order);
-    free(k->h[0].v);
-    free(k->h[1].v);
+    for (int r = 0; r < LC_REKEY_RANGES; r++)
+        free(k->h[r].v);
     free(k);
 }
 
@@ -48,7 +48,8 @@ void lc_rekey_clear(lc_rekey *k)
     for (long i = 0; i < k->used; i++)
         k->slot[k->order[i]].idx1 = 0;
     k->used = 0;
-    k->h[0].n = k->h[1].n = 0;
+    for (int r = 0; r < LC_REKEY_RANGES; r++)
+        k->h[r].n = 0;
 }
 
 long lc_rekey_count(const lc_rekey *k)
@@ -155,7 +156,8 @@ static void heap_pop(heap *h)
         h->v[i] = last;
 }
 
-int lc_rekey_set_live(lc_rekey *k, int side, long idx, double qty, double collateral, double liq)
+int lc_rekey_set_live(lc_rekey *k, int range, int side, long idx, double qty, double collateral,
+                      double liq)
 {
     lc_rekey_entry *e = lc_rekey_put(k, idx);
     if (!e)
@@ -165,8 +167,7 @@ int lc_rekey_set_live(lc_rekey *k, int side, long idx, double qty, double collat
     e->qty = qty;
     e->collateral = collateral;
     e->liq = liq;
-    return heap_push(&k->h[side > 0 ? 0 : 1],
-                     (item){side > 0 ? -liq : liq, (uint32_t)idx, e->version});
+    return heap_push(&k->h[range], (item){side > 0 ? -liq : liq, (uint32_t)idx, e->version});
 }
 
 /* Drop stale items from the top; return the top live one or NULL. */
@@ -181,15 +182,15 @@ static const item *top(lc_rekey *k, heap *h)
     return NULL;
 }
 
-int lc_rekey_any_breached(lc_rekey *k, int side, double mark)
+int lc_rekey_any_breached(lc_rekey *k, int range, int side, double mark)
 {
-    const item *t = top(k, &k->h[side > 0 ? 0 : 1]);
+    const item *t = top(k, &k->h[range]);
     return t && lc_breached(side, side > 0 ? -t->key : t->key, mark);
 }
 
-long lc_rekey_pop_breached(lc_rekey *k, int side, double mark, uint32_t *out)
+long lc_rekey_pop_breached(lc_rekey *k, int range, int side, double mark, uint32_t *out)
 {
-    heap *h = &k->h[side > 0 ? 0 : 1];
+    heap *h = &k->h[range];
     long n = 0;
     for (const item *t; (t = top(k, h)) && lc_breached(side, side > 0 ? -t->key : t->key, mark);) {
         uint32_t idx = t->idx;

@@ -5,9 +5,9 @@
  *
  * The population is immutable and stored in liquidation order; an account
  * whose quantity and collateral change gets a new liquidation price and can
- * no longer be found by the cursor of its side. Such an account gets an entry
+ * no longer be found by the cursor of its range. Such an account gets an entry
  * here (account index → current quantity, collateral, liquidation price, and
- * whether it is still open), and a live one also sits in its side's heap,
+ * whether it is still open), and a live one also sits in its range's heap,
  * keyed by its new liquidation price, so the accounts breached at a mark are
  * found in O(log k). The cursor skips every account that has an entry.
  *
@@ -20,6 +20,8 @@
 #define LC_REKEY_H
 
 #include <stdint.h>
+
+#include "market/limits.h"
 
 enum { LC_REKEY_LIVE = 1, LC_REKEY_CLOSED = 2 };
 
@@ -49,15 +51,20 @@ lc_rekey_entry *lc_rekey_put(lc_rekey *k, long idx);
 /* Every entry, for enumerating live accounts: *n receives the count. */
 lc_rekey_entry *lc_rekey_entry_at(const lc_rekey *k, long i);
 
-/* Put (or re-key) a live account with its current state into its side's
- * heap. Returns 0, or -1 when out of memory. */
-int lc_rekey_set_live(lc_rekey *k, int side, long idx, double qty, double collateral, double liq);
+/* Heaps are per (market, side) range of the book (book.h lc_book_range_id):
+ * `range` is 2·market + 0 for longs, + 1 for shorts; side is +1 or -1. */
+#define LC_REKEY_RANGES (2 * LC_MAX_MARKETS)
 
-/* Whether a live account of side (+1/-1) is breached at mark. */
-int lc_rekey_any_breached(lc_rekey *k, int side, double mark);
-/* Pop the live accounts of side breached at mark into out (unsorted), mark
- * them closed (their entries keep quantity and collateral for settlement),
- * return how many. */
-long lc_rekey_pop_breached(lc_rekey *k, int side, double mark, uint32_t *out);
+/* Put (or re-key) a live account with its current state into its range's
+ * heap. Returns 0, or -1 when out of memory. */
+int lc_rekey_set_live(lc_rekey *k, int range, int side, long idx, double qty, double collateral,
+                      double liq);
+
+/* Whether a live account of the range (side +1/-1) is breached at mark. */
+int lc_rekey_any_breached(lc_rekey *k, int range, int side, double mark);
+/* Pop the live accounts of the range breached at mark into out (unsorted),
+ * mark them closed (their entries keep quantity and collateral for
+ * settlement), return how many. */
+long lc_rekey_pop_breached(lc_rekey *k, int range, int side, double mark, uint32_t *out);
 
 #endif

@@ -32,8 +32,10 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
         return NULL;
     s->events = events;
     s->rng = gsl_rng_alloc(lc_rng_xoshiro256pp);
-    s->nmk = 1;
-    int ok = s->rng && lc_market_init(&s->mk[0], sc, 0) == 0;
+    s->nmk = sc->nmarkets;
+    int ok = s->rng && lc_innovations_init(&s->innov, sc, s->rng) == 0;
+    for (int k = 0; k < s->nmk; k++)
+        ok = ok && lc_market_init(&s->mk[k], sc, k) == 0;
     int words = 0, mutable = 0;
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
@@ -93,53 +95,69 @@ void lc_scratch_free(lc_scratch *s)
     lc_book_free(s->book);
     for (int k = 0; k < s->nmk; k++)
         lc_market_release(&s->mk[k]);
+    lc_innovations_release(&s->innov);
     gsl_rng_free(s->rng);
     free(s->plan);
     free(s->trades);
     free(s);
 }
 
-/* The step loop, the record and the float32 check read market 0: "Many
- * markets" makes them per market (and /series [row, market, time]). */
-_Static_assert(LC_MAX_MARKETS == 1, "the step loop and the record are market 0's");
+/* Follow market k's price: its minimum, peak and drawdown. */
+static void observe_market(lc_run *r, int k)
+{
+    double p = r->mk[k].p;
+    lc_market_row *mr = &r->row->mk[k];
+    if (p < mr->price_min)
+        mr->price_min = p;
+    if (p > r->peak[k])
+        r->peak[k] = p;
+    double dd = 1.0 - p / r->peak[k];
+    if (dd > mr->max_drawdown)
+        mr->max_drawdown = dd;
+}
 
-/* Follow the market price's minimum, peak and drawdown. */
 static void observe(lc_run *r)
 {
-    double p = r->mk[0].p;
-    if (p < r->row->price_min)
-        r->row->price_min = p;
-    if (p > r->peak)
-        r->peak = p;
-    double dd = 1.0 - p / r->peak;
-    if (dd > r->row->max_drawdown)
-        r->row->max_drawdown = dd;
+    for (int k = 0; k < r->nmk; k++)
+        observe_market(r, k);
 }
 
 /* ... and the fundamental's peak and drawdown. */
-static void observe_fundamental(lc_run *r, double f)
+static void observe_fundamental(lc_run *r, int k, double f)
 {
-    if (f > r->exo_peak)
-        r->exo_peak = f;
-    if (1.0 - f / r->exo_peak > r->row->exo_drawdown)
-        r->row->exo_drawdown = 1.0 - f / r->exo_peak;
+    lc_market_row *mr = &r->row->mk[k];
+    if (f > r->exo_peak[k])
+        r->exo_peak[k] = f;
+    if (1.0 - f / r->exo_peak[k] > mr->exo_drawdown)
+        mr->exo_drawdown = 1.0 - f / r->exo_peak[k];
 }
 
+/* Open interest of market k, quote. */
+static double open_interest(const lc_run *r, int k)
+{
+    return (r->qty[k][0] + r->qty[k][1]) * r->mk[k].p;
+}
+
+/* Column col of every recorded series: a market's series hold one row of
+ * ncols values per market (series[i] + k·ncols), insurance one. */
 static void record(const lc_run *r, float *const series[LC_SERIES_N], long col)
 {
-    const lc_market *m = &r->mk[0];
-    double v[LC_SERIES_N] = {
-        [LC_SERIES_PRICE] = m->p,
-        [LC_SERIES_FUNDAMENTAL] = m->f,
-        [LC_SERIES_LIQ_LONG] = r->step_liq[0],
-        [LC_SERIES_LIQ_SHORT] = r->step_liq[1],
-        [LC_SERIES_INSURANCE] = r->insurance,
-        [LC_SERIES_OI] = (r->qty_long + r->qty_short) * m->p,
-        [LC_SERIES_MARK] = lc_market_mark(m),
-    };
-    for (int i = 0; i < LC_SERIES_N; i++)
-        if (series[i])
-            series[i][col] = (float)v[i];
+    long ncols = lc_scenario_series_cols(r->sc);
+    for (int k = 0; k < r->nmk; k++) {
+        const lc_market *m = &r->mk[k];
+        double v[LC_SERIES_N] = {
+            [LC_SERIES_PRICE] = m->p,
+            [LC_SERIES_FUNDAMENTAL] = m->f,
+            [LC_SERIES_LIQ_LONG] = r->step_liq[k][0],
+            [LC_SERIES_LIQ_SHORT] = r->step_liq[k][1],
+            [LC_SERIES_INSURANCE] = r->insurance,
+            [LC_SERIES_OI] = open_interest(r, k),
+            [LC_SERIES_MARK] = lc_market_mark(m),
+        };
+        for (int i = 0; i < LC_SERIES_N; i++)
+            if (series[i] && (k == 0 || lc_series[i].per_market))
+                series[i][k * ncols + col] = (float)v[i];
+    }
 }
 
 /* The cascade of one step: rounds until no account is breached. Returns 0,
@@ -158,8 +176,9 @@ static int cascade(lc_run *r)
         if (r->bad || r->oom)
             break;
         observe(r);
-        if (!(r->mk[0].p > 0 && isfinite(r->mk[0].p)))
-            r->bad = "the market price left the range of finite positive prices";
+        for (int k = 0; k < r->nmk; k++)
+            if (!(r->mk[k].p > 0 && isfinite(r->mk[k].p)))
+                r->bad = "the market price left the range of finite positive prices";
     }
     return 0;
 }
@@ -169,11 +188,36 @@ static int cascade(lc_run *r)
  * is no market anyway). */
 static const char *unstorable(const lc_run *r)
 {
-    const lc_market *m = &r->mk[0];
-    if (!(m->p <= FLT_MAX && m->f <= FLT_MAX && (r->qty_long + r->qty_short) * m->p <= FLT_MAX &&
-          r->step_liq[0] <= FLT_MAX && r->step_liq[1] <= FLT_MAX && fabs(r->insurance) <= FLT_MAX))
-        return "a price or flow exceeds 3.4e38 quote, the range of the float32 series";
+    for (int k = 0; k < r->nmk; k++) {
+        const lc_market *m = &r->mk[k];
+        if (!(m->p <= FLT_MAX && m->f <= FLT_MAX && open_interest(r, k) <= FLT_MAX &&
+              r->step_liq[k][0] <= FLT_MAX && r->step_liq[k][1] <= FLT_MAX))
+            return "a price or flow exceeds 3.4e38 quote, the range of the float32 series";
+    }
+    if (!(fabs(r->insurance) <= FLT_MAX))
+        return "the insurance fund exceeds 3.4e38 quote, the range of the float32 series";
     return NULL;
+}
+
+/* The row's totals from its markets: sums, and the price columns of
+ * market 0 (the first listed). */
+static void row_totals(lc_run_row *row, int nmk)
+{
+    const lc_market_row *m0 = &row->mk[0];
+    row->price_final = m0->price_final;
+    row->price_min = m0->price_min;
+    row->max_drawdown = m0->max_drawdown;
+    row->exo_drawdown = m0->exo_drawdown;
+    row->liq_count_long = row->liq_count_short = 0;
+    row->liq_notional_long = row->liq_notional_short = row->oi_end = 0;
+    for (int k = 0; k < nmk; k++) {
+        const lc_market_row *m = &row->mk[k];
+        row->liq_count_long += m->liq_count_long;
+        row->liq_count_short += m->liq_count_short;
+        row->liq_notional_long += m->liq_notional_long;
+        row->liq_notional_short += m->liq_notional_short;
+        row->oi_end += m->oi_end;
+    }
 }
 
 int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s, long point,
@@ -182,14 +226,13 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
 {
     if (ev && !s->events)
         return lc_error_add(err, "run %ld: events asked of a scratch made without them", run_index);
-    double s0 = sc->price_common[LC_PRICE_S0];
     lc_rng_reset(s->rng, sc->seed, LC_STREAM_PRICE, (uint64_t)run_index);
+    lc_innovations_start(&s->innov, sc->seed, (uint64_t)run_index);
     for (int k = 0; k < s->nmk; k++)
         lc_market_start(&s->mk[k]);
     lc_book_reset(s->book);
     *row = (lc_run_row){.point = point,
                         .run = run_index,
-                        .price_min = s0,
                         .insurance_min = sc->insurance_fund,
                         .first_liq_step = -1};
     lc_run r = {.sc = sc,
@@ -201,26 +244,32 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
                 .row = row,
                 .ev = ev,
                 .run = run_index,
-                .peak = s0,
-                .exo_peak = s0,
-                .insurance = sc->insurance_fund,
-                .qty_long = pop->qty_long,
-                .qty_short = pop->qty_short,
-                .open_long = pop->n_long,
-                .open_short = pop->n - pop->n_long};
+                .insurance = sc->insurance_fund};
+    for (int k = 0; k < s->nmk; k++) {
+        double s0 = lc_scenario_s0(sc, k);
+        row->mk[k].price_min = r.peak[k] = r.exo_peak[k] = s0;
+        for (int side = 0; side < 2; side++) {
+            r.qty[k][side] = pop->range_qty[2 * k + side];
+            r.open[k][side] = pop->range[2 * k + side + 1] - pop->range[2 * k + side];
+        }
+    }
     LC_RULES_EACH(s, on_run, &r);
     observe(&r);
     if (series)
         record(&r, series, 0);
 
-    lc_market *m = &s->mk[0];
+    lc_innovations *in = &s->innov;
     for (r.t = 1; r.t <= sc->steps; r.t++) {
-        observe_fundamental(&r, lc_market_step(m, r.t, s->rng));
+        lc_innovations_step(in, r.t);
+        for (int k = 0; k < s->nmk; k++) {
+            lc_market *m = &s->mk[k];
+            observe_fundamental(&r, k, lc_market_step(m, r.t, &in->d[k], in->jump[k]));
+            if (!(isfinite(m->log_f) && m->p > 0 && isfinite(m->p)))
+                r.bad = "the price model's path left the range of finite prices";
+        }
         observe(&r);
         r.step_total = 0;
         r.round = 0;
-        if (!(isfinite(m->log_f) && m->p > 0 && isfinite(m->p)))
-            r.bad = "the price model's path left the range of finite prices";
         if (!r.bad) /* before the cascade: top-ups */
             LC_RULES_EACH(s, on_step, &r);
         int truncated = r.bad ? 0 : cascade(&r);
@@ -231,26 +280,37 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
                                 run_index, r.t);
         if (!r.bad)
             r.bad = unstorable(&r);
-        if (r.bad)
+        if (r.bad) {
+            int k = 0; /* the market that left the range, if one did */
+            while (k < s->nmk - 1 && s->mk[k].p > 0 && s->mk[k].p <= FLT_MAX &&
+                   s->mk[k].f <= FLT_MAX)
+                k++;
             return lc_error_add(err,
-                                "run %ld, step %ld, round %ld: %s (market price %g, "
+                                "run %ld, step %ld, round %ld: %s (market %s: price %g, "
                                 "fundamental %g quote); check impact depth and price "
                                 "parameters",
-                                run_index, r.t, r.round, r.bad, m->p, exp(m->log_f));
+                                run_index, r.t, r.round, r.bad, sc->market[k].name, s->mk[k].p,
+                                exp(s->mk[k].log_f));
+        }
         row->truncated += truncated < 0;
         if (r.round > row->max_rounds)
             row->max_rounds = r.round;
         if (r.step_total > row->peak_step_liq_notional)
             row->peak_step_liq_notional = r.step_total;
-        lc_market_end_step(m);      /* depth for the next step's cascade */
-        if (r.t % sc->every == 0) { /* liquidation series sum over the every steps */
+        for (int k = 0; k < s->nmk; k++)
+            lc_market_end_step(&s->mk[k]); /* depth for the next step's cascade */
+        if (r.t % sc->every == 0) {        /* liquidation series sum over the every steps */
             if (series)
                 record(&r, series, r.t / sc->every);
-            r.step_liq[0] = r.step_liq[1] = 0;
+            for (int k = 0; k < s->nmk; k++)
+                r.step_liq[k][0] = r.step_liq[k][1] = 0;
         }
     }
-    row->price_final = m->p;
+    for (int k = 0; k < s->nmk; k++) {
+        row->mk[k].price_final = s->mk[k].p;
+        row->mk[k].oi_end = open_interest(&r, k);
+    }
+    row_totals(row, s->nmk);
     row->insurance_end = r.insurance;
-    row->oi_end = (r.qty_long + r.qty_short) * m->p;
     return 0;
 }

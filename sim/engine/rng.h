@@ -16,6 +16,8 @@ enum lc_stream {
     LC_STREAM_POPULATION = 1, /* the accounts, drawn once (run index 0) */
     LC_STREAM_PRICE = 2,      /* exogenous price shocks of a run */
     LC_STREAM_BEHAVIOUR = 3,  /* account behaviour of a run (margin top-ups), hashed per account */
+    LC_STREAM_COMMON = 4,     /* read alike by every market of a run (model.h lc_draws) */
+    LC_STREAM_MARKET = 16,    /* + k: market k's price model's own stream (K > 1) */
 };
 
 /* The generator type: xoshiro256++ (Blackman & Vigna 2019), 64-bit output,

@@ -89,14 +89,17 @@ typedef struct lc_run {
     lc_run_row *row;
     lc_eventbuf *ev; /* NULL: events off */
     long run, t, round;
-    double peak, exo_peak;      /* running peaks of the market price and the fundamental */
-    double insurance;           /* the fund, quote */
-    double qty_long, qty_short; /* open quantity per side */
-    long open_long, open_short; /* open accounts per side */
-    double step_liq[2];         /* [0] long, [1] short notional since the last record */
-    double step_total;          /* liquidated notional in this step */
-    int oom;                    /* out of memory for events or changed accounts */
-    const char *bad;            /* why the run's numbers left the finite range, or NULL */
+    double insurance; /* the fund, quote */
+    /* per market: running peaks of the market price and the fundamental */
+    double peak[LC_MAX_MARKETS], exo_peak[LC_MAX_MARKETS];
+    /* per market and side ([0] long, [1] short): open quantity and accounts,
+     * and liquidated notional since the last record */
+    double qty[LC_MAX_MARKETS][2];
+    long open[LC_MAX_MARKETS][2];
+    double step_liq[LC_MAX_MARKETS][2];
+    double step_total; /* liquidated notional in this step, every market */
+    int oom;           /* out of memory for events or changed accounts */
+    const char *bad;   /* why the run's numbers left the finite range, or NULL */
 } lc_run;
 
 /* The mark margin checks of market k use now, and of account i's market. */
@@ -119,26 +122,27 @@ static inline void lc_run_event(lc_run *r, long i, int kind, double qty, double 
         lc_run_push_event(r, &(lc_event){r->row->run, r->row->point, r->t, r->round, i, kind, qty,
                                          price, fabs(qty) * price, fee, shortfall});
 }
-/* qty leaves a side's open interest, closing `closed` of its accounts. */
-static inline void lc_run_reduce_side(lc_run *r, int side, double qty, long closed)
+/* qty leaves the open interest of a market's side, closing `closed` of its
+ * accounts. */
+static inline void lc_run_reduce_side(lc_run *r, int market, int side, double qty, long closed)
 {
-    long *open = side > 0 ? &r->open_long : &r->open_short;
-    double *total = side > 0 ? &r->qty_long : &r->qty_short;
+    long *open = &r->open[market][lc_book_side_slot(side)];
+    double *total = &r->qty[market][lc_book_side_slot(side)];
     *open -= closed;
     /* exactly 0 once the side is gone, not a rounding residue below it */
     *total = *open ? *total - qty : 0.0;
 }
 
-/* A liquidated notional of one side (quote): the run's totals, the series'
- * flow and the step's. */
-static inline void lc_run_book_notional(lc_run *r, int side, double notional)
+/* A liquidated notional of a market's side (quote): the run's totals, the
+ * series' flow and the step's. */
+static inline void lc_run_book_notional(lc_run *r, int market, int side, double notional)
 {
     lc_run_row *row = r->row;
     if (side > 0)
-        row->liq_notional_long += notional;
+        row->mk[market].liq_notional_long += notional;
     else
-        row->liq_notional_short += notional;
-    r->step_liq[side > 0 ? 0 : 1] += notional;
+        row->mk[market].liq_notional_short += notional;
+    r->step_liq[market][lc_book_side_slot(side)] += notional;
     r->step_total += notional;
     if (row->first_liq_step < 0)
         row->first_liq_step = r->t;

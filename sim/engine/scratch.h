@@ -8,9 +8,11 @@
 #include "engine/engine.h"
 #include "engine/finder.h"
 #include "engine/run.h"
+#include "market/innovations.h"
 
 struct lc_scratch {
-    gsl_rng *rng;
+    gsl_rng *rng;         /* the run's stream (innovations.h) */
+    lc_innovations innov; /* the markets' correlated innovations */
     lc_market mk[LC_MAX_MARKETS];
     int nmk;
     lc_book *book;

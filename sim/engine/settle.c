@@ -111,7 +111,7 @@ static void reprice(lc_run *r, const int *traded)
 
 /* ---- plain ---------------------------------------------------------------- */
 
-static void settle_plain_range(lc_run *r, lc_span sp, int side, double x)
+static void settle_plain_range(lc_run *r, lc_span sp, int market, int side, double x)
 {
     if (sp.n == 0)
         return;
@@ -135,11 +135,11 @@ static void settle_plain_range(lc_run *r, lc_span sp, int side, double x)
     r->insurance = ins;
     row->insurance_min = ins_min;
     if (side > 0)
-        row->liq_count_long += sp.n;
+        row->mk[market].liq_count_long += sp.n;
     else
-        row->liq_count_short += sp.n;
-    lc_run_book_notional(r, side, notional);
-    lc_run_reduce_side(r, side, qty, sp.n);
+        row->mk[market].liq_count_short += sp.n;
+    lc_run_book_notional(r, market, side, notional);
+    lc_run_reduce_side(r, market, side, qty, sp.n);
     row->fees += fees;
     row->bad_debt += bad;
 }
@@ -152,7 +152,8 @@ void lc_settle_plain(lc_run *r, const lc_round *round)
     if (trade_markets(r, n_base, traded, x))
         return;
     for (int g = 0; g < round->n; g++)
-        settle_plain_range(r, round->g[g].span, round->g[g].side, x[round->g[g].market]);
+        settle_plain_range(r, round->g[g].span, round->g[g].market, round->g[g].side,
+                           x[round->g[g].market]);
     reprice(r, traded);
 }
 

@@ -1,9 +1,9 @@
 /* limits.h — how many markets a run may hold (DESIGN §12): the one bound
  * that sizes the per-market arrays of the book, the finders and the run.
- * "Many markets" raises it. */
+ */
 #ifndef LC_LIMITS_H
 #define LC_LIMITS_H
 
-#define LC_MAX_MARKETS 1
+#define LC_MAX_MARKETS 16
 
 #endif

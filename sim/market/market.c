@@ -11,21 +11,22 @@ static void *state_of(size_t size)
 
 int lc_market_init(lc_market *m, const lc_scenario *sc, int k)
 {
-    (void)k; /* one market per scenario until "Many markets" */
+    const lc_market_spec *ms = &sc->market[k];
     *m = (lc_market){.sc = sc,
-                     .pm = lc_price_model_of(sc->price.desc),
-                     .im = lc_impact_model_of(sc->impact.desc),
-                     .mm = lc_mark_model_of(sc->mark.desc)};
+                     .ms = ms,
+                     .pm = lc_price_model_of(ms->price.desc),
+                     .im = lc_impact_model_of(ms->impact.desc),
+                     .mm = lc_mark_model_of(ms->mark.desc)};
     m->price_state = state_of(m->pm->state_size);
     m->impact_state = state_of(m->im->state_size);
     m->mark_state = state_of(m->mm->state_size);
-    double half_life = sc->impact_common[LC_IMPACT_HALF_LIFE];
+    double half_life = ms->impact_common[LC_IMPACT_HALF_LIFE];
     /* transient impact left after one step; half_life 0: none */
     m->decay = half_life > 0 ? exp2(-sc->dt_s / half_life) : 0.0;
-    m->perm = sc->impact_common[LC_IMPACT_PERMANENT];
-    m->withdrawal = sc->impact_common[LC_IMPACT_WITHDRAWAL];
-    m->vol_keep = exp2(-sc->dt_s / sc->impact_common[LC_IMPACT_VOL_HALF_LIFE]);
-    double sigma_ref = sc->impact_common[LC_IMPACT_SIGMA_REF];
+    m->perm = ms->impact_common[LC_IMPACT_PERMANENT];
+    m->withdrawal = ms->impact_common[LC_IMPACT_WITHDRAWAL];
+    m->vol_keep = exp2(-sc->dt_s / ms->impact_common[LC_IMPACT_VOL_HALF_LIFE]);
+    double sigma_ref = ms->impact_common[LC_IMPACT_SIGMA_REF];
     m->var_ref = sigma_ref * sigma_ref * (sc->dt_s / LC_YEAR_S);
     m->mark_live = m->mm->live;
     if (!(m->price_state && m->impact_state && m->mark_state)) {
@@ -46,11 +47,12 @@ void lc_market_release(lc_market *m)
 void lc_market_start(lc_market *m)
 {
     const lc_scenario *sc = m->sc;
-    double s0 = sc->price_common[LC_PRICE_S0];
-    m->pm->init(m->price_state, sc->price.p, s0, sc->dt_s, sc->price_data);
+    const lc_market_spec *ms = m->ms;
+    double s0 = ms->price_common[LC_PRICE_S0];
+    m->pm->init(m->price_state, ms->price.p, s0, sc->dt_s, ms->price_data);
     if (m->im->init)
-        m->im->init(m->impact_state, sc->impact.p, s0, sc->dt_s);
-    m->mm->init(m->mark_state, sc->mark.p, s0, sc->dt_s);
+        m->im->init(m->impact_state, ms->impact.p, s0, sc->dt_s);
+    m->mm->init(m->mark_state, ms->mark.p, s0, sc->dt_s);
     m->log_f = log(s0);
     m->j_perm = m->j_trans = 0;
     m->p = m->f = exp(m->log_f);
@@ -61,31 +63,30 @@ void lc_market_start(lc_market *m)
     m->var = m->var_ref;
 }
 
-double lc_market_step(lc_market *m, long t, gsl_rng *rng)
+double lc_market_step(lc_market *m, long t, const lc_draws *d, double jump)
 {
-    const lc_scenario *sc = m->sc;
-    lc_draws d = lc_draws_own(rng);
-    double ret = m->pm->step(m->price_state, sc->price.p, t, &d);
-    if (sc->shock.desc) { /* deterministic overlay: its increments telescope */
-        double x = lc_shock_log_move(&sc->shock, sc->shock_common, (double)t * sc->dt_s);
+    const lc_market_spec *ms = m->ms;
+    double ret = m->pm->step(m->price_state, ms->price.p, t, d);
+    if (ms->shock.desc) { /* deterministic overlay: its increments telescope */
+        double x = lc_shock_log_move(&ms->shock, ms->shock_common, (double)t * m->sc->dt_s);
         ret += x - m->shock_prev;
         m->shock_prev = x;
     }
-    m->log_f += ret;
+    m->log_f += ret + jump;
     m->j_trans *= m->decay;
     m->f = exp(m->log_f);
     /* one exp while the book has not been moved: log F + 0 + 0 is log F
      * exactly, so this is the same number as the general form */
     m->p = m->j_perm == 0 && m->j_trans == 0 ? m->f : exp(m->log_f + m->j_perm + m->j_trans);
     if (!m->mark_live) /* the oracle's one sample of the step */
-        m->mark = m->mm->sample(m->mark_state, sc->mark.p, t, m->p);
+        m->mark = m->mm->sample(m->mark_state, ms->mark.p, t, m->p);
     return m->f;
 }
 
 int lc_market_trade(lc_market *m, double n_base, double *vwap)
 {
     double x;
-    double dj = m->im->apply(m->impact_state, m->sc->impact.p, n_base / m->depth, m->p, &x);
+    double dj = m->im->apply(m->impact_state, m->ms->impact.p, n_base / m->depth, m->p, &x);
     if (!isfinite(dj) || !isfinite(x))
         return -1;
     m->j_perm += m->perm * dj;

@@ -21,21 +21,17 @@
  * before: liquidity providers react to the volatility they have seen. With
  * w = 0, m is 1 and n/m is n exactly.
  *
- * A run holds K markets (the scratch's array, LC_MAX_MARKETS in limits.h);
- * the scenario gives one today. "Many markets" gives each its own models and
- * tiers through lc_market_init(m, sc, k); correlated innovations change how
- * a price model receives its draw (the market draws the K standard normals
- * and hands each model its own), which is that issue's change to
- * models/model.h. */
+ * A run holds K markets (the scratch's array, LC_MAX_MARKETS in limits.h),
+ * each with its own models and tiers (the scenario's lc_market_spec); their
+ * price models' innovations come correlated from market/innovations.h. */
 #ifndef LC_MARKET_H
 #define LC_MARKET_H
-
-#include <gsl/gsl_rng.h>
 
 #include "scenario/scenario.h"
 
 typedef struct lc_market {
-    const lc_scenario *sc; /* where its models and parameters are */
+    const lc_scenario *sc;    /* the clock */
+    const lc_market_spec *ms; /* its models and parameters */
     const lc_price_model *pm;
     const lc_impact_model *im;
     const lc_mark_model *mm;
@@ -59,9 +55,11 @@ void lc_market_release(lc_market *m);
 /* Start a run: P = F = s0, no impact, the mark at s0. */
 void lc_market_start(lc_market *m);
 
-/* Step t: the exogenous move, decay of transient impact, P, and the mark's
- * sample. Returns the fundamental F = e^(log F). */
-double lc_market_step(lc_market *m, long t, gsl_rng *rng);
+/* Step t: the exogenous move (the price model's return from draws d, the
+ * shock overlay's increment and the common-jump log move `jump`), decay of
+ * transient impact, P, and the mark's sample. Returns the fundamental
+ * F = e^(log F). */
+double lc_market_step(lc_market *m, long t, const lc_draws *d, double jump);
 
 /* Trade net flow n_base (+ = buy) at the current price: sets *vwap and
  * moves J; P is not recomputed until lc_market_reprice, so what is settled

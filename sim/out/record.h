@@ -12,6 +12,14 @@
 #include "scenario/scenario.h"
 #include "venue/rule.h"
 
+/* What a run records per market (the /runs columns <name>.<market>, DESIGN
+ * §17); the row's totals are their sums, its price columns market 0's. */
+typedef struct lc_market_row {
+    double price_final, price_min, max_drawdown, exo_drawdown;
+    int64_t liq_count_long, liq_count_short;
+    double liq_notional_long, liq_notional_short, oi_end;
+} lc_market_row;
+
 typedef struct lc_run_row {
     int64_t point, run;
     double price_final, price_min, max_drawdown, exo_drawdown;
@@ -22,6 +30,7 @@ typedef struct lc_run_row {
     double peak_step_liq_notional, oi_end;
     int64_t truncated;
     lc_cell rules[LC_RULE_MAX_CELLS]; /* the rules' columns, registry order (rule.h) */
+    lc_market_row mk[LC_MAX_MARKETS];
 } lc_run_row;
 
 /* The core's event kind; the venue rules declare theirs (rule.h: ADL 2,

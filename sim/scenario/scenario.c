@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/linalg.h"
 #include "book/dist.h"
 #include "scenario/yamltree.h"
 
@@ -66,18 +67,20 @@ const lc_param lc_tier_params[] = {
 const int lc_n_tier_params = LC_COUNT(lc_tier_params);
 
 const lc_series_desc lc_series[LC_SERIES_N] = {
-    [LC_SERIES_PRICE] = {"price", "quote", "market price P = F x exp(J) at the end of the step"},
-    [LC_SERIES_FUNDAMENTAL] = {"fundamental", "quote", "exogenous fundamental price F"},
-    [LC_SERIES_LIQ_LONG] = {"liq_long", "quote", "notional of long liquidations in the step(s)"},
-    [LC_SERIES_LIQ_SHORT] = {"liq_short", "quote", "notional of short liquidations in the step(s)"},
-    [LC_SERIES_INSURANCE] = {"insurance", "quote", "insurance fund balance"},
-    [LC_SERIES_OI] = {"oi", "quote", "open interest: (long + short quantity) x price"},
+    [LC_SERIES_PRICE] = {"price", "quote", "market price P = F x exp(J) at the end of the step", 1},
+    [LC_SERIES_FUNDAMENTAL] = {"fundamental", "quote", "exogenous fundamental price F", 1},
+    [LC_SERIES_LIQ_LONG] = {"liq_long", "quote", "notional of long liquidations in the step(s)", 1},
+    [LC_SERIES_LIQ_SHORT] = {"liq_short", "quote", "notional of short liquidations in the step(s)",
+                             1},
+    [LC_SERIES_INSURANCE] = {"insurance", "quote", "insurance fund balance (the venue's)", 0},
+    [LC_SERIES_OI] = {"oi", "quote", "open interest: (long + short quantity) x price", 1},
     [LC_SERIES_MARK] = {"mark", "quote",
-                        "mark price of margin checks after the step's cascade (venue.mark)"},
+                        "mark price of margin checks after the step's cascade (the market's mark)",
+                        1},
 };
 
-static const char *const sections[] = {"simulation", "price", "impact",
-                                       "population", "venue", "output"};
+static const char *const sections[] = {"simulation",  "price",      "impact", "markets",
+                                       "correlation", "population", "venue",  "output"};
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -265,8 +268,8 @@ static int read_core(lc_scenario *sc, lc_node *map, const lc_node *at, const cha
     return rc;
 }
 
-static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_choice *c,
-                       double *common, lc_error *err);
+static int read_family(lc_node *map, const lc_node *at, const lc_family *f, const char *where,
+                       lc_choice *c, double *common, lc_error *err);
 
 /* ---- price: path parameters, the shock overlay, prepare() ---------------- */
 
@@ -321,14 +324,17 @@ static int read_path_param(lc_node *map, const lc_node *at, const char *where, c
     return resolve_path(v, key, out, err);
 }
 
-/* price.shock: absent (no overlay) or a family section chosen by shape. */
-static int read_price_shock(lc_scenario *sc, lc_node *price, lc_error *err)
+/* price.shock: absent (no overlay) or a family section chosen by shape;
+ * where is the price section's key. */
+static int read_price_shock(lc_market_spec *ms, lc_node *price, const char *where, lc_error *err)
 {
-    sc->shock.desc = NULL;
-    lc_node *m = section_map(price, "shock", lc_shock_family.section, err);
+    char key[96];
+    snprintf(key, sizeof key, "%s.shock", where);
+    ms->shock.desc = NULL;
+    lc_node *m = section_map(price, "shock", key, err);
     if (!m)
         return price && lc_node_get(price, "shock") ? -1 : 0;
-    return read_family(m, m, &lc_shock_family, &sc->shock, sc->shock_common, err);
+    return read_family(m, m, &lc_shock_family, key, &ms->shock, ms->shock_common, err);
 }
 
 /* Where a price parameter was written, for prepare()'s messages. */
@@ -349,29 +355,27 @@ static void locate_price_param(const void *ctx, int param, int item, const char 
     *line = at ? at->line : 0;
 }
 
-/* Run the price model's prepare() once the clock (dt, steps) is known. */
-static int prepare_price(lc_scenario *sc, lc_node *price, lc_error *err)
+/* Run a market's price model's prepare() once the clock (dt, steps) is
+ * known; where is its price section's key. */
+static int prepare_price(const lc_scenario *sc, lc_market_spec *ms, lc_node *price,
+                         const char *where, lc_error *err)
 {
-    const lc_price_model *pm = lc_price_model_of(sc->price.desc);
+    const lc_price_model *pm = lc_price_model_of(ms->price.desc);
     if (!pm->prepare)
         return 0;
-    price_where w = {price, sc->price.desc, sc->path};
-    lc_price_setup su = {&sc->price,
-                         lc_price_family.section,
-                         sc->price_common[LC_PRICE_S0],
-                         sc->dt_s,
-                         sc->steps,
-                         locate_price_param,
+    price_where w = {price, ms->price.desc, sc->path};
+    lc_price_setup su = {&ms->price, where,     ms->price_common[LC_PRICE_S0],
+                         sc->dt_s,   sc->steps, locate_price_param,
                          &w};
-    return pm->prepare(&su, &sc->price_data, err);
+    return pm->prepare(&su, &ms->price_data, err);
 }
 
 /* A family section: selector picks a member; its params and the family's
- * common params are read; the member's cross-check runs. */
-static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_choice *c,
-                       double *common, lc_error *err)
+ * common params are read; the member's cross-check runs. where is the
+ * section's key in messages (f->section, or e.g. "markets[1].price"). */
+static int read_family(lc_node *map, const lc_node *at, const lc_family *f, const char *where,
+                       lc_choice *c, double *common, lc_error *err)
 {
-    const char *where = f->section;
     const char *cand[LC_MAX_PARAMS * 2 + 1];
     int ncand = 0, rc = 0;
     cand[ncand++] = f->selector;
@@ -426,51 +430,52 @@ static int read_family(lc_node *map, const lc_node *at, const lc_family *f, lc_c
 
 /* ---- sections ------------------------------------------------------------ */
 
-static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
+/* The tiers under parent (venue, or a market's map) into ms; where is their
+ * key ("venue.tiers", "markets[1].tiers"). */
+static int read_tiers(lc_market_spec *ms, lc_node *parent, const char *where, lc_error *err)
 {
-    lc_node *t = venue ? lc_node_get(venue, "tiers") : NULL;
+    lc_node *t = parent ? lc_node_get(parent, "tiers") : NULL;
     if (!t) { /* one tier for everything */
-        sc->ntiers = 1;
-        sc->tiers[0] = (lc_tier){1e300, 0.005, 100, 0};
+        ms->ntiers = 1;
+        ms->tiers[0] = (lc_tier){1e300, 0.005, 100, 0};
         return 0;
     }
     if (t->kind != LC_NODE_SEQ || t->n < 1 || t->n > LC_MAX_TIERS)
-        return lc_error_at(err, t->src, t->line, "venue.tiers",
+        return lc_error_at(err, t->src, t->line, where,
                            "must be a list of 1 to %d tiers like {up_to: 50000, mmr: 0.004, "
                            "max_leverage: 125}",
                            LC_MAX_TIERS);
     int rc = 0;
-    sc->ntiers = t->n;
+    ms->ntiers = t->n;
     for (int i = 0; i < t->n; i++) {
-        char where[64];
-        snprintf(where, sizeof where, "venue.tiers[%d]", i);
+        char at[96];
+        snprintf(at, sizeof at, "%s[%d]", where, i);
         lc_node *m = t->vals[i];
         if (m->kind != LC_NODE_MAP) {
-            rc = lc_error_at(err, m->src, m->line, where,
-                             "must be a map {up_to, mmr, max_leverage}");
+            rc = lc_error_at(err, m->src, m->line, at, "must be a map {up_to, mmr, max_leverage}");
             continue;
         }
         double v[4];
         const char *cand[4];
         int trc = 0;
         for (int k = 0; k < lc_n_tier_params; k++) {
-            trc |= read_param(m, m, where, &lc_tier_params[k], &v[k], NULL, err);
+            trc |= read_param(m, m, at, &lc_tier_params[k], &v[k], NULL, err);
             cand[k] = lc_tier_params[k].name;
         }
-        reject_unused(m, where, cand, lc_n_tier_params, err);
+        reject_unused(m, at, cand, lc_n_tier_params, err);
         if (trc) {
             rc = -1;
             continue;
         }
-        sc->tiers[i] = (lc_tier){v[TIER_UP_TO], v[TIER_MMR], v[TIER_MAX_LEVERAGE], 0};
-        if (i > 0 && !(sc->tiers[i].up_to > sc->tiers[i - 1].up_to))
-            rc = lc_error_at(err, m->src, m->line, where,
+        ms->tiers[i] = (lc_tier){v[TIER_UP_TO], v[TIER_MMR], v[TIER_MAX_LEVERAGE], 0};
+        if (i > 0 && !(ms->tiers[i].up_to > ms->tiers[i - 1].up_to))
+            rc = lc_error_at(err, m->src, m->line, at,
                              "up_to must increase from tier to tier (%g after %g)",
-                             sc->tiers[i].up_to, sc->tiers[i - 1].up_to);
+                             ms->tiers[i].up_to, ms->tiers[i - 1].up_to);
         /* at max leverage the initial margin 1/L must exceed the maintenance
          * rate, or a position would open already liquidated */
         if (!(v[TIER_MMR] * v[TIER_MAX_LEVERAGE] < 1))
-            rc = lc_error_at(err, m->src, m->line, where,
+            rc = lc_error_at(err, m->src, m->line, at,
                              "mmr x max_leverage must be < 1, or a position at max leverage "
                              "opens already liquidated (got %g x %g)",
                              v[TIER_MMR], v[TIER_MAX_LEVERAGE]);
@@ -479,13 +484,13 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
         return rc;
     /* maintenance amounts from continuity; a given one must agree (a table
      * transcribed with a typo would otherwise jump at a tier boundary) */
-    lc_tiers_fill_cum(sc->tiers, sc->ntiers);
+    lc_tiers_fill_cum(ms->tiers, ms->ntiers);
     for (int i = 0; i < t->n; i++) {
         lc_node *c = lc_node_get(t->vals[i], "cum");
-        double want = sc->tiers[i].cum, got = c ? strtod(c->text, NULL) : want;
+        double want = ms->tiers[i].cum, got = c ? strtod(c->text, NULL) : want;
         if (fabs(got - want) > fmax(0.005, 1e-12 * fabs(want))) {
-            char key[64];
-            snprintf(key, sizeof key, "venue.tiers[%d].cum", i);
+            char key[128];
+            snprintf(key, sizeof key, "%s[%d].cum", where, i);
             if (i == 0)
                 rc =
                     lc_error_at(err, c->src, c->line, key,
@@ -494,7 +499,7 @@ static int read_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
                 rc = lc_error_at(err, c->src, c->line, key,
                                  "must be %.10g for maintenance to be continuous at notional %g "
                                  "(cum_%d + up_to_%d x (mmr_%d - mmr_%d)); got %s",
-                                 want, sc->tiers[i - 1].up_to, i - 1, i - 1, i, i - 1, c->text);
+                                 want, ms->tiers[i - 1].up_to, i - 1, i - 1, i, i - 1, c->text);
         }
     }
     return rc;
@@ -537,6 +542,47 @@ static int read_series(lc_scenario *sc, lc_node *out, lc_error *err)
     return rc;
 }
 
+/* population.markets: the share of drawn accounts trading each market, a
+ * map of market name to weight (normalised to sum 1); absent: equal shares.
+ * A positions file names each account's market in its market column. */
+static int read_market_weights(lc_scenario *sc, lc_node *pop, lc_error *err)
+{
+    lc_node *w = pop ? lc_node_get(pop, "markets") : NULL;
+    for (int k = 0; k < sc->nmarkets; k++)
+        sc->market[k].weight = w ? 0.0 : 1.0 / sc->nmarkets;
+    if (!w)
+        return 0;
+    if (sc->positions_file)
+        return lc_error_at(err, w->src, w->line, "population.markets",
+                           "cannot be given with 'file': its market column says");
+    if (w->kind != LC_NODE_MAP || w->n == 0)
+        return lc_error_at(err, w->src, w->line, "population.markets",
+                           "must be a map of market name to weight, e.g. {BTC: 0.6, ETH: 0.4}");
+    static const lc_param weight = {"weight", "1", LC_REAL, 0, 0, 1e300, 0, 0, "a share"};
+    int rc = 0;
+    double sum = 0;
+    for (int i = 0; i < w->n; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "population.markets.%s", w->keys[i]);
+        w->used[i] = 1;
+        int k = lc_scenario_market_find(sc, w->keys[i]);
+        double v = 0;
+        if (k < 0)
+            rc = lc_error_at(err, w->vals[i]->src, w->key_lines[i], key,
+                             "no market of that name in markets:");
+        else if (read_scalar_number(w->vals[i], key, &weight, &v, err) == 0)
+            sc->market[k].weight = v;
+        else
+            rc = -1;
+        sum += v;
+    }
+    if (rc == 0 && !(sum > 0))
+        rc = lc_error_at(err, w->src, w->line, "population.markets", "weights must not all be 0");
+    for (int k = 0; rc == 0 && k < sc->nmarkets; k++)
+        sc->market[k].weight /= sum;
+    return rc;
+}
+
 static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     lc_node *pop = section_map(root, "population", "population", err);
@@ -568,10 +614,12 @@ static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
         lc_node *m = section_map(pop, leaf, fam[i]->section, err);
         int needed = sc->accounts > 0 && !file;
         if (m || needed || i == 2) /* entry has full defaults */
-            rc |= read_family(m, pop ? pop : root, fam[i], ch[i], NULL, err);
+            rc |= read_family(m, pop ? pop : root, fam[i], fam[i]->section, ch[i], NULL, err);
         else
             ch[i]->desc = NULL;
     }
+    rc |= read_market_weights(sc, pop, err);
+    cand[ncand++] = "markets";
     reject_unused(pop, "population", cand, ncand, err);
     return rc;
 }
@@ -646,18 +694,305 @@ static int read_rule(lc_scenario *sc, int k, lc_node *venue, const char **cand, 
     return rc;
 }
 
+/* The venue: its keys and rules; in the one-market form also the market's
+ * tiers and mark, which a markets: list gives per market. Read after the
+ * markets: the rules' checks may read the tiers. */
 static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     lc_node *venue = section_map(root, "venue", "venue", err);
     const char *cand[64] = {"tiers", "mark"};
     int ncand = 2, rc = 0;
     rc |= read_core(sc, venue, root, "venue", cand, &ncand, err);
-    rc |= read_tiers(sc, venue, err); /* before the rules: their checks may read the tiers */
+    if (sc->v1) {
+        rc |= read_tiers(&sc->market[0], venue, "venue.tiers", err);
+        lc_node *m = section_map(venue, "mark", "venue.mark", err);
+        rc |= read_family(m, venue ? venue : root, &lc_mark_family, "venue.mark",
+                          &sc->market[0].mark, NULL, err);
+    } else {
+        static const char *const per_market[] = {"tiers", "mark"};
+        for (int i = 0; i < 2; i++)
+            if (venue && lc_node_get(venue, per_market[i]))
+                rc = lc_error_at(err, venue->src, lc_node_key_line(venue, per_market[i]),
+                                 per_market[i][0] == 't' ? "venue.tiers" : "venue.mark",
+                                 "with a markets: list, each market has its own (markets[k].%s)",
+                                 per_market[i]);
+    }
     for (int k = 0; k < lc_n_rules; k++)
         rc |= read_rule(sc, k, venue, cand, &ncand, LC_COUNT(cand), err);
-    lc_node *m = section_map(venue, "mark", "venue.mark", err);
-    rc |= read_family(m, venue ? venue : root, &lc_mark_family, &sc->mark, NULL, err);
     reject_unused(venue, "venue", cand, ncand, err);
+    return rc;
+}
+
+/* ---- markets ------------------------------------------------------------- */
+
+int lc_scenario_market_find(const lc_scenario *sc, const char *name)
+{
+    for (int k = 0; k < sc->nmarkets; k++)
+        if (strcmp(sc->market[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+/* A market's price (with its shock) and impact sections; where names the
+ * price and impact keys' prefix ("" in the one-market form, "markets[k]."). */
+static int read_price_impact(lc_market_spec *ms, lc_node *price, lc_node *impact, const lc_node *at,
+                             const char *pre, lc_error *err)
+{
+    char wp[64], wi[64];
+    snprintf(wp, sizeof wp, "%sprice", pre);
+    snprintf(wi, sizeof wi, "%simpact", pre);
+    int rc = read_price_shock(ms, price, wp, err);
+    rc |= read_family(price, at, &lc_price_family, wp, &ms->price, ms->price_common, err);
+    rc |= read_family(impact, at, &lc_impact_family, wi, &ms->impact, ms->impact_common, err);
+    return rc;
+}
+
+enum { JUMP_MEAN, JUMP_SIGMA };
+static const lc_param jump_params[] = {
+    [JUMP_MEAN] = {"mean", "1", LC_REAL, 0.0, -50, 50, 0, 0,
+                   "mean log-size of this market's move at a common jump"},
+    [JUMP_SIGMA] = {"sigma", "1", LC_REAL, 0.0, 0, 50, 0, 0, "standard deviation of that log-size"},
+};
+
+/* A name the HDF5 file and xarray carry as a coordinate, and a part of
+ * dotted keys (markets.BTC.price.sigma): letters, digits, _ and -. */
+static int good_market_name(const char *s)
+{
+    if (!*s || strlen(s) >= LC_MARKET_NAME_MAX)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+            return 0;
+    return 1;
+}
+
+/* markets: a list of {name, price, impact, mark, tiers, common_jump}, or
+ * (absent) the one-market form read from the top-level sections. */
+static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
+{
+    lc_node *list = root ? lc_node_get(root, "markets") : NULL;
+    sc->v1 = !list;
+    int n = list ? list->n : 1;
+    if (list && (list->kind != LC_NODE_SEQ || n < 1 || n > LC_MAX_MARKETS))
+        return lc_error_at(err, list->src, list->line, "markets",
+                           "must be a list of 1 to %d markets like {name: BTC, price: {...}, "
+                           "impact: {...}}",
+                           LC_MAX_MARKETS);
+    sc->market = calloc((size_t)n, sizeof *sc->market);
+    if (!sc->market)
+        return lc_error_add(err, "out of memory");
+    sc->nmarkets = n;
+    if (!list) {
+        lc_market_spec *ms = &sc->market[0];
+        snprintf(ms->name, sizeof ms->name, "market");
+        ms->weight = 1.0;
+        return read_price_impact(ms, section_map(root, "price", "price", err),
+                                 section_map(root, "impact", "impact", err), root, "", err);
+    }
+    int rc = 0;
+    static const char *const given_per_market[] = {"price", "impact"};
+    for (int i = 0; i < 2; i++)
+        if (lc_node_get(root, given_per_market[i]))
+            rc = lc_error_at(err, root->src, lc_node_key_line(root, given_per_market[i]),
+                             given_per_market[i],
+                             "with a markets: list, each market has its own (markets[k].%s)",
+                             given_per_market[i]);
+    for (int k = 0; k < n; k++) {
+        lc_market_spec *ms = &sc->market[k];
+        lc_node *m = list->vals[k];
+        char pre[32], where[32];
+        snprintf(where, sizeof where, "markets[%d]", k);
+        snprintf(pre, sizeof pre, "%s.", where);
+        if (m->kind != LC_NODE_MAP) {
+            rc = lc_error_at(err, m->src, m->line, where,
+                             "must be a map {name, price, impact, mark, tiers}");
+            continue;
+        }
+        lc_node *name = lc_node_get(m, "name");
+        char key[64];
+        snprintf(key, sizeof key, "%sname", pre);
+        if (!name)
+            rc = lc_error_at(err, m->src, m->line, key, "required (the market's name, e.g. BTC)");
+        else if (name->kind != LC_NODE_SCALAR || !good_market_name(name->text))
+            rc = lc_error_at(err, name->src, name->line, key,
+                             "must be 1 to %d letters, digits, '_' or '-' (got %s)",
+                             LC_MARKET_NAME_MAX - 1,
+                             name->kind == LC_NODE_SCALAR ? name->text : "a map or list");
+        else {
+            snprintf(ms->name, sizeof ms->name, "%s", name->text);
+            for (int j = 0; j < k; j++)
+                if (strcmp(sc->market[j].name, ms->name) == 0)
+                    rc = lc_error_at(err, name->src, name->line, key,
+                                     "'%s' names markets[%d] already", ms->name, j);
+        }
+        char kp[64], ki[64];
+        snprintf(kp, sizeof kp, "%sprice", pre);
+        snprintf(ki, sizeof ki, "%simpact", pre);
+        rc |= read_price_impact(ms, section_map(m, "price", kp, err),
+                                section_map(m, "impact", ki, err), m, pre, err);
+        snprintf(key, sizeof key, "%stiers", pre);
+        rc |= read_tiers(ms, m, key, err);
+        snprintf(key, sizeof key, "%smark", pre);
+        rc |= read_family(section_map(m, "mark", key, err), m, &lc_mark_family, key, &ms->mark,
+                          NULL, err);
+        snprintf(key, sizeof key, "%scommon_jump", pre);
+        lc_node *jm = section_map(m, "common_jump", key, err);
+        double jv[2];
+        const char *jcand[2] = {"mean", "sigma"};
+        for (int i = 0; i < 2; i++)
+            rc |= read_param(jm, m, key, &jump_params[i], &jv[i], NULL, err);
+        reject_unused(jm, key, jcand, 2, err);
+        ms->jump_mean = jv[JUMP_MEAN];
+        ms->jump_sigma = jv[JUMP_SIGMA];
+        static const char *const cand[] = {"name", "price", "impact",
+                                           "mark", "tiers", "common_jump"};
+        reject_unused(m, where, cand, LC_COUNT(cand), err);
+    }
+    return rc;
+}
+
+/* A correlation matrix at key of map: a list of K lists of K numbers, or
+ * `rho` (one correlation for every pair) beside it. Checked symmetric, with
+ * a unit diagonal, in [-1, 1] and positive semi-definite; its Cholesky factor
+ * into chol. Returns 0, or -1 with an error naming what is wrong. */
+static int read_matrix(lc_node *map, const char *where, int k, double *a, double *chol,
+                       lc_error *err)
+{
+    lc_node *mx = lc_node_get(map, "matrix"), *rho = lc_node_get(map, "rho");
+    char key[96];
+    if (mx && rho)
+        return lc_error_at(err, map->src, lc_node_key_line(map, "rho"), where,
+                           "give matrix or rho, not both");
+    if (!mx && !rho)
+        return lc_error_at(err, map->src, map->line, where,
+                           "needs matrix (a %dx%d list of lists) or rho (one value for every "
+                           "pair)",
+                           k, k);
+    static const lc_param corr = {"rho", "1", LC_REAL, 0, -1, 1, 0, 0, "a correlation"};
+    if (rho) {
+        double r;
+        snprintf(key, sizeof key, "%s.rho", where);
+        if (read_scalar_number(rho, key, &corr, &r, err))
+            return -1;
+        for (int i = 0; i < k * k; i++)
+            a[i] = i % (k + 1) == 0 ? 1.0 : r;
+        mx = rho;
+    } else {
+        snprintf(key, sizeof key, "%s.matrix", where);
+        if (mx->kind != LC_NODE_SEQ || mx->n != k)
+            return lc_error_at(err, mx->src, mx->line, key,
+                               "must be a list of %d rows (one per market, in markets order)", k);
+        int rc = 0;
+        for (int i = 0; i < k; i++) {
+            lc_node *row = mx->vals[i];
+            char rk[128];
+            snprintf(rk, sizeof rk, "%s[%d]", key, i);
+            if (row->kind != LC_NODE_SEQ || row->n != k) {
+                rc = lc_error_at(err, row->src, row->line, rk, "must be a list of %d numbers", k);
+                continue;
+            }
+            for (int j = 0; j < k; j++) {
+                char ek[160];
+                snprintf(ek, sizeof ek, "%s[%d]", rk, j);
+                rc |= read_scalar_number(row->vals[j], ek, &corr, &a[i * k + j], err);
+            }
+        }
+        if (rc)
+            return -1;
+        for (int i = 0; i < k; i++) {
+            if (a[i * k + i] != 1.0)
+                return lc_error_at(err, mx->src, mx->line, key,
+                                   "diagonal must be 1 (row %d has %g): a correlation matrix", i,
+                                   a[i * k + i]);
+            for (int j = 0; j < i; j++)
+                if (a[i * k + j] != a[j * k + i])
+                    return lc_error_at(err, mx->src, mx->line, key,
+                                       "not symmetric: [%d][%d] = %g but [%d][%d] = %g", i, j,
+                                       a[i * k + j], j, i, a[j * k + i]);
+        }
+    }
+    if (lc_cholesky_psd(a, k, chol))
+        return lc_error_at(err, mx->src, mx->line, key,
+                           "not positive semi-definite (smallest eigenvalue %.6g): no joint law "
+                           "has these correlations",
+                           lc_min_eigenvalue(a, k));
+    return 0;
+}
+
+static int read_correlation(lc_scenario *sc, lc_node *root, lc_error *err)
+{
+    lc_correlation *c = &sc->corr;
+    int k = sc->nmarkets;
+    lc_node *m = section_map(root, "correlation", "correlation", err);
+    for (int i = 0; i < k * k; i++) /* independent markets unless told */
+        c->matrix[i] = c->stress_matrix[i] = c->chol[i] = c->stress_chol[i] =
+            i % (k + 1) == 0 ? 1.0 : 0.0;
+    c->copula = LC_COPULA_GAUSSIAN;
+    c->nu = 4;
+    c->stress = LC_STRESS_NONE;
+    if (!m)
+        return root && lc_node_get(root, "correlation") ? -1 : 0;
+    if (k < 2)
+        return lc_error_at(err, m->src, m->line, "correlation",
+                           "needs at least two markets (a markets: list)");
+    int rc = 0;
+    if (lc_node_get(m, "matrix") || lc_node_get(m, "rho"))
+        rc |= read_matrix(m, "correlation", k, c->matrix, c->chol, err);
+    static const char *const copulas[] = {"gaussian", "t"};
+    int cop;
+    rc |= read_name(m, "correlation", "copula", copulas, 2, &cop, err);
+    c->copula = (lc_copula)cop;
+    static const lc_param nu = {
+        "nu", "1", LC_REAL, 4, 0, 1e6, 1, 0, "degrees of freedom of the t copula"};
+    rc |= read_param(m, m, "correlation", &nu, &c->nu, NULL, err);
+    lc_node *st = section_map(m, "stress", "correlation.stress", err);
+    if (st) {
+        rc |= read_matrix(st, "correlation.stress", k, c->stress_matrix, c->stress_chol, err);
+        static const lc_param sp[] = {
+            {"enter", "1/yr", LC_REAL, 0, 0, 1e9, 0, 0, "rate of entering the stress regime"},
+            {"exit", "1/yr", LC_REAL, 0, 0, 1e9, 0, 0, "rate of leaving it"},
+            {"start", "s", LC_REAL, -1, -1, 1e300, 0, 0, "scripted stress from this time"},
+            {"end", "s", LC_REAL, -1, -1, 1e300, 0, 0, "... until this time"},
+        };
+        double v[4];
+        for (int i = 0; i < 4; i++)
+            rc |= read_param(st, st, "correlation.stress", &sp[i], &v[i], NULL, err);
+        int markov = lc_node_get(st, "enter") || lc_node_get(st, "exit");
+        int window = lc_node_get(st, "start") || lc_node_get(st, "end");
+        if (markov == window)
+            rc = lc_error_at(err, st->src, st->line, "correlation.stress",
+                             "needs either enter and exit (a Markov regime, rates per year) or "
+                             "start and end (a scripted window, s)");
+        else if (markov && !(v[0] > 0 && v[1] > 0))
+            rc = lc_error_at(err, st->src, st->line, "correlation.stress",
+                             "enter and exit must both be > 0 (got %g, %g)", v[0], v[1]);
+        else if (window && !(v[2] >= 0 && v[3] > v[2]))
+            rc = lc_error_at(err, st->src, st->line, "correlation.stress",
+                             "needs 0 <= start < end (got %g, %g)", v[2], v[3]);
+        c->stress = markov ? LC_STRESS_MARKOV : LC_STRESS_WINDOW;
+        c->enter = v[0];
+        c->exit = v[1];
+        c->start = v[2];
+        c->end = v[3];
+        static const char *const cand[] = {"matrix", "rho", "enter", "exit", "start", "end"};
+        reject_unused(st, "correlation.stress", cand, LC_COUNT(cand), err);
+    }
+    lc_node *cj = section_map(m, "common_jumps", "correlation.common_jumps", err);
+    static const lc_param rate = {"rate",
+                                  "1/yr",
+                                  LC_REAL,
+                                  0,
+                                  0,
+                                  1e6,
+                                  0,
+                                  0,
+                                  "rate of jumps every market takes at once (sizes: each "
+                                  "market's common_jump)"};
+    rc |= read_param(cj, m, "correlation.common_jumps", &rate, &c->jump_rate, NULL, err);
+    static const char *const jcand[] = {"rate"};
+    reject_unused(cj, "correlation.common_jumps", jcand, 1, err);
+    static const char *const cand[] = {"matrix", "rho", "copula", "nu", "stress", "common_jumps"};
+    reject_unused(m, "correlation", cand, LC_COUNT(cand), err);
     return rc;
 }
 
@@ -670,12 +1005,10 @@ static int resolve(lc_scenario *sc, lc_node *root, lc_error *err)
     rc |= read_core(sc, sim, root, "simulation", cand, &ncand, err);
     reject_unused(sim, "simulation", cand, ncand, err);
 
-    lc_node *price = section_map(root, "price", "price", err);
-    rc |= read_price_shock(sc, price, err);
-    rc |= read_family(price, root, &lc_price_family, &sc->price, sc->price_common, err);
-    lc_node *impact = section_map(root, "impact", "impact", err);
-    rc |= read_family(impact, root, &lc_impact_family, &sc->impact, sc->impact_common, err);
-
+    rc |= read_markets(sc, root, err);
+    if (!sc->market) /* out of memory, or no list to read */
+        return -1;
+    rc |= read_correlation(sc, root, err);
     rc |= read_population(sc, root, err);
     rc |= read_venue(sc, root, err);
 
@@ -693,8 +1026,14 @@ static int resolve(lc_scenario *sc, lc_node *root, lc_error *err)
                          sc->every);
     }
 
-    if (rc == 0 && err->count == 0)
-        rc |= prepare_price(sc, price, err);
+    lc_node *list = lc_node_get(root, "markets");
+    for (int k = 0; rc == 0 && err->count == 0 && k < sc->nmarkets; k++) {
+        char where[32] = "price";
+        lc_node *m = list ? list->vals[k] : root;
+        if (list)
+            snprintf(where, sizeof where, "markets[%d].price", k);
+        rc |= prepare_price(sc, &sc->market[k], lc_node_get(m, "price"), where, err);
+    }
 
     reject_unused(root, "", sections, LC_COUNT(sections), err);
     return rc || err->count ? -1 : 0;
@@ -795,9 +1134,13 @@ void lc_scenario_free(lc_scenario *sc)
     free(sc->path);
     free(sc->text);
     free(sc->positions_file);
-    if (sc->price_data && sc->price.desc && lc_price_model_of(sc->price.desc)->release)
-        lc_price_model_of(sc->price.desc)->release(sc->price_data);
-    free(sc->price.path);
+    for (int k = 0; sc->market && k < sc->nmarkets; k++) {
+        lc_market_spec *ms = &sc->market[k];
+        if (ms->price_data && ms->price.desc && lc_price_model_of(ms->price.desc)->release)
+            lc_price_model_of(ms->price.desc)->release(ms->price_data);
+        free(ms->price.path);
+    }
+    free(sc->market);
     free(sc);
 }
 
@@ -833,21 +1176,21 @@ static void fmt_double(char *buf, size_t size, double v)
     }
 }
 
-static void visit_choice(const lc_choice *c, const lc_family *f, const double *common,
-                         lc_scenario_visit_fn fn, void *ctx)
+static void visit_choice(const lc_choice *c, const lc_family *f, const char *where,
+                         const double *common, lc_scenario_visit_fn fn, void *ctx)
 {
     char key[256];
     if (!c->desc)
         return;
-    snprintf(key, sizeof key, "%s.%s", f->section, f->selector);
+    snprintf(key, sizeof key, "%s.%s", where, f->selector);
     fn(ctx, key, NULL, NULL, 0, 0, c->desc->name);
     for (int i = 0; common && i < f->ncommon; i++) {
-        snprintf(key, sizeof key, "%s.%s", f->section, f->common[i].name);
+        snprintf(key, sizeof key, "%s.%s", where, f->common[i].name);
         fn(ctx, key, f->common[i].unit, &common[i], 1, 0, NULL);
     }
     for (int i = 0; i < c->desc->nparams; i++) {
         const lc_param *p = &c->desc->params[i];
-        snprintf(key, sizeof key, "%s.%s", f->section, p->name);
+        snprintf(key, sizeof key, "%s.%s", where, p->name);
         const char *unit = lc_family_unit(f, p);
         if (p->kind == LC_PATH)
             fn(ctx, key, NULL, NULL, 0, 0, c->path);
@@ -872,33 +1215,91 @@ static void visit_core(const lc_scenario *sc, const char *section, lc_scenario_v
     }
 }
 
+/* Tiers as columns: <where>.mmr = [mmr of tier 0, tier 1, ...]. */
+static void visit_tiers(const lc_market_spec *ms, const char *where, lc_scenario_visit_fn fn,
+                        void *ctx)
+{
+    for (int k = 0; k < lc_n_tier_params; k++) {
+        double v[LC_MAX_TIERS];
+        char key[96];
+        for (int i = 0; i < ms->ntiers; i++)
+            v[i] = k == TIER_UP_TO          ? ms->tiers[i].up_to
+                   : k == TIER_MMR          ? ms->tiers[i].mmr
+                   : k == TIER_MAX_LEVERAGE ? ms->tiers[i].max_leverage
+                                            : ms->tiers[i].cum;
+        snprintf(key, sizeof key, "%s.%s", where, lc_tier_params[k].name);
+        fn(ctx, key, lc_tier_params[k].unit, v, ms->ntiers, 1, NULL);
+    }
+}
+
+/* Market k's price, shock and impact; in the markets form (keys
+ * markets.<name>.*) also its mark, tiers and common-jump sizes. */
+static void visit_market(const lc_scenario *sc, int k, lc_scenario_visit_fn fn, void *ctx)
+{
+    const lc_market_spec *ms = &sc->market[k];
+    char pre[64] = "", w[96];
+    if (!sc->v1)
+        snprintf(pre, sizeof pre, "markets.%s.", ms->name);
+    snprintf(w, sizeof w, "%sprice", pre);
+    visit_choice(&ms->price, &lc_price_family, w, ms->price_common, fn, ctx);
+    snprintf(w, sizeof w, "%sprice.shock", pre);
+    visit_choice(&ms->shock, &lc_shock_family, w, ms->shock_common, fn, ctx);
+    snprintf(w, sizeof w, "%simpact", pre);
+    visit_choice(&ms->impact, &lc_impact_family, w, ms->impact_common, fn, ctx);
+    if (sc->v1)
+        return;
+    snprintf(w, sizeof w, "%smark", pre);
+    visit_choice(&ms->mark, &lc_mark_family, w, NULL, fn, ctx);
+    snprintf(w, sizeof w, "%stiers", pre);
+    visit_tiers(ms, w, fn, ctx);
+    double j[2] = {ms->jump_mean, ms->jump_sigma};
+    for (int i = 0; i < 2; i++) {
+        snprintf(w, sizeof w, "%scommon_jump.%s", pre, jump_params[i].name);
+        fn(ctx, w, jump_params[i].unit, &j[i], 1, 0, NULL);
+    }
+}
+
+static void visit_correlation(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx)
+{
+    const lc_correlation *c = &sc->corr;
+    int k = sc->nmarkets;
+    fn(ctx, "correlation.copula", NULL, NULL, 0, 0, c->copula == LC_COPULA_T ? "t" : "gaussian");
+    fn(ctx, "correlation.nu", "1", &c->nu, 1, 0, NULL);
+    fn(ctx, "correlation.matrix", "1", c->matrix, k * k, 1, NULL);
+    if (c->stress != LC_STRESS_NONE) {
+        fn(ctx, "correlation.stress.matrix", "1", c->stress_matrix, k * k, 1, NULL);
+        int markov = c->stress == LC_STRESS_MARKOV;
+        fn(ctx, markov ? "correlation.stress.enter" : "correlation.stress.start",
+           markov ? "1/yr" : "s", markov ? &c->enter : &c->start, 1, 0, NULL);
+        fn(ctx, markov ? "correlation.stress.exit" : "correlation.stress.end",
+           markov ? "1/yr" : "s", markov ? &c->exit : &c->end, 1, 0, NULL);
+    }
+    fn(ctx, "correlation.common_jumps.rate", "1/yr", &c->jump_rate, 1, 0, NULL);
+}
+
 void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx)
 {
     visit_core(sc, "simulation", fn, ctx);
-    visit_choice(&sc->price, &lc_price_family, sc->price_common, fn, ctx);
-    visit_choice(&sc->shock, &lc_shock_family, sc->shock_common, fn, ctx);
-    visit_choice(&sc->impact, &lc_impact_family, sc->impact_common, fn, ctx);
+    for (int k = 0; k < sc->nmarkets; k++)
+        visit_market(sc, k, fn, ctx);
+    if (!sc->v1 && sc->nmarkets > 1)
+        visit_correlation(sc, fn, ctx);
     if (sc->positions_file) {
         fn(ctx, "population.file", NULL, NULL, 0, 0, sc->positions_file);
     } else {
         visit_core(sc, "population", fn, ctx);
-        visit_choice(&sc->notional, &lc_notional_family, NULL, fn, ctx);
-        visit_choice(&sc->leverage, &lc_leverage_family, NULL, fn, ctx);
-        visit_choice(&sc->entry, &lc_entry_family, NULL, fn, ctx);
+        visit_choice(&sc->notional, &lc_notional_family, lc_notional_family.section, NULL, fn, ctx);
+        visit_choice(&sc->leverage, &lc_leverage_family, lc_leverage_family.section, NULL, fn, ctx);
+        visit_choice(&sc->entry, &lc_entry_family, lc_entry_family.section, NULL, fn, ctx);
+        for (int k = 0; !sc->v1 && k < sc->nmarkets; k++) {
+            char key[96];
+            snprintf(key, sizeof key, "population.markets.%s", sc->market[k].name);
+            fn(ctx, key, "1", &sc->market[k].weight, 1, 0, NULL);
+        }
     }
     visit_core(sc, "venue", fn, ctx);
-    /* tiers as columns: venue.tiers.mmr = [mmr of tier 0, tier 1, ...] */
-    for (int k = 0; k < lc_n_tier_params; k++) {
-        double v[LC_MAX_TIERS];
-        char key[64];
-        for (int i = 0; i < sc->ntiers; i++)
-            v[i] = k == TIER_UP_TO          ? sc->tiers[i].up_to
-                   : k == TIER_MMR          ? sc->tiers[i].mmr
-                   : k == TIER_MAX_LEVERAGE ? sc->tiers[i].max_leverage
-                                            : sc->tiers[i].cum;
-        snprintf(key, sizeof key, "venue.tiers.%s", lc_tier_params[k].name);
-        fn(ctx, key, lc_tier_params[k].unit, v, sc->ntiers, 1, NULL);
-    }
+    if (sc->v1)
+        visit_tiers(&sc->market[0], "venue.tiers", fn, ctx);
     for (int k = 0; k < lc_n_rules; k++) { /* names, then numbers, of each rule */
         const lc_rule *ru = lc_rules[k];
         const lc_rule_setting *set = &sc->rules[k];
@@ -912,7 +1313,8 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
             fn(ctx, key, ru->d.params[i].unit, &set->p[i], 1, 0, NULL);
         }
     }
-    visit_choice(&sc->mark, &lc_mark_family, NULL, fn, ctx);
+    if (sc->v1)
+        visit_choice(&sc->market[0].mark, &lc_mark_family, "venue.mark", NULL, fn, ctx);
     visit_core(sc, "output", fn, ctx);
     char names[256] = "";
     size_t used = 0;
@@ -927,6 +1329,7 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
  * the common prefix with the previous key. Tiers (visited as columns) and the
  * series list are written in their scenario form. */
 typedef struct emit {
+    const lc_scenario *sc;
     char *buf;
     size_t len, cap;
     char prev[256];
@@ -983,12 +1386,30 @@ static void put_text(emit *e, const char *text)
     put(e, "\"\n");
 }
 
+/* A market's tiers as a YAML list of maps under "tiers:" at indent. */
+static void put_tiers(emit *e, const lc_market_spec *ms, int indent)
+{
+    put(e, "%*stiers:\n", indent, "");
+    for (int i = 0; i < ms->ntiers; i++) {
+        char a[40], b[40], c[40], d[40];
+        fmt_double(a, sizeof a, ms->tiers[i].up_to);
+        fmt_double(b, sizeof b, ms->tiers[i].mmr);
+        fmt_double(c, sizeof c, ms->tiers[i].max_leverage);
+        fmt_double(d, sizeof d, ms->tiers[i].cum);
+        put(e, "%*s- {up_to: %s, mmr: %s, max_leverage: %s, cum: %s}\n", indent + 2, "", a, b, c,
+            d);
+    }
+}
+
 static void emit_key(void *ctx, const char *key, const char *unit, const double *v, int n,
                      int is_list, const char *text)
 {
     emit *e = ctx;
     if (strncmp(key, "venue.tiers.", 12) == 0)
         return; /* written as a list of maps by lc_scenario_resolved_yaml */
+    const char *tiers = strncmp(key, "markets.", 8) == 0 ? strstr(key, ".tiers.") : NULL;
+    if (tiers && strcmp(tiers, ".tiers.up_to") != 0)
+        return; /* a market's tiers are written whole at their first column */
     /* open the maps this key enters that the previous key was not in */
     char parts[8][64];
     int np = 0;
@@ -1013,9 +1434,19 @@ static void emit_key(void *ctx, const char *key, const char *unit, const double 
     int common = 0;
     while (common < np - 1 && common < npp - 1 && strcmp(parts[common], prevparts[common]) == 0)
         common++;
+    /* markets.<name>.* is the list markets: of maps with their name first */
+    int market_list = strcmp(parts[0], "markets") == 0;
     for (int d = common; d < np - 1; d++)
-        put(e, "%*s%s:\n", 2 * d, "", parts[d]);
+        if (market_list && d == 1)
+            put(e, "  - name: %s\n", parts[d]);
+        else
+            put(e, "%*s%s:\n", 2 * d, "", parts[d]);
     snprintf(e->prev, sizeof e->prev, "%s", key);
+    if (tiers) {
+        int k = lc_scenario_market_find(e->sc, parts[1]);
+        put_tiers(e, &e->sc->market[k], 2 * (np - 2));
+        return;
+    }
     put(e, "%*s%s: ", 2 * (np - 1), "", parts[np - 1]);
     if (text && strcmp(key, "output.series") == 0) {
         put(e, "[");
@@ -1036,33 +1467,32 @@ static void emit_key(void *ctx, const char *key, const char *unit, const double 
         put(e, "%-12s # %s\n", num, unit);
         return;
     }
-    put(e, "[");
+    /* a correlation matrix of k x k values: a list of its rows */
+    int k = (int)lround(sqrt((double)n)), rows = strstr(key, ".matrix") && k * k == n;
+    put(e, rows ? "[[" : "[");
     for (int i = 0; i < n; i++) {
         fmt_double(num, sizeof num, v[i]);
-        put(e, "%s%s", i ? ", " : "", num);
+        put(e, "%s%s", !i ? "" : rows && i % k == 0 ? "], [" : ", ", num);
     }
-    put(e, "]  # %s\n", unit);
+    put(e, rows ? "]]  # %s\n" : "]  # %s\n", unit);
 }
 
 char *lc_scenario_resolved_yaml(const lc_scenario *sc)
 {
-    emit e = {0};
+    emit e = {.sc = sc};
     put(&e, "# resolved scenario: every key with the value used (units after #)\n");
     lc_scenario_visit(sc, emit_key, &e);
-    /* tiers after the other venue keys is valid YAML: append them to venue */
-    emit t = {0};
-    put(&t, "  tiers:\n");
-    for (int i = 0; i < sc->ntiers; i++) {
-        char a[40], b[40], c[40], d[40];
-        fmt_double(a, sizeof a, sc->tiers[i].up_to);
-        fmt_double(b, sizeof b, sc->tiers[i].mmr);
-        fmt_double(c, sizeof c, sc->tiers[i].max_leverage);
-        fmt_double(d, sizeof d, sc->tiers[i].cum);
-        put(&t, "    - {up_to: %s, mmr: %s, max_leverage: %s, cum: %s}\n", a, b, c, d);
+    if (!sc->v1 || e.oom) { /* a markets: list writes each market's tiers in place */
+        if (e.oom)
+            free(e.buf);
+        return e.oom ? NULL : e.buf;
     }
+    /* tiers after the other venue keys is valid YAML: append them to venue */
+    emit t = {.sc = sc};
+    put_tiers(&t, &sc->market[0], 2);
     /* insert tiers right after the "venue:" line */
     char *venue = e.buf ? strstr(e.buf, "\nvenue:\n") : NULL;
-    if (e.oom || t.oom || !venue) {
+    if (t.oom || !venue) {
         free(e.buf);
         free(t.buf);
         return NULL;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "market/limits.h"
 #include "models/model.h"
 #include "venue/rule.h"
 #include "venue/venue.h"
@@ -28,6 +29,49 @@ typedef enum lc_series_id {
     LC_SERIES_N
 } lc_series_id;
 
+/* One market of a run (DESIGN §12): its price model (and shock overlay),
+ * impact model, mark oracle and the tiers of the perpetuals on it. A v1
+ * scenario (top-level price and impact, venue.tiers, venue.mark) is one
+ * market named "market". */
+#define LC_MARKET_NAME_MAX 32
+typedef struct lc_market_spec {
+    char name[LC_MARKET_NAME_MAX];
+    /* price: model choice + common keys (price.s0) */
+    lc_choice price;
+    double price_common[LC_MAX_PARAMS];
+    void *price_data; /* what the model's prepare() built (a returns file, pins); or NULL */
+    /* price.shock: overlay (shape + size, start); shock.desc NULL when absent */
+    lc_choice shock;
+    double shock_common[LC_MAX_PARAMS];
+    /* impact: model choice + common keys (permanent, half_life) */
+    lc_choice impact;
+    double impact_common[LC_MAX_PARAMS];
+    lc_choice mark;              /* mark-price model (lc_mark_model) and its parameters */
+    lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; cum filled by continuity */
+    int ntiers;
+    /* the log-size of this market's move at a common jump: N(mean, sigma²) */
+    double jump_mean, jump_sigma;
+    double weight; /* share of drawn accounts trading it (population.markets), sums to 1 */
+} lc_market_spec;
+
+/* How the markets' standard innovations are tied (correlation:, DESIGN §12):
+ * a correlation matrix (its Cholesky factor kept), a Gaussian or Student-t
+ * copula, an optional stress matrix entered and left by a two-state Markov
+ * chain (rates per year) or in a scripted window, and common jumps. */
+typedef enum { LC_COPULA_GAUSSIAN, LC_COPULA_T } lc_copula;
+typedef enum { LC_STRESS_NONE, LC_STRESS_MARKOV, LC_STRESS_WINDOW } lc_stress_kind;
+typedef struct lc_correlation {
+    lc_copula copula;
+    double nu; /* t copula's degrees of freedom */
+    double matrix[LC_MAX_MARKETS * LC_MAX_MARKETS], chol[LC_MAX_MARKETS * LC_MAX_MARKETS];
+    lc_stress_kind stress;
+    double stress_matrix[LC_MAX_MARKETS * LC_MAX_MARKETS];
+    double stress_chol[LC_MAX_MARKETS * LC_MAX_MARKETS];
+    double enter, exit; /* Markov: rates into and out of stress, 1/yr */
+    double start, end;  /* window: stress for start <= t·dt < end, s */
+    double jump_rate;   /* common jumps, 1/yr (0: none) */
+} lc_correlation;
+
 typedef struct lc_scenario {
     char *path; /* file it was read from, for messages */
     char *text; /* the file's text as given (stored in /scenario) */
@@ -39,17 +83,11 @@ typedef struct lc_scenario {
     uint64_t seed;
     long max_rounds;
 
-    /* price: model choice + common keys (price.s0) */
-    lc_choice price;
-    double price_common[LC_MAX_PARAMS];
-    void *price_data; /* what the model's prepare() built (a returns file, pins); or NULL */
-    /* price.shock: overlay (shape + size, start); shock.desc NULL when absent */
-    lc_choice shock;
-    double shock_common[LC_MAX_PARAMS];
-
-    /* impact: model choice + common keys (permanent, half_life) */
-    lc_choice impact;
-    double impact_common[LC_MAX_PARAMS];
+    /* markets: market[0 .. nmarkets-1]; v1: the scenario was written in the
+     * one-market form (top-level price and impact, venue.tiers, venue.mark) */
+    int nmarkets, v1;
+    lc_market_spec *market;
+    lc_correlation corr; /* used when nmarkets > 1 */
 
     /* population: drawn (accounts > 0, no file) or read from file */
     long accounts;
@@ -58,17 +96,23 @@ typedef struct lc_scenario {
     char *positions_file; /* NULL: draw; else CSV path, resolved against the scenario's folder */
 
     /* venue */
-    lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; cum filled by continuity */
-    int ntiers;
     double liquidation_fee;             /* fraction of closed notional */
     double insurance_fund;              /* quote, at t = 0 */
-    lc_choice mark;                     /* mark-price model (lc_mark_model) and its parameters */
     lc_rule_setting rules[LC_RULE_MAX]; /* each venue rule's settings, registry order */
 
     /* output */
     unsigned series_mask; /* bit i: series i is recorded */
     long every;           /* record every n-th step */
 } lc_scenario;
+
+/* Market k's price at t = 0 (quote), and the tiers of perpetuals on it. */
+static inline double lc_scenario_s0(const lc_scenario *sc, int k)
+{
+    return sc->market[k].price_common[LC_PRICE_S0];
+}
+
+/* The market named name, or -1. */
+int lc_scenario_market_find(const lc_scenario *sc, const char *name);
 
 /* Load path, apply the `sets` overrides ("key=value", value parsed as YAML;
  * "--opt key=value" is the same, with errors labelled by the option instead
@@ -104,6 +148,7 @@ typedef struct lc_series_desc {
     const char *name;
     const char *units;
     const char *description;
+    int per_market; /* one row per market ([row, market, time]); else the venue's [row, time] */
 } lc_series_desc;
 extern const lc_series_desc lc_series[LC_SERIES_N];
 

@@ -41,9 +41,10 @@ typedef struct cand {
 
 typedef struct adl_state {
     lc_adl_ranking ranking;
-    /* per side the ranked queue of the step, built at its first ADL event */
-    cand *queue[2];
-    long queue_n[2], queue_t[2];
+    /* per (market, side) range the ranked queue of the step, built at its
+     * first ADL event; range r's queue lives in queue + pop->range[r] */
+    cand *queue;
+    long queue_n[2 * LC_MAX_MARKETS], queue_t[2 * LC_MAX_MARKETS];
     cand *skipped;
     /* the plan of the liquidation being settled: counterparties in .score
      * hold the quantity each gives up */
@@ -121,17 +122,18 @@ static void queue_build(adl_state *st, lc_run *r, int market, int side)
 {
     const lc_population *pop = r->pop;
     const lc_scenario *sc = r->sc;
-    int w = side > 0;
-    cand *h = st->queue[w];
+    int w = lc_book_range_id(market, side);
     long n = 0, from, to;
     lc_book_range(r->book, market, side, &from, &to);
+    cand *h = st->queue + from;
+    const lc_market_spec *ms = &sc->market[market];
     for (long j = from; j < to; j++) {
         if (!lc_book_is_open(r->book, j))
             continue;
         double q, c;
         lc_book_get(r->book, j, &q, &c);
         double score = lc_adl_score(st->ranking, side, q, pop->entry[j], c, lc_run_mark(r, j),
-                                    sc->tiers, sc->ntiers);
+                                    ms->tiers, ms->ntiers);
         h[n++] = (cand){isnan(score) ? -INFINITY : score, (uint32_t)j}; /* a total order */
     }
     for (long i = n / 2 - 1; i >= 0; i--) /* heapify */
@@ -143,16 +145,14 @@ static void queue_build(adl_state *st, lc_run *r, int market, int side)
 /* Plan the matching of up to qa of a bankrupt account of side `side`
  * against the other side at bankruptcy price bp: on return st->cands[0..nf)
  * hold the counterparties in order; returns the quantity matched. */
-/* The queues are per side: one market per run ("Many markets" keys them by
- * range). */
-_Static_assert(LC_MAX_MARKETS == 1, "ADL queues are per side: key them by (market, side)");
-
+/* Counterparties are the other side of the same market (ADL across markets
+ * comes with accounts that span them). */
 static double plan(adl_state *st, lc_run *r, int market, int side, double bp, double qa)
 {
-    int other = -side, w = other > 0;
+    int other = -side, w = lc_book_range_id(market, other);
     if (st->queue_t[w] != r->t)
         queue_build(st, r, market, other);
-    cand *h = st->queue[w];
+    cand *h = st->queue + r->pop->range[w];
     double rem = qa;
     long m = 0, nskip = 0;
     while (rem > 0 && st->queue_n[w] > 0) {
@@ -189,11 +189,12 @@ static void deleverage(lc_rule_inst *ri, lc_run *r, long j, int side, double d, 
         lc_run_close(r, j);
     else {
         double q2 = q - d, c2 = c - c * (d / q); /* collateral released pro rata */
-        lc_run_set_live(
-            r, j, q2, c2,
-            lc_tier_liq_price(side, q2, r->pop->entry[j], c2, sc->tiers, sc->ntiers, NULL));
+        lc_run_set_live(r, j, q2, c2,
+                        lc_tier_liq_price(side, q2, r->pop->entry[j], c2,
+                                          sc->market[r->pop->market[j]].tiers,
+                                          sc->market[r->pop->market[j]].ntiers, NULL));
     }
-    lc_run_reduce_side(r, side, d, closed);
+    lc_run_reduce_side(r, r->pop->market[j], side, d, closed);
     lc_cell *cell = lc_rule_cells(r, ri);
     cell[ADL_COUNT].i++;
     cell[ADL_NOTIONAL].d += d * bp;
@@ -250,7 +251,8 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
 static void on_run(lc_rule_inst *ri, lc_run *r)
 {
     adl_state *st = ri->state;
-    st->queue_t[0] = st->queue_t[1] = -1;
+    for (int w = 0; w < 2 * LC_MAX_MARKETS; w++)
+        st->queue_t[w] = -1;
     st->account = -1;
 }
 
@@ -260,18 +262,16 @@ static int create(lc_rule_inst *ri, const lc_scenario *sc, const lc_book *book)
     size_t n = book->pop->n > 0 ? (size_t)book->pop->n : 1;
     st->ranking = (lc_adl_ranking)ri->set->name[ADL_RANKING];
     st->cands = malloc(n * sizeof *st->cands);
-    st->queue[0] = malloc(n * sizeof *st->queue[0]);
-    st->queue[1] = malloc(n * sizeof *st->queue[1]);
+    st->queue = malloc(n * sizeof *st->queue);
     st->skipped = malloc(n * sizeof *st->skipped);
-    return st->cands && st->queue[0] && st->queue[1] && st->skipped ? 0 : -1;
+    return st->cands && st->queue && st->skipped ? 0 : -1;
 }
 
 static void destroy(lc_rule_inst *ri)
 {
     adl_state *st = ri->state;
     free(st->cands);
-    free(st->queue[0]);
-    free(st->queue[1]);
+    free(st->queue);
     free(st->skipped);
 }
 

@@ -26,7 +26,8 @@ static double isolated_equity(const lc_account *a, const double *marks)
 static double isolated_requirement(const lc_account *a, const double *marks, const lc_scenario *sc)
 {
     const lc_position *p = &a->pos[0];
-    return lc_maintenance(sc->tiers, sc->ntiers, p->qty * marks[p->market]);
+    const lc_market_spec *ms = &sc->market[p->market];
+    return lc_maintenance(ms->tiers, ms->ntiers, p->qty * marks[p->market]);
 }
 
 int lc_isolated_plan(const lc_run *r, lc_item *it, lc_trade *trade)
@@ -56,12 +57,13 @@ static void liquidate(lc_run *r, lc_item *it, double x)
            1e-9 * (fabs(cm) + fabs(st.pnl) + 1));
     assert(fabs(st.covered + st.bad_debt - st.shortfall) <= 1e-9 * (st.shortfall + 1));
     lc_run_row *row = r->row;
+    int m = it->trade[0].market;
     if (side > 0)
-        row->liq_count_long++;
+        row->mk[m].liq_count_long++;
     else
-        row->liq_count_short++;
-    lc_run_book_notional(r, side, qm * x);
-    lc_run_reduce_side(r, side, q, 1);
+        row->mk[m].liq_count_short++;
+    lc_run_book_notional(r, m, side, qm * x);
+    lc_run_reduce_side(r, m, side, q, 1);
     row->fees += st.fee;
     row->bad_debt += st.bad_debt;
     lc_run_fund_seen(r);
@@ -87,9 +89,10 @@ static void partial_close(lc_run *r, lc_item *it, double d, double x)
     /* the rest keeps the account's equity at x less the fee */
     assert(fabs((c2 + side * q2 * (x - e)) - (equity - fee)) <=
            1e-9 * (fabs(c) + q * fabs(x - e) + fee + 1));
-    lc_run_set_live(r, i, q2, c2, lc_tier_liq_price(side, q2, e, c2, sc->tiers, sc->ntiers, NULL));
-    lc_run_book_notional(r, side, d * x);
-    lc_run_reduce_side(r, side, d, 0);
+    const lc_market_spec *ms = &sc->market[lc_book_market(r->book, i)];
+    lc_run_set_live(r, i, q2, c2, lc_tier_liq_price(side, q2, e, c2, ms->tiers, ms->ntiers, NULL));
+    lc_run_book_notional(r, it->trade[0].market, side, d * x);
+    lc_run_reduce_side(r, it->trade[0].market, side, d, 0);
     r->row->fees += fee;
     it->fee = fee;
     it->shortfall = 0;

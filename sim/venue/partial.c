@@ -45,7 +45,8 @@ static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
         lc_item *it = &plan[k];
         if (r->t < lc_book_word(r->book, it->i, ri->word0 + PARTIAL_COOL_UNTIL))
             continue; /* partly liquidated too recently: all of it */
-        it->trade[0].qty = lc_partial_qty(mode, fraction, sc->tiers, sc->ntiers, it->side, it->q,
+        const lc_market_spec *ms = &sc->market[lc_book_market(r->book, it->i)];
+        it->trade[0].qty = lc_partial_qty(mode, fraction, ms->tiers, ms->ntiers, it->side, it->q,
                                           r->pop->entry[it->i], it->c, lc_run_mark(r, it->i));
     }
 }

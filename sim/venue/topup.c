@@ -89,11 +89,13 @@ typedef struct topup_state {
     uint64_t behaviour; /* the run's behaviour stream seed */
 } topup_state;
 
-/* The call price of an account's state (venue.h). */
-static double call_price(const topup_state *st, const lc_scenario *sc, int side, double q,
-                         double entry, double c)
+/* The call price of account i's state (venue.h), by its market's tiers. */
+static double call_price(const topup_state *st, const lc_scenario *sc, const lc_population *pop,
+                         long i, double q, double c)
 {
-    return lc_tier_level_price(side, q, entry, c, sc->tiers, sc->ntiers, 1.0 / st->call, NULL);
+    const lc_market_spec *ms = &sc->market[pop->market[i]];
+    return lc_tier_level_price(pop->side[i], q, pop->entry[i], c, ms->tiers, ms->ntiers,
+                               1.0 / st->call, NULL);
 }
 
 typedef struct keyed {
@@ -122,8 +124,7 @@ static int build_call_order(topup_state *st, const lc_scenario *sc, const lc_boo
         return -1;
     for (long i = 0; i < pop->n; i++) {
         int side = pop->side[i];
-        st->call_price[i] =
-            call_price(st, sc, side, pop->qty[i], pop->entry[i], pop->collateral[i]);
+        st->call_price[i] = call_price(st, sc, pop, i, pop->qty[i], pop->collateral[i]);
         tmp[i] = (keyed){side > 0 ? st->call_price[i] : -st->call_price[i], (uint32_t)i};
     }
     LC_BOOK_EACH_RANGE (book, m, side) {
@@ -179,8 +180,7 @@ static void check_calls(lc_rule_inst *ri, lc_run *r)
             if (lc_book_is_open(b, i) && !is_called(ri, r, i)) {
                 double q, c;
                 lc_book_get(b, i, &q, &c);
-                if (lc_breached(pop->side[i], call_price(st, sc, pop->side[i], q, pop->entry[i], c),
-                                lc_run_mark(r, i)))
+                if (lc_breached(pop->side[i], call_price(st, sc, pop, i, q, c), lc_run_mark(r, i)))
                     call(ri, r, i);
             }
         return;
@@ -204,8 +204,7 @@ static void check_calls(lc_rule_inst *ri, lc_run *r)
             continue; /* closed or called since: off the list */
         double q, c;
         lc_book_get(b, j, &q, &c);
-        if (lc_breached(pop->side[j], call_price(st, sc, pop->side[j], q, pop->entry[j], c),
-                        lc_run_mark(r, j)))
+        if (lc_breached(pop->side[j], call_price(st, sc, pop, j, q, c), lc_run_mark(r, j)))
             call(ri, r, j);
         else
             st->uncalled[kept++] = (uint32_t)j;
@@ -225,12 +224,13 @@ static void topup(lc_rule_inst *ri, lc_run *r, long i)
         return;
     double q, c, m = lc_run_mark(r, i);
     lc_book_get(r->book, i, &q, &c);
-    double add = lc_topup_amount(side, q, pop->entry[i], c, m, st->target, sc->tiers, sc->ntiers);
+    const lc_market_spec *ms = &sc->market[pop->market[i]];
+    double add = lc_topup_amount(side, q, pop->entry[i], c, m, st->target, ms->tiers, ms->ntiers);
     if (!(add > 0))
         return;
     double c2 = c + add;
     lc_run_set_live(r, i, q, c2,
-                    lc_tier_liq_price(side, q, pop->entry[i], c2, sc->tiers, sc->ntiers, NULL));
+                    lc_tier_liq_price(side, q, pop->entry[i], c2, ms->tiers, ms->ntiers, NULL));
     lc_cell *cell = lc_rule_cells(r, ri);
     cell[TOPUP_COUNT].i++;
     cell[TOPUP_AMOUNT].d += add;
@@ -358,15 +358,17 @@ static int check(const lc_rule_setting *s, const lc_scenario *sc, const lc_rule_
                           "below the call level), got %g",
                           call, target);
     }
-    for (int i = 0; i < sc->ntiers; i++)
-        if (!(sc->tiers[i].mmr < call)) {
-            at->locate(at->ctx, "call", &src, &line);
-            rc |= lc_error_at(err, src, line, "venue.topup.call",
-                              "must be > the mmr of every tier (tier %d has %g), or the call "
-                              "level is no single price; got %g",
-                              i, sc->tiers[i].mmr, call);
-            break;
-        }
+    for (int k = 0; k < sc->nmarkets && !rc; k++)
+        for (int i = 0; i < sc->market[k].ntiers; i++)
+            if (!(sc->market[k].tiers[i].mmr < call)) {
+                at->locate(at->ctx, "call", &src, &line);
+                rc |= lc_error_at(err, src, line, "venue.topup.call",
+                                  "must be > the mmr of every tier (%s%stier %d has %g), or the "
+                                  "call level is no single price; got %g",
+                                  sc->v1 ? "" : sc->market[k].name, sc->v1 ? "" : " ", i,
+                                  sc->market[k].tiers[i].mmr, call);
+                break;
+            }
     return rc;
 }
 

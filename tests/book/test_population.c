@@ -48,14 +48,15 @@ Test(population, accounts_follow_the_venue_rules)
     double ql = 0;
     for (long i = 0; i < p->n; i++) {
         double notional = p->qty[i] * p->entry[i];
-        int t = lc_tier_at(sc->tiers, sc->ntiers, notional * (1 + 1e-12));
-        cr_assert(notional <= sc->tiers[sc->ntiers - 1].up_to);
+        int t = lc_tier_at(sc->market[0].tiers, sc->market[0].ntiers, notional * (1 + 1e-12));
+        cr_assert(notional <= sc->market[0].tiers[sc->market[0].ntiers - 1].up_to);
         /* maintenance by the notional at the liquidation price (venue.h) */
-        int k = lc_tier_at(sc->tiers, sc->ntiers, p->qty[i] * p->liq_price[i]);
-        cr_assert_eq(p->mmr[i], sc->tiers[k].mmr, "account %ld in tier %d", i, k);
-        cr_assert_eq(p->cum[i], sc->tiers[k].cum);
+        int k = lc_tier_at(sc->market[0].tiers, sc->market[0].ntiers, p->qty[i] * p->liq_price[i]);
+        cr_assert_eq(p->mmr[i], sc->market[0].tiers[k].mmr, "account %ld in tier %d", i, k);
+        cr_assert_eq(p->cum[i], sc->market[0].tiers[k].cum);
         double lev = notional / p->collateral[i];
-        cr_assert(lev <= sc->tiers[t].max_leverage * (1 + 1e-12), "leverage %g over cap", lev);
+        cr_assert(lev <= sc->market[0].tiers[t].max_leverage * (1 + 1e-12), "leverage %g over cap",
+                  lev);
         cr_assert(!lc_breached(p->side[i], p->liq_price[i], 60000), "account %ld opens breached",
                   i);
         if (p->side[i] > 0)

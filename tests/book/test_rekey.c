@@ -32,7 +32,8 @@ Test(rekey, heaps_pop_exactly_the_live_breached_accounts)
                 state[i] = 2;
             } else {
                 liq[i] = 50 + 100 * gsl_rng_uniform(r);
-                cr_assert_eq(lc_rekey_set_live(k, side[i], i, 1, 1, liq[i]), 0);
+                cr_assert_eq(lc_rekey_set_live(k, side[i] > 0 ? 0 : 1, side[i], i, 1, 1, liq[i]),
+                             0);
                 state[i] = 1;
             }
         }
@@ -47,15 +48,15 @@ Test(rekey, heaps_pop_exactly_the_live_breached_accounts)
         for (int i = 0; i < N; i++)
             seen[i] = 0;
         for (double m = 150; m >= 50; m -= 7) { /* longs breach as the mark falls */
-            long n = lc_rekey_pop_breached(k, 1, m, out);
+            long n = lc_rekey_pop_breached(k, 0, 1, m, out);
             for (long j = 0; j < n; j++) {
                 cr_assert(side[out[j]] > 0 && state[out[j]] == 1 && liq[out[j]] >= m);
                 cr_assert_eq(seen[out[j]]++, 0, "popped twice");
             }
-            cr_assert(!lc_rekey_any_breached(k, 1, m));
+            cr_assert(!lc_rekey_any_breached(k, 0, 1, m));
         }
         for (double m = 50; m <= 150; m += 7) { /* shorts as it rises */
-            long n = lc_rekey_pop_breached(k, -1, m, out);
+            long n = lc_rekey_pop_breached(k, 1, -1, m, out);
             for (long j = 0; j < n; j++) {
                 cr_assert(side[out[j]] < 0 && state[out[j]] == 1 && liq[out[j]] <= m);
                 cr_assert_eq(seen[out[j]]++, 0, "popped twice");

@@ -359,7 +359,7 @@ static void money_balances(const char *extra, int adl)
                  * the target ratio at the mark (venue.h) */
                 cr_assert(cq[i] > 0 && e->qty == 0 && e->fee == 0 && e->shortfall == 0);
                 double eq = cc[i] + side * cq[i] * (x - pop->entry[i]);
-                double want = lc_maintenance(sc->tiers, sc->ntiers, cq[i] * x) /
+                double want = lc_maintenance(sc->market[0].tiers, sc->market[0].ntiers, cq[i] * x) /
                                   lc_scenario_rule_number(sc, "topup", "target") -
                               eq;
                 cr_assert(fabs(e->notional - want) < 0.005, "top-up %ld: %.6f vs %.6f", k,

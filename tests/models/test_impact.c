@@ -463,6 +463,6 @@ Test(impact, parameter_ranges_are_enforced)
                "impact.vol_half_life: must be > 0 (got 0)");
     /* and valid ones load */
     lc_scenario *sc = t_scenario(SCN("{model: amm, liquidity: 1e6, fee: 0.003, permanent: 0.5}"));
-    cr_assert_str_eq(sc->impact.desc->name, "amm");
+    cr_assert_str_eq(sc->market[0].impact.desc->name, "amm");
     lc_scenario_free(sc);
 }

@@ -291,11 +291,11 @@ static void check_tier_attribute(const char *venue)
     hsize_t n = 0;
     cr_assert_eq(H5Sget_simple_extent_ndims(s), 1, "a list, even of one tier");
     H5Sget_simple_extent_dims(s, &n, NULL);
-    cr_assert_eq(n, (hsize_t)sc->ntiers);
+    cr_assert_eq(n, (hsize_t)sc->market[0].ntiers);
     double v[LC_MAX_TIERS];
     cr_assert(H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0);
-    for (int i = 0; i < sc->ntiers; i++)
-        cr_assert_eq(v[i], sc->tiers[i].mmr);
+    for (int i = 0; i < sc->market[0].ntiers; i++)
+        cr_assert_eq(v[i], sc->market[0].tiers[i].mmr);
     H5Sclose(s);
     H5Aclose(a);
     H5Fclose(f);

@@ -21,10 +21,10 @@ Test(scenario, defaults_are_applied)
     lc_scenario *sc = t_scenario(BASE);
     cr_assert_eq(sc->runs, 10);
     cr_assert_eq(sc->max_rounds, 1000);
-    cr_assert_str_eq(sc->impact.desc->name, "linear");
-    cr_assert_float_eq(sc->impact_common[LC_IMPACT_PERMANENT], 1.0, 0);
-    cr_assert_float_eq(sc->price.p[0], 0.0, 0); /* mu */
-    cr_assert_eq(sc->ntiers, 1);
+    cr_assert_str_eq(sc->market[0].impact.desc->name, "linear");
+    cr_assert_float_eq(sc->market[0].impact_common[LC_IMPACT_PERMANENT], 1.0, 0);
+    cr_assert_float_eq(sc->market[0].price.p[0], 0.0, 0); /* mu */
+    cr_assert_eq(sc->market[0].ntiers, 1);
     cr_assert_eq(sc->series_mask, (1u << LC_SERIES_N) - 1);
     cr_assert_str_eq(sc->entry.desc->name, "lognormal");
     lc_scenario_free(sc);
@@ -105,8 +105,8 @@ Test(scenario, set_overrides_any_key)
     lc_error err = {0};
     lc_scenario *sc = lc_scenario_parse("t.yaml", BASE, sets, 4, &err);
     cr_assert_not_null(sc, "%s", err.msg);
-    cr_assert_float_eq(sc->price.p[1], 1.25, 0);
-    cr_assert_float_eq(sc->tiers[0].max_leverage, 20, 0);
+    cr_assert_float_eq(sc->market[0].price.p[1], 1.25, 0);
+    cr_assert_float_eq(sc->market[0].tiers[0].max_leverage, 20, 0);
     cr_assert_eq(sc->series_mask, (1u << LC_SERIES_PRICE) | (1u << LC_SERIES_OI));
     cr_assert_eq(sc->runs, 7);
     lc_scenario_free(sc);
@@ -116,7 +116,7 @@ Test(scenario, set_overrides_any_key)
                            BASE "venue: {tiers: [{up_to: 1e300, mmr: 0.01, max_leverage: 20}]}\n",
                            one, 1, &err);
     cr_assert_not_null(sc, "%s", err.msg);
-    cr_assert_float_eq(sc->tiers[0].mmr, 0.02, 0);
+    cr_assert_float_eq(sc->market[0].tiers[0].mmr, 0.02, 0);
     lc_scenario_free(sc);
 }
 
@@ -196,10 +196,11 @@ Test(scenario, resolved_yaml_reloads_to_the_same_scenario)
     lc_scenario *b = t_scenario(y1);
     char *y2 = lc_scenario_resolved_yaml(b);
     cr_assert_str_eq(y1, y2);
-    cr_assert_eq(a->ntiers, b->ntiers);
-    cr_assert(memcmp(a->tiers, b->tiers, sizeof a->tiers) == 0);
-    cr_assert(memcmp(a->price.p, b->price.p, sizeof a->price.p) == 0);
-    cr_assert(memcmp(a->impact_common, b->impact_common, sizeof a->impact_common) == 0);
+    cr_assert_eq(a->market[0].ntiers, b->market[0].ntiers);
+    cr_assert(memcmp(a->market[0].tiers, b->market[0].tiers, sizeof a->market[0].tiers) == 0);
+    cr_assert(memcmp(a->market[0].price.p, b->market[0].price.p, sizeof a->market[0].price.p) == 0);
+    cr_assert(memcmp(a->market[0].impact_common, b->market[0].impact_common,
+                     sizeof a->market[0].impact_common) == 0);
     cr_assert_eq(a->series_mask, b->series_mask);
     cr_assert_eq(a->every, b->every);
     free(y1);

@@ -46,7 +46,7 @@ Test(margin, isolated_equity_meets_requirement_at_the_liquidation_price)
         double e = mm->equity(&a, marks), r = mm->requirement(&a, marks, sc);
         double scale = a.pos[0].qty * liq;
         cr_assert(fabs(e - r) <= 1e-9 * scale, "account %ld: E %.12g, R %.12g at %g", i, e, r, liq);
-        tiers_seen[lc_tier_at(sc->tiers, sc->ntiers, scale)] = 1;
+        tiers_seen[lc_tier_at(sc->market[0].tiers, sc->market[0].ntiers, scale)] = 1;
         int side = pop->side[i];
         /* a hair beyond the price: breached; a hair before: not */
         double beyond[1] = {liq * (1 - side * 1e-6)}, before[1] = {liq * (1 + side * 1e-6)};

@@ -106,11 +106,11 @@ static const lc_tier odd[] = {
 Test(venue, btcusdt_table_has_its_published_shape)
 {
     lc_scenario *sc = btcusdt();
-    cr_assert_eq(sc->ntiers, 10);
-    cr_assert_eq(sc->tiers[0].cum, 0);
-    cr_assert_float_eq(sc->tiers[1].cum, 50, 1e-9);
-    cr_assert_float_eq(sc->tiers[2].cum, 1300, 1e-9);
-    cr_assert_float_eq(sc->tiers[9].cum, 100016300, 1e-6);
+    cr_assert_eq(sc->market[0].ntiers, 10);
+    cr_assert_eq(sc->market[0].tiers[0].cum, 0);
+    cr_assert_float_eq(sc->market[0].tiers[1].cum, 50, 1e-9);
+    cr_assert_float_eq(sc->market[0].tiers[2].cum, 1300, 1e-9);
+    cr_assert_float_eq(sc->market[0].tiers[9].cum, 100016300, 1e-6);
     lc_scenario_free(sc);
 }
 
@@ -134,7 +134,7 @@ static void continuity(const lc_tier *t, int n)
 Test(venue, tiered_maintenance_is_continuous_at_every_boundary)
 {
     lc_scenario *sc = btcusdt();
-    continuity(sc->tiers, sc->ntiers);
+    continuity(sc->market[0].tiers, sc->market[0].ntiers);
     lc_tier t[4];
     memcpy(t, odd, sizeof t);
     lc_tiers_fill_cum(t, 4);
@@ -192,7 +192,7 @@ static void against_bisection(const lc_tier *t, int n, double notional_max, unsi
 Test(venue, tiered_liquidation_price_is_the_root_of_equity_minus_maintenance)
 {
     lc_scenario *sc = btcusdt();
-    against_bisection(sc->tiers, sc->ntiers, 4.9e8, 1);
+    against_bisection(sc->market[0].tiers, sc->market[0].ntiers, 4.9e8, 1);
     lc_tier t[4];
     memcpy(t, odd, sizeof t);
     lc_tiers_fill_cum(t, 4);
@@ -304,8 +304,8 @@ Test(venue, tier_partial_leaves_no_sliver)
 Test(venue, call_price_and_topup_from_the_definitions)
 {
     lc_scenario *sc = btcusdt();
-    const lc_tier *t = sc->tiers;
-    int n = sc->ntiers;
+    const lc_tier *t = sc->market[0].tiers;
+    int n = sc->market[0].ntiers;
     double call = 0.9, target = 0.3;
     gsl_rng *r = lc_rng_create(4, 7, 0);
     for (int k = 0; k < 5000; k++) {

@@ -1,0 +1,96 @@
+/* innovations.c — correlated innovations of a run's markets (innovations.h). */
+#include "market/innovations.h"
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+
+#include "engine/rng.h"
+
+int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
+{
+    *in = (lc_innovations){.sc = sc, .k = sc->nmarkets, .rng = rng};
+    for (int k = 0; k < in->k; k++)
+        in->d[k] = lc_draws_own(rng);
+    if (in->k == 1)
+        return 0;
+    double dt = sc->dt_s / LC_YEAR_S;
+    in->p_enter = -expm1(-sc->corr.enter * dt);
+    in->p_exit = -expm1(-sc->corr.exit * dt);
+    for (int k = 0; k < in->k; k++) {
+        in->own[k] = gsl_rng_alloc(lc_rng_xoshiro256pp);
+        in->common[k] = gsl_rng_alloc(lc_rng_xoshiro256pp);
+        if (!in->own[k] || !in->common[k])
+            return -1;
+        in->d[k] = (lc_draws){in->own[k], in->common[k], 0.0, 1};
+    }
+    return 0;
+}
+
+void lc_innovations_release(lc_innovations *in)
+{
+    for (int k = 0; k < LC_MAX_MARKETS; k++) {
+        gsl_rng_free(in->own[k]);
+        gsl_rng_free(in->common[k]);
+        in->own[k] = in->common[k] = NULL;
+    }
+}
+
+void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run)
+{
+    if (in->k == 1)
+        return;
+    for (int k = 0; k < in->k; k++) {
+        lc_rng_reset(in->own[k], seed, LC_STREAM_MARKET + (uint32_t)k, run);
+        lc_rng_reset(in->common[k], seed, LC_STREAM_COMMON, run);
+    }
+    const lc_correlation *c = &in->sc->corr;
+    in->stressed = 0;
+    if (c->stress == LC_STRESS_MARKOV) /* the chain's stationary law */
+        in->stressed = gsl_rng_uniform(in->rng) < c->enter / (c->enter + c->exit);
+}
+
+/* z = Φ⁻¹(F_nu(t)), by the upper tail for t > 0 so that neither tail loses
+ * its digits to 1 − tiny. */
+static double t_to_normal(double t, double nu)
+{
+    return t > 0 ? gsl_cdf_ugaussian_Qinv(gsl_cdf_tdist_Q(t, nu))
+                 : gsl_cdf_ugaussian_Pinv(gsl_cdf_tdist_P(t, nu));
+}
+
+void lc_innovations_step(lc_innovations *in, long t)
+{
+    if (in->k == 1)
+        return;
+    const lc_scenario *sc = in->sc;
+    const lc_correlation *c = &sc->corr;
+    int n = in->k;
+    if (c->stress == LC_STRESS_MARKOV)
+        in->stressed = gsl_rng_uniform(in->rng) < (in->stressed ? 1.0 - in->p_exit : in->p_enter);
+    else if (c->stress == LC_STRESS_WINDOW) {
+        double t0 = (double)(t - 1) * sc->dt_s; /* the step's start */
+        in->stressed = t0 >= c->start && t0 < c->end;
+    }
+    const double *l = in->stressed ? c->stress_chol : c->chol;
+    double e[LC_MAX_MARKETS];
+    for (int k = 0; k < n; k++)
+        e[k] = gsl_ran_gaussian_ziggurat(in->rng, 1.0);
+    double scale = 1.0;
+    if (c->copula == LC_COPULA_T)
+        scale = 1.0 / sqrt(gsl_ran_gamma(in->rng, 0.5 * c->nu, 2.0) / c->nu);
+    for (int k = 0; k < n; k++) {
+        double y = 0;
+        for (int j = 0; j <= k; j++)
+            y += l[k * n + j] * e[j];
+        in->d[k].z = c->copula == LC_COPULA_T ? t_to_normal(y * scale, c->nu) : y;
+        in->jump[k] = 0;
+    }
+    if (c->jump_rate > 0) {
+        unsigned nj = gsl_ran_poisson(in->rng, c->jump_rate * sc->dt_s / LC_YEAR_S);
+        for (int k = 0; nj && k < n; k++) {
+            const lc_market_spec *ms = &sc->market[k];
+            in->jump[k] = nj * ms->jump_mean + ms->jump_sigma * sqrt((double)nj) *
+                                                   gsl_ran_gaussian_ziggurat(in->rng, 1.0);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/* innovations.h — the markets' standard innovations of a run, tied by the
+ * scenario's correlation (DESIGN §12).
+ *
+ * Each step, with K > 1 markets:
+ *  - the regime: with a stress section, the active matrix is the stress
+ *    matrix while a two-state Markov chain is in stress (it enters at rate
+ *    `enter` and leaves at rate `exit`, per year: per step with probability
+ *    1 − e^(−rate·dt); a run starts in the chain's stationary law, stress
+ *    with probability enter/(enter + exit)) or while the step starts inside
+ *    the scripted window [start, end);
+ *  - y = L·e, e iid N(0, 1), L the Cholesky factor of the active matrix;
+ *  - Gaussian copula: z = y. Student-t copula (nu): t = y/sqrt(W/nu) with
+ *    W ~ chi²(nu) common to the markets, and z_k = Φ⁻¹(F_nu(t_k)), so each
+ *    z_k is N(0, 1) exactly while the markets share the t's tail
+ *    dependence, λ = 2·t_(nu+1)(−sqrt((nu + 1)(1 − ρ)/(1 + ρ)));
+ *  - common jumps: n ~ Poisson(rate·dt) jumps every market takes at once,
+ *    market k's log move Σ of n iid N(mean_k, sigma_k²).
+ * All of it from the run's innovation stream (LC_STREAM_PRICE); market k's
+ * price model draws the rest of its randomness from a stream of its own and
+ * reads `common` streams seeded alike (model.h lc_draws).
+ *
+ * With one market nothing is drawn here: its model draws z from the run's
+ * stream where it asks (lc_draws, given = 0), as it always has. */
+#ifndef LC_INNOVATIONS_H
+#define LC_INNOVATIONS_H
+
+#include <gsl/gsl_rng.h>
+
+#include "scenario/scenario.h"
+
+typedef struct lc_innovations {
+    const lc_scenario *sc;
+    int k;                           /* markets */
+    gsl_rng *rng;                    /* the run's innovation stream */
+    gsl_rng *own[LC_MAX_MARKETS];    /* market k's model's stream (K > 1) */
+    gsl_rng *common[LC_MAX_MARKETS]; /* the stream all markets read alike (K > 1) */
+    double p_enter, p_exit;          /* per step */
+    int stressed;
+    lc_draws d[LC_MAX_MARKETS];  /* what market k's model draws from this step */
+    double jump[LC_MAX_MARKETS]; /* market k's common-jump log move this step */
+} lc_innovations;
+
+/* Generators for a scenario's markets; rng is the run's stream (borrowed).
+ * Returns 0, or -1 when out of memory. */
+int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng);
+void lc_innovations_release(lc_innovations *in);
+/* Start run `run` (after rng was reset to its stream). */
+void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run);
+/* Draw step t's innovations and jumps into d[] and jump[]. */
+void lc_innovations_step(lc_innovations *in, long t);
+
+#endif
