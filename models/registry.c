@@ -15,6 +15,7 @@ extern const lc_price_model lc_price_heston;
 extern const lc_price_model lc_price_regime;
 extern const lc_price_model lc_price_bridge;
 extern const lc_price_model lc_price_bootstrap;
+extern const lc_price_model lc_price_peg;
 extern const lc_impact_model lc_impact_none;
 extern const lc_impact_model lc_impact_linear;
 extern const lc_impact_model lc_impact_sqrt;
@@ -24,6 +25,7 @@ extern const lc_mark_model lc_mark_last;
 extern const lc_mark_model lc_mark_delayed;
 extern const lc_mark_model lc_mark_ema;
 extern const lc_mark_model lc_mark_deviation;
+extern const lc_mark_model lc_mark_fixed;
 
 /* The registry keeps one line per model: clang-format leaves it as written. */
 /* clang-format off */
@@ -35,6 +37,7 @@ static const lc_desc *const price_models[] = {
     &lc_price_regime.d,
     &lc_price_bridge.d,
     &lc_price_bootstrap.d,
+    &lc_price_peg.d,
 };
 
 /* the first member of a family is its default */
@@ -85,6 +88,7 @@ static const lc_desc *const mark_models[] = {
     &lc_mark_delayed.d,
     &lc_mark_ema.d,
     &lc_mark_deviation.d,
+    &lc_mark_fixed.d,
 };
 
 const lc_family lc_mark_family = {

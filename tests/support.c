@@ -101,12 +101,14 @@ size_t t_h5_read(const char *file, const char *dataset, double **out, size_t dim
     hid_t d = H5Dopen2(f, dataset, H5P_DEFAULT);
     cr_assert(d >= 0, "%s: no dataset %s", file, dataset);
     hid_t s = H5Dget_space(d);
-    hsize_t dd[2] = {0, 1};
+    hsize_t dd[3] = {0, 1, 1};
     int rank = H5Sget_simple_extent_ndims(s);
-    cr_assert(rank == 1 || rank == 2);
+    cr_assert(rank >= 1 && rank <= 3);
     H5Sget_simple_extent_dims(s, dd, NULL);
     if (rank == 1)
         dd[1] = 1;
+    if (rank == 3) /* [row, market, time]: each row's markets side by side */
+        dd[1] *= dd[2];
     size_t n = (size_t)(dd[0] * dd[1]);
     *out = malloc((n ? n : 1) * sizeof **out);
     if (n)

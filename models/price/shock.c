@@ -8,7 +8,8 @@
  * (time (k−1)·dt .. k·dt) adds X(k·dt) − X((k−1)·dt) to the base model's
  * log-return, so the increments over the window telescope to exactly
  * log(1 + size) (up to rounding of the sum): with the base model's noise
- * removed (gbm, sigma 0) the price at the end of the window is s0·(1 + size).
+ * removed (gbm, sigma 0) the price at the end of the window is s0·(1 + size)
+ * (s0 again for a dip, whose g returns to 0).
  *
  * Conventions:
  * - size is the total SIMPLE return of the move (−0.15: down 15%), > −1;
@@ -27,12 +28,21 @@
  * Shapes: linear g = u, u = clamp((t − start)/duration, 0, 1) (constant speed);
  * exp g = (1 − e^(−rate·u))/(1 − e^(−rate)) (fast at first, then slowing: a
  * crash that decelerates; rate → 0 is linear); step g = 1 once t > start (the
- * whole move in the step that ends first after start). */
+ * whole move in the step that ends first after start); dip, a move that comes
+ * back: with tau = t − start, g = tau/fall for tau < fall, 1 for the next
+ * hold seconds, then 1 − (tau − fall − hold)/recover down to 0, and 0 once
+ * tau ≥ fall + hold + recover (recover 0: g stays 1, the move is never undone).
+ * With recover > 0 the increments over the window telescope to 0 (the price
+ * returns to where the base model has it), and the lowest price factor e^X is
+ * 1 + size, reached during the hold. A scripted depeg is a dip: USDC's 0.8774
+ * low on 2023-03-11 is size −0.1226 on a peg of 1,
+ *   shock: {shape: dip, size: -0.1226, start: ..., fall: ..., hold: ..., recover: ...}. */
 #include "models/model.h"
 
 #include <math.h>
 
 enum { DURATION, RATE };
+enum { FALL, HOLD, RECOVER };
 
 static const lc_param linear_params[] = {
     [DURATION] = {"duration", "s", LC_REAL, LC_REQUIRED, 0, 1e300, 1, 0,
@@ -45,6 +55,14 @@ static const lc_param exp_params[] = {
     [RATE] = {"rate", "1", LC_REAL, 5.0, 0, 700, 1, 0,
               "decay over the window: the move left after fraction u of it is e^(-rate·u), "
               "rescaled to end at 0"},
+};
+
+static const lc_param dip_params[] = {
+    [FALL] = {"fall", "s", LC_REAL, LC_REQUIRED, 0, 1e300, 0, 0,
+              "time from start to the full move, at constant speed (0: at once)"},
+    [HOLD] = {"hold", "s", LC_REAL, 0.0, 0, 1e300, 0, 0, "time the full move is held"},
+    [RECOVER] = {"recover", "s", LC_REAL, LC_REQUIRED, 0, 1e300, 0, 0,
+                 "time to undo the move after the hold, at constant speed (0: never undone)"},
 };
 
 static double clamp01(double u)
@@ -69,6 +87,18 @@ static double step_profile(const double *p, double tau_s)
     return tau_s > 0 ? 1 : 0;
 }
 
+static double dip_profile(const double *p, double tau_s)
+{
+    if (tau_s <= 0)
+        return 0;
+    if (tau_s < p[FALL])
+        return tau_s / p[FALL];
+    double back = tau_s - p[FALL] - p[HOLD]; /* time since the hold ended */
+    if (back <= 0 || p[RECOVER] == 0)
+        return 1;
+    return back < p[RECOVER] ? 1 - back / p[RECOVER] : 0;
+}
+
 static const lc_shock_shape shock_linear = {
     {"linear", "the move at constant speed over the window", linear_params, LC_COUNT(linear_params),
      NULL},
@@ -86,12 +116,20 @@ static const lc_shock_shape shock_step = {
     step_profile,
 };
 
+static const lc_shock_shape shock_dip = {
+    {"dip", "a move that comes back: linear fall, hold, linear recovery (a scripted depeg)",
+     dip_params, LC_COUNT(dip_params), NULL},
+    dip_profile,
+};
+
 /* the first member is the default shape */
-static const lc_desc *const shock_shapes[] = {&shock_linear.d, &shock_exp.d, &shock_step.d};
+static const lc_desc *const shock_shapes[] = {&shock_linear.d, &shock_exp.d, &shock_step.d,
+                                              &shock_dip.d};
 
 static const lc_param shock_common[] = {
-    [LC_SHOCK_SIZE] = {"size", "1", LC_REAL, LC_REQUIRED, -1, 1e6, 1, 0,
-                       "total simple return of the move (-0.15: the price falls 15%)"},
+    [LC_SHOCK_SIZE] =
+        {"size", "1", LC_REAL, LC_REQUIRED, -1, 1e6, 1, 0,
+         "total simple return of the move (-0.15: the price falls 15%; for a dip, at its low)"},
     [LC_SHOCK_START] = {"start", "s", LC_REAL, LC_REQUIRED, 0, 1e300, 0, 0, "time the move begins"},
 };
 
@@ -99,7 +137,7 @@ const lc_family lc_shock_family = {
     "price.shock",
     "shape",
     "optional scripted move overlaid on any price model: its per-step log increments are "
-    "added to the model's log-returns and sum to log(1 + size) over the window",
+    "added to the model's log-returns and sum to log(1 + size) over the window (0 for a dip)",
     shock_shapes,
     LC_COUNT(shock_shapes),
     shock_common,

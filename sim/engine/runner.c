@@ -36,7 +36,7 @@ static int join_write(pthread_t th, write_job *job, lc_error *err)
 static long choose_batch(const lc_batch *probe, long total)
 {
     size_t per_row =
-        sizeof(lc_run_row) + (size_t)probe->nseries * (size_t)probe->ncols * sizeof(float);
+        sizeof(lc_run_row) + (size_t)probe->nplanes * (size_t)probe->ncols * sizeof(float);
     long cap = (long)(((size_t)32 << 20) / per_row);
     if (cap < 1)
         cap = 1;

@@ -14,30 +14,62 @@
 static const lc_column run_head[] = {
     RC(point, 'i', "1", "sweep point index (row of /points)"),
     RC(run, 'i', "1", "run index; run r sees the same exogenous shocks at every point"),
-    RC(price_final, 'd', "quote", "market price at the end of the last step"),
+    RC(price_final, 'd', "quote", "market price at the end of the last step (the first market's)"),
     RC(price_min, 'd', "quote",
-       "lowest market price seen, including within cascade rounds and t = 0"),
+       "lowest market price seen, including within cascade rounds and t = 0 (the first "
+       "market's)"),
     RC(max_drawdown, 'd', "1",
-       "largest fall of the market price from its running peak (t = 0 included), fraction"),
+       "largest fall of the market price from its running peak (t = 0 included), fraction (the "
+       "first market's)"),
     RC(exo_drawdown, 'd', "1",
-       "largest fall of the fundamental from its running peak (t = 0 included), fraction"),
-    RC(liq_count_long, 'i', "accounts", "long accounts liquidated (closed by the venue)"),
-    RC(liq_count_short, 'i', "accounts", "short accounts liquidated (closed by the venue)"),
+       "largest fall of the fundamental from its running peak (t = 0 included), fraction (the "
+       "first market's)"),
+    RC(liq_count_long, 'i', "accounts",
+       "long accounts liquidated (closed by the venue), every market"),
+    RC(liq_count_short, 'i', "accounts",
+       "short accounts liquidated (closed by the venue), every market"),
     RC(liq_notional_long, 'd', "quote",
-       "notional of long liquidations, full and partial, at execution price"),
+       "notional of long liquidations, full and partial, at execution price, every market"),
     RC(liq_notional_short, 'd', "quote",
-       "notional of short liquidations, full and partial, at execution price"),
+       "notional of short liquidations, full and partial, at execution price, every market"),
     RC(fees, 'd', "quote", "liquidation fees paid into the insurance fund"),
     RC(insurance_end, 'd', "quote", "insurance fund at the end"),
     RC(insurance_min, 'd', "quote",
        "lowest insurance fund balance after any event (the fund at t = 0 included)"),
     RC(bad_debt, 'd', "quote", "shortfall the insurance fund could not cover (socialised loss)"),
 };
+#define MC(name, type, units, doc)                                                                 \
+    {                                                                                              \
+#name, type, offsetof(lc_market_row, name), units, doc                                     \
+    }
+static const lc_column market_cols[] = {
+    MC(price_final, 'd', "quote", "the market's price at the end of the last step"),
+    MC(price_min, 'd', "quote", "its lowest price seen, within cascade rounds and t = 0 included"),
+    MC(max_drawdown, 'd', "1", "largest fall of its price from its running peak, fraction"),
+    MC(exo_drawdown, 'd', "1", "largest fall of its fundamental from its running peak, fraction"),
+    MC(liq_count_long, 'i', "accounts", "its long accounts liquidated"),
+    MC(liq_count_short, 'i', "accounts", "its short accounts liquidated"),
+    MC(liq_notional_long, 'd', "quote", "notional of its long liquidations, at execution price"),
+    MC(liq_notional_short, 'd', "quote", "notional of its short liquidations, at execution price"),
+    MC(oi_end, 'd', "quote", "its open interest at the end, at its final price"),
+};
+
+const lc_column *lc_market_columns(void)
+{
+    return market_cols;
+}
+
+int lc_n_market_columns(void)
+{
+    return LC_COUNT(market_cols);
+}
+
 static const lc_column run_tail[] = {
     RC(max_rounds, 'i', "rounds", "most cascade rounds in any one step"),
     RC(first_liq_step, 'i', "steps", "step of the first liquidation (-1: none)"),
     RC(peak_step_liq_notional, 'd', "quote", "largest liquidated notional in one step"),
-    RC(oi_end, 'd', "quote", "open interest at the end: (long + short quantity) x final price"),
+    RC(oi_end, 'd', "quote",
+       "open interest at the end: (long + short quantity) x final price, summed over markets"),
     RC(truncated, 'i', "steps",
        "steps whose cascade stopped at max_rounds with accounts still breached"),
 };
@@ -167,9 +199,12 @@ lc_batch *lc_batch_create(const lc_scenario *sc, long cap, int with_events)
     b->cap = cap;
     b->ncols = lc_scenario_series_cols(sc);
     for (int i = 0; i < LC_SERIES_N; i++)
-        b->nseries += (sc->series_mask >> i) & 1u;
+        if (sc->series_mask >> i & 1u) {
+            b->plane0[b->nseries++] = b->nplanes;
+            b->nplanes += lc_series[i].per_market ? sc->nmarkets : 1;
+        }
     b->rows = calloc((size_t)cap, sizeof *b->rows);
-    b->series = calloc((size_t)cap * (size_t)(b->nseries ? b->nseries : 1) * (size_t)b->ncols,
+    b->series = calloc((size_t)cap * (size_t)(b->nplanes ? b->nplanes : 1) * (size_t)b->ncols,
                        sizeof *b->series);
     if (with_events)
         b->events = calloc((size_t)cap, sizeof *b->events);
@@ -195,7 +230,12 @@ void lc_batch_free(lc_batch *b)
     free(b);
 }
 
-float *lc_batch_series(lc_batch *b, long row, int k)
+float *lc_batch_plane(const lc_batch *b, long row, int plane)
 {
-    return b->series + ((size_t)row * (size_t)b->nseries + (size_t)k) * (size_t)b->ncols;
+    return b->series + ((size_t)row * (size_t)b->nplanes + (size_t)plane) * (size_t)b->ncols;
+}
+
+float *lc_batch_series(const lc_batch *b, long row, int k)
+{
+    return lc_batch_plane(b, row, b->plane0[k]);
 }

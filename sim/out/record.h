@@ -64,6 +64,10 @@ const lc_column *lc_run_columns(void);
 int lc_n_run_columns(void);
 const lc_column *lc_event_columns(void);
 int lc_n_event_columns(void);
+/* The per-market columns of /runs (<name>.<market>), offsets into an
+ * lc_market_row. */
+const lc_column *lc_market_columns(void);
+int lc_n_market_columns(void);
 /* The value of /runs column `name` in a row (tests, summaries); NAN if none. */
 double lc_run_value(const lc_run_row *row, const char *name);
 
@@ -77,19 +81,22 @@ int lc_eventbuf_push(lc_eventbuf *b, const lc_event *e); /* 0, or -1 out of memo
 void lc_eventbuf_free(lc_eventbuf *b);
 
 /* Runs handed to the writer together, in run order.
- * series holds, for row i and recorded series k (k-th set bit of the
- * scenario's series_mask), ncols floats at series + (i*nseries + k)*ncols. */
+ * series holds per row nplanes planes of ncols floats: recorded series k
+ * (k-th set bit of the scenario's series_mask) has one plane per market
+ * (lc_series_desc.per_market) or one, from plane plane0[k]; plane p of row i
+ * is at series + (i*nplanes + p)*ncols. */
 typedef struct lc_batch {
     long first_row; /* global row of rows[0] (= point*runs + run) */
     long nrows;     /* rows filled, a prefix of cap */
     long cap;
-    int nseries;
+    int nseries, nplanes;
+    int plane0[LC_SERIES_N];
     long ncols;
     lc_run_row *rows;
     float *series;
     lc_eventbuf *events; /* per row; NULL when events are off */
     /* series chunks compressed ahead by the compute threads (writer.h,
-     * lc_writer_compress): job j = chunk·nseries + k holds zsize[j] bytes at
+     * lc_writer_compress): job j = chunk·nplanes + plane holds zsize[j] bytes at
      * z + j·zstride; zjobs = 0 when the writer is to compress itself */
     unsigned char *z;
     size_t zstride, *zsize;
@@ -98,6 +105,8 @@ typedef struct lc_batch {
 
 lc_batch *lc_batch_create(const lc_scenario *sc, long cap, int with_events);
 void lc_batch_free(lc_batch *b);
-float *lc_batch_series(lc_batch *b, long row, int k);
+/* Recorded series k of a row: its planes, market after market. */
+float *lc_batch_series(const lc_batch *b, long row, int k);
+float *lc_batch_plane(const lc_batch *b, long row, int plane);
 
 #endif

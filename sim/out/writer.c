@@ -1,11 +1,14 @@
-/* writer.c — the HDF5 result file, schema v1 (docs/schema.md).
+/* writer.c — the HDF5 result file, schema v2 (docs/schema.md).
  *
  * The only code that writes HDF5, called from one thread at a time. Every
  * table (/runs, /events, /points, /population) is a group of 1-D column
  * datasets, extensible and chunked, so a batch is appended with one hyperslab
  * write per column and memory stays bounded by the batch (one staging buffer,
- * reused, as large as one column or one series of a batch). Series are 2-D
- * [rows, cols] float32 chunked by whole rows, shuffle + deflate. Every dataset
+ * reused, as large as one column or one series of a batch). Series are
+ * [rows, markets, cols] float32 (the venue's insurance [rows, cols]) chunked
+ * by whole rows of one market, shuffle + deflate, with HDF5 dimension scales
+ * (row, market, time) so netCDF readers (xarray) see named dimensions with
+ * coordinates. Every dataset
  * carries `units` and `description`. Strings are variable-length UTF-8, which
  * h5py reads as str. Groups track link creation order, so h5py and `info`
  * list columns in schema order.
@@ -30,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,7 +41,7 @@
 #include <libdeflate.h>
 #include <zlib.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 /* level 4 gives ~10% smaller files but ~25% slower writes (quickstart, 4,000
  * runs), and the one writer thread bounds how well runs scale with threads */
 #define DEFLATE_LEVEL 1
@@ -50,10 +54,11 @@
  * order (liquidation order), so a row index is the `account` of /events. */
 typedef struct pop_col {
     const char *name, *units, *description;
-    char type; /* 'b' int8, 'i' int64, 'd' double */
+    char type; /* 'b' int8, 'u' uint8, 'i' int64, 'd' double */
 } pop_col;
 static const pop_col pop_cols[] = {
     {"side", "1", "+1 long, -1 short", 'b'},
+    {"market", "1", "the market the account trades (row of /markets)", 'u'},
     {"qty", "base", "position size", 'd'},
     {"entry", "quote/base", "entry price", 'd'},
     {"collateral", "quote", "isolated margin", 'd'},
@@ -72,7 +77,12 @@ struct lc_writer {
     hid_t *run_ds;                /* lc_n_run_columns datasets */
     hid_t *event_ds;              /* lc_n_event_columns datasets; NULL without events */
     hid_t series_ds[LC_SERIES_N]; /* by recorded index k */
-    int nseries;
+    int nseries, nplanes, nmarkets;
+    /* plane p of a batch (record.h) is recorded series plane_series[p], of
+     * market plane_market[p] (-1: a [rows, cols] series) */
+    int plane_series[LC_SERIES_N * LC_MAX_MARKETS], plane_market[LC_SERIES_N * LC_MAX_MARKETS];
+    hid_t row_scale; /* /series/row: the row coordinate, grown with the rows */
+    hid_t *market_ds; /* per-market /runs columns, [market][lc_n_market_columns] */
     long ncols;
     long series_chunk; /* rows per /series chunk */
     long rows;         /* /runs rows written = runs_completed */
@@ -261,6 +271,34 @@ static int append_rows(hid_t d, hsize_t at, hsize_t n, hsize_t cols, hid_t memty
     return rc;
 }
 
+/* Write n rows of one plane of a series at row `at`: rank 2 [rows, cols], or
+ * rank 3 [rows, markets, cols] at market m; the dataset grows to at + n rows. */
+static int append_plane(hid_t d, int rank, hsize_t at, hsize_t n, hsize_t m, hsize_t markets,
+                        hsize_t cols, const float *buf)
+{
+    if (rank == 2)
+        return append_rows(d, at, n, cols, H5T_NATIVE_FLOAT, buf);
+    hsize_t size[3] = {at + n, markets, cols}, start[3] = {at, m, 0}, count[3] = {n, 1, cols};
+    hid_t cur = H5Dget_space(d);
+    hsize_t now[3] = {0, 0, 0};
+    int grow = cur >= 0 && H5Sget_simple_extent_dims(cur, now, NULL) == 3 && now[0] < at + n;
+    if (cur >= 0)
+        H5Sclose(cur);
+    if (cur < 0 || (grow && H5Dset_extent(d, size) < 0))
+        return -1;
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(3, count, NULL);
+    int rc = fs >= 0 && ms >= 0 &&
+                     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+                     H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf) >= 0
+                 ? 0
+                 : -1;
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
+}
+
 /* A scalar UTF-8 string dataset. Left open in *out when out is not NULL. */
 static int text_dataset(hid_t file, const char *name, const char *text, const char *description,
                         hid_t *out)
@@ -315,9 +353,16 @@ static void close_datasets(lc_writer *w)
     for (int k = 0; k < LC_SERIES_N; k++)
         if (w->series_ds[k] > 0)
             H5Dclose(w->series_ds[k]);
+    for (int c = 0; w->market_ds && c < w->nmarkets * lc_n_market_columns(); c++)
+        if (w->market_ds[c] > 0)
+            H5Dclose(w->market_ds[c]);
+    if (w->row_scale > 0)
+        H5Dclose(w->row_scale);
     free(w->run_ds);
     free(w->event_ds);
-    w->run_ds = w->event_ds = NULL;
+    free(w->market_ds);
+    w->run_ds = w->event_ds = w->market_ds = NULL;
+    w->row_scale = 0;
     memset(w->series_ds, 0, sizeof w->series_ds);
 }
 
@@ -396,16 +441,23 @@ static int write_population(lc_writer *w, const lc_population *pop, lc_error *er
     hid_t g = group(w->file, "population", "one row per account, shared by every run");
     if (g < 0)
         return fail(w, err, "/population", "cannot create");
-    const void *src[] = {pop->side,  pop->qty, pop->entry,     pop->collateral,
-                         pop->mmr,   pop->cum, pop->liq_price, pop->bankruptcy_price,
+    const void *src[] = {pop->side, pop->market,    pop->qty,
+                         pop->entry, pop->collateral, pop->mmr,
+                         pop->cum,  pop->liq_price, pop->bankruptcy_price,
                          pop->origin};
     _Static_assert(sizeof src / sizeof src[0] == sizeof pop_cols / sizeof pop_cols[0],
                    "one source array per /population column");
     int rc = 0;
     for (int c = 0; c < LC_COUNT(pop_cols) && rc == 0; c++) {
         char t = pop_cols[c].type;
-        hid_t mem = t == 'b' ? H5T_NATIVE_INT8 : t == 'i' ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
-        hid_t file = t == 'b' ? H5T_STD_I8LE : t == 'i' ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+        hid_t mem = t == 'b'   ? H5T_NATIVE_INT8
+                    : t == 'u' ? H5T_NATIVE_UINT8
+                    : t == 'i' ? H5T_NATIVE_INT64
+                               : H5T_NATIVE_DOUBLE;
+        hid_t file = t == 'b'   ? H5T_STD_I8LE
+                     : t == 'u' ? H5T_STD_U8LE
+                     : t == 'i' ? H5T_STD_I64LE
+                                : H5T_IEEE_F64LE;
         hid_t d = extensible(g, pop_cols[c].name, file, 0, POP_CHUNK, pop_cols[c].units,
                              pop_cols[c].description);
         if (d < 0 || append_rows(d, 0, (hsize_t)pop->n, 0, mem, src[c])) {
@@ -603,31 +655,202 @@ static int create_columns(lc_writer *w, const char *name, const char *descriptio
     return rc;
 }
 
+/* A fixed 1-D dataset of n values (a coordinate or a /markets column):
+ * type 's' vlen strings (v: const char **), 'd' double, 'i' int64. */
+static hid_t fixed_column(hid_t g, const char *name, char type, hsize_t n, const void *v,
+                          const char *units, const char *description)
+{
+    hid_t ft = type == 's' ? str_type() : type == 'd' ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+    hid_t mt = type == 's' ? ft : type == 'd' ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+    hid_t space = H5Screate_simple(1, &n, NULL), d = -1;
+    if (ft >= 0 && space >= 0)
+        d = H5Dcreate2(g, name, ft, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (d >= 0 && ((n > 0 && H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) ||
+                   describe(d, units, description))) {
+        H5Dclose(d);
+        d = -1;
+    }
+    if (type == 's' && ft >= 0)
+        H5Tclose(ft);
+    if (space >= 0)
+        H5Sclose(space);
+    return d;
+}
+
+/* /markets: one row per market, in the order of the series' market axis. */
+static int write_markets(lc_writer *w, const lc_scenario *sc, lc_error *err)
+{
+    hid_t g = group(w->file, "markets", "one row per market of the run (DESIGN §12)");
+    if (g < 0)
+        return fail(w, err, "/markets", "cannot create");
+    int k = sc->nmarkets, rc = 0;
+    const char *name[LC_MAX_MARKETS], *price[LC_MAX_MARKETS], *impact[LC_MAX_MARKETS],
+        *mark[LC_MAX_MARKETS];
+    double s0[LC_MAX_MARKETS], weight[LC_MAX_MARKETS];
+    for (int i = 0; i < k; i++) {
+        const lc_market_spec *ms = &sc->market[i];
+        name[i] = ms->name;
+        price[i] = ms->price.desc->name;
+        impact[i] = ms->impact.desc->name;
+        mark[i] = ms->mark.desc->name;
+        s0[i] = ms->price_common[LC_PRICE_S0];
+        weight[i] = sc->positions_file ? NAN : ms->weight;
+    }
+    struct {
+        const char *name, *units, *description;
+        char type;
+        const void *v;
+    } cols[] = {
+        {"name", "text", "the market's name (markets[k].name; \"market\" for a one-market scenario)",
+         's', name},
+        {"price_model", "text", "its price model", 's', price},
+        {"impact_model", "text", "its impact model", 's', impact},
+        {"mark_model", "text", "its mark oracle", 's', mark},
+        {"s0", "quote", "its price at t = 0", 'd', s0},
+        {"weight", "1", "share of drawn accounts trading it (NaN: read from a file)", 'd', weight},
+    };
+    char order[256] = "";
+    size_t used = 0;
+    for (int c = 0; c < LC_COUNT(cols) && rc == 0; c++) {
+        used += (size_t)snprintf(order + used, sizeof order - used, "%s%s", c ? "," : "",
+                                 cols[c].name);
+        hid_t d = fixed_column(g, cols[c].name, cols[c].type, (hsize_t)k, cols[c].v, cols[c].units,
+                               cols[c].description);
+        if (d < 0)
+            rc = fail(w, err, "/markets", "cannot write");
+        else
+            H5Dclose(d);
+    }
+    if (rc == 0 && attr_str(g, "columns", order))
+        rc = fail(w, err, "/markets", "cannot write the columns attribute");
+    H5Gclose(g);
+    return rc;
+}
+
+/* An empty, extensible, deflated series of rank 3 [rows, markets, cols]
+ * chunked [chunk, 1, cols] (one market's whole rows), or rank 2 [rows, cols]. */
+static hid_t series_dataset(hid_t g, const char *name, int markets, hsize_t cols, hsize_t chunk,
+                            const char *units, const char *description)
+{
+    if (markets == 0)
+        return extensible(g, name, H5T_IEEE_F32LE, cols, chunk, units, description);
+    hsize_t dims[3] = {0, (hsize_t)markets, cols}, max[3] = {H5S_UNLIMITED, (hsize_t)markets, cols},
+            ch[3] = {chunk, 1, cols};
+    hid_t space = H5Screate_simple(3, dims, max), pl = H5Pcreate(H5P_DATASET_CREATE), d = -1;
+    if (space >= 0 && pl >= 0 && H5Pset_chunk(pl, 3, ch) >= 0 && H5Pset_shuffle(pl) >= 0 &&
+        H5Pset_deflate(pl, DEFLATE_LEVEL) >= 0)
+        d = H5Dcreate2(g, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, pl, H5P_DEFAULT);
+    if (d >= 0 && describe(d, units, description)) {
+        H5Dclose(d);
+        d = -1;
+    }
+    if (pl >= 0)
+        H5Pclose(pl);
+    if (space >= 0)
+        H5Sclose(space);
+    return d;
+}
+
 static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
 {
     hid_t g = group(w->file, "series",
-                    "per-step paths [rows, steps/every + 1]; column k is at time "
-                    "k * every * dt_seconds");
+                    "per-step paths [row, market, time] (insurance: [row, time]); time k is "
+                    "k * every * dt_seconds; coordinates row, market and time are dimension "
+                    "scales");
     if (g < 0)
         return fail(w, err, "/series", "cannot create");
     /* whole rows per chunk (a notebook reads runs), about SERIES_CHUNK_BYTES */
     size_t row_bytes = (size_t)w->ncols * sizeof(float);
     hsize_t chunk = row_bytes < SERIES_CHUNK_BYTES ? SERIES_CHUNK_BYTES / row_bytes : 1;
     w->series_chunk = (long)chunk;
-    int rc = 0;
+    int k = sc->nmarkets, rc = 0;
+    /* the coordinates: time in seconds, market names, the row (= point·runs + run) */
+    double *time = malloc((size_t)w->ncols * sizeof *time);
+    const char *names[LC_MAX_MARKETS];
+    for (int i = 0; i < k; i++)
+        names[i] = sc->market[i].name;
+    for (long c = 0; time && c < w->ncols; c++)
+        time[c] = (double)(c * sc->every) * sc->dt_s;
+    hid_t ts = time ? fixed_column(g, "time", 'd', (hsize_t)w->ncols, time, "s",
+                                   "time of each column since t = 0")
+                    : -1;
+    free(time);
+    hid_t ms = fixed_column(g, "market", 's', (hsize_t)k, names, "text", "market names (/markets)");
+    w->row_scale =
+        extensible(g, "row", H5T_STD_I64LE, 0, RUN_CHUNK, "1", "row of /runs: point * runs + run");
+    if (ts < 0 || ms < 0 || w->row_scale < 0 || H5DSset_scale(ts, "time") < 0 ||
+        H5DSset_scale(ms, "market") < 0 || H5DSset_scale(w->row_scale, "row") < 0)
+        rc = fail(w, err, "/series", "cannot create the coordinates");
     for (int s = 0; s < LC_SERIES_N && rc == 0; s++) {
         if (!(sc->series_mask >> s & 1u))
             continue;
-        hid_t d = extensible(g, lc_series[s].name, H5T_IEEE_F32LE, (hsize_t)w->ncols, chunk,
-                             lc_series[s].units, lc_series[s].description);
-        if (d >= 0)
+        int per = lc_series[s].per_market;
+        hid_t d = series_dataset(g, lc_series[s].name, per ? k : 0, (hsize_t)w->ncols, chunk,
+                                 lc_series[s].units, lc_series[s].description);
+        int n = w->nseries;
+        if (d >= 0) {
             w->series_ds[w->nseries++] = d;
-        if (d < 0 || attr_i64(d, "every", sc->every) || attr_f64(d, "dt_seconds", sc->dt_s)) {
+            for (int m = 0; m < (per ? k : 1); m++) {
+                w->plane_series[w->nplanes] = n;
+                w->plane_market[w->nplanes++] = per ? m : -1;
+            }
+        }
+        if (d < 0 || attr_i64(d, "every", sc->every) || attr_f64(d, "dt_seconds", sc->dt_s) ||
+            H5DSattach_scale(d, w->row_scale, 0) < 0 ||
+            (per && H5DSattach_scale(d, ms, 1) < 0) || H5DSattach_scale(d, ts, per ? 2 : 1) < 0) {
             char object[64];
             snprintf(object, sizeof object, "/series/%s", lc_series[s].name);
             rc = fail(w, err, object, "cannot create");
         }
     }
+    if (ts >= 0)
+        H5Dclose(ts);
+    if (ms >= 0)
+        H5Dclose(ms);
+    H5Gclose(g);
+    return rc;
+}
+
+/* The per-market /runs columns <name>.<market>, after the others. */
+static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *err)
+{
+    int nc = lc_n_market_columns(), rc = 0;
+    w->nmarkets = sc->nmarkets;
+    w->market_ds = calloc((size_t)(w->nmarkets * nc), sizeof *w->market_ds);
+    if (!w->market_ds)
+        return lc_error_at(err, w->partial, 0, "/runs", "out of memory");
+    hid_t g = H5Gopen2(w->file, "runs", H5P_DEFAULT);
+    if (g < 0)
+        return fail(w, err, "/runs", "cannot open");
+    size_t len = 0;
+    for (int c = 0; c < lc_n_run_columns(); c++)
+        len += strlen(lc_run_columns()[c].name) + 1;
+    len += (size_t)(w->nmarkets * nc) * (LC_MARKET_NAME_MAX + 24);
+    char *order = malloc(len);
+    size_t used = 0;
+    for (int c = 0; order && c < lc_n_run_columns(); c++)
+        used += (size_t)snprintf(order + used, len - used, "%s%s", c ? "," : "",
+                                 lc_run_columns()[c].name);
+    for (int m = 0; order && m < w->nmarkets && rc == 0; m++)
+        for (int c = 0; c < nc && rc == 0; c++) {
+            const lc_column *col = &lc_market_columns()[c];
+            char name[96];
+            snprintf(name, sizeof name, "%s.%s", col->name, sc->market[m].name);
+            used += (size_t)snprintf(order + used, len - used, ",%s", name);
+            hid_t d = extensible(g, name, file_type(col->type), 0, RUN_CHUNK, col->units,
+                                 col->description);
+            w->market_ds[m * nc + c] = d;
+            if (d < 0) {
+                char object[128];
+                snprintf(object, sizeof object, "/runs/%s", name);
+                rc = fail(w, err, object, "cannot create");
+            }
+        }
+    if (!order)
+        rc = lc_error_at(err, w->partial, 0, "/runs", "out of memory");
+    else if (rc == 0 && attr_str(g, "columns", order))
+        rc = fail(w, err, "/runs", "cannot write the columns attribute");
+    free(order);
     H5Gclose(g);
     return rc;
 }
@@ -704,6 +927,10 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
                             "run i % runs",
                             lc_run_columns(), lc_n_run_columns(), RUN_CHUNK, w->run_ds, err);
     if (rc == 0)
+        rc = create_market_columns(w, sc, err);
+    if (rc == 0)
+        rc = write_markets(w, sc, err);
+    if (rc == 0)
         rc = create_series(w, sc, err);
     if (rc == 0 && o->with_events)
         rc =
@@ -774,34 +1001,54 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
             return fail(w, err, object, w->reason[0] ? "cannot append" : "out of memory");
         }
     }
-    /* full chunks compressed ahead by the compute threads go in as they are */
+    int nc = lc_n_market_columns();
+    for (int m = 0; m < w->nmarkets; m++)
+        for (int c = 0; c < nc; c++) {
+            lc_column col = lc_market_columns()[c];
+            col.offset += offsetof(lc_run_row, mk) + (size_t)m * sizeof(lc_market_row);
+            if (append_column(w, w->market_ds[m * nc + c], &col, b->rows, b->nrows,
+                              sizeof(lc_run_row), (hsize_t)w->rows))
+                return fail(w, err, "/runs", w->reason[0] ? "cannot append" : "out of memory");
+        }
+    int64_t *rowid = stage(w, (size_t)b->nrows * sizeof *rowid);
+    for (long i = 0; rowid && i < b->nrows; i++)
+        rowid[i] = w->rows + i;
+    if (!rowid || append_rows(w->row_scale, (hsize_t)w->rows, (hsize_t)b->nrows, 0,
+                              H5T_NATIVE_INT64, rowid))
+        return fail(w, err, "/series/row", w->reason[0] ? "cannot append" : "out of memory");
+    /* full chunks compressed ahead by the compute threads go in as they are;
+     * plane p is series plane_series[p]'s market plane_market[p] */
     size_t row_floats = (size_t)b->ncols;
-    long full = b->zjobs > 0 && w->nseries > 0 ? b->zjobs / w->nseries : 0;
-    for (int k = 0; k < w->nseries; k++) {
-        hid_t d = w->series_ds[k];
-        int bad = 0;
-        if (full > 0) {
-            hsize_t size[2] = {(hsize_t)(w->rows + b->nrows), (hsize_t)b->ncols};
+    long full = b->zjobs > 0 && w->nplanes > 0 ? b->zjobs / w->nplanes : 0;
+    for (int p = 0; p < w->nplanes; p++) {
+        hid_t d = w->series_ds[w->plane_series[p]];
+        int m = w->plane_market[p], rank = m < 0 ? 2 : 3, bad = 0;
+        hsize_t mk = m < 0 ? 0 : (hsize_t)m;
+        if (full > 0 && (p == 0 || w->plane_series[p - 1] != w->plane_series[p])) {
+            /* rank 2 reads the first two: [rows, cols] */
+            hsize_t size[3] = {(hsize_t)(w->rows + b->nrows),
+                               m < 0 ? (hsize_t)b->ncols : (hsize_t)w->nmarkets, (hsize_t)b->ncols};
             bad = H5Dset_extent(d, size) < 0;
         }
         for (long c = 0; c < full && !bad; c++) {
-            long j = c * w->nseries + k;
-            hsize_t at[2] = {(hsize_t)(w->rows + c * w->series_chunk), 0};
-            bad = H5Dwrite_chunk(d, H5P_DEFAULT, 0, at, b->zsize[j],
+            long j = c * w->nplanes + p;
+            hsize_t row = (hsize_t)(w->rows + c * w->series_chunk);
+            hsize_t at3[3] = {row, mk, 0}, at2[2] = {row, 0};
+            bad = H5Dwrite_chunk(d, H5P_DEFAULT, 0, rank == 3 ? at3 : at2, b->zsize[j],
                                  b->z + (size_t)j * b->zstride) < 0;
         }
         /* the rest (a batch off the chunk grid, or its last partial chunk):
-         * HDF5 filters it; the batch interleaves series per row, HDF5 wants
-         * each series contiguous */
+         * HDF5 filters it; the batch interleaves planes per row, HDF5 wants
+         * each plane contiguous */
         long from = full * w->series_chunk, n = b->nrows - from;
         float *buf = n > 0 && !bad ? stage(w, (size_t)n * row_floats * sizeof(float)) : NULL;
         if (n > 0 && !bad && !buf)
             return lc_error_at(err, w->partial, 0, "/series", "out of memory");
         for (long i = 0; buf && i < n; i++)
-            memcpy(buf + (size_t)i * row_floats, lc_batch_series((lc_batch *)b, from + i, k),
+            memcpy(buf + (size_t)i * row_floats, lc_batch_plane(b, from + i, p),
                    row_floats * sizeof(float));
-        if (bad || (n > 0 && append_rows(d, (hsize_t)(w->rows + from), (hsize_t)n,
-                                         (hsize_t)b->ncols, H5T_NATIVE_FLOAT, buf))) {
+        if (bad || (n > 0 && append_plane(d, rank, (hsize_t)(w->rows + from), (hsize_t)n, mk,
+                                          (hsize_t)w->nmarkets, (hsize_t)b->ncols, buf))) {
             char name[64] = "?";
             H5Iget_name(d, name, sizeof name);
             return fail(w, err, name, "cannot append");
@@ -849,9 +1096,9 @@ long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
 {
     b->zjobs = 0;
     long chunk = w->series_chunk;
-    if (w->nseries == 0 || chunk < 1 || b->first_row % chunk != 0 || b->nrows < chunk)
+    if (w->nplanes == 0 || chunk < 1 || b->first_row % chunk != 0 || b->nrows < chunk)
         return 0;
-    long jobs = b->nrows / chunk * w->nseries;
+    long jobs = b->nrows / chunk * w->nplanes;
     size_t raw = (size_t)chunk * (size_t)b->ncols * sizeof(float);
     size_t stride = compressBound((uLong)raw); /* >= libdeflate's zlib bound at any level */
     if (jobs > b->zcap || stride != b->zstride) {
@@ -878,8 +1125,8 @@ long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
  * deflate: a zlib stream, here libdeflate's at the set level. */
 int lc_writer_compress(const lc_writer *w, lc_batch *b, long job, lc_deflater *z)
 {
-    long chunk = w->series_chunk, c = job / w->nseries;
-    int k = (int)(job % w->nseries);
+    long chunk = w->series_chunk, c = job / w->nplanes;
+    int p = (int)(job % w->nplanes);
     size_t ncols = (size_t)b->ncols, n = (size_t)chunk * ncols, bytes = n * sizeof(float);
     if (bytes > z->cap) {
         unsigned char *sh = realloc(z->sh, bytes);
@@ -890,7 +1137,7 @@ int lc_writer_compress(const lc_writer *w, lc_batch *b, long job, lc_deflater *z
     }
     unsigned char *sh = z->sh;
     for (long r = 0; r < chunk; r++) {
-        const unsigned char *src = (const unsigned char *)lc_batch_series(b, c * chunk + r, k);
+        const unsigned char *src = (const unsigned char *)lc_batch_plane(b, c * chunk + r, p);
         unsigned char *d0 = sh + (size_t)r * ncols, *d1 = d0 + n, *d2 = d1 + n, *d3 = d2 + n;
         for (size_t e = 0; e < ncols; e++, src += sizeof(float)) {
             d0[e] = src[0];
@@ -910,12 +1157,12 @@ int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err)
     if (w->broken)
         return lc_error_at(err, w->partial, 0, NULL, "cannot append after a failed write");
     /* a mismatched batch would be written silently wrong: refuse it */
-    if (b->first_row != w->rows || b->nseries != w->nseries || b->ncols != w->ncols ||
+    if (b->first_row != w->rows || b->nplanes != w->nplanes || b->ncols != w->ncols ||
         (w->event_ds && !b->events))
         return lc_error_at(err, w->partial, 0, NULL,
-                           "batch does not fit: rows from %ld (expected %ld), %d series x %ld "
-                           "columns (expected %d x %ld)%s",
-                           b->first_row, w->rows, b->nseries, b->ncols, w->nseries, w->ncols,
+                           "batch does not fit: rows from %ld (expected %ld), %d series planes x "
+                           "%ld columns (expected %d x %ld)%s",
+                           b->first_row, w->rows, b->nplanes, b->ncols, w->nplanes, w->ncols,
                            w->event_ds && !b->events ? ", no events" : "");
     h5_enter(w);
     int rc = append_batch(w, b, err);

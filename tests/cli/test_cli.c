@@ -499,7 +499,7 @@ Test(cli, series_compressed_ahead_read_back_identically)
     /* the chunks made ahead are libdeflate's zlib streams: h5dump, which
      * knows nothing of libdeflate, decodes them with HDF5's deflate filter */
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "h5dump -d /series/price -s 99,1440 -c 1,1 %s > %s.dump", ahead,
+    snprintf(cmd, sizeof cmd, "h5dump -d /series/price -s 99,0,1440 -c 1,1,1 %s > %s.dump", ahead,
              ahead);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     double *v;
@@ -510,8 +510,8 @@ Test(cli, series_compressed_ahead_read_back_identically)
     cr_assert_not_null(f);
     char line[256], *at = NULL;
     while (!at && fgets(line, sizeof line, f))
-        if ((at = strstr(line, "(99,1440): ")))
-            at += strlen("(99,1440): ");
+        if ((at = strstr(line, "(99,0,1440): ")))
+            at += strlen("(99,0,1440): ");
     fclose(f);
     cr_assert_not_null(at, "no value in the h5dump output");
     cr_assert_float_eq(strtod(at, NULL), v[99 * dims[1] + 1440], 1e-6 * v[99 * dims[1] + 1440],

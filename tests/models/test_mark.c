@@ -5,7 +5,10 @@
  *    is the oracle of the market price sampled once per step, right after the
  *    exogenous move;
  *  - with an oracle, a cascade that `last` runs to its end within one step
- *    propagates across steps instead. */
+ *    propagates across steps instead;
+ *  - `fixed` (an exchange-rate oracle) keeps its mark whatever the market
+ *    does, so a fall of the market that `last` liquidates on breaches no one
+ *    (exact: no noise, compared to 1e-12 or bit for bit). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -87,18 +90,30 @@ Test(mark, deviation_updates_on_threshold_or_heartbeat)
     expect("deviation heartbeat 0", m, path);
 }
 
+Test(mark, fixed_ignores_the_market)
+{
+    double m[9], s0[1] = {0}, rate[1] = {97.5};
+    oracle("fixed", s0, 60, m); /* rate 0: the price at t = 0 */
+    expect("fixed s0", m, (double[9]){0, 100, 100, 100, 100, 100, 100, 100, 100});
+    oracle("fixed", rate, 60, m);
+    expect("fixed rate", m, (double[9]){0, 97.5, 97.5, 97.5, 97.5, 97.5, 97.5, 97.5, 97.5});
+    const lc_desc *d = lc_family_find(&lc_mark_family, "fixed");
+    cr_assert(!lc_mark_model_of(d)->live, "fixed is sampled once per step, not live");
+    cr_assert_eq(d->params[0].def, 0, "rate defaults to 0: the price at t = 0");
+}
+
 Test(mark, scenario_keys_and_errors)
 {
     lc_scenario *sc = t_scenario("population: {accounts: 0}\n"
                                  "price: {model: gbm, s0: 100}\n"
                                  "venue: {mark: {model: deviation, threshold: 0.02}}\n");
-    cr_assert_str_eq(sc->mark.desc->name, "deviation");
-    cr_assert_eq(sc->mark.p[0], 0.02);
-    cr_assert_eq(sc->mark.p[1], 3600, "heartbeat defaults to an hour");
+    cr_assert_str_eq(sc->market[0].mark.desc->name, "deviation");
+    cr_assert_eq(sc->market[0].mark.p[0], 0.02);
+    cr_assert_eq(sc->market[0].mark.p[1], 3600, "heartbeat defaults to an hour");
     char *y = lc_scenario_resolved_yaml(sc);
     cr_assert(strstr(y, "  mark:\n    model: deviation\n"), "%s", y);
     lc_scenario *back = t_scenario(y);
-    cr_assert_eq(back->mark.p[0], 0.02);
+    cr_assert_eq(back->market[0].mark.p[0], 0.02);
     free(y);
     lc_scenario_free(back);
     lc_scenario_free(sc);
@@ -164,6 +179,64 @@ Test(mark, engine_samples_once_per_step_after_the_exogenous_move)
     free(last);
     free(del);
     free(ema);
+    /* the market rises 50 times by e^g; a fixed mark does not move */
+    float *fix = mark_series("{model: fixed}", n),
+          *rate = mark_series("{model: fixed, rate: 1.05}", n);
+    for (long t = 0; t <= n; t++) {
+        cr_assert_eq(fix[t], 100.0f, "fixed at %ld: %g", t, fix[t]);
+        /* t = 0 is before the first sample: the engine records s0 there */
+        float want = t ? 1.05f : 100.0f;
+        cr_assert_eq(rate[t], want, "fixed rate at %ld: %g", t, rate[t]);
+    }
+    free(fix);
+    free(rate);
+}
+
+/* Ten longs (q = 100, entry 100, collateral 1,000, mmr 0.004: liquidation at
+ * 90/0.996 = 90.36) and a market that falls 12% a step (sigma 0, impact none):
+ * `last` and `delayed` liquidate every one, `fixed` at s0 none (the LST case),
+ * `fixed` at a rate below 90.36 every one in step 1 whatever the market. */
+static long liquidations(const char *mark, long *first_step)
+{
+    char text[640];
+    snprintf(text, sizeof text,
+             "simulation: {runs: 1, steps: 4, dt: 86400, seed: 1}\n"
+             "price: {model: gbm, s0: 100, mu: %.17g, sigma: 0}\n"
+             "impact: {model: none}\n"
+             "population: {accounts: 0}\n"
+             "venue: {mark: %s, tiers: [{up_to: 1e300, mmr: 0.004, max_leverage: 100}]}\n",
+             365 * log(0.88), mark);
+    lc_scenario *sc = t_scenario(text);
+    int8_t side[10];
+    double q[10], e[10], c[10], mmr[10];
+    for (int i = 0; i < 10; i++)
+        side[i] = 1, q[i] = 100, e[i] = 100, c[i] = 1000, mmr[i] = 0.004;
+    lc_error err = {0};
+    lc_population *pop = lc_population_from_arrays(10, side, q, e, c, mmr, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+    lc_eventbuf ev = {0};
+    lc_run_row row;
+    cr_assert_eq(lc_engine_run(sc, pop, s, 0, 0, &row, NULL, &ev, &err), 0, "%s", err.msg);
+    long n = ev.n;
+    *first_step = n ? ev.v[0].step : 0;
+    lc_eventbuf_free(&ev);
+    lc_scratch_free(s);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+    return n;
+}
+
+Test(mark, a_fixed_rate_liquidates_no_one_on_a_depeg)
+{
+    long step;
+    cr_assert_eq(liquidations("{model: last}", &step), 10);
+    cr_assert_eq(step, 1, "the market is at 88 after step 1");
+    cr_assert_eq(liquidations("{model: delayed, steps: 1}", &step), 10);
+    cr_assert_eq(step, 2);
+    cr_assert_eq(liquidations("{model: fixed}", &step), 0, "the mark stays at s0 = 100");
+    cr_assert_eq(liquidations("{model: fixed, rate: 90}", &step), 10);
+    cr_assert_eq(step, 1, "a rate below the liquidation price breaches at once");
 }
 
 /* Two groups of 10 longs (q = 100, entry 100, mmr 0.004): A liquidates at

@@ -162,6 +162,14 @@ Test(writer, round_trip)
         strcat(columns, c ? "," : "");
         strcat(columns, lc_run_columns()[c].name);
     }
+    for (int c = 0; c < lc_n_market_columns(); c++) { /* then market 0's, named "market" */
+        char name[96];
+        snprintf(name, sizeof name, "runs/%s.market", lc_market_columns()[c].name);
+        cr_assert_eq(t_h5_read(path, name, &v, d), RUNS, "%s", name);
+        free(v);
+        strcat(columns, ",");
+        strcat(columns, name + strlen("runs/"));
+    }
     char *s = t_h5_attr_string(path, "/runs", "columns");
     cr_assert_str_eq(s, columns);
     free(s);
@@ -244,7 +252,7 @@ Test(writer, round_trip)
         const char *name;
         double value;
     } numbers[] = {
-        {"schema_version", 1}, {"seed", 7},        {"runs", RUNS},      {"points", 1},
+        {"schema_version", 2}, {"seed", 7},        {"runs", RUNS},      {"points", 1},
         {"steps", 6},          {"dt_seconds", 60}, {"series_every", 2}, {"runs_completed", RUNS}};
     for (int i = 0; i < 8; i++)
         cr_assert_eq(t_h5_attr_double(path, "/", numbers[i].name), numbers[i].value, "/.%s",
@@ -353,8 +361,10 @@ Test(writer, every_dataset_has_units_and_description)
     int count = 0;
     cr_assert(H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, check_object, &count) >= 0);
     H5Fclose(f);
-    /* scenario x2, runs, 3 series, events, population (8), points (1) */
-    cr_assert_eq(count, 2 + lc_n_run_columns() + NSERIES + lc_n_event_columns() + 9 + 1);
+    /* scenario x2, runs and its per-market columns, /markets (6), 3 series and
+     * their coordinates (row, market, time), events, population (10), points (1) */
+    cr_assert_eq(count, 2 + lc_n_run_columns() + lc_n_market_columns() + 6 + NSERIES + 3 +
+                            lc_n_event_columns() + 10 + 1);
     free(path);
     t_rmdir(dir);
 }

@@ -89,8 +89,36 @@
  * 5. Reproducibility: the same (seed, run) gives the same path bit for bit,
  *    also when the state is reused for another run in between (init resets
  *    everything); another run gives another path. The scenario loader accepts
- *    every model by name and rejects non-stationary GARCH parameters and a
- *    regime start that needs an undefined stationary law.
+ *    every model by name and rejects non-stationary GARCH parameters, a
+ *    regime start that needs an undefined stationary law and peg depths out
+ *    of order.
+ *
+ * 6. Peg, x = log(P/peg) = y + j (models/price/peg.c; κ = ln 2/half_life):
+ *    a. No depegs, half_life 3600 s, dt 600 s, sigma 1, from the peg, 10⁵ runs
+ *       of 60 steps (10 half-lives, so Var = σ²(1 − a^(2t))/(2κ) is within
+ *       2^−20 ≈ 1e-6 relative of σ²/(2κ) = 8.23e-5, far below the SE): x is
+ *       Gaussian, iid across runs, so SE(sample variance) = var·sqrt(2/(N − 1))
+ *       = 0.45%, SE(mean) = sqrt(var/N). Caught: an Euler step σ·sqrt(dt)
+ *       (var × 2κdt/(1 − a²) = 1.12, +27 SE); (1 − a) for (1 − a²) (−105 SE);
+ *       a = 1 − κ·dt (−11 SE).
+ *    b. From s0 = 0.9·peg (peg 2: the level is not 1), sigma 0.5, 20,000 runs:
+ *       E[x_t] = a^t·log 0.9 and Var[x_t] = σ²(1 − a^(2t))/(2κ) after t = 1, 3,
+ *       6, 12, 24 steps; SE sd/sqrt(N) and var·sqrt(2/(N − 1)). a = 1 − κ·dt
+ *       misses E[x_1] by 46 SE, the Euler step Var[x_1] by 13 SE.
+ *    c. Depegs alone (sigma 0): rate 20/yr, depth U[0.05, 0.2], recovery half-
+ *       life 1 day, dt 6 h (b = 2^(−1/4)), 2·10⁵ runs of 80 steps (20 recovery
+ *       half-lives: E[j_t] = E[j]·(1 − b^t), off by 1e-6 relative):
+ *       E[j] = λdt·E[L]/(1 − b) = −0.011603, Var[j] = λdt·E[L²]/(1 − b²) =
+ *       9.64e-4 (L = log(1 − D); E[L], E[L²] in closed form, checked against a
+ *       midpoint integral to 1e-9). The law is far from Gaussian (mostly 0,
+ *       sometimes a depeg), so both SEs are the influence-function ones of the
+ *       sample (mean: sd/sqrt(N) = 7.0e-5; variance: 9.7e-6). Caught: the
+ *       jumps added before the decay (E[j] × b, +31 SE); −D for log(1 − D)
+ *       (+12 SE); the half-life read as an e-folding time (+54 SE).
+ *    d. Exact: with the market's z given, each step is (a − 1)·y + σ·sqrt((1 −
+ *       a²)/(2κ))·z to 1e-12 relative.
+ *    Re-run over seeds 1–20: the 14 z-scores had means within ±0.5 and
+ *    standard deviations 0.80–1.28, largest |z| 2.7.
  *
  * How these were checked (not part of the suite): the file was compiled with
  * -DSEED=1..20; the 21 z-scores (estimate − closed form)/SE had means within
@@ -579,9 +607,160 @@ Test(regime, occupancy_with_coarse_steps)
     cr_assert(fabs(naive - pi1) > 4 * se_frac, "the test cannot tell the schemes apart");
 }
 
+/* ---- 6. Peg -------------------------------------------------------------- */
+
+/* x = log(P/peg) of each of n paths after `steps` steps of dt_s from s0, the
+ * price as the engine sums it (log s0 + Σ returns) */
+static void peg_paths(const double *p, double s0, double dt_s, long steps, long n, double *x)
+{
+    const lc_price_model *m = model("peg");
+    void *st = state_new(m);
+    gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
+    double peg = p[lc_desc_find(&m->d, "peg")];
+    for (long i = 0; i < n; i++) {
+        lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
+        m->init(st, p, s0, dt_s, NULL);
+        double lp = log(s0);
+        for (long t = 1; t <= steps; t++)
+            lp += m->step(st, p, t, &(lc_draws){rng, rng, 0, 0});
+        x[i] = lp - log(peg);
+    }
+    gsl_rng_free(rng);
+    free(st);
+}
+
+static double sample_var(const double *x, long n, double *mean)
+{
+    double s = 0, ss = 0;
+    for (long i = 0; i < n; i++)
+        s += x[i];
+    *mean = s / n;
+    for (long i = 0; i < n; i++)
+        ss += (x[i] - *mean) * (x[i] - *mean);
+    return ss / (n - 1);
+}
+
+Test(peg, stationary_variance_without_depegs)
+{
+    const lc_price_model *m = model("peg");
+    double p[LC_MAX_PARAMS];
+    defaults(m, p);
+    const double h = 3600, dt_s = 600, sigma = 1.0;
+    setp(m, p, "half_life", h);
+    setp(m, p, "sigma", sigma);
+    const long n = 100000, steps = 60; /* 10 half-lives: a^(2t) = 2^-20 */
+    double *x = malloc(n * sizeof *x);
+    peg_paths(p, 1.0, dt_s, steps, n, x);
+    double kappa = log(2.0) * LC_YEAR_S / h, var = sigma * sigma / (2 * kappa), mean;
+    double v = sample_var(x, n, &mean);
+    check_4se("peg E[log(P/peg)], no depegs", mean, 0.0, sqrt(var / n));
+    check_4se("peg Var[log(P/peg)] = sigma²/(2k)", v, var, var * sqrt(2.0 / (n - 1)));
+    free(x);
+}
+
+Test(peg, mean_reversion_from_off_the_peg)
+{
+    const lc_price_model *m = model("peg");
+    double p[LC_MAX_PARAMS];
+    defaults(m, p);
+    const double h = 3600, dt_s = 600, sigma = 0.5, peg = 2.0;
+    setp(m, p, "peg", peg);
+    setp(m, p, "half_life", h);
+    setp(m, p, "sigma", sigma);
+    const long n = 20000;
+    static const long ts[] = {1, 3, 6, 12, 24};
+    double *x = malloc(n * sizeof *x);
+    double kappa = log(2.0) * LC_YEAR_S / h;
+    for (size_t k = 0; k < sizeof ts / sizeof *ts; k++) {
+        peg_paths(p, 0.9 * peg, dt_s, ts[k], n, x);
+        double a_t = pow(2.0, -(double)ts[k] * dt_s / h); /* a^t */
+        double var = sigma * sigma * (1 - a_t * a_t) / (2 * kappa), mean;
+        double v = sample_var(x, n, &mean);
+        char what[96];
+        snprintf(what, sizeof what, "peg E[log(P_%ld/peg)] = a^t·log 0.9", ts[k]);
+        check_4se(what, mean, a_t * log(0.9), sqrt(var / n));
+        snprintf(what, sizeof what, "peg Var[log(P_%ld/peg)]", ts[k]);
+        check_4se(what, v, var, var * sqrt(2.0 / (n - 1)));
+    }
+    free(x);
+}
+
+/* E[L] and E[L²] of L = log(1 − D), D ~ U[lo, hi] (see models/price/peg.c) */
+static void log_depth_moments(double lo, double hi, double *e1, double *e2)
+{
+    double wl = 1 - lo, wh = 1 - hi;
+    double f1l = wl * log(wl), f1h = wh * log(wh);
+    double f2l = wl * (log(wl) * log(wl) - 2 * log(wl) + 2);
+    double f2h = wh * (log(wh) * log(wh) - 2 * log(wh) + 2);
+    *e1 = (f1l - f1h) / (hi - lo) - 1;
+    *e2 = (f2l - f2h) / (hi - lo);
+}
+
+Test(peg, stationary_depeg_mean_and_variance)
+{
+    const lc_price_model *m = model("peg");
+    double p[LC_MAX_PARAMS];
+    defaults(m, p);
+    const double dt_s = 6 * 3600, rec = DAY_S, lambda = 20, lo = 0.05, hi = 0.2;
+    setp(m, p, "half_life", 3600);
+    setp(m, p, "sigma", 0);
+    setp(m, p, "depeg_rate", lambda);
+    setp(m, p, "depth_min", lo);
+    setp(m, p, "depth_max", hi);
+    setp(m, p, "recovery_half_life", rec);
+    const long n = 200000, steps = 80; /* 20 recovery half-lives: b^t = 2^-20 */
+    double *x = malloc(n * sizeof *x);
+    peg_paths(p, 1.0, dt_s, steps, n, x);
+    double e1, e2;
+    log_depth_moments(lo, hi, &e1, &e2);
+    /* the closed forms against a midpoint-rule integral of log(1 − u) */
+    double q1 = 0, q2 = 0;
+    for (int i = 0; i < 100000; i++) {
+        double l = log1p(-(lo + (hi - lo) * (i + 0.5) / 100000));
+        q1 += l / 100000;
+        q2 += l * l / 100000;
+    }
+    cr_assert(fabs(e1 - q1) < 1e-9 && fabs(e2 - q2) < 1e-9,
+              "E[L] %.12g vs %.12g, E[L²] %.12g vs "
+              "%.12g",
+              e1, q1, e2, q2);
+    double ldt = lambda * dt_s / LC_YEAR_S, b = pow(2.0, -dt_s / rec);
+    moments r = sample_moments(x, n);
+    check_4se("peg E[j] = l·dt·E[L]/(1 - b)", r.mean, ldt * e1 / (1 - b), r.se_mean);
+    check_4se("peg Var[j] = l·dt·E[L²]/(1 - b²)", r.var, ldt * e2 / (1 - b * b), r.se_var);
+    free(x);
+}
+
+/* The step is exactly the OU scheme on the innovation it is given:
+ * r = (a − 1)·y + sigma·sqrt((1 − a²)/(2k))·z with z the market's. */
+Test(peg, uses_the_given_innovation)
+{
+    const lc_price_model *m = model("peg");
+    double p[LC_MAX_PARAMS];
+    defaults(m, p);
+    const double h = 7200, dt_s = 60, sigma = 0.3;
+    setp(m, p, "peg", 1.5);
+    setp(m, p, "half_life", h);
+    setp(m, p, "sigma", sigma);
+    void *st = state_new(m);
+    gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
+    m->init(st, p, 1.2, dt_s, NULL);
+    double kappa = log(2.0) * LC_YEAR_S / h, a = pow(2.0, -dt_s / h);
+    double c = sigma * sqrt((1 - a * a) / (2 * kappa)), y = log(1.2 / 1.5);
+    static const double zs[] = {0.7, -1.3, 0.0, 2.1};
+    for (int t = 1; t <= 4; t++) {
+        double r = m->step(st, p, t, &(lc_draws){rng, rng, zs[t - 1], 1});
+        double want = (a - 1) * y + c * zs[t - 1];
+        cr_assert(fabs(r - want) < 1e-12 * fabs(want), "step %d: %.17g vs %.17g", t, r, want);
+        y += want;
+    }
+    gsl_rng_free(rng);
+    free(st);
+}
+
 /* ---- 5. Reproducibility and the scenario loader --------------------------- */
 
-static const char *const every_model[] = {"gbm", "merton", "garch", "heston", "regime"};
+static const char *const every_model[] = {"gbm", "merton", "garch", "heston", "regime", "peg"};
 
 static void path(const lc_price_model *m, const double *p, void *st, gsl_rng *rng, long run,
                  double *out, long steps)
@@ -604,6 +783,10 @@ Test(reproducibility, same_seed_and_run_same_path)
             setp(m, p, "omega", 6e-8);
         if (strcmp(m->d.name, "merton") == 0)
             setp(m, p, "lambda", 5000); /* jumps in a 2000-minute path */
+        if (strcmp(m->d.name, "peg") == 0) {
+            setp(m, p, "half_life", 3600);
+            setp(m, p, "depeg_rate", 5000); /* depegs in a 2000-minute path */
+        }
         void *st1 = state_new(m), *st2 = state_new(m);
         gsl_rng *r1 = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
         gsl_rng *r2 = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
@@ -641,21 +824,26 @@ Test(scenario, loads_each_model_by_name)
          "price: {model: regime, s0: 100, sigma_1: 0.4, sigma_2: 1.6, rate_12: 6, "
          "rate_21: 40, start: 2}\n",
          "start", 2},
+        {"peg",
+         "price: {model: peg, s0: 100, peg: 103, half_life: 3600, depeg_rate: 2, depth_min: 0.1, "
+         "depth_max: 0.1}\n",
+         "depth_max", 0.1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char text[512];
         snprintf(text, sizeof text, "%s" POP, cases[i].yaml);
         lc_scenario *sc = t_scenario(text);
-        cr_assert_eq(sc->price.desc, &model(cases[i].name)->d);
-        cr_assert_float_eq(sc->price_common[LC_PRICE_S0], 100, 0);
-        int k = lc_desc_find(sc->price.desc, cases[i].key);
+        cr_assert_eq(sc->market[0].price.desc, &model(cases[i].name)->d);
+        cr_assert_float_eq(sc->market[0].price_common[LC_PRICE_S0], 100, 0);
+        int k = lc_desc_find(sc->market[0].price.desc, cases[i].key);
         cr_assert(k >= 0);
-        cr_assert_eq(sc->price.p[k], cases[i].value, "%s.%s", cases[i].name, cases[i].key);
+        cr_assert_eq(sc->market[0].price.p[k], cases[i].value, "%s.%s", cases[i].name,
+                     cases[i].key);
         lc_scenario_free(sc);
     }
     /* defaults fill the rest; garch's omega is required */
     lc_scenario *sc = t_scenario("price: {model: merton, s0: 1}\n" POP);
-    cr_assert_eq(sc->price.p[lc_desc_find(sc->price.desc, "sigma")], 0.8);
+    cr_assert_eq(sc->market[0].price.p[lc_desc_find(sc->market[0].price.desc, "sigma")], 0.8);
     lc_scenario_free(sc);
     const char *e = t_scenario_errors("price: {model: garch, s0: 1}\n" POP, NULL, 0);
     cr_assert(strstr(e, "price.omega"), "%s", e);
@@ -681,6 +869,20 @@ Test(scenario, rejects_nonstationary_garch)
     /* and just below is accepted */
     sc = t_scenario("price: {model: garch, s0: 100, omega: 1e-6, alpha: 0.25, beta: 0.7499}\n" POP);
     lc_scenario_free(sc);
+}
+
+Test(scenario, rejects_peg_depths_out_of_order)
+{
+    const char *e = t_scenario_errors(
+        "price: {model: peg, s0: 1, half_life: 3600, depth_min: 0.3, depth_max: 0.2}\n" POP, NULL,
+        0);
+    cr_assert(strstr(e, "test.yaml:1: price: depth_min must be <= depth_max (got 0.3 > 0.2)"), "%s",
+              e);
+    e = t_scenario_errors("price: {model: peg, s0: 1, half_life: 3600, depth_max: 1}\n" POP, NULL,
+                          0);
+    cr_assert(strstr(e, "test.yaml:1: price.depth_max: must be < 1 (got 1)"), "%s", e);
+    e = t_scenario_errors("price: {model: peg, s0: 1}\n" POP, NULL, 0);
+    cr_assert(strstr(e, "price.half_life: required"), "%s", e);
 }
 
 Test(scenario, rejects_regime_start_without_rates)

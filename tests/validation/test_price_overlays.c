@@ -3,7 +3,10 @@
  * Exact checks (no noise): the shock overlay reaches s0·(1 + size) at the end
  * of its window with the base noise switched off (gbm, sigma 0), follows its
  * shape inside the window, and multiplies every base model's path by exactly
- * (1 + size) (same run, same stream); the bridge hits every pin on every run.
+ * (1 + size) (same run, same stream); the dip's increments telescope to 0
+ * over its window, its price factor is 1 + size on the hold and above it
+ * elsewhere (1e-15 relative: one exp of one product), and through the engine
+ * it comes back to s0; the bridge hits every pin on every run.
  * Those use a relative tolerance of 1e-12 (shock: a telescoping sum of a few
  * hundred terms of size ≤ 0.2 next to ln s0 ≈ 11, so rounding is ~1e-15) or
  * 1e-9 (pins, as specified).
@@ -158,6 +161,7 @@ Test(shock, overlays_every_base_model_without_touching_its_noise)
         "model: heston",
         "model: regime",
         "model: bridge, pin_times: [1800], pin_prices: [59000]",
+        "model: peg, peg: 60000, half_life: 3600, depeg_rate: 3000",
     };
     for (size_t i = 0; i < sizeof bases / sizeof *bases; i++) {
         char plain[512], shocked[512];
@@ -182,8 +186,8 @@ Test(shock, set_override_round_trip_and_errors)
         "price: {model: garch, s0: 100, omega: 6.0e-8,\n"
         "        shock: {size: -0.15, start: 3600, duration: 1200, shape: exp}}\n" POP;
     lc_scenario *sc = scenario_with(text, "price.shock.size=-0.2");
-    cr_assert_eq(sc->shock_common[LC_SHOCK_SIZE], -0.2);
-    cr_assert_str_eq(sc->shock.desc->name, "exp");
+    cr_assert_eq(sc->market[0].shock_common[LC_SHOCK_SIZE], -0.2);
+    cr_assert_str_eq(sc->market[0].shock.desc->name, "exp");
     check_round_trip(sc);
     char *y = lc_scenario_resolved_yaml(sc);
     cr_assert(strstr(y, "  shock:\n    shape: exp\n    size: -0.2 "), "%s", y);
@@ -191,7 +195,7 @@ Test(shock, set_override_round_trip_and_errors)
     lc_scenario_free(sc);
     /* no shock: none in the resolved text */
     sc = t_scenario("price: {model: gbm, s0: 100}\n" POP);
-    cr_assert_null(sc->shock.desc);
+    cr_assert_null(sc->market[0].shock.desc);
     y = lc_scenario_resolved_yaml(sc);
     cr_assert_null(strstr(y, "shock"));
     free(y);
@@ -201,7 +205,7 @@ Test(shock, set_override_round_trip_and_errors)
     lc_error err = {0};
     sc = lc_scenario_parse("test.yaml", "price: {model: gbm, s0: 100}\n" POP, sets, 1, &err);
     cr_assert_not_null(sc, "%s", err.msg);
-    cr_assert_eq(sc->shock_common[LC_SHOCK_SIZE], -0.3);
+    cr_assert_eq(sc->market[0].shock_common[LC_SHOCK_SIZE], -0.3);
     lc_scenario_free(sc);
 
     const char *e = t_scenario_errors(
@@ -222,6 +226,101 @@ Test(shock, set_override_round_trip_and_errors)
     cr_assert(strstr(e, "price.shock.duration: unknown key"), "%s", e);
 }
 
+/* The dip (a scripted depeg): size −0.1226 (USDC's 0.8774 low), from 3600 s
+ * a fall of 1200 s, a hold of 1800 s and a recovery of 2400 s, so the window
+ * ends at 9000 s (step 150 of 60 s). */
+#define DIP "{shape: dip, size: -0.1226, start: 3600, fall: 1200, hold: 1800, recover: 2400}"
+
+Test(shock, dip_telescopes_to_zero_and_bottoms_at_one_plus_size)
+{
+    const lc_desc *d = lc_family_find(&lc_shock_family, "dip");
+    cr_assert_not_null(d, "no shock shape dip");
+    lc_choice c = {.desc = d};
+    c.p[lc_desc_find(d, "fall")] = 1200;
+    c.p[lc_desc_find(d, "hold")] = 1800;
+    c.p[lc_desc_find(d, "recover")] = 2400;
+    const double common[2] = {[LC_SHOCK_SIZE] = -0.1226, [LC_SHOCK_START] = 3600};
+    /* the price factor e^X on a 1-second grid: never below 1 + size, equal to
+     * it on the hold [4800, 6600] and only there, 1 outside the window */
+    double lo = INFINITY;
+    for (long t = 0; t <= 12000; t++) {
+        double f = exp(lc_shock_log_move(&c, common, (double)t));
+        int hold = t >= 4800 && t <= 6600, outside = t <= 3600 || t >= 9000;
+        cr_assert(f >= 0.8774 * (1 - 1e-15), "t = %ld: factor %.17g below 1 + size", t, f);
+        if (hold)
+            check_rel("dip hold", f, 0.8774, 1e-15);
+        else
+            cr_assert(f > 0.8774 * (1 + 1e-9), "t = %ld: factor %.17g at the low off the hold", t,
+                      f);
+        if (outside)
+            cr_assert_eq(f, 1.0, "t = %ld: factor %.17g outside the window", t, f);
+        lo = fmin(lo, f);
+    }
+    check_rel("dip minimum", lo, 0.8774, 1e-15);
+    /* per-step increments (dt 60 s) as the engine adds them: over the window
+     * they telescope to 0 (rounding only), and none is added after it */
+    double sum = 0;
+    for (long k = 1; k <= 300; k++) {
+        double inc = lc_shock_log_move(&c, common, 60.0 * (double)k) -
+                     lc_shock_log_move(&c, common, 60.0 * (double)(k - 1));
+        sum += inc;
+        if (k > 150)
+            cr_assert_eq(inc, 0.0, "step %ld after the window adds %g", k, inc);
+    }
+    cr_assert(fabs(sum) < 1e-15, "increments sum to %g, not 0", sum);
+}
+
+Test(shock, dip_through_the_engine)
+{
+    /* gbm, sigma 0: the price is s0 times the factor (see the top for 1e-12) */
+    const double half = sqrt(0.8774); /* half the log move */
+    check_rel("dip before", flat_final(60, DIP), 60000, 1e-14);
+    check_rel("dip mid-fall", flat_final(70, DIP), 60000 * half, 1e-12);
+    check_rel("dip hold start", flat_final(80, DIP), 60000 * 0.8774, 1e-12);
+    check_rel("dip hold end", flat_final(110, DIP), 60000 * 0.8774, 1e-12);
+    check_rel("dip mid-recovery", flat_final(130, DIP), 60000 * half, 1e-12);
+    check_rel("dip end", flat_final(150, DIP), 60000, 1e-12);
+    check_rel("dip long after", flat_final(300, DIP), 60000, 1e-12);
+    /* recover 0: the move is never undone; fall 0: all of it in one step */
+    check_rel("dip recover 0",
+              flat_final(300, "{shape: dip, size: -0.1226, start: 3600, fall: 1200, recover: 0}"),
+              60000 * 0.8774, 1e-12);
+    const char *drop = "{shape: dip, size: -0.1226, start: 3600, fall: 0, hold: 600, recover: 600}";
+    check_rel("dip fall 0, step 60", flat_final(60, drop), 60000, 1e-14);
+    check_rel("dip fall 0, step 61", flat_final(61, drop), 60000 * 0.8774, 1e-12);
+    check_rel("dip fall 0, after", flat_final(200, drop), 60000, 1e-12);
+    /* on a peg with depegs: the shocked / unshocked path of the same run is
+     * 1 + size in the hold and 1 after the window */
+    const char *peg = "simulation: {steps: %d, dt: 60}\n"
+                      "price: {model: peg, s0: 1, half_life: 3600, depeg_rate: 3000%s}\n" POP;
+    for (int k = 0; k < 2; k++) {
+        int steps = k ? 200 : 100;
+        char plain[512], shocked[512];
+        snprintf(plain, sizeof plain, peg, steps, "");
+        snprintf(shocked, sizeof shocked, peg, steps, ", shock: " DIP);
+        lc_scenario *a = t_scenario(plain), *b = t_scenario(shocked);
+        for (long run = 0; run < 5; run++)
+            check_rel(k ? "peg + dip after" : "peg + dip hold",
+                      final_price(b, run) / final_price(a, run), k ? 1 : 0.8774, 1e-12);
+        lc_scenario_free(a);
+        lc_scenario_free(b);
+    }
+    /* round trip and errors */
+    char text[512];
+    snprintf(text, sizeof text, FLAT, 200L, DIP);
+    lc_scenario *sc = t_scenario(text);
+    check_round_trip(sc);
+    lc_scenario_free(sc);
+    const char *e = t_scenario_errors(
+        "price: {model: gbm, s0: 1, shock: {shape: dip, size: -0.1, start: 0, fall: 60}}\n" POP,
+        NULL, 0);
+    cr_assert(strstr(e, "price.shock.recover: required"), "%s", e);
+    e = t_scenario_errors("price: {model: gbm, s0: 1, shock: {shape: dip, size: -0.1, start: 0, "
+                          "fall: 60, recover: 60, duration: 60}}\n" POP,
+                          NULL, 0);
+    cr_assert(strstr(e, "price.shock.duration: unknown key"), "%s", e);
+}
+
 /* ---- bridge ------------------------------------------------------------- */
 
 #define BRIDGE                                                                                     \
@@ -233,18 +332,19 @@ Test(shock, set_override_round_trip_and_errors)
 Test(bridge, passes_through_every_pin_on_every_run)
 {
     lc_scenario *sc = t_scenario(BRIDGE);
-    const lc_price_model *pm = lc_price_model_of(sc->price.desc);
+    const lc_price_model *pm = lc_price_model_of(sc->market[0].price.desc);
     void *st = calloc(1, pm->state_size);
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     static const long pin_step[] = {10, 60, 120, 240};
     static const double pin_price[] = {61000, 51000, 58000, 58000};
     for (long run = 0; run < 200; run++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
-        pm->init(st, sc->price.p, sc->price_common[LC_PRICE_S0], sc->dt_s, sc->price_data);
-        double x = log(sc->price_common[LC_PRICE_S0]); /* as the engine sums it */
+        pm->init(st, sc->market[0].price.p, sc->market[0].price_common[LC_PRICE_S0], sc->dt_s,
+                 sc->market[0].price_data);
+        double x = log(sc->market[0].price_common[LC_PRICE_S0]); /* as the engine sums it */
         int j = 0;
         for (long t = 1; t <= sc->steps; t++) {
-            x += pm->step(st, sc->price.p, t, &(lc_draws){rng, rng, 0, 0});
+            x += pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0});
             if (j < 4 && t == pin_step[j])
                 check_rel("pin", exp(x), pin_price[j++], 1e-9);
         }
@@ -263,17 +363,18 @@ Test(bridge, midpoint_law_matches_the_closed_form)
     lc_scenario *sc = t_scenario("simulation: {steps: 100, dt: 60}\n"
                                  "price: {model: bridge, s0: 100, sigma: 0.8, pin_times: [6000], "
                                  "pin_prices: [90]}\n" POP);
-    const lc_price_model *pm = lc_price_model_of(sc->price.desc);
+    const lc_price_model *pm = lc_price_model_of(sc->market[0].price.desc);
     void *st = calloc(1, pm->state_size);
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     enum { R = 4000 };
     static double x50[R], x25[R];
     for (long run = 0; run < R; run++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
-        pm->init(st, sc->price.p, sc->price_common[LC_PRICE_S0], sc->dt_s, sc->price_data);
+        pm->init(st, sc->market[0].price.p, sc->market[0].price_common[LC_PRICE_S0], sc->dt_s,
+                 sc->market[0].price_data);
         double x = 0;
         for (long t = 1; t <= 50; t++) {
-            x += pm->step(st, sc->price.p, t, &(lc_draws){rng, rng, 0, 0});
+            x += pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0});
             if (t == 25)
                 x25[run] = x;
         }
@@ -375,16 +476,17 @@ typedef struct {
  * are the batches (see the top). */
 static boot_stats bootstrap_stats(const lc_scenario *sc, double mu, long R, long M)
 {
-    const lc_price_model *pm = lc_price_model_of(sc->price.desc);
+    const lc_price_model *pm = lc_price_model_of(sc->market[0].price.desc);
     void *st = calloc(1, pm->state_size);
     gsl_rng *rng = lc_rng_create(SEED, LC_STREAM_PRICE, 0);
     double s[3] = {0}, ss[3] = {0};
     for (long run = 0; run < R; run++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
-        pm->init(st, sc->price.p, sc->price_common[LC_PRICE_S0], sc->dt_s, sc->price_data);
+        pm->init(st, sc->market[0].price.p, sc->market[0].price_common[LC_PRICE_S0], sc->dt_s,
+                 sc->market[0].price_data);
         double a[3] = {0}, prev = 0;
         for (long t = 1; t <= M; t++) {
-            double c = pm->step(st, sc->price.p, t, &(lc_draws){rng, rng, 0, 0}) - mu;
+            double c = pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0}) - mu;
             a[0] += c;
             a[1] += c * c;
             if (t > 1)
@@ -496,7 +598,7 @@ Test(bootstrap, errors_and_round_trip)
     lc_error err = {0};
     lc_scenario *sc = lc_scenario_load(yaml, NULL, 0, &err);
     cr_assert_not_null(sc, "%s", err.msg);
-    cr_assert_str_eq(sc->price.path, csv); /* relative to the scenario's folder */
+    cr_assert_str_eq(sc->market[0].price.path, csv); /* relative to the scenario's folder */
     check_round_trip(sc);
     double p = final_price(sc, 3);
     cr_assert(p > 0 && isfinite(p));
@@ -572,9 +674,10 @@ Test(scenario, flash_crash_example_loads_and_round_trips)
     lc_error err = {0};
     lc_scenario *sc = lc_scenario_load(LC_SOURCE_DIR "/scenarios/flash_crash.yaml", NULL, 0, &err);
     cr_assert_not_null(sc, "%s", err.msg);
-    cr_assert_str_eq(sc->price.desc->name, "bootstrap");
-    cr_assert_str_eq(sc->shock.desc->name, "linear");
-    cr_assert(strstr(sc->price.path, "/data/returns/sample.csv"), "%s", sc->price.path);
+    cr_assert_str_eq(sc->market[0].price.desc->name, "bootstrap");
+    cr_assert_str_eq(sc->market[0].shock.desc->name, "linear");
+    cr_assert(strstr(sc->market[0].price.path, "/data/returns/sample.csv"), "%s",
+              sc->market[0].price.path);
     check_round_trip(sc);
     lc_scenario_free(sc);
 }
