@@ -81,7 +81,7 @@ struct lc_writer {
     /* plane p of a batch (record.h) is recorded series plane_series[p], of
      * market plane_market[p] (-1: a [rows, cols] series) */
     int plane_series[LC_SERIES_N * LC_MAX_MARKETS], plane_market[LC_SERIES_N * LC_MAX_MARKETS];
-    hid_t row_scale; /* /series/row: the row coordinate, grown with the rows */
+    hid_t row_scale;  /* /series/row: the row coordinate, grown with the rows */
     hid_t *market_ds; /* per-market /runs columns, [market][lc_n_market_columns] */
     long ncols;
     long series_chunk; /* rows per /series chunk */
@@ -441,9 +441,9 @@ static int write_population(lc_writer *w, const lc_population *pop, lc_error *er
     hid_t g = group(w->file, "population", "one row per account, shared by every run");
     if (g < 0)
         return fail(w, err, "/population", "cannot create");
-    const void *src[] = {pop->side, pop->market,    pop->qty,
+    const void *src[] = {pop->side,  pop->market,     pop->qty,
                          pop->entry, pop->collateral, pop->mmr,
-                         pop->cum,  pop->liq_price, pop->bankruptcy_price,
+                         pop->cum,   pop->liq_price,  pop->bankruptcy_price,
                          pop->origin};
     _Static_assert(sizeof src / sizeof src[0] == sizeof pop_cols / sizeof pop_cols[0],
                    "one source array per /population column");
@@ -701,8 +701,8 @@ static int write_markets(lc_writer *w, const lc_scenario *sc, lc_error *err)
         char type;
         const void *v;
     } cols[] = {
-        {"name", "text", "the market's name (markets[k].name; \"market\" for a one-market scenario)",
-         's', name},
+        {"name", "text",
+         "the market's name (markets[k].name; \"market\" for a one-market scenario)", 's', name},
         {"price_model", "text", "its price model", 's', price},
         {"impact_model", "text", "its impact model", 's', impact},
         {"mark_model", "text", "its mark oracle", 's', mark},
@@ -712,8 +712,8 @@ static int write_markets(lc_writer *w, const lc_scenario *sc, lc_error *err)
     char order[256] = "";
     size_t used = 0;
     for (int c = 0; c < LC_COUNT(cols) && rc == 0; c++) {
-        used += (size_t)snprintf(order + used, sizeof order - used, "%s%s", c ? "," : "",
-                                 cols[c].name);
+        used +=
+            (size_t)snprintf(order + used, sizeof order - used, "%s%s", c ? "," : "", cols[c].name);
         hid_t d = fixed_column(g, cols[c].name, cols[c].type, (hsize_t)k, cols[c].v, cols[c].units,
                                cols[c].description);
         if (d < 0)
@@ -796,8 +796,8 @@ static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
             }
         }
         if (d < 0 || attr_i64(d, "every", sc->every) || attr_f64(d, "dt_seconds", sc->dt_s) ||
-            H5DSattach_scale(d, w->row_scale, 0) < 0 ||
-            (per && H5DSattach_scale(d, ms, 1) < 0) || H5DSattach_scale(d, ts, per ? 2 : 1) < 0) {
+            H5DSattach_scale(d, w->row_scale, 0) < 0 || (per && H5DSattach_scale(d, ms, 1) < 0) ||
+            H5DSattach_scale(d, ts, per ? 2 : 1) < 0) {
             char object[64];
             snprintf(object, sizeof object, "/series/%s", lc_series[s].name);
             rc = fail(w, err, object, "cannot create");
@@ -1013,8 +1013,8 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
     int64_t *rowid = stage(w, (size_t)b->nrows * sizeof *rowid);
     for (long i = 0; rowid && i < b->nrows; i++)
         rowid[i] = w->rows + i;
-    if (!rowid || append_rows(w->row_scale, (hsize_t)w->rows, (hsize_t)b->nrows, 0,
-                              H5T_NATIVE_INT64, rowid))
+    if (!rowid ||
+        append_rows(w->row_scale, (hsize_t)w->rows, (hsize_t)b->nrows, 0, H5T_NATIVE_INT64, rowid))
         return fail(w, err, "/series/row", w->reason[0] ? "cannot append" : "out of memory");
     /* full chunks compressed ahead by the compute threads go in as they are;
      * plane p is series plane_series[p]'s market plane_market[p] */
