@@ -109,8 +109,9 @@ typedef struct lc_mark_model {
     lc_desc d;
     int live;          /* 1: the mark is the market price at every round */
     size_t state_size; /* bytes of per-run state */
-    /* Start a run: the mark is s0 (the market price at t = 0, sample 0). */
-    void (*init)(void *state, const double *p, double s0, double dt_s);
+    /* Start a run at market price s0 (sample 0); returns the mark at t = 0
+     * (s0 for every oracle of the market, the rate for `fixed`). */
+    double (*init)(void *state, const double *p, double s0, double dt_s);
     /* Sample the market price of step t (t = 1 .. steps) and return the mark
      * for that step's margin checks. */
     double (*sample)(void *state, const double *p, long t, double market);

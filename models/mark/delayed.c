@@ -21,13 +21,14 @@ typedef struct {
     double ring[DELAY_MAX + 1]; /* sample of step s at s mod (k + 1) */
 } delayed_state;
 
-static void delayed_init(void *state, const double *p, double s0, double dt_s)
+static double delayed_init(void *state, const double *p, double s0, double dt_s)
 {
     (void)dt_s;
     delayed_state *s = state;
     s->k = (long)p[STEPS];
     for (long i = 0; i <= s->k; i++)
         s->ring[i] = s0;
+    return s0;
 }
 
 static double delayed_sample(void *state, const double *p, long t, double market)

@@ -24,11 +24,12 @@ typedef struct {
     long t_last;
 } deviation_state;
 
-static void deviation_init(void *state, const double *p, double s0, double dt_s)
+static double deviation_init(void *state, const double *p, double s0, double dt_s)
 {
     (void)p;
     deviation_state *s = state;
     *s = (deviation_state){dt_s, s0, 0};
+    return s0;
 }
 
 static double deviation_sample(void *state, const double *p, long t, double market)

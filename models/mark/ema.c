@@ -18,11 +18,12 @@ typedef struct {
     double a, mark;
 } ema_state;
 
-static void ema_init(void *state, const double *p, double s0, double dt_s)
+static double ema_init(void *state, const double *p, double s0, double dt_s)
 {
     ema_state *s = state;
     s->a = -expm1(-log(2.0) * dt_s / p[HALF_LIFE]); /* 1 − 2^(−dt/h), exact for small dt/h */
     s->mark = s0;
+    return s0;
 }
 
 static double ema_sample(void *state, const double *p, long t, double market)

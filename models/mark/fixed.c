@@ -6,9 +6,8 @@
  * contract's redemption rate, not at a market price): a depeg of the market
  * then liquidates no one, while a market oracle (last, delayed, ema,
  * deviation) liquidates the accounts the depeg breaches. Not live: sampled
- * once per step like every oracle, though the sample is never read. As for
- * every oracle, the mark before the first sample (t = 0, when no margin is
- * checked) is s0 (sim/market/market.c), so a rate ≠ s0 holds from step 1. */
+ * once per step like every oracle, though the sample is never read; the
+ * mark at t = 0 is the rate too. */
 #include "models/model.h"
 
 enum { RATE };
@@ -22,11 +21,12 @@ typedef struct {
     double mark;
 } fixed_state;
 
-static void fixed_init(void *state, const double *p, double s0, double dt_s)
+static double fixed_init(void *state, const double *p, double s0, double dt_s)
 {
     (void)dt_s;
     fixed_state *s = state;
     s->mark = p[RATE] > 0 ? p[RATE] : s0;
+    return s->mark;
 }
 
 static double fixed_sample(void *state, const double *p, long t, double market)

@@ -2,9 +2,10 @@
  * a cascade runs to its end within one step (the behaviour before oracles). */
 #include "models/model.h"
 
-static void last_init(void *state, const double *p, double s0, double dt_s)
+static double last_init(void *state, const double *p, double s0, double dt_s)
 {
-    (void)state, (void)p, (void)s0, (void)dt_s;
+    (void)state, (void)p, (void)dt_s;
+    return s0;
 }
 
 static double last_sample(void *state, const double *p, long t, double market)

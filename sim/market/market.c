@@ -52,11 +52,11 @@ void lc_market_start(lc_market *m)
     m->pm->init(m->price_state, ms->price.p, s0, sc->dt_s, ms->price_data);
     if (m->im->init)
         m->im->init(m->impact_state, ms->impact.p, s0, sc->dt_s);
-    m->mm->init(m->mark_state, ms->mark.p, s0, sc->dt_s);
+    double mark0 = m->mm->init(m->mark_state, ms->mark.p, s0, sc->dt_s);
     m->log_f = log(s0);
     m->j_perm = m->j_trans = 0;
     m->p = m->f = exp(m->log_f);
-    m->mark = s0;
+    m->mark = mark0;
     m->depth = 1.0;
     m->shock_prev = 0;
     m->log_p = m->log_f;
