@@ -1436,7 +1436,7 @@ static void emit_key(void *ctx, const char *key, const char *unit, const double 
         common++;
     /* markets.<name>.* is the list markets: of maps with their name first */
     int market_list = strcmp(parts[0], "markets") == 0;
-    for (int d = common; d < np - 1; d++)
+    for (int d = common; d < np - (tiers ? 2 : 1); d++) /* a market's tiers: put_tiers */
         if (market_list && d == 1)
             put(e, "  - name: %s\n", parts[d]);
         else

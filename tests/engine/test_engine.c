@@ -32,7 +32,7 @@ typedef struct result {
 static void run_one(const lc_scenario *sc, const lc_population *pop, lc_scratch *s, long run,
                     result *out)
 {
-    long cols = lc_scenario_series_cols(sc);
+    long cols = lc_scenario_series_cols(sc) * sc->nmarkets; /* a row per market */
     for (int i = 0; i < LC_SERIES_N; i++)
         out->series[i] = calloc((size_t)cols, sizeof(float));
     memset(&out->ev, 0, sizeof out->ev);
@@ -103,7 +103,76 @@ static char *random_impact(gsl_rng *r, int k)
     return text;
 }
 
-/* A random scenario that makes cascades likely. */
+/* The mark of scenario k: last, delayed, ema, deviation in turn. */
+static void random_mark(gsl_rng *r, int k, char *mark, size_t size)
+{
+    switch ((k / 2) % 4) {
+    case 0:
+        snprintf(mark, size, "{model: last}");
+        break;
+    case 1:
+        snprintf(mark, size, "{model: delayed, steps: %lu}", gsl_rng_uniform_int(r, 6));
+        break;
+    case 2:
+        snprintf(mark, size, "{model: ema, half_life: %g}", 30 + 1200 * gsl_rng_uniform(r));
+        break;
+    default:
+        snprintf(mark, size, "{model: deviation, threshold: %g, heartbeat: %g}",
+                 0.02 * gsl_rng_uniform(r), 600 * gsl_rng_uniform(r));
+    }
+}
+
+/* The one-market sections of a random scenario as a markets: list of 2 or 3
+ * markets, each with its own price model, impact, mark and tiers (mmr0 the
+ * first tier's rate), correlated by a random rho or a stressed t copula. */
+static char *random_markets(gsl_rng *r, int k, double mmr0)
+{
+    int n = 2 + k % 2;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    fprintf(f, "markets:\n");
+    for (int m = 0; m < n; m++) {
+        char *impact = random_impact(r, k + m);
+        char mark[128];
+        random_mark(r, k + 2 * m, mark, sizeof mark);
+        double s0 = m == 0 ? 100 : 10 + 1000 * gsl_rng_uniform(r),
+               sigma = 0.5 + 2 * gsl_rng_uniform(r);
+        fprintf(f, "  - name: M%d\n", m);
+        if ((k + m) % 3 == 1)
+            fprintf(f,
+                    "    price: {model: merton, s0: %g, sigma: %g, lambda: 200, jump_mean: -0.01, "
+                    "jump_sigma: 0.01}\n",
+                    s0, sigma);
+        else
+            fprintf(f, "    price: {model: gbm, s0: %g, mu: %g, sigma: %g}\n", s0,
+                    20 * (gsl_rng_uniform(r) - 0.5), sigma);
+        /* the impact depths are for s0 100: scale them to this market's price */
+        fprintf(f, "    impact: %s\n    mark: %s\n", impact, mark);
+        double mm = mmr0 * (0.5 + gsl_rng_uniform(r));
+        fprintf(f,
+                "    tiers: [{up_to: 20000, mmr: %g, max_leverage: 90}, {up_to: 1.0e300, mmr: %g, "
+                "max_leverage: 20}]\n",
+                mm, 2 * mm);
+        free(impact);
+    }
+    double rho = -0.3 + 1.2 * gsl_rng_uniform(r);
+    if (rho > 0.99)
+        rho = 0.99;
+    if (k % 3 == 0)
+        fprintf(f,
+                "correlation: {rho: %g, copula: t, nu: %g, stress: {rho: 0.95, enter: 2000, "
+                "exit: 20000}}\n",
+                rho < 0 ? 0.1 : rho, 2 + 6 * gsl_rng_uniform(r));
+    else
+        fprintf(f, "correlation: {rho: %g}\n", rho < -1.0 / (n - 1) ? 0.0 : rho);
+    fclose(f);
+    return text;
+}
+
+/* A random scenario that makes cascades likely; from k = 40 on with 2 or 3
+ * markets. */
 static char *random_scenario(gsl_rng *r, int k)
 {
     char *text;
@@ -113,20 +182,7 @@ static char *random_scenario(gsl_rng *r, int k)
     int rounds = k % 3 == 0 ? 1 + (int)gsl_rng_uniform_int(r, 3) : 1000;
     char *impact = random_impact(r, k);
     char mark[128];
-    switch ((k / 2) % 4) { /* venue.mark: last, delayed, ema, deviation in turn */
-    case 0:
-        snprintf(mark, sizeof mark, "{model: last}");
-        break;
-    case 1:
-        snprintf(mark, sizeof mark, "{model: delayed, steps: %lu}", gsl_rng_uniform_int(r, 6));
-        break;
-    case 2:
-        snprintf(mark, sizeof mark, "{model: ema, half_life: %g}", 30 + 1200 * gsl_rng_uniform(r));
-        break;
-    default:
-        snprintf(mark, sizeof mark, "{model: deviation, threshold: %g, heartbeat: %g}",
-                 0.02 * gsl_rng_uniform(r), 600 * gsl_rng_uniform(r));
-    }
+    random_mark(r, k, mark, sizeof mark);
     /* ADL in half the scenarios, each ranking in turn, with small funds */
     int adl = k % 4 >= 2;
     const char *ranking = lc_adl_rankings[(k / 4) % LC_ADL_NRANKINGS].name;
@@ -144,10 +200,26 @@ static char *random_scenario(gsl_rng *r, int k)
                  0.2 + 0.8 * gsl_rng_uniform(r), call, gsl_rng_uniform_int(r, 5),
                  call * (0.1 + 0.85 * gsl_rng_uniform(r)));
     }
+    int many = k >= 40;
+    char *one = NULL, *tiers = NULL;
+    if (many) {
+        one = random_markets(r, k, mmr0);
+        tiers = strdup("");
+    } else {
+        cr_assert(asprintf(&one, "price: {model: gbm, s0: 100, mu: %g, sigma: %g}\nimpact: %s\n",
+                           20 * (gsl_rng_uniform(r) - 0.5), 0.5 + 2.5 * gsl_rng_uniform(r),
+                           impact) > 0);
+        cr_assert(asprintf(&tiers,
+                           "  tiers:\n"
+                           "    - {up_to: 20000, mmr: %g, max_leverage: 90}\n"
+                           "    - {up_to: 200000, mmr: %g, max_leverage: 40}\n"
+                           "    - {up_to: 1.0e300, mmr: %g, max_leverage: 10}\n"
+                           "  mark: %s\n",
+                           mmr0, mmr0 * 2, mmr0 * 4, mark) > 0);
+    }
     cr_assert(asprintf(&text,
                        "simulation: {runs: 4, steps: %lu, dt: 60, seed: %lu, max_rounds: %d}\n"
-                       "price: {model: gbm, s0: 100, mu: %g, sigma: %g}\n"
-                       "impact: %s\n"
+                       "%s"
                        "population:\n"
                        "  accounts: %lu\n"
                        "  long_fraction: %g\n"
@@ -155,23 +227,20 @@ static char *random_scenario(gsl_rng *r, int k)
                        "  leverage: {dist: uniform, min: 1.5, max: 90}\n"
                        "  entry: {dist: lognormal, sigma: %g}\n"
                        "venue:\n"
-                       "  tiers:\n"
-                       "    - {up_to: 20000, mmr: %g, max_leverage: 90}\n"
-                       "    - {up_to: 200000, mmr: %g, max_leverage: 40}\n"
-                       "    - {up_to: 1.0e300, mmr: %g, max_leverage: 10}\n"
+                       "%s"
                        "  liquidation_fee: %g\n"
                        "  insurance_fund: %g\n"
                        "  adl: %s\n"
                        "  adl_ranking: %s\n"
                        "  partial: %s\n"
                        "  topup: %s\n"
-                       "  mark: %s\n"
                        "output: {every: %lu}\n",
-                       steps, gsl_rng_get(r) % 1000, rounds, 20 * (gsl_rng_uniform(r) - 0.5),
-                       0.5 + 2.5 * gsl_rng_uniform(r), impact, 100 + gsl_rng_uniform_int(r, 1900),
-                       gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), mmr0, mmr0 * 2,
-                       mmr0 * 4, 0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking,
-                       partial, topup, mark, every) > 0);
+                       steps, gsl_rng_get(r) % 1000, rounds, one,
+                       100 + gsl_rng_uniform_int(r, 1900) * (many ? 3 : 1), gsl_rng_uniform(r),
+                       0.002 + 0.03 * gsl_rng_uniform(r), tiers, 0.01 * gsl_rng_uniform(r), fund,
+                       adl ? "adl" : "none", ranking, partial, topup, every) > 0);
+    free(one);
+    free(tiers);
     free(impact);
     return text;
 }
@@ -182,13 +251,14 @@ Test(engine, index_and_scan_are_identical)
     long liquidations = 0, truncated = 0, shortfalls = 0, adl_fills = 0, adl_runs = 0, partials = 0,
          topups = 0, calls = 0;
     long by_model[5] = {0}; /* liquidations per impact model (k % 5) */
-    for (int k = 0; k < 40; k++) {
+    long many_liqs = 0;
+    for (int k = 0; k < 52; k++) {
         char *text = random_scenario(r, k);
         lc_scenario *sc = t_scenario(text);
         lc_population *pop = population_of(sc);
         lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
         lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN, 1);
-        long cols = lc_scenario_series_cols(sc);
+        long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
         for (long run = 0; run < sc->runs; run++) {
             result a, b;
             run_one(sc, pop, si, run, &a);
@@ -203,6 +273,9 @@ Test(engine, index_and_scan_are_identical)
             cr_assert_eq(a.ev.n, b.ev.n);
             cr_assert(a.ev.n == 0 || memcmp(a.ev.v, b.ev.v, (size_t)a.ev.n * sizeof *a.ev.v) == 0);
             liquidations += a.row.liq_count_long + a.row.liq_count_short;
+            if (sc->nmarkets > 1)
+                for (int m = 0; m < sc->nmarkets; m++)
+                    many_liqs += a.row.mk[m].liq_count_long + a.row.mk[m].liq_count_short > 0;
             by_model[k % 5] += a.row.liq_count_long + a.row.liq_count_short;
             truncated += a.row.truncated;
             adl_fills += lc_run_value(&a.row, "adl_count");
@@ -232,6 +305,8 @@ Test(engine, index_and_scan_are_identical)
               adl_fills);
     cr_assert_gt(partials, 500, "only %ld partial liquidations", partials);
     cr_assert_gt(topups, 100, "only %ld top-ups (%ld calls)", topups, calls);
+    cr_assert_gt(many_liqs, 40, "only %ld (run, market) pairs with liquidations of many markets",
+                 many_liqs);
 }
 
 /* Withdrawal on a known path: gbm with sigma 0 and mu −100 over dt = 1e-4 yr
