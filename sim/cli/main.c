@@ -396,6 +396,17 @@ static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc
                         p);
             break;
         }
+        int same_markets = a->nmarkets == b->nmarkets;
+        for (int k = 0; same_markets && k < a->nmarkets; k++)
+            same_markets = strcmp(a->market[k].name, b->market[k].name) == 0;
+        if (!same_markets) {
+            rc = EXIT_USAGE;
+            lc_error_at(err, "--vary", 0, NULL,
+                        "the markets (how many, their names and order) shape the file and must "
+                        "be the same at every point (point %ld differs)",
+                        p);
+            break;
+        }
         char *sig = lc_population_signature(sc[p]);
         if (!sig) {
             rc = EXIT_RUNTIME;
@@ -537,11 +548,14 @@ static int simulate(cli *c, const lc_sweep *sw)
         } else {
             fprintf(stderr, "liqcascade: %ld runs x ", sc->runs);
         }
-        fprintf(stderr, "%ld steps of %g s over %ld accounts (%ld long, %ld short), %d threads\n",
-                sc->steps, sc->dt_s, pop->n, pop->n_long, pop->n_short, threads);
+        fprintf(stderr, "%ld steps of %g s over %ld accounts (%ld long, %ld short)", sc->steps,
+                sc->dt_s, pop->n, pop->n_long, pop->n_short);
+        for (int k = 0; sc->nmarkets > 1 && k < sc->nmarkets; k++)
+            fprintf(stderr, "%s %s", k ? "," : " on", sc->market[k].name);
+        fprintf(stderr, ", %d threads\n", threads);
     }
     for (long p = 0; p < points; p++)
-        lc_summary_init(&sum[p]);
+        lc_summary_init(&sum[p], scs[p]);
     lc_runner_opts ro = {threads,         c->engine, c->events, tty && !c->quiet,
                          &stop_requested, c->batch,  sum};
     lc_runner_stats st;

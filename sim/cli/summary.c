@@ -5,9 +5,9 @@
 
 #include <math.h>
 
-void lc_summary_init(lc_summary *s)
+void lc_summary_init(lc_summary *s, const lc_scenario *sc)
 {
-    *s = (lc_summary){.insurance_min = INFINITY};
+    *s = (lc_summary){.insurance_min = INFINITY, .sc = sc};
 }
 
 void lc_summary_add(lc_summary *s, const lc_run_row *r)
@@ -25,6 +25,12 @@ void lc_summary_add(lc_summary *s, const lc_run_row *r)
     s->exo_dd_sum += r->exo_drawdown;
     s->dd_max = fmax(s->dd_max, r->max_drawdown);
     s->insurance_min = fmin(s->insurance_min, r->insurance_min);
+    for (int k = 0; k < s->sc->nmarkets; k++) {
+        const lc_market_row *m = &r->mk[k];
+        s->mk_liq_sum[k] += m->liq_notional_long + m->liq_notional_short;
+        s->mk_dd_sum[k] += m->max_drawdown;
+        s->mk_with_liq[k] += (m->liq_count_long + m->liq_count_short) > 0;
+    }
 }
 
 /* A proportion in percent with its 95% Wilson interval (metrics.h). */
@@ -51,10 +57,17 @@ void lc_summary_print(const lc_summary *s, FILE *out)
     pct(b, sizeof b, s->with_bad_debt, n);
     fprintf(out, "  runs with bad debt          %s; mean %.4g quote, max %.4g quote\n", b,
             s->bad_debt_sum / dn, s->bad_debt_max);
+    int k = s->sc->nmarkets;
     fprintf(out,
-            "  max drawdown, mean          market %.2f %%, fundamental %.2f %% (worst market %.2f "
+            "  max drawdown, mean          %s %.2f %%, fundamental %.2f %% (worst run %.2f "
             "%%)\n",
-            100.0 * s->dd_sum / dn, 100.0 * s->exo_dd_sum / dn, 100.0 * s->dd_max);
+            k > 1 ? s->sc->market[0].name : "market", 100.0 * s->dd_sum / dn,
+            100.0 * s->exo_dd_sum / dn, 100.0 * s->dd_max);
+    for (int m = 0; k > 1 && m < k; m++) {
+        pct(b, sizeof b, s->mk_with_liq[m], n);
+        fprintf(out, "  %-27s liquidated in %s of runs, mean %.4g quote; drawdown %.2f %%\n",
+                s->sc->market[m].name, b, s->mk_liq_sum[m] / dn, 100.0 * s->mk_dd_sum[m] / dn);
+    }
     fprintf(out, "  lowest insurance fund       %.4g quote\n", s->insurance_min);
     if (s->truncated_runs)
         fprintf(out, "  runs that hit max_rounds    %ld (their cascades continued next step)\n",

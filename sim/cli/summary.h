@@ -14,9 +14,13 @@ typedef struct lc_summary {
     double bad_debt_sum, bad_debt_max;
     double dd_sum, exo_dd_sum, dd_max;
     double insurance_min;
+    const lc_scenario *sc; /* its markets' names */
+    /* per market: liquidated notional and max drawdown, summed over rows */
+    double mk_liq_sum[LC_MAX_MARKETS], mk_dd_sum[LC_MAX_MARKETS];
+    long mk_with_liq[LC_MAX_MARKETS];
 } lc_summary;
 
-void lc_summary_init(lc_summary *s);
+void lc_summary_init(lc_summary *s, const lc_scenario *sc);
 void lc_summary_add(lc_summary *s, const lc_run_row *row);
 void lc_summary_print(const lc_summary *s, FILE *out);
 

@@ -533,7 +533,14 @@ static const char *axis_unit(const lc_scenario *sc, const char *key, unit_ctx *c
     for (const char *s = key; *s && k + 1 < sizeof c->key;) {
         const char *dot = strchr(s, '.');
         size_t len = dot ? (size_t)(dot - s) : strlen(s);
-        if (strspn(s, "0123456789") != len) { /* not a list index */
+        int index = strspn(s, "0123456789") == len;
+        if (index && k == strlen("markets") && strncmp(c->key, "markets", k) == 0) {
+            long m = strtol(s, NULL, 10); /* markets.<k>: the visit names it */
+            const char *name = m < sc->nmarkets ? sc->market[m].name : "?";
+            k += (size_t)snprintf(c->key + k, sizeof c->key - k, ".%s", name);
+            if (k >= sizeof c->key)
+                k = sizeof c->key - 1;
+        } else if (!index) { /* not a list index */
             if (k && k + 1 < sizeof c->key)
                 c->key[k++] = '.';
             for (size_t i = 0; i < len && k + 1 < sizeof c->key; i++)
