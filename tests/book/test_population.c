@@ -314,3 +314,104 @@ Test(population, ties_are_in_origin_order)
     lc_population_free(p);
     lc_scenario_free(sc);
 }
+
+/* Three markets of different s0 and tiers, accounts drawn by weights
+ * 0.5/0.3/0.2. Each market's share is binomial: SE sqrt(w(1-w)/n), 4 SE.
+ * Every account lies in its (market, side) range, in liquidation order,
+ * with its market's tier and an entry at its market's s0 x the ratio. */
+#define THREE_MARKETS                                                                              \
+    "markets:\n"                                                                                   \
+    "  - {name: A, price: {model: gbm, s0: 100}, tiers: [{up_to: 1e300, mmr: 0.01, "               \
+    "max_leverage: 50}]}\n"                                                                        \
+    "  - {name: B, price: {model: gbm, s0: 5000}, tiers: [{up_to: 1e300, mmr: 0.002, "             \
+    "max_leverage: 200}]}\n"                                                                       \
+    "  - {name: C, price: {model: gbm, s0: 1}, tiers: [{up_to: 1e300, mmr: 0.05, "                 \
+    "max_leverage: 10}]}\n"
+
+Test(population, many_markets_by_weight_in_ranges)
+{
+    lc_scenario *sc = t_scenario("simulation: {seed: 5}\n" THREE_MARKETS "population:\n"
+                                 "  accounts: 20000\n"
+                                 "  markets: {A: 5, B: 3, C: 2}\n"
+                                 "  notional: {dist: fixed, value: 1000}\n"
+                                 "  leverage: {dist: uniform, min: 1, max: 9}\n");
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(p->nmarkets, 3);
+    static const double w[3] = {0.5, 0.3, 0.2}, mmr[3] = {0.01, 0.002, 0.05};
+    for (int m = 0; m < 3; m++) {
+        cr_assert_float_eq(sc->market[m].weight, w[m], 1e-15, "weights are normalised");
+        long count = p->range[2 * m + 2] - p->range[2 * m];
+        double se = sqrt(w[m] * (1 - w[m]) / 20000.0), share = count / 20000.0;
+        cr_assert(fabs(share - w[m]) < 4 * se, "market %d: share %g, want %g (4 SE %g)", m, share,
+                  w[m], 4 * se);
+        for (int slot = 0; slot < 2; slot++) {
+            double q = 0;
+            for (long i = p->range[2 * m + slot]; i < p->range[2 * m + slot + 1]; i++) {
+                cr_assert_eq(p->market[i], m);
+                cr_assert_eq(p->side[i], slot ? -1 : 1);
+                cr_assert_eq(p->mmr[i], mmr[m], "account %ld: its market's tier", i);
+                double s0 = lc_scenario_s0(sc, m);
+                cr_assert(p->entry[i] > 0.8 * s0 && p->entry[i] < 1.25 * s0);
+                cr_assert(!lc_breached(p->side[i], p->liq_price[i], s0));
+                if (i > p->range[2 * m + slot])
+                    cr_assert(slot ? p->liq_price[i] >= p->liq_price[i - 1]
+                                   : p->liq_price[i] <= p->liq_price[i - 1]);
+                q += p->qty[i];
+            }
+            cr_assert_float_eq(p->range_qty[2 * m + slot], q, 1e-9 * q);
+        }
+    }
+    cr_assert_eq(p->range[6], p->n);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+Test(population, csv_market_column)
+{
+    char *dir = t_tmpdir();
+    char *path =
+        t_write(dir, "pos.csv",
+                "market,side,notional,leverage,entry\n"
+                "C,long,100,2,1\nA,short,1000,5,100\nB,long,5000,10,5000\nA,long,10,2,99\n");
+    char *text;
+    cr_assert(asprintf(&text, THREE_MARKETS "population: {file: %s}\n", path) > 0);
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    /* ranges: A long (row 3), A short (row 1), B long (row 2), C long (row 0) */
+    static const int64_t origin[4] = {3, 1, 2, 0};
+    static const uint8_t market[4] = {0, 0, 1, 2};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(p->origin[i], origin[i], "row %d", i);
+        cr_assert_eq(p->market[i], market[i], "row %d", i);
+    }
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    /* no market column with several markets, and an unknown name */
+    free(t_write(dir, "bad.csv", "side,notional,leverage,entry\nlong,100,2,100\n"));
+    char *bad;
+    cr_assert(asprintf(&bad, THREE_MARKETS "population: {file: %s/bad.csv}\n", dir) > 0);
+    sc = t_scenario(bad);
+    lc_error_clear(&err);
+    cr_assert_null(lc_population_create(sc, &err));
+    cr_assert(strstr(err.msg, "bad.csv:1: header must name the columns side, notional, leverage, "
+                              "entry, market (missing 'market')"),
+              "%s", err.msg);
+    lc_scenario_free(sc);
+    free(bad);
+    free(t_write(dir, "bad.csv", "side,notional,leverage,entry,market\nlong,100,2,100,D\n"));
+    cr_assert(asprintf(&bad, THREE_MARKETS "population: {file: %s/bad.csv}\n", dir) > 0);
+    sc = t_scenario(bad);
+    lc_error_clear(&err);
+    cr_assert_null(lc_population_create(sc, &err));
+    cr_assert(strstr(err.msg, "bad.csv:2: market: no market named 'D' in the scenario"), "%s",
+              err.msg);
+    lc_scenario_free(sc);
+    free(bad);
+    free(path);
+    t_rmdir(dir);
+}
