@@ -84,6 +84,60 @@ static void print_rule(FILE *out, const lc_rule *ru, int md)
     fprintf(out, md ? ".\n" : "\n");
 }
 
+/* markets: and correlation: (DESIGN §12), from their tables in scenario.c. */
+static void print_markets(FILE *out, int md)
+{
+    if (md)
+        fprintf(out,
+                "### `markets`\n\n"
+                "A list of 1 to %d markets in place of the one-market form's `price`, "
+                "`impact`, `venue.tiers` and `venue.mark`. Each entry has `name` (letters, "
+                "digits, `_`, `-`; unique), `price` (with its `shock`), `impact`, `mark` and "
+                "`tiers`, each taking the keys of that section, and `common_jump`:\n\n",
+                LC_MAX_MARKETS);
+    else
+        fprintf(out,
+                "\n  markets: a list of 1 to %d markets in place of price, impact, venue.tiers "
+                "and venue.mark;\n    each {name, price (with shock), impact, mark, tiers} "
+                "taking those sections' keys, and common_jump:\n",
+                LC_MAX_MARKETS);
+    table_head(out, md);
+    for (int i = 0; i < 2; i++)
+        print_param(out, lc_common_jump_params[i].unit, &lc_common_jump_params[i], md);
+    if (md)
+        fprintf(out, "\n`population.markets`: a map of market name to weight, the share of "
+                     "drawn accounts trading it (default: equal shares).\n\n"
+                     "### `correlation`\n\n"
+                     "Of the markets' standard innovations (two markets or more). `copula` is "
+                     "`gaussian` (default) or `t`; `matrix` (a K x K list of rows, symmetric, "
+                     "unit diagonal, positive semi-definite) or:\n\n");
+    else
+        fprintf(out, "    population.markets: {name: weight, ...}, the share of drawn accounts "
+                     "per market (default equal)\n"
+                     "\n  correlation: of the markets' innovations (two markets or more); copula "
+                     "gaussian (default) or t;\n    matrix (K x K rows: symmetric, unit "
+                     "diagonal, PSD) or:\n");
+    table_head(out, md);
+    for (int i = 0; i < lc_n_correlation_params; i++)
+        print_param(out, lc_correlation_params[i].unit, &lc_correlation_params[i], md);
+    if (md)
+        fprintf(out, "\n`correlation.stress`: its own `matrix` or `rho`, and either a Markov "
+                     "regime or a window:\n\n");
+    else
+        fprintf(out, "    stress: its own matrix or rho, and a Markov regime or a window:\n");
+    table_head(out, md);
+    for (int i = 0; i < lc_n_stress_params; i++)
+        print_param(out, lc_stress_params[i].unit, &lc_stress_params[i], md);
+    if (md)
+        fprintf(out, "\n`correlation.common_jumps`:\n\n");
+    else
+        fprintf(out, "    common_jumps:\n");
+    table_head(out, md);
+    print_param(out, lc_common_jumps_rate.unit, &lc_common_jumps_rate, md);
+    if (md)
+        fprintf(out, "\n");
+}
+
 void lc_catalog_print(FILE *out, int md)
 {
     if (md)
@@ -127,6 +181,8 @@ void lc_catalog_print(FILE *out, int md)
         if (md)
             fprintf(out, "\n");
     }
+
+    print_markets(out, md);
 
     for (const lc_family *const *fp = lc_families; *fp; fp++) {
         const lc_family *f = *fp;

@@ -748,11 +748,42 @@ static int read_price_impact(lc_market_spec *ms, lc_node *price, lc_node *impact
 }
 
 enum { JUMP_MEAN, JUMP_SIGMA };
-static const lc_param jump_params[] = {
+const lc_param lc_common_jump_params[2] = {
     [JUMP_MEAN] = {"mean", "1", LC_REAL, 0.0, -50, 50, 0, 0,
                    "mean log-size of this market's move at a common jump"},
     [JUMP_SIGMA] = {"sigma", "1", LC_REAL, 0.0, 0, 50, 0, 0, "standard deviation of that log-size"},
 };
+#define jump_params lc_common_jump_params
+
+enum { CORR_RHO, CORR_NU };
+const lc_param lc_correlation_params[] = {
+    [CORR_RHO] = {"rho", "1", LC_REAL, 0, -1, 1, 0, 0,
+                  "one correlation for every pair of markets (or matrix: a K x K list of rows)"},
+    [CORR_NU] = {"nu", "1", LC_REAL, 4, 0, 1e6, 1, 0, "degrees of freedom of the t copula"},
+};
+const int lc_n_correlation_params = LC_COUNT(lc_correlation_params);
+const char *const lc_copulas[2] = {"gaussian", "t"};
+
+enum { STRESS_ENTER, STRESS_EXIT, STRESS_START, STRESS_END };
+const lc_param lc_stress_params[] = {
+    [STRESS_ENTER] = {"enter", "1/yr", LC_REAL, 0, 0, 1e9, 0, 0,
+                      "Markov regime: rate of entering stress (with exit)"},
+    [STRESS_EXIT] = {"exit", "1/yr", LC_REAL, 0, 0, 1e9, 0, 0, "rate of leaving stress"},
+    [STRESS_START] = {"start", "s", LC_REAL, -1, -1, 1e300, 0, 0,
+                      "scripted window: stress for steps starting from this time (with end)"},
+    [STRESS_END] = {"end", "s", LC_REAL, -1, -1, 1e300, 0, 0, "... until this time"},
+};
+const int lc_n_stress_params = LC_COUNT(lc_stress_params);
+const lc_param lc_common_jumps_rate = {"rate",
+                                       "1/yr",
+                                       LC_REAL,
+                                       0,
+                                       0,
+                                       1e6,
+                                       0,
+                                       0,
+                                       "rate of jumps every market takes at once (sizes: each "
+                                       "market's common_jump)"};
 
 /* A name the HDF5 file and xarray carry as a coordinate, and a part of
  * dotted keys (markets.BTC.price.sigma): letters, digits, _ and -. */
@@ -868,11 +899,11 @@ static int read_matrix(lc_node *map, const char *where, int k, double *a, double
                            "needs matrix (a %dx%d list of lists) or rho (one value for every "
                            "pair)",
                            k, k);
-    static const lc_param corr = {"rho", "1", LC_REAL, 0, -1, 1, 0, 0, "a correlation"};
+    const lc_param *corr = &lc_correlation_params[CORR_RHO];
     if (rho) {
         double r;
         snprintf(key, sizeof key, "%s.rho", where);
-        if (read_scalar_number(rho, key, &corr, &r, err))
+        if (read_scalar_number(rho, key, corr, &r, err))
             return -1;
         for (int i = 0; i < k * k; i++)
             a[i] = i % (k + 1) == 0 ? 1.0 : r;
@@ -894,7 +925,7 @@ static int read_matrix(lc_node *map, const char *where, int k, double *a, double
             for (int j = 0; j < k; j++) {
                 char ek[160];
                 snprintf(ek, sizeof ek, "%s[%d]", rk, j);
-                rc |= read_scalar_number(row->vals[j], ek, &corr, &a[i * k + j], err);
+                rc |= read_scalar_number(row->vals[j], ek, corr, &a[i * k + j], err);
             }
         }
         if (rc)
@@ -938,25 +969,16 @@ static int read_correlation(lc_scenario *sc, lc_node *root, lc_error *err)
     int rc = 0;
     if (lc_node_get(m, "matrix") || lc_node_get(m, "rho"))
         rc |= read_matrix(m, "correlation", k, c->matrix, c->chol, err);
-    static const char *const copulas[] = {"gaussian", "t"};
     int cop;
-    rc |= read_name(m, "correlation", "copula", copulas, 2, &cop, err);
+    rc |= read_name(m, "correlation", "copula", lc_copulas, 2, &cop, err);
     c->copula = (lc_copula)cop;
-    static const lc_param nu = {
-        "nu", "1", LC_REAL, 4, 0, 1e6, 1, 0, "degrees of freedom of the t copula"};
-    rc |= read_param(m, m, "correlation", &nu, &c->nu, NULL, err);
+    rc |= read_param(m, m, "correlation", &lc_correlation_params[CORR_NU], &c->nu, NULL, err);
     lc_node *st = section_map(m, "stress", "correlation.stress", err);
     if (st) {
         rc |= read_matrix(st, "correlation.stress", k, c->stress_matrix, c->stress_chol, err);
-        static const lc_param sp[] = {
-            {"enter", "1/yr", LC_REAL, 0, 0, 1e9, 0, 0, "rate of entering the stress regime"},
-            {"exit", "1/yr", LC_REAL, 0, 0, 1e9, 0, 0, "rate of leaving it"},
-            {"start", "s", LC_REAL, -1, -1, 1e300, 0, 0, "scripted stress from this time"},
-            {"end", "s", LC_REAL, -1, -1, 1e300, 0, 0, "... until this time"},
-        };
         double v[4];
         for (int i = 0; i < 4; i++)
-            rc |= read_param(st, st, "correlation.stress", &sp[i], &v[i], NULL, err);
+            rc |= read_param(st, st, "correlation.stress", &lc_stress_params[i], &v[i], NULL, err);
         int markov = lc_node_get(st, "enter") || lc_node_get(st, "exit");
         int window = lc_node_get(st, "start") || lc_node_get(st, "end");
         if (markov == window)
@@ -978,17 +1000,8 @@ static int read_correlation(lc_scenario *sc, lc_node *root, lc_error *err)
         reject_unused(st, "correlation.stress", cand, LC_COUNT(cand), err);
     }
     lc_node *cj = section_map(m, "common_jumps", "correlation.common_jumps", err);
-    static const lc_param rate = {"rate",
-                                  "1/yr",
-                                  LC_REAL,
-                                  0,
-                                  0,
-                                  1e6,
-                                  0,
-                                  0,
-                                  "rate of jumps every market takes at once (sizes: each "
-                                  "market's common_jump)"};
-    rc |= read_param(cj, m, "correlation.common_jumps", &rate, &c->jump_rate, NULL, err);
+    rc |= read_param(cj, m, "correlation.common_jumps", &lc_common_jumps_rate, &c->jump_rate, NULL,
+                     err);
     static const char *const jcand[] = {"rate"};
     reject_unused(cj, "correlation.common_jumps", jcand, 1, err);
     static const char *const cand[] = {"matrix", "rho", "copula", "nu", "stress", "common_jumps"};

@@ -164,6 +164,16 @@ extern const int lc_n_core_keys;
 extern const lc_param lc_tier_params[]; /* up_to, mmr, max_leverage, cum */
 extern const int lc_n_tier_params;
 extern const lc_family lc_mark_family; /* venue.mark */
+/* The keys of markets[k].common_jump (mean, sigma), correlation (rho, nu; copula
+ * one of lc_copulas), correlation.stress (enter, exit, start, end; its rho or
+ * matrix as correlation's) and correlation.common_jumps.rate. */
+extern const lc_param lc_common_jump_params[2];
+extern const lc_param lc_correlation_params[];
+extern const int lc_n_correlation_params;
+extern const char *const lc_copulas[2];
+extern const lc_param lc_stress_params[];
+extern const int lc_n_stress_params;
+extern const lc_param lc_common_jumps_rate;
 
 /* The value of a rule's numeric key, or the name a name-valued key holds
  * (e.g. ("partial", "cooldown"), ("adl", "adl_ranking")); NAN / NULL if none. */
