@@ -338,6 +338,10 @@ static int cmd_validate(cli *c)
     }
     fputs(yaml, stdout);
     printf("# population: %ld accounts (%ld long, %ld short)\n", pop->n, pop->n_long, pop->n_short);
+    for (int k = 0; sc->nmarkets > 1 && k < sc->nmarkets; k++)
+        printf("#   %s: %ld long, %ld short\n", sc->market[k].name,
+               pop->range[2 * k + 1] - pop->range[2 * k],
+               pop->range[2 * k + 2] - pop->range[2 * k + 1]);
     free(yaml);
     lc_population_free(pop);
     lc_scenario_free(sc);
