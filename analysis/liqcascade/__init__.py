@@ -1,12 +1,16 @@
-"""liqcascade analysis: load result files (HDF5 schema v1) into pandas with units,
-compute per-point risk metrics with confidence intervals, draw the standard figures
-and write an HTML report (``python -m liqcascade.report OUT.h5 -o report/``).
+"""liqcascade analysis: load result files (HDF5 schema v1 and v2) into pandas with
+units, compute per-point risk metrics with confidence intervals (and per market),
+draw the standard figures and write an HTML report
+(``python -m liqcascade.report OUT.h5 -o report/``); :func:`open_series` gives the
+series as an xarray Dataset with dimensions (row, market, time).
 
 Definitions of every metric: docs/analysis.md.
 """
-from .io import LiqcascadeError, Result, load
-from .metrics import compute_metrics, format_table, metrics_wide
+from .io import DEFAULT_MARKET, LiqcascadeError, Result, load, open_series
+from .metrics import (compute_metrics, format_market_table, format_table, market_metrics,
+                      metrics_wide)
 
-__all__ = ["LiqcascadeError", "Result", "load", "compute_metrics", "metrics_wide",
-           "format_table"]
-__version__ = "0.1.0"
+__all__ = ["DEFAULT_MARKET", "LiqcascadeError", "Result", "load", "open_series",
+           "compute_metrics", "metrics_wide", "format_table", "market_metrics",
+           "format_market_table"]
+__version__ = "0.2.0"

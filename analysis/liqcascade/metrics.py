@@ -9,17 +9,23 @@ distribution-free binomial order-statistic interval for quantiles, NaN where no
 interval is defined (means, expected shortfalls, counts). ``n`` is the number of runs
 the metric is computed from. The C ``liqcascade info`` command computes the same
 metrics with the same definitions; tests compare the two.
+
+They are the venue's: with several markets (schema v2) bad debt, insurance, ADL,
+cascades and ``liq_notional`` are over every market, while ``max_drawdown`` and
+``amplification`` are the first market's (the /runs columns of those names are).
+:func:`market_metrics` gives the per-market table (liquidations and drawdown of each
+market), with an extra ``market`` column.
 """
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import stats
-from .io import Result
+from .io import LiqcascadeError, Result
 
 #: per-variable statistics, in table order: name -> quantile level (None: mean)
 STATISTICS: tuple[tuple[str, str, Optional[float]], ...] = (
@@ -175,15 +181,96 @@ def format_value(x: float) -> str:
 def format_table(table: pd.DataFrame) -> pd.DataFrame:
     """The metric table for reading: ``value [lo, hi] units`` strings, one column per
     point."""
-    def cell(r: pd.Series) -> str:
-        s = format_value(r["value"])
-        if not (math.isnan(r["lo"]) and math.isnan(r["hi"])):
-            s += f" [{format_value(r['lo'])}, {format_value(r['hi'])}]"
-        return s
-    out = table.assign(cell=table.apply(cell, axis=1))
+    out = table.assign(cell=table.apply(_cell, axis=1))
     wide = out.pivot(index="metric", columns="point", values="cell")
     wide = wide.loc[list(dict.fromkeys(table["metric"]))]
     wide.columns = [f"point {p}" for p in wide.columns]
     wide.insert(0, "units", [table.attrs.get("units", {}).get(m, "")
                              if table.attrs.get("units") else "" for m in wide.index])
     return wide
+
+
+#: per-market metrics (docs/analysis.md), in table order after n_runs,
+#: p_liquidation and liq_share
+MARKET_VARIABLES: dict[str, str] = {
+    "liq_notional": "quote",
+    "max_drawdown": "1",
+}
+
+MARKET_COLUMNS = ["point", "market", "metric", "value", "lo", "hi", "n", "units"]
+
+
+def market_metrics(result: Result) -> pd.DataFrame:
+    """Per (sweep point, market): the market's liquidations and drawdown, long form
+    with the columns of :func:`compute_metrics` plus ``market`` (its name):
+
+    * ``n_runs``;
+    * ``p_liquidation`` -- P(liq_count_long + liq_count_short > 0 in the market),
+      Wilson interval;
+    * ``liq_share`` -- the market's liquidated notional (long + short) summed over the
+      point's runs, divided by that of every market (NaN when nothing was liquidated);
+    * ``liq_notional.*`` and ``max_drawdown.*`` -- mean, q50/q95/q99 with
+      order-statistic intervals, es95/es99 of the market's liq_notional_long +
+      liq_notional_short and of its max_drawdown.
+
+    From :meth:`Result.market_runs`, so a v1 file gives the same table for its one
+    market ``"market"``. Markets in /markets order within each point.
+    """
+    df = result.market_runs()
+    need = {"liq_count_long", "liq_count_short", "liq_notional_long", "liq_notional_short",
+            "max_drawdown"}
+    missing = sorted(need - set(df.columns))
+    if missing:
+        raise LiqcascadeError(f"{result.path}: no per-market {', '.join(missing)} in /runs")
+    liq = df["liq_notional_long"].to_numpy(np.float64) + df["liq_notional_short"].to_numpy(np.float64)
+    hit = (df["liq_count_long"].to_numpy() + df["liq_count_short"].to_numpy()) > 0
+    point_col, market_col = df["point"].to_numpy(), df["market"].to_numpy()
+    rows: list[dict] = []
+    for point in result.points["point"].to_numpy():
+        in_point = point_col == point
+        total = float(liq[in_point].sum())
+        for name in result.market_names:
+            sel = in_point & (market_col == name)
+            n = int(np.count_nonzero(sel))
+            head = [dict(metric="n_runs", value=float(n), lo=math.nan, hi=math.nan, n=n,
+                         units="runs")]
+            iv = stats.wilson(int(np.count_nonzero(hit[sel])), n)
+            head.append(dict(metric="p_liquidation", value=iv.value, lo=iv.lo, hi=iv.hi, n=n,
+                             units="1"))
+            share = float(liq[sel].sum()) / total if total > 0 else math.nan
+            head.append(dict(metric="liq_share", value=share, lo=math.nan, hi=math.nan, n=n,
+                             units="1"))
+            v = {"liq_notional": liq[sel],
+                 "max_drawdown": df["max_drawdown"].to_numpy(np.float64)[sel]}
+            for var, units in MARKET_VARIABLES.items():
+                head += _summary(int(point), var, v[var], units)
+            for r in head:
+                r.update(point=int(point), market=name)
+            rows += head
+    table = pd.DataFrame(rows, columns=MARKET_COLUMNS)
+    table.attrs["units"] = dict(zip(table["metric"], table["units"]))
+    return table
+
+
+def format_market_table(table: pd.DataFrame,
+                        metrics: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """A :func:`market_metrics` table for reading: one row per (point, market), one
+    column per metric (``metrics``, default all) holding ``value [lo, hi]``."""
+    metrics = list(metrics) if metrics is not None else list(dict.fromkeys(table["metric"]))
+    t = table[table["metric"].isin(metrics)]
+    cells = t.assign(cell=[_cell(r) for _, r in t.iterrows()])
+    wide = cells.pivot(index=["point", "market"], columns="metric", values="cell")
+    wide = wide[[m for m in metrics if m in wide.columns]]
+    # back in table order (points, then markets in /markets order), not sorted by name
+    wide = wide.reindex(pd.MultiIndex.from_frame(t[["point", "market"]].drop_duplicates()))
+    wide.columns.name = None
+    units = table.attrs.get("units") or {}
+    wide.columns = [f"{m} ({units[m]})" if units.get(m) else m for m in wide.columns]
+    return wide
+
+
+def _cell(r: pd.Series) -> str:
+    s = format_value(r["value"])
+    if not (math.isnan(r["lo"]) and math.isnan(r["hi"])):
+        s += f" [{format_value(r['lo'])}, {format_value(r['hi'])}]"
+    return s

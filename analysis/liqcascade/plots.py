@@ -9,11 +9,16 @@ each function builds and returns its own Figure, so it works headless under Agg)
 * :func:`sweep_heatmap` -- any metric over two varied keys of a sweep (/points).
 
 Every axis label carries its units, taken from the file's ``units`` attributes.
+
+Markets: ``fan_chart`` and ``liquidation_heatmap`` draw one panel per market (stacked,
+sharing the time axis) unless ``market=`` picks one (a name or an index); a file with
+one market gives one panel, as before. ``cascade_ccdf`` counts the venue's liquidations
+(every market's in the step) unless ``market=`` restricts it to one.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -52,36 +57,51 @@ def _type1_quantiles(a: np.ndarray, levels: Sequence[float]) -> np.ndarray:
     return s[idx]
 
 
+def _markets(result: Result, market: Optional[Union[int, str]]) -> list[int]:
+    """The market indices to draw: the one asked for, else every market."""
+    return [result.market_index(market)] if market is not None else list(range(result.n_markets))
+
+
+def _market_label(result: Result, m: int) -> str:
+    """": BTC" for a panel of a file with several markets, "" with one."""
+    return f": {result.market_names[m]}" if result.n_markets > 1 else ""
+
+
 def fan_chart(result: Result, point: int = 0, bands: Sequence[tuple[float, float]] = FAN_BANDS,
-              fig: Optional[Figure] = None) -> Figure:
+              fig: Optional[Figure] = None, market: Optional[Union[int, str]] = None) -> Figure:
     """Quantile bands of the market price across the runs of one sweep point, over
-    time, with the median market path and the median exogenous (fundamental) path.
+    time, with the median market path and the median exogenous (fundamental) path;
+    one panel per market (or only ``market``).
 
     Time of column k is k * every * dt_seconds (docs/schema.md). Needs
     /series/price; /series/fundamental is overlaid when present.
     """
-    price = result.series("price", point=point)
-    if price.shape[0] == 0:
-        raise LiqcascadeError(f"point {point}: no runs in the file")
+    markets = _markets(result, market)
+    fig = fig or Figure(figsize=(8, 4.5 if len(markets) == 1 else 1.2 + 3.0 * len(markets)))
+    axes = fig.subplots(len(markets), 1, sharex=True, squeeze=False)[:, 0]
     t = result.time_s("price")
     size, tname = time_unit(float(t[-1]) if t.size else 0.0)
-    fig = fig or Figure(figsize=(8, 4.5))
-    ax = fig.add_subplot()
-    levels = [q for band in bands for q in band] + [0.5]
-    qs = dict(zip(levels, _type1_quantiles(price, levels)))
-    for i, (lo, hi) in enumerate(bands):
-        ax.fill_between(t / size, qs[lo], qs[hi], color="tab:blue", alpha=0.15 + 0.12 * i,
-                        linewidth=0, label=f"price {lo:.0%}–{hi:.0%}")
-    ax.plot(t / size, qs[0.5], color="tab:blue", lw=1.5, label="price median")
-    if "fundamental" in result.series_names:
-        fund = result.series("fundamental", point=point)
-        ax.plot(result.time_s("fundamental") / size, _type1_quantiles(fund, [0.5])[0],
-                color="black", lw=1.2, ls="--", label="fundamental (exogenous) median")
-    ax.set_xlabel(f"time ({tname})")
-    ax.set_ylabel(f"price{_units(result.series_units('price'))}")
-    ax.set_title(f"Market price across {price.shape[0]} runs" + _point_label(result, point))
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
+    for ax, m in zip(axes, markets):
+        price = result.series("price", point=point, market=m)
+        if price.shape[0] == 0:
+            raise LiqcascadeError(f"point {point}: no runs in the file")
+        levels = [q for band in bands for q in band] + [0.5]
+        qs = dict(zip(levels, _type1_quantiles(price, levels)))
+        for i, (lo, hi) in enumerate(bands):
+            ax.fill_between(t / size, qs[lo], qs[hi], color="tab:blue", alpha=0.15 + 0.12 * i,
+                            linewidth=0, label=f"price {lo:.0%}–{hi:.0%}")
+        ax.plot(t / size, qs[0.5], color="tab:blue", lw=1.5, label="price median")
+        if "fundamental" in result.series_names:
+            fund = result.series("fundamental", point=point, market=m)
+            ax.plot(result.time_s("fundamental") / size, _type1_quantiles(fund, [0.5])[0],
+                    color="black", lw=1.2, ls="--", label="fundamental (exogenous) median")
+        name = f"{result.market_names[m]} price" if result.n_markets > 1 else "price"
+        ax.set_ylabel(f"{name}{_units(result.series_units('price'))}")
+        ax.set_title(f"Market price across {price.shape[0]} runs" + _market_label(result, m)
+                     + _point_label(result, point))
+        ax.legend(loc="best", fontsize="small")
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel(f"time ({tname})")
     fig.tight_layout()
     return fig
 
@@ -102,14 +122,34 @@ def _no_data(fig: Figure, ax: Any, message: str) -> Figure:
     return fig
 
 
+def _events_with_markets(result: Result, columns: Sequence[str],
+                         market: Optional[Union[int, str]]) -> pd.DataFrame:
+    """/events columns plus ``market`` (index) when the file has several markets or
+    one is asked for; raises LiqcascadeError when the file cannot tell."""
+    ev = result.event_columns(list(columns))
+    if result.n_markets == 1 and market is None:
+        return ev
+    em = result.event_markets()
+    if em is None:
+        raise LiqcascadeError(
+            f"{result.path}: {result.n_markets} markets, and /events does not say which "
+            "market an event is in: write the file with --population (its market column "
+            "tells)")
+    return ev.assign(market=em)
+
+
 def liquidation_heatmap(result: Result, point: Optional[int] = None, price_bins: int = 60,
-                        max_time_bins: int = 240, fig: Optional[Figure] = None) -> Figure:
+                        max_time_bins: int = 240, fig: Optional[Figure] = None,
+                        market: Optional[Union[int, str]] = None) -> Figure:
     """Liquidated notional by execution price (y) and time (x), summed over the runs
     (of one sweep point, or all), from /events; colour is notional per cell (log
     scale). Step s is the time interval ((s-1)·dt, s·dt]; time bins are whole
-    numbers of steps. Raises LiqcascadeError when the file has no /events.
+    numbers of steps. One panel per market (or only ``market``): prices of different
+    markets do not share an axis, so a file with several markets needs the market of
+    each event (from /population, written with --population). Raises
+    LiqcascadeError when the file has no /events or cannot tell the markets.
     """
-    ev = result.event_columns(["point", "step", "price", "notional"])
+    ev = _events_with_markets(result, ["point", "step", "price", "notional"], market)
     if point is not None:
         ev = ev[ev["point"] == point]
     units = result.h5["events"]
@@ -117,64 +157,89 @@ def liquidation_heatmap(result: Result, point: Optional[int] = None, price_bins:
     n_units = str(units["notional"].attrs.get("units", ""))
     dt, steps = result.dt_seconds, result.steps
     size, tname = time_unit(steps * dt)
-    fig = fig or Figure(figsize=(8, 4.5))
-    ax = fig.add_subplot()
-    ax.set_xlabel(f"time ({tname})")
-    ax.set_ylabel(f"execution price{_units(p_units)}")
-    ax.set_title("Liquidated notional by price and time" + _point_label(result, point))
-    if ev.empty:
-        return _no_data(fig, ax, "no liquidations")
+    markets = _markets(result, market)
+    fig = fig or Figure(figsize=(8, 4.5 if len(markets) == 1 else 1.2 + 3.0 * len(markets)))
+    axes = fig.subplots(len(markets), 1, sharex=True, squeeze=False)[:, 0]
     width = max(1, math.ceil(steps / max_time_bins))
     t_edges = np.arange(0, steps + width, width, dtype=np.float64) * dt / size
-    t_mid = (ev["step"].to_numpy() - 0.5) * dt / size
-    prices = ev["price"].to_numpy()
-    lo, hi = float(prices.min()), float(prices.max())
-    if hi <= lo:  # one price only: a thin band around it
-        lo, hi = lo * 0.999, (hi * 1.001 if hi > 0 else 1.0)
-    p_edges = np.linspace(lo, hi, price_bins + 1)
-    h, _, _ = np.histogram2d(t_mid, prices, bins=[t_edges, p_edges],
-                             weights=ev["notional"].to_numpy())
-    h = np.ma.masked_less_equal(h.T, 0)
-    mesh = ax.pcolormesh(t_edges, p_edges, h, norm=LogNorm(vmin=h.min(), vmax=h.max()),
-                         cmap="inferno_r", shading="flat")
-    fig.colorbar(mesh, ax=ax, label=f"liquidated notional{_units(n_units)}")
-    ax.set_xlim(0, steps * dt / size)
+    for ax, m in zip(axes, markets):
+        sub = ev[ev["market"] == m] if "market" in ev else ev
+        name = f"{result.market_names[m]} execution price" if result.n_markets > 1 else \
+            "execution price"
+        ax.set_ylabel(f"{name}{_units(p_units)}")
+        ax.set_title("Liquidated notional by price and time" + _market_label(result, m)
+                     + _point_label(result, point))
+        ax.set_xlim(0, steps * dt / size)
+        if sub.empty:
+            ax.text(0.5, 0.5, "no liquidations", ha="center", va="center",
+                    transform=ax.transAxes)
+            continue
+        t_mid = (sub["step"].to_numpy() - 0.5) * dt / size
+        prices = sub["price"].to_numpy()
+        lo, hi = float(prices.min()), float(prices.max())
+        if hi <= lo:  # one price only: a thin band around it
+            lo, hi = lo * 0.999, (hi * 1.001 if hi > 0 else 1.0)
+        p_edges = np.linspace(lo, hi, price_bins + 1)
+        h, _, _ = np.histogram2d(t_mid, prices, bins=[t_edges, p_edges],
+                                 weights=sub["notional"].to_numpy())
+        h = np.ma.masked_less_equal(h.T, 0)
+        if h.count() == 0:  # only zero notionals (top-ups of nothing)
+            ax.text(0.5, 0.5, "no liquidations", ha="center", va="center",
+                    transform=ax.transAxes)
+            continue
+        mesh = ax.pcolormesh(t_edges, p_edges, h, norm=LogNorm(vmin=h.min(), vmax=h.max()),
+                             cmap="inferno_r", shading="flat")
+        fig.colorbar(mesh, ax=ax, label=f"liquidated notional{_units(n_units)}")
+    axes[-1].set_xlabel(f"time ({tname})")
     fig.tight_layout()
     return fig
 
 
-def step_liquidations(result: Result, point: Optional[int] = None) -> tuple[np.ndarray, str]:
+def step_liquidations(result: Result, point: Optional[int] = None,
+                      market: Optional[Union[int, str]] = None) -> tuple[np.ndarray, str]:
     """Liquidated notional of every (run, step) with any liquidation, and a phrase
     naming the period: from /series/liq_long + liq_short when both exist (per
-    ``every`` steps), else summed from /events per (point, run, step)."""
+    ``every`` steps), else summed from /events per (point, run, step). The venue's:
+    summed over every market, unless ``market`` picks one."""
     if {"liq_long", "liq_short"} <= set(result.series_names):
         rows = None if point is None else result.point_rows(point)
         every = result.series_every("liq_long")
-        per = result.series("liq_long", rows=rows)[:, 1:] + result.series("liq_short", rows=rows)[:, 1:]
+        per = None
+        for m in _markets(result, market):
+            x = result.series("liq_long", rows=rows, market=m)[:, 1:] + \
+                result.series("liq_short", rows=rows, market=m)[:, 1:]
+            per = x if per is None else per + x
         sizes = per[per > 0].ravel()
         return sizes, "per step" if every == 1 else f"per {every} steps"
     if result.has_events:
-        ev = result.event_columns(["point", "run", "step", "notional"])
+        ev = _events_with_markets(result, ["point", "run", "step", "notional"], market) \
+            if market is not None else result.event_columns(["point", "run", "step", "notional"])
         if point is not None:
             ev = ev[ev["point"] == point]
+        if market is not None:
+            ev = ev[ev["market"] == result.market_index(market)]
         sizes = ev.groupby(["point", "run", "step"])["notional"].sum().to_numpy()
         return sizes[sizes > 0], "per step"
     raise LiqcascadeError(f"{result.path}: neither /series/liq_long+liq_short nor /events")
 
 
 def cascade_ccdf(result: Result, point: Optional[int] = None,
-                 fig: Optional[Figure] = None) -> Figure:
+                 fig: Optional[Figure] = None,
+                 market: Optional[Union[int, str]] = None) -> Figure:
     """Empirical complementary CDF P(S >= s | S > 0) of the liquidated notional S of
     one step (or one series period), over every run and step with a liquidation, on
-    log-log axes: a straight tail is a power law."""
-    sizes, period = step_liquidations(result, point)
+    log-log axes: a straight tail is a power law. S is the venue's (every market's),
+    or one market's with ``market``."""
+    sizes, period = step_liquidations(result, point, market)
     units = result.series_units("liq_long") if "liq_long" in result.series_names else \
         str(result.h5["events"]["notional"].attrs.get("units", ""))
     fig = fig or Figure(figsize=(6, 4.5))
     ax = fig.add_subplot()
     ax.set_xlabel(f"liquidated notional {period}{_units(units)}")
     ax.set_ylabel("P(S ≥ s | S > 0) (1)")
-    ax.set_title("Cascade sizes" + _point_label(result, point))
+    which = "" if market is None or result.n_markets == 1 else \
+        _market_label(result, result.market_index(market))
+    ax.set_title("Cascade sizes" + which + _point_label(result, point))
     if sizes.size == 0:
         return _no_data(fig, ax, "no liquidations")
     s = np.sort(sizes)
@@ -246,7 +311,8 @@ def heatmap(result: Result, metric: str = "p_bad_debt", table: Optional[pd.DataF
     """The heatmap that suits the file: :func:`sweep_heatmap` of ``metric`` over the
     first two varied keys of a sweep (other keys pinned to their first value unless
     ``fixed`` says otherwise), else the :func:`liquidation_heatmap` of point 0 (a
-    figure saying so when the file has no /events)."""
+    figure saying so when the file has no /events, or has several markets and no way
+    to tell an event's market)."""
     keys = result.varied_keys
     if len(keys) >= 2:
         pins = {k: result.points[k].iloc[0] for k in keys[2:]}
@@ -256,4 +322,8 @@ def heatmap(result: Result, metric: str = "p_bad_debt", table: Optional[pd.DataF
         fig = Figure(figsize=(8, 4.5))
         return _no_data(fig, fig.add_subplot(), "no /events in this file: run with --events "
                         "for the liquidation heatmap")
+    if result.n_markets > 1 and result.event_markets() is None:
+        fig = Figure(figsize=(8, 4.5))
+        return _no_data(fig, fig.add_subplot(), "several markets, and /events does not say "
+                        "which:\nrun with --population for the liquidation heatmap")
     return liquidation_heatmap(result, point=0)

@@ -3,9 +3,13 @@ result file as PNGs, metrics.csv and an index.html page.
 
 Writes into the output folder (created if needed):
 
-* ``index.html`` -- provenance, the metric table with 95% intervals, the figures;
+* ``index.html`` -- provenance, the markets (when there are several) with a per-market
+  liquidation summary, the metric table with 95% intervals, the figures;
 * ``metrics.csv`` -- the long-form metric table (point, metric, value, lo, hi, n, units);
-* ``fan_chart.png`` -- price fan chart (of point ``--point``, default 0);
+* ``market_metrics.csv`` -- the per-market table (point, market, metric, value, lo, hi,
+  n, units), for any number of markets;
+* ``fan_chart.png`` -- price fan chart (of point ``--point``, default 0; one panel per
+  market);
 * ``liquidations.png`` -- liquidation heatmap (only with /events);
 * ``cascade_ccdf.png`` -- cascade-size CCDF (needs liq series or /events);
 * ``sweep_<metric>.png`` -- per ``--metric``, when the file varies two or more keys.
@@ -30,13 +34,18 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from . import plots  # noqa: E402
 from .io import LiqcascadeError, Result, load  # noqa: E402
-from .metrics import compute_metrics, format_table  # noqa: E402
+from .metrics import (compute_metrics, format_market_table, format_table,  # noqa: E402
+                      market_metrics)
 
 DEFAULT_SWEEP_METRICS = ("p_bad_debt", "p_insurance_depleted", "liq_notional.q99",
                          "max_drawdown.q99")
 
-PROVENANCE = ("version", "git_commit", "seed", "runs", "points", "steps", "dt_seconds",
-              "series_every", "status", "runs_completed", "engine")
+PROVENANCE = ("schema_version", "version", "git_commit", "seed", "runs", "points", "steps",
+              "dt_seconds", "series_every", "status", "runs_completed", "engine")
+
+#: the per-market summary of the page (all of them are in market_metrics.csv)
+MARKET_SUMMARY = ("n_runs", "p_liquidation", "liq_share", "liq_notional.mean",
+                  "liq_notional.q99", "max_drawdown.mean", "max_drawdown.q99")
 
 
 def _save(fig: Figure, path: Path, dpi: int) -> None:
@@ -57,14 +66,25 @@ def write_report(result: Result, out: Path, point: int = 0,
     csv = out / "metrics.csv"
     table.to_csv(csv, index=False, float_format="%.17g")
     written.append(csv)
+    try:  # a file without the per-market quantities still gets its report
+        mtable: Optional[pd.DataFrame] = market_metrics(result)
+    except LiqcascadeError as e:
+        mtable = None
+        notes.append(f"market_metrics.csv: skipped: {e}")
+    if mtable is not None:
+        mcsv = out / "market_metrics.csv"
+        mtable.to_csv(mcsv, index=False, float_format="%.17g")
+        written.append(mcsv)
 
     figures: list[tuple[str, str]] = []  # (file name, caption)
     jobs: list[tuple[str, str, Callable[[], Figure]]] = [
-        ("fan_chart.png", "Market price: quantile bands across runs, median fundamental dashed",
+        ("fan_chart.png", "Market price: quantile bands across runs, median fundamental dashed"
+         + (", one panel per market" if result.n_markets > 1 else ""),
          lambda: plots.fan_chart(result, point=point)),
         ("liquidations.png", "Liquidated notional by execution price and time, summed over runs",
          lambda: plots.liquidation_heatmap(result, point=point)),
-        ("cascade_ccdf.png", "Cascade sizes: CCDF of liquidated notional per step",
+        ("cascade_ccdf.png", "Cascade sizes: CCDF of liquidated notional per step"
+         + (" (every market's)" if result.n_markets > 1 else ""),
          lambda: plots.cascade_ccdf(result, point=point)),
     ]
     if len(result.varied_keys) >= 2:
@@ -82,12 +102,34 @@ def write_report(result: Result, out: Path, point: int = 0,
         figures.append((name, caption))
 
     page = out / "index.html"
-    page.write_text(_html(result, table, figures, notes), encoding="utf-8")
+    page.write_text(_html(result, table, figures, notes, mtable), encoding="utf-8")
     written.append(page)
     return written
 
 
-def _html(result: Result, table: pd.DataFrame, figures: list[tuple[str, str]], notes: list[str]) -> str:
+def _markets_html(result: Result, mtable: Optional[pd.DataFrame]) -> str:
+    """The markets and their liquidations, for a file with several markets."""
+    if result.n_markets < 2:
+        return ""
+    e = html.escape
+    markets = result.markets.to_html(index=False, border=0)
+    summary = "" if mtable is None else format_market_table(mtable, MARKET_SUMMARY).to_html(border=0)
+    first = e(result.market_names[0])
+    return f"""<h2>Markets</h2>
+{markets}
+<h2>Liquidations by market</h2>
+<p>Per sweep point and market: P(the market had a liquidation in a run), with the Wilson
+interval; its share of the liquidated notional of every market; liquidated notional
+(long + short) and max drawdown of the market, mean and 99% quantile with its interval.
+The risk metrics below are the venue's: bad debt and liq_notional over every market,
+max_drawdown and amplification the first market's ({first}). All per-market metrics:
+<a href="market_metrics.csv">market_metrics.csv</a>.</p>
+{summary}
+"""
+
+
+def _html(result: Result, table: pd.DataFrame, figures: list[tuple[str, str]], notes: list[str],
+          mtable: Optional[pd.DataFrame]) -> str:
     e = html.escape
     prov = "".join(f"<tr><th>{e(k)}</th><td>{e(str(result.attrs.get(k, '?')))}</td></tr>"
                    for k in PROVENANCE)
@@ -113,6 +155,7 @@ figure {{ display: inline-block; margin: 1em; }} img {{ max-width: 100%; }}
 {warn}
 <h2>Provenance</h2><table>{prov}</table>
 {'<h2>Sweep points</h2>' + points if points else ''}
+{_markets_html(result, mtable)}
 <h2>Risk metrics</h2>
 <p>Value [95% interval]: Wilson score interval for probabilities, distribution-free
 binomial order-statistic interval for quantiles (±inf: too few runs to bound that side).

@@ -1,11 +1,14 @@
-"""Fixtures: result files written by the built C binary (LIQCASCADE_BIN, set by ctest)
-and a synthetic sweep file written with h5py in the layout of docs/schema.md, whose
+"""Fixtures: result files written by the built C binary (LIQCASCADE_BIN, set by ctest),
+among them a two-market one (schema v2 with markets BTC and ETH); the same run in
+schema v1 (:func:`write_v1`: a one-market v2 file rewritten with h5py in the v1 layout);
+and a synthetic v1 sweep file written with h5py in the layout of docs/schema.md, whose
 values are known by construction (test_c_agreement.py uses a real `liqcascade sweep`)."""
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
+from typing import Optional
 
 import h5py
 import numpy as np
@@ -62,6 +65,93 @@ def c_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
                               "{dist: fixed, value: 50}"],
                    check=True, capture_output=True, timeout=120)
     return out
+
+
+#: a two-market scenario (DESIGN §12): 8 runs of one hour; liquidations in both markets
+TWO_MARKETS = """\
+simulation: {runs: 8, steps: 60, dt: 60}
+markets:
+  - {name: BTC, price: {model: gbm, s0: 60000, sigma: 0.8}, impact: {model: linear, depth_1pct: 1.0e7}}
+  - {name: ETH, price: {model: gbm, s0: 3000, sigma: 1.0}, impact: {model: linear, depth_1pct: 5.0e6}}
+correlation: {rho: 0.8}
+population:
+  accounts: 2000
+  notional: {dist: lognormal, median: 20000, sigma: 1.0}
+  leverage: {dist: discrete, values: [5, 10, 20], weights: [0.3, 0.4, 0.3]}
+"""
+
+
+@pytest.fixture(scope="session")
+def c_markets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`liqcascade run` of :data:`TWO_MARKETS` with --events and --population."""
+    d = tmp_path_factory.mktemp("markets")
+    (d / "two.yaml").write_text(TWO_MARKETS)
+    out = d / "two.h5"
+    subprocess.run([str(binary()), "run", str(d / "two.yaml"), "-o", str(out), "--quiet",
+                    "--threads", "1", "--events", "--population"],
+                   check=True, capture_output=True, timeout=120)
+    return out
+
+
+def _copy(ds: h5py.Dataset, g: h5py.Group, name: str, data: Optional[np.ndarray] = None) -> None:
+    """Dataset ``ds`` (or ``data`` in its place) as ``g[name]`` with its attributes but
+    no dimension scales. (Not h5py's Group.copy: H5Ocopy between files crashes
+    Debian 12's h5py on these files.)"""
+    if data is None:
+        data = ds[()]
+    opts: dict = {}
+    if ds.chunks and data.size:  # the same chunk shape, less the market axis of a series
+        chunks = ds.chunks if ds.ndim == data.ndim else (ds.chunks[0], ds.chunks[-1])
+        opts = dict(chunks=chunks, maxshape=(None,) + data.shape[1:], compression="gzip",
+                    compression_opts=1, shuffle=data.ndim > 1)
+    dtype = h5py.string_dtype() if h5py.check_string_dtype(ds.dtype) else ds.dtype
+    out = g.create_dataset(name, data=data, dtype=dtype, **opts)
+    for k, v in ds.attrs.items():
+        if k not in ("DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME"):
+            out.attrs[k] = v
+
+
+def write_v1(src: Path, dst: Path) -> Path:
+    """Rewrite a one-market schema v2 file ``src`` in the schema v1 layout (as
+    liqcascade wrote it before commit 17ae830): schema_version 1, /series [row, time]
+    without coordinates, no /markets, /runs without the <quantity>.<market> columns,
+    /population without ``market``. A one-market v2 run holds the same numbers as the
+    v1 run of the same scenario (tests/golden), so this is that v1 file, up to HDF5's
+    storage details and some descriptions."""
+    with h5py.File(src, "r") as s, h5py.File(dst, "w", track_order=True) as d:
+        assert int(s.attrs["schema_version"]) == 2 and s["markets/name"].shape == (1,)
+        for k, v in s.attrs.items():
+            d.attrs[k] = v
+        d.attrs["schema_version"] = np.int64(1)
+        for name in ("scenario", "scenario_resolved"):
+            _copy(s[name], d, name)
+        for name in ("points", "runs", "population", "events"):
+            if name not in s:
+                continue
+            g = d.create_group(name, track_order=True)
+            for k, v in s[name].attrs.items():
+                g.attrs[k] = v
+            cols = [c for c in s[name] if "." not in c and not (name == "population"
+                                                                  and c == "market")]
+            if "columns" in s[name].attrs:
+                g.attrs["columns"] = ",".join(c for c in str(s[name].attrs["columns"]).split(",")
+                                              if c in cols)
+            for c in cols:
+                _copy(s[name][c], g, c)
+        g = d.create_group("series", track_order=True)
+        g.attrs["description"] = ("per-step paths [rows, steps/every + 1]; column k is at "
+                                  "time k * every * dt_seconds")
+        for name, ds in s["series"].items():
+            if "CLASS" in ds.attrs:  # a coordinate (dimension scale): not in v1
+                continue
+            _copy(ds, g, name, ds[:, 0, :] if ds.ndim == 3 else ds[()])
+    return dst
+
+
+@pytest.fixture(scope="session")
+def c_v1(c_result: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`c_result` (the stressed one-market run) in schema v1."""
+    return write_v1(c_result, tmp_path_factory.mktemp("v1") / "stress_v1.h5")
 
 
 def _col(g: h5py.Group, name: str, data: np.ndarray, units: str, desc: str = "") -> None:

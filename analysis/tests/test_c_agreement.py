@@ -2,9 +2,10 @@
 
 `liqcascade info FILE --metrics` (sim/out/metrics.c) and :func:`liqcascade.compute_metrics`
 implement docs/analysis.md independently, in two languages. On result files written
-by the C binary — a stressed run with /events (so cascade_steps exists) and a real
-`liqcascade sweep` with a numeric and a text-valued key — the two CSV tables must be
-identical byte for byte: same points, metrics, values, intervals, sizes and units.
+by the C binary — a stressed run with /events (so cascade_steps exists), the same run
+in schema v1, a two-market run and a real `liqcascade sweep` with a numeric and a
+text-valued key — the two CSV tables must be identical byte for byte: same points,
+metrics, values, intervals, sizes and units.
 """
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ def py_table(path: Path) -> str:
 def test_run_with_events(c_result: Path) -> None:
     c, py = c_table(c_result), py_table(c_result)
     assert "cascade_steps.q99" in c, "the stressed run has /events"
+    assert c == py
+
+
+def test_two_markets(c_markets: Path) -> None:
+    """A schema v2 file with two markets: the venue's metrics, from the totals."""
+    c, py = c_table(c_markets), py_table(c_markets)
+    assert "cascade_steps.q99" in c
+    assert c == py
+
+
+def test_v1_file(c_v1: Path) -> None:
+    c, py = c_table(c_v1), py_table(c_v1)
+    assert "cascade_steps.q99" in c
     assert c == py
 
 

@@ -14,6 +14,7 @@ from conftest import run_c, write_sweep
 def test_loader_keeps_units(c_result: Path) -> None:
     with lc.load(c_result) as r:
         assert r.status == "complete" and r.n_points == 1 and r.runs_per_point == 40
+        assert r.schema_version == 2 and r.market_names == ["market"]
         assert len(r.runs) == 40
         assert list(r.runs.columns[:3]) == ["point", "run", "price_final"]
         u = r.runs.attrs["units"]
@@ -53,6 +54,7 @@ def test_synthetic_sweep_points(sweep_file: Path) -> None:
         assert r.points.attrs["units"]["venue.insurance_fund"] == "quote"
         assert len(r.point_rows(4)) == 20
         assert r.series("price", point=1).shape == (20, 31)
+        assert r.schema_version == 1 and r.n_markets == 1
 
 
 def test_interrupted_file_uses_completed_rows(tmp_path: Path) -> None:

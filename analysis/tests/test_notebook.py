@@ -66,10 +66,15 @@ def test_notebook_holds_no_logic() -> None:
         assert word not in code
 
 
-def test_notebook_runs_on_a_single_run(c_result: Path, tmp_path: Path,
+def test_notebook_runs_on_a_single_run(c_markets: Path, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without a sweep the heatmap is the liquidation heatmap (from /events)."""
-    nb = _run(tmp_path, c_result, monkeypatch)
+    """Without a sweep the heatmap is the liquidation heatmap (from /events). The run
+    is a schema v2 file with two markets (conftest.c_markets): the markets table and
+    the per-market table show, and the figures have a panel per market."""
+    nb = _run(tmp_path, c_markets, monkeypatch)
     outs = _outputs(nb)
     assert not [o for o in outs if o.output_type == "error"]
     assert len([o for o in outs if "image/png" in o.get("data", {})]) == 2
+    html = "".join(o["data"].get("text/html", "") for o in outs if "data" in o)
+    assert "ETH" in html and "p_liquidation" in html and "liq_share" in html
+

@@ -76,6 +76,11 @@ def test_report_cli(c_result: Path, tmp_path: Path) -> None:
         assert needle in page
     csv = (out / "metrics.csv").read_text().splitlines()
     assert csv[0] == "point,metric,value,lo,hi,n,units"
+    # one market: no markets section, but the per-market table is written all the same
+    assert "schema_version" in page and "Liquidations by market" not in page
+    csv = (out / "market_metrics.csv").read_text().splitlines()
+    assert csv[0] == "point,market,metric,value,lo,hi,n,units"
+    assert csv[1] == "0,market,n_runs,40,,,40,runs"
 
 
 def test_report_cli_on_sweep(sweep_file: Path, tmp_path: Path) -> None:

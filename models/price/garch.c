@@ -79,7 +79,6 @@ static void garch_init(void *state, const double *p, double s0, double dt_s, con
     s->t_scale = sqrt((p[NU] - 2.0) / p[NU]);
 }
 
-/* A Student-t draw with nu degrees of freedom (nu > 2). */
 /* A Student-t draw with nu degrees of freedom (nu > 2): the market's
  * innovation z over an independent chi-square of the model's own stream, so
  * GARCH markets are correlated through z. */

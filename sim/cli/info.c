@@ -6,7 +6,15 @@
  * schema order (the `columns` attribute, else link creation order, else by
  * name), so the listing reads like docs/schema.md. Column statistics read
  * whole columns, which is fine for files that fit in memory several times
- * over; chunked reading can come when files outgrow that. */
+ * over; chunked reading can come when files outgrow that.
+ *
+ * Schema 1 and 2 (docs/schema.md). A schema 2 file adds /markets, 3-D series
+ * [row, market, time] and per-market /runs columns <quantity>.<market>: the
+ * markets are listed with their models, and the per-market columns are
+ * summarised as a quantity x market table instead of one line each. A
+ * schema 1 file (one market, no /markets) prints as it always did. Every
+ * count is the real size of a dataset (the markets are the rows of
+ * /markets/name), never an attribute. */
 #include <errno.h>
 #include <hdf5.h>
 #include <inttypes.h>
@@ -19,8 +27,11 @@
 #include "out/metrics.h"
 #include "out/writer.h"
 
-#define PATH_W 30   /* "/population/bankruptcy_price" fits */
-#define DESC_MAX 60 /* longer descriptions are cut: this is a summary */
+#define PATH_W 30           /* "/population/bankruptcy_price" fits */
+#define SHAPE_W 16          /* "1000 x 16 x 1441" fits */
+#define DESC_MAX 60         /* longer descriptions are cut: this is a summary */
+#define MARKETS_PER_BLOCK 6 /* market columns per block of the per-market table */
+#define SCHEMA_KNOWN 2      /* the newest schema_version this reads */
 
 /* A string attribute, or NULL (caller frees). */
 static char *read_str(hid_t obj, const char *name)
@@ -94,12 +105,15 @@ static int member_name(hid_t g, hsize_t i, char *name, size_t size)
 static void print_dataset(FILE *out, hid_t d, const char *path)
 {
     hid_t s = H5Dget_space(d);
-    hsize_t dims[2] = {0, 0};
+    hsize_t dims[3] = {0, 0, 0};
     int rank = s >= 0 ? H5Sget_simple_extent_ndims(s) : -1;
-    char shape[64];
-    if (rank == 1 || rank == 2)
+    char shape[80];
+    if (rank >= 1 && rank <= 3)
         H5Sget_simple_extent_dims(s, dims, NULL);
-    if (rank == 2)
+    if (rank == 3)
+        snprintf(shape, sizeof shape, "%llu x %llu x %llu", (unsigned long long)dims[0],
+                 (unsigned long long)dims[1], (unsigned long long)dims[2]);
+    else if (rank == 2)
         snprintf(shape, sizeof shape, "%llu x %llu", (unsigned long long)dims[0],
                  (unsigned long long)dims[1]);
     else if (rank == 1)
@@ -109,7 +123,7 @@ static void print_dataset(FILE *out, hid_t d, const char *path)
     char *units = read_str(d, "units"), *desc = read_str(d, "description");
     const char *dd = desc ? desc : "";
     int cut = (int)strlen(dd) > DESC_MAX;
-    fprintf(out, "  %-*s %-12s %-11s %.*s%s\n", PATH_W, path, shape, units ? units : "?",
+    fprintf(out, "  %-*s %-*s %-11s %.*s%s\n", PATH_W, path, SHAPE_W, shape, units ? units : "?",
             cut ? DESC_MAX - 3 : DESC_MAX, dd, cut ? "..." : "");
     free(units);
     free(desc);
@@ -172,6 +186,167 @@ static double *read_column(hid_t file, const char *path, hsize_t *n)
     return v;
 }
 
+/* A whole 1-D string dataset (variable or fixed length) as n strdup'd
+ * strings (an element that cannot be read is NULL), or NULL when it is not
+ * a 1-D string dataset. Free with free_strings. */
+static char **read_strings(hid_t file, const char *path, hsize_t *n)
+{
+    *n = 0;
+    hid_t d = H5Lexists(file, path, H5P_DEFAULT) > 0 ? H5Dopen2(file, path, H5P_DEFAULT) : -1;
+    hid_t s = d >= 0 ? H5Dget_space(d) : -1, t = d >= 0 ? H5Dget_type(d) : -1, mt = -1;
+    char **v = NULL;
+    if (s < 0 || t < 0 || H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_ndims(s) != 1 ||
+        H5Sget_simple_extent_dims(s, n, NULL) < 0)
+        goto done;
+    v = calloc(*n ? *n : 1, sizeof *v);
+    if (!v || *n == 0)
+        goto done;
+    if (H5Tis_variable_str(t) > 0) {
+        char **raw = calloc(*n, sizeof *raw);
+        mt = H5Tcopy(H5T_C_S1);
+        if (raw && mt >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 &&
+            H5Tset_cset(mt, H5Tget_cset(t)) >= 0 &&
+            H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0) {
+            for (hsize_t i = 0; i < *n; i++)
+                v[i] = raw[i] ? strdup(raw[i]) : NULL;
+#if H5_VERSION_GE(1, 12, 0)
+            H5Treclaim(mt, s, H5P_DEFAULT, raw);
+#else
+            H5Dvlen_reclaim(mt, s, H5P_DEFAULT, raw);
+#endif
+        }
+        free(raw);
+    } else {
+        size_t size = H5Tget_size(t);
+        char *raw = size ? calloc(*n, size) : NULL;
+        if (raw && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0)
+            for (hsize_t i = 0; i < *n; i++)
+                v[i] = strndup(raw + i * size, size);
+        free(raw);
+    }
+done:
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (t >= 0)
+        H5Tclose(t);
+    if (s >= 0)
+        H5Sclose(s);
+    if (d >= 0)
+        H5Dclose(d);
+    return v;
+}
+
+static void free_strings(char **v, hsize_t n)
+{
+    for (hsize_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* /markets (schema 2): n rows, the real size of /markets/name; the other
+ * columns are read by their own sizes, and a column shorter than that (or
+ * missing) leaves NULL or NaN for the rows it lacks. n = 0: no /markets, a
+ * schema 1 file (or one that lost it). */
+typedef struct markets {
+    long n;
+    char **name, **price, **impact, **mark;
+    double *s0, *weight;
+    hsize_t nprice, nimpact, nmark; /* real sizes of the text columns read */
+} markets;
+
+static double *column_or_nan(hid_t file, const char *path, long n)
+{
+    hsize_t m = 0;
+    double *v = read_column(file, path, &m), *out = calloc((size_t)(n ? n : 1), sizeof *out);
+    for (long i = 0; out && i < n; i++)
+        out[i] = v && (hsize_t)i < m ? v[i] : NAN;
+    free(v);
+    return out;
+}
+
+static void markets_read(hid_t file, markets *mk)
+{
+    memset(mk, 0, sizeof *mk);
+    if (H5Lexists(file, "markets", H5P_DEFAULT) <= 0)
+        return;
+    hsize_t n = 0;
+    mk->name = read_strings(file, "markets/name", &n);
+    if (!mk->name)
+        return;
+    mk->n = (long)n;
+    mk->price = read_strings(file, "markets/price_model", &mk->nprice);
+    mk->impact = read_strings(file, "markets/impact_model", &mk->nimpact);
+    mk->mark = read_strings(file, "markets/mark_model", &mk->nmark);
+    mk->s0 = column_or_nan(file, "markets/s0", mk->n);
+    mk->weight = column_or_nan(file, "markets/weight", mk->n);
+}
+
+static void markets_free(markets *mk)
+{
+    free_strings(mk->name, (hsize_t)mk->n);
+    free_strings(mk->price, mk->nprice);
+    free_strings(mk->impact, mk->nimpact);
+    free_strings(mk->mark, mk->nmark);
+    free(mk->s0);
+    free(mk->weight);
+    memset(mk, 0, sizeof *mk);
+}
+
+/* Text cell i of a column of n read values: "?" when absent. */
+static const char *cell(char *const *v, hsize_t n, long i)
+{
+    return v && (hsize_t)i < n && v[i] ? v[i] : "?";
+}
+
+/* The market of a per-market /runs column <quantity>.<market>: its index
+ * in mk, with the quantity's length in *qlen; -1 for any other column. The
+ * quantity has no dot (a market name may). */
+static long column_market(const markets *mk, const char *column, size_t *qlen)
+{
+    const char *dot = strchr(column, '.');
+    if (!dot || dot == column)
+        return -1;
+    for (long m = 0; m < mk->n; m++)
+        if (mk->name[m] && strcmp(dot + 1, mk->name[m]) == 0) {
+            *qlen = (size_t)(dot - column);
+            return m;
+        }
+    return -1;
+}
+
+/* The markets line and table of the summary (schema 2). The market axis
+ * of the series must agree with /markets: a disagreement is shown. */
+static void markets_table(FILE *out, hid_t file, const markets *mk)
+{
+    if (H5Lexists(file, "markets", H5P_DEFAULT) <= 0)
+        return;
+    if (mk->n == 0) {
+        fprintf(out, "  %-8s ? (/markets has no readable name column)\n", "markets");
+        return;
+    }
+    int w = 6;
+    for (long m = 0; m < mk->n; m++)
+        if (mk->name[m] && (int)strlen(mk->name[m]) > w)
+            w = (int)strlen(mk->name[m]);
+    fprintf(out, "  %-8s %ld (/markets)\n", "markets", mk->n);
+    fprintf(out, "    %3s  %-*s %-12s %-12s %-12s %12s %8s\n", "#", w, "name", "price", "impact",
+            "mark", "s0", "weight");
+    for (long m = 0; m < mk->n; m++)
+        fprintf(out, "    %3ld  %-*s %-12s %-12s %-12s %12.6g %8.4g\n", m, w,
+                cell(mk->name, (hsize_t)mk->n, m), cell(mk->price, mk->nprice, m),
+                cell(mk->impact, mk->nimpact, m), cell(mk->mark, mk->nmark, m),
+                mk->s0 ? mk->s0[m] : NAN, mk->weight ? mk->weight[m] : NAN);
+    hsize_t ns = 0;
+    char **axis = read_strings(file, "series/market", &ns);
+    int same = axis && ns == (hsize_t)mk->n;
+    for (long m = 0; same && m < mk->n; m++)
+        same = axis[m] && mk->name[m] && strcmp(axis[m], mk->name[m]) == 0;
+    if (axis && !same)
+        fprintf(out, "    NOTE: /series/market (%llu names) does not match /markets/name\n",
+                (unsigned long long)ns);
+    free_strings(axis, ns);
+}
+
 static int column_stats(hid_t d, double *mean, double *lo, double *hi)
 {
     hsize_t n = 0;
@@ -191,8 +366,10 @@ static int column_stats(hid_t d, double *mean, double *lo, double *hi)
     return 0;
 }
 
-/* /runs as a table: one line per column with units, mean, min, max. */
-static void runs_table(FILE *out, hid_t file)
+/* /runs as a table: one line per column with units, mean, min, max; the
+ * per-market columns <quantity>.<market> of a schema 2 file are left to
+ * runs_by_market. */
+static void runs_table(FILE *out, hid_t file, const markets *mk)
 {
     if (H5Lexists(file, "runs", H5P_DEFAULT) <= 0)
         return;
@@ -202,17 +379,27 @@ static void runs_table(FILE *out, hid_t file)
     char *order = read_str(g, "columns"), *save = NULL;
     H5G_info_t gi = {0};
     H5Gget_info(g, &gi);
+    long per_market = 0; /* links of g that are per-market columns */
+    for (hsize_t i = 0; mk->n > 0 && i < gi.nlinks; i++) {
+        char member[512];
+        size_t qlen;
+        if (member_name(g, i, member, sizeof member) == 0 && column_market(mk, member, &qlen) >= 0)
+            per_market++;
+    }
     char rows[32] = "?";
     int header = 0;
     char *next = order ? strtok_r(order, ",", &save) : NULL;
     for (hsize_t i = 0; order ? next != NULL : i < gi.nlinks; i++) {
-        char member[256];
+        char member[512];
+        size_t qlen;
         if (order) {
             snprintf(member, sizeof member, "%s", next);
             next = strtok_r(NULL, ",", &save);
         } else if (member_name(g, i, member, sizeof member)) {
             continue;
         }
+        if (column_market(mk, member, &qlen) >= 0)
+            continue;
         hid_t d = H5Lexists(g, member, H5P_DEFAULT) > 0 ? H5Dopen2(g, member, H5P_DEFAULT) : -1;
         if (d < 0) {
             fprintf(out, "  %-*s (missing)\n", PATH_W - 2, member);
@@ -226,8 +413,10 @@ static void runs_table(FILE *out, hid_t file)
                 snprintf(rows, sizeof rows, "%llu", (unsigned long long)n);
             if (s >= 0)
                 H5Sclose(s);
-            fprintf(out, "\n/runs: %s rows x %llu columns\n", rows, (unsigned long long)gi.nlinks);
-            fprintf(out, "  %-*s %-11s %12s %12s %12s\n", PATH_W - 2, "column", "units", "mean",
+            fprintf(out, "\n/runs: %s rows x %llu columns", rows, (unsigned long long)gi.nlinks);
+            if (per_market)
+                fprintf(out, " (%ld of them per market, <quantity>.<market>: below)", per_market);
+            fprintf(out, "\n  %-*s %-11s %12s %12s %12s\n", PATH_W - 2, "column", "units", "mean",
                     "min", "max");
             header = 1;
         }
@@ -244,6 +433,169 @@ static void runs_table(FILE *out, hid_t file)
     }
     free(order);
     H5Gclose(g);
+}
+
+/* The quantities of the per-market /runs columns, in /runs column order
+ * (at most 64, of at most 63 characters; others are left out). */
+typedef struct quantities {
+    int n;
+    char name[64][64];
+} quantities;
+
+static void find_quantities(hid_t file, const markets *mk, quantities *q)
+{
+    q->n = 0;
+    hid_t g = H5Lexists(file, "runs", H5P_DEFAULT) > 0 ? H5Gopen2(file, "runs", H5P_DEFAULT) : -1;
+    if (g < 0)
+        return;
+    char *order = read_str(g, "columns"), *save = NULL;
+    H5G_info_t gi = {0};
+    H5Gget_info(g, &gi);
+    char *next = order ? strtok_r(order, ",", &save) : NULL;
+    for (hsize_t i = 0; order ? next != NULL : i < gi.nlinks; i++) {
+        char member[512];
+        size_t qlen;
+        if (order) {
+            snprintf(member, sizeof member, "%s", next);
+            next = strtok_r(NULL, ",", &save);
+        } else if (member_name(g, i, member, sizeof member)) {
+            continue;
+        }
+        if (column_market(mk, member, &qlen) < 0 || qlen >= sizeof q->name[0])
+            continue;
+        int seen = 0;
+        for (int k = 0; k < q->n && !seen; k++)
+            seen = strlen(q->name[k]) == qlen && strncmp(q->name[k], member, qlen) == 0;
+        if (!seen && q->n < (int)(sizeof q->name / sizeof q->name[0]))
+            snprintf(q->name[q->n++], sizeof q->name[0], "%.*s", (int)qlen, member);
+    }
+    free(order);
+    H5Gclose(g);
+}
+
+/* Column runs/<quantity>.<market> whole, or NULL. */
+static double *market_column(hid_t file, const char *quantity, const char *market, hsize_t *n,
+                             char **units)
+{
+    size_t len = strlen("runs/") + strlen(quantity) + 1 + strlen(market) + 1;
+    char *path = malloc(len);
+    double *v = NULL;
+    *n = 0;
+    if (path) {
+        snprintf(path, len, "runs/%s.%s", quantity, market);
+        v = read_column(file, path, n);
+        if (v && units) {
+            hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+            *units = d >= 0 ? read_str(d, "units") : NULL;
+            if (d >= 0)
+                H5Dclose(d);
+        }
+    }
+    free(path);
+    return v;
+}
+
+static double mean_of(const double *v, hsize_t n)
+{
+    double sum = 0;
+    for (hsize_t i = 0; i < n; i++)
+        sum += v[i];
+    return n ? sum / (double)n : NAN;
+}
+
+/* Schema 2: the per-market /runs columns as a quantity x market table of
+ * means over the rows, then what a run liquidated in each market: notional
+ * (long + short), its share of every market's, and the fraction of rows with
+ * a liquidation there. Each column's mean is over its own rows. */
+static void runs_by_market(FILE *out, hid_t file, const markets *mk)
+{
+    quantities q;
+    find_quantities(file, mk, &q);
+    if (mk->n == 0 || q.n == 0)
+        return;
+    /* liquidated notional per market, summed over rows, for the shares */
+    double *liq = calloc((size_t)mk->n, sizeof *liq), all = 0;
+    for (long m = 0; liq && m < mk->n; m++) {
+        hsize_t a = 0, b = 0;
+        double *l =
+            mk->name[m] ? market_column(file, "liq_notional_long", mk->name[m], &a, NULL) : NULL;
+        double *s =
+            mk->name[m] ? market_column(file, "liq_notional_short", mk->name[m], &b, NULL) : NULL;
+        liq[m] = l && s ? 0 : NAN;
+        for (hsize_t i = 0; l && s && i < (a < b ? a : b); i++)
+            liq[m] += l[i] + s[i];
+        if (!isnan(liq[m]))
+            all += liq[m];
+        free(l);
+        free(s);
+    }
+    fprintf(out, "\n/runs by market: mean over the rows of each <quantity>.<market> column\n");
+    for (long m0 = 0; m0 < mk->n; m0 += MARKETS_PER_BLOCK) {
+        long m1 = m0 + MARKETS_PER_BLOCK < mk->n ? m0 + MARKETS_PER_BLOCK : mk->n;
+        int w = 12;
+        for (long m = m0; m < m1; m++)
+            if (mk->name[m] && (int)strlen(mk->name[m]) > w)
+                w = (int)strlen(mk->name[m]);
+        fprintf(out, "  %-*s %-11s", PATH_W - 2, "quantity", "units");
+        for (long m = m0; m < m1; m++)
+            fprintf(out, " %*s", w, cell(mk->name, (hsize_t)mk->n, m));
+        fputc('\n', out);
+        for (int k = 0; k < q.n; k++) {
+            char *units = NULL;
+            fprintf(out, "  %-*s", PATH_W - 2, q.name[k]);
+            char line[2048] = "";
+            size_t used = 0;
+            for (long m = m0; m < m1; m++) {
+                hsize_t n = 0;
+                char *u = NULL;
+                double *v =
+                    mk->name[m] ? market_column(file, q.name[k], mk->name[m], &n, &u) : NULL;
+                if (v && !units)
+                    units = u;
+                else
+                    free(u);
+                if (used < sizeof line) {
+                    if (v)
+                        used += (size_t)snprintf(line + used, sizeof line - used, " %*.6g", w,
+                                                 mean_of(v, n));
+                    else
+                        used += (size_t)snprintf(line + used, sizeof line - used, " %*s", w, "-");
+                }
+                free(v);
+            }
+            fprintf(out, " %-11s%s\n", units ? units : "?", line);
+            free(units);
+        }
+        fprintf(out, "  %-*s %-11s", PATH_W - 2, "liq_notional (long+short)", "quote");
+        for (long m = m0; m < m1; m++) {
+            hsize_t n = 0;
+            double *v = mk->name[m]
+                            ? market_column(file, "liq_notional_long", mk->name[m], &n, NULL)
+                            : NULL;
+            fprintf(out, " %*.6g", w, liq && v && n ? liq[m] / (double)n : NAN);
+            free(v);
+        }
+        fprintf(out, "\n  %-*s %-11s", PATH_W - 2, "share of liq_notional", "1");
+        for (long m = m0; m < m1; m++)
+            fprintf(out, " %*.4g", w, liq && all > 0 ? liq[m] / all : NAN);
+        fprintf(out, "\n  %-*s %-11s", PATH_W - 2, "rows with a liquidation", "1");
+        for (long m = m0; m < m1; m++) {
+            hsize_t a = 0, b = 0;
+            double *l =
+                mk->name[m] ? market_column(file, "liq_count_long", mk->name[m], &a, NULL) : NULL;
+            double *s =
+                mk->name[m] ? market_column(file, "liq_count_short", mk->name[m], &b, NULL) : NULL;
+            hsize_t n = a < b ? a : b;
+            long hit = 0;
+            for (hsize_t i = 0; l && s && i < n; i++)
+                hit += l[i] + s[i] > 0;
+            fprintf(out, " %*.4g", w, l && s && n ? (double)hit / (double)n : NAN);
+            free(l);
+            free(s);
+        }
+        fputc('\n', out);
+    }
+    free(liq);
 }
 
 enum { C_POINT, C_RUN, C_BAD, C_LL, C_LS, C_DD, C_EXO, C_INS, C_ADL, C_ROUNDS, C_TRUNC, NCOL };
@@ -301,6 +653,26 @@ static double *cascade_steps(hid_t f, const double *point, const double *run, hs
     return casc;
 }
 
+/* The points to report, as the Python package does: the values of
+ * /points/point (its real size), or without /points 0 .. points-1 for the
+ * root attribute, bounded by the largest point of the rows + 1 (an attribute
+ * is not trusted for a size). *np of them, caller frees. */
+static double *point_list(hid_t f, int64_t points, const double *row_point, hsize_t n, hsize_t *np)
+{
+    double *pv = read_column(f, "points/point", np);
+    if (pv)
+        return pv;
+    double top = 0;
+    for (hsize_t i = 0; i < n; i++)
+        if (row_point[i] + 1 > top)
+            top = row_point[i] + 1;
+    *np = (hsize_t)(top < (double)points ? top : (double)points);
+    pv = malloc((*np ? *np : 1) * sizeof *pv);
+    for (hsize_t j = 0; pv && j < *np; j++)
+        pv[j] = (double)j;
+    return pv;
+}
+
 /* The metric table of every point (docs/analysis.md). */
 static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_events, lc_error *err,
                            const char *path)
@@ -321,11 +693,42 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     *with_events = H5Lexists(f, "events", H5P_DEFAULT) > 0;
     if (rc == 0 && *with_events && !(casc = cascade_steps(f, col[C_POINT], col[C_RUN], n, runs)))
         rc = lc_error_at(err, path, 0, "/events", "cannot read point, run, step and round");
+    hsize_t np = 0;
+    double *pv = rc == 0 ? point_list(f, points, col[C_POINT], n, &np) : NULL;
+    /* each row's place in the point list (np: none), then the rows ordered by
+     * it, stably, so a point's rows are contiguous and in row order */
+    size_t *slot = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * sizeof *slot) : NULL;
+    size_t *first = rc == 0 ? calloc((size_t)np + 2, sizeof *first) : NULL;
+    size_t *order = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * sizeof *order) : NULL;
     /* the NCOL columns of one point, and its cascade steps */
     double *buf = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * (NCOL + 1) * sizeof *buf) : NULL;
-    if (rc == 0 && !buf)
+    if (rc == 0 && (!pv || !slot || !first || !order || !buf))
         rc = lc_error_add(err, "out of memory");
-    for (int64_t p = 0; rc == 0 && p < points; p++) {
+    int identity = 1; /* points 0 .. np-1, as every file liqcascade writes has */
+    for (hsize_t j = 0; rc == 0 && j < np && identity; j++)
+        identity = pv[j] == (double)j;
+    for (hsize_t i = 0; rc == 0 && i < n; i++) {
+        double v = col[C_POINT][i];
+        slot[i] = (size_t)np;
+        if (identity) {
+            if (v >= 0 && v < (double)np && v == floor(v))
+                slot[i] = (size_t)v;
+        } else {
+            for (hsize_t j = 0; j < np && slot[i] == (size_t)np; j++)
+                if (pv[j] == v)
+                    slot[i] = (size_t)j;
+        }
+        first[slot[i] + 1]++;
+    }
+    for (hsize_t j = 0; rc == 0 && j <= np; j++)
+        first[j + 1] += first[j];
+    for (hsize_t i = 0; rc == 0 && i < n; i++) /* counting sort: first[] moves on */
+        order[first[slot[i]]++] = (size_t)i;
+    for (hsize_t j = np; rc == 0 && j > 0; j--) /* and back to where each point starts */
+        first[j] = first[j - 1];
+    if (rc == 0)
+        first[0] = 0;
+    for (hsize_t j = 0; rc == 0 && j < np; j++) {
         /* the point's rows, in row order, gathered column by column */
         size_t k = 0;
         double *g[NCOL + 1];
@@ -333,21 +736,23 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
             g[c] = buf + (size_t)c * (size_t)n;
         if (!casc)
             g[NCOL] = NULL;
-        for (hsize_t i = 0; i < n; i++) {
-            if (col[C_POINT][i] != (double)p)
-                continue;
+        for (size_t r = first[j]; r < first[j + 1]; r++, k++) {
+            size_t i = order[r];
             for (int c = 0; c < NCOL; c++)
                 g[c][k] = col[c][i];
             if (casc)
                 g[NCOL][k] = casc[i];
-            k++;
         }
-        lc_point_runs pr = {p,        (long)k,  g[C_BAD], g[C_LL],     g[C_LS],    g[C_DD],
-                            g[C_EXO], g[C_INS], g[C_ADL], g[C_ROUNDS], g[C_TRUNC], g[NCOL]};
+        lc_point_runs pr = {(long)pv[j], (long)k,  g[C_BAD], g[C_LL],     g[C_LS],    g[C_DD],
+                            g[C_EXO],    g[C_INS], g[C_ADL], g[C_ROUNDS], g[C_TRUNC], g[NCOL]};
         if (lc_metrics_point(&pr, rows, nrows))
             rc = lc_error_add(err, "out of memory");
     }
     free(buf);
+    free(order);
+    free(first);
+    free(slot);
+    free(pv);
     free(casc);
     for (int k = 0; k < NCOL; k++)
         free(col[k]);
@@ -452,6 +857,12 @@ static void summary(FILE *out, const char *path, hid_t f)
     else
         fprintf(out, "  %-8s ?\n", "seed");
     fprintf(out, "  %-8s %s\n", "engine", engine ? engine : "?");
+    int64_t sv;
+    if (read_num(f, "schema_version", H5T_NATIVE_INT64, &sv) == 0 && sv > SCHEMA_KNOWN)
+        fprintf(out,
+                "  NOTE: schema %" PRId64 " is newer than this liqcascade reads (1 to %d): "
+                "what follows may be incomplete\n",
+                sv, SCHEMA_KNOWN);
     free(version);
     free(commit);
     free(status);
@@ -487,8 +898,11 @@ static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
         return rc;
     }
     summary(out, path, f);
+    markets mk;
+    markets_read(f, &mk);
+    markets_table(out, f, &mk);
 
-    fprintf(out, "\n%-*s %-12s %-11s %s\n", PATH_W + 2, "datasets", "shape", "units",
+    fprintf(out, "\n%-*s %-*s %-11s %s\n", PATH_W + 2, "datasets", SHAPE_W, "shape", "units",
             "description");
     static const char *const texts[] = {"scenario", "scenario_resolved"};
     for (int i = 0; i < 2; i++) {
@@ -500,16 +914,24 @@ static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
             H5Dclose(d);
         }
     }
-    static const char *const groups[] = {"points", "series", "population", "events"};
-    for (int i = 0; i < 4; i++)
+    static const char *const groups[] = {"points", "markets", "series", "population", "events"};
+    for (int i = 0; i < 5; i++)
         list_group(out, f, groups[i]);
-    runs_table(out, f);
+    runs_table(out, f, &mk);
+    runs_by_market(out, f, &mk);
     lc_error merr = {0};
-    if (compute_metrics(f, &rows, &nrows, &with_events, &merr, path) == 0 && nrows > 0)
+    if (compute_metrics(f, &rows, &nrows, &with_events, &merr, path) == 0 && nrows > 0) {
         metrics_table(out, rows, nrows, with_events);
-    else if (merr.count)
+        if (mk.n > 1)
+            fprintf(out,
+                    "  (%ld markets: bad_debt and liq_notional are every market's; max_drawdown "
+                    "and\n  amplification the first market's, %s: see /runs by market)\n",
+                    mk.n, cell(mk.name, (hsize_t)mk.n, 0));
+    } else if (merr.count) {
         fprintf(out, "\nno risk metrics: %s", merr.msg);
+    }
     free(rows);
+    markets_free(&mk);
     H5Fclose(f);
     return 0;
 }

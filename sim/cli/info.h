@@ -6,8 +6,11 @@
 
 #include "base/error.h"
 
-/* Print the file's attributes, datasets and risk metrics (metrics_csv: the
- * metric table alone, as CSV). Returns 0, or -1 with err naming the file. */
+/* Print the file's attributes, markets (schema 2), datasets, a summary of
+ * /runs (per market for schema 2) and the risk metrics (metrics_csv: the
+ * metric table alone, as CSV). Reads schema 1 and 2 (docs/schema.md); sizes
+ * are the datasets' own, never an attribute's. Returns 0, or -1 with err
+ * naming the file. */
 int lc_info_print(const char *path, int metrics_csv, FILE *out, lc_error *err);
 
 #endif

@@ -33,6 +33,10 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     s->events = events;
     s->rng = gsl_rng_alloc(lc_rng_xoshiro256pp);
     s->nmk = sc->nmarkets;
+    s->ncols = lc_scenario_series_cols(sc);
+    for (int i = 0; i < LC_SERIES_N; i++)
+        if (sc->series_mask >> i & 1u)
+            s->recorded[s->nrecorded++] = i;
     int ok = s->rng && lc_innovations_init(&s->innov, sc, s->rng) == 0;
     for (int k = 0; k < s->nmk; k++)
         ok = ok && lc_market_init(&s->mk[k], sc, k) == 0;
@@ -138,25 +142,37 @@ static double open_interest(const lc_run *r, int k)
     return (r->qty[k][0] + r->qty[k][1]) * r->mk[k].p;
 }
 
+/* Series i of market k now. */
+static double series_value(const lc_run *r, int i, int k)
+{
+    const lc_market *m = &r->mk[k];
+    switch (i) {
+    case LC_SERIES_PRICE:
+        return m->p;
+    case LC_SERIES_FUNDAMENTAL:
+        return m->f;
+    case LC_SERIES_LIQ_LONG:
+        return r->step_liq[k][0];
+    case LC_SERIES_LIQ_SHORT:
+        return r->step_liq[k][1];
+    case LC_SERIES_OI:
+        return open_interest(r, k);
+    case LC_SERIES_MARK:
+        return lc_market_mark(m);
+    default: /* LC_SERIES_INSURANCE, the venue's */
+        return r->insurance;
+    }
+}
+
 /* Column col of every recorded series: a market's series hold one row of
  * ncols values per market (series[i] + k·ncols), insurance one. */
 static void record(const lc_run *r, float *const series[LC_SERIES_N], long col)
 {
-    long ncols = lc_scenario_series_cols(r->sc);
-    for (int k = 0; k < r->nmk; k++) {
-        const lc_market *m = &r->mk[k];
-        double v[LC_SERIES_N] = {
-            [LC_SERIES_PRICE] = m->p,
-            [LC_SERIES_FUNDAMENTAL] = m->f,
-            [LC_SERIES_LIQ_LONG] = r->step_liq[k][0],
-            [LC_SERIES_LIQ_SHORT] = r->step_liq[k][1],
-            [LC_SERIES_INSURANCE] = r->insurance,
-            [LC_SERIES_OI] = open_interest(r, k),
-            [LC_SERIES_MARK] = lc_market_mark(m),
-        };
-        for (int i = 0; i < LC_SERIES_N; i++)
-            if (series[i] && (k == 0 || lc_series[i].per_market))
-                series[i][k * ncols + col] = (float)v[i];
+    const lc_scratch *s = r->s;
+    for (int j = 0; j < s->nrecorded; j++) {
+        int i = s->recorded[j], n = lc_series[i].per_market ? r->nmk : 1;
+        for (int k = 0; series[i] && k < n; k++)
+            series[i][k * s->ncols + col] = (float)series_value(r, i, k);
     }
 }
 

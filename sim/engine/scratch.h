@@ -15,6 +15,8 @@ struct lc_scratch {
     lc_innovations innov; /* the markets' correlated innovations */
     lc_market mk[LC_MAX_MARKETS];
     int nmk;
+    int recorded[LC_SERIES_N], nrecorded; /* the series output.series records */
+    long ncols;                           /* their columns (lc_scenario_series_cols) */
     lc_book *book;
     lc_finder finder;
     lc_rule_inst rules[LC_RULE_MAX];

@@ -14,9 +14,17 @@ int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
         in->d[k] = lc_draws_own(rng);
     if (in->k == 1)
         return 0;
-    double dt = sc->dt_s / LC_YEAR_S;
-    in->p_enter = -expm1(-sc->corr.enter * dt);
-    in->p_exit = -expm1(-sc->corr.exit * dt);
+    /* the two-state chain's exact transition over dt: with rates a (enter)
+     * and b (exit), P(calm -> stress) = pi1·(1 − e^(−(a+b)·dt)) and
+     * P(stress -> calm) = pi0·(1 − e^(−(a+b)·dt)), pi1 = a/(a+b), so the
+     * chain at steps keeps the stationary law a run starts in, whatever dt */
+    const lc_correlation *c = &sc->corr;
+    if (c->stress == LC_STRESS_MARKOV) {
+        double mix = -expm1(-(c->enter + c->exit) * sc->dt_s / LC_YEAR_S);
+        double pi1 = c->enter / (c->enter + c->exit);
+        in->p_enter = pi1 * mix;
+        in->p_exit = (1.0 - pi1) * mix;
+    }
     for (int k = 0; k < in->k; k++) {
         in->own[k] = gsl_rng_alloc(lc_rng_xoshiro256pp);
         in->common[k] = gsl_rng_alloc(lc_rng_xoshiro256pp);

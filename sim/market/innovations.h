@@ -4,10 +4,10 @@
  * Each step, with K > 1 markets:
  *  - the regime: with a stress section, the active matrix is the stress
  *    matrix while a two-state Markov chain is in stress (it enters at rate
- *    `enter` and leaves at rate `exit`, per year: per step with probability
- *    1 − e^(−rate·dt); a run starts in the chain's stationary law, stress
- *    with probability enter/(enter + exit)) or while the step starts inside
- *    the scripted window [start, end);
+ *    `enter` and leaves at rate `exit`, per year, sampled at the steps by its
+ *    exact transition over dt; a run starts in the chain's stationary law,
+ *    stress with probability enter/(enter + exit)) or while the step starts
+ *    inside the scripted window [start, end);
  *  - y = L·e, e iid N(0, 1), L the Cholesky factor of the active matrix;
  *  - Gaussian copula: z = y. Student-t copula (nu): t = y/sqrt(W/nu) with
  *    W ~ chi²(nu) common to the markets, and z_k = Φ⁻¹(F_nu(t_k)), so each

@@ -567,10 +567,20 @@ static int read_market_weights(lc_scenario *sc, lc_node *pop, lc_error *err)
         w->used[i] = 1;
         int k = lc_scenario_market_find(sc, w->keys[i]);
         double v = 0;
-        if (k < 0)
-            rc = lc_error_at(err, w->vals[i]->src, w->key_lines[i], key,
-                             "no market of that name in markets:");
-        else if (read_scalar_number(w->vals[i], key, &weight, &v, err) == 0)
+        if (k < 0) {
+            const char *names[LC_MAX_MARKETS];
+            char known[LC_MAX_MARKETS * LC_MARKET_NAME_MAX];
+            for (int j = 0; j < sc->nmarkets; j++)
+                names[j] = sc->market[j].name;
+            join(known, sizeof known, names, sc->nmarkets);
+            const char *near = closest(w->keys[i], names, sc->nmarkets);
+            if (near)
+                rc = lc_error_at(err, w->vals[i]->src, w->key_lines[i], key,
+                                 "no market of that name in markets: (did you mean '%s'?)", near);
+            else
+                rc = lc_error_at(err, w->vals[i]->src, w->key_lines[i], key,
+                                 "no market of that name in markets: (known: %s)", known);
+        } else if (read_scalar_number(w->vals[i], key, &weight, &v, err) == 0)
             sc->market[k].weight = v;
         else
             rc = -1;
@@ -759,7 +769,8 @@ enum { CORR_RHO, CORR_NU };
 const lc_param lc_correlation_params[] = {
     [CORR_RHO] = {"rho", "1", LC_REAL, 0, -1, 1, 0, 0,
                   "one correlation for every pair of markets (or matrix: a K x K list of rows)"},
-    [CORR_NU] = {"nu", "1", LC_REAL, 4, 0, 1e6, 1, 0, "degrees of freedom of the t copula"},
+    [CORR_NU] = {"nu", "1", LC_REAL, 4, 1, 1e6, 0, 0,
+                 "degrees of freedom of the t copula (>= 1: below, its chi-square underflows)"},
 };
 const int lc_n_correlation_params = LC_COUNT(lc_correlation_params);
 const char *const lc_copulas[2] = {"gaussian", "t"};
@@ -831,7 +842,7 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
     for (int k = 0; k < n; k++) {
         lc_market_spec *ms = &sc->market[k];
         lc_node *m = list->vals[k];
-        char pre[32], where[32];
+        char pre[48], where[32];
         snprintf(where, sizeof where, "markets[%d]", k);
         snprintf(pre, sizeof pre, "%s.", where);
         if (m->kind != LC_NODE_MAP) {

@@ -68,7 +68,7 @@ typedef struct lc_correlation {
     double stress_matrix[LC_MAX_MARKETS * LC_MAX_MARKETS];
     double stress_chol[LC_MAX_MARKETS * LC_MAX_MARKETS];
     double enter, exit; /* Markov: rates into and out of stress, 1/yr */
-    double start, end;  /* window: stress for start <= t·dt < end, s */
+    double start, end;  /* window: step t is stressed when start <= (t − 1)·dt < end, s */
     double jump_rate;   /* common jumps, 1/yr (0: none) */
 } lc_correlation;
 

@@ -157,6 +157,49 @@ Test(cli, run_writes_once_and_never_overwrites_without_force)
     free(sc);
 }
 
+/* Schema 2 with two markets: info lists them with their models, shows the
+ * series as [row, market, time] and the per-market /runs columns as a
+ * quantity x market table (liquidated notional and its share per market). */
+Test(cli, info_lists_the_markets_of_a_two_market_file)
+{
+    char *sc = t_write(dir, "two.yaml",
+                       "simulation: {runs: 8, steps: 60, dt: 60}\n"
+                       "markets:\n"
+                       "  - {name: BTC, price: {model: gbm, s0: 60000, sigma: 0.8},\n"
+                       "     impact: {model: linear, depth_1pct: 1.0e7}}\n"
+                       "  - {name: ETH, price: {model: gbm, s0: 3000, sigma: 1.0},\n"
+                       "     impact: {model: none}}\n"
+                       "correlation: {rho: 0.8}\n"
+                       "population:\n"
+                       "  accounts: 2000\n"
+                       "  notional: {dist: lognormal, median: 20000, sigma: 1.0}\n"
+                       "  leverage: {dist: discrete, values: [5, 10, 20], weights: [3, 4, 3]}\n");
+    char *h5 = path("two.h5"), *out;
+    cr_assert_eq(t_cli(&out, "run %s -o %s -q", sc, h5), 0, "%s", out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "info %s", h5), 0, "%s", out);
+    assert_has(out, "(schema 2)");
+    assert_has(out, "  markets  2 (/markets)\n");
+    assert_has(out,
+               "      0  BTC    gbm          linear       last                60000      0.5\n");
+    assert_has(out,
+               "      1  ETH    gbm          none         last                 3000      0.5\n");
+    assert_has(out, "/series/price                  8 x 2 x 61 ");
+    assert_has(out, "/series/insurance              8 x 61 ");
+    assert_has(out, "/series/market                 2 ");
+    assert_has(out, "/runs: 8 rows x 43 columns (18 of them per market");
+    assert_has(out, "/runs by market: mean over the rows of each <quantity>.<market> column\n"
+                    "  quantity                     units                BTC          ETH\n"
+                    "  price_final                  quote ");
+    assert_has(out, "\n  liq_notional (long+short)    quote ");
+    assert_has(out, "\n  share of liq_notional        1  ");
+    cr_assert(!strstr(out, "\n  price_final.BTC "), "per-market columns have no line of their own");
+    assert_has(out, "amplification the first market's, BTC");
+    free(out);
+    free(h5);
+    free(sc);
+}
+
 Test(cli, info_rejects_files_that_are_not_results)
 {
     char *f = t_write(dir, "x.h5", "not hdf5"), *out;

@@ -571,17 +571,34 @@ Test(info, summarises_a_result_file)
     int rc;
     char *out = info_text(path, &rc, &err);
     cr_assert_eq(rc, 0, "%s", err.msg);
-    static const char *const want[] = {
-        "interrupted: 5 of 5 rows", "6 steps x 60 s",    "seed     7",
-        "engine   index",           "/series/price",     "5 x 4",
-        "/population/liq_price",    "/events/shortfall", "/runs: 5 rows x 25 columns"};
-    for (int i = 0; i < 9; i++)
+    /* schema 2: the series are [row, market, time], one market named "market" */
+    static const char *const want[] = {"(schema 2)",
+                                       "interrupted: 5 of 5 rows",
+                                       "6 steps x 60 s",
+                                       "seed     7",
+                                       "engine   index",
+                                       "markets  1 (/markets)",
+                                       "/series/price                  5 x 1 x 4 ",
+                                       "/series/time                   4 ",
+                                       "/markets/s0",
+                                       "/population/liq_price",
+                                       "/events/shortfall",
+                                       "/runs: 5 rows x 34 columns (9 of them per market",
+                                       "/runs by market: mean over the rows"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         cr_assert(strstr(out, want[i]), "no '%s' in:\n%s", want[i], out);
     for (int c = 0; c < lc_n_run_columns(); c++) {
         char line[64];
         snprintf(line, sizeof line, "\n  %s ", lc_run_columns()[c].name);
         cr_assert(strstr(out, line), "no /runs line for %s", lc_run_columns()[c].name);
     }
+    /* the per-market columns are a quantity x market table, not lines of their own */
+    for (int c = 0; c < lc_n_market_columns(); c++) {
+        char line[96];
+        snprintf(line, sizeof line, "\n  %s.market ", lc_market_columns()[c].name);
+        cr_assert(!strstr(out, line), "a /runs line for %s.market", lc_market_columns()[c].name);
+    }
+    cr_assert(strstr(out, "\n  liq_notional (long+short)    quote "), "%s", out);
     free(out);
     free(path);
     t_rmdir(dir);

@@ -327,3 +327,130 @@ Test(scenario, topup_keys)
     assert_has(t_scenario_errors(BASE "venue:\n  topup: {probability: 1, cal: 0.5}\n", NULL, 0),
                "venue.topup.cal: unknown key (did you mean 'call'?)");
 }
+
+/* ---- markets and correlation (DESIGN §12) ---------------------------------- */
+
+#define MK3                                                                                        \
+    "simulation: {runs: 2, steps: 10, dt: 60}\n"                                                   \
+    "markets:\n"                                                                                   \
+    "  - {name: BTC, price: {model: gbm, s0: 60000}}\n"                                            \
+    "  - {name: ETH, price: {model: gbm, s0: 3000}}\n"                                             \
+    "  - {name: SOL, price: {model: gbm, s0: 150}}\n"                                              \
+    "population: {accounts: 0}\n"
+
+Test(scenario, correlation_matrix_errors)
+{
+    /* lines 7 and 8: correlation:, matrix: (one line) or its rows (8 .. 10) */
+    assert_has(t_scenario_errors(MK3 "correlation:\n  matrix: [[1, 0.5, 0.2], [0.4, 1, 0.1], "
+                                     "[0.2, 0.1, 1]]\n",
+                                 NULL, 0),
+               "test.yaml:8: correlation.matrix: not symmetric: [1][0] = 0.4 but [0][1] = 0.5");
+    assert_has(t_scenario_errors(MK3 "correlation:\n  matrix:\n    - [1, 0.5, 0.2]\n"
+                                     "    - [0.5, 0.9, 0.1]\n    - [0.2, 0.1, 1]\n",
+                                 NULL, 0),
+               "test.yaml:9: correlation.matrix: diagonal must be 1 (row 1 has 0.9)");
+    /* eigenvalues of [[1, .9, −.9], [.9, 1, .9], [−.9, .9, 1]]: −0.8, 1.9, 1.9 */
+    assert_has(t_scenario_errors(MK3 "correlation:\n  matrix: [[1, 0.9, -0.9], [0.9, 1, 0.9], "
+                                     "[-0.9, 0.9, 1]]\n",
+                                 NULL, 0),
+               "test.yaml:8: correlation.matrix: not positive semi-definite (smallest eigenvalue "
+               "-0.8)");
+    /* rho for every pair of 3: eigenvalues 1 + 2rho and 1 − rho */
+    assert_has(t_scenario_errors(MK3 "correlation: {rho: -0.6}\n", NULL, 0),
+               "test.yaml:7: correlation.rho: not positive semi-definite (smallest eigenvalue "
+               "-0.2)");
+    assert_has(t_scenario_errors(MK3 "correlation:\n  rho: 0.5\n  stress: {rho: -0.7, enter: 1, "
+                                     "exit: 2}\n",
+                                 NULL, 0),
+               "test.yaml:9: correlation.stress.rho: not positive semi-definite (smallest "
+               "eigenvalue -0.4)");
+    assert_has(t_scenario_errors(MK3 "correlation:\n  matrix: [[1, 0.5], [0.5, 1]]\n", NULL, 0),
+               "test.yaml:8: correlation.matrix: must be a list of 3 rows (one per market, in "
+               "markets order)");
+    assert_has(t_scenario_errors(MK3 "correlation:\n  matrix:\n    - [1, 0.5, 0.2]\n"
+                                     "    - [0.5, 1]\n    - [0.2, 0.1, 1]\n",
+                                 NULL, 0),
+               "test.yaml:10: correlation.matrix[1]: must be a list of 3 numbers");
+    assert_has(t_scenario_errors(MK3 "correlation:\n  matrix:\n    - [1, 0.5, 0.2]\n"
+                                     "    - [0.5, 1, 1.5]\n    - [0.2, 1.5, 1]\n",
+                                 NULL, 0),
+               "test.yaml:10: correlation.matrix[1][2]: must be <= 1 (got 1.5)");
+    assert_has(t_scenario_errors(MK3 "correlation:\n  rho: 0.3\n  matrix: [[1, 0.5], [0.5, 1]]\n",
+                                 NULL, 0),
+               "test.yaml:8: correlation: give matrix or rho, not both");
+}
+
+Test(scenario, correlation_section_errors)
+{
+    assert_has(t_scenario_errors(MK3 "correlation:\n  rho: 0.5\n  stress: {rho: 0.9}\n", NULL, 0),
+               "test.yaml:9: correlation.stress: needs either enter and exit (a Markov regime, "
+               "rates per year) or start and end (a scripted window, s)");
+    assert_has(t_scenario_errors(MK3 "correlation: {rho: 0.5, copula: student}\n", NULL, 0),
+               "test.yaml:7: correlation.copula: must be one of gaussian, t (got 'student')");
+    assert_has(
+        t_scenario_errors(MK3 "correlation: {rho: 0.5, common_jumps: {rate: -1}}\n", NULL, 0),
+        "test.yaml:7: correlation.common_jumps.rate: must be >= 0 (got -1)");
+    /* one market: nothing to correlate, in either form */
+    assert_has(t_scenario_errors("simulation: {runs: 2, steps: 10, dt: 60}\n"
+                                 "markets:\n  - {name: BTC, price: {model: gbm, s0: 60000}}\n"
+                                 "correlation: {rho: 0.5}\n"
+                                 "population: {accounts: 0}\n",
+                                 NULL, 0),
+               "test.yaml:4: correlation: needs at least two markets (a markets: list)");
+    assert_has(t_scenario_errors("price: {model: gbm, s0: 100}\n"
+                                 "correlation: {rho: 0.5}\n"
+                                 "population: {accounts: 0}\n",
+                                 NULL, 0),
+               "test.yaml:2: correlation: needs at least two markets (a markets: list)");
+}
+
+Test(scenario, markets_list_errors)
+{
+    assert_has(t_scenario_errors("markets:\n"
+                                 "  - {name: BTC, price: {model: gbm, s0: 60000}}\n"
+                                 "  - {name: BTC, price: {model: gbm, s0: 3000}}\n"
+                                 "population: {accounts: 0}\n",
+                                 NULL, 0),
+               "test.yaml:3: markets[1].name: 'BTC' names markets[0] already");
+    assert_has(t_scenario_errors("markets:\n"
+                                 "  - {name: BTC, price: {model: gbm, s0: 60000}}\n"
+                                 "  - {name: ETH, price: {model: gbm, s0: 3000}}\n"
+                                 "population:\n"
+                                 "  accounts: 10\n"
+                                 "  notional: {dist: fixed, value: 1000}\n"
+                                 "  leverage: {dist: fixed, value: 10}\n"
+                                 "  markets: {BTC: 0.5, SOL: 0.5}\n",
+                                 NULL, 0),
+               "test.yaml:8: population.markets.SOL: no market of that name in markets: (known: "
+               "BTC, ETH)");
+    /* what each market has of its own cannot be given for the venue or at the top */
+    const char *e = t_scenario_errors(MK3 "venue:\n"
+                                          "  tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: "
+                                          "100}]\n"
+                                          "  mark: {model: last}\n",
+                                      NULL, 0);
+    assert_has(e, "test.yaml:8: venue.tiers: with a markets: list, each market has its own "
+                  "(markets[k].tiers)");
+    assert_has(e, "test.yaml:9: venue.mark: with a markets: list, each market has its own "
+                  "(markets[k].mark)");
+    assert_has(t_scenario_errors(MK3 "price: {model: gbm, s0: 1}\n", NULL, 0),
+               "test.yaml:7: price: with a markets: list, each market has its own "
+               "(markets[k].price)");
+    assert_has(t_scenario_errors("markets:\n"
+                                 "  - {name: BTC/USD, price: {model: gbm, s0: 60000}}\n"
+                                 "population: {accounts: 0}\n",
+                                 NULL, 0),
+               "test.yaml:2: markets[0].name: must be 1 to 31 letters, digits, '_' or '-' (got "
+               "BTC/USD)");
+    assert_has(t_scenario_errors("markets:\n"
+                                 "  - {price: {model: gbm, s0: 60000}}\n"
+                                 "population: {accounts: 0}\n",
+                                 NULL, 0),
+               "test.yaml:2: markets[0].name: required");
+    assert_has(t_scenario_errors("markets:\n"
+                                 "  - name: BTC\n"
+                                 "    price: {model: gbm, s0: 60000, sigma: -1}\n"
+                                 "population: {accounts: 0}\n",
+                                 NULL, 0),
+               "test.yaml:3: markets[0].price.sigma: must be >= 0 (got -1)");
+}

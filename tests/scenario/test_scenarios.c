@@ -5,6 +5,7 @@
  * explicit, so a scenario removed or renamed fails here too. */
 #define _GNU_SOURCE /* asprintf */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ static void teardown(void)
 }
 TestSuite(scenarios, .init = setup, .fini = teardown);
 
-static void run_small(const char *name, const char *extra)
+/* Run scenario `name` small; returns the result file (caller frees). */
+static char *small(const char *name, const char *extra)
 {
     char *out, *o;
     cr_assert(asprintf(&o, "%s/%s.h5", dir, name) > 0);
@@ -34,7 +36,12 @@ static void run_small(const char *name, const char *extra)
     free(out);
     cr_assert_eq(t_h5_attr_double(o, "/", "runs_completed"), 3);
     cr_assert_gt(t_h5_sum(o, "runs/liq_count_long"), 0, "%s: no liquidation at all", name);
-    free(o);
+    return o;
+}
+
+static void run_small(const char *name, const char *extra)
+{
+    free(small(name, extra));
 }
 
 Test(scenarios, quickstart)
@@ -60,6 +67,42 @@ Test(scenarios, may_2021)
 Test(scenarios, october_2025)
 {
     run_small("october-2025", "");
+}
+
+/* three markets: every one of them liquidates something in 3 runs */
+Test(scenarios, crypto_basket)
+{
+    char *o = small("crypto-basket", "");
+    static const char *const markets[] = {"BTC", "ETH", "SOL"};
+    for (int k = 0; k < 3; k++) {
+        char col[64];
+        snprintf(col, sizeof col, "runs/liq_count_long.%s", markets[k]);
+        double n = t_h5_sum(o, col);
+        snprintf(col, sizeof col, "runs/liq_count_short.%s", markets[k]);
+        n += t_h5_sum(o, col);
+        cr_assert_gt(n, 0, "crypto-basket: no liquidation on %s", markets[k]);
+    }
+    free(o);
+}
+
+/* the scripted depeg liquidates USDC longs under the market oracle and no one
+ * under the fixed one (the two books see the same fundamental) */
+Test(scenarios, depeg)
+{
+    char *o = small("depeg", "");
+    cr_assert_eq(t_h5_sum(o, "runs/liq_count_long.USDC_fixed"), 0);
+    cr_assert_eq(t_h5_sum(o, "runs/liq_count_short.USDC_fixed"), 0);
+    cr_assert_gt(t_h5_sum(o, "runs/liq_count_long.USDC_last"), 0);
+    double *fixed, *last;
+    size_t d[2];
+    size_t n = t_h5_read(o, "runs/exo_drawdown.USDC_fixed", &fixed, d);
+    cr_assert_eq(t_h5_read(o, "runs/exo_drawdown.USDC_last", &last, d), n);
+    for (size_t i = 0; i < n; i++) /* 1 − 0.8774, the dip's low */
+        cr_assert(fabs(fixed[i] - 0.1226) < 2e-3 && fixed[i] == last[i],
+                  "run %zu: fundamental drawdowns %g and %g", i, fixed[i], last[i]);
+    free(fixed);
+    free(last);
+    free(o);
 }
 
 Test(scenarios, margin_study_sweep)
