@@ -202,14 +202,12 @@ static int cascade(lc_run *r)
 /* Why the step's numbers cannot be stored, or NULL: /series is float32, and
  * a price or flow beyond its range would be stored as inf (and such a price
  * is no market anyway). */
-static const char *unstorable(const lc_run *r)
+static const char *unstorable(const lc_run *r, int k)
 {
-    for (int k = 0; k < r->nmk; k++) {
-        const lc_market *m = &r->mk[k];
-        if (!(m->p <= FLT_MAX && m->f <= FLT_MAX && open_interest(r, k) <= FLT_MAX &&
-              r->step_liq[k][0] <= FLT_MAX && r->step_liq[k][1] <= FLT_MAX))
-            return "a price or flow exceeds 3.4e38 quote, the range of the float32 series";
-    }
+    const lc_market *m = &r->mk[k];
+    if (!(m->p <= FLT_MAX && m->f <= FLT_MAX && open_interest(r, k) <= FLT_MAX &&
+          r->step_liq[k][0] <= FLT_MAX && r->step_liq[k][1] <= FLT_MAX))
+        return "a price or flow exceeds 3.4e38 quote, the range of the float32 series";
     if (!(fabs(r->insurance) <= FLT_MAX))
         return "the insurance fund exceeds 3.4e38 quote, the range of the float32 series";
     return NULL;
@@ -275,15 +273,19 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         record(&r, series, 0);
 
     lc_innovations *in = &s->innov;
+    const int nmk = s->nmk;
+    int bad_market = 0; /* the market that left the range, for the message */
     for (r.t = 1; r.t <= sc->steps; r.t++) {
         lc_innovations_step(in, r.t);
-        for (int k = 0; k < s->nmk; k++) {
+        for (int k = 0; k < nmk; k++) {
             lc_market *m = &s->mk[k];
             observe_fundamental(&r, k, lc_market_step(m, r.t, &in->d[k], in->jump[k]));
-            if (!(isfinite(m->log_f) && m->p > 0 && isfinite(m->p)))
+            observe_market(&r, k);
+            if (!(isfinite(m->log_f) && m->p > 0 && isfinite(m->p)) && !r.bad) {
                 r.bad = "the price model's path left the range of finite prices";
+                bad_market = k;
+            }
         }
-        observe(&r);
         r.step_total = 0;
         r.round = 0;
         if (!r.bad) /* before the cascade: top-ups */
@@ -294,31 +296,29 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
                                 "run %ld, step %ld: out of memory for the run's events or "
                                 "changed accounts",
                                 run_index, r.t);
-        if (!r.bad)
-            r.bad = unstorable(&r);
+        for (int k = 0; k < nmk; k++) { /* storable, and depth for the next step's cascade */
+            if (!r.bad && (r.bad = unstorable(&r, k)))
+                bad_market = k;
+            lc_market_end_step(&s->mk[k]);
+        }
         if (r.bad) {
-            int k = 0; /* the market that left the range, if one did */
-            while (k < s->nmk - 1 && s->mk[k].p > 0 && s->mk[k].p <= FLT_MAX &&
-                   s->mk[k].f <= FLT_MAX)
-                k++;
+            const lc_market *m = &s->mk[bad_market];
             return lc_error_add(err,
                                 "run %ld, step %ld, round %ld: %s (market %s: price %g, "
                                 "fundamental %g quote); check impact depth and price "
                                 "parameters",
-                                run_index, r.t, r.round, r.bad, sc->market[k].name, s->mk[k].p,
-                                exp(s->mk[k].log_f));
+                                run_index, r.t, r.round, r.bad, sc->market[bad_market].name, m->p,
+                                exp(m->log_f));
         }
         row->truncated += truncated < 0;
         if (r.round > row->max_rounds)
             row->max_rounds = r.round;
         if (r.step_total > row->peak_step_liq_notional)
             row->peak_step_liq_notional = r.step_total;
-        for (int k = 0; k < s->nmk; k++)
-            lc_market_end_step(&s->mk[k]); /* depth for the next step's cascade */
-        if (r.t % sc->every == 0) {        /* liquidation series sum over the every steps */
-            if (series)
+        if (r.t % sc->every == 0) { /* liquidation series sum over the every steps */
+            if (series && s->nrecorded)
                 record(&r, series, r.t / sc->every);
-            for (int k = 0; k < s->nmk; k++)
+            for (int k = 0; k < nmk; k++)
                 r.step_liq[k][0] = r.step_liq[k][1] = 0;
         }
     }

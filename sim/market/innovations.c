@@ -66,10 +66,8 @@ static double t_to_normal(double t, double nu)
                  : gsl_cdf_ugaussian_Pinv(gsl_cdf_tdist_P(t, nu));
 }
 
-void lc_innovations_step(lc_innovations *in, long t)
+void lc_innovations_draw(lc_innovations *in, long t)
 {
-    if (in->k == 1)
-        return;
     const lc_scenario *sc = in->sc;
     const lc_correlation *c = &sc->corr;
     int n = in->k;

@@ -46,7 +46,13 @@ int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
 void lc_innovations_release(lc_innovations *in);
 /* Start run `run` (after rng was reset to its stream). */
 void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run);
-/* Draw step t's innovations and jumps into d[] and jump[]. */
-void lc_innovations_step(lc_innovations *in, long t);
+/* Draw step t's innovations and jumps into d[] and jump[] (K > 1; with one
+ * market there is nothing to draw). */
+void lc_innovations_draw(lc_innovations *in, long t);
+static inline void lc_innovations_step(lc_innovations *in, long t)
+{
+    if (in->k > 1)
+        lc_innovations_draw(in, t);
+}
 
 #endif
