@@ -119,8 +119,9 @@ static inline void lc_run_event(lc_run *r, long i, int kind, double qty, double 
                                 double shortfall)
 {
     if (r->ev)
-        lc_run_push_event(r, &(lc_event){r->row->run, r->row->point, r->t, r->round, i, kind, qty,
-                                         price, fabs(qty) * price, fee, shortfall});
+        lc_run_push_event(r, &(lc_event){r->row->run, r->row->point, r->t, r->round, i,
+                                         lc_book_market(r->book, i), kind, qty, price,
+                                         fabs(qty) * price, fee, shortfall});
 }
 /* qty leaves the open interest of a market's side, closing `closed` of its
  * accounts. */

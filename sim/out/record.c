@@ -84,6 +84,7 @@ static lc_column event_cols[] = {
     EC(step, 'i', "steps", "time step (1 = first step)"),
     EC(round, 'i', "rounds", "cascade round within the step (1 = first)"),
     EC(account, 'i', "1", "account index (row of /population)"),
+    EC(market, 'i', "1", "the account's market (row of /markets)"),
     EC(kind, 'i', "1", NULL), /* from the rules' tables */
     EC(qty, 'd', "base", "quantity closed, signed by side (+ long, - short)"),
     EC(price, 'd', "quote/base",
@@ -93,7 +94,7 @@ static lc_column event_cols[] = {
     EC(fee, 'd', "quote", "liquidation fee paid to the insurance fund"),
     EC(shortfall, 'd', "quote", "loss beyond the account's collateral (0 if solvent)"),
 };
-enum { EVENT_KIND = 5 };
+enum { EVENT_KIND = 6 };
 
 static lc_column run_cols[LC_COUNT(run_head) + LC_RULE_MAX_CELLS + LC_COUNT(run_tail)];
 static int n_run_cols;

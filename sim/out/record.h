@@ -40,6 +40,7 @@ typedef enum lc_event_kind { LC_EVENT_LIQUIDATION = 1 } lc_event_kind;
 
 typedef struct lc_event {
     int64_t run, point, step, round, account;
+    int64_t market;   /* the account's market (row of /markets) */
     int64_t kind;     /* lc_event_kind */
     double qty;       /* base units closed, signed by the account's side (+ long) */
     double price;     /* execution price, quote per base */

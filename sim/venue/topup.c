@@ -239,6 +239,7 @@ static void topup(lc_rule_inst *ri, lc_run *r, long i)
                                      .step = r->t,
                                      .round = r->round,
                                      .account = i,
+                                     .market = pop->market[i],
                                      .kind = TOPUP_EVENT,
                                      .price = m,
                                      .notional = add});

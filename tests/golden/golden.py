@@ -464,8 +464,11 @@ def write_digests(table: dict[str, dict[str, str]], binary_commit: str, version:
         "#   /usr/bin/python3 tests/golden/golden.py --bin build/liqcascade --write",
         "# format: case dataset sha256",
     ]
+    # the history of the digests ("# history: ..." lines) is kept across rewrites
+    history = [line for line in DIGESTS.read_text().splitlines()
+               if line.startswith("# history:")] if DIGESTS.exists() else []
     lines = sorted(f"{c} {d} {s}" for c, ds in table.items() for d, s in ds.items())
-    DIGESTS.write_text("\n".join(header + lines) + "\n")
+    DIGESTS.write_text("\n".join(header[:-1] + history + header[-1:] + lines) + "\n")
 
 
 def compare(want: dict[str, str], got: dict[str, str]) -> list[str]:

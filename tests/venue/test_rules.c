@@ -40,8 +40,8 @@ Test(rules, event_kinds_are_the_documented_ones_and_unique)
         cr_assert_eq(lc_rules[k]->nevents, 1);
         cr_assert_eq(lc_rules[k]->events[0].kind, want[i].kind);
     }
-    const char *doc = lc_event_columns()[5].description;
-    cr_assert_str_eq(lc_event_columns()[5].name, "kind");
+    const char *doc = lc_event_columns()[6].description;
+    cr_assert_str_eq(lc_event_columns()[6].name, "kind");
     cr_assert(strstr(doc, "2 = auto-deleveraging") && strstr(doc, "3 = partial") &&
                   strstr(doc, "4 = margin top-up"),
               "%s", doc);
