@@ -115,7 +115,7 @@ def write_v1(src: Path, dst: Path) -> Path:
     """Rewrite a one-market schema v2 file ``src`` in the schema v1 layout (as
     liqcascade wrote it before commit 17ae830): schema_version 1, /series [row, time]
     without coordinates, no /markets, /runs without the <quantity>.<market> columns,
-    /population without ``market``. A one-market v2 run holds the same numbers as the
+    /population and /events without ``market``. A one-market v2 run holds the same numbers as the
     v1 run of the same scenario (tests/golden), so this is that v1 file, up to HDF5's
     storage details and some descriptions."""
     with h5py.File(src, "r") as s, h5py.File(dst, "w", track_order=True) as d:
@@ -131,7 +131,7 @@ def write_v1(src: Path, dst: Path) -> Path:
             g = d.create_group(name, track_order=True)
             for k, v in s[name].attrs.items():
                 g.attrs[k] = v
-            cols = [c for c in s[name] if "." not in c and not (name == "population"
+            cols = [c for c in s[name] if "." not in c and not (name in ("population", "events")
                                                                   and c == "market")]
             if "columns" in s[name].attrs:
                 g.attrs["columns"] = ",".join(c for c in str(s[name].attrs["columns"]).split(",")

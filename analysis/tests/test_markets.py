@@ -238,9 +238,19 @@ def test_figures_with_two_markets(c_markets: Path, tmp_path: Path) -> None:
         assert eth.sum() == pytest.approx((r.runs["liq_notional_long.ETH"]
                                            + r.runs["liq_notional_short.ETH"]).sum(), rel=1e-5)
         assert plots.cascade_ccdf(r, market="ETH").axes[0].get_title() == "Cascade sizes: ETH"
-    # without --population the events' markets are unknown: said clearly
+    # /events/market names each event's market, with or without --population
     bare = _run(tmp_path, "bare", "--events")
     with lc.load(bare) as r:
+        em = r.event_markets()
+        assert em is not None and set(em.tolist()) == {0, 1}
+        assert len(plots.liquidation_heatmap(r).axes) >= 2
+    # a file without it (as an earlier v2 writer wrote) and without /population
+    # cannot tell: said clearly
+    old = tmp_path / "old.h5"
+    shutil.copy(bare, old)
+    with h5py.File(old, "r+") as f:
+        del f["events/market"]
+    with lc.load(old) as r:
         assert r.event_markets() is None
         with pytest.raises(lc.LiqcascadeError, match="--population"):
             plots.liquidation_heatmap(r)
