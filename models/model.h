@@ -51,6 +51,7 @@ typedef struct lc_draws {
     gsl_rng *common; /* drawn alike by every market of the run */
     double z;        /* the step's innovation when given */
     int given;       /* 1: z is the market's; 0: drawn from rng on demand */
+    double jump;     /* the step's common-jump log move of this market (0: none) */
 } lc_draws;
 
 static inline double lc_draw_z(const lc_draws *d)
@@ -61,12 +62,19 @@ static inline double lc_draw_z(const lc_draws *d)
 /* Draws of a model alone (one market, tests): everything from rng. */
 static inline lc_draws lc_draws_own(gsl_rng *rng)
 {
-    return (lc_draws){rng, rng, 0.0, 0};
+    return (lc_draws){rng, rng, 0.0, 0, 0.0};
 }
+
+/* How a model's path takes the market's common jumps (lc_draws.jump):
+ * added to its log-return by the market (the default), taken into the
+ * model's own state (peg: a jump is a depeg that recovers), or refused at
+ * load (bridge: a jump would break its pins). */
+typedef enum { LC_JUMPS_ADDED = 0, LC_JUMPS_OWN, LC_JUMPS_REFUSED } lc_jump_mode;
 
 /* Exogenous ("fundamental") price model: one log-return per time step. */
 typedef struct lc_price_model {
     lc_desc d;
+    lc_jump_mode jumps;
     size_t state_size; /* bytes of per-run state; 0 if none */
     /* Optional (NULL: the model needs only its numbers). Called once at
      * scenario load, after every parameter passed its table and check:

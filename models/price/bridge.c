@@ -163,6 +163,7 @@ const lc_price_model lc_price_bridge = {
           "Brownian bridge: GBM log price pinned to given (time, price) points, then GBM with "
           "mu 0",
           bridge_params, LC_COUNT(bridge_params), bridge_check},
+    .jumps = LC_JUMPS_REFUSED,
     .state_size = sizeof(bridge_state),
     .prepare = bridge_prepare,
     .release = bridge_release,

@@ -90,7 +90,9 @@ static double peg_step(void *state, const double *p, long t, const lc_draws *d)
     (void)t;
     peg_state *s = state;
     double dy = s->am1 * s->y + s->vol * lc_draw_z(d); /* y_t − y_{t−1} */
-    double dj = s->bm1 * s->j;                         /* the decay, then the new depegs */
+    /* the decay, then the new depegs and the market's common jump, which
+     * recovers like a depeg */
+    double dj = s->bm1 * s->j + d->jump;
     if (s->jump_rate > 0) {
         unsigned n = gsl_ran_poisson(d->rng, s->jump_rate);
         for (unsigned i = 0; i < n; i++)
@@ -112,6 +114,7 @@ static int peg_check(const lc_choice *c, const char *where, lc_error *err)
 const lc_price_model lc_price_peg = {
     .d = {"peg", "mean reversion of the log price to a peg (exact OU), with recovering depegs",
           peg_params, LC_COUNT(peg_params), peg_check},
+    .jumps = LC_JUMPS_OWN,
     .state_size = sizeof(peg_state),
     .init = peg_init,
     .step = peg_step,

@@ -192,9 +192,11 @@ static int cascade(lc_run *r)
         if (r->bad || r->oom)
             break;
         observe(r);
-        for (int k = 0; k < r->nmk; k++)
-            if (!(r->mk[k].p > 0 && isfinite(r->mk[k].p)))
+        for (int k = 0; k < r->nmk && !r->bad; k++)
+            if (!(r->mk[k].p > 0 && isfinite(r->mk[k].p))) {
                 r->bad = "the market price left the range of finite positive prices";
+                r->bad_market = k;
+            }
     }
     return 0;
 }
@@ -274,16 +276,15 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
 
     lc_innovations *in = &s->innov;
     const int nmk = s->nmk;
-    int bad_market = 0; /* the market that left the range, for the message */
     for (r.t = 1; r.t <= sc->steps; r.t++) {
         lc_innovations_step(in, r.t);
         for (int k = 0; k < nmk; k++) {
             lc_market *m = &s->mk[k];
-            observe_fundamental(&r, k, lc_market_step(m, r.t, &in->d[k], in->jump[k]));
+            observe_fundamental(&r, k, lc_market_step(m, r.t, &in->d[k]));
             observe_market(&r, k);
             if (!(isfinite(m->log_f) && m->p > 0 && isfinite(m->p)) && !r.bad) {
                 r.bad = "the price model's path left the range of finite prices";
-                bad_market = k;
+                r.bad_market = k;
             }
         }
         r.step_total = 0;
@@ -298,16 +299,16 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
                                 run_index, r.t);
         for (int k = 0; k < nmk; k++) { /* storable, and depth for the next step's cascade */
             if (!r.bad && (r.bad = unstorable(&r, k)))
-                bad_market = k;
+                r.bad_market = k;
             lc_market_end_step(&s->mk[k]);
         }
         if (r.bad) {
-            const lc_market *m = &s->mk[bad_market];
+            const lc_market *m = &s->mk[r.bad_market];
             return lc_error_add(err,
                                 "run %ld, step %ld, round %ld: %s (market %s: price %g, "
                                 "fundamental %g quote); check impact depth and price "
                                 "parameters",
-                                run_index, r.t, r.round, r.bad, sc->market[bad_market].name, m->p,
+                                run_index, r.t, r.round, r.bad, sc->market[r.bad_market].name, m->p,
                                 exp(m->log_f));
         }
         row->truncated += truncated < 0;

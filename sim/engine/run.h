@@ -100,6 +100,7 @@ typedef struct lc_run {
     double step_total; /* liquidated notional in this step, every market */
     int oom;           /* out of memory for events or changed accounts */
     const char *bad;   /* why the run's numbers left the finite range, or NULL */
+    int bad_market;    /* ... and in which market */
 } lc_run;
 
 /* The mark margin checks of market k use now, and of account i's market. */

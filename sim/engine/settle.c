@@ -77,6 +77,7 @@ static int trade_markets(lc_run *r, const double *n_base, const int *traded, dou
     for (int m = 0; m < r->nmk; m++)
         if (traded[m] && lc_market_trade(&r->mk[m], n_base[m], &x[m])) {
             r->bad = "the impact of a round's flow is not a finite price move";
+            r->bad_market = m;
             return -1;
         }
     return 0;

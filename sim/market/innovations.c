@@ -30,7 +30,7 @@ int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
         in->common[k] = gsl_rng_alloc(lc_rng_xoshiro256pp);
         if (!in->own[k] || !in->common[k])
             return -1;
-        in->d[k] = (lc_draws){in->own[k], in->common[k], 0.0, 1};
+        in->d[k] = (lc_draws){in->own[k], in->common[k], 0.0, 1, 0.0};
     }
     return 0;
 }
@@ -89,14 +89,14 @@ void lc_innovations_draw(lc_innovations *in, long t)
         for (int j = 0; j <= k; j++)
             y += l[k * n + j] * e[j];
         in->d[k].z = c->copula == LC_COPULA_T ? t_to_normal(y * scale, c->nu) : y;
-        in->jump[k] = 0;
+        in->d[k].jump = 0;
     }
     if (c->jump_rate > 0) {
         unsigned nj = gsl_ran_poisson(in->rng, c->jump_rate * sc->dt_s / LC_YEAR_S);
         for (int k = 0; nj && k < n; k++) {
             const lc_market_spec *ms = &sc->market[k];
-            in->jump[k] = nj * ms->jump_mean + ms->jump_sigma * sqrt((double)nj) *
-                                                   gsl_ran_gaussian_ziggurat(in->rng, 1.0);
+            in->d[k].jump = nj * ms->jump_mean + ms->jump_sigma * sqrt((double)nj) *
+                                                     gsl_ran_gaussian_ziggurat(in->rng, 1.0);
         }
     }
 }

@@ -1,7 +1,7 @@
 /* innovations.h — the markets' standard innovations of a run, tied by the
  * scenario's correlation (DESIGN §12).
  *
- * Each step, with K > 1 markets:
+ * Each step, with K > 1 markets (into d[k]: z and jump):
  *  - the regime: with a stress section, the active matrix is the stress
  *    matrix while a two-state Markov chain is in stress (it enters at rate
  *    `enter` and leaves at rate `exit`, per year, sampled at the steps by its
@@ -36,8 +36,7 @@ typedef struct lc_innovations {
     gsl_rng *common[LC_MAX_MARKETS]; /* the stream all markets read alike (K > 1) */
     double p_enter, p_exit;          /* per step */
     int stressed;
-    lc_draws d[LC_MAX_MARKETS];  /* what market k's model draws from this step */
-    double jump[LC_MAX_MARKETS]; /* market k's common-jump log move this step */
+    lc_draws d[LC_MAX_MARKETS]; /* what market k's model draws from this step, its jump too */
 } lc_innovations;
 
 /* Generators for a scenario's markets; rng is the run's stream (borrowed).
@@ -46,7 +45,7 @@ int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
 void lc_innovations_release(lc_innovations *in);
 /* Start run `run` (after rng was reset to its stream). */
 void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run);
-/* Draw step t's innovations and jumps into d[] and jump[] (K > 1; with one
+/* Draw step t's innovations and jumps into d[] (K > 1; with one
  * market there is nothing to draw). */
 void lc_innovations_draw(lc_innovations *in, long t);
 static inline void lc_innovations_step(lc_innovations *in, long t)

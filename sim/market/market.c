@@ -63,7 +63,7 @@ void lc_market_start(lc_market *m)
     m->var = m->var_ref;
 }
 
-double lc_market_step(lc_market *m, long t, const lc_draws *d, double jump)
+double lc_market_step(lc_market *m, long t, const lc_draws *d)
 {
     const lc_market_spec *ms = m->ms;
     double ret = m->pm->step(m->price_state, ms->price.p, t, d);
@@ -72,7 +72,7 @@ double lc_market_step(lc_market *m, long t, const lc_draws *d, double jump)
         ret += x - m->shock_prev;
         m->shock_prev = x;
     }
-    m->log_f += ret + jump;
+    m->log_f += ret + (m->pm->jumps == LC_JUMPS_ADDED ? d->jump : 0.0);
     m->j_trans *= m->decay;
     m->f = exp(m->log_f);
     /* one exp while the book has not been moved: log F + 0 + 0 is log F

@@ -56,10 +56,10 @@ void lc_market_release(lc_market *m);
 void lc_market_start(lc_market *m);
 
 /* Step t: the exogenous move (the price model's return from draws d, the
- * shock overlay's increment and the common-jump log move `jump`), decay of
- * transient impact, P, and the mark's sample. Returns the fundamental
- * F = e^(log F). */
-double lc_market_step(lc_market *m, long t, const lc_draws *d, double jump);
+ * shock overlay's increment and, unless the model takes it itself, the
+ * common-jump log move d->jump), decay of transient impact, P, and the mark's
+ * sample. Returns the fundamental F = e^(log F). */
+double lc_market_step(lc_market *m, long t, const lc_draws *d);
 
 /* Trade net flow n_base (+ = buy) at the current price: sets *vwap and
  * moves J; P is not recomputed until lc_market_reprice, so what is settled

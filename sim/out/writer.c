@@ -391,7 +391,9 @@ static int close_all(lc_writer *w)
         H5Fclose(w->file);
         free(w->run_ds);
         free(w->event_ds);
-        w->run_ds = w->event_ds = NULL;
+        free(w->market_ds);
+        w->run_ds = w->event_ds = w->market_ds = NULL;
+        w->row_scale = 0;
         rc = -1;
     }
     w->file = 0;

@@ -886,6 +886,17 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
         reject_unused(jm, key, jcand, 2, err);
         ms->jump_mean = jv[JUMP_MEAN];
         ms->jump_sigma = jv[JUMP_SIGMA];
+        if (jm && (jv[JUMP_MEAN] != 0 || jv[JUMP_SIGMA] != 0)) {
+            const lc_desc *pd = ms->price.desc;
+            if (n == 1)
+                rc = lc_error_at(err, jm->src, jm->line, key,
+                                 "common jumps are every market's at once: they need two markets "
+                                 "or more (correlation.common_jumps)");
+            else if (pd && lc_price_model_of(pd)->jumps == LC_JUMPS_REFUSED)
+                rc = lc_error_at(err, jm->src, jm->line, key,
+                                 "a %s market's path is pinned: a common jump would break it",
+                                 pd->name);
+        }
         static const char *const cand[] = {"name", "price", "impact",
                                            "mark", "tiers", "common_jump"};
         reject_unused(m, where, cand, LC_COUNT(cand), err);
@@ -984,6 +995,10 @@ static int read_correlation(lc_scenario *sc, lc_node *root, lc_error *err)
     rc |= read_name(m, "correlation", "copula", lc_copulas, 2, &cop, err);
     c->copula = (lc_copula)cop;
     rc |= read_param(m, m, "correlation", &lc_correlation_params[CORR_NU], &c->nu, NULL, err);
+    lc_node *nu = lc_node_get(m, "nu");
+    if (nu && c->copula != LC_COPULA_T)
+        rc = lc_error_at(err, nu->src, nu->line, "correlation.nu",
+                         "is the t copula's degrees of freedom: give copula: t, or no nu");
     lc_node *st = section_map(m, "stress", "correlation.stress", err);
     if (st) {
         rc |= read_matrix(st, "correlation.stress", k, c->stress_matrix, c->stress_chol, err);

@@ -520,7 +520,7 @@ Test(writer, failed_write_leaves_no_file, .init = cr_redirect_stderr)
     lc_batch *b = lc_batch_create(sc, 500, 0);
     /* random floats do not compress: 500 rows x 6 series x 2001 x 4 B = 24 MB */
     unsigned x = 12345;
-    for (size_t i = 0; i < (size_t)500 * (size_t)b->nseries * (size_t)b->ncols; i++) {
+    for (size_t i = 0; i < (size_t)500 * (size_t)b->nplanes * (size_t)b->ncols; i++) {
         x = x * 1103515245u + 12345u;
         b->series[i] = (float)x;
     }
