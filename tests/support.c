@@ -88,6 +88,44 @@ int t_cli(char **output, const char *fmt, ...)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int t_cli_bounded(char **output, int seconds, long mem_mb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *args;
+    cr_assert(vasprintf(&args, fmt, ap) >= 0);
+    va_end(ap);
+    char limit[64] = "";
+#if !defined(__SANITIZE_ADDRESS__)
+    snprintf(limit, sizeof limit, "ulimit -v %ld && ", mem_mb * 1024);
+#endif
+    char *cmd;
+    cr_assert(asprintf(&cmd, "%sexec timeout -s KILL %d %s %s 2>&1", limit, seconds, LC_BINARY,
+                       args) > 0);
+    free(args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "popen failed: %s", cmd);
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    cr_assert(buf);
+    for (size_t got; (got = fread(buf + len, 1, cap - len - 1, p)) > 0;) {
+        len += got;
+        if (len + 1 == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            cr_assert(bigger, "out of memory reading the output of %s", cmd);
+            buf = bigger;
+        }
+    }
+    buf[len] = '\0';
+    int status = pclose(p);
+    free(cmd);
+    if (output)
+        *output = buf;
+    else
+        free(buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int t_exists(const char *path)
 {
     struct stat st;

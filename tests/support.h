@@ -26,6 +26,12 @@ char *t_write(const char *dir, const char *name, const char *text);
  * Returns the exit code. */
 int t_cli(char **output, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* t_cli within limits: the binary is killed after `seconds` (exit code 137)
+ * and, outside AddressSanitizer builds (whose shadow memory needs the
+ * address space), may map at most mem_mb MiB (beyond, its allocations fail). */
+int t_cli_bounded(char **output, int seconds, long mem_mb, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 int t_exists(const char *path);
 
 /* Read a whole 1-D or 2-D dataset as doubles (converted by HDF5); returns

@@ -27,15 +27,19 @@ void lc_param_range_text(const lc_param *p, char *buf, size_t size)
         snprintf(buf, size, "any finite number");
 }
 
+/* A bound of ±1e300 in a table means "none" (lc_param_range_text says "any
+ * finite number", "> 0", ...), so it is not one here either: what the
+ * message and `liqcascade models` say is the limit that holds. */
 int lc_param_in_range(const lc_param *p, double v)
 {
     if (!isfinite(v))
         return 0;
     if (p->kind == LC_INT && v != floor(v))
         return 0;
-    if (p->min_open ? !(v > p->min) : !(v >= p->min))
+    int lo = isfinite(p->min) && p->min > -1e300, hi = isfinite(p->max) && p->max < 1e300;
+    if (lo && (p->min_open ? !(v > p->min) : !(v >= p->min)))
         return 0;
-    if (p->max_open ? !(v < p->max) : !(v <= p->max))
+    if (hi && (p->max_open ? !(v < p->max) : !(v <= p->max)))
         return 0;
     return 1;
 }

@@ -2,7 +2,12 @@
  *
  * This only reads HDF5; writer.c stays the one place that writes it. It trusts
  * nothing: a file without format = "liqcascade" is refused, and a missing
- * attribute prints as "?" rather than being assumed. Columns are listed in
+ * attribute prints as "?" rather than being assumed. Every attribute read is
+ * first checked to be one scalar of the expected class and a sane size (an
+ * array, a compound, an empty or null dataspace is refused, naming the
+ * attribute: reading it into one value would overflow), `format` before any
+ * other string and every root attribute before any value; the summary is
+ * built in memory, so a file refused half-way prints nothing. Columns are listed in
  * schema order (the `columns` attribute, else link creation order, else by
  * name), so the listing reads like docs/schema.md. Column statistics read
  * whole columns, which is fine for files that fit in memory several times
@@ -14,7 +19,8 @@
  * summarised as a quantity x market table instead of one line each. A
  * schema 1 file (one market, no /markets) prints as it always did. Every
  * count is the real size of a dataset (the markets are the rows of
- * /markets/name), never an attribute. */
+ * /markets/name), never an attribute, and a dataset is read only when its
+ * storage can hold its extent (plausible_size). */
 #include <errno.h>
 #include <hdf5.h>
 #include <inttypes.h>
@@ -33,46 +39,147 @@
 #define MARKETS_PER_BLOCK 6 /* market columns per block of the per-market table */
 #define SCHEMA_KNOWN 2      /* the newest schema_version this reads */
 
-/* A string attribute, or NULL (caller frees). */
-static char *read_str(hid_t obj, const char *name)
+#define STR_MAX (1 << 20)  /* longest fixed-length string attribute read */
+#define DEFLATE_RATIO 1032 /* deflate's largest expansion: a bound on a dataset's size */
+
+/* The first attribute info found that it cannot read as it expects (an
+ * array, the wrong class, an absurd size): the file is then refused with
+ * it. info() runs on one file at a time, as HDF5 itself is not reentrant. */
+static struct {
+    int set;
+    char key[400]; /* attribute "NAME" of /PATH */
+    char why[160];
+} bad_attr;
+
+/* What kind of scalar an attribute must hold. */
+typedef enum attr_kind { A_STR, A_INT, A_NUM } attr_kind;
+
+static const char *class_name(H5T_class_t c)
 {
-    if (H5Aexists(obj, name) <= 0)
-        return NULL;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
-    char *out = NULL;
-    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
-        if (H5Tis_variable_str(t) > 0) {
-            char *v = NULL;
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            H5Tset_size(mt, H5T_VARIABLE);
-            H5Tset_cset(mt, H5Tget_cset(t));
-            if (H5Aread(a, mt, &v) >= 0 && v)
-                out = strdup(v);
-            H5free_memory(v);
-            H5Tclose(mt);
-        } else {
-            size_t n = H5Tget_size(t);
-            out = calloc(n + 1, 1);
-            if (out && H5Aread(a, t, out) < 0) {
-                free(out);
-                out = NULL;
-            }
-        }
+    switch (c) {
+    case H5T_INTEGER:
+        return "an integer";
+    case H5T_FLOAT:
+        return "a float";
+    case H5T_STRING:
+        return "a string";
+    case H5T_BITFIELD:
+        return "a bitfield";
+    case H5T_OPAQUE:
+        return "opaque data";
+    case H5T_COMPOUND:
+        return "a compound";
+    case H5T_REFERENCE:
+        return "a reference";
+    case H5T_ENUM:
+        return "an enum";
+    case H5T_VLEN:
+        return "a variable-length sequence";
+    case H5T_ARRAY:
+        return "an array type";
+    default:
+        return "a value of unknown class";
     }
+}
+
+/* Why attribute a cannot be read as one scalar of `kind` (into why), or 0
+ * when it can. Looks at its dataspace and type only: reads no value. */
+static int attr_problem(hid_t a, attr_kind kind, char *why, size_t size)
+{
+    static const char *const want[] = {"a string", "an integer", "a number"};
+    hid_t s = H5Aget_space(a), t = H5Aget_type(a);
+    H5S_class_t sc = s >= 0 ? H5Sget_simple_extent_type(s) : H5S_NO_CLASS;
+    H5T_class_t tc = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    size_t ts = t >= 0 ? H5Tget_size(t) : 0;
+    htri_t vlen = tc == H5T_STRING ? H5Tis_variable_str(t) : 0;
+    why[0] = '\0';
+    if (s < 0 || t < 0 || sc == H5S_NO_CLASS || tc == H5T_NO_CLASS || vlen < 0)
+        snprintf(why, size, "unreadable dataspace or type");
+    else if (sc == H5S_NULL)
+        snprintf(why, size, "no value (a null dataspace), not a scalar");
+    else if (sc != H5S_SCALAR)
+        snprintf(why, size, "a %d-D array of %lld elements, not a scalar",
+                 H5Sget_simple_extent_ndims(s), (long long)H5Sget_simple_extent_npoints(s));
+    else if (kind == A_STR ? tc != H5T_STRING
+                           : tc != H5T_INTEGER && (kind == A_INT || tc != H5T_FLOAT))
+        snprintf(why, size, "%s, not %s", class_name(tc), want[kind]);
+    else if (kind == A_STR && !vlen && (ts == 0 || ts > STR_MAX))
+        snprintf(why, size, "a fixed-length string of %zu bytes", ts);
+    else if (kind != A_STR && (ts == 0 || ts > 16))
+        snprintf(why, size, "a number of %zu bytes", ts);
     if (t >= 0)
         H5Tclose(t);
-    if (a >= 0)
-        H5Aclose(a);
+    if (s >= 0)
+        H5Sclose(s);
+    return why[0] != '\0';
+}
+
+/* Open attribute `name` of obj for reading as a scalar of `kind`: 1 with
+ * *a open, 0 when absent, -1 when it is there but not such a scalar (then
+ * recorded in bad_attr, the first time). */
+static int attr_open(hid_t obj, const char *name, attr_kind kind, hid_t *a)
+{
+    htri_t e = H5Aexists(obj, name);
+    *a = e > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : -1;
+    if (e == 0)
+        return 0;
+    char why[sizeof bad_attr.why] = "cannot be opened";
+    if (*a >= 0 && !attr_problem(*a, kind, why, sizeof why))
+        return 1;
+    if (*a >= 0)
+        H5Aclose(*a);
+    *a = -1;
+    if (!bad_attr.set) {
+        char where[256] = "?";
+        if (H5Iget_name(obj, where, sizeof where) < 0)
+            snprintf(where, sizeof where, "?");
+        snprintf(bad_attr.key, sizeof bad_attr.key, "attribute \"%.100s\" of %s", name, where);
+        snprintf(bad_attr.why, sizeof bad_attr.why, "%s", why);
+        bad_attr.set = 1;
+    }
+    return -1;
+}
+
+/* A scalar string attribute, or NULL: absent, or not a scalar string
+ * (recorded in bad_attr). Caller frees. */
+static char *read_str(hid_t obj, const char *name)
+{
+    hid_t a, t = -1, mt = -1;
+    if (attr_open(obj, name, A_STR, &a) <= 0)
+        return NULL;
+    char *out = NULL;
+    t = H5Aget_type(a);
+    if (t >= 0 && H5Tis_variable_str(t) > 0) {
+        char *v = NULL;
+        mt = H5Tcopy(H5T_C_S1);
+        if (mt >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 && H5Tset_cset(mt, H5Tget_cset(t)) >= 0 &&
+            H5Aread(a, mt, &v) >= 0 && v)
+            out = strdup(v);
+        H5free_memory(v);
+    } else if (t >= 0) { /* fixed length, at most STR_MAX (attr_problem) */
+        size_t n = H5Tget_size(t);
+        mt = H5Tcopy(t);
+        out = mt >= 0 ? calloc(n + 1, 1) : NULL;
+        if (out && H5Aread(a, mt, out) < 0) {
+            free(out);
+            out = NULL;
+        }
+    }
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (t >= 0)
+        H5Tclose(t);
+    H5Aclose(a);
     return out;
 }
 
-/* A numeric attribute converted to `type` into v; 0, or -1 if absent. */
+/* A scalar numeric attribute converted to `type` (a native integer or
+ * float) into v: 0, or -1 when absent or not a scalar number (recorded in
+ * bad_attr). An integer type takes integers only, a float one any number. */
 static int read_num(hid_t obj, const char *name, hid_t type, void *v)
 {
-    if (H5Aexists(obj, name) <= 0)
-        return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0)
+    hid_t a;
+    if (attr_open(obj, name, H5Tget_class(type) == H5T_FLOAT ? A_NUM : A_INT, &a) <= 0)
         return -1;
     int rc = H5Aread(a, type, v) >= 0 ? 0 : -1;
     H5Aclose(a);
@@ -155,15 +262,29 @@ static void list_group(FILE *out, hid_t file, const char *name)
         H5Gclose(g);
 }
 
-/* mean, min and max of a 1-D numeric dataset, read whole */
+/* Whether dataset d, of n elements, can hold as much as it claims: deflate
+ * expands at most DEFLATE_RATIO times, so a dataset whose extent is far
+ * beyond its storage is mostly unwritten (a damaged or hostile file; every
+ * row liqcascade declares it writes) and is not read whole. Up to a MiB
+ * always passes. */
+static int plausible_size(hid_t d, hsize_t n)
+{
+    hid_t t = H5Dget_type(d);
+    double bytes = (double)n * (double)(t >= 0 ? H5Tget_size(t) : 1);
+    if (t >= 0)
+        H5Tclose(t);
+    return bytes <= (double)(1 << 20) || bytes <= (double)H5Dget_storage_size(d) * DEFLATE_RATIO;
+}
+
 /* A whole 1-D dataset as doubles (n elements; an empty one gives a buffer
- * of one), or NULL when it is not 1-D or not numeric. */
+ * of one), or NULL when it is not 1-D, not numeric or larger than its
+ * storage can hold (plausible_size). */
 static double *read_doubles(hid_t d, hsize_t *n)
 {
     hid_t s = H5Dget_space(d);
     double *v = NULL;
     if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
-        H5Sget_simple_extent_dims(s, n, NULL) >= 0) {
+        H5Sget_simple_extent_dims(s, n, NULL) >= 0 && plausible_size(d, *n)) {
         v = malloc((*n ? *n : 1) * sizeof *v);
         if (v && *n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
             free(v);
@@ -196,8 +317,10 @@ static char **read_strings(hid_t file, const char *path, hsize_t *n)
     hid_t s = d >= 0 ? H5Dget_space(d) : -1, t = d >= 0 ? H5Dget_type(d) : -1, mt = -1;
     char **v = NULL;
     if (s < 0 || t < 0 || H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_ndims(s) != 1 ||
-        H5Sget_simple_extent_dims(s, n, NULL) < 0)
+        H5Sget_simple_extent_dims(s, n, NULL) < 0 || !plausible_size(d, *n)) {
+        *n = 0;
         goto done;
+    }
     v = calloc(*n ? *n : 1, sizeof *v);
     if (!v || *n == 0)
         goto done;
@@ -655,8 +778,10 @@ static double *cascade_steps(hid_t f, const double *point, const double *run, hs
 
 /* The points to report, as the Python package does: the values of
  * /points/point (its real size), or without /points 0 .. points-1 for the
- * root attribute, bounded by the largest point of the rows + 1 (an attribute
- * is not trusted for a size). *np of them, caller frees. */
+ * root attribute, bounded by the largest point of the rows + 1 and by the
+ * number of rows (an attribute is not trusted for a size, nor a value for
+ * one: row i of a file liqcascade wrote has point i / runs <= i, so the
+ * second bound changes nothing there). *np of them, caller frees. */
 static double *point_list(hid_t f, int64_t points, const double *row_point, hsize_t n, hsize_t *np)
 {
     double *pv = read_column(f, "points/point", np);
@@ -666,11 +791,24 @@ static double *point_list(hid_t f, int64_t points, const double *row_point, hsiz
     for (hsize_t i = 0; i < n; i++)
         if (row_point[i] + 1 > top)
             top = row_point[i] + 1;
-    *np = (hsize_t)(top < (double)points ? top : (double)points);
+    top = top < (double)points ? top : (double)points;
+    *np = (hsize_t)(top < (double)n ? top : (double)n);
     pv = malloc((*np ? *np : 1) * sizeof *pv);
     for (hsize_t j = 0; pv && j < *np; j++)
         pv[j] = (double)j;
     return pv;
+}
+
+/* A value of the point list and its index, ordered by value then index. */
+typedef struct point_key {
+    double v;
+    size_t j;
+} point_key;
+
+static int point_key_cmp(const void *a, const void *b)
+{
+    const point_key *x = a, *y = b;
+    return x->v < y->v ? -1 : x->v > y->v ? 1 : x->j < y->j ? -1 : x->j > y->j;
 }
 
 /* The metric table of every point (docs/analysis.md). */
@@ -707,19 +845,37 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     int identity = 1; /* points 0 .. np-1, as every file liqcascade writes has */
     for (hsize_t j = 0; rc == 0 && j < np && identity; j++)
         identity = pv[j] == (double)j;
+    /* otherwise the point list sorted, to find a row's point in log time */
+    point_key *keys = NULL;
+    size_t nkeys = 0;
+    if (rc == 0 && !identity && !(keys = malloc((size_t)np * sizeof *keys)))
+        rc = lc_error_add(err, "out of memory");
+    for (hsize_t j = 0; keys && j < np; j++)
+        if (!isnan(pv[j]))
+            keys[nkeys++] = (point_key){pv[j], (size_t)j};
+    if (keys)
+        qsort(keys, nkeys, sizeof *keys, point_key_cmp);
     for (hsize_t i = 0; rc == 0 && i < n; i++) {
         double v = col[C_POINT][i];
         slot[i] = (size_t)np;
         if (identity) {
             if (v >= 0 && v < (double)np && v == floor(v))
                 slot[i] = (size_t)v;
-        } else {
-            for (hsize_t j = 0; j < np && slot[i] == (size_t)np; j++)
-                if (pv[j] == v)
-                    slot[i] = (size_t)j;
+        } else { /* the first point of value v: the lowest key >= (v, 0) */
+            size_t lo = 0, hi = nkeys;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (keys[mid].v < v)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < nkeys && keys[lo].v == v)
+                slot[i] = keys[lo].j;
         }
         first[slot[i] + 1]++;
     }
+    free(keys);
     for (hsize_t j = 0; rc == 0 && j <= np; j++)
         first[j + 1] += first[j];
     for (hsize_t i = 0; rc == 0 && i < n; i++) /* counting sort: first[] moves on */
@@ -830,8 +986,10 @@ static void summary(FILE *out, const char *path, hid_t f)
     uint64_t seed;
     double dt;
     int have_dt = read_num(f, "dt_seconds", H5T_NATIVE_DOUBLE, &dt) == 0;
+    /* runs x points, when both are positive and the product fits */
     int have_rows = read_num(f, "runs", H5T_NATIVE_INT64, &nruns) == 0 &&
-                    read_num(f, "points", H5T_NATIVE_INT64, &npoints) == 0;
+                    read_num(f, "points", H5T_NATIVE_INT64, &npoints) == 0 && nruns > 0 &&
+                    npoints > 0 && nruns <= INT64_MAX / npoints;
     int have_steps = read_num(f, "steps", H5T_NATIVE_INT64, &nsteps) == 0;
 
     fprintf(out, "%s: liqcascade result (schema %s), written by liqcascade %s (%s)\n", path,
@@ -869,23 +1027,19 @@ static void summary(FILE *out, const char *path, hid_t f)
     free(engine);
 }
 
-static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
+/* The root attributes info reads, and what each must be. */
+static const struct {
+    const char *name;
+    attr_kind kind;
+} root_attrs[] = {{"schema_version", A_INT}, {"version", A_STR},        {"git_commit", A_STR},
+                  {"seed", A_INT},           {"runs", A_INT},           {"points", A_INT},
+                  {"steps", A_INT},          {"dt_seconds", A_NUM},     {"series_every", A_INT},
+                  {"status", A_STR},         {"runs_completed", A_INT}, {"engine", A_STR}};
+
+/* The file summarised into out (a buffer: nothing is shown of a file that
+ * is then refused). */
+static int info_file(const char *path, hid_t f, int metrics_csv, FILE *out, lc_error *err)
 {
-    if (access(path, R_OK) != 0)
-        return lc_error_at(err, path, 0, NULL, "cannot read: %s", strerror(errno));
-    if (H5Fis_hdf5(path) <= 0)
-        return lc_error_at(err, path, 0, NULL, "not a liqcascade result file (not HDF5)");
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return lc_error_at(err, path, 0, NULL, "cannot open (damaged HDF5 file?)");
-    char *format = read_str(f, "format");
-    int ours = format && strcmp(format, "liqcascade") == 0;
-    free(format);
-    if (!ours) {
-        H5Fclose(f);
-        return lc_error_at(err, path, 0, NULL,
-                           "not a liqcascade result file (no format = \"liqcascade\" attribute)");
-    }
     lc_metric *rows = NULL;
     long nrows = 0;
     int with_events = 0;
@@ -894,7 +1048,6 @@ static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
         if (rc == 0)
             lc_metrics_csv(rows, nrows, out);
         free(rows);
-        H5Fclose(f);
         return rc;
     }
     summary(out, path, f);
@@ -932,8 +1085,66 @@ static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
     }
     free(rows);
     markets_free(&mk);
-    H5Fclose(f);
     return 0;
+}
+
+static int refuse_bad_attr(lc_error *err, const char *path)
+{
+    return lc_error_at(err, path, 0, bad_attr.key, "%s; not a file liqcascade wrote, refused",
+                       bad_attr.why);
+}
+
+static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
+{
+    if (access(path, R_OK) != 0)
+        return lc_error_at(err, path, 0, NULL, "cannot read: %s", strerror(errno));
+    if (H5Fis_hdf5(path) <= 0)
+        return lc_error_at(err, path, 0, NULL, "not a liqcascade result file (not HDF5)");
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return lc_error_at(err, path, 0, NULL, "cannot open (damaged HDF5 file?)");
+    memset(&bad_attr, 0, sizeof bad_attr);
+    /* format first, checked to be one scalar string before it is read: no
+     * other string is read from a file that is not ours (HDF5 itself may
+     * fail badly on a damaged one, docs/schema.md) */
+    char *format = read_str(f, "format");
+    int ours = format && strcmp(format, "liqcascade") == 0;
+    free(format);
+    if (!ours) {
+        H5Fclose(f);
+        if (bad_attr.set)
+            return lc_error_at(err, path, 0, NULL, "not a liqcascade result file (%s: %s)",
+                               bad_attr.key, bad_attr.why);
+        return lc_error_at(err, path, 0, NULL,
+                           "not a liqcascade result file (no format = \"liqcascade\" attribute)");
+    }
+    /* then every root attribute's class, rank and size, before any value */
+    for (size_t i = 0; i < sizeof root_attrs / sizeof *root_attrs && !bad_attr.set; i++) {
+        hid_t a;
+        if (attr_open(f, root_attrs[i].name, root_attrs[i].kind, &a) > 0)
+            H5Aclose(a);
+    }
+    if (bad_attr.set) {
+        H5Fclose(f);
+        return refuse_bad_attr(err, path);
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *buf = open_memstream(&text, &len);
+    if (!buf) {
+        H5Fclose(f);
+        return lc_error_at(err, path, 0, NULL, "out of memory");
+    }
+    int rc = info_file(path, f, metrics_csv, buf, err);
+    H5Fclose(f);
+    if (fclose(buf) != 0 && rc == 0)
+        rc = lc_error_at(err, path, 0, NULL, "out of memory");
+    if (rc == 0 && bad_attr.set) /* an attribute of a group or dataset */
+        rc = refuse_bad_attr(err, path);
+    if (rc == 0 && text)
+        fwrite(text, 1, len, out);
+    free(text);
+    return rc;
 }
 
 int lc_info_print(const char *path, int metrics_csv, FILE *out, lc_error *err)

@@ -527,8 +527,24 @@ static int simulate(cli *c, const lc_sweep *sw)
         rc = EXIT_USAGE;
         goto done;
     }
+    if (path && lc_writer_check_path(path, &err)) { /* a name no file can have: say so now */
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    /* from here a signal stops the work, not the process: before any output
+     * is made (a second signal ends the process at once) */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     if ((rc = load_points(c, sw, points, scs, pops, owned, &nowned, &err)))
         goto done;
+    if (stop_requested) { /* during the set-up: nothing was written */
+        fprintf(stderr, "liqcascade: interrupted before the first run; nothing written\n");
+        rc = EXIT_INTERRUPTED;
+        goto done;
+    }
     rc = EXIT_RUNTIME;
     const lc_scenario *sc = scs[0];
     const lc_population *pop = pops[0];
@@ -536,12 +552,6 @@ static int simulate(cli *c, const lc_sweep *sw)
         path, c->force, c->events, c->population, points, lc_finders[c->engine]->name, sw};
     if (!(w = lc_writer_create(&wo, sc, pop, &err)))
         goto done;
-
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND; /* a second signal ends the process */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     int threads = c->threads > 0 ? c->threads : omp_get_max_threads();
     int tty = isatty(STDERR_FILENO);

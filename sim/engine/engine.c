@@ -210,6 +210,8 @@ static const char *unstorable(const lc_run *r, int k)
     if (!(m->p <= FLT_MAX && m->f <= FLT_MAX && open_interest(r, k) <= FLT_MAX &&
           r->step_liq[k][0] <= FLT_MAX && r->step_liq[k][1] <= FLT_MAX))
         return "a price or flow exceeds 3.4e38 quote, the range of the float32 series";
+    if (!(m->p >= FLT_MIN && m->f >= FLT_MIN)) /* stored as 0: no price */
+        return "a price fell below 1.2e-38 quote, the smallest the float32 series hold";
     if (!(fabs(r->insurance) <= FLT_MAX))
         return "the insurance fund exceeds 3.4e38 quote, the range of the float32 series";
     return NULL;

@@ -864,6 +864,34 @@ static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *
     return rc;
 }
 
+/* The folder holding path (for syncing the rename, and checking it exists). */
+static void parent_of(const char *path, char *out, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, size, ".");
+    else if (slash == path)
+        snprintf(out, size, "/");
+    else
+        snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+int lc_writer_check_path(const char *path, lc_error *err)
+{
+    struct stat st;
+    size_t n = strlen(path);
+    if (n == 0)
+        return lc_error_add(err, "-o: the result file needs a name (got \"\")");
+    if (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+        return lc_error_at(err, path, 0, NULL, "is a folder: give a file name, e.g. %s%sout.h5",
+                           path, path[n - 1] == '/' ? "" : "/");
+    char dir[4096];
+    parent_of(path, dir, sizeof dir);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return lc_error_at(err, path, 0, NULL, "its folder %s does not exist", dir);
+    return 0;
+}
+
 lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
                             const lc_population *pop, lc_error *err)
 {
@@ -873,6 +901,8 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
         lc_error_at(err, o->path, 0, NULL, "exists; use --force to overwrite");
         return NULL;
     }
+    if (lc_writer_check_path(o->path, err))
+        return NULL;
     if (o->points < 1 || (o->sweep && o->sweep->points != o->points)) {
         lc_error_at(err, o->path, 0, NULL, "points must be >= 1 (got %ld)", o->points);
         return NULL;
@@ -1194,22 +1224,6 @@ static int sync_path(const char *path, int flags)
     return rc;
 }
 
-/* The folder holding path, for syncing the rename. */
-static void parent_of(const char *path, char *out, size_t size)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(out, size, ".");
-    else if (slash == path)
-        snprintf(out, size, "/");
-    else
-        snprintf(out, size, "%.*s", (int)(slash - path), path);
-}
-
-/* Move the closed .partial file to its final name. Without force, link(2)
- * fails if the name exists (even if it appeared after lc_writer_create), so
- * nothing is replaced; rename(2) would replace silently. On failure the
- * .partial file is kept: it holds complete results the user may want. */
 void lc_hdf5_setup(void)
 {
     /* No HDF5 shutdown handler at exit: we close our files ourselves, and
@@ -1219,6 +1233,10 @@ void lc_hdf5_setup(void)
     H5dont_atexit();
 }
 
+/* Move the closed .partial file to its final name. Without force, link(2)
+ * fails if the name exists (even if it appeared after lc_writer_create), so
+ * nothing is replaced; rename(2) would replace silently. On failure the
+ * .partial file is kept: it holds complete results the user may want. */
 static int put_in_place(lc_writer *w, lc_error *err)
 {
     int rc;

@@ -27,7 +27,12 @@ typedef struct lc_writer_opts {
     const lc_sweep *sweep; /* the varied keys, or NULL (for `run`) */
 } lc_writer_opts;
 
-/* Fails (without touching anything) if path exists and !force. */
+/* Whether path can name the result file: not empty, not a folder (nor
+ * ending in '/'), in a folder that exists. 0, or -1 with an error. */
+int lc_writer_check_path(const char *path, lc_error *err);
+
+/* Fails (without touching anything) if path exists and !force, or
+ * lc_writer_check_path refuses it. */
 lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
                             const lc_population *pop, lc_error *err);
 

@@ -10,6 +10,7 @@
 #include "scenario/scenario.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -162,6 +163,18 @@ static int read_scalar_number(const lc_node *v, const char *key, const lc_param 
                            v->kind == LC_NODE_SCALAR ? "'" : "");
     if (p->kind == LC_INT && *out != floor(*out))
         return lc_error_at(err, v->src, v->line, key, "must be a whole number (got %s)", v->text);
+    /* a whole number beyond 2^53 is rounded by the double that holds it: the
+     * seed would silently be another one */
+    const char *digits = v->text + (v->text[0] == '-' || v->text[0] == '+');
+    if (p->kind == LC_INT && *digits && strspn(digits, "0123456789") == strlen(digits)) {
+        errno = 0;
+        unsigned long long u = strtoull(digits, NULL, 10);
+        if (errno == ERANGE || u > (1ull << 53))
+            return lc_error_at(err, v->src, v->line, key,
+                               "must be a whole number of at most 2^53 = 9007199254740992, which "
+                               "a double holds exactly (got %s)",
+                               v->text);
+    }
     if (!lc_param_in_range(p, *out)) { /* name the bound it broke */
         int low = p->min_open ? !(*out > p->min) : !(*out >= p->min);
         lc_param one = *p;
@@ -752,7 +765,18 @@ static int read_price_impact(lc_market_spec *ms, lc_node *price, lc_node *impact
     snprintf(wp, sizeof wp, "%sprice", pre);
     snprintf(wi, sizeof wi, "%simpact", pre);
     int rc = read_price_shock(ms, price, wp, err);
-    rc |= read_family(price, at, &lc_price_family, wp, &ms->price, ms->price_common, err);
+    int prc = read_family(price, at, &lc_price_family, wp, &ms->price, ms->price_common, err);
+    double s0 = ms->price_common[LC_PRICE_S0];
+    if (prc == 0 && !(s0 >= FLT_MIN && s0 <= FLT_MAX)) { /* /series stores float32 */
+        lc_node *v = price ? lc_node_get(price, "s0") : NULL;
+        char key[80];
+        snprintf(key, sizeof key, "%s.s0", wp);
+        prc = lc_error_at(err, v ? v->src : NULL, v ? v->line : 0, key,
+                          "must be within 1.2e-38 .. 3.4e38 quote, the range of the float32 "
+                          "series (got %g): quote the price in another unit",
+                          s0);
+    }
+    rc |= prc;
     rc |= read_family(impact, at, &lc_impact_family, wi, &ms->impact, ms->impact_common, err);
     return rc;
 }

@@ -119,9 +119,16 @@ Test(cli, bad_scenario_exits_2_with_location_and_writes_nothing)
 
 Test(cli, runtime_failure_exits_1_and_leaves_no_file)
 {
-    char *sc = t_write(dir, "s.yaml", SMALL), *out;
-    cr_assert_eq(t_cli(&out, "run %s -o %s/no/such/folder/x.h5 -q", sc, dir), 1);
-    assert_has(out, "x.h5");
+    /* the writer cannot create its .partial file (a folder holds the name) */
+    char *sc = t_write(dir, "s.yaml", SMALL), *out, *partial = path("x.h5.partial");
+    cr_assert_eq(mkdir(partial, 0700), 0);
+    cr_assert_eq(t_cli(&out, "run %s -o %s/x.h5 -q", sc, dir), 1, "%s", out);
+    assert_has(out, "x.h5.partial: cannot create");
+    char *x = path("x.h5");
+    cr_assert(!t_exists(x));
+    free(x);
+    rmdir(partial);
+    free(partial);
     free(out);
     free(sc);
 }
@@ -366,6 +373,75 @@ Test(cli, sigint_keeps_completed_runs_and_exits_130)
     free(partial);
     free(h5);
     free(sc);
+}
+
+/* A signal during the set-up or the write of /population (issue 19 D5): the
+ * handler is in place before any output, so the run stops without a
+ * .partial left behind: either nothing is written (exit 130, no file) or
+ * the file holds no run yet with status interrupted. 3M accounts written
+ * with --population take long enough for the signal to land inside. */
+Test(cli, sigint_before_the_first_run_leaves_no_partial)
+{
+    char *sc = t_write(dir, "pop.yaml",
+                       "simulation: {runs: 100, steps: 10, dt: 60, seed: 1}\n"
+                       "price: {model: gbm, s0: 100, sigma: 0.8}\n"
+                       "population: {accounts: 3000000, notional: {dist: fixed, value: 1000},\n"
+                       "             leverage: {dist: fixed, value: 5}}\n");
+    char *h5 = path("pop.h5"), *partial;
+    cr_assert(asprintf(&partial, "%s.partial", h5) > 0);
+    for (int delay = 0; delay < 3; delay++) {
+        unlink(h5);
+        pid_t pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+            freopen("/dev/null", "w", stderr);
+            execl(LC_BINARY, LC_BINARY, "run", sc, "-o", h5, "--population", "--threads", "1",
+                  (char *)NULL);
+            _exit(127);
+        }
+        /* 0.1 s: drawing the accounts; later: while .partial is being written */
+        if (delay == 0)
+            nanosleep(&(struct timespec){0, 100000000}, NULL);
+        else
+            for (int i = 0; i < 500 && !t_exists(partial); i++)
+                nanosleep(&(struct timespec){0, 2000000}, NULL);
+        kill(pid, SIGINT);
+        int status;
+        waitpid(pid, &status, 0);
+        cr_assert(WIFEXITED(status), "delay %d: killed by the signal", delay);
+        cr_assert_eq(WEXITSTATUS(status), 130, "delay %d", delay);
+        cr_assert(!t_exists(partial), "delay %d: a .partial was left", delay);
+        if (t_exists(h5)) {
+            char *st = t_h5_attr_string(h5, "/", "status");
+            cr_assert_str_eq(st, "interrupted");
+            free(st);
+        }
+    }
+    free(partial);
+    free(h5);
+    free(sc);
+}
+
+/* Names no result file can have are refused before the simulation (D6, D7):
+ * at once, exit 2, nothing made. */
+Test(cli, output_paths_are_checked_before_simulating)
+{
+    char *out = NULL;
+    static const char *const cases[][2] = {
+        {"-o ''", "the result file needs a name"},
+        {"-o %s --force", "is a folder"},
+        {"-o %s/no/such/x.h5", "does not exist"},
+    };
+    for (int i = 0; i < 3; i++) {
+        char opt[512];
+        snprintf(opt, sizeof opt, cases[i][0], dir);
+        cr_assert_eq(
+            t_cli(&out, "run %s/scenarios/quickstart.yaml --runs 100000 %s", LC_SOURCE_DIR, opt), 2,
+            "%s: %s", opt, out);
+        cr_assert(strstr(out, cases[i][1]), "%s: %s", opt, out);
+        free(out);
+    }
+    cr_assert(!t_exists(".partial") && !t_exists("out.h5"));
 }
 
 Test(cli, events_and_population_are_optional_groups)

@@ -454,3 +454,37 @@ Test(scenario, markets_list_errors)
                                  NULL, 0),
                "test.yaml:3: markets[0].price.sigma: must be >= 0 (got -1)");
 }
+
+/* Issue 19 D8, D9, D13: the seed is exact or refused; a bound of 1e300 in a
+ * table is none (the message and `liqcascade models` say so); s0 must fit the
+ * float32 series. */
+Test(scenario, limits_are_what_they_say)
+{
+    static const char *const base = "population: {accounts: 0}\nprice: {model: gbm, s0: 100}\n";
+    const char *e =
+        t_scenario_errors(base, (const char *[]){"simulation.seed=9007199254740993"}, 1);
+    cr_assert(strstr(e, "simulation.seed: must be a whole number of at most 2^53 = "
+                        "9007199254740992, which a double holds exactly (got 9007199254740993)"),
+              "%s", e);
+    lc_scenario *sc = t_scenario("population: {accounts: 0}\nprice: {model: gbm, s0: 100}\n"
+                                 "simulation: {seed: 9007199254740992}\n");
+    cr_assert_eq(sc->seed, UINT64_C(9007199254740992));
+    lc_scenario_free(sc);
+    /* cum has no documented bound: 1e301 is taken (it then fails continuity) */
+    e = t_scenario_errors(base,
+                          (const char *[]){"venue.tiers=[{up_to: 1e300, mmr: 0.01, "
+                                           "max_leverage: 20, cum: 1e301}]"},
+                          1);
+    cr_assert(!strstr(e, "must be any finite number"), "%s", e);
+    cr_assert(strstr(e, "venue.tiers[0].cum: must be 0"), "%s", e);
+    sc = t_scenario("population: {accounts: 0}\nprice: {model: gbm, s0: 100}\n"
+                    "venue: {insurance_fund: 1e305}\n");
+    cr_assert_eq(sc->insurance_fund, 1e305);
+    lc_scenario_free(sc);
+    e = t_scenario_errors("population: {accounts: 0}\nprice: {model: gbm, s0: 1e-300}\n", NULL, 0);
+    cr_assert(strstr(e, "test.yaml:2: price.s0: must be within 1.2e-38 .. 3.4e38 quote"), "%s", e);
+    e = t_scenario_errors("population: {accounts: 0}\n"
+                          "markets: [{name: A, price: {model: gbm, s0: 1e39}}]\n",
+                          NULL, 0);
+    cr_assert(strstr(e, "markets[0].price.s0: must be within 1.2e-38 .. 3.4e38 quote"), "%s", e);
+}
