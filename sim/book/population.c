@@ -22,6 +22,7 @@
 #include "venue/venue.h"
 
 #define ENTRY_ATTEMPTS 1000
+#define CSV_LINE_MAX 65536 /* characters of one positions line, its newline excluded */
 
 void lc_population_free(lc_population *p)
 {
@@ -343,13 +344,20 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
     }
     long cap = 1024, n = 0;
     lc_population *p = alloc_population(cap);
-    char *line = NULL;
-    size_t linecap = 0;
+    /* lines are read into a bounded buffer: a file with no newline must not
+     * grow memory until it runs out */
+    char *line = malloc(CSV_LINE_MAX + 2);
     int lineno = 0, col[5] = {-1, -1, -1, -1, -1}, rc = 0, header_fields = 0;
     static const char *const names[5] = {"side", "notional", "leverage", "entry", "market"};
-    int oom = !p;
-    while (!oom && rc == 0 && getline(&line, &linecap, f) >= 0) {
+    int oom = !p || !line;
+    while (!oom && rc == 0 && fgets(line, CSV_LINE_MAX + 2, f)) {
         lineno++;
+        size_t len = strlen(line);
+        if (len > CSV_LINE_MAX || (len == CSV_LINE_MAX + 1 && line[len - 1] != '\n')) {
+            rc = lc_error_at(err, path, lineno, NULL,
+                             "longer than %d characters: not a positions file?", CSV_LINE_MAX);
+            break;
+        }
         char *text = line;
         if (lineno == 1 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
             text += 3; /* UTF-8 byte-order mark, as spreadsheets write it */

@@ -444,6 +444,26 @@ Test(cli, output_paths_are_checked_before_simulating)
     cr_assert(!t_exists(".partial") && !t_exists("out.h5"));
 }
 
+/* A positions file's lines are bounded (issue 19 D11): one of 200,000
+ * characters with no newline is refused by its line, not read until memory
+ * runs out. */
+Test(cli, a_positions_line_is_bounded)
+{
+    char *big = malloc(200001);
+    memset(big, 'x', 200000);
+    big[200000] = '\0';
+    char *csv = t_write(dir, "long.csv", big), *sc, *out;
+    cr_assert(asprintf(&sc, "price: {model: gbm, s0: 100}\npopulation: {file: %s}\n", csv) > 0);
+    char *yaml = t_write(dir, "long.yaml", sc);
+    cr_assert_eq(t_cli(&out, "validate %s", yaml), 2, "%s", out);
+    assert_has(out, "long.csv:1: longer than 65536 characters");
+    free(out);
+    free(yaml);
+    free(sc);
+    free(csv);
+    free(big);
+}
+
 Test(cli, events_and_population_are_optional_groups)
 {
     char *sc = t_write(dir, "s.yaml", SMALL), *h5 = path("ev.h5"), *out;
