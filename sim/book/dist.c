@@ -5,12 +5,14 @@
  *   uniform    x = min + (max − min)·U
  *   lognormal  x = median·exp(sigma·Z)
  *   pareto     truncated to [min, max]: F(x) = (1 − (min/x)^α)/(1 − (min/max)^α),
- *              drawn by inversion x = min·(1 − U·(1 − (min/max)^α))^(−1/α)
+ *              drawn by inversion x = min·(1 − U·(1 − (min/max)^α))^(−1/α),
+ *              in logs where that form under- or overflows (draw_pareto), within [min, max]
  *   discrete   values[i] with probability weights[i]/Σweights
  * The population is drawn once per scenario, so draws favour clarity over speed. */
 #include "book/dist.h"
 
 #include <gsl/gsl_randist.h>
+#include <float.h>
 #include <math.h>
 
 #include "base/error.h"
@@ -39,11 +41,41 @@ static double draw_lognormal(const lc_choice *c, gsl_rng *r)
     return c->p[LN_MEDIAN] * exp(c->p[LN_SIGMA] * gsl_ran_gaussian(r, 1.0));
 }
 
+/* Truncated Pareto by inversion. The direct form below is kept, draw for
+ * draw, where it is accurate: min/max a normal double (so (min/max)^alpha is
+ * right) and alpha·log(max/min) >= 1e-3 (so 1 − tail does not cancel; its
+ * error then stays below ~1e-10 relative). Elsewhere — min/max underflowing
+ * (min 1e-300, max 1e300 gave inf), or a tail so light that 1 − tail rounds
+ * to 0 (every draw min) — the same inverse CDF is evaluated in logs:
+ *   log x = log min + e,  e = −log(1 − U·(1 − t))/alpha,  log t = alpha·log(min/max),
+ * with log(1 − U·(1 − t)) = log1p(U·expm1(log t)) when t is near 1 and
+ * log((1 − U) + U·t) otherwise, and e = U·log(max/min) in the log-uniform
+ * limit alpha·log(max/min) -> 0. One uniform per draw either way, and the
+ * result is clamped to [min, max]: finite for every accepted parameter. */
 static double draw_pareto(const lc_choice *c, gsl_rng *r)
 {
     double m = c->p[PAR_MIN], a = c->p[PAR_ALPHA], M = c->p[PAR_MAX];
-    double tail = pow(m / M, a); /* P(X > max) of the untruncated law */
-    return m * pow(1.0 - gsl_rng_uniform(r) * (1.0 - tail), -1.0 / a);
+    double u = gsl_rng_uniform(r);
+    double ratio = M / m; /* overflows only when min/max underflows */
+    double span = isfinite(ratio) ? log(ratio) : log(M) - log(m); /* log(max/min) */
+    double x;
+    if (m / M >= DBL_MIN && a * span >= 1e-3) {
+        double tail = pow(m / M, a); /* P(X > max) of the untruncated law */
+        x = m * pow(1.0 - u * (1.0 - tail), -1.0 / a);
+    } else {
+        double lt = -a * span; /* log t, <= 0 */
+        double e;
+        if (-lt < 1e-17) /* corrections are O(alpha·span): below rounding */
+            e = u * span;
+        else if (lt > -1.0)
+            e = -log1p(u * expm1(lt)) / a;
+        else
+            e = -log((1.0 - u) + u * exp(lt)) / a;
+        x = e < 700.0 ? m * exp(e) : exp(log(m) + e);
+    }
+    if (!(x >= m)) /* also NaN */
+        x = m;
+    return x > M ? M : x;
 }
 
 static double draw_discrete(const lc_choice *c, gsl_rng *r)

@@ -18,6 +18,7 @@ typedef struct lc_node {
     char *text;      /* scalar value */
     int plain;       /* scalar was written without quotes */
     int n;           /* map pairs or sequence items */
+    int cap;         /* room allocated in keys/key_lines/used/vals (>= n) */
     char **keys;     /* map keys */
     int *key_lines;
     unsigned char *used;
@@ -33,7 +34,9 @@ lc_node *lc_yaml_parse(const char *src, const char *text, lc_error *err);
  * the tree: nodes borrow it as their src. */
 int lc_yaml_set(lc_node *root, const char *assignment, const char *label, lc_error *err);
 
-/* Value of key in a map (marking it used), or NULL. */
+/* Value of key in a map (marking it used), or NULL. A linear search: validation
+ * asks for a fixed set of known keys per map, so a huge map costs O(keys) in
+ * all; duplicate keys are caught while parsing, with a hash set. */
 lc_node *lc_node_get(lc_node *map, const char *key);
 /* Line of key in map (0 if absent). */
 int lc_node_key_line(const lc_node *map, const char *key);

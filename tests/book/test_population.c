@@ -415,3 +415,141 @@ Test(population, csv_market_column)
     free(path);
     t_rmdir(dir);
 }
+
+/* ---- issue 19, D12: truncated Pareto with extreme parameters -------------
+ * min/max used to underflow (1e-300 / 1e300 = 0), so the draw ignored max
+ * and gave inf, which the tiers then took the blame for. Every draw must be
+ * finite and within [min, max], and follow the law: its CDF value
+ * F(x) = (1 − (min/x)^α)/(1 − (min/max)^α), computed here in logs
+ * independently of the inversion, is uniform on [0, 1]. */
+#include <gsl/gsl_rng.h>
+
+#include "book/dist.h"
+
+#define PARETO_HEAD                                                                                \
+    "simulation: {seed: 5}\n"                                                                      \
+    "price: {model: gbm, s0: 60000}\n"                                                             \
+    "population:\n"                                                                                \
+    "  accounts: 1000\n"                                                                           \
+    "  leverage: {dist: fixed, value: 2}\n"
+#define PARETO_TAIL "venue: {tiers: [{up_to: 1.0e300, mmr: 0.004, max_leverage: 125}]}\n"
+
+static int pareto_param(const lc_choice *c, const char *name)
+{
+    for (int i = 0; i < c->desc->nparams; i++)
+        if (strcmp(c->desc->params[i].name, name) == 0)
+            return i;
+    cr_assert_fail("pareto has no parameter %s", name);
+    return -1;
+}
+
+/* F(x) of the truncated law, in logs: no under- or overflow for any x in [m, M] */
+static double pareto_cdf(double x, double m, double a, double M)
+{
+    double lx = isfinite(x / m) ? log(x / m) : log(x) - log(m);
+    double lM = isfinite(M / m) ? log(M / m) : log(M) - log(m);
+    if (a * lM < 1e-300) /* log-uniform limit */
+        return lx / lM;
+    return expm1(-a * lx) / expm1(-a * lM);
+}
+
+/* n draws of the scenario's notional: all finite in [m, M], F(x) uniform:
+ * mean 1/2 (SE sqrt(1/12/n) = 0.00091 for n = 1e5) and P(F < 0.1) = 0.1
+ * (SE sqrt(0.09/n) = 0.00095). */
+static void check_pareto_draws(double m, double a, double M)
+{
+    char *text;
+    cr_assert(asprintf(&text,
+                       PARETO_HEAD "  notional: {dist: pareto, min: %.17g, alpha: %.17g, max: "
+                                   "%.17g}\n" PARETO_TAIL,
+                       m, a, M) > 0);
+    lc_scenario *sc = t_scenario(text);
+    const lc_choice *c = &sc->notional;
+    cr_assert_eq(c->p[pareto_param(c, "min")], m);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 19);
+    const long n = 100000;
+    double sf = 0;
+    long below = 0;
+    for (long i = 0; i < n; i++) {
+        double x = lc_dist_draw(c, r);
+        cr_assert(isfinite(x) && x >= m && x <= M, "draw %ld = %g outside [%g, %g] (alpha %g)", i,
+                  x, m, M, a);
+        double f = pareto_cdf(x, m, a, M);
+        sf += f;
+        below += f < 0.1;
+    }
+    double mean = sf / (double)n, frac = (double)below / (double)n;
+    cr_assert(fabs(mean - 0.5) < 4 * sqrt(1.0 / 12 / (double)n), "min %g alpha %g max %g: E[F] %g",
+              m, a, M, mean);
+    cr_assert(fabs(frac - 0.1) < 4 * sqrt(0.09 / (double)n), "min %g alpha %g max %g: P(F<0.1) %g",
+              m, a, M, frac);
+    /* and a whole population draws from it: nothing is blamed on the tiers */
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "min %g alpha %g max %g: %s", m, a, M, err.msg);
+    for (long i = 0; i < p->n; i++) {
+        double notional = p->qty[i] * p->entry[i];
+        cr_assert(isfinite(notional) && notional <= M * (1 + 1e-12), "notional %g", notional);
+    }
+    lc_population_free(p);
+    gsl_rng_free(r);
+    lc_scenario_free(sc);
+    free(text);
+}
+
+Test(population, pareto_extreme_range_small_alpha)
+{
+    check_pareto_draws(1e-300, 1e-6, 1e300); /* drew inf before */
+}
+
+Test(population, pareto_extreme_range_large_alpha)
+{
+    check_pareto_draws(1e-300, 50, 1e300);
+    check_pareto_draws(1e-300, 100, 1e300);
+}
+
+Test(population, pareto_vanishing_alpha_is_log_uniform)
+{
+    check_pareto_draws(1e-300, 1e-300, 1e300); /* 1 − tail rounded to 0: every draw min */
+    check_pareto_draws(1, 1e-20, 1e6);
+    check_pareto_draws(1000, 1e-4, 2000); /* alpha·log(max/min) below 1e-3 */
+}
+
+Test(population, pareto_normal_and_narrow_ranges)
+{
+    check_pareto_draws(1000, 2.5, 1e6);
+    check_pareto_draws(1e-300, 1.5, 1e-290);
+    check_pareto_draws(1e290, 1.5, 1e300);
+    check_pareto_draws(1e299, 2, 1e299 * (1 + 1e-12));
+}
+
+Test(population, pareto_min_equal_to_max)
+{
+    /* refused by the scenario, naming the key ... */
+    const char *e = t_scenario_errors(
+        PARETO_HEAD "  notional: {dist: pareto, min: 5000, alpha: 1.5, max: 5000}\n" PARETO_TAIL,
+        NULL, 0);
+    cr_assert(strstr(e, "test.yaml:6: population.notional: min must be < max (got 5000 and 5000)"),
+              "%s", e);
+    /* ... and the draw itself still gives min, never inf or NaN */
+    lc_scenario *sc = t_scenario(
+        PARETO_HEAD "  notional: {dist: pareto, min: 5000, alpha: 1.5, max: 6000}\n" PARETO_TAIL);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    static const double mins[] = {1e-300, 1, 5000, 1e300};
+    static const double alphas[] = {1e-300, 1e-6, 1.5, 50, 100};
+    for (size_t i = 0; i < sizeof mins / sizeof *mins; i++)
+        for (size_t j = 0; j < sizeof alphas / sizeof *alphas; j++) {
+            lc_choice c = sc->notional;
+            c.p[pareto_param(&c, "min")] = mins[i];
+            c.p[pareto_param(&c, "max")] = mins[i];
+            c.p[pareto_param(&c, "alpha")] = alphas[j];
+            for (int k = 0; k < 1000; k++) {
+                double x = lc_dist_draw(&c, r);
+                cr_assert_eq(x, mins[i], "min = max = %g, alpha %g: drew %g", mins[i], alphas[j],
+                             x);
+            }
+        }
+    gsl_rng_free(r);
+    lc_scenario_free(sc);
+}
