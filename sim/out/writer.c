@@ -876,6 +876,31 @@ static void parent_of(const char *path, char *out, size_t size)
         snprintf(out, size, "%.*s", (int)(slash - path), path);
 }
 
+/* Claim a temporary name for path's results: OUT.partial, or, when that
+ * name is taken (another run writing the same OUT, or a killed one's file),
+ * OUT.<pid>.partial, OUT.<pid>-<k>.partial: created empty with O_EXCL, so no
+ * two processes ever write one file (with HDF5's file locking off as well).
+ * 0, or -1 with an error. */
+static int claim_partial(char *buf, size_t size, const char *path, lc_error *err)
+{
+    for (int k = 0; k < 64; k++) {
+        if (k == 0)
+            snprintf(buf, size, "%s.partial", path);
+        else if (k == 1)
+            snprintf(buf, size, "%s.%ld.partial", path, (long)getpid());
+        else
+            snprintf(buf, size, "%s.%ld-%d.partial", path, (long)getpid(), k);
+        int fd = open(buf, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd >= 0) {
+            close(fd);
+            return 0;
+        }
+        if (errno != EEXIST)
+            return lc_error_at(err, buf, 0, NULL, "cannot create: %s", strerror(errno));
+    }
+    return lc_error_at(err, buf, 0, NULL, "cannot create: every temporary name is taken");
+}
+
 int lc_writer_check_path(const char *path, lc_error *err)
 {
     struct stat st;
@@ -909,7 +934,7 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
     }
     lc_hdf5_setup(); /* in case main() did not */
     lc_writer *w = calloc(1, sizeof *w);
-    size_t len = strlen(o->path) + sizeof ".partial";
+    size_t len = strlen(o->path) + sizeof ".partial" + 48; /* room for .<pid>-<k> */
     if (w) {
         w->path = strdup(o->path);
         w->partial = malloc(len);
@@ -925,7 +950,11 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
         }
         return NULL;
     }
-    snprintf(w->partial, len, "%s.partial", o->path);
+    if (claim_partial(w->partial, len, o->path, err)) {
+        close_all(w);
+        free_writer(w);
+        return NULL;
+    }
     w->force = o->force;
     w->ncols = lc_scenario_series_cols(sc);
     h5_enter(w);
@@ -935,7 +964,7 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0) {
         errno = 0;
-        w->file = H5Fcreate(w->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl); /* a stale one too */
+        w->file = H5Fcreate(w->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl); /* ours, empty */
     } else {
         w->file = -1;
     }
@@ -947,7 +976,7 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
                     saved_errno    ? strerror(saved_errno)
                     : w->reason[0] ? w->reason
                                    : "HDF5 error");
-        /* no unlink: a .partial we could not open may be another run's */
+        unlink(w->partial); /* claimed by us, so ours to remove */
         w->file = 0;
         close_all(w);
         h5_leave(w);

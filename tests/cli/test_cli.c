@@ -119,16 +119,10 @@ Test(cli, bad_scenario_exits_2_with_location_and_writes_nothing)
 
 Test(cli, runtime_failure_exits_1_and_leaves_no_file)
 {
-    /* the writer cannot create its .partial file (a folder holds the name) */
-    char *sc = t_write(dir, "s.yaml", SMALL), *out, *partial = path("x.h5.partial");
-    cr_assert_eq(mkdir(partial, 0700), 0);
-    cr_assert_eq(t_cli(&out, "run %s -o %s/x.h5 -q", sc, dir), 1, "%s", out);
-    assert_has(out, "x.h5.partial: cannot create");
-    char *x = path("x.h5");
-    cr_assert(!t_exists(x));
-    free(x);
-    rmdir(partial);
-    free(partial);
+    /* the writer cannot create its .partial file (no file can be made in /proc) */
+    char *sc = t_write(dir, "s.yaml", SMALL), *out;
+    cr_assert_eq(t_cli(&out, "run %s -o /proc/x.h5 -q", sc), 1, "%s", out);
+    assert_has(out, "/proc/x.h5.partial: cannot create");
     free(out);
     free(sc);
 }
@@ -462,6 +456,49 @@ Test(cli, a_positions_line_is_bounded)
     free(sc);
     free(csv);
     free(big);
+}
+
+/* Two runs writing the same OUT at once, with HDF5's file locking off (issue
+ * 19 D3): each writes a .partial of its own, so a run that exits 0 finds its
+ * own results in OUT; the one that finishes second finds OUT taken and,
+ * without --force, fails and keeps its results in its .partial. */
+Test(cli, concurrent_writers_each_keep_their_own_results)
+{
+    char *sc = t_write(dir, "c.yaml",
+                       "simulation: {runs: 3000, steps: 200, dt: 60}\n"
+                       "price: {model: gbm, s0: 100, sigma: 0.8}\n"
+                       "population: {accounts: 0}\n");
+    char *h5 = path("c.h5");
+    pid_t pid[2];
+    for (int k = 0; k < 2; k++) {
+        cr_assert((pid[k] = fork()) >= 0);
+        if (pid[k] == 0) {
+            freopen("/dev/null", "w", stderr);
+            setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+            char seed[8];
+            snprintf(seed, sizeof seed, "%d", 11 + k);
+            execl(LC_BINARY, LC_BINARY, "run", sc, "-o", h5, "--seed", seed, "--threads", "1",
+                  (char *)NULL);
+            _exit(127);
+        }
+    }
+    int ok = -1, fails = 0;
+    for (int k = 0; k < 2; k++) {
+        int status;
+        waitpid(pid[k], &status, 0);
+        cr_assert(WIFEXITED(status), "run %d killed", k);
+        if (WEXITSTATUS(status) == 0)
+            ok = k;
+        else
+            fails += WEXITSTATUS(status) == 1;
+    }
+    cr_assert(ok >= 0 && fails == 1, "one run must win the name, the other fail (ok %d)", ok);
+    cr_assert_eq(t_h5_attr_double(h5, "/", "seed"), 11 + ok, "OUT holds the winner's results");
+    char *st = t_h5_attr_string(h5, "/", "status");
+    cr_assert_str_eq(st, "complete");
+    free(st);
+    free(h5);
+    free(sc);
 }
 
 Test(cli, events_and_population_are_optional_groups)

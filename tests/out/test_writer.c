@@ -473,16 +473,28 @@ Test(writer, abort_leaves_nothing_and_interrupted_is_marked)
 Test(writer, cannot_create_is_a_message, .init = cr_redirect_stderr)
 {
     lc_scenario *sc = t_scenario(text);
-    /* a folder where the .partial file would go: HDF5 cannot create it */
+    /* a folder in which no file can be made (/proc): the .partial cannot be */
     char *dir = t_tmpdir(), *path = join(dir, "x.h5"), *partial = join(dir, "x.h5.partial");
-    cr_assert_eq(mkdir(partial, 0700), 0);
-    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL};
+    lc_writer_opts o = {"/proc/x.h5", 0, 0, 0, 1, "index", NULL};
     lc_error err = {0};
     cr_assert_null(lc_writer_create(&o, sc, NULL, &err));
-    cr_assert(strstr(err.msg, "x.h5.partial: cannot create: ") && !strstr(err.msg, "HDF5-DIAG"),
+    cr_assert(strstr(err.msg, "/proc/x.h5.partial: cannot create: ") &&
+                  !strstr(err.msg, "HDF5-DIAG"),
               "%s", err.msg);
-    cr_assert(!t_exists(path));
+    /* a name taken by another (or a killed) run's .partial: this one writes
+     * its own, OUT.<pid>.partial, and leaves the other alone */
+    cr_assert_eq(mkdir(partial, 0700), 0);
+    o.path = path;
+    lc_writer *w = lc_writer_create(&o, sc, NULL, &err);
+    cr_assert_not_null(w, "%s", err.msg);
+    char *mine;
+    cr_assert(asprintf(&mine, "%s.%ld.partial", path, (long)getpid()) > 0);
+    cr_assert(t_exists(mine), "no %s", mine);
+    lc_writer_abort(w);
+    cr_assert(!t_exists(mine) && t_exists(partial), "abort removes its own .partial only");
+    free(mine);
     rmdir(partial);
+    o.path = path;
     /* names no file can have are refused before anything is made */
     static const struct {
         const char *path, *want;
