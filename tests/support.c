@@ -3,7 +3,9 @@
 #include "support.h"
 
 #include <criterion/criterion.h>
+#include <gsl/gsl_cdf.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,53 +58,10 @@ char *t_write(const char *dir, const char *name, const char *text)
     return path;
 }
 
-int t_cli(char **output, const char *fmt, ...)
+/* Run the shell command cmd (freed), its output into *output (or
+ * dropped); its exit code, or 128 + the signal that ended it. */
+static int run_shell(char **output, char *cmd)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *args;
-    cr_assert(vasprintf(&args, fmt, ap) >= 0);
-    va_end(ap);
-    char *cmd;
-    cr_assert(asprintf(&cmd, "%s %s 2>&1", LC_BINARY, args) > 0);
-    free(args);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p, "popen failed: %s", cmd);
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    for (size_t got; (got = fread(buf + len, 1, cap - len - 1, p)) > 0;) {
-        len += got;
-        if (len + 1 == cap) {
-            char *bigger = realloc(buf, cap *= 2);
-            cr_assert(bigger, "out of memory reading the output of %s", cmd);
-            buf = bigger;
-        }
-    }
-    buf[len] = '\0';
-    int status = pclose(p);
-    free(cmd);
-    if (output)
-        *output = buf;
-    else
-        free(buf);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-int t_cli_bounded(char **output, int seconds, long mem_mb, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *args;
-    cr_assert(vasprintf(&args, fmt, ap) >= 0);
-    va_end(ap);
-    char limit[64] = "";
-#if !defined(__SANITIZE_ADDRESS__)
-    snprintf(limit, sizeof limit, "ulimit -v %ld && ", mem_mb * 1024);
-#endif
-    char *cmd;
-    cr_assert(asprintf(&cmd, "%sexec timeout -s KILL %d %s %s 2>&1", limit, seconds, LC_BINARY,
-                       args) > 0);
-    free(args);
     FILE *p = popen(cmd, "r");
     cr_assert(p, "popen failed: %s", cmd);
     size_t cap = 4096, len = 0;
@@ -124,6 +83,37 @@ int t_cli_bounded(char **output, int seconds, long mem_mb, const char *fmt, ...)
     else
         free(buf);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int t_cli(char **output, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *args;
+    cr_assert(vasprintf(&args, fmt, ap) >= 0);
+    va_end(ap);
+    char *cmd;
+    cr_assert(asprintf(&cmd, "%s %s 2>&1", LC_BINARY, args) > 0);
+    free(args);
+    return run_shell(output, cmd);
+}
+
+int t_cli_bounded(char **output, int seconds, long mem_mb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *args;
+    cr_assert(vasprintf(&args, fmt, ap) >= 0);
+    va_end(ap);
+    char limit[64] = "";
+#if !defined(__SANITIZE_ADDRESS__)
+    snprintf(limit, sizeof limit, "ulimit -v %ld && ", mem_mb * 1024);
+#endif
+    char *cmd;
+    cr_assert(asprintf(&cmd, "%sexec timeout -s KILL %d %s %s 2>&1", limit, seconds, LC_BINARY,
+                       args) > 0);
+    free(args);
+    return run_shell(output, cmd);
 }
 
 int t_exists(const char *path)
@@ -209,4 +199,15 @@ double t_h5_sum(const char *file, const char *dataset)
         total += v[i];
     free(v);
     return total;
+}
+
+double t_gbm_hit_probability(double s0, double h, double mu, double sigma, double t)
+{
+    double nu = mu - 0.5 * sigma * sigma, b = log(h / s0), sd = sigma * sqrt(t);
+    double reflect = exp(2 * nu * b / (sigma * sigma));
+    if (b < 0)
+        return gsl_cdf_ugaussian_P((b - nu * t) / sd) +
+               reflect * gsl_cdf_ugaussian_P((b + nu * t) / sd);
+    return gsl_cdf_ugaussian_P((nu * t - b) / sd) +
+           reflect * gsl_cdf_ugaussian_P((-b - nu * t) / sd);
 }

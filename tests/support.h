@@ -45,4 +45,12 @@ double t_h5_sum(const char *file, const char *dataset);
 char *t_h5_attr_string(const char *file, const char *object, const char *attr);
 double t_h5_attr_double(const char *file, const char *object, const char *attr);
 
+/* GBM (drift mu, volatility sigma, per year) from s0: the probability that
+ * its continuously monitored path reaches h within t years (the reflection
+ * closed form). Monitored at steps of dt, the barrier h·e^(∓T_BGK_BETA·sigma·
+ * sqrt(dt)), shifted away from s0, gives the discrete probability to O(dt)
+ * (Broadie, Glasserman & Kou 1997). */
+#define T_BGK_BETA 0.5825971579390106 /* −ζ(1/2)/√(2π) */
+double t_gbm_hit_probability(double s0, double h, double mu, double sigma, double t);
+
 #endif

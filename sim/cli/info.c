@@ -208,6 +208,43 @@ static int member_name(hid_t g, hsize_t i, char *name, size_t size)
                : -1;
 }
 
+/* The columns of a table group, in order: its `columns` attribute when it
+ * has one, else its links (member_name's order). */
+typedef struct columns_walk {
+    hid_t g;
+    char *order, *save, *next; /* the attribute, cut at commas */
+    hsize_t i, n;              /* the links */
+} columns_walk;
+
+static void columns_open(columns_walk *w, hid_t g)
+{
+    H5G_info_t gi = {0};
+    H5Gget_info(g, &gi);
+    *w = (columns_walk){.g = g, .order = read_str(g, "columns"), .n = gi.nlinks};
+    w->next = w->order ? strtok_r(w->order, ",", &w->save) : NULL;
+}
+
+/* The next column's name into member: 1, or 0 when none is left. */
+static int columns_next(columns_walk *w, char *member, size_t size)
+{
+    if (w->order) {
+        if (!w->next)
+            return 0;
+        snprintf(member, size, "%s", w->next);
+        w->next = strtok_r(NULL, ",", &w->save);
+        return 1;
+    }
+    while (w->i < w->n)
+        if (member_name(w->g, w->i++, member, size) == 0)
+            return 1;
+    return 0;
+}
+
+static void columns_close(columns_walk *w)
+{
+    free(w->order);
+}
+
 /* One dataset line: path, shape, units, description. */
 static void print_dataset(FILE *out, hid_t d, const char *path)
 {
@@ -499,7 +536,6 @@ static void runs_table(FILE *out, hid_t file, const markets *mk)
     hid_t g = H5Gopen2(file, "runs", H5P_DEFAULT);
     if (g < 0)
         return;
-    char *order = read_str(g, "columns"), *save = NULL;
     H5G_info_t gi = {0};
     H5Gget_info(g, &gi);
     long per_market = 0; /* links of g that are per-market columns */
@@ -511,16 +547,10 @@ static void runs_table(FILE *out, hid_t file, const markets *mk)
     }
     char rows[32] = "?";
     int header = 0;
-    char *next = order ? strtok_r(order, ",", &save) : NULL;
-    for (hsize_t i = 0; order ? next != NULL : i < gi.nlinks; i++) {
-        char member[512];
+    columns_walk cw;
+    columns_open(&cw, g);
+    for (char member[512]; columns_next(&cw, member, sizeof member);) {
         size_t qlen;
-        if (order) {
-            snprintf(member, sizeof member, "%s", next);
-            next = strtok_r(NULL, ",", &save);
-        } else if (member_name(g, i, member, sizeof member)) {
-            continue;
-        }
         if (column_market(mk, member, &qlen) >= 0)
             continue;
         hid_t d = H5Lexists(g, member, H5P_DEFAULT) > 0 ? H5Dopen2(g, member, H5P_DEFAULT) : -1;
@@ -554,7 +584,7 @@ static void runs_table(FILE *out, hid_t file, const markets *mk)
         free(units);
         H5Dclose(d);
     }
-    free(order);
+    columns_close(&cw);
     H5Gclose(g);
 }
 
@@ -571,19 +601,10 @@ static void find_quantities(hid_t file, const markets *mk, quantities *q)
     hid_t g = H5Lexists(file, "runs", H5P_DEFAULT) > 0 ? H5Gopen2(file, "runs", H5P_DEFAULT) : -1;
     if (g < 0)
         return;
-    char *order = read_str(g, "columns"), *save = NULL;
-    H5G_info_t gi = {0};
-    H5Gget_info(g, &gi);
-    char *next = order ? strtok_r(order, ",", &save) : NULL;
-    for (hsize_t i = 0; order ? next != NULL : i < gi.nlinks; i++) {
-        char member[512];
+    columns_walk cw;
+    columns_open(&cw, g);
+    for (char member[512]; columns_next(&cw, member, sizeof member);) {
         size_t qlen;
-        if (order) {
-            snprintf(member, sizeof member, "%s", next);
-            next = strtok_r(NULL, ",", &save);
-        } else if (member_name(g, i, member, sizeof member)) {
-            continue;
-        }
         if (column_market(mk, member, &qlen) < 0 || qlen >= sizeof q->name[0])
             continue;
         int seen = 0;
@@ -592,7 +613,7 @@ static void find_quantities(hid_t file, const markets *mk, quantities *q)
         if (!seen && q->n < (int)(sizeof q->name / sizeof q->name[0]))
             snprintf(q->name[q->n++], sizeof q->name[0], "%.*s", (int)qlen, member);
     }
-    free(order);
+    columns_close(&cw);
     H5Gclose(g);
 }
 

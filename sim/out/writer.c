@@ -224,13 +224,14 @@ static hid_t group(hid_t file, const char *name, const char *description)
     return g;
 }
 
-/* An empty, extensible, deflated dataset: rank 1 (cols = 0) or rank 2
- * [rows, cols] with shuffle. chunk is in rows. */
-static hid_t extensible(hid_t g, const char *name, hid_t type, hsize_t cols, hsize_t chunk,
-                        const char *units, const char *description)
+/* An empty, extensible, deflated dataset of rank 1 to 3, [0, dims[1], ...],
+ * growing in its first dimension, chunked by ch; shuffled when rank > 1. */
+static hid_t chunked(hid_t g, const char *name, hid_t type, int rank, const hsize_t *dims,
+                     const hsize_t *ch, const char *units, const char *description)
 {
-    int rank = cols ? 2 : 1;
-    hsize_t dims[2] = {0, cols}, max[2] = {H5S_UNLIMITED, cols}, ch[2] = {chunk, cols};
+    hsize_t max[3];
+    for (int r = 0; r < rank; r++)
+        max[r] = r ? dims[r] : H5S_UNLIMITED;
     hid_t space = H5Screate_simple(rank, dims, max);
     hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t d = -1;
@@ -249,15 +250,18 @@ static hid_t extensible(hid_t g, const char *name, hid_t type, hsize_t cols, hsi
     return d;
 }
 
-/* Append n rows (rank 1; cols = 0) or n x cols (rank 2) at row `at`. */
-static int append_rows(hid_t d, hsize_t at, hsize_t n, hsize_t cols, hid_t memtype, const void *buf)
+/* rank 1 (cols = 0) or rank 2 [rows, cols], chunk rows per chunk. */
+static hid_t extensible(hid_t g, const char *name, hid_t type, hsize_t cols, hsize_t chunk,
+                        const char *units, const char *description)
 {
-    if (n == 0)
-        return 0;
-    int rank = cols ? 2 : 1;
-    hsize_t size[2] = {at + n, cols}, start[2] = {at, 0}, count[2] = {n, cols};
-    if (H5Dset_extent(d, size) < 0)
-        return -1;
+    hsize_t dims[2] = {0, cols}, ch[2] = {chunk, cols};
+    return chunked(g, name, type, cols ? 2 : 1, dims, ch, units, description);
+}
+
+/* Write the block count[] at start[] of a dataset of `rank` from buf. */
+static int write_slab(hid_t d, int rank, const hsize_t *start, const hsize_t *count, hid_t memtype,
+                      const void *buf)
+{
     hid_t fs = H5Dget_space(d), ms = H5Screate_simple(rank, count, NULL);
     int rc = fs >= 0 && ms >= 0 &&
                      H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
@@ -271,32 +275,26 @@ static int append_rows(hid_t d, hsize_t at, hsize_t n, hsize_t cols, hid_t memty
     return rc;
 }
 
-/* Write n rows of one plane of a series at row `at`: rank 2 [rows, cols], or
- * rank 3 [rows, markets, cols] at market m; the dataset grows to at + n rows. */
-static int append_plane(hid_t d, int rank, hsize_t at, hsize_t n, hsize_t m, hsize_t markets,
-                        hsize_t cols, const float *buf)
+/* Append n rows (rank 1; cols = 0) or n x cols (rank 2) at row `at`. */
+static int append_rows(hid_t d, hsize_t at, hsize_t n, hsize_t cols, hid_t memtype, const void *buf)
 {
-    if (rank == 2)
-        return append_rows(d, at, n, cols, H5T_NATIVE_FLOAT, buf);
-    hsize_t size[3] = {at + n, markets, cols}, start[3] = {at, m, 0}, count[3] = {n, 1, cols};
-    hid_t cur = H5Dget_space(d);
-    hsize_t now[3] = {0, 0, 0};
-    int grow = cur >= 0 && H5Sget_simple_extent_dims(cur, now, NULL) == 3 && now[0] < at + n;
-    if (cur >= 0)
-        H5Sclose(cur);
-    if (cur < 0 || (grow && H5Dset_extent(d, size) < 0))
+    if (n == 0)
+        return 0;
+    hsize_t size[2] = {at + n, cols}, start[2] = {at, 0}, count[2] = {n, cols};
+    if (H5Dset_extent(d, size) < 0)
         return -1;
-    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(3, count, NULL);
-    int rc = fs >= 0 && ms >= 0 &&
-                     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-                     H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf) >= 0
-                 ? 0
-                 : -1;
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    return rc;
+    return write_slab(d, cols ? 2 : 1, start, count, memtype, buf);
+}
+
+/* Write n rows of one plane of a series at row `at`, within its extent:
+ * rank 2 [rows, cols], or rank 3 [rows, markets, cols] at market m. */
+static int write_plane(hid_t d, int rank, hsize_t at, hsize_t n, hsize_t m, hsize_t cols,
+                       const float *buf)
+{
+    hsize_t start3[3] = {at, m, 0}, count3[3] = {n, 1, cols};
+    hsize_t start2[2] = {at, 0}, count2[2] = {n, cols};
+    return rank == 3 ? write_slab(d, 3, start3, count3, H5T_NATIVE_FLOAT, buf)
+                     : write_slab(d, 2, start2, count2, H5T_NATIVE_FLOAT, buf);
 }
 
 /* A scalar UTF-8 string dataset. Left open in *out when out is not NULL. */
@@ -743,21 +741,8 @@ static hid_t series_dataset(hid_t g, const char *name, int markets, hsize_t cols
 {
     if (markets == 0)
         return extensible(g, name, H5T_IEEE_F32LE, cols, chunk, units, description);
-    hsize_t dims[3] = {0, (hsize_t)markets, cols}, max[3] = {H5S_UNLIMITED, (hsize_t)markets, cols},
-            ch[3] = {chunk, 1, cols};
-    hid_t space = H5Screate_simple(3, dims, max), pl = H5Pcreate(H5P_DATASET_CREATE), d = -1;
-    if (space >= 0 && pl >= 0 && H5Pset_chunk(pl, 3, ch) >= 0 && H5Pset_shuffle(pl) >= 0 &&
-        H5Pset_deflate(pl, DEFLATE_LEVEL) >= 0)
-        d = H5Dcreate2(g, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, pl, H5P_DEFAULT);
-    if (d >= 0 && describe(d, units, description)) {
-        H5Dclose(d);
-        d = -1;
-    }
-    if (pl >= 0)
-        H5Pclose(pl);
-    if (space >= 0)
-        H5Sclose(space);
-    return d;
+    hsize_t dims[3] = {0, (hsize_t)markets, cols}, ch[3] = {chunk, 1, cols};
+    return chunked(g, name, H5T_IEEE_F32LE, 3, dims, ch, units, description);
 }
 
 static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
@@ -1092,8 +1077,9 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
         hid_t d = w->series_ds[w->plane_series[p]];
         int m = w->plane_market[p], rank = m < 0 ? 2 : 3, bad = 0;
         hsize_t mk = m < 0 ? 0 : (hsize_t)m;
-        if (full > 0 && (p == 0 || w->plane_series[p - 1] != w->plane_series[p])) {
-            /* rank 2 reads the first two: [rows, cols] */
+        if (p == 0 || w->plane_series[p - 1] != w->plane_series[p]) { /* its first plane */
+            /* the batch's rows, for every plane of the series; rank 2 reads
+             * the first two: [rows, cols] */
             hsize_t size[3] = {(hsize_t)(w->rows + b->nrows),
                                m < 0 ? (hsize_t)b->ncols : (hsize_t)w->nmarkets, (hsize_t)b->ncols};
             bad = H5Dset_extent(d, size) < 0;
@@ -1115,8 +1101,8 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
         for (long i = 0; buf && i < n; i++)
             memcpy(buf + (size_t)i * row_floats, lc_batch_plane(b, from + i, p),
                    row_floats * sizeof(float));
-        if (bad || (n > 0 && append_plane(d, rank, (hsize_t)(w->rows + from), (hsize_t)n, mk,
-                                          (hsize_t)w->nmarkets, (hsize_t)b->ncols, buf))) {
+        if (bad || (n > 0 && write_plane(d, rank, (hsize_t)(w->rows + from), (hsize_t)n, mk,
+                                         (hsize_t)b->ncols, buf))) {
             char name[64] = "?";
             H5Iget_name(d, name, sizeof name);
             return fail(w, err, name, "cannot append");

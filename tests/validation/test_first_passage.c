@@ -25,19 +25,6 @@
 #include "engine/engine.h"
 #include "support.h"
 
-#define BGK_BETA 0.5825971579390106 /* −ζ(1/2)/√(2π) */
-
-static double hit_probability(double s0, double h, double mu, double sigma, double t)
-{
-    double nu = mu - 0.5 * sigma * sigma, b = log(h / s0), sd = sigma * sqrt(t);
-    double reflect = exp(2 * nu * b / (sigma * sigma));
-    if (b < 0)
-        return gsl_cdf_ugaussian_P((b - nu * t) / sd) +
-               reflect * gsl_cdf_ugaussian_P((b + nu * t) / sd);
-    return gsl_cdf_ugaussian_P((nu * t - b) / sd) +
-           reflect * gsl_cdf_ugaussian_P((-b - nu * t) / sd);
-}
-
 static void check(int side, double mu, double sigma, double leverage, long runs)
 {
     char text[1024];
@@ -70,9 +57,9 @@ static void check(int side, double mu, double sigma, double leverage, long runs)
         hits += n > 0;
     }
     double t = 1.0 / 365, dt = 300.0 / (365 * 86400.0);
-    double shift = exp(-side * BGK_BETA * sigma * sqrt(dt)); /* away from s0 */
-    double p = hit_probability(100, h * shift, mu, sigma, t);
-    double p_cont = hit_probability(100, h, mu, sigma, t);
+    double shift = exp(-side * T_BGK_BETA * sigma * sqrt(dt)); /* away from s0 */
+    double p = t_gbm_hit_probability(100, h * shift, mu, sigma, t);
+    double p_cont = t_gbm_hit_probability(100, h, mu, sigma, t);
     double est = (double)hits / (double)runs, se = sqrt(p * (1 - p) / (double)runs);
     cr_log_info("side %+d: H = %.4f, estimate %.5f, BGK %.5f, continuous %.5f, SE %.5f", side, h,
                 est, p, p_cont, se);

@@ -538,20 +538,6 @@ Test(stress, scripted_window)
 
 /* ---- 4. each market's v1 closed forms with K = 3 ------------------------- */
 
-#define BGK_BETA 0.5825971579390106 /* −ζ(1/2)/√(2π), test_first_passage.c */
-
-/* Continuous-monitoring first-passage probability to h (test_first_passage.c). */
-static double hit_probability(double s0, double h, double mu, double sigma, double t)
-{
-    double nu = mu - 0.5 * sigma * sigma, b = log(h / s0), sd = sigma * sqrt(t);
-    double reflect = exp(2 * nu * b / (sigma * sigma));
-    if (b < 0)
-        return gsl_cdf_ugaussian_P((b - nu * t) / sd) +
-               reflect * gsl_cdf_ugaussian_P((b + nu * t) / sd);
-    return gsl_cdf_ugaussian_P((nu * t - b) / sd) +
-           reflect * gsl_cdf_ugaussian_P((-b - nu * t) / sd);
-}
-
 Test(per_market, first_passage_under_t_copula_and_stress)
 {
     const long runs = 10000;
@@ -600,8 +586,8 @@ Test(per_market, first_passage_under_t_copula_and_stress)
     double t = 1.0 / 365, dt = 300.0 / LC_YEAR_S;
     for (int k = 0; k < 3; k++) {
         double s0 = lc_scenario_s0(e.sc, k);
-        double p =
-            hit_probability(s0, h[k] * exp(-BGK_BETA * sigma[k] * sqrt(dt)), mu[k], sigma[k], t);
+        double p = t_gbm_hit_probability(s0, h[k] * exp(-T_BGK_BETA * sigma[k] * sqrt(dt)), mu[k],
+                                         sigma[k], t);
         char what[96];
         snprintf(what, sizeof what, "market %c: first passage (sigma %g, mu %g)", 'A' + k, sigma[k],
                  mu[k]);
