@@ -211,3 +211,14 @@ double t_gbm_hit_probability(double s0, double h, double mu, double sigma, doubl
     return gsl_cdf_ugaussian_P((nu * t - b) / sd) +
            reflect * gsl_cdf_ugaussian_P((-b - nu * t) / sd);
 }
+
+void t_mean_se(const double *x, long n, double *mean, double *se)
+{
+    double s = 0, ss = 0;
+    for (long i = 0; i < n; i++)
+        s += x[i];
+    *mean = s / n;
+    for (long i = 0; i < n; i++)
+        ss += (x[i] - *mean) * (x[i] - *mean);
+    *se = sqrt(ss / (n - 1) / n);
+}

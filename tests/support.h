@@ -45,6 +45,10 @@ double t_h5_sum(const char *file, const char *dataset);
 char *t_h5_attr_string(const char *file, const char *object, const char *attr);
 double t_h5_attr_double(const char *file, const char *object, const char *attr);
 
+/* The mean of x[0..n) and its standard error, sqrt(sample variance / n):
+ * for per-run values (independent runs, or runs as batches of steps). */
+void t_mean_se(const double *x, long n, double *mean, double *se);
+
 /* GBM (drift mu, volatility sigma, per year) from s0: the probability that
  * its continuously monitored path reaches h within t years (the reflection
  * closed form). Monitored at steps of dt, the barrier h·e^(∓T_BGK_BETA·sigma·

@@ -162,18 +162,6 @@ static moments sample_moments(const double *x, long n)
     return (moments){mean, m2, sqrt(m2 / n), sqrt(v_var / n / n)};
 }
 
-/* Mean of per-run values and its SE (independent runs as batches). */
-static void batch_mean(const double *x, long n, double *mean, double *se)
-{
-    double s = 0, ss = 0;
-    for (long i = 0; i < n; i++)
-        s += x[i];
-    *mean = s / n;
-    for (long i = 0; i < n; i++)
-        ss += (x[i] - *mean) * (x[i] - *mean);
-    *se = sqrt(ss / (n - 1) / n);
-}
-
 /* A scenario's engine with its population. */
 typedef struct {
     lc_scenario *sc;
@@ -470,7 +458,7 @@ Test(stress, markov_mixture_covariance)
         c[run] = s / steps;
     }
     double mean, se, pi1 = 20.0 / 50.0;
-    batch_mean(c, runs, &mean, &se);
+    t_mean_se(c, runs, &mean, &se);
     check_4se("E[z1 z2], Markov stress mixture", mean, (1 - pi1) * 0.2 + pi1 * 0.9, se);
     check_4se("runs starting in stress", (double)start / runs, pi1, sqrt(pi1 * (1 - pi1) / runs));
     free(c);
@@ -503,7 +491,7 @@ Test(stress, markov_occupancy_at_coarse_steps)
         occ[run] = (double)in / steps;
     }
     double mean, se, pi1 = 0.4;
-    batch_mean(occ, runs, &mean, &se);
+    t_mean_se(occ, runs, &mean, &se);
     free(occ); /* before the check, which fails today (nothing left to leak) */
     innovations_close(&v);
     check_4se("occupancy of stress, weekly steps", mean, pi1, se);

@@ -218,18 +218,6 @@ static moments sample_moments(const double *x, long n)
     return r;
 }
 
-/* Mean and SE of per-run values (independent runs). */
-static void mean_se(const double *x, long n, double *mean, double *se)
-{
-    double s = 0, ss = 0;
-    for (long i = 0; i < n; i++)
-        s += x[i];
-    *mean = s / n;
-    for (long i = 0; i < n; i++)
-        ss += (x[i] - *mean) * (x[i] - *mean);
-    *se = sqrt(ss / (n - 1) / n);
-}
-
 static void check_4se(const char *what, double est, double expect, double se)
 {
     cr_log_info("%-34s closed form %10.6f  estimate %10.6f  SE %.2e  (%+.2f SE)", what, expect, est,
@@ -326,12 +314,12 @@ static void garch_case(const char *label, double a, double b, double nu, double 
     }
     /* K̂ = B/A², linearised per run: d_i = a4_i/A² − 2B·a2_i/A³ */
     double A, B, se_a, se_b;
-    mean_se(a2, runs, &A, &se_a);
-    mean_se(a4, runs, &B, &se_b);
+    t_mean_se(a2, runs, &A, &se_a);
+    t_mean_se(a4, runs, &B, &se_b);
     double *d = malloc(runs * sizeof *d), dm, se_k;
     for (long i = 0; i < runs; i++)
         d[i] = a4[i] / (A * A) - 2 * B * a2[i] / (A * A * A);
-    mean_se(d, runs, &dm, &se_k);
+    t_mean_se(d, runs, &dm, &se_k);
     char what[96];
     snprintf(what, sizeof what, "garch %s E[r²]/h", label);
     check_4se(what, A, 1.0, se_a);
@@ -421,7 +409,7 @@ static void garch_first_step(double h0, double h_expect)
         x[i] = r * r / h_expect;
     }
     double mean, se;
-    mean_se(x, n, &mean, &se);
+    t_mean_se(x, n, &mean, &se);
     /* theory: Var(r₁²/h) = κz − 1 = 3, SE = sqrt(3/n) = 3.9e-3 */
     check_4se(h0 > 0 ? "garch E[r_1²]/h0" : "garch E[r_1²]/(omega/(1-a-b))", mean, 1.0, se);
     gsl_rng_free(rng);
@@ -574,8 +562,8 @@ static void regime_occupancy(double dt_s, long runs, long len, double *frac, dou
         f[i] = (double)in1 / len;
         sw[i] = (double)n_sw;
     }
-    mean_se(f, runs, frac, se_frac);
-    mean_se(sw, runs, switches, se_switches);
+    t_mean_se(f, runs, frac, se_frac);
+    t_mean_se(sw, runs, switches, se_switches);
     gsl_rng_free(rng);
     free(st);
     free(f);
