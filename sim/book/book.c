@@ -33,9 +33,13 @@ lc_book *lc_book_create(const lc_population *pop, int dense, int mutable, int nw
             b->word = calloc(n * (size_t)nwords, sizeof *b->word);
             ok = b->word != NULL;
         }
-    } else if (mutable) {
-        b->rk = lc_rekey_create();
-        ok = b->rk != NULL;
+    } else {
+        if (mutable) {
+            b->rk = lc_rekey_create();
+            ok = b->rk != NULL;
+        }
+        size_t ns = pop->n > pop->span0 ? (size_t)(pop->n - pop->span0) : 1;
+        ok = ok && (b->span_closed = calloc(ns, sizeof *b->span_closed)) != NULL;
     }
     if (!ok) {
         lc_book_free(b);
@@ -55,6 +59,7 @@ void lc_book_free(lc_book *b)
     free(b->liq);
     free(b->word);
     lc_rekey_free(b->rk);
+    free(b->span_closed);
     free(b);
 }
 
@@ -75,6 +80,10 @@ void lc_book_reset(lc_book *b)
         memset(b->word, 0, n * (size_t)b->nwords * sizeof *b->word);
     if (b->rk)
         lc_rekey_clear(b->rk);
+    if (b->span_closed && ++b->epoch == 0) { /* after 2^32 runs: clear once */
+        memset(b->span_closed, 0, (size_t)(pop->n - pop->span0) * sizeof *b->span_closed);
+        b->epoch = 1;
+    }
     LC_BOOK_EACH_RANGE (b, m, side) {
         long from, to;
         lc_book_range(b, m, side, &from, &to);
@@ -104,7 +113,10 @@ int lc_book_set_live(lc_book *b, long i, double q, double c, double liq, int *fr
 
 void lc_book_take(lc_book *b, long i)
 {
-    b->dead[i] = 1;
+    if (b->dead)
+        b->dead[i] = 1;
+    else
+        b->span_closed[i - b->pop->span0] = b->epoch;
 }
 
 int lc_book_close(lc_book *b, long i)
@@ -146,6 +158,15 @@ long lc_book_take_changed(lc_book *b, int market, int side, double mark, uint32_
 void lc_book_account(const lc_book *b, long i, lc_account *a)
 {
     const lc_population *pop = b->pop;
+    if (lc_population_spans(pop, i)) { /* they change only by closing */
+        long j = i - pop->span0;
+        *a = (lc_account){.i = i, .margin = pop->span_margin[j]};
+        for (uint32_t k = pop->span_pos0[j]; k < pop->span_pos0[j + 1]; k++)
+            a->pos[a->npos++] = pop->span_pos[k];
+        for (uint32_t k = pop->span_col0[j]; k < pop->span_col0[j + 1]; k++)
+            a->col[a->ncol++] = pop->span_col[k];
+        return;
+    }
     double q, c;
     lc_book_get(b, i, &q, &c);
     *a = (lc_account){.i = i, .npos = 1, .ncol = 1};

@@ -48,6 +48,10 @@ typedef struct lc_book {
     /* sparse */
     lc_rekey *rk;                     /* mutable only */
     long frontier[LC_MAX_MARKETS][2]; /* per range: [market][0 long, 1 short] */
+    /* the accounts that span markets change only by closing: spanning
+     * account j is closed in this run when span_closed[j] == epoch (the
+     * run's number, so a new run clears them all in O(1)) */
+    uint32_t *span_closed, epoch;
 } lc_book;
 
 /* A book over pop; NULL when out of memory or nwords > LC_REKEY_WORDS. */
@@ -143,6 +147,8 @@ static inline int lc_book_is_open(const lc_book *b, long i)
 {
     if (b->dead)
         return !b->dead[i];
+    if (lc_population_spans(b->pop, i))
+        return b->span_closed[i - b->pop->span0] != b->epoch;
     const lc_rekey_entry *e = lc_book_entry_(b, i);
     if (e)
         return e->state == LC_REKEY_LIVE;
@@ -156,7 +162,8 @@ int lc_book_set_live(lc_book *b, long i, double q, double c, double liq, int *fr
 /* Account i is closed off the book by a rule (it changed). Returns 0, or -1
  * when out of memory. */
 int lc_book_close(lc_book *b, long i);
-/* Account i is taken by the dense finder (closed until its round settles). */
+/* Account i is taken by the dense finder, or an account that spans markets
+ * by either (closed until its round settles). */
 void lc_book_take(lc_book *b, long i);
 
 /* Rule word w of account i. */
@@ -193,24 +200,14 @@ long lc_book_take_changed(lc_book *b, int market, int side, double mark, uint32_
 
 /* ---- accounts as margin models see them (venue/margin.h) -------------------- */
 
-/* A perpetual position, and a balance of an asset (collateral or debt). */
-typedef struct lc_position {
-    int market, side;  /* side +1 long, -1 short */
-    double qty, entry; /* base units > 0; quote per base */
-} lc_position;
-
-#define LC_QUOTE (-1) /* the asset of quote-currency balances: the numeraire */
-typedef struct lc_balance {
-    int asset;     /* LC_QUOTE or the market whose base asset it is */
-    double amount; /* units of the asset, >= 0 */
-} lc_balance;
-
 /* The view of one account. An isolated perpetual holds one position and
- * its quote collateral; accounts that span markets will hold several of
- * each (and debts), up to these bounds. */
-#define LC_ACCOUNT_MAX_LEGS 8
+ * its quote collateral; an account that spans markets holds a position per
+ * market at most and a balance per asset (quote and each market's); debts
+ * are the lending CDPs' ("Lending CDPs"). */
+#define LC_ACCOUNT_MAX_LEGS (LC_MAX_MARKETS + 1)
 typedef struct lc_account {
     long i;
+    int margin; /* lc_margin_kind */
     int npos, ncol, ndebt;
     lc_position pos[LC_ACCOUNT_MAX_LEGS];
     lc_balance col[LC_ACCOUNT_MAX_LEGS];

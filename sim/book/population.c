@@ -19,6 +19,7 @@
 
 #include "book/dist.h"
 #include "engine/rng.h"
+#include "venue/spanning.h"
 #include "venue/venue.h"
 
 #define ENTRY_ATTEMPTS 1000
@@ -38,6 +39,11 @@ void lc_population_free(lc_population *p)
     free(p->liq_price);
     free(p->bankruptcy_price);
     free(p->origin);
+    free(p->span_margin);
+    free(p->span_pos0);
+    free(p->span_col0);
+    free(p->span_pos);
+    free(p->span_col);
     free(p);
 }
 
@@ -58,8 +64,14 @@ static lc_population *alloc_population(long n)
     p->liq_price = malloc(m * sizeof *p->liq_price);
     p->bankruptcy_price = malloc(m * sizeof *p->bankruptcy_price);
     p->origin = malloc(m * sizeof *p->origin);
+    /* while accounts are added, the margin and leg offsets of every account
+     * (finish() keeps those of the spanning ones) */
+    p->span_margin = calloc(m, sizeof *p->span_margin);
+    p->span_pos0 = calloc(m + 1, sizeof *p->span_pos0);
+    p->span_col0 = calloc(m + 1, sizeof *p->span_col0);
     if (!p->side || !p->market || !p->qty || !p->entry || !p->collateral || !p->mmr || !p->cum ||
-        !p->liq_price || !p->bankruptcy_price || !p->origin) {
+        !p->liq_price || !p->bankruptcy_price || !p->origin || !p->span_margin || !p->span_pos0 ||
+        !p->span_col0) {
         lc_population_free(p);
         return NULL;
     }
@@ -136,16 +148,39 @@ static int in_liquidation_order(const lc_population *p)
                                             : p->liq_price[i] < p->liq_price[i - 1]))
                 return 0;
         }
-    return p->range[2 * p->nmarkets] == p->n;
+    for (long i = p->range[2 * p->nmarkets]; i < p->n; i++)
+        if (i > p->range[2 * p->nmarkets] && p->origin[i] < p->origin[i - 1])
+            return 0; /* the spanning accounts, in the order added */
+    return p->range[2 * p->nmarkets] == p->span0;
 }
 #endif
+
+/* Keep the leg offsets and margins of the spanning accounts only, which
+ * perm puts at [span0, n) in the order they were added. */
+static void compact_spanning(lc_population *p, const uint32_t *perm)
+{
+    long ns = p->n - p->span0;
+    uint32_t endp = p->span_pos0[p->n], endc = p->span_col0[p->n];
+    for (long j = 0; j < ns; j++) {
+        long i = perm[p->span0 + j];
+        p->span_margin[j] = p->span_margin[i];
+        p->span_pos0[j] = p->span_pos0[i];
+        p->span_col0[j] = p->span_col0[i];
+    }
+    p->span_pos0[ns] = endp;
+    p->span_col0[ns] = endc;
+    p->span_npos = endp;
+    p->span_ncol = endc;
+}
 
 static int finish(lc_population *p, lc_error *err)
 {
     p->n_long = p->n_short = 0;
     p->qty_long = p->qty_short = 0;
-    for (int r = 0; r < 2 * LC_MAX_MARKETS; r++)
-        p->range_qty[r] = 0;
+    for (int r = 0; r < 2 * LC_MAX_MARKETS; r++) {
+        p->range_qty[r] = p->span_qty[r] = 0;
+        p->span_open[r] = 0;
+    }
     size_t m = p->n > 0 ? (size_t)p->n : 1;
     /* key, perm and their sort buffers; tmp (one array's worth) for permuting */
     uint64_t *key = malloc(2 * m * sizeof *key);
@@ -157,7 +192,19 @@ static int finish(lc_population *p, lc_error *err)
         free(tmp);
         return lc_error_add(err, "out of memory ordering %ld accounts", p->n);
     }
+    long niso = 0;
     for (long i = 0; i < p->n; i++) {
+        if (p->span_margin[i]) { /* an account that spans markets: no one level */
+            p->liq_price[i] = p->bankruptcy_price[i] = NAN;
+            for (uint32_t k = p->span_pos0[i]; k < p->span_pos0[i + 1]; k++) {
+                const lc_position *ps = &p->span_pos[k];
+                int r = 2 * ps->market + (ps->side > 0 ? 0 : 1);
+                p->span_qty[r] += ps->qty;
+                p->span_open[r]++;
+                *(ps->side > 0 ? &p->qty_long : &p->qty_short) += ps->qty;
+            }
+            continue;
+        }
         double liq = lc_liq_price_cum(p->side[i], p->qty[i], p->entry[i], p->collateral[i],
                                       p->mmr[i], p->cum[i]);
         p->liq_price[i] = liq;
@@ -166,8 +213,8 @@ static int finish(lc_population *p, lc_error *err)
         int is_long = p->side[i] > 0;
         /* longs by decreasing liq (ascending −liq), then shorts by increasing
          * liq: the side goes in a last, most significant pass below */
-        key[i] = order_key(is_long ? -liq : liq);
-        perm[i] = (uint32_t)i;
+        key[niso] = order_key(is_long ? -liq : liq);
+        perm[niso++] = (uint32_t)i;
         p->range_qty[2 * p->market[i] + !is_long] += p->qty[i];
         if (is_long) {
             p->n_long++;
@@ -184,21 +231,27 @@ static int finish(lc_population *p, lc_error *err)
         return lc_error_add(err, "population: total quantity is not finite (notional "
                                  "distribution without a finite cap?)");
     }
-    radix_sort(key, perm, key + m, perm + m, p->n);
+    radix_sort(key, perm, key + m, perm + m, niso);
     /* then by range, stably (a counting sort): per market, the longs, then
-     * the shorts */
+     * the shorts; the spanning accounts after every range, as added */
     long count[2 * LC_MAX_MARKETS + 1] = {0};
-    for (long k = 0; k < p->n; k++)
-        count[2 * p->market[k] + (p->side[k] > 0 ? 0 : 1) + 1]++;
+    for (long k = 0; k < niso; k++) {
+        long j = perm[k];
+        count[2 * p->market[j] + (p->side[j] > 0 ? 0 : 1) + 1]++;
+    }
     for (int r = 0; r < 2 * p->nmarkets; r++)
         count[r + 1] += count[r];
     for (int r = 0; r <= 2 * p->nmarkets; r++)
         p->range[r] = count[r];
-    for (long k = 0; k < p->n; k++) {
+    for (long k = 0; k < niso; k++) {
         long j = perm[k];
         perm[m + count[2 * p->market[j] + (p->side[j] > 0 ? 0 : 1)]++] = (uint32_t)j;
     }
-    memcpy(perm, perm + m, (size_t)p->n * sizeof *perm);
+    memcpy(perm, perm + m, (size_t)niso * sizeof *perm);
+    p->span0 = niso;
+    for (long i = 0, k = niso; i < p->n; i++)
+        if (p->span_margin[i])
+            perm[k++] = (uint32_t)i;
     PERMUTE(p->side);
     PERMUTE(p->market);
     PERMUTE(p->qty);
@@ -209,6 +262,7 @@ static int finish(lc_population *p, lc_error *err)
     PERMUTE(p->liq_price);
     PERMUTE(p->bankruptcy_price);
     PERMUTE(p->origin);
+    compact_spanning(p, perm);
     free(key);
     free(perm);
     free(tmp);
@@ -290,6 +344,191 @@ static int place(const lc_scenario *sc, lc_population *p, long i, int market, in
     return 0;
 }
 
+/* Add account i that spans markets: its margin model, positions and
+ * balances (appended to the legs); its per-account entries describe its
+ * first position. Returns 0 or -1 (memory). */
+static int add_spanning(lc_population *p, long i, int margin, const lc_position *pos, int npos,
+                        const lc_balance *col, int ncol)
+{
+    uint32_t at = p->span_pos0[i], ac = p->span_col0[i];
+    if (at + (uint32_t)npos > p->span_pos_cap) {
+        long cap = 2 * p->span_pos_cap + npos + 64;
+        lc_position *v = realloc(p->span_pos, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        p->span_pos = v;
+        p->span_pos_cap = cap;
+    }
+    if (ac + (uint32_t)ncol > p->span_col_cap) {
+        long cap = 2 * p->span_col_cap + ncol + 64;
+        lc_balance *v = realloc(p->span_col, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        p->span_col = v;
+        p->span_col_cap = cap;
+    }
+    memcpy(p->span_pos + at, pos, (size_t)npos * sizeof *pos);
+    memcpy(p->span_col + ac, col, (size_t)ncol * sizeof *col);
+    p->span_pos0[i + 1] = at + (uint32_t)npos;
+    p->span_col0[i + 1] = ac + (uint32_t)ncol;
+    double quote = 0;
+    for (int k = 0; k < ncol; k++)
+        if (col[k].asset == LC_QUOTE)
+            quote += col[k].amount;
+    p->span_margin[i] = (uint8_t)margin;
+    p->side[i] = (int8_t)pos[0].side;
+    p->market[i] = (uint8_t)pos[0].market;
+    p->qty[i] = pos[0].qty;
+    p->entry[i] = pos[0].entry;
+    p->collateral[i] = quote;
+    p->mmr[i] = p->cum[i] = 0;
+    p->origin[i] = i;
+    return 0;
+}
+
+/* An account added without legs (isolated) keeps the leg offsets running. */
+static void no_legs(lc_population *p, long i)
+{
+    p->span_margin[i] = LC_MARGIN_ISOLATED;
+    p->span_pos0[i + 1] = p->span_pos0[i];
+    p->span_col0[i + 1] = p->span_col0[i];
+}
+
+static int draw_isolated(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r, lc_error *err)
+{
+    /* the market by population.markets' weights: one uniform, drawn only
+     * when there is a choice, so one market draws as it always has */
+    int market = 0;
+    if (sc->nmarkets > 1) {
+        double u = gsl_rng_uniform(r), acc = 0;
+        for (market = 0; market < sc->nmarkets - 1; market++)
+            if (u < (acc += sc->market[market].weight))
+                break;
+        while (!(sc->market[market].weight > 0)) /* u beyond the rounded sum */
+            market--;
+    }
+    double s0 = lc_scenario_s0(sc, market);
+    int side = gsl_rng_uniform(r) < sc->long_fraction ? 1 : -1;
+    double notional = lc_dist_draw(&sc->notional, r);
+    double leverage = lc_dist_draw(&sc->leverage, r);
+    no_legs(p, i);
+    for (int a = 0; a < ENTRY_ATTEMPTS; a++) {
+        double entry = s0 * lc_dist_draw(&sc->entry, r);
+        if (place(sc, p, i, market, side, notional, leverage, entry, NULL, 0, err))
+            return -1;
+        double liq =
+            lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i], p->cum[i]);
+        if (!lc_breached(side, liq, s0))
+            return 0;
+    }
+    return lc_error_at(err, sc->path, 0, "population.entry",
+                       "no entry price in %d draws leaves an account of leverage %g solvent at "
+                       "s0; narrow the entry distribution",
+                       ENTRY_ATTEMPTS, leverage);
+}
+
+/* An account of kind `margin` (population.kinds): npos positions in
+ * markets drawn without replacement by population.markets' weights, each
+ * with its side, notional and entry as an isolated account's; leverage L
+ * (capped by the tightest max_leverage of the positions' opening tiers)
+ * gives the collateral value V = Σ notional / L at s0, split by the kind's
+ * shares into the markets' assets, the rest quote. Entries are redrawn
+ * until the account is not breached at s0. A cross account with one
+ * position and only quote collateral is an isolated account (the same E
+ * and R) and is stored as one, on the cursor. */
+static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int margin, gsl_rng *r,
+                         lc_error *err)
+{
+    const lc_account_kind *ak = &sc->kind[margin];
+    char where[64];
+    snprintf(where, sizeof where, "population.kinds.%s", lc_margin_kinds[margin]);
+    long npos = ak->positions_min;
+    if (ak->positions_max > npos)
+        npos += (long)gsl_rng_uniform_int(r, (unsigned long)(ak->positions_max - npos + 1));
+    double w[LC_MAX_MARKETS], wsum = 0;
+    int held = 0;
+    for (int k = 0; k < sc->nmarkets; k++) {
+        w[k] = sc->market[k].weight;
+        wsum += w[k];
+        held += w[k] > 0;
+    }
+    if (held < npos)
+        return lc_error_at(err, sc->path, 0, where,
+                           "%ld positions, one per market, but only %d markets have a weight > 0 "
+                           "in population.markets",
+                           npos, held);
+    lc_position pos[LC_MAX_MARKETS];
+    double notional[LC_MAX_MARKETS], cap = INFINITY, value = 0;
+    for (int k = 0; k < npos; k++) {
+        double u = gsl_rng_uniform(r) * wsum, acc = 0;
+        int m = 0;
+        for (m = 0; m < sc->nmarkets - 1; m++)
+            if (w[m] > 0 && u < (acc += w[m]))
+                break;
+        while (!(w[m] > 0))
+            m--;
+        wsum -= w[m];
+        w[m] = 0;
+        const lc_market_spec *ms = &sc->market[m];
+        int side = gsl_rng_uniform(r) < sc->long_fraction ? 1 : -1;
+        notional[k] = lc_dist_draw(&sc->notional, r);
+        if (!(notional[k] <= ms->tiers[ms->ntiers - 1].up_to))
+            return lc_error_at(err, sc->path, 0, sc->v1 ? "venue.tiers" : ms->name,
+                               "notional %g is above the last tier's up_to (%g); add a tier "
+                               "(up_to: 1.0e300 takes everything)",
+                               notional[k], ms->tiers[ms->ntiers - 1].up_to);
+        double c = ms->tiers[lc_tier_at(ms->tiers, ms->ntiers, notional[k])].max_leverage;
+        cap = c < cap ? c : cap;
+        pos[k] = (lc_position){m, side, 0, 0};
+    }
+    double leverage = lc_dist_draw(&sc->leverage, r);
+    if (leverage > cap)
+        leverage = cap;
+    for (int k = 0; k < npos; k++)
+        value += notional[k] / leverage;
+    lc_balance col[LC_ACCOUNT_MAX_LEGS];
+    int ncol = 0;
+    double quote = value, marks[LC_MAX_MARKETS];
+    for (int a = 0; a < sc->nmarkets; a++) {
+        marks[a] = lc_scenario_s0(sc, a);
+        if (ak->collateral[a] > 0) {
+            col[ncol++] = (lc_balance){a, value * ak->collateral[a] / marks[a]};
+            quote -= value * ak->collateral[a];
+        }
+    }
+    if (quote > 0 || ncol == 0)
+        col[ncol++] = (lc_balance){LC_QUOTE, quote > 0 ? quote : 0};
+    if (margin == LC_MARGIN_CROSS && npos == 1 && ncol == 1 && col[0].asset == LC_QUOTE) {
+        no_legs(p, i);
+        for (int a = 0; a < ENTRY_ATTEMPTS; a++) {
+            double entry = marks[pos[0].market] * lc_dist_draw(&sc->entry, r);
+            if (place(sc, p, i, pos[0].market, pos[0].side, notional[0], leverage, entry, NULL, 0,
+                      err))
+                return -1;
+            double liq = lc_liq_price_cum(pos[0].side, p->qty[i], entry, p->collateral[i],
+                                          p->mmr[i], p->cum[i]);
+            if (!lc_breached(pos[0].side, liq, marks[pos[0].market]))
+                return 0;
+        }
+    } else {
+        for (int a = 0; a < ENTRY_ATTEMPTS; a++) {
+            for (int k = 0; k < npos; k++) {
+                pos[k].entry = marks[pos[k].market] * lc_dist_draw(&sc->entry, r);
+                pos[k].qty = notional[k] / pos[k].entry;
+            }
+            lc_span_eval e = lc_span_evaluate(sc, margin, pos, (int)npos, col, ncol, marks);
+            if (e.slack > 0)
+                return add_spanning(p, i, margin, pos, (int)npos, col, ncol)
+                           ? lc_error_add(err, "out of memory for the accounts' positions")
+                           : 0;
+        }
+    }
+    return lc_error_at(err, sc->path, 0, "population.entry",
+                       "no entry prices in %d draws leave a %s account of leverage %g solvent "
+                       "at s0; narrow the entry distribution",
+                       ENTRY_ATTEMPTS, lc_margin_kinds[margin], leverage);
+}
+
 static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
 {
     gsl_rng *r = lc_rng_create(sc->seed, LC_STREAM_POPULATION, 0);
@@ -297,35 +536,19 @@ static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
         return lc_error_add(err, "out of memory");
     int rc = 0;
     for (long i = 0; i < p->n && rc == 0; i++) {
-        /* the market by population.markets' weights: one uniform, drawn only
-         * when there is a choice, so one market draws as it always has */
-        int market = 0;
-        if (sc->nmarkets > 1) {
+        /* the kind by population.kinds' weights, drawn only when kinds are
+         * given: without them accounts draw as they always have */
+        int kind = LC_MARGIN_ISOLATED;
+        if (sc->nkinds) {
             double u = gsl_rng_uniform(r), acc = 0;
-            for (market = 0; market < sc->nmarkets - 1; market++)
-                if (u < (acc += sc->market[market].weight))
+            for (kind = 0; kind < LC_MARGIN_NKINDS - 1; kind++)
+                if (u < (acc += sc->kind[kind].weight))
                     break;
-            while (!(sc->market[market].weight > 0)) /* u beyond the rounded sum */
-                market--;
+            while (!(sc->kind[kind].weight > 0))
+                kind--;
         }
-        double s0 = lc_scenario_s0(sc, market);
-        int side = gsl_rng_uniform(r) < sc->long_fraction ? 1 : -1;
-        double notional = lc_dist_draw(&sc->notional, r);
-        double leverage = lc_dist_draw(&sc->leverage, r);
-        int ok = 0;
-        for (int a = 0; a < ENTRY_ATTEMPTS && !ok; a++) {
-            double entry = s0 * lc_dist_draw(&sc->entry, r);
-            if ((rc = place(sc, p, i, market, side, notional, leverage, entry, NULL, 0, err)))
-                break;
-            double liq =
-                lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i], p->cum[i]);
-            ok = !lc_breached(side, liq, s0);
-        }
-        if (!ok && rc == 0)
-            rc = lc_error_at(err, sc->path, 0, "population.entry",
-                             "no entry price in %d draws leaves an account of leverage %g "
-                             "solvent at s0; narrow the entry distribution",
-                             ENTRY_ATTEMPTS, leverage);
+        rc = kind == LC_MARGIN_ISOLATED ? draw_isolated(sc, p, i, r, err)
+                                        : draw_spanning(sc, p, i, kind, r, err);
     }
     gsl_rng_free(r);
     return rc;
@@ -443,6 +666,9 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
                 MOVE(mmr);
                 MOVE(cum);
                 MOVE(origin);
+                MOVE(span_margin);
+                memcpy(bigger->span_pos0, p->span_pos0, (size_t)(n + 1) * sizeof *p->span_pos0);
+                memcpy(bigger->span_col0, p->span_col0, (size_t)(n + 1) * sizeof *p->span_col0);
 #undef MOVE
             }
             if (!bigger) {
@@ -453,6 +679,7 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
             p = bigger;
             cap *= 2;
         }
+        no_legs(p, n);
         rc = place(sc, p, n, market, (int)v[0], v[1], v[2], v[3], path, lineno, err);
         double s0 = lc_scenario_s0(sc, market);
         double liq = rc ? 0

@@ -21,6 +21,18 @@
 #include "market/limits.h"
 #include "scenario/scenario.h"
 
+/* A perpetual position, and a balance of an asset (collateral or debt). */
+typedef struct lc_position {
+    int market, side;  /* side +1 long, -1 short */
+    double qty, entry; /* base units > 0; quote per base */
+} lc_position;
+
+#define LC_QUOTE (-1) /* the asset of quote-currency balances: the numeraire */
+typedef struct lc_balance {
+    int asset;     /* LC_QUOTE or the market whose base asset it is */
+    double amount; /* units of the asset, >= 0 */
+} lc_balance;
+
 typedef struct lc_population {
     long n;
     int8_t *side;       /* +1 long, -1 short */
@@ -42,7 +54,36 @@ typedef struct lc_population {
     double range_qty[2 * LC_MAX_MARKETS]; /* total base quantity of each range */
 
     double qty_long, qty_short; /* total base quantity per side */
+
+    /* Accounts that span markets (DESIGN §13): cross or portfolio margin
+     * with several positions or collateral in markets' assets. They are
+     * [span0, n), after every range (range[2·nmarkets] = span0), in origin
+     * order. Spanning account i (j = i − span0) holds the positions
+     * span_pos[span_pos0[j] .. span_pos0[j + 1]) and the balances
+     * span_col[span_col0[j] .. span_col0[j + 1]); its per-account entries
+     * above describe its first position, with collateral its quote balance
+     * and liq_price, bankruptcy_price NAN (it has no one level). */
+    long span0;
+    uint8_t *span_margin; /* lc_margin_kind, per spanning account */
+    /* their positions' base quantity and count per (market, side) range id */
+    double span_qty[2 * LC_MAX_MARKETS];
+    long span_open[2 * LC_MAX_MARKETS];
+    uint32_t *span_pos0, *span_col0;
+    lc_position *span_pos;
+    lc_balance *span_col;
+    long span_npos, span_ncol;
+    long span_pos_cap, span_col_cap; /* of span_pos, span_col while accounts are added */
 } lc_population;
+
+/* Whether account i spans markets, and its margin model. */
+static inline int lc_population_spans(const lc_population *p, long i)
+{
+    return i >= p->span0;
+}
+static inline int lc_population_margin(const lc_population *p, long i)
+{
+    return i >= p->span0 ? p->span_margin[i - p->span0] : 0 /* LC_MARGIN_ISOLATED */;
+}
 
 /* Draw scenario->accounts accounts from the population stream of the seed, or
  * read scenario->positions_file. Entries are conditioned on being solvent at

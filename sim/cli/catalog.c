@@ -9,6 +9,7 @@
 
 #include "book/dist.h"
 #include "scenario/scenario.h"
+#include "venue/margin.h"
 
 static void fmt_value(char *buf, size_t size, double v)
 {
@@ -104,17 +105,31 @@ static void print_markets(FILE *out, int md)
     table_head(out, md);
     for (int i = 0; i < 2; i++)
         print_param(out, lc_common_jump_params[i].unit, &lc_common_jump_params[i], md);
+    print_param(out, lc_collateral_rate_param.unit, &lc_collateral_rate_param, md);
     if (md)
         fprintf(out, "\n`population.markets`: a map of market name to weight, the share of "
                      "drawn accounts trading it (default: equal shares).\n\n"
-                     "### `correlation`\n\n"
+                     "`population.kinds`: a map of margin model (`isolated`, `cross`, "
+                     "`portfolio`; margin models below) to the accounts of that kind (absent: "
+                     "every account isolated); each may have `collateral`, a map of market "
+                     "name to the share of the account's collateral value at s0 held in that "
+                     "market's asset (the rest is quote):\n\n");
+    else
+        fprintf(out, "    population.markets: {name: weight, ...}, the share of drawn accounts "
+                     "per market (default equal)\n"
+                     "    population.kinds: {isolated|cross|portfolio: {...}}, the kinds of "
+                     "account (default: all isolated);\n      collateral: {market: share}, "
+                     "of the collateral value at s0 (the rest quote), and:\n");
+    table_head(out, md);
+    for (int i = 0; i < lc_n_kind_params; i++)
+        print_param(out, lc_kind_params[i].unit, &lc_kind_params[i], md);
+    if (md)
+        fprintf(out, "\n### `correlation`\n\n"
                      "Of the markets' standard innovations (two markets or more). `copula` is "
                      "`gaussian` (default) or `t`; `matrix` (a K x K list of rows, symmetric, "
                      "unit diagonal, positive semi-definite) or:\n\n");
     else
-        fprintf(out, "    population.markets: {name: weight, ...}, the share of drawn accounts "
-                     "per market (default equal)\n"
-                     "\n  correlation: of the markets' innovations (two markets or more); copula "
+        fprintf(out, "\n  correlation: of the markets' innovations (two markets or more); copula "
                      "gaussian (default) or t;\n    matrix (K x K rows: symmetric, unit "
                      "diagonal, PSD) or:\n");
     table_head(out, md);
@@ -183,6 +198,16 @@ void lc_catalog_print(FILE *out, int md)
     }
 
     print_markets(out, md);
+    if (md)
+        fprintf(out, "## Margin models — chosen per account by `population.kinds` (or a "
+                     "positions file's `margin` column)\n\n");
+    else
+        fprintf(out, "\nmargin models (population.kinds, or a positions file's margin column):\n");
+    for (int m = 0; m < LC_MARGIN_NKINDS; m++)
+        fprintf(out, md ? "- `%s`: %s.\n" : "    %s — %s\n", lc_margin_models[m]->name,
+                lc_margin_models[m]->doc);
+    if (md)
+        fprintf(out, "\n");
 
     for (const lc_family *const *fp = lc_families; *fp; fp++) {
         const lc_family *f = *fp;

@@ -321,6 +321,20 @@ static char *default_out(const char *scenario)
     return out;
 }
 
+/* "N accounts (L long, S short)", and how many span markets, by margin. */
+static void describe_population(FILE *f, const lc_population *pop)
+{
+    long count[LC_MARGIN_NKINDS] = {0};
+    for (long j = 0; j < pop->n - pop->span0; j++)
+        count[pop->span_margin[j]]++;
+    fprintf(f, "%ld accounts (%ld long, %ld short%s", pop->n, pop->n_long, pop->n_short,
+            pop->n > pop->span0 ? " isolated" : "");
+    for (int m = 1; m < LC_MARGIN_NKINDS; m++)
+        if (count[m])
+            fprintf(f, ", %ld %s", count[m], lc_margin_kinds[m]);
+    fprintf(f, ")");
+}
+
 static int cmd_validate(cli *c)
 {
     lc_error err = {0};
@@ -339,7 +353,9 @@ static int cmd_validate(cli *c)
         return EXIT_RUNTIME;
     }
     fputs(yaml, stdout);
-    printf("# population: %ld accounts (%ld long, %ld short)\n", pop->n, pop->n_long, pop->n_short);
+    printf("# population: ");
+    describe_population(stdout, pop);
+    printf("\n");
     for (int k = 0; sc->nmarkets > 1 && k < sc->nmarkets; k++)
         printf("#   %s: %ld long, %ld short\n", sc->market[k].name,
                pop->range[2 * k + 1] - pop->range[2 * k],
@@ -564,8 +580,8 @@ static int simulate(cli *c, const lc_sweep *sw)
         } else {
             fprintf(stderr, "liqcascade: %ld runs x ", sc->runs);
         }
-        fprintf(stderr, "%ld steps of %g s over %ld accounts (%ld long, %ld short)", sc->steps,
-                sc->dt_s, pop->n, pop->n_long, pop->n_short);
+        fprintf(stderr, "%ld steps of %g s over ", sc->steps, sc->dt_s);
+        describe_population(stderr, pop);
         for (int k = 0; sc->nmarkets > 1 && k < sc->nmarkets; k++)
             fprintf(stderr, "%s %s", k ? "," : " on", sc->market[k].name);
         fprintf(stderr, ", %d threads\n", threads);

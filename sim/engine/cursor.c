@@ -46,7 +46,7 @@ static inline long range_end(const lc_run *r, int m, int side, double mark)
     return a;
 }
 
-static int cursor_find(lc_finder *f, lc_run *r)
+static int ranges_find(lc_finder *f, lc_run *r)
 {
     lc_book *b = r->book;
     int changed = lc_book_any_changed(b), moved = 0, breached = 0;
@@ -95,6 +95,18 @@ static long merge_range(lc_finder *f, lc_book *b, int m, int side, long from, lo
     return n;
 }
 
+static int cursor_find(lc_finder *f, lc_run *r)
+{
+    int ranges = ranges_find(f, r);
+    f->nspan = lc_slack_find(&f->slack, r, f->list + r->pop->span0);
+    return ranges || f->nspan > 0;
+}
+
+static void cursor_start(lc_finder *f, lc_run *r)
+{
+    lc_slack_start(&f->slack, r);
+}
+
 static void cursor_take(lc_finder *f, lc_run *r, lc_round *out)
 {
     lc_book *b = r->book;
@@ -115,13 +127,16 @@ static void cursor_take(lc_finder *f, lc_run *r, lc_round *out)
     /* past the cursors before settling: ADL takes counterparties ahead */
     LC_BOOK_EACH_RANGE (b, m, side)
         lc_book_advance(b, m, side, f->to[m][lc_book_side_slot(side)]);
+    lc_finder_take_spanning(f, r, out);
+    lc_slack_taken(&f->slack);
 }
 
 const lc_finder_type lc_finder_cursor = {
     .name = "index",
     .doc = "a cursor per (market, side) along the population's liquidation order, plus the "
-           "index of changed accounts",
+           "index of changed accounts and the slack set of the accounts that span markets",
     .dense = 0,
+    .start = cursor_start,
     .find = cursor_find,
     .take = cursor_take,
 };

@@ -62,7 +62,8 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
         LC_HOOK_LIST(on_change)
 #undef LC_HOOK_LIST
     }
-    s->max_trades = lc_margin_isolated.max_trades; /* every account is isolated today */
+    int spans = pop->n > pop->span0;
+    s->max_trades = spans ? lc_margin_cross.max_trades : lc_margin_isolated.max_trades;
     const lc_finder_type *ft = lc_finders[kind];
     if (ok)
         ok = (s->book = lc_book_create(pop, ft->dense, mutable, words)) != NULL &&
@@ -75,9 +76,9 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     /* nothing acting on settlement, no position that changes, no events:
      * nothing but lc_settle per account */
     int settles = s->n_on_breach || s->n_on_liquidate || s->n_on_settle;
-    s->settle = !settles && !mutable && !events ? lc_settle_plain
-                : s->n_on_breach                ? lc_settle_general
-                                                : lc_settle_streamed;
+    s->settle = !settles && !mutable && !events && !spans ? lc_settle_plain
+                : s->n_on_breach || spans                 ? lc_settle_general
+                                                          : lc_settle_streamed;
     if (!ok) {
         lc_scratch_free(s);
         return NULL;
@@ -266,11 +267,14 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     for (int k = 0; k < s->nmk; k++) {
         double s0 = lc_scenario_s0(sc, k);
         row->mk[k].price_min = r.peak[k] = r.exo_peak[k] = s0;
-        for (int side = 0; side < 2; side++) {
-            r.qty[k][side] = pop->range_qty[2 * k + side];
-            r.open[k][side] = pop->range[2 * k + side + 1] - pop->range[2 * k + side];
+        for (int side = 0; side < 2; side++) { /* the ranges' and the spanning positions */
+            r.qty[k][side] = pop->range_qty[2 * k + side] + pop->span_qty[2 * k + side];
+            r.open[k][side] = pop->range[2 * k + side + 1] - pop->range[2 * k + side] +
+                              pop->span_open[2 * k + side];
         }
     }
+    if (s->finder.type->start)
+        s->finder.type->start(&s->finder, &r);
     LC_RULES_EACH(s, on_run, &r);
     observe(&r);
     if (series)

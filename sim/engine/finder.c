@@ -21,11 +21,12 @@ int lc_finder_init(lc_finder *f, const lc_finder_type *t, const lc_population *p
 {
     size_t n = pop->n > 0 ? (size_t)pop->n : 1;
     *f = (lc_finder){.type = t};
-    if ((t->dense || mutable) && !(f->list = malloc(n * sizeof *f->list)))
+    int spans = pop->n > pop->span0;
+    if ((t->dense || mutable || spans) && !(f->list = malloc(n * sizeof *f->list)))
         return -1;
     if (!t->dense && mutable && !(f->popped = malloc(n * sizeof *f->popped)))
         return -1;
-    return 0;
+    return t->dense ? 0 : lc_slack_init(&f->slack, pop);
 }
 
 void lc_finder_release(lc_finder *f)
@@ -33,4 +34,15 @@ void lc_finder_release(lc_finder *f)
     free(f->list);
     free(f->popped);
     f->list = f->popped = NULL;
+    lc_slack_release(&f->slack);
+}
+
+void lc_finder_take_spanning(lc_finder *f, lc_run *r, lc_round *out)
+{
+    if (f->nspan == 0)
+        return;
+    const uint32_t *list = f->list + r->pop->span0;
+    for (long k = 0; k < f->nspan; k++)
+        lc_book_take(r->book, list[k]);
+    out->g[out->n++] = (lc_group){LC_SPAN_GROUP, 0, {list, 0, f->nspan}};
 }

@@ -9,10 +9,14 @@
  *    accounts changed by rules come from the book's index of changed
  *    accounts, merged in index order. A run costs O(steps + liquidations ·
  *    log), not O(steps · accounts);
+ *    Accounts that span markets (population.h) have no one level: they are
+ *    the slack set (slack.c), re-evaluated only when the marks have moved
+ *    far enough to possibly breach them;
  *  - scan (the oracle): every open account is tested at every round against
- *    its current liquidation price, over a dense book.
- * A finder is one file and one line in lc_finders (finder.c); "Accounts
- * that span markets" adds the slack finder there. */
+ *    its current liquidation price, and every open account that spans
+ *    markets evaluated at the marks, over a dense book.
+ * A round's spanning accounts come last, one group of market -1, in index
+ * order. A finder is one file and one line in lc_finders (finder.c). */
 #ifndef LC_FINDER_H
 #define LC_FINDER_H
 
@@ -20,12 +24,15 @@
 
 #include "engine/engine.h"
 #include "engine/run.h"
+#include "venue/spanning.h"
 
 typedef struct lc_finder lc_finder;
 
 typedef struct lc_finder_type {
     const char *name, *doc; /* the name is --engine's value */
     int dense;              /* the book overlay it reads: dense (1) or sparse (0) */
+    /* A run starts, its marks at t = 0 set (NULL: nothing to do). */
+    void (*start)(lc_finder *f, lc_run *r);
     /* Whether some open account is breached at the marks now. */
     int (*find)(lc_finder *f, lc_run *r);
     /* After find said yes: the breached accounts, one group per range in
@@ -33,12 +40,53 @@ typedef struct lc_finder_type {
     void (*take)(lc_finder *f, lc_run *r, lc_round *out);
 } lc_finder_type;
 
+/* The slack set of the cursor finder (slack.c): each open account that
+ * spans markets has a key on the clock of price movement (the sum over
+ * finds of max_k |Δ log mark_k|) past which it must be evaluated again. */
+typedef struct lc_slack_entry {
+    double key;
+    uint32_t i;
+} lc_slack_entry;
+typedef struct lc_slack {
+    long n;                        /* spanning accounts */
+    lc_slack_entry *first;         /* every one's key at the t = 0 marks, sorted */
+    double marks0[LC_MAX_MARKETS]; /* the marks `first` was made at (NAN: not yet) */
+    long front;                    /* first[front ..] not yet evaluated in this run */
+    lc_slack_entry *heap;          /* keys of those evaluated since: a min-heap */
+    long nheap;
+    lc_slack_entry *pending; /* keys of this find's evaluations, pushed after it */
+    double clock, log_mark[LC_MAX_MARKETS];
+    long held;        /* breached at the last find, not yet taken by a round */
+    long evaluations; /* accounts evaluated, every run of the scratch (benchmarks) */
+} lc_slack;
+
 struct lc_finder {
     const lc_finder_type *type;
     uint32_t *list;             /* the round's accounts: range (m, side) from its first index */
     uint32_t *popped;           /* cursor: changed accounts breached in the round */
     long to[LC_MAX_MARKETS][2]; /* cursor: each range's end at the marks; scan: counts */
+    long nspan;                 /* the round's spanning accounts, at list + pop->span0 */
+    lc_slack slack;             /* cursor only */
 };
+
+/* The slack set (slack.c) over pop's spanning accounts: made, released,
+ * started for a run, and searched: the accounts due on the clock are
+ * evaluated at the marks and the breached ones written to out (index
+ * order; the same buffer at every call); returns how many. The round's take
+ * closes them and calls lc_slack_taken. */
+int lc_slack_init(lc_slack *s, const lc_population *pop);
+void lc_slack_release(lc_slack *s);
+void lc_slack_start(lc_slack *s, lc_run *r);
+long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out);
+/* The round's spanning accounts (f->nspan at list + span0, index order),
+ * closed, as the round's last group. */
+void lc_finder_take_spanning(lc_finder *f, lc_run *r, lc_round *out);
+static inline void lc_slack_taken(lc_slack *s)
+{
+    s->held = 0;
+}
+/* Evaluate spanning account i at the marks: its slack (breached if <= 0). */
+lc_span_eval lc_run_span_evaluate(const lc_run *r, long i);
 
 extern const lc_finder_type lc_finder_cursor, lc_finder_scan;
 

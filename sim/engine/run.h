@@ -32,6 +32,8 @@
 typedef struct lc_trade {
     int market;
     int side;   /* of the position: +1 long (closing sells), -1 short (closing buys) */
+    int sell;   /* 1: collateral sold (side +1), not a position closed */
+    int leg;    /* the account's position (close) or balance (sale) it trades */
     double qty; /* base units closed: the whole position unless a rule says less */
     double x;   /* execution price, quote per base: set once its market has traded */
 } lc_trade;
@@ -45,6 +47,7 @@ typedef struct lc_item {
     lc_trade *trade;
     int ntrade;
     double book;           /* of a whole close, base sent to the book (ADL keeps the rest off) */
+    int taken;             /* a rule settles it instead of its margin model (backstop) */
     double fee, shortfall; /* what its settlement paid / could not cover (quote) */
 } lc_item;
 
@@ -67,14 +70,17 @@ static inline long lc_span_at(lc_span s, long k)
     return s.list ? (long)s.list[k] : s.first + k;
 }
 
-/* A round's accounts: one group per (market, side) range, in settlement order. */
+/* A round's accounts: one group per (market, side) range, in settlement
+ * order, then (market LC_SPAN_GROUP, side 0) the accounts that span markets
+ * in index order. */
 typedef struct lc_group {
     int market, side;
     lc_span span;
 } lc_group;
+#define LC_SPAN_GROUP (-1) /* the market of the group of accounts that span markets */
 typedef struct lc_round {
     int n;
-    lc_group g[2 * LC_MAX_MARKETS];
+    lc_group g[2 * LC_MAX_MARKETS + 1];
 } lc_round;
 
 typedef struct lc_scratch lc_scratch;
@@ -116,13 +122,17 @@ static inline double lc_run_mark(const lc_run *r, long i)
 /* Append an event (no-op with events off); the second form fills the row
  * from the run and notional = |qty|·price. */
 void lc_run_push_event(lc_run *r, const lc_event *e);
+static inline void lc_run_event_at(lc_run *r, long i, int market, int kind, double qty,
+                                   double price, double fee, double shortfall)
+{
+    if (r->ev)
+        lc_run_push_event(r, &(lc_event){r->row->run, r->row->point, r->t, r->round, i, market,
+                                         kind, qty, price, fabs(qty) * price, fee, shortfall});
+}
 static inline void lc_run_event(lc_run *r, long i, int kind, double qty, double price, double fee,
                                 double shortfall)
 {
-    if (r->ev)
-        lc_run_push_event(r, &(lc_event){r->row->run, r->row->point, r->t, r->round, i,
-                                         lc_book_market(r->book, i), kind, qty, price,
-                                         fabs(qty) * price, fee, shortfall});
+    lc_run_event_at(r, i, lc_book_market(r->book, i), kind, qty, price, fee, shortfall);
 }
 /* qty leaves the open interest of a market's side, closing `closed` of its
  * accounts. */

@@ -1,5 +1,6 @@
 /* scan.c — the scan finder, the oracle (finder.h): every open account is
- * tested at every round against its current liquidation price. */
+ * tested at every round against its current liquidation price, every open
+ * account that spans markets evaluated at the marks. */
 #include "engine/finder.h"
 #include "venue/venue.h"
 
@@ -21,7 +22,18 @@ static int scan_find(lc_finder *f, lc_run *r)
         f->to[m][lc_book_side_slot(side)] = n;
         any += n;
     }
-    return any > 0;
+    const lc_population *pop = r->pop;
+    f->nspan = 0;
+    if (pop->n > pop->span0) {
+        double marks[LC_MAX_MARKETS];
+        for (int k = 0; k < r->nmk; k++)
+            marks[k] = lc_run_mark_of(r, k);
+        uint32_t *out = f->list + pop->span0;
+        for (long i = pop->span0; i < pop->n; i++)
+            if (!b->dead[i] && !(lc_span_evaluate_account(r->sc, pop, i, marks).slack > 0))
+                out[f->nspan++] = (uint32_t)i;
+    }
+    return any + f->nspan > 0;
 }
 
 static void scan_take(lc_finder *f, lc_run *r, lc_round *out)
@@ -35,6 +47,7 @@ static void scan_take(lc_finder *f, lc_run *r, lc_round *out)
         for (long k = 0; k < n; k++)
             lc_book_take(r->book, f->list[from + k]);
     }
+    lc_finder_take_spanning(f, r, out);
 }
 
 const lc_finder_type lc_finder_scan = {

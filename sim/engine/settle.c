@@ -13,14 +13,17 @@
  *    pointers were the chain that bounded settlement (perf,
  *    docs/performance.md);
  *  - general: the plan — each account's margin model makes its item and
- *    trades, closing everything — then the rules' on_breach (partial
+ *    trades, closing everything (an account that spans markets: every
+ *    position, and collateral sold, venue/spanning.c) — then the rules'
+ *    on_breach (backstop takes an account over, partial
  *    liquidation lowers a trade's quantity), the flow of the trades per
  *    market, then per account its margin model's settlement (for an isolated
  *    whole close the rules' on_liquidate may keep part of it off the book:
  *    ADL) and the rules' on_settle;
  *  - streamed: the general path when no rule has on_breach (every account
- *    closes whole): the same sums in the same order, each item made as its
- *    account settles instead of a plan written first.
+ *    closes whole) and every account is isolated: the same sums in the same
+ *    order, each item made as its account settles instead of a plan written
+ *    first.
  * Planned and streamed give the same numbers bit for bit; the plain path
  * sums a round's money in another grouping, so it agrees with them to the
  * last bits (a test holds it to the event path to 1e-9; tests/golden holds
@@ -191,15 +194,20 @@ void lc_settle_general(lc_run *r, const lc_round *round)
     }
     lc_item *plan = s->plan;
     long at = 0;
-    for (int g = 0; g < round->n; g++)
+    for (int g = 0; g < round->n; g++) {
+        int spans = round->g[g].market == LC_SPAN_GROUP;
         for (long j = 0; j < round->g[g].span.n; j++, at++) {
             lc_item *it = &plan[at];
-            *it = (lc_item){.i = lc_span_at(round->g[g].span, j), .margin = &lc_margin_isolated};
-            it->trade = s->trades + nt;
-            /* every account is isolated today: a direct call the compiler can inline */
-            it->ntrade = lc_isolated_plan(r, it, it->trade);
+            long i = lc_span_at(round->g[g].span, j);
+            *it = (lc_item){.i = i, .trade = s->trades + nt};
+            /* the ranges' accounts are isolated: a direct call the compiler can inline */
+            it->margin =
+                spans ? lc_margin_models[lc_population_margin(r->pop, i)] : &lc_margin_isolated;
+            it->ntrade =
+                spans ? it->margin->plan(r, it, it->trade) : lc_isolated_plan(r, it, it->trade);
             nt += it->ntrade;
         }
+    }
     LC_RULES_EACH(s, on_breach, r, plan, n);
     double n_base[LC_MAX_MARKETS] = {0}, x[LC_MAX_MARKETS];
     int traded[LC_MAX_MARKETS] = {0};
@@ -214,7 +222,12 @@ void lc_settle_general(lc_run *r, const lc_round *round)
         s->trades[k].x = x[s->trades[k].market];
     for (long k = 0; k < n; k++) {
         lc_item *it = &plan[k];
-        lc_isolated_settle(r, it);
+        if (it->taken) /* a rule's (backstop): it settles in on_settle */
+            ;
+        else if (it->margin == &lc_margin_isolated)
+            lc_isolated_settle(r, it);
+        else
+            it->margin->settle(r, it);
         LC_RULES_EACH(s, on_settle, r, it);
     }
     reprice(r, traded);

@@ -72,6 +72,12 @@ static const lc_column run_tail[] = {
        "open interest at the end: (long + short quantity) x final price, summed over markets"),
     RC(truncated, 'i', "steps",
        "steps whose cascade stopped at max_rounds with accounts still breached"),
+    RC(span_liq_count, 'i', "accounts",
+       "accounts that span markets (cross, portfolio) liquidated; each of their positions "
+       "closed also counts in liq_count_long / liq_count_short"),
+    RC(collateral_sold, 'd', "quote",
+       "collateral of liquidated accounts that span markets sold into its markets, at "
+       "execution price"),
 };
 
 #define EC(name, type, units, doc)                                                                 \
@@ -84,7 +90,9 @@ static lc_column event_cols[] = {
     EC(step, 'i', "steps", "time step (1 = first step)"),
     EC(round, 'i', "rounds", "cascade round within the step (1 = first)"),
     EC(account, 'i', "1", "account index (row of /population)"),
-    EC(market, 'i', "1", "the account's market (row of /markets)"),
+    EC(market, 'i', "1",
+       "the market traded (row of /markets): the account's, or the leg's of an account that "
+       "spans markets"),
     EC(kind, 'i', "1", NULL), /* from the rules' tables */
     EC(qty, 'd', "base", "quantity closed, signed by side (+ long, - short)"),
     EC(price, 'd', "quote/base",
@@ -109,7 +117,10 @@ static void build_tables(void)
     for (int i = 0; i < LC_COUNT(run_head); i++)
         run_cols[n++] = run_head[i];
     size_t used =
-        (size_t)snprintf(kind_doc, sizeof kind_doc, "1 = liquidation (part sent to the book)");
+        (size_t)snprintf(kind_doc, sizeof kind_doc,
+                         "1 = liquidation (part sent to the book; one row per position of an "
+                         "account that spans markets), %d = collateral sold (qty < 0)",
+                         LC_EVENT_COLLATERAL_SALE);
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
         for (int c = 0; c < ru->ncolumns; c++, cell++) {

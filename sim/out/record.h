@@ -26,6 +26,8 @@ typedef struct lc_run_row {
     int64_t liq_count_long, liq_count_short;
     double liq_notional_long, liq_notional_short;
     double fees, insurance_end, insurance_min, bad_debt;
+    int64_t span_liq_count; /* accounts that span markets liquidated */
+    double collateral_sold; /* quote: their collateral sold into its markets */
     int64_t max_rounds, first_liq_step;
     double peak_step_liq_notional, oi_end;
     int64_t truncated;
@@ -36,7 +38,10 @@ typedef struct lc_run_row {
 /* The core's event kind; the venue rules declare theirs (rule.h: ADL 2,
  * partial liquidation 3, margin top-up 4; venue/adl.c, partial.c, topup.c
  * say what their rows hold). */
-typedef enum lc_event_kind { LC_EVENT_LIQUIDATION = 1 } lc_event_kind;
+typedef enum lc_event_kind {
+    LC_EVENT_LIQUIDATION = 1,    /* a position closed (an account's, or one of a spanning one's) */
+    LC_EVENT_COLLATERAL_SALE = 5 /* collateral of a spanning account sold into its market */
+} lc_event_kind;
 
 typedef struct lc_event {
     int64_t run, point, step, round, account;

@@ -46,6 +46,9 @@ const lc_core_key lc_core_keys[] = {
        "fee on liquidated notional, paid to the insurance fund out of remaining equity"),
     CK("venue", "insurance_fund", "quote", LC_REAL, 1.0e7, 0, 1e300, 0, 0, insurance_fund, 'd',
        "insurance fund at t = 0; covers shortfalls until empty"),
+    CK("venue", "uni_mmr", "1", LC_REAL, 1.05, 1, 100, 0, 0, uni_mmr, 'd',
+       "portfolio margin (Binance uniMMR): an account is liquidated once its haircut equity "
+       "over its maintenance falls to this"),
     CK("output", "every", "steps", LC_INT, 1, 1, 1e9, 0, 0, every, 'l',
        "record series every n-th step (liquidation series are summed over the n steps)"),
 };
@@ -606,6 +609,128 @@ static int read_market_weights(lc_scenario *sc, lc_node *pop, lc_error *err)
     return rc;
 }
 
+const char *const lc_margin_kinds[LC_MARGIN_NKINDS] = {"isolated", "cross", "portfolio"};
+
+enum { KIND_WEIGHT, KIND_POS_MIN, KIND_POS_MAX };
+const lc_param lc_kind_params[] = {
+    [KIND_WEIGHT] = {"weight", "1", LC_REAL, 1, 0, 1e300, 0, 0,
+                     "share of drawn accounts of this kind (normalised over the kinds given)"},
+    [KIND_POS_MIN] = {"positions_min", "positions", LC_INT, 1, 1, LC_MAX_MARKETS, 0, 0,
+                      "fewest positions an account of this kind holds, each in another market"},
+    [KIND_POS_MAX] = {"positions_max", "positions", LC_INT, NAN, 1, LC_MAX_MARKETS, 0, 0,
+                      "most positions (uniform between min and max; default positions_min)"},
+};
+const int lc_n_kind_params = LC_COUNT(lc_kind_params);
+const lc_param lc_collateral_rate_param = {
+    "collateral_rate",
+    "1",
+    LC_REAL,
+    1,
+    0,
+    1,
+    0,
+    0,
+    "what a unit of this market's asset counts for as collateral, as a fraction of its mark "
+    "(1 − haircut)"};
+
+/* population.kinds: a map of margin model to {weight, positions_min,
+ * positions_max, collateral: {market: share}} (DESIGN §13). Absent: every
+ * account is isolated. An isolated kind holds one position and quote. */
+static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
+{
+    lc_node *kinds = pop ? lc_node_get(pop, "kinds") : NULL;
+    sc->nkinds = 0;
+    if (!kinds)
+        return 0;
+    if (kinds->kind != LC_NODE_MAP || kinds->n == 0)
+        return lc_error_at(err, kinds->src, kinds->line, "population.kinds",
+                           "must be a map of margin model to its share, e.g. {isolated: "
+                           "{weight: 0.7}, cross: {weight: 0.3, positions_min: 2}}");
+    if (sc->positions_file)
+        return lc_error_at(err, kinds->src, kinds->line, "population.kinds",
+                           "cannot be given with 'file': the file says each account's margin");
+    int rc = 0;
+    double sum = 0;
+    for (int i = 0; i < kinds->n; i++) {
+        char where[96];
+        snprintf(where, sizeof where, "population.kinds.%s", kinds->keys[i]);
+        kinds->used[i] = 1;
+        int m = -1;
+        for (int j = 0; j < LC_MARGIN_NKINDS; j++)
+            if (strcmp(kinds->keys[i], lc_margin_kinds[j]) == 0)
+                m = j;
+        if (m < 0) {
+            char known[96];
+            join(known, sizeof known, lc_margin_kinds, LC_MARGIN_NKINDS);
+            rc = lc_error_at(err, kinds->vals[i]->src, kinds->key_lines[i], where,
+                             "no margin model of that name (known: %s)", known);
+            continue;
+        }
+        lc_node *k = section_map(kinds, kinds->keys[i], where, err);
+        if (!k && kinds->vals[i]->kind != LC_NODE_MAP) {
+            rc = -1;
+            continue;
+        }
+        lc_account_kind *ak = &sc->kind[m];
+        double v[3];
+        int has_max = lc_node_get(k, "positions_max") != NULL;
+        for (int j = 0; j < 3; j++)
+            if (j != KIND_POS_MAX || has_max)
+                rc |= read_param(k, kinds->vals[i], where, &lc_kind_params[j], &v[j], NULL, err);
+        if (!has_max)
+            v[KIND_POS_MAX] = v[KIND_POS_MIN];
+        ak->weight = v[KIND_WEIGHT];
+        ak->positions_min = (long)v[KIND_POS_MIN];
+        ak->positions_max = (long)v[KIND_POS_MAX];
+        sum += ak->weight;
+        if (rc == 0 && ak->positions_max < ak->positions_min)
+            rc = lc_error_at(err, k->src, lc_node_key_line(k, "positions_max"), where,
+                             "positions_max (%ld) is below positions_min (%ld)", ak->positions_max,
+                             ak->positions_min);
+        if (rc == 0 && ak->positions_max > sc->nmarkets)
+            rc = lc_error_at(err, k->src, k->line, where,
+                             "%ld positions need %ld markets, the scenario has %d (one position "
+                             "per market)",
+                             ak->positions_max, ak->positions_max, sc->nmarkets);
+        lc_node *col = section_map(k, "collateral", where, err);
+        double share = 0;
+        for (int j = 0; col && j < col->n; j++) {
+            char key[160];
+            snprintf(key, sizeof key, "%s.collateral.%s", where, col->keys[j]);
+            col->used[j] = 1;
+            int a = lc_scenario_market_find(sc, col->keys[j]);
+            static const lc_param sh = {"share", "1", LC_REAL, 0, 0, 1, 0, 0, "a share"};
+            double x = 0;
+            if (a < 0)
+                rc = lc_error_at(err, col->vals[j]->src, col->key_lines[j], key,
+                                 "no market of that name in markets: (collateral assets are "
+                                 "markets)");
+            else if (read_scalar_number(col->vals[j], key, &sh, &x, err))
+                rc = -1;
+            else
+                ak->collateral[a] = x;
+            share += x;
+        }
+        if (rc == 0 && share > 1 + 1e-12)
+            rc = lc_error_at(err, col->src, col->line, where,
+                             "collateral shares sum to %g, above 1 (the rest is quote)", share);
+        if (rc == 0 && m == LC_MARGIN_ISOLATED && (share > 0 || ak->positions_max > 1))
+            rc = lc_error_at(err, k->src, k->line, where,
+                             "an isolated account holds one position and quote collateral");
+        static const char *const cand[] = {"weight", "positions_min", "positions_max",
+                                           "collateral"};
+        reject_unused(k, where, cand, LC_COUNT(cand), err);
+    }
+    if (rc == 0 && !(sum > 0))
+        rc = lc_error_at(err, kinds->src, kinds->line, "population.kinds",
+                         "weights must not all be 0");
+    for (int m = 0; rc == 0 && m < LC_MARGIN_NKINDS; m++)
+        sc->kind[m].weight /= sum;
+    if (rc == 0)
+        sc->nkinds = LC_MARGIN_NKINDS;
+    return rc;
+}
+
 static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     lc_node *pop = section_map(root, "population", "population", err);
@@ -642,7 +767,9 @@ static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
             ch[i]->desc = NULL;
     }
     rc |= read_market_weights(sc, pop, err);
+    rc |= read_kinds(sc, pop, err);
     cand[ncand++] = "markets";
+    cand[ncand++] = "kinds";
     reject_unused(pop, "population", cand, ncand, err);
     return rc;
 }
@@ -852,6 +979,7 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
         lc_market_spec *ms = &sc->market[0];
         snprintf(ms->name, sizeof ms->name, "market");
         ms->weight = 1.0;
+        ms->collateral_rate = 1.0;
         return read_price_impact(ms, section_map(root, "price", "price", err),
                                  section_map(root, "impact", "impact", err), root, "", err);
     }
@@ -921,8 +1049,10 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
                                  "a %s market's path is pinned: a common jump would break it",
                                  pd->name);
         }
-        static const char *const cand[] = {"name", "price", "impact",
-                                           "mark", "tiers", "common_jump"};
+        snprintf(key, sizeof key, "%s", where);
+        rc |= read_param(m, m, key, &lc_collateral_rate_param, &ms->collateral_rate, NULL, err);
+        static const char *const cand[] = {"name",  "price",       "impact",         "mark",
+                                           "tiers", "common_jump", "collateral_rate"};
         reject_unused(m, where, cand, LC_COUNT(cand), err);
     }
     return rc;
@@ -1320,6 +1450,8 @@ static void visit_market(const lc_scenario *sc, int k, lc_scenario_visit_fn fn, 
         snprintf(w, sizeof w, "%scommon_jump.%s", pre, jump_params[i].name);
         fn(ctx, w, jump_params[i].unit, &j[i], 1, 0, NULL);
     }
+    snprintf(w, sizeof w, "%scollateral_rate", pre);
+    fn(ctx, w, lc_collateral_rate_param.unit, &ms->collateral_rate, 1, 0, NULL);
 }
 
 static void visit_correlation(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx)
@@ -1358,6 +1490,22 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
             char key[96];
             snprintf(key, sizeof key, "population.markets.%s", sc->market[k].name);
             fn(ctx, key, "1", &sc->market[k].weight, 1, 0, NULL);
+        }
+        for (int m = 0; m < sc->nkinds; m++) {
+            const lc_account_kind *ak = &sc->kind[m];
+            double v[3] = {ak->weight, (double)ak->positions_min, (double)ak->positions_max};
+            char key[128];
+            for (int j = 0; j < lc_n_kind_params; j++) {
+                snprintf(key, sizeof key, "population.kinds.%s.%s", lc_margin_kinds[m],
+                         lc_kind_params[j].name);
+                fn(ctx, key, lc_kind_params[j].unit, &v[j], 1, 0, NULL);
+            }
+            for (int a = 0; a < sc->nmarkets; a++)
+                if (ak->collateral[a] > 0) {
+                    snprintf(key, sizeof key, "population.kinds.%s.collateral.%s",
+                             lc_margin_kinds[m], sc->market[a].name);
+                    fn(ctx, key, "1", &ak->collateral[a], 1, 0, NULL);
+                }
         }
     }
     visit_core(sc, "venue", fn, ctx);

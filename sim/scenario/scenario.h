@@ -52,7 +52,32 @@ typedef struct lc_market_spec {
     /* the log-size of this market's move at a common jump: N(mean, sigma²) */
     double jump_mean, jump_sigma;
     double weight; /* share of drawn accounts trading it (population.markets), sums to 1 */
+    /* what one unit of its asset counts for as collateral of an account that
+     * spans markets, as a fraction of its mark (a haircut of 1 − rate) */
+    double collateral_rate;
 } lc_market_spec;
+
+/* The margin model of an account (DESIGN §13, venue/margin.h): isolated
+ * (one position, its own quote collateral), cross (one account value
+ * against the maintenance of every position) or portfolio (Binance's
+ * uniMMR: liquidated at E/R <= venue.uni_mmr). */
+typedef enum lc_margin_kind {
+    LC_MARGIN_ISOLATED,
+    LC_MARGIN_CROSS,
+    LC_MARGIN_PORTFOLIO,
+    LC_MARGIN_NKINDS
+} lc_margin_kind;
+extern const char *const lc_margin_kinds[LC_MARGIN_NKINDS];
+
+/* One kind of drawn account (population.kinds.<margin>): its share of the
+ * accounts, how many positions it holds (each in a different market) and
+ * how its collateral is split by value at s0 among the markets' assets (the
+ * rest is quote). */
+typedef struct lc_account_kind {
+    double weight; /* normalised over the kinds given; 0: none of this kind */
+    long positions_min, positions_max;
+    double collateral[LC_MAX_MARKETS];
+} lc_account_kind;
 
 /* How the markets' standard innovations are tied (correlation:, DESIGN §12):
  * a correlation matrix (its Cholesky factor kept), a Gaussian or Student-t
@@ -94,10 +119,15 @@ typedef struct lc_scenario {
     double long_fraction;
     lc_choice notional, leverage, entry;
     char *positions_file; /* NULL: draw; else CSV path, resolved against the scenario's folder */
+    /* population.kinds, indexed by lc_margin_kind; nkinds 0: every account
+     * isolated (drawn as before kinds existed) */
+    lc_account_kind kind[LC_MARGIN_NKINDS];
+    int nkinds;
 
     /* venue */
     double liquidation_fee;             /* fraction of closed notional */
     double insurance_fund;              /* quote, at t = 0 */
+    double uni_mmr;                     /* portfolio margin: liquidated at E/R <= uni_mmr */
     lc_rule_setting rules[LC_RULE_MAX]; /* each venue rule's settings, registry order */
 
     /* output */
@@ -174,6 +204,12 @@ extern const char *const lc_copulas[2];
 extern const lc_param lc_stress_params[];
 extern const int lc_n_stress_params;
 extern const lc_param lc_common_jumps_rate;
+/* The keys of population.kinds.<margin> (weight, positions_min,
+ * positions_max; collateral is a map of market name to share) and
+ * markets[k].collateral_rate. */
+extern const lc_param lc_kind_params[];
+extern const int lc_n_kind_params;
+extern const lc_param lc_collateral_rate_param;
 
 /* The value of a rule's numeric key, or the name a name-valued key holds
  * (e.g. ("partial", "cooldown"), ("adl", "adl_ranking")); NAN / NULL if none. */

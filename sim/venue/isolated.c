@@ -17,8 +17,9 @@
 #include "engine/run.h"
 #include "venue/venue.h"
 
-static double isolated_equity(const lc_account *a, const double *marks)
+static double isolated_equity(const lc_account *a, const double *marks, const lc_scenario *sc)
 {
+    (void)sc;
     const lc_position *p = &a->pos[0];
     return a->col[0].amount + p->side * p->qty * (marks[p->market] - p->entry);
 }

@@ -2,12 +2,13 @@
  * equity E and requirement R (breached when E <= R), what a breach makes it
  * trade (its liquidation plan), and how the trades are settled.
  *
- * A margin model is a const descriptor like a price model. `isolated`
+ * A margin model is a const descriptor like a price model: `isolated`
  * (venue/isolated.c: one perpetual position with its own quote collateral,
- * the closed forms of venue.h) is the one today; cross, portfolio and cdp
- * ("Accounts that span markets", "Lending CDPs") are further descriptors
- * over the same lc_account view (book.h), whose plans hold one trade per
- * position closed or collateral sold, each in its own market. */
+ * the closed forms of venue.h), `cross` and `portfolio` (venue/spanning.c:
+ * several positions and collateral assets, spanning.h); cdp ("Lending
+ * CDPs") will be another over the same lc_account view (book.h). A plan
+ * holds one trade per position closed or collateral sold, each in its own
+ * market. */
 #ifndef LC_MARGIN_H
 #define LC_MARGIN_H
 
@@ -22,7 +23,7 @@ typedef struct lc_margin_model {
     const char *name, *doc;
     int max_trades; /* the most trades one plan may hold */
     /* Equity and requirement (quote) at marks[market]. */
-    double (*equity)(const lc_account *a, const double *marks);
+    double (*equity)(const lc_account *a, const double *marks, const struct lc_scenario *sc);
     double (*requirement)(const lc_account *a, const double *marks, const struct lc_scenario *sc);
     /* The plan of breached account it->i: fills the item and its trades,
      * closing everything; returns the number of trades. */
@@ -31,6 +32,8 @@ typedef struct lc_margin_model {
     void (*settle)(struct lc_run *r, struct lc_item *it);
 } lc_margin_model;
 
-extern const lc_margin_model lc_margin_isolated;
+extern const lc_margin_model lc_margin_isolated, lc_margin_cross, lc_margin_portfolio;
+/* Every margin model, indexed by lc_margin_kind. */
+extern const lc_margin_model *const lc_margin_models[];
 
 #endif

@@ -43,6 +43,8 @@ static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
     double fraction = ri->set->p[PARTIAL_FRACTION];
     for (long k = 0; k < n; k++) {
         lc_item *it = &plan[k];
+        if (it->margin != &lc_margin_isolated || it->taken)
+            continue; /* an isolated position's rule (spanning accounts close whole) */
         if (r->t < lc_book_word(r->book, it->i, ri->word0 + PARTIAL_COOL_UNTIL))
             continue; /* partly liquidated too recently: all of it */
         const lc_market_spec *ms = &sc->market[lc_book_market(r->book, it->i)];

@@ -122,7 +122,7 @@ static int build_call_order(topup_state *st, const lc_scenario *sc, const lc_boo
     keyed *tmp = malloc((pop->n > 0 ? (size_t)pop->n : 1) * sizeof *tmp);
     if (!tmp)
         return -1;
-    for (long i = 0; i < pop->n; i++) {
+    for (long i = 0; i < pop->span0; i++) { /* the isolated accounts (spanning.c) */
         int side = pop->side[i];
         st->call_price[i] = call_price(st, sc, pop, i, pop->qty[i], pop->collateral[i]);
         tmp[i] = (keyed){side > 0 ? st->call_price[i] : -st->call_price[i], (uint32_t)i};
@@ -132,7 +132,7 @@ static int build_call_order(topup_state *st, const lc_scenario *sc, const lc_boo
         lc_book_range(book, m, side, &from, &to);
         qsort(tmp + from, (size_t)(to - from), sizeof *tmp, cmp_keyed);
     }
-    for (long k = 0; k < pop->n; k++) {
+    for (long k = 0; k < pop->span0; k++) {
         st->call_ord[k] = tmp[k].idx;
         st->call_rank[tmp[k].idx] = (uint32_t)k;
     }
@@ -175,8 +175,8 @@ static void check_calls(lc_rule_inst *ri, lc_run *r)
     const lc_population *pop = r->pop;
     const lc_scenario *sc = r->sc;
     lc_book *b = r->book;
-    if (st->dense) { /* every open uncalled account at its current state */
-        for (long i = 0; i < pop->n; i++)
+    if (st->dense) {                          /* every open uncalled account at its current state */
+        for (long i = 0; i < pop->span0; i++) /* isolated accounts only */
             if (lc_book_is_open(b, i) && !is_called(ri, r, i)) {
                 double q, c;
                 lc_book_get(b, i, &q, &c);

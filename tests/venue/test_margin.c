@@ -43,15 +43,15 @@ Test(margin, isolated_equity_meets_requirement_at_the_liquidation_price)
         cr_assert_eq(a.ncol, 1);
         cr_assert_eq(a.col[0].asset, LC_QUOTE);
         double liq = pop->liq_price[i], marks[1] = {liq};
-        double e = mm->equity(&a, marks), r = mm->requirement(&a, marks, sc);
+        double e = mm->equity(&a, marks, sc), r = mm->requirement(&a, marks, sc);
         double scale = a.pos[0].qty * liq;
         cr_assert(fabs(e - r) <= 1e-9 * scale, "account %ld: E %.12g, R %.12g at %g", i, e, r, liq);
         tiers_seen[lc_tier_at(sc->market[0].tiers, sc->market[0].ntiers, scale)] = 1;
         int side = pop->side[i];
         /* a hair beyond the price: breached; a hair before: not */
         double beyond[1] = {liq * (1 - side * 1e-6)}, before[1] = {liq * (1 + side * 1e-6)};
-        cr_assert(mm->equity(&a, beyond) < mm->requirement(&a, beyond, sc), "account %ld", i);
-        cr_assert(mm->equity(&a, before) > mm->requirement(&a, before, sc), "account %ld", i);
+        cr_assert(mm->equity(&a, beyond, sc) < mm->requirement(&a, beyond, sc), "account %ld", i);
+        cr_assert(mm->equity(&a, before, sc) > mm->requirement(&a, before, sc), "account %ld", i);
     }
     cr_assert(tiers_seen[0] && tiers_seen[1] && tiers_seen[2], "the draw must reach three tiers");
     /* the plan of account 0: one trade, its whole position, its market */

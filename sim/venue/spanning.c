@@ -1,0 +1,236 @@
+/* spanning.c — cross and portfolio margin (margin.h, spanning.h): accounts
+ * with several positions and collateral in several assets.
+ *
+ * Plan of a breached account: every position closes whole into its market;
+ * if the quote balance after closing at the marks, less the liquidation fee
+ * on the closed notional, is negative, its non-quote collateral is sold
+ * into the collateral's market, asset by asset in the account's order, each
+ * as much as covers what is still missing at the mark (all of it at most).
+ *
+ * Settlement at the round's prices x (the trades' VWAPs): the quote balance
+ * becomes Q = quote + Σ s·q·(x_m − E0) + Σ sold·x_a. If Q < 0 (the prices
+ * were worse than the marks), the collateral not sold is taken by the venue
+ * at its mark to cover it (no trade: the venue keeps the asset). Then, as
+ * for an isolated account (venue.h lc_settle): if Q >= 0 the fee is
+ * min(fee_rate·Σ q·x_m, Q), paid to the insurance fund, and the rest with
+ * the collateral not taken is returned; if Q < 0, −Q is the shortfall, which
+ * the fund covers while it can and the rest is bad debt. Identity (asserted
+ * at every settlement, held to the cent by tests):
+ *   quote + pnl + Σ sold·x + Σ taken·M = returned quote + fee − shortfall.
+ * Rules that act on isolated positions (partial liquidation, top-ups, ADL)
+ * leave spanning accounts alone: their shortfall beyond the fund is bad
+ * debt. */
+#include "venue/spanning.h"
+
+#include <assert.h>
+#include <math.h>
+
+#include "engine/run.h"
+#include "venue/venue.h"
+
+double lc_span_threshold(const lc_scenario *sc, int margin)
+{
+    return margin == LC_MARGIN_PORTFOLIO ? sc->uni_mmr : 1.0;
+}
+
+/* The highest maintenance rate of a market's tiers: the slope bound of its
+ * convex maintenance. */
+static double mmr_max(const lc_market_spec *ms)
+{
+    double m = 0;
+    for (int t = 0; t < ms->ntiers; t++)
+        if (ms->tiers[t].mmr > m)
+            m = ms->tiers[t].mmr;
+    return m;
+}
+
+lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_position *pos, int npos,
+                              const lc_balance *col, int ncol, const double *marks)
+{
+    double theta = lc_span_threshold(sc, margin), e = 0, r = 0, x = 0;
+    for (int k = 0; k < ncol; k++) {
+        if (col[k].asset == LC_QUOTE) {
+            e += col[k].amount;
+            continue;
+        }
+        double v = col[k].amount * marks[col[k].asset] * sc->market[col[k].asset].collateral_rate;
+        e += v;
+        x += v;
+    }
+    for (int k = 0; k < npos; k++) {
+        const lc_position *p = &pos[k];
+        const lc_market_spec *ms = &sc->market[p->market];
+        double m = marks[p->market], n = p->qty * m;
+        e += p->side * p->qty * (m - p->entry);
+        r += lc_maintenance(ms->tiers, ms->ntiers, n);
+        x += n * (1 + theta * mmr_max(ms));
+    }
+    return (lc_span_eval){e, r, e - theta * r, x};
+}
+
+double lc_span_radius(lc_span_eval e)
+{
+    if (!(e.slack > 0) || !(e.exposure > 0))
+        return e.slack > 0 ? INFINITY : 0; /* no exposure: no price can breach it */
+    double rho = log1p(e.slack / e.exposure) * (1 - LC_SPAN_RADIUS_REL) - LC_SPAN_RADIUS_ABS;
+    return rho > 0 ? rho : 0;
+}
+
+lc_span_eval lc_span_evaluate_account(const lc_scenario *sc, const lc_population *p, long i,
+                                      const double *marks)
+{
+    int npos, ncol;
+    const lc_position *pos = lc_span_positions(p, i, &npos);
+    const lc_balance *col = lc_span_balances(p, i, &ncol);
+    return lc_span_evaluate(sc, lc_population_margin(p, i), pos, npos, col, ncol, marks);
+}
+
+/* ---- the margin models ---------------------------------------------------- */
+
+static double quote_of(const lc_balance *col, int ncol)
+{
+    double q = 0;
+    for (int k = 0; k < ncol; k++)
+        if (col[k].asset == LC_QUOTE)
+            q += col[k].amount;
+    return q;
+}
+
+static int span_plan(const lc_run *r, lc_item *it, lc_trade *trade)
+{
+    const lc_population *pop = r->pop;
+    int npos, ncol, n = 0;
+    const lc_position *pos = lc_span_positions(pop, it->i, &npos);
+    const lc_balance *col = lc_span_balances(pop, it->i, &ncol);
+    double quote = quote_of(col, ncol), rate = r->sc->liquidation_fee;
+    it->side = 0;
+    it->q = 0;
+    it->c = quote;
+    double after = quote;
+    for (int k = 0; k < npos; k++) {
+        double m = lc_run_mark_of(r, pos[k].market);
+        after += pos[k].side * pos[k].qty * (m - pos[k].entry) - rate * pos[k].qty * m;
+        trade[n++] =
+            (lc_trade){.market = pos[k].market, .side = pos[k].side, .qty = pos[k].qty, .leg = k};
+    }
+    for (int k = 0; k < ncol && after < 0; k++) {
+        if (col[k].asset == LC_QUOTE || !(col[k].amount > 0))
+            continue;
+        double m = lc_run_mark_of(r, col[k].asset), u = -after / m;
+        if (!(u < col[k].amount))
+            u = col[k].amount;
+        after += u * m;
+        trade[n++] = (lc_trade){.market = col[k].asset, .side = 1, .qty = u, .sell = 1, .leg = k};
+    }
+    return n;
+}
+
+static void span_settle(lc_run *r, lc_item *it)
+{
+    const lc_scenario *sc = r->sc;
+    const lc_population *pop = r->pop;
+    long i = it->i;
+    int npos, ncol;
+    const lc_position *pos = lc_span_positions(pop, i, &npos);
+    const lc_balance *col = lc_span_balances(pop, i, &ncol);
+    double sold[LC_SPAN_MAX_LEGS] = {0}; /* per balance k: units sold */
+    double quote = it->c, pnl = 0, notional = 0, proceeds = 0;
+    for (int k = 0; k < npos; k++) { /* trades: the positions, then the sales */
+        const lc_trade *t = &it->trade[k];
+        pnl += t->side * t->qty * (t->x - pos[k].entry);
+        notional += t->qty * t->x;
+    }
+    for (int k = npos; k < it->ntrade; k++) {
+        const lc_trade *t = &it->trade[k];
+        sold[t->leg] = t->qty;
+        proceeds += t->qty * t->x;
+    }
+    double q = quote + pnl + proceeds, taken_value = 0;
+    for (int k = 0; k < ncol && q < 0; k++) { /* the rest of the collateral, at the mark */
+        if (col[k].asset == LC_QUOTE)
+            continue;
+        double m = lc_run_mark_of(r, col[k].asset), left = col[k].amount - sold[k];
+        double take = -q / m;
+        if (!(take < left))
+            take = left > 0 ? left : 0;
+        q += take * m;
+        taken_value += take * m;
+    }
+    double fee = 0, shortfall = 0, covered = 0, bad = 0;
+    if (q >= 0) {
+        fee = sc->liquidation_fee * notional;
+        if (!(fee < q))
+            fee = q;
+    } else {
+        shortfall = -q;
+        covered = shortfall < r->insurance ? shortfall : r->insurance;
+        bad = shortfall - covered;
+    }
+    double returned = q >= 0 ? q - fee : 0;
+    assert(fabs(quote + pnl + proceeds + taken_value - (returned + fee - shortfall)) <=
+           1e-9 * (fabs(quote) + fabs(pnl) + proceeds + taken_value + 1));
+    (void)returned;
+    r->insurance += fee - covered;
+    lc_run_row *row = r->row;
+    for (int k = 0; k < npos; k++) {
+        const lc_trade *t = &it->trade[k];
+        if (t->side > 0)
+            row->mk[t->market].liq_count_long++;
+        else
+            row->mk[t->market].liq_count_short++;
+        lc_run_book_notional(r, t->market, t->side, t->qty * t->x);
+        lc_run_reduce_side(r, t->market, t->side, t->qty, 1);
+        /* the account's fee and shortfall on its first position's row */
+        lc_run_event_at(r, i, t->market, LC_EVENT_LIQUIDATION, t->side * t->qty, t->x, k ? 0 : fee,
+                        k ? 0 : shortfall);
+    }
+    for (int k = npos; k < it->ntrade; k++) {
+        const lc_trade *t = &it->trade[k];
+        row->collateral_sold += t->qty * t->x;
+        lc_run_event_at(r, i, t->market, LC_EVENT_COLLATERAL_SALE, -t->qty, t->x, 0, 0);
+    }
+    row->span_liq_count++;
+    row->fees += fee;
+    row->bad_debt += bad;
+    lc_run_fund_seen(r);
+    it->fee = fee;
+    it->shortfall = shortfall;
+}
+
+static double span_equity(const lc_account *a, const double *marks, const lc_scenario *sc)
+{
+    return lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, marks).equity;
+}
+
+static double span_requirement(const lc_account *a, const double *marks, const lc_scenario *sc)
+{
+    return lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, marks).requirement;
+}
+
+const lc_margin_model lc_margin_cross = {
+    .name = "cross",
+    .doc = "one account value (quote, collateral at mark × collateral_rate, every position's "
+           "pnl) against the sum of the positions' tier maintenance; breached at E <= R",
+    .max_trades = 2 * LC_MAX_MARKETS,
+    .equity = span_equity,
+    .requirement = span_requirement,
+    .plan = span_plan,
+    .settle = span_settle,
+};
+
+const lc_margin_model lc_margin_portfolio = {
+    .name = "portfolio",
+    .doc = "Binance portfolio margin: the cross account value with haircut collateral over the "
+           "tier maintenance (uniMMR); liquidated at uniMMR <= venue.uni_mmr",
+    .max_trades = 2 * LC_MAX_MARKETS,
+    .equity = span_equity,
+    .requirement = span_requirement,
+    .plan = span_plan,
+    .settle = span_settle,
+};
+
+const lc_margin_model *const lc_margin_models[LC_MARGIN_NKINDS] = {
+    [LC_MARGIN_ISOLATED] = &lc_margin_isolated,
+    [LC_MARGIN_CROSS] = &lc_margin_cross,
+    [LC_MARGIN_PORTFOLIO] = &lc_margin_portfolio,
+};
