@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "book/book.h"
 #include "book/dist.h"
 #include "engine/rng.h"
 #include "venue/spanning.h"
@@ -394,6 +395,14 @@ static void no_legs(lc_population *p, long i)
     p->span_col0[i + 1] = p->span_col0[i];
 }
 
+/* Whether an account of this margin and these legs is isolated in shape:
+ * one position and quote collateral under isolated or cross margin. */
+static int isolated_shape(int margin, int npos, const lc_balance *col, int ncol)
+{
+    return margin != LC_MARGIN_PORTFOLIO && npos == 1 && ncol <= 1 &&
+           (ncol == 0 || col[0].asset == LC_QUOTE);
+}
+
 static int draw_isolated(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r, lc_error *err)
 {
     /* the market by population.markets' weights: one uniform, drawn only
@@ -498,7 +507,7 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
     }
     if (quote > 0 || ncol == 0)
         col[ncol++] = (lc_balance){LC_QUOTE, quote > 0 ? quote : 0};
-    if (margin == LC_MARGIN_CROSS && npos == 1 && ncol == 1 && col[0].asset == LC_QUOTE) {
+    if (isolated_shape(margin, (int)npos, col, ncol)) {
         no_legs(p, i);
         for (int a = 0; a < ENTRY_ATTEMPTS; a++) {
             double entry = marks[pos[0].market] * lc_dist_draw(&sc->entry, r);
@@ -552,6 +561,70 @@ static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
     }
     gsl_rng_free(r);
     return rc;
+}
+
+/* Account i with one position and quote collateral c: its tier by the
+ * scenario's tiers. */
+static void put_isolated(const lc_scenario *sc, lc_population *p, long i, const lc_position *ps,
+                         double c)
+{
+    const lc_market_spec *ms = &sc->market[ps->market];
+    no_legs(p, i);
+    p->side[i] = (int8_t)ps->side;
+    p->market[i] = (uint8_t)ps->market;
+    p->origin[i] = i;
+    p->entry[i] = ps->entry;
+    p->qty[i] = ps->qty;
+    p->collateral[i] = c;
+    int k;
+    lc_tier_liq_price(ps->side, ps->qty, ps->entry, c, ms->tiers, ms->ntiers, &k);
+    p->mmr[i] = ms->tiers[k].mmr;
+    p->cum[i] = ms->tiers[k].cum;
+}
+
+lc_population *lc_population_from_accounts(const lc_scenario *sc, long n, const lc_account *acc,
+                                           lc_error *err)
+{
+    lc_population *p = alloc_population(n);
+    if (!p) {
+        lc_error_add(err, "out of memory for %ld accounts", n);
+        return NULL;
+    }
+    p->nmarkets = sc->nmarkets;
+    for (long i = 0; i < n; i++) {
+        const lc_account *a = &acc[i];
+        int bad = a->npos < 1 || a->npos > LC_MAX_MARKETS || a->ncol > LC_ACCOUNT_MAX_LEGS ||
+                  a->margin < 0 || a->margin >= LC_MARGIN_NKINDS;
+        for (int k = 0; !bad && k < a->npos; k++)
+            bad = a->pos[k].market < 0 || a->pos[k].market >= sc->nmarkets ||
+                  (a->pos[k].side != 1 && a->pos[k].side != -1) || !(a->pos[k].qty > 0) ||
+                  !(a->pos[k].entry > 0);
+        for (int k = 0; !bad && k < a->ncol; k++)
+            bad = a->col[k].asset < LC_QUOTE || a->col[k].asset >= sc->nmarkets ||
+                  !(a->col[k].amount >= 0);
+        if (bad ||
+            (a->margin == LC_MARGIN_ISOLATED && !isolated_shape(0, a->npos, a->col, a->ncol))) {
+            lc_error_add(err,
+                         "account %ld: not a valid account (positions 1 to %d in the "
+                         "scenario's markets, balances >= 0; isolated: one position and "
+                         "quote)",
+                         i, LC_MAX_MARKETS);
+            lc_population_free(p);
+            return NULL;
+        }
+        if (isolated_shape(a->margin, a->npos, a->col, a->ncol)) {
+            put_isolated(sc, p, i, &a->pos[0], a->ncol ? a->col[0].amount : 0);
+        } else if (add_spanning(p, i, a->margin, a->pos, a->npos, a->col, a->ncol)) {
+            lc_error_add(err, "out of memory for the accounts' positions");
+            lc_population_free(p);
+            return NULL;
+        }
+    }
+    if (finish(p, err)) {
+        lc_population_free(p);
+        return NULL;
+    }
+    return p;
 }
 
 /* CSV: a header line naming side, notional, leverage, entry (any order) and,

@@ -103,6 +103,16 @@ lc_population *lc_population_from_arrays_k(long n, int nmarkets, const uint8_t *
                                            const double *entry, const double *collateral,
                                            const double *mmr, lc_error *err);
 
+/* Build a population from given accounts (tests, positions files), each
+ * with its margin model (lc_account.margin): an isolated account (or a cross
+ * one with one position and only quote collateral, the same E and R) holds
+ * one position and its quote, with (mmr, cum) of its tier by the
+ * scenario's tiers; any other spans markets. origin = the index in acc. No
+ * solvency check. NULL with a message on bad data or no memory. */
+struct lc_account;
+lc_population *lc_population_from_accounts(const lc_scenario *sc, long n,
+                                           const struct lc_account *acc, lc_error *err);
+
 void lc_population_free(lc_population *pop);
 
 /* The values of every key that shapes the population of sc, as text (caller

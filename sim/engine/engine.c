@@ -60,6 +60,7 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
         LC_HOOK_LIST(on_liquidate)
         LC_HOOK_LIST(on_settle)
         LC_HOOK_LIST(on_change)
+        LC_HOOK_LIST(on_end)
 #undef LC_HOOK_LIST
     }
     int spans = pop->n > pop->span0;
@@ -329,6 +330,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
                 r.step_liq[k][0] = r.step_liq[k][1] = 0;
         }
     }
+    LC_RULES_EACH(s, on_end, &r);
     for (int k = 0; k < s->nmk; k++) {
         row->mk[k].price_final = s->mk[k].p;
         row->mk[k].oi_end = open_interest(&r, k);

@@ -55,7 +55,7 @@ typedef struct lc_item {
  * liquidation): the one test every stage uses. */
 static inline int lc_item_partial(const lc_item *it)
 {
-    return it->trade[0].qty < it->q;
+    return !it->taken && it->trade[0].qty < it->q;
 }
 
 /* The breached accounts of one range in a round, in settlement order: a list

@@ -5,9 +5,10 @@
 
 #include "venue/rule.h"
 
-extern const lc_rule lc_rule_adl, lc_rule_partial, lc_rule_topup;
+extern const lc_rule lc_rule_backstop, lc_rule_adl, lc_rule_partial, lc_rule_topup;
 
 const lc_rule *const lc_rules[] = {
+    &lc_rule_backstop, /* first: a taken account is no other rule's */
     &lc_rule_adl,
     &lc_rule_partial,
     &lc_rule_topup,

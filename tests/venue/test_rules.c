@@ -104,7 +104,8 @@ Test(rules, keys_round_trip_through_the_resolved_scenario)
     lc_scenario *sc = t_scenario(BASE "venue:\n  adl: adl\n  adl_ranking: size\n"
                                       "  partial: {mode: tier, fraction: 0.3, cooldown: 4}\n"
                                       "  topup: {probability: 0.25, call: 0.9, delay: 3, "
-                                      "target: 0.4}\n");
+                                      "target: 0.4}\n"
+                                      "  backstop: {fraction: 0.6667, unwind: 0.1}\n");
     char *y = lc_scenario_resolved_yaml(sc);
     lc_scenario *back = t_scenario(y);
     for (int k = 0; k < lc_n_rules; k++) {
