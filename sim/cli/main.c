@@ -605,9 +605,16 @@ static int simulate(cli *c, const lc_sweep *sw)
         if (stat(path, &stbuf) == 0)
             human_bytes(size, sizeof size, (double)stbuf.st_size);
         double rate = st.seconds > 0 ? (double)st.rows_done / st.seconds : 0;
-        fprintf(stderr, "%s %ld of %ld runs in %.1f s (%.1f runs/s, %.3g account-steps/s)\n",
+        fprintf(stderr, "%s %ld of %ld runs in %.3g s (%.1f runs/s, %.3g account-steps/s)\n",
                 st.interrupted ? "interrupted after" : "done:", st.rows_done, sc->runs * points,
                 st.seconds, rate, rate * (double)sc->steps * (double)pop->n);
+        long nspan = pop->n - pop->span0;
+        if (nspan > 0 && st.rows_done > 0)
+            fprintf(stderr,
+                    "      %ld accounts span markets: evaluated %.3g times each per run "
+                    "(--engine %s)\n",
+                    nspan, (double)st.evaluations / ((double)nspan * (double)st.rows_done),
+                    lc_finders[c->engine]->name);
         fprintf(stderr, "wrote %s (%s%s)\n", path, size,
                 st.interrupted ? ", status=interrupted" : "");
         if (sw)

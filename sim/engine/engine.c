@@ -108,6 +108,11 @@ void lc_scratch_free(lc_scratch *s)
     free(s);
 }
 
+long lc_scratch_evaluations(const lc_scratch *s)
+{
+    return s->finder.slack.evaluations;
+}
+
 /* Follow market k's price: its minimum, peak and drawdown. */
 static void observe_market(lc_run *r, int k)
 {

@@ -32,6 +32,9 @@ typedef struct lc_scratch lc_scratch;
 lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, lc_engine_kind kind,
                               int events);
 void lc_scratch_free(lc_scratch *s);
+/* Accounts that span markets evaluated at the marks by the scratch's finder,
+ * over every run it made (the cost of finding them; benchmarks, the CLI). */
+long lc_scratch_evaluations(const lc_scratch *s);
 
 /* Simulate run `run` of sweep point `point`. series[i] receives
  * lc_scenario_series_cols(sc) values for each recorded series i (NULL: not

@@ -41,23 +41,30 @@ typedef struct lc_finder_type {
 } lc_finder_type;
 
 /* The slack set of the cursor finder (slack.c): each open account that
- * spans markets has a key on the clock of price movement (the sum over
- * finds of max_k |Δ log mark_k|) past which it must be evaluated again. */
+ * spans markets waits, with a key, on one of the clocks of price movement
+ * until the marks may have moved far enough to breach it. */
 typedef struct lc_slack_entry {
     double key;
     uint32_t i;
 } lc_slack_entry;
+#define LC_SLACK_LEVELS 8
+typedef struct lc_slack_level {
+    double anchor[LC_MAX_MARKETS]; /* log marks it measures from */
+    double offset;                 /* its moves of anchor so far (log) */
+    double tau;                    /* it moves its anchor once the marks are this far */
+    lc_slack_entry *heap;          /* keys: a min-heap */
+    long nheap, cap;
+} lc_slack_level;
 typedef struct lc_slack {
-    long n;                        /* spanning accounts */
-    lc_slack_entry *first;         /* every one's key at the t = 0 marks, sorted */
-    double marks0[LC_MAX_MARKETS]; /* the marks `first` was made at (NAN: not yet) */
-    long front;                    /* first[front ..] not yet evaluated in this run */
-    lc_slack_entry *heap;          /* keys of those evaluated since: a min-heap */
-    long nheap;
-    lc_slack_entry *pending; /* keys of this find's evaluations, pushed after it */
-    double clock, log_mark[LC_MAX_MARKETS];
-    long held;        /* breached at the last find, not yet taken by a round */
-    long evaluations; /* accounts evaluated, every run of the scratch (benchmarks) */
+    long n;                                /* spanning accounts */
+    lc_slack_entry *first;                 /* every one's radius at the t = 0 marks, sorted */
+    double marks0[LC_MAX_MARKETS];         /* the marks `first` was made at (NAN: not yet) */
+    double log0[LC_MAX_MARKETS];           /* their logs: `first`'s anchor, never moved */
+    long front;                            /* first[front ..] not yet evaluated in this run */
+    lc_slack_level level[LC_SLACK_LEVELS]; /* the accounts evaluated since */
+    lc_slack_entry *pending;               /* this find's evaluations: (radius, account) */
+    long held;                             /* breached at the last find, not yet taken by a round */
+    long evaluations; /* accounts evaluated, every run of the scratch (scan counts its own) */
 } lc_slack;
 
 struct lc_finder {

@@ -52,6 +52,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     long runs = sc0->runs, total = points * runs;
     st->rows_done = 0;
     st->interrupted = 0;
+    st->evaluations = 0;
     double t0 = lc_now_s();
 
     lc_batch *probe = lc_batch_create(sc0, 1, 0);
@@ -104,6 +105,11 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                     continue;
                 long row = first + i, point = row / runs, run = row % runs;
                 if (point != s_point) { /* models and population can differ per point */
+                    if (s) {
+                        long ev = lc_scratch_evaluations(s);
+#pragma omp atomic
+                        st->evaluations += ev;
+                    }
                     lc_scratch_free(s);
                     s = lc_scratch_create(sc[point], pop[point], o->engine, o->events);
                     s_point = point;
@@ -139,6 +145,11 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                     d = done;
                     lc_progress_update(&bar, d);
                 }
+            }
+            if (s) {
+                long ev = lc_scratch_evaluations(s);
+#pragma omp atomic
+                st->evaluations += ev;
             }
             lc_scratch_free(s);
         }

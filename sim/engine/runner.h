@@ -27,9 +27,10 @@ typedef struct lc_runner_opts {
 } lc_runner_opts;
 
 typedef struct lc_runner_stats {
-    long rows_done;  /* rows written, a prefix of all rows */
-    int interrupted; /* stopped by the flag before all rows were done */
-    double seconds;  /* wall time of the runs and writes */
+    long rows_done;   /* rows written, a prefix of all rows */
+    int interrupted;  /* stopped by the flag before all rows were done */
+    double seconds;   /* wall time of the runs and writes */
+    long evaluations; /* accounts that span markets evaluated by the finders (engine.h) */
 } lc_runner_stats;
 
 /* Run every run of every point: scenario sc[k] and population pop[k] for

@@ -30,8 +30,11 @@ static int scan_find(lc_finder *f, lc_run *r)
             marks[k] = lc_run_mark_of(r, k);
         uint32_t *out = f->list + pop->span0;
         for (long i = pop->span0; i < pop->n; i++)
-            if (!b->dead[i] && !(lc_span_evaluate_account(r->sc, pop, i, marks).slack > 0))
-                out[f->nspan++] = (uint32_t)i;
+            if (!b->dead[i]) {
+                f->slack.evaluations++;
+                if (!(lc_span_evaluate_account(r->sc, pop, i, marks).slack > 0))
+                    out[f->nspan++] = (uint32_t)i;
+            }
     }
     return any + f->nspan > 0;
 }

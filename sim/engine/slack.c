@@ -2,27 +2,43 @@
  * accounts that span markets, found without evaluating every one at every
  * round.
  *
- * The clock D of a run is the sum, over the finder's calls, of
- * max_k |log M_k − log M_k at the previous call| (from the marks at t = 0):
- * a monotone measure of how far prices have moved. By the triangle
- * inequality no mark has moved by more than D − D0 in log since clock
- * reading D0. An account evaluated at D0 with slack S > 0 and exposure X
- * cannot be breached before every mark has moved by its safety radius ρ
- * (venue/spanning.h), so it is evaluated again only once D >= D0 + ρ, its
- * key. The keys at the t = 0 marks are the same in every run: they are
- * sorted once per scratch (again only if a run starts at other marks) and
- * read by a cursor; the keys of accounts evaluated in the run go into a
- * min-heap. A run so costs O(evaluations · log), the evaluations being the
- * accounts whose key the clock passed (the benchmarks report them). The
- * breached ones are handed to the round and closed by its take; those a
- * round never took (max_rounds) are due again at the next find. The
- * scan finder, which evaluates every open account at every round, gives
- * identical datasets (tests/engine/test_engine.c). */
+ * An account evaluated at log marks y with slack S > 0 and exposure X cannot
+ * be breached while every log mark stays within its safety radius ρ of y
+ * (venue/spanning.h): while |x − y|∞ < ρ. It need not be evaluated again
+ * before that. To find the accounts whose time has come without looking at
+ * each, they wait against anchors: with an anchor a (log marks) and the
+ * current distance d = |x − a|∞, the triangle inequality gives
+ * |x − y|∞ <= d + |y − a|∞, so the account is safe while d < κ with
+ * κ = ρ − |y − a|∞. Accounts wait in a min-heap of κ and those with κ <= d
+ * are evaluated; d need not be monotone.
+ *  - At t = 0 every account is evaluated at the t = 0 marks, which are the
+ *    same in every run: their radii are sorted once per scratch (again only
+ *    if a run starts at other marks) and read by a cursor, the anchor being
+ *    those marks. An account whose radius the run's prices never reach is
+ *    never evaluated.
+ *  - An account evaluated later waits on one of LC_SLACK_LEVELS levels, by
+ *    its radius: level l moves its anchor to the marks whenever they are
+ *    farther than τ_l = 1e-4·4^l from it, and an account goes to the
+ *    highest level with τ_l <= ρ/4, so that κ >= ρ − τ_l >= 3ρ/4: it waits
+ *    at least most of its radius. Moving an anchor by δ lowers every κ of
+ *    the level by at most δ; it is taken as exactly δ, stored as the
+ *    level's offset (keys are κ + offset), so the move costs O(1).
+ * Where prices wander, a clock that sums every move (the path length) grows
+ * like the number of steps while the distance from an anchor grows like
+ * its square root: the anchors re-evaluate an account about as often as its
+ * radius is really crossed. A run costs O(evaluations · log); the CLI and
+ * bench/spanning report the evaluations. The breached accounts are handed
+ * to the round and closed by its take; those a round never took
+ * (max_rounds) are due again at the next find. The scan finder, which
+ * evaluates every open account at every round, gives identical datasets
+ * (tests/engine/test_engine.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/finder.h"
+
+#define TAU0 1e-4 /* level 0's anchor distance (log); level l's is TAU0·4^l */
 
 lc_span_eval lc_run_span_evaluate(const lc_run *r, long i)
 {
@@ -37,20 +53,22 @@ int lc_slack_init(lc_slack *s, const lc_population *pop)
     *s = (lc_slack){.n = pop->n - pop->span0};
     for (int k = 0; k < LC_MAX_MARKETS; k++)
         s->marks0[k] = NAN;
+    for (int l = 0; l < LC_SLACK_LEVELS; l++)
+        s->level[l].tau = TAU0 * ldexp(1.0, 2 * l);
     if (s->n == 0)
         return 0;
     size_t n = (size_t)s->n;
     s->first = malloc(n * sizeof *s->first);
-    s->heap = malloc(n * sizeof *s->heap);
     s->pending = malloc(n * sizeof *s->pending);
-    return s->first && s->heap && s->pending ? 0 : -1;
+    return s->first && s->pending ? 0 : -1;
 }
 
 void lc_slack_release(lc_slack *s)
 {
     free(s->first);
-    free(s->heap);
     free(s->pending);
+    for (int l = 0; l < LC_SLACK_LEVELS; l++)
+        free(s->level[l].heap);
     *s = (lc_slack){0};
 }
 
@@ -62,34 +80,55 @@ static int cmp_entry(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
-static void heap_push(lc_slack *s, lc_slack_entry e)
+static int heap_push(lc_slack_level *h, lc_slack_entry e)
 {
-    long i = s->nheap++;
-    while (i > 0 && e.key < s->heap[(i - 1) / 2].key) {
-        s->heap[i] = s->heap[(i - 1) / 2];
+    if (h->nheap == h->cap) {
+        long cap = h->cap ? 2 * h->cap : 1024;
+        lc_slack_entry *v = realloc(h->heap, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        h->heap = v;
+        h->cap = cap;
+    }
+    long i = h->nheap++;
+    while (i > 0 && e.key < h->heap[(i - 1) / 2].key) {
+        h->heap[i] = h->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    s->heap[i] = e;
+    h->heap[i] = e;
+    return 0;
 }
 
-static lc_slack_entry heap_pop(lc_slack *s)
+static lc_slack_entry heap_pop(lc_slack_level *h)
 {
-    lc_slack_entry top = s->heap[0], last = s->heap[--s->nheap];
-    long i = 0, n = s->nheap;
+    lc_slack_entry top = h->heap[0], last = h->heap[--h->nheap];
+    long i = 0, n = h->nheap;
     for (;;) {
         long c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && s->heap[c + 1].key < s->heap[c].key)
+        if (c + 1 < n && h->heap[c + 1].key < h->heap[c].key)
             c++;
-        if (!(s->heap[c].key < last.key))
+        if (!(h->heap[c].key < last.key))
             break;
-        s->heap[i] = s->heap[c];
+        h->heap[i] = h->heap[c];
         i = c;
     }
     if (n > 0)
-        s->heap[i] = last;
+        h->heap[i] = last;
     return top;
+}
+
+/* |x − a|∞ over the run's markets. */
+static double distance(const double *x, const double *a, int k)
+{
+    double d = 0;
+    for (int m = 0; m < k; m++) {
+        double e = fabs(x[m] - a[m]);
+        if (e > d)
+            d = e;
+    }
+    return d;
 }
 
 void lc_slack_start(lc_slack *s, lc_run *r)
@@ -100,27 +139,33 @@ void lc_slack_start(lc_slack *s, lc_run *r)
     for (int k = 0; k < r->nmk; k++) {
         marks[k] = lc_run_mark_of(r, k);
         same &= marks[k] == s->marks0[k];
-        s->log_mark[k] = log(marks[k]);
     }
-    s->clock = 0;
     s->front = 0;
-    s->nheap = 0;
     s->held = 0;
+    for (int l = 0; l < LC_SLACK_LEVELS; l++) {
+        lc_slack_level *h = &s->level[l];
+        h->nheap = 0;
+        h->offset = 0;
+        for (int k = 0; k < r->nmk; k++)
+            h->anchor[k] = log(marks[k]);
+    }
     if (same || s->n == 0)
         return;
-    /* the keys at these marks, sorted (once per scratch: every run starts
+    /* the radii at these marks, sorted (once per scratch: every run starts
      * at the same marks) */
     for (long j = 0; j < s->n; j++) {
         long i = pop->span0 + j;
         lc_span_eval e = lc_span_evaluate_account(r->sc, pop, i, marks);
-        s->first[j] = (lc_slack_entry){e.slack > 0 ? lc_span_radius(e) : 0, (uint32_t)i};
+        s->first[j] = (lc_slack_entry){lc_span_radius(e), (uint32_t)i};
     }
     qsort(s->first, (size_t)s->n, sizeof *s->first, cmp_entry);
-    memcpy(s->marks0, marks, sizeof marks);
+    memcpy(s->marks0, marks, (size_t)r->nmk * sizeof *marks);
+    for (int k = 0; k < r->nmk; k++)
+        s->log0[k] = log(marks[k]);
 }
 
-/* Evaluate account i at the marks: breached into out, else its next key
- * into pending. */
+/* Evaluate account i at the marks: breached into out, else its radius into
+ * pending. */
 static void evaluate(lc_slack *s, lc_run *r, const double *marks, uint32_t i, uint32_t *out,
                      long *nout, long *npending)
 {
@@ -134,7 +179,7 @@ static void evaluate(lc_slack *s, lc_run *r, const double *marks, uint32_t i, ui
     }
     double rho = lc_span_radius(e);
     if (rho < INFINITY) /* no exposure: no price moves it */
-        s->pending[(*npending)++] = (lc_slack_entry){s->clock + rho, i};
+        s->pending[(*npending)++] = (lc_slack_entry){rho, i};
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -143,30 +188,58 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The level an account of radius rho waits on: the highest with τ <= ρ/4. */
+static int level_of(const lc_slack *s, double rho)
+{
+    int l = 0;
+    while (l + 1 < LC_SLACK_LEVELS && s->level[l + 1].tau <= rho / 4)
+        l++;
+    return l;
+}
+
 long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
 {
     if (s->n == 0)
         return 0;
-    double marks[LC_MAX_MARKETS], d = 0;
-    for (int k = 0; k < r->nmk; k++) {
+    int nk = r->nmk;
+    double marks[LC_MAX_MARKETS], x[LC_MAX_MARKETS], d[LC_SLACK_LEVELS];
+    for (int k = 0; k < nk; k++) {
         marks[k] = lc_run_mark_of(r, k);
-        double l = log(marks[k]), dl = fabs(l - s->log_mark[k]);
-        if (dl > d)
-            d = dl;
-        s->log_mark[k] = l;
+        x[k] = log(marks[k]);
     }
-    s->clock += d;
+    for (int l = 0; l < LC_SLACK_LEVELS; l++) {
+        lc_slack_level *h = &s->level[l];
+        d[l] = distance(x, h->anchor, nk);
+        if (d[l] > h->tau) { /* move the anchor here: every κ falls by d */
+            h->offset += d[l];
+            memcpy(h->anchor, x, (size_t)nk * sizeof *x);
+            d[l] = 0;
+        }
+    }
     /* the breached of the last find that no round took (max_rounds): due now */
-    for (long k = 0; k < s->held; k++)
-        heap_push(s, (lc_slack_entry){-INFINITY, out[k]});
-    s->held = 0;
     long nout = 0, npending = 0;
-    while (s->front < s->n && s->first[s->front].key <= s->clock)
+    for (long k = 0; k < s->held; k++)
+        s->pending[npending++] = (lc_slack_entry){0, out[k]};
+    s->held = 0;
+    long again = npending;
+    double d0 = distance(x, s->log0, nk);
+    while (s->front < s->n && s->first[s->front].key <= d0)
         evaluate(s, r, marks, s->first[s->front++].i, out, &nout, &npending);
-    while (s->nheap > 0 && s->heap[0].key <= s->clock)
-        evaluate(s, r, marks, heap_pop(s).i, out, &nout, &npending);
-    for (long k = 0; k < npending; k++)
-        heap_push(s, s->pending[k]);
+    for (int l = 0; l < LC_SLACK_LEVELS; l++) {
+        lc_slack_level *h = &s->level[l];
+        while (h->nheap > 0 && h->heap[0].key - h->offset <= d[l])
+            evaluate(s, r, marks, heap_pop(h).i, out, &nout, &npending);
+    }
+    for (long k = 0; k < again; k++) /* held: evaluated again now, like the rest */
+        evaluate(s, r, marks, s->pending[k].i, out, &nout, &npending);
+    for (long k = again; k < npending; k++) {
+        lc_slack_entry e = s->pending[k];
+        lc_slack_level *h = &s->level[level_of(s, e.key)];
+        /* κ = ρ − |y − a|∞, y the marks now; stored with the level's offset */
+        double kappa = e.key - distance(x, h->anchor, nk);
+        if (heap_push(h, (lc_slack_entry){kappa + h->offset, e.i}))
+            r->oom = 1;
+    }
     qsort(out, (size_t)nout, sizeof *out, cmp_u32);
     s->held = nout;
     return nout;

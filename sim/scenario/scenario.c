@@ -501,6 +501,10 @@ static int read_tiers(lc_market_spec *ms, lc_node *parent, const char *where, lc
     /* maintenance amounts from continuity; a given one must agree (a table
      * transcribed with a typo would otherwise jump at a tier boundary) */
     lc_tiers_fill_cum(ms->tiers, ms->ntiers);
+    ms->mmr_max = 0;
+    for (int j = 0; j < ms->ntiers; j++)
+        if (ms->tiers[j].mmr > ms->mmr_max)
+            ms->mmr_max = ms->tiers[j].mmr;
     for (int i = 0; i < t->n; i++) {
         lc_node *c = lc_node_get(t->vals[i], "cum");
         double want = ms->tiers[i].cum, got = c ? strtod(c->text, NULL) : want;

@@ -49,6 +49,7 @@ typedef struct lc_market_spec {
     lc_choice mark;              /* mark-price model (lc_mark_model) and its parameters */
     lc_tier tiers[LC_MAX_TIERS]; /* increasing up_to; cum filled by continuity */
     int ntiers;
+    double mmr_max; /* the highest tier rate: the slope bound of maintenance */
     /* the log-size of this market's move at a common jump: N(mean, sigma²) */
     double jump_mean, jump_sigma;
     double weight; /* share of drawn accounts trading it (population.markets), sums to 1 */

@@ -33,37 +33,46 @@ double lc_span_threshold(const lc_scenario *sc, int margin)
     return margin == LC_MARGIN_PORTFOLIO ? sc->uni_mmr : 1.0;
 }
 
-/* The highest maintenance rate of a market's tiers: the slope bound of its
- * convex maintenance. */
-static double mmr_max(const lc_market_spec *ms)
-{
-    double m = 0;
-    for (int t = 0; t < ms->ntiers; t++)
-        if (ms->tiers[t].mmr > m)
-            m = ms->tiers[t].mmr;
-    return m;
-}
-
 lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_position *pos, int npos,
                               const lc_balance *col, int ncol, const double *marks)
 {
     double theta = lc_span_threshold(sc, margin), e = 0, r = 0, x = 0;
+    double net[LC_MAX_MARKETS], gross[LC_MAX_MARKETS];
+    int seen[LC_MAX_MARKETS], nseen = 0; /* the markets with a leg, in first-leg order */
+    uint32_t held = 0;
     for (int k = 0; k < ncol; k++) {
-        if (col[k].asset == LC_QUOTE) {
+        int a = col[k].asset;
+        if (a == LC_QUOTE) {
             e += col[k].amount;
             continue;
         }
-        double v = col[k].amount * marks[col[k].asset] * sc->market[col[k].asset].collateral_rate;
+        double v = col[k].amount * marks[a] * sc->market[a].collateral_rate;
         e += v;
-        x += v;
+        if (!(held >> a & 1u)) {
+            held |= 1u << a;
+            seen[nseen++] = a;
+            net[a] = gross[a] = 0;
+        }
+        net[a] += v;
     }
     for (int k = 0; k < npos; k++) {
         const lc_position *p = &pos[k];
         const lc_market_spec *ms = &sc->market[p->market];
-        double m = marks[p->market], n = p->qty * m;
+        int a = p->market;
+        double m = marks[a], n = p->qty * m;
         e += p->side * p->qty * (m - p->entry);
         r += lc_maintenance(ms->tiers, ms->ntiers, n);
-        x += n * (1 + theta * mmr_max(ms));
+        if (!(held >> a & 1u)) {
+            held |= 1u << a;
+            seen[nseen++] = a;
+            net[a] = gross[a] = 0;
+        }
+        net[a] += p->side * n;
+        gross[a] += theta * ms->mmr_max * n;
+    }
+    for (int k = 0; k < nseen; k++) {
+        int a = seen[k];
+        x += net[a] > gross[a] - net[a] ? net[a] : gross[a] - net[a];
     }
     return (lc_span_eval){e, r, e - theta * r, x};
 }
@@ -72,7 +81,8 @@ double lc_span_radius(lc_span_eval e)
 {
     if (!(e.slack > 0) || !(e.exposure > 0))
         return e.slack > 0 ? INFINITY : 0; /* no exposure: no price can breach it */
-    double rho = log1p(e.slack / e.exposure) * (1 - LC_SPAN_RADIUS_REL) - LC_SPAN_RADIUS_ABS;
+    double u = e.slack / e.exposure;       /* 2u/(2 + u) <= log1p(u) for u >= 0 */
+    double rho = 2 * u / (2 + u) * (1 - LC_SPAN_RADIUS_REL) - LC_SPAN_RADIUS_ABS;
     return rho > 0 ? rho : 0;
 }
 

@@ -12,15 +12,21 @@
  * With tiers from continuity, maintenance is convex piecewise linear, so
  * the slack S = E − θ·R is concave piecewise linear in the marks.
  *
- * The safety radius (the slack finder's, engine/cursor.c): if every mark
- * moves by a factor e^δ with |δ| ≤ ρ, each position's pnl falls by at most
- * q·M·(e^ρ − 1), its maintenance grows by at most mmr_max·q·M·(e^ρ − 1)
- * (mmr_max: the market's highest tier rate, the slope bound of the convex
- * maintenance) and each collateral's value falls by at most
- * b·M·rate·(1 − e^−ρ) ≤ b·M·rate·(e^ρ − 1). So with exposure
- *   X = Σ q·M·(1 + θ·mmr_max) + Σ_a b·M_a·rate_a
- * S stays > 0 while (e^ρ − 1)·X < S:  ρ = log1p(S / X), taken a little
- * smaller (LC_SPAN_RADIUS_*) so that rounding can never let a breach pass. */
+ * The safety radius (the slack finder's, engine/slack.c): let every mark
+ * move by a factor f_m = e^δ_m, |δ_m| <= ρ. In market m let
+ *   net_m   = (Σ_long q − Σ_short q)·M_m + b_m·M_m·rate_m  (what E gains per
+ *             unit of f − 1: positions and collateral in that asset net)
+ *   gross_m = θ·mmr_max_m·Σ q·M_m  (mmr_max: the highest tier rate, which
+ *             bounds the slope of maintenance, piecewise linear in q·M)
+ * Then ΔS_m >= net_m·(f − 1) when f < 1 (maintenance falls) and
+ * ΔS_m >= (net_m − gross_m)·(f − 1) when f > 1, so the loss in market m is
+ * at most X_m·(e^ρ − 1) with X_m = max(net_m, gross_m − net_m) (>= 0) —
+ * 1 − e^−ρ <= e^ρ − 1 covers the falls. With the exposure X = Σ_m X_m, S
+ * stays > 0 while (e^ρ − 1)·X < S, i.e. for ρ < log1p(S/X). The radius is
+ * 2u/(2 + u) with u = S/X, a lower bound of log1p(u) within 0.01% up to
+ * u = 0.1, taken a little smaller still (LC_SPAN_RADIUS_*) so that rounding
+ * can never let a breach pass. A hedge (a short perpetual against the same
+ * asset held as collateral) so has a wide radius. */
 #ifndef LC_SPANNING_H
 #define LC_SPANNING_H
 

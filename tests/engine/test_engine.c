@@ -3,7 +3,9 @@
  *    events on many randomly drawn scenarios (mixed sides, tiers, leverage,
  *    every impact model, transient impact, liquidity withdrawal, max_rounds hit,
  *    every mark model, auto-deleveraging with every ranking, partial
- *    liquidation of each mode);
+ *    liquidation of each mode, and from k = 40 on many markets, two in three
+ *    of those with cross and portfolio accounts of 1 to 3 positions and
+ *    haircut collateral: the slack finder against the scan);
  *  - liquidity withdrawal thins the book by the documented multiplier;
  *  - money balances to the cent at every liquidation and over every run;
  *  - a run does not depend on which runs came before it on the same scratch. */
@@ -58,8 +60,9 @@ static void free_result(result *r)
 }
 
 /* The impact section of scenario k: every model in turn, each scaled so that
- * a flow of about depth (1e5 .. 2.1e6 quote at s0 100) moves the price ~1%. */
-static char *random_impact(gsl_rng *r, int k)
+ * a flow of about depth (1e5 .. 2.1e6 quote at s0 100) moves the price ~1%;
+ * liquidity withdrawal (one in four) up to wmax. */
+static char *random_impact(gsl_rng *r, int k, double wmax)
 {
     char *model, *text;
     double depth = 1e5 * (1 + 20 * gsl_rng_uniform(r));
@@ -92,7 +95,7 @@ static char *random_impact(gsl_rng *r, int k)
     double half_life = k % 2 ? 0.0 : 600 * gsl_rng_uniform(r);
     char withdrawal[128] = ""; /* liquidity withdrawal in one scenario of four */
     if (k % 4 == 1) {
-        double w = 3 * gsl_rng_uniform(r), ref = 0.5 + 1.5 * gsl_rng_uniform(r);
+        double w = wmax * gsl_rng_uniform(r), ref = 0.5 + 1.5 * gsl_rng_uniform(r);
         double hl = 60 + 1200 * gsl_rng_uniform(r);
         snprintf(withdrawal, sizeof withdrawal,
                  ", withdrawal: %g, sigma_ref: %g, vol_half_life: %g", w, ref, hl);
@@ -124,8 +127,9 @@ static void random_mark(gsl_rng *r, int k, char *mark, size_t size)
 
 /* The one-market sections of a random scenario as a markets: list of 2 or 3
  * markets, each with its own price model, impact, mark and tiers (mmr0 the
- * first tier's rate), correlated by a random rho or a stressed t copula. */
-static char *random_markets(gsl_rng *r, int k, double mmr0)
+ * first tier's rate) and, if rate is not NULL, its collateral_rate (written
+ * when < 1), correlated by a random rho or a stressed t copula. */
+static char *random_markets(gsl_rng *r, int k, double mmr0, const double *rate)
 {
     int n = 2 + k % 2;
     char *text = NULL;
@@ -134,7 +138,10 @@ static char *random_markets(gsl_rng *r, int k, double mmr0)
     cr_assert_not_null(f);
     fprintf(f, "markets:\n");
     for (int m = 0; m < n; m++) {
-        char *impact = random_impact(r, k + m);
+        /* accounts that span markets hold up to n positions each: with all of
+         * them on one side, a book thinned by withdrawal beyond 1 can feed a
+         * squeeze past any finite price (the run's error, not a disagreement) */
+        char *impact = random_impact(r, k + m, rate ? 1 : 3);
         char mark[128];
         random_mark(r, k + 2 * m, mark, sizeof mark);
         double s0 = m == 0 ? 100 : 10 + 1000 * gsl_rng_uniform(r),
@@ -151,10 +158,14 @@ static char *random_markets(gsl_rng *r, int k, double mmr0)
         /* the impact depths are for s0 100: scale them to this market's price */
         fprintf(f, "    impact: %s\n    mark: %s\n", impact, mark);
         double mm = mmr0 * (0.5 + gsl_rng_uniform(r));
+        if (mm > 0.011) /* mm x 90 < 1 (max_leverage 90) */
+            mm = 0.011;
         fprintf(f,
                 "    tiers: [{up_to: 20000, mmr: %g, max_leverage: 90}, {up_to: 1.0e300, mmr: %g, "
                 "max_leverage: 20}]\n",
                 mm, 2 * mm);
+        if (rate && rate[m] < 1)
+            fprintf(f, "    collateral_rate: %g\n", rate[m]);
         free(impact);
     }
     double rho = -0.3 + 1.2 * gsl_rng_uniform(r);
@@ -171,8 +182,57 @@ static char *random_markets(gsl_rng *r, int k, double mmr0)
     return text;
 }
 
+/* The number of markets of scenario k (random_markets) and whether it has
+ * accounts that span markets (random_kinds). */
+static int markets_of(int k)
+{
+    return k >= 40 ? 2 + k % 2 : 1;
+}
+static int spanning_of(int k)
+{
+    return k >= 40 && k % 3 != 2;
+}
+
+/* population.kinds of scenario k when spanning_of(k), and the markets'
+ * collateral rates (some < 1), from a stream of their own so that the rest
+ * of the scenario draws as it did before kinds: isolated, cross and
+ * portfolio accounts by random weights, cross and portfolio holding 1 to
+ * n positions (n markets) and collateral shares in some markets' assets. */
+static char *random_kinds(int k, double *rate)
+{
+    int n = markets_of(k);
+    for (int m = 0; m < n; m++)
+        rate[m] = 1;
+    if (!spanning_of(k))
+        return strdup("");
+    gsl_rng *r = lc_rng_create(4242, 1, (uint64_t)k);
+    for (int m = 0; m < n; m++)
+        if (gsl_rng_uniform(r) < 0.6)
+            rate[m] = 0.6 + 0.4 * gsl_rng_uniform(r);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    fprintf(f, "  kinds:\n    isolated: {weight: %g}\n", 0.1 + gsl_rng_uniform(r));
+    for (int margin = LC_MARGIN_CROSS; margin <= LC_MARGIN_PORTFOLIO; margin++) {
+        int lo = 1 + (int)gsl_rng_uniform_int(r, (unsigned long)n);
+        int hi = lo + (int)gsl_rng_uniform_int(r, (unsigned long)(n - lo + 1));
+        fprintf(f, "    %s: {weight: %g, positions_min: %d, positions_max: %d",
+                lc_margin_kinds[margin], 0.3 + gsl_rng_uniform(r), lo, hi);
+        int held = 0;
+        for (int m = 0; m < n; m++)
+            if (gsl_rng_uniform(r) < 0.5)
+                fprintf(f, "%sM%d: %g", held++ ? ", " : ", collateral: {", m,
+                        0.25 * gsl_rng_uniform(r));
+        fprintf(f, "%s}\n", held ? "}" : "");
+    }
+    fclose(f);
+    gsl_rng_free(r);
+    return text;
+}
+
 /* A random scenario that makes cascades likely; from k = 40 on with 2 or 3
- * markets. */
+ * markets, two in three of those with accounts that span markets. */
 static char *random_scenario(gsl_rng *r, int k)
 {
     char *text;
@@ -180,7 +240,7 @@ static char *random_scenario(gsl_rng *r, int k)
     unsigned long steps = every * (20 + gsl_rng_uniform_int(r, 60));
     double mmr0 = 0.002 + 0.006 * gsl_rng_uniform(r); /* x 90 stays < 1 */
     int rounds = k % 3 == 0 ? 1 + (int)gsl_rng_uniform_int(r, 3) : 1000;
-    char *impact = random_impact(r, k);
+    char *impact = random_impact(r, k, 3);
     char mark[128];
     random_mark(r, k, mark, sizeof mark);
     /* ADL in half the scenarios, each ranking in turn, with small funds */
@@ -202,8 +262,10 @@ static char *random_scenario(gsl_rng *r, int k)
     }
     int many = k >= 40;
     char *one = NULL, *tiers = NULL;
+    double rate[LC_MAX_MARKETS];
+    char *kinds = random_kinds(k, rate);
     if (many) {
-        one = random_markets(r, k, mmr0);
+        one = random_markets(r, k, mmr0, spanning_of(k) ? rate : NULL);
         tiers = strdup("");
     } else {
         cr_assert(asprintf(&one, "price: {model: gbm, s0: 100, mu: %g, sigma: %g}\nimpact: %s\n",
@@ -226,6 +288,7 @@ static char *random_scenario(gsl_rng *r, int k)
                        "  notional: {dist: pareto, min: 1000, alpha: 1.3, max: 1.0e7}\n"
                        "  leverage: {dist: uniform, min: 1.5, max: 90}\n"
                        "  entry: {dist: lognormal, sigma: %g}\n"
+                       "%s"
                        "venue:\n"
                        "%s"
                        "  liquidation_fee: %g\n"
@@ -236,11 +299,16 @@ static char *random_scenario(gsl_rng *r, int k)
                        "  topup: %s\n"
                        "output: {every: %lu}\n",
                        steps, gsl_rng_get(r) % 1000, rounds, one,
-                       100 + gsl_rng_uniform_int(r, 1900) * (many ? 3 : 1), gsl_rng_uniform(r),
-                       0.002 + 0.03 * gsl_rng_uniform(r), tiers, 0.01 * gsl_rng_uniform(r), fund,
-                       adl ? "adl" : "none", ranking, partial, topup, every) > 0);
+                       /* accounts that span markets hold 1 to 3 positions each */
+                       100 + gsl_rng_uniform_int(r, 1900) * (spanning_of(k) ? 1
+                                                             : many         ? 3
+                                                                            : 1),
+                       gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), kinds, tiers,
+                       0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking, partial,
+                       topup, every) > 0);
     free(one);
     free(tiers);
+    free(kinds);
     free(impact);
     return text;
 }
@@ -252,10 +320,18 @@ Test(engine, index_and_scan_are_identical)
          topups = 0, calls = 0;
     long by_model[5] = {0}; /* liquidations per impact model (k % 5) */
     long many_liqs = 0;
-    for (int k = 0; k < 52; k++) {
+    /* accounts that span markets: liquidated, in how many scenarios, and
+     * runs that sold collateral */
+    long span_liqs = 0, span_scenarios = 0, span_sales = 0, with_kinds = 0;
+    for (int k = 0; k < 64; k++) {
         char *text = random_scenario(r, k);
         lc_scenario *sc = t_scenario(text);
         lc_population *pop = population_of(sc);
+        cr_assert_eq(sc->nmarkets, markets_of(k));
+        cr_assert_eq(pop->n > pop->span0, spanning_of(k), "scenario %d: %ld spanning accounts", k,
+                     pop->n - pop->span0);
+        with_kinds += spanning_of(k);
+        long span_before = span_liqs;
         lc_scratch *si = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
         lc_scratch *ss = lc_scratch_create(sc, pop, LC_ENGINE_SCAN, 1);
         long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
@@ -285,9 +361,12 @@ Test(engine, index_and_scan_are_identical)
             calls += lc_run_value(&a.row, "call_count");
             for (long e = 0; e < a.ev.n; e++)
                 shortfalls += a.ev.v[e].shortfall > 0;
+            span_liqs += a.row.span_liq_count;
+            span_sales += a.row.collateral_sold > 0;
             free_result(&a);
             free_result(&b);
         }
+        span_scenarios += span_liqs > span_before;
         lc_scratch_free(si);
         lc_scratch_free(ss);
         lc_population_free(pop);
@@ -295,6 +374,9 @@ Test(engine, index_and_scan_are_identical)
         free(text);
     }
     gsl_rng_free(r);
+    cr_log_info("accounts that span markets: %ld liquidated in %ld of the %ld scenarios with "
+                "kinds; %ld runs sold collateral",
+                span_liqs, span_scenarios, with_kinds, span_sales);
     /* the comparison means something only if the cases were exercised */
     cr_assert_gt(liquidations, 1000, "only %ld liquidations", liquidations);
     cr_assert_gt(truncated, 0, "max_rounds was never hit");
@@ -307,6 +389,11 @@ Test(engine, index_and_scan_are_identical)
     cr_assert_gt(topups, 100, "only %ld top-ups (%ld calls)", topups, calls);
     cr_assert_gt(many_liqs, 40, "only %ld (run, market) pairs with liquidations of many markets",
                  many_liqs);
+    cr_assert_eq(with_kinds, 16);
+    cr_assert_geq(span_scenarios, 14, "spanning accounts liquidated in only %ld scenarios of %ld",
+                  span_scenarios, with_kinds);
+    cr_assert_gt(span_liqs, 5000, "only %ld spanning accounts liquidated", span_liqs);
+    cr_assert_gt(span_sales, 20, "collateral sold in only %ld runs", span_sales);
 }
 
 /* Withdrawal on a known path: gbm with sigma 0 and mu −100 over dt = 1e-4 yr

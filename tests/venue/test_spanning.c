@@ -1,0 +1,885 @@
+/* test_spanning.c — accounts that span markets (sim/venue/spanning.c,
+ * engine/slack.c, DESIGN §13), against numbers worked out by hand from the
+ * formulas of spanning.h:
+ *   E = Σ_quote b + Σ_a b·M_a·rate_a + Σ s·q·(M − E0)
+ *   R = Σ maintenance(q·M) by the market's tiers,  S = E − θ·R
+ *   X = Σ_m max(net_m, gross_m − net_m), net_m = Σ s·q·M + b·M·rate (market m's
+ *       positions and collateral), gross_m = θ·mmr_max·Σ q·M;
+ *   ρ = 2u/(2 + u), u = S/X (<= log1p(u); shrunk)
+ *  - cross accounts, healthy and breached, with quote and haircut collateral;
+ *  - portfolio margin: breached at uniMMR = E/R <= venue.uni_mmr (1.05);
+ *  - one position and quote: the root of S is the isolated closed form of
+ *    venue.h (θ = 1) and its level price at k = θ (portfolio), over tiers;
+ *  - the safety radius: no move inside it breaches (every vertex of the box
+ *    of moves, where the concave S has its minimum), and it is not loose by
+ *    more than 2× for one position;
+ *  - a whole run (index and scan): every liquidated account's money to the
+ *    cent — the round's prices replayed from the events through the linear
+ *    impact model, the plan's collateral sales, the collateral taken at the
+ *    mark, fee and shortfall — and the fund's identity over the run. */
+#include <criterion/criterion.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "book/book.h"
+#include "engine/engine.h"
+#include "engine/rng.h"
+#include "engine/run.h"
+#include "support.h"
+#include "venue/spanning.h"
+
+/* Two markets, one flat tier each: BTC mmr 0.005, ETH mmr 0.01 with
+ * collateral_rate 0.8 (BTC's is the default, 1). */
+#define TWO_MARKETS                                                                                \
+    "simulation: {runs: 1, steps: 1, dt: 60, seed: 1}\n"                                           \
+    "markets:\n"                                                                                   \
+    "  - name: BTC\n"                                                                              \
+    "    price: {model: gbm, s0: 60000, sigma: 0.5}\n"                                             \
+    "    impact: {model: none}\n"                                                                  \
+    "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"                               \
+    "  - name: ETH\n"                                                                              \
+    "    price: {model: gbm, s0: 3000, sigma: 0.7}\n"                                              \
+    "    impact: {model: none}\n"                                                                  \
+    "    tiers: [{up_to: 1.0e300, mmr: 0.01, max_leverage: 50}]\n"                                 \
+    "    collateral_rate: 0.8\n"                                                                   \
+    "population:\n"                                                                                \
+    "  accounts: 10\n"                                                                             \
+    "  notional: {dist: fixed, value: 1000}\n"                                                     \
+    "  leverage: {dist: fixed, value: 5}\n"                                                        \
+    "venue: {uni_mmr: 1.05}\n"
+
+enum { BTC, ETH };
+
+static void near(double got, double want, const char *what)
+{
+    cr_assert(fabs(got - want) <= 1e-9 * fabs(want), "%s: %.15g, want %.15g", what, got, want);
+}
+
+/* ---- a. cross margin by hand -------------------------------------------- */
+
+/* Long 1 BTC at 60000, short 10 ETH at 3000, quote 5000. */
+static const lc_position hedge[2] = {{BTC, 1, 1, 60000}, {ETH, -1, 10, 3000}};
+
+Test(spanning, cross_account_by_hand)
+{
+    lc_scenario *sc = t_scenario(TWO_MARKETS);
+    cr_assert_eq(lc_span_threshold(sc, LC_MARGIN_CROSS), 1.0);
+    lc_balance quote[1] = {{LC_QUOTE, 5000}};
+    /* healthy, marks BTC 58000, ETH 3100:
+     *   E = 5000 + 1·(58000 − 60000) − 10·(3100 − 3000) = 5000 − 2000 − 1000 = 2000
+     *   R = 0.005·58000 + 0.01·(10·3100) = 290 + 310 = 600,  S = 1400
+     *   X: BTC max(58000, 290 − 58000) = 58000; ETH max(−31000, 310 + 31000) = 31310;
+     *   X = 89310 */
+    double m1[2] = {58000, 3100};
+    lc_span_eval e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, quote, 1, m1);
+    near(e.equity, 2000, "E");
+    near(e.requirement, 600, "R");
+    near(e.slack, 1400, "S");
+    near(e.exposure, 89310, "X");
+    /* u = 1400/89310, ρ = 2u/(2 + u), shrunk by 1e-9 relative and absolute */
+    double u = 1400.0 / 89310.0;
+    near(lc_span_radius(e), 2 * u / (2 + u) * (1 - 1e-9) - 1e-9, "radius");
+    cr_assert_leq(lc_span_radius(e), log1p(u), "within log1p's bound");
+    /* the margin model's hooks give the same E and R */
+    lc_account a = {.margin = LC_MARGIN_CROSS, .npos = 2, .ncol = 1};
+    memcpy(a.pos, hedge, sizeof hedge);
+    a.col[0] = quote[0];
+    near(lc_margin_cross.equity(&a, m1, sc), 2000, "hook E");
+    near(lc_margin_cross.requirement(&a, m1, sc), 600, "hook R");
+
+    /* liquidated, marks BTC 57000, ETH 3150:
+     *   E = 5000 − 3000 − 1500 = 500,  R = 285 + 315 = 600,  S = −100 <= 0 */
+    double m2[2] = {57000, 3150};
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, quote, 1, m2);
+    near(e.equity, 500, "E");
+    near(e.requirement, 600, "R");
+    near(e.slack, -100, "S");
+    cr_assert_eq(lc_span_radius(e), 0, "a breached account has no radius");
+    /* bankrupt as well, marks BTC 56000, ETH 3200: E = 5000 − 4000 − 2000 = −1000,
+     * R = 280 + 320 = 600, S = −1600 */
+    double m3[2] = {56000, 3200};
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, quote, 1, m3);
+    near(e.equity, -1000, "E");
+    near(e.slack, -1600, "S");
+    lc_scenario_free(sc);
+}
+
+Test(spanning, cross_account_with_haircut_collateral)
+{
+    lc_scenario *sc = t_scenario(TWO_MARKETS);
+    cr_assert_eq(sc->market[ETH].collateral_rate, 0.8);
+    cr_assert_eq(sc->market[BTC].collateral_rate, 1.0);
+    /* long 1 BTC at 60000; quote 1000 and 2 ETH */
+    lc_position pos[1] = {{BTC, 1, 1, 60000}};
+    lc_balance col[2] = {{LC_QUOTE, 1000}, {ETH, 2}};
+    /* marks BTC 59000, ETH 3000:
+     *   E = 1000 + 2·3000·0.8 + (59000 − 60000) = 1000 + 4800 − 1000 = 4800
+     *   R = 0.005·59000 = 295,  S = 4505
+     *   X: BTC max(59000, 295 − 59000) = 59000; ETH (collateral) 4800; X = 63800 */
+    double m1[2] = {59000, 3000};
+    lc_span_eval e = lc_span_evaluate(sc, LC_MARGIN_CROSS, pos, 1, col, 2, m1);
+    near(e.equity, 4800, "E");
+    near(e.requirement, 295, "R");
+    near(e.slack, 4505, "S");
+    near(e.exposure, 63800, "X");
+    /* marks BTC 56000, ETH 2000:
+     *   E = 1000 + 2·2000·0.8 − 4000 = 200,  R = 280,  S = −80: breached
+     * (at rate 1 the ETH would count 4000, E = 1000 > R: the haircut breaches it) */
+    double m2[2] = {56000, 2000};
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, pos, 1, col, 2, m2);
+    near(e.equity, 200, "E");
+    near(e.requirement, 280, "R");
+    near(e.slack, -80, "S");
+    /* collateral in BTC against a short ETH: short 5 ETH at 3000, quote 100,
+     * 0.1 BTC; marks BTC 50000, ETH 3200:
+     *   E = 100 + 0.1·50000·1 − 5·(3200 − 3000) = 100 + 5000 − 1000 = 4100
+     *   R = 0.01·16000 = 160,  S = 3940,
+     *   X: ETH max(−16000, 160 + 16000) = 16160; BTC (collateral) 5000; X = 21160 */
+    lc_position sh[1] = {{ETH, -1, 5, 3000}};
+    lc_balance btc[2] = {{LC_QUOTE, 100}, {BTC, 0.1}};
+    double m3[2] = {50000, 3200};
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, sh, 1, btc, 2, m3);
+    near(e.equity, 4100, "E");
+    near(e.requirement, 160, "R");
+    near(e.slack, 3940, "S");
+    near(e.exposure, 21160, "X");
+    /* quote only, no position: no exposure, no price can breach it */
+    lc_balance q[1] = {{LC_QUOTE, 10}};
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, NULL, 0, q, 1, m3);
+    cr_assert_eq(e.exposure, 0);
+    cr_assert_eq(lc_span_radius(e), INFINITY);
+    lc_scenario_free(sc);
+}
+
+/* ---- b. portfolio margin by hand ----------------------------------------- */
+
+Test(spanning, portfolio_margin_breaches_at_uni_mmr)
+{
+    lc_scenario *sc = t_scenario(TWO_MARKETS);
+    cr_assert_eq(lc_span_threshold(sc, LC_MARGIN_PORTFOLIO), 1.05);
+    /* the hedge of cross_account_by_hand at marks BTC 58000, ETH 3100:
+     * pnl = −2000 − 1000 = −3000, R = 600 */
+    double m[2] = {58000, 3100};
+    /* quote 3720: E = 720, uniMMR = 720/600 = 1.2 > 1.05, S = 720 − 1.05·600 = 90;
+     * X: BTC max(58000, 1.05·290 − 58000) = 58000; ETH max(−31000, 1.05·310 + 31000)
+     * = 31325.5; X = 89325.5 */
+    lc_balance q1[1] = {{LC_QUOTE, 3720}};
+    lc_span_eval e = lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q1, 1, m);
+    near(e.equity, 720, "E");
+    near(e.requirement, 600, "R");
+    near(e.equity / e.requirement, 1.2, "uniMMR");
+    near(e.slack, 90, "S");
+    near(e.exposure, 89325.5, "X");
+    cr_assert_gt(lc_span_radius(e), 0);
+    /* quote 3612: E = 612, uniMMR = 1.02 in (1, 1.05]: breached, S = 612 − 630 = −18;
+     * the same account under cross margin is not: S = 612 − 600 = 12 */
+    lc_balance q2[1] = {{LC_QUOTE, 3612}};
+    e = lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q2, 1, m);
+    near(e.equity / e.requirement, 1.02, "uniMMR");
+    near(e.slack, -18, "S");
+    cr_assert_eq(lc_span_radius(e), 0);
+    near(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, q2, 1, m).slack, 12, "cross S");
+    /* the same E from quote 1132 and 1 ETH at rate 0.8: 1132 + 0.8·3100 − 3000 =
+     * 1132 + 2480 − 3000 = 612; the ETH held nets against the short: ETH's
+     * net = −31000 + 2480 = −28520, X_ETH = 325.5 + 28520 = 28845.5; X = 86845.5 */
+    lc_balance q3[2] = {{ETH, 1}, {LC_QUOTE, 1132}};
+    e = lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q3, 2, m);
+    near(e.equity, 612, "E");
+    near(e.slack, -18, "S");
+    near(e.exposure, 86845.5, "X");
+    lc_account a = {.margin = LC_MARGIN_PORTFOLIO, .npos = 2, .ncol = 2};
+    memcpy(a.pos, hedge, sizeof hedge);
+    memcpy(a.col, q3, sizeof q3);
+    near(lc_margin_portfolio.equity(&a, m, sc), 612, "hook E");
+    near(lc_margin_portfolio.requirement(&a, m, sc), 600, "hook R");
+    /* quote 3500: E = 500, uniMMR 0.833 <= 1: breached in both models */
+    lc_balance q4[1] = {{LC_QUOTE, 3500}};
+    near(lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q4, 1, m).slack, 500 - 630, "S");
+    near(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, q4, 1, m).slack, -100, "cross S");
+    lc_scenario_free(sc);
+}
+
+Test(spanning, uni_mmr_is_the_scenarios)
+{
+    char *text = strdup(TWO_MARKETS);
+    memcpy(strstr(text, "uni_mmr: 1.05"), "uni_mmr: 1.25", 13);
+    lc_scenario *sc = t_scenario(text);
+    free(text);
+    cr_assert_eq(lc_span_threshold(sc, LC_MARGIN_PORTFOLIO), 1.25);
+    /* quote 3720 of the test above: E = 720, S = 720 − 1.25·600 = −30 */
+    double m[2] = {58000, 3100};
+    lc_balance q1[1] = {{LC_QUOTE, 3720}};
+    near(lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q1, 1, m).slack, -30, "S");
+    lc_scenario_free(sc);
+}
+
+/* ---- c. one position and quote: the isolated closed form ------------------ */
+
+/* BTCUSDT-like tiers; cum by continuity: 0, 50000·0.001 = 50,
+ * 50 + 250000·0.005 = 1300, 1300 + 1e6·0.015 = 16300. */
+#define TIERED                                                                                     \
+    "simulation: {runs: 1, steps: 1, dt: 60, seed: 1}\n"                                           \
+    "price: {model: gbm, s0: 60000, sigma: 0.5}\n"                                                 \
+    "population:\n"                                                                                \
+    "  accounts: 10\n"                                                                             \
+    "  notional: {dist: fixed, value: 1000}\n"                                                     \
+    "  leverage: {dist: fixed, value: 5}\n"                                                        \
+    "venue:\n"                                                                                     \
+    "  uni_mmr: 1.05\n"                                                                            \
+    "  tiers:\n"                                                                                   \
+    "    - {up_to: 50000, mmr: 0.004, max_leverage: 125}\n"                                        \
+    "    - {up_to: 250000, mmr: 0.005, max_leverage: 100}\n"                                       \
+    "    - {up_to: 1000000, mmr: 0.01, max_leverage: 50}\n"                                        \
+    "    - {up_to: 1.0e300, mmr: 0.025, max_leverage: 20}\n"
+
+Test(spanning, one_position_root_is_the_isolated_liquidation_price)
+{
+    lc_scenario *sc = t_scenario(TIERED);
+    const lc_tier *t = sc->market[0].tiers;
+    int nt = sc->market[0].ntiers;
+    cr_assert_eq(nt, 4);
+    near(t[1].cum, 50, "cum 1");
+    near(t[2].cum, 1300, "cum 2");
+    near(t[3].cum, 16300, "cum 3");
+    /* by hand: long 2 at 60000 with C = 12000 (10x): in tier 1,
+     *   liq = (qE − C − cum)/(q(1 − mmr)) = (120000 − 12000 − 50)/(2·0.995) = 107950/1.99,
+     * whose notional 2·54246.23 = 108492 is in tier 1's (50000, 250000] */
+    int tier;
+    near(lc_tier_liq_price(1, 2, 60000, 12000, t, nt, &tier), 107950 / 1.99, "liq");
+    cr_assert_eq(tier, 1);
+    /* quantities spread over the tiers at the root, both sides, leverage 5..100 */
+    static const double qty[] = {0.3, 0.7, 2, 3.5, 10, 14, 40, 90};
+    static const double lev[] = {100, 20, 50, 8, 30, 5, 15, 12};
+    int seen[2][4] = {{0}};
+    for (int side = 1; side >= -1; side -= 2)
+        for (int k = 0; k < 8; k++) {
+            double q = qty[k], entry = 60000 * (1 + 0.01 * side * (k % 3)), c = q * entry / lev[k];
+            lc_position pos[1] = {{0, side, q, entry}};
+            lc_balance col[1] = {{LC_QUOTE, c}};
+            for (int margin = LC_MARGIN_CROSS; margin <= LC_MARGIN_PORTFOLIO; margin++) {
+                /* θ = 1: the liquidation price; θ = 1.05: the level E = 1.05·R */
+                double liq = margin == LC_MARGIN_CROSS
+                                 ? lc_tier_liq_price(side, q, entry, c, t, nt, &tier)
+                                 : lc_tier_level_price(side, q, entry, c, t, nt, 1.05, &tier);
+                if (margin == LC_MARGIN_CROSS)
+                    seen[side > 0][tier] = 1;
+                double at[1] = {liq}, before[1] = {liq * (1 + side * 1e-9)},
+                       beyond[1] = {liq * (1 - side * 1e-9)};
+                lc_span_eval e = lc_span_evaluate(sc, margin, pos, 1, col, 1, at);
+                cr_assert(fabs(e.slack) <= 1e-10 * q * liq, "side %d q %g margin %d: S %g at %.12g",
+                          side, q, margin, e.slack, liq);
+                e = lc_span_evaluate(sc, margin, pos, 1, col, 1, before);
+                cr_assert_gt(e.slack, 0, "side %d q %g margin %d: breached before %.12g", side, q,
+                             margin, liq);
+                e = lc_span_evaluate(sc, margin, pos, 1, col, 1, beyond);
+                cr_assert_leq(e.slack, 0, "side %d q %g margin %d: not breached beyond %.12g", side,
+                              q, margin, liq);
+            }
+        }
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 4; k++)
+            cr_assert(seen[s][k], "side slot %d: no root in tier %d", s, k);
+    lc_scenario_free(sc);
+}
+
+/* ---- d. the safety radius ------------------------------------------------ */
+
+/* Three markets with rising tiers (maintenance convex) and haircuts. */
+#define THREE_MARKETS                                                                              \
+    "simulation: {runs: 1, steps: 1, dt: 60, seed: 1}\n"                                           \
+    "markets:\n"                                                                                   \
+    "  - name: A\n"                                                                                \
+    "    price: {model: gbm, s0: 60000}\n"                                                         \
+    "    tiers: [{up_to: 50000, mmr: 0.004, max_leverage: 125},\n"                                 \
+    "            {up_to: 250000, mmr: 0.005, max_leverage: 100},\n"                                \
+    "            {up_to: 1000000, mmr: 0.01, max_leverage: 50},\n"                                 \
+    "            {up_to: 1.0e300, mmr: 0.025, max_leverage: 20}]\n"                                \
+    "  - name: B\n"                                                                                \
+    "    price: {model: gbm, s0: 3000}\n"                                                          \
+    "    tiers: [{up_to: 100000, mmr: 0.01, max_leverage: 50},\n"                                  \
+    "            {up_to: 1.0e300, mmr: 0.02, max_leverage: 25}]\n"                                 \
+    "    collateral_rate: 0.8\n"                                                                   \
+    "  - name: C\n"                                                                                \
+    "    price: {model: gbm, s0: 150}\n"                                                           \
+    "    tiers: [{up_to: 20000, mmr: 0.006, max_leverage: 60},\n"                                  \
+    "            {up_to: 300000, mmr: 0.012, max_leverage: 30},\n"                                 \
+    "            {up_to: 1.0e300, mmr: 0.03, max_leverage: 10}]\n"                                 \
+    "    collateral_rate: 0.55\n"                                                                  \
+    "population:\n"                                                                                \
+    "  accounts: 10\n"                                                                             \
+    "  notional: {dist: fixed, value: 1000}\n"                                                     \
+    "  leverage: {dist: fixed, value: 5}\n"                                                        \
+    "venue: {uni_mmr: 1.05}\n"
+
+typedef struct rand_account {
+    int margin, npos, ncol;
+    lc_position pos[3];
+    lc_balance col[3];
+    double marks[3];
+} rand_account;
+
+/* A random account at random marks whose slack is a random fraction
+ * f in [1e-5, 0.3] of its exposure (quote chosen for it; >= 0). */
+static void random_account(gsl_rng *r, const lc_scenario *sc, int single, rand_account *a)
+{
+    *a = (rand_account){.margin = gsl_rng_uniform(r) < 0.5 ? LC_MARGIN_CROSS : LC_MARGIN_PORTFOLIO};
+    int perm[3] = {0, 1, 2};
+    for (int k = 2; k > 0; k--) {
+        int j = (int)gsl_rng_uniform_int(r, (unsigned long)k + 1), x = perm[k];
+        perm[k] = perm[j];
+        perm[j] = x;
+    }
+    for (int k = 0; k < 3; k++)
+        a->marks[k] = lc_scenario_s0(sc, k) * exp(0.4 * (gsl_rng_uniform(r) - 0.5));
+    a->npos = single ? 1 : 1 + (int)gsl_rng_uniform_int(r, 3);
+    for (int k = 0; k < a->npos; k++) {
+        int m = perm[k];
+        double n = pow(10, 3 + 3.5 * gsl_rng_uniform(r)); /* notional 1e3 .. 3e6 */
+        double entry = a->marks[m] * exp(0.1 * (gsl_rng_uniform(r) - 0.5));
+        a->pos[k] = (lc_position){m, gsl_rng_uniform(r) < 0.5 ? 1 : -1, n / entry, entry};
+    }
+    a->col[a->ncol++] = (lc_balance){LC_QUOTE, 0};
+    if (!single && gsl_rng_uniform(r) < 0.6) { /* collateral in a random asset */
+        int m = (int)gsl_rng_uniform_int(r, 3);
+        a->col[a->ncol++] = (lc_balance){m, 1e4 * gsl_rng_uniform(r) / a->marks[m]};
+    }
+    lc_span_eval e = lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, a->marks);
+    double f = pow(10, -5 + 4.5 * gsl_rng_uniform(r));
+    double want = f * e.exposure - e.slack; /* quote adds 1:1 to S and nothing to X */
+    a->col[0].amount = want > 0 ? want : 0;
+}
+
+static double slack_at(const lc_scenario *sc, const rand_account *a, const double *d)
+{
+    double m[3];
+    for (int k = 0; k < 3; k++)
+        m[k] = a->marks[k] * exp(d[k]);
+    return lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, m).slack;
+}
+
+/* S is concave in the marks (tiers from continuity with rising rates), so its
+ * minimum over the box {max_k |Δ log M_k| <= ρ'} — a box in the marks too —
+ * is at one of its 8 vertices: checking them all (at ρ' = ρ·(1 − 1e-12)) and
+ * random points inside checks every move within the radius. */
+Test(spanning, no_move_within_the_radius_breaches)
+{
+    lc_scenario *sc = t_scenario(THREE_MARKETS);
+    gsl_rng *r = lc_rng_create(77, 1, 0);
+    long checked = 0, tight = 0;
+    for (int trial = 0; trial < 20000; trial++) {
+        rand_account a;
+        random_account(r, sc, 0, &a);
+        lc_span_eval e = lc_span_evaluate(sc, a.margin, a.pos, a.npos, a.col, a.ncol, a.marks);
+        double rho = lc_span_radius(e);
+        cr_assert(e.slack > 0 && rho > 0 && rho < INFINITY, "trial %d: S %g, ρ %g", trial, e.slack,
+                  rho);
+        double rr = rho * (1 - 1e-12), d[3];
+        for (int v = 0; v < 8; v++) {
+            for (int k = 0; k < 3; k++)
+                d[k] = (v >> k & 1) ? rr : -rr;
+            double s = slack_at(sc, &a, d);
+            cr_assert_gt(s, 0, "trial %d vertex %d: S %g at ρ %g (S0 %g, X %g)", trial, v, s, rho,
+                         e.slack, e.exposure);
+            /* how much of the slack the worst vertex uses: the bound is not idle */
+            tight += s < 0.5 * e.slack;
+            checked++;
+        }
+        for (int j = 0; j < 8; j++) {
+            for (int k = 0; k < 3; k++)
+                d[k] = rr * (2 * gsl_rng_uniform(r) - 1);
+            cr_assert_gt(slack_at(sc, &a, d), 0, "trial %d inside point %d", trial, j);
+            checked++;
+        }
+    }
+    cr_assert_gt(tight, 10000, "only %ld vertices used half the slack", tight);
+    cr_assert_eq(checked, 20000 * 16);
+    gsl_rng_free(r);
+    lc_scenario_free(sc);
+}
+
+/* One position and quote: the adversarial move (long: marks down, short:
+ * up) of 2ρ breaches. With S = (e^ρ − 1)·q·M·(1 + θ·mmr_max) (ρ unshrunk)
+ * and the slack falling by at least q·M·(1 − e^−δ)·(1 − θ·mmr_max) (long)
+ * or q·M·(e^δ − 1)·(1 + θ·mmr_min) (short) over a move δ, a move of 2ρ
+ * breaches a long when (e^−ρ + e^−2ρ)(1 − θ·mmr_max) > 1 + θ·mmr_max, true
+ * for ρ <= 0.25 at mmr_max <= 0.03, θ <= 1.05 (1.385·0.9685 = 1.34 >
+ * 1.0315), and a short always (e^ρ + 1 >= 2 > (1 + θ·0.03)/(1 + θ·0.004)).
+ * ρ >= 1e-6 keeps the shrink (1e-9) from mattering. */
+Test(spanning, radius_is_within_twice_the_breaching_move)
+{
+    lc_scenario *sc = t_scenario(THREE_MARKETS);
+    gsl_rng *r = lc_rng_create(78, 1, 0);
+    long n = 0;
+    for (int trial = 0; trial < 5000; trial++) {
+        rand_account a;
+        random_account(r, sc, 1, &a);
+        lc_span_eval e = lc_span_evaluate(sc, a.margin, a.pos, 1, a.col, 1, a.marks);
+        double rho = lc_span_radius(e);
+        if (!(rho >= 1e-6 && rho <= 0.25))
+            continue;
+        double d[3] = {0, 0, 0};
+        d[a.pos[0].market] = -2 * rho * a.pos[0].side;
+        double s = slack_at(sc, &a, d);
+        cr_assert_leq(s, 0, "trial %d: side %d, ρ %g: S %g after 2ρ (S0 %g)", trial, a.pos[0].side,
+                      rho, s, e.slack);
+        /* and not within ρ */
+        d[a.pos[0].market] = -rho * (1 - 1e-12) * a.pos[0].side;
+        cr_assert_gt(slack_at(sc, &a, d), 0);
+        n++;
+    }
+    cr_assert_gt(n, 3000, "only %ld accounts with 1e-6 <= ρ <= 0.25", n);
+    gsl_rng_free(r);
+    lc_scenario_free(sc);
+}
+
+/* ---- e. a whole run ------------------------------------------------------ */
+
+/* Two markets without noise (gbm, sigma 0) that fall by a scripted step in
+ * step 2 (t = 120 s > start 90 s): BTC 60000 → 45000, ETH 3000 → 2100. Linear
+ * impact, all of it permanent, and mark = the price at every round, so each
+ * round's prices follow from its trades: with p0 the market's price at the
+ * round's start and n its net flow (base, + = buy),
+ *   dJ = 0.01·n·p0/depth_1pct,  x = p0·expm1(dJ)/dJ,  next p0 = p0·e^dJ.
+ * fee (%g), depth (%g twice) vary by case; the fund is small (300). */
+#define RUN_SCENARIO                                                                               \
+    "simulation: {runs: 1, steps: 6, dt: 60, seed: 1, max_rounds: 500}\n"                          \
+    "markets:\n"                                                                                   \
+    "  - name: BTC\n"                                                                              \
+    "    price: {model: gbm, s0: 60000, mu: 0, sigma: 0,\n"                                        \
+    "            shock: {shape: step, size: -0.25, start: 90}}\n"                                  \
+    "    impact: {model: linear, depth_1pct: %g, permanent: 1}\n"                                  \
+    "    mark: {model: last}\n"                                                                    \
+    "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"                               \
+    "    collateral_rate: 0.9\n"                                                                   \
+    "  - name: ETH\n"                                                                              \
+    "    price: {model: gbm, s0: 3000, mu: 0, sigma: 0,\n"                                         \
+    "            shock: {shape: step, size: -0.3, start: 90}}\n"                                   \
+    "    impact: {model: linear, depth_1pct: %g, permanent: 1}\n"                                  \
+    "    mark: {model: last}\n"                                                                    \
+    "    tiers: [{up_to: 1.0e300, mmr: 0.01, max_leverage: 50}]\n"                                 \
+    "    collateral_rate: 0.5\n"                                                                   \
+    "population:\n"                                                                                \
+    "  accounts: 10\n"                                                                             \
+    "  notional: {dist: fixed, value: 1000}\n"                                                     \
+    "  leverage: {dist: fixed, value: 5}\n"                                                        \
+    "venue: {liquidation_fee: %g, insurance_fund: 300, uni_mmr: 1.05}\n"
+
+static const double run_s0[2] = {60000, 3000}, run_shock[2] = {-0.25, -0.3};
+
+#define Q(x)                                                                                       \
+    {                                                                                              \
+        LC_QUOTE, x                                                                                \
+    }
+#define P(m, s, q, e)                                                                              \
+    {                                                                                              \
+        m, s, q, e                                                                                 \
+    }
+/* Every account solvent at s0 (E > θ·R there). After the step, at 45000 and
+ * 2100 before any impact:
+ *  0  cross, long both, quote: E = 6000 − 15000 − 9000 < 0, a shortfall
+ *  1  cross hedge: E = 4000 − 7500 + 4500 = 1000 > R = 112.5 + 105
+ *  2  portfolio, ETH collateral: E = 2000 − 15000 + 5250 < 0; all ETH sold
+ *  3  cross, ETH collateral: E = 1000 − 22500 + 14700 < 0; ~10.3 of 14 ETH sold
+ *  4  cross short ETH, BTC collateral: E = 500 + 9000 + 4050, survives
+ *  5  portfolio, quote: E = 231.75 = 1.03·R (R = 225): breached at uni_mmr 1.05
+ *  6  the same under cross margin (stored isolated): E > R, not in that round
+ *  7, 8 isolated; 9 cross hedge with BTC collateral; 10 portfolio with no
+ *  quote; 11 cross long ETH, short BTC, BTC collateral
+ *  12-15 isolated longs of BTC, liquidation prices 44000, 43000, 41000 and
+ *        38000 (C = qE − L·q·(1 − mmr) = 12000 − 0.199·L): for later rounds
+ *  16 cross long both, quote: E = 12500 − 7500 − 4500 = 500 > R = 217.5
+ *  17 portfolio long BTC, ETH collateral: E = −6000 + 10500 = 4500 */
+static const lc_account run_accounts[] = {
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 2,
+     .pos = {P(BTC, 1, 1, 60000), P(ETH, 1, 10, 3000)},
+     .ncol = 1,
+     .col = {Q(6000)}},
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 2,
+     .pos = {P(BTC, 1, 0.5, 60000), P(ETH, -1, 5, 3000)},
+     .ncol = 1,
+     .col = {Q(4000)}},
+    {.margin = LC_MARGIN_PORTFOLIO,
+     .npos = 1,
+     .pos = {P(BTC, 1, 1, 60000)},
+     .ncol = 2,
+     .col = {Q(2000), {ETH, 5}}},
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 1,
+     .pos = {P(BTC, 1, 1.5, 60000)},
+     .ncol = 2,
+     .col = {Q(1000), {ETH, 14}}},
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 1,
+     .pos = {P(ETH, -1, 10, 3000)},
+     .ncol = 2,
+     .col = {Q(500), {BTC, 0.1}}},
+    {.margin = LC_MARGIN_PORTFOLIO,
+     .npos = 1,
+     .pos = {P(BTC, 1, 1, 60000)},
+     .ncol = 1,
+     .col = {Q(15231.75)}},
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 1,
+     .pos = {P(BTC, 1, 1, 60000)},
+     .ncol = 1,
+     .col = {Q(15231.75)}},
+    {.margin = LC_MARGIN_ISOLATED,
+     .npos = 1,
+     .pos = {P(ETH, -1, 2, 3000)},
+     .ncol = 1,
+     .col = {Q(600)}},
+    {.margin = LC_MARGIN_ISOLATED,
+     .npos = 1,
+     .pos = {P(BTC, 1, 0.2, 60000)},
+     .ncol = 1,
+     .col = {Q(1200)}},
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 2,
+     .pos = {P(BTC, 1, 1, 58000), P(ETH, -1, 20, 3000)},
+     .ncol = 2,
+     .col = {Q(3000), {BTC, 0.05}}},
+    {.margin = LC_MARGIN_PORTFOLIO,
+     .npos = 1,
+     .pos = {P(BTC, 1, 1, 60000)},
+     .ncol = 1,
+     .col = {{ETH, 12}}},
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 2,
+     .pos = {P(ETH, 1, 25, 3000), P(BTC, -1, 0.5, 60000)},
+     .ncol = 2,
+     .col = {{BTC, 0.4}, Q(100)}},
+#define ISO_BTC(c)                                                                                 \
+    {                                                                                              \
+        .margin = LC_MARGIN_ISOLATED, .npos = 1, .pos = {P(BTC, 1, 0.2, 60000)}, .ncol = 1,        \
+        .col = {                                                                                   \
+            Q(c)                                                                                   \
+        }                                                                                          \
+    }
+    ISO_BTC(3244),
+    ISO_BTC(3443),
+    ISO_BTC(3841),
+    ISO_BTC(4438),
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 2,
+     .pos = {P(BTC, 1, 0.5, 60000), P(ETH, 1, 5, 3000)},
+     .ncol = 1,
+     .col = {Q(12500)}},
+    {.margin = LC_MARGIN_PORTFOLIO,
+     .npos = 1,
+     .pos = {P(BTC, 1, 0.4, 60000)},
+     .ncol = 1,
+     .col = {{ETH, 10}}},
+};
+#define RUN_N ((long)(sizeof run_accounts / sizeof *run_accounts))
+
+/* What the cases exercised, over all of them. */
+typedef struct run_tally {
+    long span_liqs, iso_liqs, sales, partial_sales, taken, full_fee, capped_fee, shortfalls,
+        bad_runs, rounds, deepest;
+} run_tally;
+
+#define CENT 0.005
+
+typedef struct replay {
+    double depth, fee_rate;
+    double lf[2], j[2];   /* log fundamental, permanent impact (log) */
+    double fund, covered; /* the fund as the events leave it, shortfalls it paid */
+    double fees, shortfalls, proceeds;
+    long span_liqs;
+    int liquidated[RUN_N]; /* by origin */
+} replay;
+
+/* The market's log price at step t: log s0 + (the step's move once t·dt > 90). */
+static void replay_step(replay *rp, long t)
+{
+    for (int m = 0; m < 2; m++)
+        rp->lf[m] = log(run_s0[m]) + (t * 60.0 > 90 ? log1p(run_shock[m]) : 0.0);
+}
+
+/* The money of one isolated account's liquidation (one event). */
+static void check_isolated(replay *rp, const lc_account *a, const lc_event *e, run_tally *tl)
+{
+    const lc_position *p = &a->pos[0];
+    cr_assert_eq(e->kind, LC_EVENT_LIQUIDATION);
+    cr_assert_eq(e->market, p->market);
+    cr_assert(fabs(e->qty - p->side * p->qty) <= 1e-12 * p->qty);
+    double c = a->ncol ? a->col[0].amount : 0, x = e->price;
+    double pnl = p->side * p->qty * (x - p->entry), equity = c + pnl;
+    double fee = equity > 0 ? fmin(rp->fee_rate * p->qty * x, equity) : 0;
+    double shortfall = equity < 0 ? -equity : 0, returned = equity > 0 ? equity - fee : 0;
+    cr_assert(fabs(e->fee - fee) < CENT, "fee %.6f, want %.6f", e->fee, fee);
+    cr_assert(fabs(e->shortfall - shortfall) < CENT, "shortfall %.6f, want %.6f", e->shortfall,
+              shortfall);
+    cr_assert(fabs(c + pnl - (returned + e->fee - e->shortfall)) < CENT);
+    tl->iso_liqs++;
+}
+
+/* A spanning account's events [e, e + n): its positions closed in order,
+ * then the plan's sales at the round's marks M (mark = p0), then settlement
+ * at the prices x; collateral left is taken at M while the quote is < 0.
+ * Identity: quote + pnl + Σ sold·x + Σ taken·M = returned + fee − shortfall. */
+static void check_spanning(replay *rp, const lc_account *a, const lc_event *e, long n,
+                           const double *mark, run_tally *tl)
+{
+    cr_assert_geq(n, a->npos, "every position closes");
+    double quote = 0, after, pnl = 0, notional = 0, proceeds = 0, sold[LC_ACCOUNT_MAX_LEGS] = {0};
+    for (int k = 0; k < a->ncol; k++)
+        quote += a->col[k].asset == LC_QUOTE ? a->col[k].amount : 0;
+    after = quote;
+    for (int k = 0; k < a->npos; k++) {
+        const lc_position *p = &a->pos[k];
+        cr_assert_eq(e[k].kind, LC_EVENT_LIQUIDATION);
+        cr_assert_eq(e[k].market, p->market);
+        cr_assert(fabs(e[k].qty - p->side * p->qty) <= 1e-12 * p->qty);
+        double m = mark[p->market];
+        after += p->side * p->qty * (m - p->entry) - rp->fee_rate * p->qty * m;
+        pnl += p->side * p->qty * (e[k].price - p->entry);
+        notional += p->qty * e[k].price;
+    }
+    /* the plan: sell each non-quote balance, in order, as much as covers
+     * what is missing at the mark */
+    long s = a->npos;
+    for (int k = 0; k < a->ncol && after < 0; k++) {
+        if (a->col[k].asset == LC_QUOTE || !(a->col[k].amount > 0))
+            continue;
+        double m = mark[a->col[k].asset], u = fmin(-after / m, a->col[k].amount);
+        after += u * m;
+        cr_assert_lt(s, n, "balance %d not sold", k);
+        cr_assert_eq(e[s].kind, LC_EVENT_COLLATERAL_SALE);
+        cr_assert_eq(e[s].market, a->col[k].asset);
+        cr_assert(fabs(-e[s].qty - u) <= 1e-9 * u, "sold %.12g, want %.12g", -e[s].qty, u);
+        cr_assert_eq(e[s].fee, 0);
+        cr_assert_eq(e[s].shortfall, 0);
+        sold[k] = -e[s].qty;
+        proceeds += -e[s].qty * e[s].price;
+        tl->sales++;
+        tl->partial_sales += u < a->col[k].amount;
+        s++;
+    }
+    cr_assert_eq(s, n, "no other events");
+    double q = quote + pnl + proceeds, taken = 0;
+    for (int k = 0; k < a->ncol && q < 0; k++) {
+        if (a->col[k].asset == LC_QUOTE)
+            continue;
+        double m = mark[a->col[k].asset], take = fmin(-q / m, a->col[k].amount - sold[k]);
+        q += take * m;
+        taken += take * m;
+    }
+    double fee = q >= 0 ? fmin(rp->fee_rate * notional, q) : 0, shortfall = q < 0 ? -q : 0;
+    double efee = 0, eshort = 0;
+    for (long k = 0; k < n; k++) {
+        efee += e[k].fee;
+        eshort += e[k].shortfall;
+        cr_assert(fabs(e[k].notional - fabs(e[k].qty) * e[k].price) <= 1e-9 * e[k].notional);
+    }
+    cr_assert(fabs(efee - fee) < CENT, "fee %.6f, want %.6f (Q %.6f)", efee, fee, q);
+    cr_assert(fabs(eshort - shortfall) < CENT, "shortfall %.6f, want %.6f", eshort, shortfall);
+    double returned = q >= 0 ? q - fee : 0;
+    cr_assert(fabs(quote + pnl + proceeds + taken - (returned + efee - eshort)) < CENT);
+    rp->proceeds += proceeds;
+    tl->span_liqs++;
+    tl->taken += taken > 1e-6;
+    tl->full_fee += efee > 0 && fabs(efee - rp->fee_rate * notional) < 1e-9 * notional;
+    tl->capped_fee += efee > 0 && efee < rp->fee_rate * notional - CENT;
+    rp->span_liqs++;
+}
+
+/* Replay a run's events round by round: the prices, then every account. */
+static void replay_run(replay *rp, const lc_population *pop, const lc_eventbuf *ev, run_tally *tl)
+{
+    long first_step = -1, first_round = -1;
+    for (long g0 = 0, g1; g0 < ev->n; g0 = g1) {
+        const lc_event *e0 = &ev->v[g0];
+        for (g1 = g0; g1 < ev->n && ev->v[g1].step == e0->step && ev->v[g1].round == e0->round;)
+            g1++;
+        if (first_step < 0)
+            first_step = e0->step, first_round = e0->round;
+        replay_step(rp, e0->step);
+        double p0[2], n[2] = {0, 0}, x[2];
+        for (long k = g0; k < g1; k++)
+            n[ev->v[k].market] +=
+                ev->v[k].kind == LC_EVENT_COLLATERAL_SALE ? ev->v[k].qty : -ev->v[k].qty;
+        for (int m = 0; m < 2; m++) {
+            p0[m] = exp(rp->lf[m] + rp->j[m]);
+            double dj = 0.01 * n[m] * p0[m] / rp->depth;
+            x[m] = dj == 0 ? p0[m] : p0[m] * expm1(dj) / dj;
+            rp->j[m] += dj;
+        }
+        for (long k = g0; k < g1; k++)
+            cr_assert(fabs(ev->v[k].price - x[ev->v[k].market]) <= 1e-9 * x[ev->v[k].market],
+                      "event %ld: x %.12g, replayed %.12g", k, ev->v[k].price, x[ev->v[k].market]);
+        for (long k = g0, k1; k < g1; k = k1) { /* account by account */
+            long i = ev->v[k].account, o = (long)pop->origin[i];
+            for (k1 = k; k1 < g1 && ev->v[k1].account == i;)
+                k1++;
+            cr_assert(!rp->liquidated[o], "account %ld liquidated twice", o);
+            rp->liquidated[o] = 1;
+            if (lc_population_spans(pop, i))
+                check_spanning(rp, &run_accounts[o], ev->v + k, k1 - k, p0, tl);
+            else {
+                cr_assert_eq(k1 - k, 1);
+                check_isolated(rp, &run_accounts[o], &ev->v[k], tl);
+            }
+            for (long j = k; j < k1; j++) { /* the fund, in settlement order */
+                double pay = fmin(ev->v[j].shortfall, rp->fund);
+                rp->fund += ev->v[j].fee - pay;
+                rp->covered += pay;
+                rp->fees += ev->v[j].fee;
+                rp->shortfalls += ev->v[j].shortfall;
+            }
+        }
+        /* account 5 (portfolio, uniMMR 1.03) goes in the first round, its
+         * cross twin 6 (E > R there) does not */
+        if (e0->step == first_step && e0->round == first_round) {
+            int in5 = 0, in6 = 0;
+            for (long k = g0; k < g1; k++) {
+                in5 |= pop->origin[ev->v[k].account] == 5;
+                in6 |= pop->origin[ev->v[k].account] == 6;
+            }
+            cr_assert(in5 && !in6, "first round: account 5 %d, account 6 %d", in5, in6);
+        }
+        tl->rounds++;
+        if (e0->step == first_step && e0->round - first_round + 1 > tl->deepest)
+            tl->deepest = e0->round - first_round + 1;
+    }
+}
+
+/* The accounts never liquidated are not breached at the final prices. */
+static void survivors_not_breached(const lc_scenario *sc, const lc_population *pop,
+                                   const replay *rp)
+{
+    double mark[2];
+    for (int m = 0; m < 2; m++)
+        mark[m] = exp(rp->lf[m] + rp->j[m]);
+    for (long i = 0; i < pop->n; i++) {
+        const lc_account *a = &run_accounts[pop->origin[i]];
+        if (rp->liquidated[pop->origin[i]])
+            continue;
+        lc_span_eval e =
+            lc_span_evaluate(sc, a->margin == LC_MARGIN_ISOLATED ? LC_MARGIN_CROSS : a->margin,
+                             a->pos, a->npos, a->col, a->ncol, mark);
+        cr_assert_gt(e.slack, 0, "account %ld survived breached (S %g)", (long)pop->origin[i],
+                     e.slack);
+    }
+}
+
+static void run_case(double fee, double depth, run_tally *tl)
+{
+    char text[4096];
+    snprintf(text, sizeof text, RUN_SCENARIO, depth, depth, fee);
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *pop = lc_population_from_accounts(sc, RUN_N, run_accounts, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    /* the accounts of isolated shape (isolated, or cross with one position and
+     * quote: 6, 7, 8, 12-15) are on the cursor; the others span markets */
+    cr_assert_eq(pop->n - pop->span0, RUN_N - 7);
+    for (long i = pop->span0 + 1; i < pop->n; i++) /* in origin order (population.h) */
+        cr_assert_lt(pop->origin[i - 1], pop->origin[i]);
+    long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
+    lc_run_row rows[2];
+    lc_eventbuf ev[2];
+    for (int kind = 0; kind < 2; kind++) {
+        lc_scratch *s = lc_scratch_create(sc, pop, kind ? LC_ENGINE_SCAN : LC_ENGINE_INDEX, 1);
+        cr_assert_not_null(s);
+        float *series[LC_SERIES_N];
+        for (int k = 0; k < LC_SERIES_N; k++)
+            series[k] = calloc((size_t)cols, sizeof(float));
+        memset(&ev[kind], 0, sizeof ev[kind]);
+        cr_assert_eq(lc_engine_run(sc, pop, s, 0, 0, &rows[kind], series, &ev[kind], &err), 0, "%s",
+                     err.msg);
+        for (int k = 0; k < LC_SERIES_N; k++)
+            free(series[k]);
+        lc_scratch_free(s);
+    }
+    /* index and scan: the same row and events */
+    cr_assert(memcmp(&rows[0], &rows[1], sizeof rows[0]) == 0, "fee %g depth %g: rows differ", fee,
+              depth);
+    cr_assert_eq(ev[0].n, ev[1].n);
+    cr_assert(memcmp(ev[0].v, ev[1].v, (size_t)ev[0].n * sizeof *ev[0].v) == 0);
+    replay rp = {.depth = depth, .fee_rate = fee, .fund = 300};
+    replay_run(&rp, pop, &ev[0], tl);
+    const lc_run_row *row = &rows[0];
+    cr_assert_eq(row->truncated, 0);
+    survivors_not_breached(sc, pop, &rp);
+    /* the run's totals: fees, fund and bad debt to the cent */
+    cr_assert(fabs(row->fees - rp.fees) < CENT, "fees %.6f vs events %.6f", row->fees, rp.fees);
+    cr_assert(fabs(row->insurance_end - (300 + rp.fees - rp.covered)) < CENT,
+              "insurance_end %.6f, want %.6f", row->insurance_end, 300 + rp.fees - rp.covered);
+    cr_assert(fabs(row->insurance_end - rp.fund) < CENT);
+    cr_assert(fabs(row->bad_debt - (rp.shortfalls - rp.covered)) < CENT, "bad debt %.6f, want %.6f",
+              row->bad_debt, rp.shortfalls - rp.covered);
+    cr_assert_eq(row->span_liq_count, rp.span_liqs);
+    cr_assert(fabs(row->collateral_sold - rp.proceeds) < CENT, "collateral_sold %.6f vs %.6f",
+              row->collateral_sold, rp.proceeds);
+    /* 0, 2, 3, 5, 8, 10 are breached at the step's prices before any impact */
+    static const int breached[] = {0, 2, 3, 5, 8, 10};
+    for (int k = 0; k < 6; k++)
+        cr_assert(rp.liquidated[breached[k]], "account %d not liquidated", breached[k]);
+    cr_assert(!rp.liquidated[4] && !rp.liquidated[7], "the shorts of ETH gain: they survive");
+    tl->shortfalls += rp.shortfalls > 0;
+    tl->bad_runs += row->bad_debt > CENT;
+    lc_eventbuf_free(&ev[0]);
+    lc_eventbuf_free(&ev[1]);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+Test(spanning, a_run_balances_to_the_cent)
+{
+    run_tally tl = {0};
+    /* thin books and a small fee: slippage beyond the fee, collateral taken;
+     * thick books: the fee paid whole; a large fee: the fee capped by equity */
+    run_case(0.002, 1e5, &tl);
+    run_case(0.002, 1e8, &tl);
+    run_case(0.02, 5e5, &tl);
+    run_case(0.001, 3e4, &tl);
+    cr_assert_gt(tl.span_liqs, 15);
+    cr_assert_gt(tl.sales, 6);
+    cr_assert_gt(tl.partial_sales, 2);
+    cr_assert_gt(tl.taken, 0, "no collateral taken at the mark");
+    cr_assert_gt(tl.full_fee, 0, "no fee paid whole");
+    cr_assert_gt(tl.capped_fee, 0, "no fee capped by the equity left");
+    cr_assert_eq(tl.bad_runs, 4, "the fund (300) cannot cover account 0");
+    cr_assert_geq(tl.deepest, 3, "a cascade of three rounds at least (%ld)", tl.deepest);
+}
+
+/* lc_population_from_accounts refuses what no account can be, naming it. */
+Test(spanning, bad_accounts_are_refused)
+{
+    lc_scenario *sc = t_scenario(TWO_MARKETS);
+    lc_account ok = {.margin = LC_MARGIN_CROSS, .npos = 2, .ncol = 2};
+    memcpy(ok.pos, hedge, sizeof hedge);
+    ok.col[0] = (lc_balance){LC_QUOTE, 5000};
+    ok.col[1] = (lc_balance){ETH, 1};
+    lc_account bad[8];
+    for (int k = 0; k < 8; k++)
+        bad[k] = ok;
+    bad[0].npos = 0;                    /* no position */
+    bad[1].pos[1].market = 2;           /* no market 2 */
+    bad[2].pos[0].side = 0;             /* no side */
+    bad[3].pos[1].qty = 0;              /* no quantity */
+    bad[4].pos[0].entry = -1;           /* no price */
+    bad[5].col[1].amount = -1;          /* a negative balance */
+    bad[6].col[1].asset = 5;            /* no asset 5 */
+    bad[7].margin = LC_MARGIN_ISOLATED; /* isolated: one position, quote */
+    lc_error err = {0};
+    lc_population *pop = lc_population_from_accounts(sc, 1, &ok, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    cr_assert_eq(pop->span0, 0);
+    cr_assert_eq(pop->n, 1);
+    cr_assert_eq(lc_population_margin(pop, 0), LC_MARGIN_CROSS);
+    lc_population_free(pop);
+    for (int k = 0; k < 8; k++) {
+        lc_account two[2] = {ok, bad[k]};
+        lc_error_clear(&err);
+        cr_assert_null(lc_population_from_accounts(sc, 2, two, &err), "case %d accepted", k);
+        cr_assert(strstr(err.msg, "account 1"), "case %d: %s", k, err.msg);
+    }
+    lc_scenario_free(sc);
+}
