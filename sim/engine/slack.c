@@ -134,7 +134,7 @@ static double distance(const double *x, const double *a, int k)
 void lc_slack_start(lc_slack *s, lc_run *r)
 {
     const lc_population *pop = r->pop;
-    double marks[LC_MAX_MARKETS];
+    double marks[LC_MAX_MARKETS] = {0};
     int same = 1;
     for (int k = 0; k < r->nmk; k++) {
         marks[k] = lc_run_mark_of(r, k);
