@@ -67,13 +67,15 @@ def _plain(value: Any) -> Any:
 
 def _column_names(group: h5py.Group) -> list[str]:
     """Columns of a table group in schema order: the ``columns`` attribute when
-    present, else link creation order (which h5py's iteration follows)."""
+    present, else link creation order (which h5py's iteration follows). Groups
+    inside it (/population/legs) are tables of their own, not columns."""
+    datasets = [k for k in group if isinstance(group[k], h5py.Dataset)]
     cols = group.attrs.get("columns")
     if cols is not None:
         names = [c for c in _plain(cols).split(",") if c]
         # columns added by a newer writer but not listed still load, at the end
-        return names + [k for k in group if k not in names]
-    return list(group)
+        return names + [k for k in datasets if k not in names]
+    return datasets
 
 
 def read_table(group: h5py.Group, columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
@@ -393,6 +395,17 @@ class Result:
         if self._population is None and "population" in self._f:
             self._population = read_table(self._f["population"])
         return self._population
+
+    @property
+    def population_legs(self) -> Optional[pd.DataFrame]:
+        """/population/legs as a DataFrame: one row per position (kind 0) or
+        collateral balance (kind 1) of each account that spans markets (its
+        ``account`` is the row of :attr:`population`; ``market`` -1 is
+        quote), or None (no population, or a file from before accounts
+        spanned markets)."""
+        if "population/legs" not in self._f:
+            return None
+        return read_table(self._f["population/legs"])
 
     # ---- series ----------------------------------------------------------
     @property

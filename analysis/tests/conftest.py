@@ -132,7 +132,8 @@ def write_v1(src: Path, dst: Path) -> Path:
             for k, v in s[name].attrs.items():
                 g.attrs[k] = v
             cols = [c for c in s[name] if "." not in c and not (name in ("population", "events")
-                                                                  and c == "market")]
+                                                                  and c in ("market", "margin"))
+                    and isinstance(s[name][c], h5py.Dataset)]  # not /population/legs
             if "columns" in s[name].attrs:
                 g.attrs["columns"] = ",".join(c for c in str(s[name].attrs["columns"]).split(",")
                                               if c in cols)

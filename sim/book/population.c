@@ -627,104 +627,139 @@ lc_population *lc_population_from_accounts(const lc_scenario *sc, long n, const 
     return p;
 }
 
-/* CSV: a header line naming side, notional, leverage, entry (any order) and,
- * with several markets, market (a market's name), then one account per
- * line; side is long/short or +1/-1; '#' starts a comment. */
-static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
+/* ---- positions files (CSV) ---------------------------------------------------
+ * A header line naming the columns (any order), then one record per line;
+ * '#' starts a comment, blank lines are skipped, a UTF-8 byte-order mark is
+ * allowed. Two forms:
+ *  - one account per line (isolated): side, notional, leverage, entry and,
+ *    with several markets, market (a market's name); side is long/short or
+ *    +1/-1;
+ *  - one leg per line, when the header names `account`: account (an id; an
+ *    account's lines are consecutive), margin (isolated, cross, portfolio;
+ *    the same on each of its lines), leg (position or collateral), market (a
+ *    market's name; for collateral also `quote`), side (positions), notional
+ *    (positions, quote), entry (positions, quote per base) and amount
+ *    (collateral: units of the asset). An isolated account is one position
+ *    and one quote collateral line. */
+
+typedef struct csv {
+    FILE *f;
+    const char *path;
+    char *line;
+    int lineno;
+    enum { CSV_MAX_FIELDS = 64 } max;
+    char *fields[CSV_MAX_FIELDS];
+    int nf, header_fields;
+} csv;
+
+/* The next record into c->fields: 1, 0 at the end, -1 with a message. */
+static int csv_next(csv *c, lc_error *err)
 {
-    const char *path = sc->positions_file;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        lc_error_at(err, path, 0, NULL, "cannot open positions file");
-        return NULL;
-    }
-    long cap = 1024, n = 0;
-    lc_population *p = alloc_population(cap);
-    /* lines are read into a bounded buffer: a file with no newline must not
-     * grow memory until it runs out */
-    char *line = malloc(CSV_LINE_MAX + 2);
-    int lineno = 0, col[5] = {-1, -1, -1, -1, -1}, rc = 0, header_fields = 0;
-    static const char *const names[5] = {"side", "notional", "leverage", "entry", "market"};
-    int oom = !p || !line;
-    while (!oom && rc == 0 && fgets(line, CSV_LINE_MAX + 2, f)) {
-        lineno++;
-        size_t len = strlen(line);
-        if (len > CSV_LINE_MAX || (len == CSV_LINE_MAX + 1 && line[len - 1] != '\n')) {
-            rc = lc_error_at(err, path, lineno, NULL,
-                             "longer than %d characters: not a positions file?", CSV_LINE_MAX);
-            break;
-        }
-        char *text = line;
-        if (lineno == 1 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+    while (fgets(c->line, CSV_LINE_MAX + 2, c->f)) {
+        c->lineno++;
+        size_t len = strlen(c->line);
+        if (len > CSV_LINE_MAX || (len == CSV_LINE_MAX + 1 && c->line[len - 1] != '\n'))
+            return lc_error_at(err, c->path, c->lineno, NULL,
+                               "longer than %d characters: not a positions file?", CSV_LINE_MAX);
+        char *text = c->line;
+        if (c->lineno == 1 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
             text += 3; /* UTF-8 byte-order mark, as spreadsheets write it */
         text[strcspn(text, "\r\n#")] = '\0';
         if (!text[strspn(text, " \t,")])
             continue;
         /* split at every comma: an empty field stays a field, so a missing
          * value is reported rather than shifting the columns after it */
-        enum { MAX_FIELDS = 64 };
-        char *fields[MAX_FIELDS];
-        int nf = 0;
-        for (char *t = text; t; nf++) {
-            if (nf == MAX_FIELDS) {
-                rc = lc_error_at(err, path, lineno, NULL, "more than %d columns", MAX_FIELDS);
-                break;
-            }
+        c->nf = 0;
+        for (char *t = text; t; c->nf++) {
+            if (c->nf == CSV_MAX_FIELDS)
+                return lc_error_at(err, c->path, c->lineno, NULL, "more than %d columns",
+                                   CSV_MAX_FIELDS);
             char *comma = strchr(t, ',');
             if (comma)
                 *comma = '\0';
             t += strspn(t, " \t");
             for (char *e = t + strlen(t); e > t && (e[-1] == ' ' || e[-1] == '\t');)
                 *--e = '\0';
-            fields[nf] = t;
+            c->fields[c->nf] = t;
             t = comma ? comma + 1 : NULL;
         }
-        if (rc)
-            break;
-        if (col[0] >= 0 && nf != header_fields) {
-            rc = lc_error_at(err, path, lineno, NULL,
-                             "%d fields, the header has %d (a comma inside a number?)", nf,
-                             header_fields);
-            break;
-        }
-        if (col[0] < 0) { /* header */
-            header_fields = nf;
-            for (int k = 0; k < 5 && rc == 0; k++) {
-                for (int j = 0; j < nf && rc == 0; j++)
-                    if (strcmp(fields[j], names[k]) == 0) {
-                        if (col[k] >= 0)
-                            rc = lc_error_at(err, path, lineno, names[k],
-                                             "column named twice (columns %d and %d)", col[k] + 1,
-                                             j + 1);
-                        col[k] = j;
-                    }
-                if (rc == 0 && col[k] < 0 && (k < 4 || sc->nmarkets > 1))
-                    rc = lc_error_at(err, path, lineno, NULL,
-                                     "header must name the columns side, notional, leverage, "
-                                     "entry%s (missing '%s')",
-                                     sc->nmarkets > 1 ? ", market" : "", names[k]);
+        if (c->header_fields && c->nf != c->header_fields)
+            return lc_error_at(err, c->path, c->lineno, NULL,
+                               "%d fields, the header has %d (a comma inside a number?)", c->nf,
+                               c->header_fields);
+        return 1;
+    }
+    return 0;
+}
+
+/* The columns of the header record: col[k] = the field named names[k], or
+ * -1. Returns 0, or -1 for a column named twice. */
+static int csv_header(csv *c, const char *const *names, int n, int *col, lc_error *err)
+{
+    c->header_fields = c->nf;
+    for (int k = 0; k < n; k++) {
+        col[k] = -1;
+        for (int j = 0; j < c->nf; j++)
+            if (strcmp(c->fields[j], names[k]) == 0) {
+                if (col[k] >= 0)
+                    return lc_error_at(err, c->path, c->lineno, names[k],
+                                       "column named twice (columns %d and %d)", col[k] + 1, j + 1);
+                col[k] = j;
             }
-            continue;
-        }
+    }
+    return 0;
+}
+
+/* Field k of the record as a side (+1, -1), or 0 if it is none. */
+static int csv_side(const char *s)
+{
+    if (strcmp(s, "long") == 0 || strcmp(s, "1") == 0 || strcmp(s, "+1") == 0)
+        return 1;
+    if (strcmp(s, "short") == 0 || strcmp(s, "-1") == 0)
+        return -1;
+    return 0;
+}
+
+/* A number > 0 (>= 0 when zero_ok) from s into *v, or -1 with a message. */
+static int csv_number(const csv *c, const char *s, const char *key, int zero_ok, double *v,
+                      lc_error *err)
+{
+    char *end;
+    *v = strtod(s, &end);
+    if (!*s || *end || !isfinite(*v) || !(*v > 0 || (zero_ok && *v == 0)))
+        return lc_error_at(err, c->path, c->lineno, key, "must be a number %s (got '%s')",
+                           zero_ok ? ">= 0" : "> 0", s);
+    return 0;
+}
+
+/* The one-account-per-line form, after its header. */
+static lc_population *read_accounts(const lc_scenario *sc, csv *c, lc_error *err)
+{
+    static const char *const names[5] = {"side", "notional", "leverage", "entry", "market"};
+    int col[5], rc = csv_header(c, names, 5, col, err);
+    for (int k = 0; k < 5 && rc == 0; k++)
+        if ((k < 4 || sc->nmarkets > 1) && col[k] < 0)
+            rc = lc_error_at(err, c->path, c->lineno, NULL,
+                             "header must name the columns side, notional, leverage, entry%s "
+                             "(missing '%s'), or account, margin, leg, market, side, notional, "
+                             "entry, amount (one line per leg)",
+                             sc->nmarkets > 1 ? ", market" : "", names[k]);
+    long cap = 1024, n = 0;
+    lc_population *p = rc ? NULL : alloc_population(cap);
+    int oom = rc == 0 && !p;
+    while (!oom && rc == 0 && (rc = csv_next(c, err)) == 1) {
+        rc = 0;
         double v[4];
-        for (int k = 0; k < 4 && rc == 0; k++) {
-            const char *s = col[k] < nf ? fields[col[k]] : "";
-            char *end;
-            if (k == 0 && (strcmp(s, "long") == 0 || strcmp(s, "short") == 0)) {
-                v[0] = s[0] == 'l' ? 1 : -1;
-                continue;
-            }
-            v[k] = strtod(s, &end);
-            if (!*s || *end || !isfinite(v[k]) || (k == 0 && v[k] != 1 && v[k] != -1) ||
-                (k > 0 && !(v[k] > 0)))
-                rc = lc_error_at(err, path, lineno, names[k], "%s (got '%s')",
-                                 k == 0 ? "must be long, short, 1 or -1" : "must be a number > 0",
-                                 s);
-        }
+        v[0] = csv_side(c->fields[col[0]]);
+        if (v[0] == 0)
+            rc = lc_error_at(err, c->path, c->lineno, names[0],
+                             "must be long, short, 1 or -1 (got '%s')", c->fields[col[0]]);
+        for (int k = 1; k < 4 && rc == 0; k++)
+            rc = csv_number(c, c->fields[col[k]], names[k], 0, &v[k], err);
         int market = 0;
-        if (rc == 0 && col[4] >= 0 && (market = lc_scenario_market_find(sc, fields[col[4]])) < 0)
-            rc = lc_error_at(err, path, lineno, "market", "no market named '%s' in the scenario",
-                             fields[col[4]]);
+        if (rc == 0 && col[4] >= 0 && (market = lc_scenario_market_find(sc, c->fields[col[4]])) < 0)
+            rc = lc_error_at(err, c->path, c->lineno, "market",
+                             "no market named '%s' in the scenario", c->fields[col[4]]);
         if (rc)
             break;
         if (n == cap) {
@@ -753,41 +788,238 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
             cap *= 2;
         }
         no_legs(p, n);
-        rc = place(sc, p, n, market, (int)v[0], v[1], v[2], v[3], path, lineno, err);
+        rc = place(sc, p, n, market, (int)v[0], v[1], v[2], v[3], c->path, c->lineno, err);
         double s0 = lc_scenario_s0(sc, market);
         double liq = rc ? 0
                         : lc_liq_price_cum(p->side[n], p->qty[n], p->entry[n], p->collateral[n],
                                            p->mmr[n], p->cum[n]);
         if (rc == 0 && lc_breached(p->side[n], liq, s0))
-            rc = lc_error_at(err, path, lineno, NULL,
+            rc = lc_error_at(err, c->path, c->lineno, NULL,
                              "this account is already past its liquidation price %g at s0 = %g",
                              liq, s0);
         n++;
     }
-    free(line);
-    fclose(f);
     if (oom)
-        lc_error_add(err, "%s: out of memory", path);
-    else if (rc == 0 && col[0] < 0)
-        rc = lc_error_at(err, path, 0, NULL, "empty: expected a header line and accounts");
+        lc_error_add(err, "%s: out of memory", c->path);
     if (oom || rc) {
         lc_population_free(p);
         return NULL;
     }
     p->n = n;
+    p->nmarkets = sc->nmarkets;
+    if (finish(p, err)) {
+        lc_population_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* An account's id and first line (positions by legs). */
+typedef struct csv_id {
+    char id[64];
+    int line;
+} csv_id;
+
+static int cmp_id(const void *a, const void *b)
+{
+    const csv_id *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Every account's lines are consecutive: an id seen again after another
+ * account's is an error naming both lines. Sorts ids. */
+static int unique_ids(const csv *c, csv_id *ids, long n, lc_error *err)
+{
+    qsort(ids, (size_t)n, sizeof *ids, cmp_id);
+    for (long k = 1; k < n; k++)
+        if (strcmp(ids[k].id, ids[k - 1].id) == 0)
+            return lc_error_at(err, c->path, ids[k].line, "account",
+                               "account %s again (its lines start on line %d): an account's "
+                               "lines are consecutive",
+                               ids[k].id, ids[k - 1].line);
+    return 0;
+}
+
+/* The one-leg-per-line form, after its header: accounts gathered, then
+ * lc_population_from_accounts; each checked solvent at s0. */
+static lc_population *read_legs(const lc_scenario *sc, csv *c, lc_error *err)
+{
+    enum { ACCOUNT, MARGIN, LEG, MARKET, SIDE, NOTIONAL, ENTRY, AMOUNT, NCOLS };
+    static const char *const names[NCOLS] = {"account", "margin",   "leg",   "market",
+                                             "side",    "notional", "entry", "amount"};
+    int col[NCOLS], rc = csv_header(c, names, NCOLS, col, err);
+    for (int k = 0; k < NCOLS && rc == 0; k++)
+        if (col[k] < 0)
+            rc = lc_error_at(err, c->path, c->lineno, NULL,
+                             "a positions file by legs names the columns account, margin, leg, "
+                             "market, side, notional, entry, amount (missing '%s')",
+                             names[k]);
+    long cap = 0, n = 0;
+    lc_account *acc = NULL;
+    int *first_line = NULL;
+    csv_id *acc_ids = NULL;
+    char id[64] = "";
+    double s0[LC_MAX_MARKETS];
+    for (int k = 0; k < sc->nmarkets; k++)
+        s0[k] = lc_scenario_s0(sc, k);
+    while (rc == 0 && (rc = csv_next(c, err)) == 1) {
+        rc = 0;
+        const char *const *f = (const char *const *)c->fields;
+        int margin = -1;
+        for (int m = 0; m < LC_MARGIN_NKINDS; m++)
+            if (strcmp(f[col[MARGIN]], lc_margin_kinds[m]) == 0)
+                margin = m;
+        if (margin < 0) {
+            rc = lc_error_at(err, c->path, c->lineno, "margin",
+                             "must be isolated, cross or portfolio (got '%s')", f[col[MARGIN]]);
+            break;
+        }
+        if (!*f[col[ACCOUNT]] || strlen(f[col[ACCOUNT]]) >= sizeof id) {
+            rc = lc_error_at(err, c->path, c->lineno, "account",
+                             "must be an id of 1 to %d "
+                             "characters",
+                             (int)sizeof id - 1);
+            break;
+        }
+        if (n == 0 || strcmp(id, f[col[ACCOUNT]]) != 0) { /* a new account */
+            if (n == cap) {
+                long nc = cap ? 2 * cap : 1024;
+                lc_account *a2 = realloc(acc, (size_t)nc * sizeof *acc);
+                int *l2 = a2 ? realloc(first_line, (size_t)nc * sizeof *first_line) : NULL;
+                if (a2)
+                    acc = a2;
+                if (l2)
+                    first_line = l2;
+                csv_id *i2 = l2 ? realloc(acc_ids, (size_t)nc * sizeof *acc_ids) : NULL;
+                if (!i2) {
+                    rc = lc_error_add(err, "%s: out of memory", c->path);
+                    break;
+                }
+                acc_ids = i2;
+                cap = nc;
+            }
+            snprintf(id, sizeof id, "%s", f[col[ACCOUNT]]);
+            snprintf(acc_ids[n].id, sizeof acc_ids[n].id, "%s", id);
+            acc_ids[n].line = c->lineno;
+            acc[n] = (lc_account){.i = n, .margin = margin};
+            first_line[n++] = c->lineno;
+        }
+        lc_account *a = &acc[n - 1];
+        if (a->margin != margin) {
+            rc = lc_error_at(err, c->path, c->lineno, "margin",
+                             "account %s is %s on line %d: one margin per account", id,
+                             lc_margin_kinds[a->margin], first_line[n - 1]);
+            break;
+        }
+        int position = strcmp(f[col[LEG]], "position") == 0;
+        if (!position && strcmp(f[col[LEG]], "collateral") != 0) {
+            rc = lc_error_at(err, c->path, c->lineno, "leg",
+                             "must be position or collateral (got '%s')", f[col[LEG]]);
+            break;
+        }
+        int market = position || strcmp(f[col[MARKET]], "quote") != 0
+                         ? lc_scenario_market_find(sc, f[col[MARKET]])
+                         : LC_QUOTE;
+        if (market < 0 && !(market == LC_QUOTE && !position)) {
+            rc = lc_error_at(err, c->path, c->lineno, "market",
+                             "no market named '%s' in the scenario%s", f[col[MARKET]],
+                             position ? "" : " (collateral in quote is 'quote')");
+            break;
+        }
+        if (position) {
+            int side = csv_side(f[col[SIDE]]);
+            double notional, entry;
+            if (!side)
+                rc = lc_error_at(err, c->path, c->lineno, "side",
+                                 "must be long, short, 1 or -1 (got '%s')", f[col[SIDE]]);
+            rc = rc ? rc : csv_number(c, f[col[NOTIONAL]], "notional", 0, &notional, err);
+            rc = rc ? rc : csv_number(c, f[col[ENTRY]], "entry", 0, &entry, err);
+            for (int k = 0; rc == 0 && k < a->npos; k++)
+                if (a->pos[k].market == market)
+                    rc = lc_error_at(err, c->path, c->lineno, "market",
+                                     "account %s holds a position in %s already: one per market",
+                                     id, f[col[MARKET]]);
+            if (rc)
+                break;
+            a->pos[a->npos++] = (lc_position){market, side, notional / entry, entry};
+        } else {
+            double amount;
+            if ((rc = csv_number(c, f[col[AMOUNT]], "amount", 1, &amount, err)))
+                break;
+            int k = 0;
+            while (k < a->ncol && a->col[k].asset != market)
+                k++;
+            if (k == a->ncol)
+                a->col[a->ncol++] = (lc_balance){market, 0};
+            a->col[k].amount += amount;
+        }
+    }
+    if (rc == 0)
+        rc = unique_ids(c, acc_ids, n, err);
+    for (long k = 0; rc == 0 && k < n; k++) { /* each account whole and solvent at s0 */
+        const lc_account *a = &acc[k];
+        int bad_iso = a->margin == LC_MARGIN_ISOLATED &&
+                      (a->npos != 1 || a->ncol > 1 || (a->ncol && a->col[0].asset != LC_QUOTE));
+        if (a->npos == 0 || bad_iso) {
+            rc = lc_error_at(err, c->path, first_line[k], NULL, "account of this line: %s",
+                             a->npos == 0 ? "no position"
+                                          : "an isolated account is one "
+                                            "position and quote collateral");
+            break;
+        }
+        lc_span_eval e = lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, s0);
+        if (!(e.slack > 0))
+            rc = lc_error_at(err, c->path, first_line[k], NULL,
+                             "the account of this line is already breached at s0 (equity %g, "
+                             "requirement %g quote)",
+                             e.equity, e.requirement);
+    }
+    lc_population *p = rc ? NULL : lc_population_from_accounts(sc, n, acc, err);
+    free(acc);
+    free(first_line);
+    free(acc_ids);
+    return p;
+}
+
+static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
+{
+    csv c = {.path = sc->positions_file};
+    if (!(c.f = fopen(c.path, "r"))) {
+        lc_error_at(err, c.path, 0, NULL, "cannot open positions file");
+        return NULL;
+    }
+    /* lines are read into a bounded buffer: a file with no newline must not
+     * grow memory until it runs out */
+    c.line = malloc(CSV_LINE_MAX + 2);
+    lc_population *p = NULL;
+    int rc = c.line ? csv_next(&c, err) : -1;
+    if (!c.line)
+        lc_error_add(err, "%s: out of memory", c.path);
+    else if (rc == 0)
+        lc_error_at(err, c.path, 0, NULL, "empty: expected a header line and accounts");
+    else if (rc == 1) {
+        int by_legs = 0;
+        for (int j = 0; j < c.nf; j++)
+            by_legs |= strcmp(c.fields[j], "account") == 0;
+        p = by_legs ? read_legs(sc, &c, err) : read_accounts(sc, &c, err);
+    }
+    free(c.line);
+    fclose(c.f);
     return p;
 }
 
 lc_population *lc_population_create(const lc_scenario *sc, lc_error *err)
 {
-    lc_population *p = sc->positions_file ? read_csv(sc, err) : alloc_population(sc->accounts);
+    if (sc->positions_file)
+        return read_csv(sc, err);
+    lc_population *p = alloc_population(sc->accounts);
     if (!p) {
-        if (!err->count)
-            lc_error_add(err, "out of memory for %ld accounts", sc->accounts);
+        lc_error_add(err, "out of memory for %ld accounts", sc->accounts);
         return NULL;
     }
     p->nmarkets = sc->nmarkets;
-    if ((!sc->positions_file && draw(sc, p, err)) || finish(p, err)) {
+    if (draw(sc, p, err) || finish(p, err)) {
         lc_population_free(p);
         return NULL;
     }

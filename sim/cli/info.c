@@ -1088,8 +1088,9 @@ static int info_file(const char *path, hid_t f, int metrics_csv, FILE *out, lc_e
             H5Dclose(d);
         }
     }
-    static const char *const groups[] = {"points", "markets", "series", "population", "events"};
-    for (int i = 0; i < 5; i++)
+    static const char *const groups[] = {"points",     "markets",         "series",
+                                         "population", "population/legs", "events"};
+    for (int i = 0; i < LC_COUNT(groups); i++)
         list_group(out, f, groups[i]);
     runs_table(out, f, &mk);
     runs_by_market(out, f, &mk);

@@ -61,13 +61,31 @@ static const pop_col pop_cols[] = {
     {"market", "1", "the market the account trades (row of /markets)", 'u'},
     {"qty", "base", "position size", 'd'},
     {"entry", "quote/base", "entry price", 'd'},
-    {"collateral", "quote", "isolated margin", 'd'},
+    {"collateral", "quote",
+     "isolated margin; of a cross or portfolio account, its quote balance (its legs in "
+     "/population/legs)",
+     'd'},
     {"mmr", "1",
      "maintenance-margin rate of the tier holding the notional at the liquidation price", 'd'},
     {"cum", "quote", "maintenance amount of that tier: maintenance = mmr x notional - cum", 'd'},
     {"liq_price", "quote/base", "liquidation price (equity = maintenance margin)", 'd'},
     {"bankruptcy_price", "quote/base", "bankruptcy price (equity = 0)", 'd'},
     {"origin", "1", "place in the order drawn, or data row of the positions file (from 0)", 'i'},
+    {"margin", "1",
+     "margin model: 0 isolated, 1 cross, 2 portfolio (1 and 2 span markets: side .. "
+     "bankruptcy_price describe the first position, the prices NaN)",
+     'u'},
+};
+/* /population/legs: one row per position or collateral balance of each
+ * account that spans markets, by account. */
+static const pop_col leg_cols[] = {
+    {"account", "1", "the account (row of /population)", 'i'},
+    {"kind", "1", "0 position (perpetual), 1 collateral balance", 'u'},
+    {"market", "1", "the position's market, the collateral's asset (row of /markets; -1 quote)",
+     'i'},
+    {"side", "1", "+1 long, -1 short (0 for collateral)", 'b'},
+    {"qty", "base", "position size, or the collateral's units (quote for -1)", 'd'},
+    {"entry", "quote/base", "the position's entry price (NaN for collateral)", 'd'},
 };
 
 struct lc_writer {
@@ -436,20 +454,14 @@ static void resolved_attr(void *ctx, const char *key, const char *unit, const do
         c->failed = key;
 }
 
-static int write_population(lc_writer *w, const lc_population *pop, lc_error *err)
+/* Columns cols[0 .. ncols) of n rows from src[] into group g (name for
+ * messages). */
+static int write_columns(lc_writer *w, hid_t g, const char *name, const pop_col *cols, int ncols,
+                         const void *const *src, long n, lc_error *err)
 {
-    hid_t g = group(w->file, "population", "one row per account, shared by every run");
-    if (g < 0)
-        return fail(w, err, "/population", "cannot create");
-    const void *src[] = {pop->side,  pop->market,     pop->qty,
-                         pop->entry, pop->collateral, pop->mmr,
-                         pop->cum,   pop->liq_price,  pop->bankruptcy_price,
-                         pop->origin};
-    _Static_assert(sizeof src / sizeof src[0] == sizeof pop_cols / sizeof pop_cols[0],
-                   "one source array per /population column");
     int rc = 0;
-    for (int c = 0; c < LC_COUNT(pop_cols) && rc == 0; c++) {
-        char t = pop_cols[c].type;
+    for (int c = 0; c < ncols && rc == 0; c++) {
+        char t = cols[c].type;
         hid_t mem = t == 'b'   ? H5T_NATIVE_INT8
                     : t == 'u' ? H5T_NATIVE_UINT8
                     : t == 'i' ? H5T_NATIVE_INT64
@@ -458,16 +470,88 @@ static int write_population(lc_writer *w, const lc_population *pop, lc_error *er
                      : t == 'u' ? H5T_STD_U8LE
                      : t == 'i' ? H5T_STD_I64LE
                                 : H5T_IEEE_F64LE;
-        hid_t d = extensible(g, pop_cols[c].name, file, 0, POP_CHUNK, pop_cols[c].units,
-                             pop_cols[c].description);
-        if (d < 0 || append_rows(d, 0, (hsize_t)pop->n, 0, mem, src[c])) {
-            char object[64];
-            snprintf(object, sizeof object, "/population/%s", pop_cols[c].name);
+        hid_t d =
+            extensible(g, cols[c].name, file, 0, POP_CHUNK, cols[c].units, cols[c].description);
+        if (d < 0 || append_rows(d, 0, (hsize_t)n, 0, mem, src[c])) {
+            char object[96];
+            snprintf(object, sizeof object, "%s/%s", name, cols[c].name);
             rc = fail(w, err, object, "cannot write");
         }
         if (d >= 0)
             H5Dclose(d);
     }
+    return rc;
+}
+
+/* /population/legs of the accounts that span markets. */
+static int write_legs(lc_writer *w, hid_t g, const lc_population *pop, lc_error *err)
+{
+    long n = pop->span_npos + pop->span_ncol, at = 0;
+    size_t m = n > 0 ? (size_t)n : 1;
+    int64_t *account = malloc(m * sizeof *account), *market = malloc(m * sizeof *market);
+    uint8_t *kind = malloc(m);
+    int8_t *side = malloc(m);
+    double *qty = malloc(m * sizeof *qty), *entry = malloc(m * sizeof *entry);
+    int rc = 0;
+    if (!account || !market || !kind || !side || !qty || !entry)
+        rc = lc_error_add(err, "/population/legs: out of memory");
+    for (long i = pop->span0; rc == 0 && i < pop->n; i++) {
+        long j = i - pop->span0;
+        for (uint32_t k = pop->span_pos0[j]; k < pop->span_pos0[j + 1]; k++, at++) {
+            const lc_position *p = &pop->span_pos[k];
+            account[at] = i, kind[at] = 0, market[at] = p->market, side[at] = (int8_t)p->side;
+            qty[at] = p->qty, entry[at] = p->entry;
+        }
+        for (uint32_t k = pop->span_col0[j]; k < pop->span_col0[j + 1]; k++, at++) {
+            const lc_balance *b = &pop->span_col[k];
+            account[at] = i, kind[at] = 1, market[at] = b->asset, side[at] = 0;
+            qty[at] = b->amount, entry[at] = NAN;
+        }
+    }
+    hid_t lg = rc ? -1
+                  : group(g, "legs",
+                          "one row per position or collateral balance of each "
+                          "account that spans markets, by account");
+    if (rc == 0 && lg < 0)
+        rc = fail(w, err, "/population/legs", "cannot create");
+    const void *src[] = {account, kind, market, side, qty, entry};
+    _Static_assert(sizeof src / sizeof src[0] == sizeof leg_cols / sizeof leg_cols[0],
+                   "one source array per /population/legs column");
+    if (rc == 0)
+        rc = write_columns(w, lg, "/population/legs", leg_cols, LC_COUNT(leg_cols), src, n, err);
+    if (lg >= 0)
+        H5Gclose(lg);
+    free(account);
+    free(market);
+    free(kind);
+    free(side);
+    free(qty);
+    free(entry);
+    return rc;
+}
+
+static int write_population(lc_writer *w, const lc_population *pop, lc_error *err)
+{
+    hid_t g = group(w->file, "population", "one row per account, shared by every run");
+    if (g < 0)
+        return fail(w, err, "/population", "cannot create");
+    uint8_t *margin = malloc(pop->n > 0 ? (size_t)pop->n : 1);
+    if (!margin) {
+        H5Gclose(g);
+        return lc_error_add(err, "/population: out of memory");
+    }
+    for (long i = 0; i < pop->n; i++)
+        margin[i] = (uint8_t)lc_population_margin(pop, i);
+    const void *src[] = {pop->side,   pop->market,     pop->qty,
+                         pop->entry,  pop->collateral, pop->mmr,
+                         pop->cum,    pop->liq_price,  pop->bankruptcy_price,
+                         pop->origin, margin};
+    _Static_assert(sizeof src / sizeof src[0] == sizeof pop_cols / sizeof pop_cols[0],
+                   "one source array per /population column");
+    int rc = write_columns(w, g, "/population", pop_cols, LC_COUNT(pop_cols), src, pop->n, err);
+    if (rc == 0)
+        rc = write_legs(w, g, pop, err);
+    free(margin);
     H5Gclose(g);
     return rc;
 }

@@ -362,9 +362,10 @@ Test(writer, every_dataset_has_units_and_description)
     cr_assert(H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, check_object, &count) >= 0);
     H5Fclose(f);
     /* scenario x2, runs and its per-market columns, /markets (6), 3 series and
-     * their coordinates (row, market, time), events, population (10), points (1) */
+     * their coordinates (row, market, time), events, population (11 and its 6
+     * legs), points (1) */
     cr_assert_eq(count, 2 + lc_n_run_columns() + lc_n_market_columns() + 6 + NSERIES + 3 +
-                            lc_n_event_columns() + 10 + 1);
+                            lc_n_event_columns() + 11 + 6 + 1);
     free(path);
     t_rmdir(dir);
 }
