@@ -10,6 +10,7 @@
 
 #include "support.h"
 #include "venue/venue.h"
+#include "venue/spanning.h"
 
 static lc_population *draw(const char *text, lc_scenario **sc_out)
 {
@@ -551,5 +552,171 @@ Test(population, pareto_min_equal_to_max)
             }
         }
     gsl_rng_free(r);
+    lc_scenario_free(sc);
+}
+
+/* ---- accounts that span markets ------------------------------------------ */
+
+/* A positions file by legs: an isolated account (one position, quote), a
+ * cross account with one position and quote (stored isolated: the same E
+ * and R), a cross account over A and B, a portfolio account with collateral
+ * in C; kept in the order given after the isolated ranges. */
+Test(population, csv_by_legs)
+{
+    char *dir = t_tmpdir();
+    char *path = t_write(dir, "legs.csv",
+                         "account,margin,leg,market,side,notional,entry,amount\n"
+                         "a1,isolated,position,A,long,1000,100,\n"
+                         "a1,isolated,collateral,quote,,,,200\n"
+                         "x,cross,position,B,short,5000,5000,\n"
+                         "x,cross,collateral,quote,,,,1000\n"
+                         "c2,cross,position,A,long,2000,100,\n"
+                         "c2,cross,position,B,short,3000,5000,\n"
+                         "c2,cross,collateral,quote,,,,400\n"
+                         "p,portfolio,collateral,C,,,,300\n"
+                         "p,portfolio,position,B,long,10000,5000,\n"
+                         "p,portfolio,collateral,quote,,,,500\n"
+                         "p,portfolio,collateral,C,,,,100\n");
+    char *text;
+    cr_assert(asprintf(&text, THREE_MARKETS "population: {file: %s}\n", path) > 0);
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(p->n, 4);
+    cr_assert_eq(p->span0, 2, "two isolated in shape, then two spanning");
+    cr_assert_eq(p->origin[0], 0); /* A long */
+    cr_assert_float_eq(p->qty[0], 10, 1e-12);
+    cr_assert_float_eq(p->collateral[0], 200, 1e-12);
+    cr_assert_eq(p->origin[1], 1); /* B short, the one-position cross account */
+    cr_assert_eq(lc_population_margin(p, 1), LC_MARGIN_ISOLATED);
+    cr_assert_eq(p->origin[2], 2);
+    cr_assert_eq(lc_population_margin(p, 2), LC_MARGIN_CROSS);
+    cr_assert_eq(p->origin[3], 3);
+    cr_assert_eq(lc_population_margin(p, 3), LC_MARGIN_PORTFOLIO);
+    int npos, ncol;
+    const lc_position *pos = lc_span_positions(p, 2, &npos);
+    const lc_balance *col = lc_span_balances(p, 2, &ncol);
+    cr_assert_eq(npos, 2);
+    cr_assert(pos[0].market == 0 && pos[0].side == 1 && pos[0].qty == 20 && pos[0].entry == 100);
+    cr_assert(pos[1].market == 1 && pos[1].side == -1 && pos[1].qty == 3000.0 / 5000);
+    cr_assert(ncol == 1 && col[0].asset == LC_QUOTE && col[0].amount == 400);
+    pos = lc_span_positions(p, 3, &npos);
+    col = lc_span_balances(p, 3, &ncol);
+    cr_assert_eq(npos, 1);
+    /* two lines of C collateral are one balance of 400 */
+    cr_assert(ncol == 2 && col[0].asset == 2 && col[0].amount == 400, "%d %d %g", ncol,
+              col[0].asset, col[0].amount);
+    cr_assert(col[1].asset == LC_QUOTE && col[1].amount == 500);
+    /* open interest counts the spanning positions: B's shorts are x (1) and c2's leg */
+    cr_assert_float_eq(p->span_qty[2 * 1 + 1], 0.6, 1e-12);
+    cr_assert_eq(p->span_open[2 * 1 + 0], 1); /* p's long B */
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    free(path);
+    t_rmdir(dir);
+}
+
+/* The errors of the legs form name file, line and column. */
+static const char *legs_errors(const char *body)
+{
+    char *dir = t_tmpdir(), *csv;
+    cr_assert(asprintf(&csv, "account,margin,leg,market,side,notional,entry,amount\n%s", body) > 0);
+    char *path = t_write(dir, "legs.csv", csv);
+    char *text;
+    cr_assert(asprintf(&text, THREE_MARKETS "population: {file: %s}\n", path) > 0);
+    lc_scenario *sc = t_scenario(text);
+    static lc_error err;
+    lc_error_clear(&err);
+    lc_population *p = lc_population_create(sc, &err);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    free(path);
+    free(csv);
+    t_rmdir(dir);
+    return p ? NULL : err.msg;
+}
+
+Test(population, csv_by_legs_errors)
+{
+    static const struct {
+        const char *body, *want;
+    } cases[] = {
+        {"a,cross,position,A,long,100,100,\nb,cross,position,B,long,100,5000,\n"
+         "a,cross,collateral,quote,,,,10\n",
+         "legs.csv:4: account: account a again (its lines start on line 2)"},
+        {"a,cross,position,A,long,100,100,\na,portfolio,collateral,quote,,,,10\n",
+         "legs.csv:3: margin: account a is cross on line 2: one margin per account"},
+        {"a,isolated,position,A,long,100,100,\na,isolated,position,B,long,100,5000,\n"
+         "a,isolated,collateral,quote,,,,50\n",
+         "legs.csv:2: account of this line: an isolated account is one position and quote"},
+        {"a,cross,position,D,long,100,100,\n",
+         "legs.csv:2: market: no market named 'D' in the scenario"},
+        {"a,cross,position,A,long,100,100,\na,cross,position,A,short,100,100,\n",
+         "legs.csv:3: market: account a holds a position in A already"},
+        {"a,cross,loan,A,long,100,100,\n",
+         "legs.csv:2: leg: must be position or collateral (got 'loan')"},
+        {"a,margin,position,A,long,100,100,\n",
+         "legs.csv:2: margin: must be isolated, cross or portfolio (got 'margin')"},
+        {"a,cross,collateral,quote,,,,-1\n", "legs.csv:2: amount: must be a number >= 0"},
+        {"a,cross,collateral,quote,,,,10\n", "legs.csv:2: account of this line: no position"},
+        /* 100 notional at 10 quote: E = 10 < R = 0.01·100·... breached? no: R = 1;
+         * at 2 quote and a long entered at 105 (pnl −5): E = −3 <= R */
+        {"a,cross,position,A,long,105,105,\na,cross,position,B,long,100,5000,\n"
+         "a,cross,collateral,quote,,,,2\n",
+         "legs.csv:2: the account of this line is already breached at s0"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        const char *e = legs_errors(cases[k].body);
+        cr_assert(e && strstr(e, cases[k].want), "case %zu: %s", k, e ? e : "(loaded)");
+    }
+}
+
+/* Drawn kinds: shares within 4 SE of their weights, positions in distinct
+ * markets within [positions_min, positions_max], collateral by the kind's
+ * shares at s0, every account solvent at s0. */
+Test(population, drawn_kinds)
+{
+    lc_scenario *sc = t_scenario(
+        "simulation: {seed: 9}\n" THREE_MARKETS "population:\n"
+        "  accounts: 20000\n"
+        "  notional: {dist: pareto, min: 100, alpha: 1.5, max: 1e5}\n"
+        "  leverage: {dist: discrete, values: [2, 5], weights: [1, 1]}\n"
+        "  kinds: {isolated: {weight: 0.5}, cross: {weight: 0.3, positions_min: 2,\n"
+        "          positions_max: 3}, portfolio: {weight: 0.2, collateral: {C: 0.5}}}\n");
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    long count[LC_MARGIN_NKINDS] = {0};
+    double marks[3] = {100, 5000, 1};
+    for (long i = p->span0; i < p->n; i++) {
+        int m = lc_population_margin(p, i), npos, ncol;
+        count[m]++;
+        const lc_position *pos = lc_span_positions(p, i, &npos);
+        const lc_balance *col = lc_span_balances(p, i, &ncol);
+        if (m == LC_MARGIN_CROSS)
+            cr_assert(npos >= 2 && npos <= 3, "account %ld: %d positions", i, npos);
+        else
+            cr_assert(npos == 1 && ncol == 2 && col[0].asset == 2, "account %ld", i);
+        for (int a = 0; a < npos; a++)
+            for (int b = 0; b < a; b++)
+                cr_assert_neq(pos[a].market, pos[b].market, "one position per market");
+        if (m == LC_MARGIN_PORTFOLIO) /* half the value in C (at s0 = 1), half quote */
+            cr_assert_float_eq(col[0].amount, col[1].amount, 1e-9 * col[1].amount);
+        cr_assert_gt(lc_span_evaluate_account(sc, p, i, marks).slack, 0, "account %ld", i);
+    }
+    /* isolated: the isolated kind, plus nothing else (a cross account here has
+     * 2+ positions); 4 SE of a binomial share */
+    long n = p->n;
+    double want[3] = {0.5, 0.3, 0.2};
+    count[LC_MARGIN_ISOLATED] = p->span0;
+    for (int m = 0; m < 3; m++) {
+        double se = sqrt(want[m] * (1 - want[m]) / (double)n);
+        cr_assert(fabs((double)count[m] / (double)n - want[m]) < 4 * se, "%s: %ld of %ld",
+                  lc_margin_kinds[m], count[m], n);
+    }
+    lc_population_free(p);
     lc_scenario_free(sc);
 }
