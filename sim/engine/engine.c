@@ -60,6 +60,7 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
         LC_HOOK_LIST(on_liquidate)
         LC_HOOK_LIST(on_settle)
         LC_HOOK_LIST(on_change)
+        LC_HOOK_LIST(on_shortfall)
         LC_HOOK_LIST(on_end)
 #undef LC_HOOK_LIST
     }

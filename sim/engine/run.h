@@ -179,6 +179,9 @@ void lc_run_set_live(lc_run *r, long i, double q, double c, double liq);
 void lc_run_close(lc_run *r, long i);
 /* The rules' on_liquidate for an item about to be closed whole. */
 void lc_run_on_liquidate(lc_run *r, lc_item *it);
+/* The rules' on_shortfall for a settled item of an account that spans
+ * markets: how much of `uncovered` they took from other accounts. */
+double lc_run_on_shortfall(lc_run *r, const lc_item *it, double uncovered);
 
 /* The isolated margin model's plan and settlement (venue/isolated.c), for
  * direct calls where every account is isolated. */

@@ -24,8 +24,9 @@ struct lc_scratch {
     /* per hook, the rules at work that have it, in registry order */
     lc_rule_inst *by_on_run[LC_RULE_MAX], *by_on_step[LC_RULE_MAX], *by_on_breach[LC_RULE_MAX],
         *by_on_liquidate[LC_RULE_MAX], *by_on_settle[LC_RULE_MAX], *by_on_change[LC_RULE_MAX],
-        *by_on_end[LC_RULE_MAX];
-    int n_on_run, n_on_step, n_on_breach, n_on_liquidate, n_on_settle, n_on_change, n_on_end;
+        *by_on_shortfall[LC_RULE_MAX], *by_on_end[LC_RULE_MAX];
+    int n_on_run, n_on_step, n_on_breach, n_on_liquidate, n_on_settle, n_on_change, n_on_shortfall,
+        n_on_end;
     lc_settle_fn settle;
     int events;    /* runs record events */
     lc_item *plan; /* the general settlement's plan, grown to the largest round */

@@ -67,6 +67,16 @@ void lc_run_on_liquidate(lc_run *r, lc_item *it)
     LC_RULES_EACH(r->s, on_liquidate, r, it);
 }
 
+double lc_run_on_shortfall(lc_run *r, const lc_item *it, double uncovered)
+{
+    const lc_scratch *s = r->s;
+    double taken = 0;
+    for (int k = 0; k < s->n_on_shortfall && taken < uncovered; k++)
+        taken += s->by_on_shortfall[k]->rule->on_shortfall(s->by_on_shortfall[k], r, it,
+                                                           uncovered - taken);
+    return taken;
+}
+
 lc_cell *lc_rule_cells(const lc_run *r, const lc_rule_inst *ri)
 {
     return r->row->rules + ri->cell0;

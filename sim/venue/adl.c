@@ -17,6 +17,18 @@
  * bankruptcy price is not negative; those passed over stay queued for later
  * events.
  *
+ * Across markets: an account that spans markets (venue/spanning.c) trades
+ * every position to the book; if its shortfall exceeds what the fund
+ * holds, the uncovered loss U is shared among its positions by their
+ * closed notional, U_m = U·q_m·x_m / Σ q·x, and in each position's market
+ * the other side is deleveraged, in ADL-score order, for the position's
+ * quantity q_m at the price p_m = x_m + s·U_m/q_m: the price at which that
+ * position's share of the loss is nil, so the counterparties closed there
+ * instead of at x_m bear it (each taken only if its equity at p_m is not
+ * negative). What no counterparty takes is bad debt. Events: one kind-2 row
+ * per counterparty, at p_m (the bankrupt account's positions are its kind-1
+ * rows).
+ *
  * Events: an ADL group follows the liquidation (kind 1, its part sent to the
  * book) of a bankrupt account: a kind-2 row on that account for its
  * deleveraged part, then one kind-2 row per counterparty in rank order, all
@@ -142,11 +154,10 @@ static void queue_build(adl_state *st, lc_run *r, int market, int side)
     st->queue_t[w] = r->t;
 }
 
-/* Plan the matching of up to qa of a bankrupt account of side `side`
- * against the other side at bankruptcy price bp: on return st->cands[0..nf)
- * hold the counterparties in order; returns the quantity matched. */
-/* Counterparties are the other side of the same market (ADL across markets
- * comes with accounts that span them). */
+/* Plan the matching of up to qa of a bankrupt account's position of side
+ * `side` in `market` against that market's other side at bankruptcy price
+ * bp: on return st->cands[0..nf) hold the counterparties in order; returns
+ * the quantity matched. */
 static double plan(adl_state *st, lc_run *r, int market, int side, double bp, double qa)
 {
     int other = -side, w = lc_book_range_id(market, other);
@@ -248,6 +259,29 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     (void)filled;
 }
 
+/* ADL across markets (above): returns the part of `uncovered` the
+ * counterparties took. */
+static double on_shortfall(lc_rule_inst *ri, lc_run *r, const lc_item *it, double uncovered)
+{
+    adl_state *st = ri->state;
+    double notional = 0, taken = 0;
+    for (int k = 0; k < it->ntrade; k++)
+        if (!it->trade[k].sell)
+            notional += it->trade[k].qty * it->trade[k].x;
+    for (int k = 0; k < it->ntrade && notional > 0; k++) {
+        const lc_trade *t = &it->trade[k];
+        if (t->sell || !(t->qty > 0))
+            continue;
+        double share = uncovered * (t->qty * t->x / notional);
+        double p = t->x + t->side * share / t->qty;
+        double matched = plan(st, r, t->market, t->side, p, t->qty);
+        for (long m = 0; m < st->nf; m++)
+            deleverage(ri, r, st->cands[m].idx, -t->side, st->cands[m].score, p);
+        taken += matched == t->qty ? share : share * (matched / t->qty);
+    }
+    return taken;
+}
+
 static void on_run(lc_rule_inst *ri, lc_run *r)
 {
     adl_state *st = ri->state;
@@ -297,4 +331,5 @@ const lc_rule lc_rule_adl = {
     .on_run = on_run,
     .on_liquidate = on_liquidate,
     .on_settle = on_settle,
+    .on_shortfall = on_shortfall,
 };

@@ -24,6 +24,10 @@
  *   on_settle    an account of the plan was settled (whole or in part)
  *   on_change    an open account's position or collateral changed (it has a
  *                new liquidation price); `fresh` the first time in the run
+ *   on_shortfall an account that spans markets was settled with a shortfall
+ *                the insurance fund could not pay (`uncovered`, quote): a
+ *                rule may take part of it from other accounts (ADL across
+ *                markets) and returns how much; the rest is bad debt
  *   on_end       the run's last step is done (totals of the run)
  * A hook may change open accounts outside the round (ADL's counterparties)
  * but never an account of the round that has not settled yet: the round's
@@ -124,6 +128,8 @@ typedef struct lc_rule {
     void (*on_liquidate)(struct lc_rule_inst *ri, struct lc_run *r, struct lc_item *it);
     void (*on_settle)(struct lc_rule_inst *ri, struct lc_run *r, const struct lc_item *it);
     void (*on_change)(struct lc_rule_inst *ri, struct lc_run *r, long i, int fresh);
+    double (*on_shortfall)(struct lc_rule_inst *ri, struct lc_run *r, const struct lc_item *it,
+                           double uncovered);
     void (*on_end)(struct lc_rule_inst *ri, struct lc_run *r);
 } lc_rule;
 

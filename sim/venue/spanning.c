@@ -17,9 +17,10 @@
  * the fund covers while it can and the rest is bad debt. Identity (asserted
  * at every settlement, held to the cent by tests):
  *   quote + pnl + Σ sold·x + Σ taken·M = returned quote + fee − shortfall.
- * Rules that act on isolated positions (partial liquidation, top-ups, ADL)
- * leave spanning accounts alone: their shortfall beyond the fund is bad
- * debt. */
+ * What the fund cannot pay goes to the rules' on_shortfall (ADL across
+ * markets, venue/adl.c) and the rest is bad debt. Partial liquidation and
+ * top-ups are rules of isolated positions: they leave spanning accounts
+ * alone. */
 #include "venue/spanning.h"
 
 #include <assert.h>
@@ -166,7 +167,7 @@ static void span_settle(lc_run *r, lc_item *it)
         q += take * m;
         taken_value += take * m;
     }
-    double fee = 0, shortfall = 0, covered = 0, bad = 0;
+    double fee = 0, shortfall = 0, covered = 0, bad = 0, moved = 0;
     if (q >= 0) {
         fee = sc->liquidation_fee * notional;
         if (!(fee < q))
@@ -181,6 +182,11 @@ static void span_settle(lc_run *r, lc_item *it)
            1e-9 * (fabs(quote) + fabs(pnl) + proceeds + taken_value + 1));
     (void)returned;
     r->insurance += fee - covered;
+    if (bad > 0) { /* ADL across markets may take it from the other sides */
+        moved = lc_run_on_shortfall(r, it, bad);
+        bad = moved < bad ? bad - moved : 0;
+    }
+    assert(fabs(covered + moved + bad - shortfall) <= 1e-9 * (shortfall + 1));
     lc_run_row *row = r->row;
     for (int k = 0; k < npos; k++) {
         const lc_trade *t = &it->trade[k];
