@@ -345,6 +345,21 @@ static int place(const lc_scenario *sc, lc_population *p, long i, int market, in
     return 0;
 }
 
+/* An array *v of *cap elements of `size` bytes made to hold `need`
+ * (doubling); 0, or -1 (memory, *v unchanged). */
+static int grow(void **v, long *cap, long need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    long c = 2 * *cap + need + 64;
+    void *w = realloc(*v, (size_t)c * size);
+    if (!w)
+        return -1;
+    *v = w;
+    *cap = c;
+    return 0;
+}
+
 /* Add account i that spans markets: its margin model, positions and
  * balances (appended to the legs); its per-account entries describe its
  * first position. Returns 0 or -1 (memory). */
@@ -352,22 +367,9 @@ static int add_spanning(lc_population *p, long i, int margin, const lc_position 
                         const lc_balance *col, int ncol)
 {
     uint32_t at = p->span_pos0[i], ac = p->span_col0[i];
-    if (at + (uint32_t)npos > p->span_pos_cap) {
-        long cap = 2 * p->span_pos_cap + npos + 64;
-        lc_position *v = realloc(p->span_pos, (size_t)cap * sizeof *v);
-        if (!v)
-            return -1;
-        p->span_pos = v;
-        p->span_pos_cap = cap;
-    }
-    if (ac + (uint32_t)ncol > p->span_col_cap) {
-        long cap = 2 * p->span_col_cap + ncol + 64;
-        lc_balance *v = realloc(p->span_col, (size_t)cap * sizeof *v);
-        if (!v)
-            return -1;
-        p->span_col = v;
-        p->span_col_cap = cap;
-    }
+    if (grow((void **)&p->span_pos, &p->span_pos_cap, at + npos, sizeof *p->span_pos) ||
+        grow((void **)&p->span_col, &p->span_col_cap, ac + ncol, sizeof *p->span_col))
+        return -1;
     memcpy(p->span_pos + at, pos, (size_t)npos * sizeof *pos);
     memcpy(p->span_col + ac, col, (size_t)ncol * sizeof *col);
     p->span_pos0[i + 1] = at + (uint32_t)npos;
