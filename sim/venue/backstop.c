@@ -21,7 +21,8 @@
  * run: accounts taken, their notional, the vault's P&L at the end and its
  * lowest at any step, its inventory left at the end (gross notional at the
  * final prices); events: kind 6 per position taken (at the mark; the
- * account's negative equity, if any, as its first row's shortfall), kind 7
+ * account's negative equity at the marks without haircuts — what the vault
+ * takes on — as its first row's shortfall), kind 7
  * per market unwound per step (the vault's sale at the VWAP). */
 #include <math.h>
 
@@ -155,14 +156,21 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     at_marks(r, it, &a, &e, &req);
     lc_run_row *row = r->row;
     /* the vault pays the positions' entry cost out of the collateral it
-     * takes: its value grows by the account's equity at the marks (without
-     * haircuts: the assets themselves) */
+     * takes: its value grows by the account's equity at the marks without
+     * haircuts (the assets themselves), `raw`, whose loss, if negative, is
+     * the shortfall of the first kind-6 row */
+    double raw = 0;
     for (int k = 0; k < a.ncol; k++) {
-        if (a.col[k].asset == LC_QUOTE)
+        if (a.col[k].asset == LC_QUOTE) {
             v->cash += a.col[k].amount;
-        else
+            raw += a.col[k].amount;
+        } else {
             v->inv[a.col[k].asset] += a.col[k].amount;
+            raw += a.col[k].amount * lc_run_mark_of(r, a.col[k].asset);
+        }
     }
+    for (int k = 0; k < a.npos; k++)
+        raw += a.pos[k].side * a.pos[k].qty * (lc_run_mark_of(r, a.pos[k].market) - a.pos[k].entry);
     for (int k = 0; k < a.npos; k++) {
         const lc_position *p = &a.pos[k];
         double m = lc_run_mark_of(r, p->market);
@@ -176,7 +184,7 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
         lc_run_reduce_side(r, p->market, p->side, p->qty, 1);
         c[BS_NOTIONAL].d += p->qty * m;
         lc_run_event_at(r, it->i, p->market, BACKSTOP_EVENT, p->side * p->qty, m, 0,
-                        k == 0 && e < 0 ? -e : 0);
+                        k == 0 && raw < 0 ? -raw : 0);
     }
     if (it->margin != &lc_margin_isolated)
         row->span_liq_count++;

@@ -182,11 +182,6 @@ static void span_settle(lc_run *r, lc_item *it)
            1e-9 * (fabs(quote) + fabs(pnl) + proceeds + taken_value + 1));
     (void)returned;
     r->insurance += fee - covered;
-    if (bad > 0) { /* ADL across markets may take it from the other sides */
-        moved = lc_run_on_shortfall(r, it, bad);
-        bad = moved < bad ? bad - moved : 0;
-    }
-    assert(fabs(covered + moved + bad - shortfall) <= 1e-9 * (shortfall + 1));
     lc_run_row *row = r->row;
     for (int k = 0; k < npos; k++) {
         const lc_trade *t = &it->trade[k];
@@ -205,6 +200,11 @@ static void span_settle(lc_run *r, lc_item *it)
         row->collateral_sold += t->qty * t->x;
         lc_run_event_at(r, i, t->market, LC_EVENT_COLLATERAL_SALE, -t->qty, t->x, 0, 0);
     }
+    if (bad > 0) { /* ADL across markets may take it from the other sides */
+        moved = lc_run_on_shortfall(r, it, bad);
+        bad = moved < bad ? bad - moved : 0;
+    }
+    assert(fabs(covered + moved + bad - shortfall) <= 1e-9 * (shortfall + 1));
     row->span_liq_count++;
     row->fees += fee;
     row->bad_debt += bad;

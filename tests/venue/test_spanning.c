@@ -16,7 +16,14 @@
  *  - a whole run (index and scan): every liquidated account's money to the
  *    cent — the round's prices replayed from the events through the linear
  *    impact model, the plan's collateral sales, the collateral taken at the
- *    mark, fee and shortfall — and the fund's identity over the run. */
+ *    mark, fee and shortfall — and the fund's identity over the run;
+ *  - ADL across markets (venue/adl.c): a bankrupt spanning account's
+ *    uncovered loss U shared by closed notional, each leg deleveraged against
+ *    the isolated other side in ADL-score order at p_m = x_m + s·U_m/q_m
+ *    (under-water counterparties passed over), the untaken rest bad debt;
+ *  - the backstop vault (venue/backstop.c): accounts below 2/3 of their
+ *    maintenance taken at the marks with no flow, fee or fund, the vault's
+ *    value and its geometric unwind down to the last crumbs. */
 #include <criterion/criterion.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -768,6 +775,38 @@ static void survivors_not_breached(const lc_scenario *sc, const lc_population *p
     }
 }
 
+/* Run sc over pop once with each engine (index, scan) and events on; the two
+ * must agree bit for bit (row and events). The index run's row and events
+ * are returned (the caller frees *ev). */
+static void engine_run_both(const lc_scenario *sc, const lc_population *pop, lc_run_row *row,
+                            lc_eventbuf *ev)
+{
+    long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
+    lc_run_row rows[2];
+    lc_eventbuf evs[2];
+    lc_error err = {0};
+    for (int kind = 0; kind < 2; kind++) {
+        lc_scratch *s = lc_scratch_create(sc, pop, kind ? LC_ENGINE_SCAN : LC_ENGINE_INDEX, 1);
+        cr_assert_not_null(s);
+        float *series[LC_SERIES_N];
+        for (int k = 0; k < LC_SERIES_N; k++)
+            series[k] = calloc((size_t)cols, sizeof(float));
+        memset(&evs[kind], 0, sizeof evs[kind]);
+        cr_assert_eq(lc_engine_run(sc, pop, s, 0, 0, &rows[kind], series, &evs[kind], &err), 0,
+                     "%s", err.msg);
+        for (int k = 0; k < LC_SERIES_N; k++)
+            free(series[k]);
+        lc_scratch_free(s);
+    }
+    /* index and scan: the same row and events */
+    cr_assert(memcmp(&rows[0], &rows[1], sizeof rows[0]) == 0, "index and scan: rows differ");
+    cr_assert_eq(evs[0].n, evs[1].n);
+    cr_assert(memcmp(evs[0].v, evs[1].v, (size_t)evs[0].n * sizeof *evs[0].v) == 0);
+    lc_eventbuf_free(&evs[1]);
+    *row = rows[0];
+    *ev = evs[0];
+}
+
 static void run_case(double fee, double depth, run_tally *tl)
 {
     char text[4096];
@@ -781,30 +820,12 @@ static void run_case(double fee, double depth, run_tally *tl)
     cr_assert_eq(pop->n - pop->span0, RUN_N - 7);
     for (long i = pop->span0 + 1; i < pop->n; i++) /* in origin order (population.h) */
         cr_assert_lt(pop->origin[i - 1], pop->origin[i]);
-    long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
-    lc_run_row rows[2];
-    lc_eventbuf ev[2];
-    for (int kind = 0; kind < 2; kind++) {
-        lc_scratch *s = lc_scratch_create(sc, pop, kind ? LC_ENGINE_SCAN : LC_ENGINE_INDEX, 1);
-        cr_assert_not_null(s);
-        float *series[LC_SERIES_N];
-        for (int k = 0; k < LC_SERIES_N; k++)
-            series[k] = calloc((size_t)cols, sizeof(float));
-        memset(&ev[kind], 0, sizeof ev[kind]);
-        cr_assert_eq(lc_engine_run(sc, pop, s, 0, 0, &rows[kind], series, &ev[kind], &err), 0, "%s",
-                     err.msg);
-        for (int k = 0; k < LC_SERIES_N; k++)
-            free(series[k]);
-        lc_scratch_free(s);
-    }
-    /* index and scan: the same row and events */
-    cr_assert(memcmp(&rows[0], &rows[1], sizeof rows[0]) == 0, "fee %g depth %g: rows differ", fee,
-              depth);
-    cr_assert_eq(ev[0].n, ev[1].n);
-    cr_assert(memcmp(ev[0].v, ev[1].v, (size_t)ev[0].n * sizeof *ev[0].v) == 0);
+    lc_run_row run_row;
+    lc_eventbuf ev;
+    engine_run_both(sc, pop, &run_row, &ev);
     replay rp = {.depth = depth, .fee_rate = fee, .fund = 300};
-    replay_run(&rp, pop, &ev[0], tl);
-    const lc_run_row *row = &rows[0];
+    replay_run(&rp, pop, &ev, tl);
+    const lc_run_row *row = &run_row;
     cr_assert_eq(row->truncated, 0);
     survivors_not_breached(sc, pop, &rp);
     /* the run's totals: fees, fund and bad debt to the cent */
@@ -824,8 +845,7 @@ static void run_case(double fee, double depth, run_tally *tl)
     cr_assert(!rp.liquidated[4] && !rp.liquidated[7], "the shorts of ETH gain: they survive");
     tl->shortfalls += rp.shortfalls > 0;
     tl->bad_runs += row->bad_debt > CENT;
-    lc_eventbuf_free(&ev[0]);
-    lc_eventbuf_free(&ev[1]);
+    lc_eventbuf_free(&ev);
     lc_population_free(pop);
     lc_scenario_free(sc);
 }
@@ -882,4 +902,463 @@ Test(spanning, bad_accounts_are_refused)
         cr_assert(strstr(err.msg, "account 1"), "case %d: %s", k, err.msg);
     }
     lc_scenario_free(sc);
+}
+
+/* ---- f. ADL across markets (venue/adl.c on_shortfall) --------------------- */
+
+/* The markets of section e without impact (every trade at the price, so
+ * x_m = the step's price) and venue.adl: adl; the fund (%g) is small. BTC
+ * 60000 → 45000 and ETH 3000 → 2100 in step 2 (t = 120 s > 90 s). */
+#define ADL_SCENARIO                                                                               \
+    "simulation: {runs: 1, steps: 3, dt: 60, seed: 1}\n"                                           \
+    "markets:\n"                                                                                   \
+    "  - name: BTC\n"                                                                              \
+    "    price: {model: gbm, s0: 60000, mu: 0, sigma: 0,\n"                                        \
+    "            shock: {shape: step, size: -0.25, start: 90}}\n"                                  \
+    "    impact: {model: none}\n"                                                                  \
+    "    mark: {model: last}\n"                                                                    \
+    "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"                               \
+    "  - name: ETH\n"                                                                              \
+    "    price: {model: gbm, s0: 3000, mu: 0, sigma: 0,\n"                                         \
+    "            shock: {shape: step, size: -0.3, start: 90}}\n"                                   \
+    "    impact: {model: none}\n"                                                                  \
+    "    mark: {model: last}\n"                                                                    \
+    "    tiers: [{up_to: 1.0e300, mmr: 0.01, max_leverage: 50}]\n"                                 \
+    "population:\n"                                                                                \
+    "  accounts: 10\n"                                                                             \
+    "  notional: {dist: fixed, value: 1000}\n"                                                     \
+    "  leverage: {dist: fixed, value: 5}\n"                                                        \
+    "venue: {liquidation_fee: 0.002, insurance_fund: %g, adl: adl}\n"
+
+#define ISO(m, s, q, e, c)                                                                         \
+    {                                                                                              \
+        .margin = LC_MARGIN_ISOLATED, .npos = 1, .pos = {P(m, s, q, e)}, .ncol = 1, .col = {       \
+            Q(c)                                                                                   \
+        }                                                                                          \
+    }
+/* 0  cross: long 1 BTC at 70000 (above s0) and 10 ETH at 3000, quote 11000.
+ *    At s0: E = 11000 − 10000 = 1000 > R = 0.005·60000 + 0.01·30000 = 600.
+ *    At 45000 and 2100: E = 11000 − 25000 − 9000 = −23000: the shortfall.
+ * 1-4: isolated shorts of BTC at 60000; their pnl_leverage scores (the
+ *    default ranking) at the mark M = 45000, (pnl/C)·(q·M/(C + pnl)):
+ *  1  0.4, C 4800:  (6000/4800)·(18000/10800) = 1.25·1.667 = 2.083
+ *  2  0.5, C 3000:  (7500/3000)·(22500/10500) = 2.5·2.143  = 5.357
+ *  3  1,   C 500:   (15000/500)·(45000/15500) = 30·2.903   = 87.10 (first),
+ *     but with equity 500 − (p − 60000) < 0 at any p > 60500: under water
+ *     at p_BTC (> 60600 below), so it is passed over (E = 500 > R = 300 at s0)
+ *  4  0.5, C 7500:  (7500/7500)·(22500/15000) = 1·1.5      = 1.5
+ * 5-7: isolated shorts of ETH at 3000, at M = 2100:
+ *  5  4, C 2400:    (3600/2400)·(8400/6000)   = 1.5·1.4    = 2.1
+ *  6  2, C 600:     (1800/600)·(4200/2400)    = 3·1.75     = 5.25
+ *  7  6, C 4500:    (5400/4500)·(12600/9900)  = 1.2·1.273  = 1.527
+ * Every short gains in the fall and is never liquidated. */
+static const lc_account adl_accounts[] = {
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 2,
+     .pos = {P(BTC, 1, 1, 70000), P(ETH, 1, 10, 3000)},
+     .ncol = 1,
+     .col = {Q(11000)}},
+    ISO(BTC, -1, 0.4, 60000, 4800),
+    ISO(BTC, -1, 0.5, 60000, 3000),
+    ISO(BTC, -1, 1, 60000, 500),
+    ISO(BTC, -1, 0.5, 60000, 7500),
+    ISO(ETH, -1, 4, 3000, 2400),
+    ISO(ETH, -1, 2, 3000, 600),
+    ISO(ETH, -1, 6, 3000, 4500),
+};
+
+typedef struct adl_fill {
+    int market, origin;
+    double d;
+} adl_fill;
+
+/* Run the accounts 0 .. n−1 of adl_accounts with the fund `fund`; the
+ * expected counterparty fills, in order, are want[0 .. nwant). */
+static void adl_case(double fund, long n, const adl_fill *want, int nwant, double want_bad)
+{
+    char text[4096];
+    snprintf(text, sizeof text, ADL_SCENARIO, fund);
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *pop = lc_population_from_accounts(sc, n, adl_accounts, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    cr_assert_eq(pop->n - pop->span0, 1, "account 0 alone spans markets");
+    lc_run_row row;
+    lc_eventbuf ev;
+    engine_run_both(sc, pop, &row, &ev);
+    cr_assert_eq(row.truncated, 0);
+
+    /* by hand: x = the step's prices, the loss at x and its split */
+    const double x[2] = {60000 * 0.75, 3000 * 0.7}, q[2] = {1, 10};
+    double shortfall = -(11000 + (x[BTC] - 70000) + 10 * (x[ETH] - 3000)); /* 23000 */
+    double covered = fmin(shortfall, fund), u = shortfall - covered;
+    double total = q[BTC] * x[BTC] + q[ETH] * x[ETH]; /* Σ q·x = 45000 + 21000 */
+    double share[2], p[2];
+    for (int m = 0; m < 2; m++) {
+        share[m] = u * q[m] * x[m] / total;
+        p[m] = x[m] + share[m] / q[m]; /* s = +1: both legs long */
+    }
+    cr_assert(fabs(shortfall - 23000) < 1e-9 * 23000);
+    cr_assert_gt(p[BTC], 60500, "account 3 is under water at p_BTC %.6f", p[BTC]);
+
+    /* the events: the bankrupt account's two kind-1 rows (the shortfall on
+     * its first) and the counterparties' kind-2 rows, and nothing else */
+    int nliq = 0, nadl = 0;
+    double filled[2] = {0, 0}, borne = 0, adl_notional = 0;
+    for (long k = 0; k < ev.n; k++) {
+        const lc_event *e = &ev.v[k];
+        long o = (long)pop->origin[e->account];
+        cr_assert_eq(e->step, 2);
+        cr_assert_eq(e->round, 1);
+        if (e->kind == LC_EVENT_LIQUIDATION) {
+            cr_assert_eq(o, 0, "event %ld: only account 0 is liquidated", k);
+            cr_assert_eq(nadl, 0, "event %ld: the account's rows before its ADL group", k);
+            cr_assert_eq(e->market, nliq, "its positions in order");
+            cr_assert(fabs(e->qty - q[nliq]) <= 1e-12 * q[nliq]);
+            cr_assert(fabs(e->price - x[nliq]) <= 1e-9 * x[nliq], "x %.12g", e->price);
+            cr_assert_eq(e->fee, 0);
+            double want_short = nliq == 0 ? shortfall : 0;
+            cr_assert(fabs(e->shortfall - want_short) <= 1e-9 * shortfall, "shortfall %.9f",
+                      e->shortfall);
+            nliq++;
+            continue;
+        }
+        cr_assert_eq(e->kind, 2, "event %ld: kind %ld", k, (long)e->kind);
+        cr_assert_lt(nadl, nwant, "more ADL fills than expected");
+        const adl_fill *w = &want[nadl++];
+        cr_assert_eq(o, w->origin, "fill %d: account %ld, want %d", nadl - 1, o, w->origin);
+        cr_assert_eq(e->market, w->market);
+        cr_assert(fabs(e->qty + w->d) <= 1e-12 * w->d, "fill %d: qty %.15g, want %.15g", nadl - 1,
+                  e->qty, -w->d);
+        double pm = p[w->market];
+        cr_assert(fabs(e->price - pm) <= 1e-9 * pm, "fill %d: price %.12g, want p_m %.12g",
+                  nadl - 1, e->price, pm);
+        cr_assert(fabs(e->notional - w->d * pm) <= 1e-9 * w->d * pm);
+        cr_assert_eq(e->fee, 0);
+        cr_assert_eq(e->shortfall, 0);
+        filled[w->market] += -e->qty;
+        borne += -e->qty * fabs(e->price - x[w->market]);
+        adl_notional += -e->qty * e->price;
+    }
+    cr_assert_eq(nliq, 2);
+    cr_assert_eq(nadl, nwant, "%d ADL fills, want %d", nadl, nwant);
+
+    /* each leg's fills: its quantity, or all the other side had */
+    double want_filled[2] = {0, 0};
+    for (int k = 0; k < nwant; k++)
+        want_filled[want[k].market] += want[k].d;
+    for (int m = 0; m < 2; m++)
+        cr_assert(fabs(filled[m] - want_filled[m]) <= 1e-12 * q[m], "market %d filled %.15g", m,
+                  filled[m]);
+    /* what the counterparties bear and what is left: U − bad debt, and the
+     * untaken part of each leg's share (U_m·(1 − filled_m/q_m)) */
+    double bad = 0;
+    for (int m = 0; m < 2; m++)
+        bad += share[m] * (1 - want_filled[m] / q[m]);
+    cr_assert(fabs(bad - want_bad) <= 1e-9 * u, "bad debt by hand %.9f vs %.9f", bad, want_bad);
+    cr_assert(fabs(row.bad_debt - want_bad) <= 1e-9 * u, "bad_debt %.9f, want %.9f", row.bad_debt,
+              want_bad);
+    cr_assert(fabs(borne - (u - row.bad_debt)) <= 1e-9 * u, "borne %.9f, U − bad %.9f", borne,
+              u - row.bad_debt);
+    /* /runs: the ADL columns, the fund emptied (covered = the whole fund),
+     * no fee, the liquidation counts (ADL fills are not liquidations) */
+    cr_assert_eq(lc_run_value(&row, "adl_count"), nwant);
+    double adl_want = 0;
+    for (int k = 0; k < nwant; k++)
+        adl_want += want[k].d * p[want[k].market];
+    cr_assert(fabs(lc_run_value(&row, "adl_notional") - adl_want) <= 1e-9 * adl_want,
+              "adl_notional %.9f, want %.9f", lc_run_value(&row, "adl_notional"), adl_want);
+    cr_assert(fabs(adl_notional - adl_want) <= 1e-9 * adl_want);
+    cr_assert(fabs(row.insurance_end - (fund - covered)) <= 1e-9);
+    cr_assert_eq(row.fees, 0);
+    cr_assert_eq(row.span_liq_count, 1);
+    for (int m = 0; m < 2; m++) {
+        cr_assert_eq(row.mk[m].liq_count_long, 1);
+        cr_assert_eq(row.mk[m].liq_count_short, 0);
+        cr_assert(fabs(row.mk[m].price_final - x[m]) <= 1e-9 * x[m]);
+    }
+    /* open interest at the end: the shorts left, at x (account 0's longs
+     * are closed). BTC: 0.4 + 0.5 + 1 + 0.5 = 2.4 less the leg's fills;
+     * ETH: the shorts given less theirs */
+    double eth_shorts = 0;
+    for (long k = 5; k < n; k++)
+        eth_shorts += adl_accounts[k].pos[0].qty;
+    double oi[2] = {(2.4 - want_filled[BTC]) * x[BTC], (eth_shorts - want_filled[ETH]) * x[ETH]};
+    for (int m = 0; m < 2; m++)
+        cr_assert(fabs(row.mk[m].oi_end - oi[m]) <= 1e-9 * (oi[m] + x[m]),
+                  "oi_end %d %.9f, want %.9f", m, row.mk[m].oi_end, oi[m]);
+    lc_eventbuf_free(&ev);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+/* Fund 100: U = 23000 − 100 = 22900, U_BTC = 22900·45000/66000 = 15613.64,
+ * p_BTC = 45000 + 15613.64 = 60613.64; U_ETH = 22900·21000/66000 = 7286.36,
+ * p_ETH = 2100 + 728.64 = 2828.64. BTC, by score: 3 (under water at
+ * p_BTC: 500 − 613.64 < 0) passed over, 2 whole (0.5), 1 whole (0.4), 4 for
+ * the last 0.1 of its 0.5; ETH: 6 (2), 5 (4), 7 for 4 of its 6. Both legs
+ * matched whole: no bad debt, the counterparties bear all of U. */
+Test(spanning, adl_across_markets_by_rank_at_p_m)
+{
+    static const adl_fill want[] = {
+        {BTC, 2, 0.5}, {BTC, 1, 0.4}, {BTC, 4, 0.1}, {ETH, 6, 2}, {ETH, 5, 4}, {ETH, 7, 4},
+    };
+    adl_case(100, 8, want, 6, 0);
+}
+
+/* Fund 0 and no account 7: U = 23000, U_BTC = 15681.82 (p_BTC = 60681.82,
+ * 3 still under water) matched whole as above; in ETH only 6 + 4 = 6 of the
+ * 10 are matched, so 4/10 of U_ETH = 23000·21000/66000 = 7318.18 is bad
+ * debt: 2927.27. */
+Test(spanning, adl_across_markets_short_of_counterparties)
+{
+    static const adl_fill want[] = {
+        {BTC, 2, 0.5}, {BTC, 1, 0.4}, {BTC, 4, 0.1}, {ETH, 6, 2}, {ETH, 5, 4},
+    };
+    adl_case(0, 7, want, 5, 23000.0 * 21000 / 66000 * 0.4);
+}
+
+/* ---- g. the backstop vault (venue/backstop.c) ----------------------------- */
+
+/* The fall of section e with linear impact (depth 1e5 both, all permanent),
+ * fee 0.002, fund 1000, and the vault at Hyperliquid's f = 2/3 with unwind
+ * u (%g); %d steps. */
+#define BACKSTOP_SCENARIO                                                                          \
+    "simulation: {runs: 1, steps: %d, dt: 60, seed: 1}\n"                                          \
+    "markets:\n"                                                                                   \
+    "  - name: BTC\n"                                                                              \
+    "    price: {model: gbm, s0: 60000, mu: 0, sigma: 0,\n"                                        \
+    "            shock: {shape: step, size: -0.25, start: 90}}\n"                                  \
+    "    impact: {model: linear, depth_1pct: 1.0e5, permanent: 1}\n"                               \
+    "    mark: {model: last}\n"                                                                    \
+    "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"                               \
+    "  - name: ETH\n"                                                                              \
+    "    price: {model: gbm, s0: 3000, mu: 0, sigma: 0,\n"                                         \
+    "            shock: {shape: step, size: -0.3, start: 90}}\n"                                   \
+    "    impact: {model: linear, depth_1pct: 1.0e5, permanent: 1}\n"                               \
+    "    mark: {model: last}\n"                                                                    \
+    "    tiers: [{up_to: 1.0e300, mmr: 0.01, max_leverage: 50}]\n"                                 \
+    "population:\n"                                                                                \
+    "  accounts: 10\n"                                                                             \
+    "  notional: {dist: fixed, value: 1000}\n"                                                     \
+    "  leverage: {dist: fixed, value: 5}\n"                                                        \
+    "venue:\n"                                                                                     \
+    "  liquidation_fee: 0.002\n"                                                                   \
+    "  insurance_fund: 1000\n"                                                                     \
+    "  backstop: {fraction: 0.6666666666666666, unwind: %g}\n"
+
+/* At the marks after the fall, 45000 and 2100 (maintenance R, f·R = 2R/3):
+ *  0  cross: long 1 BTC at 60000, 10 ETH at 3000; quote 6000 and 2 ETH.
+ *     At s0: E = 6000 + 6000 = 12000 > R = 600. After: E = 6000 + 4200 −
+ *     15000 − 9000 = −13800 < f·R = (225 + 210)·2/3 = 290: the vault's
+ *  1  isolated long 0.2 BTC at 60000, C 3020: liquidation price
+ *     (12000 − 3020)/(0.2·0.995) = 45125.6; E = 3020 − 3000 = 20 < f·R =
+ *     (0.005·9000)·2/3 = 30: the vault's, with positive equity
+ *  2  isolated long 0.2 BTC at 60000, C 3040: liquidation price 45025.1;
+ *     E = 40 in [30, R = 45]: breached but above f·R, to the book
+ * Settlement order: the BTC longs by decreasing liquidation price (1, 2),
+ * then the spanning account 0. */
+static const lc_account backstop_accounts[] = {
+    {.margin = LC_MARGIN_CROSS,
+     .npos = 2,
+     .pos = {P(BTC, 1, 1, 60000), P(ETH, 1, 10, 3000)},
+     .ncol = 2,
+     .col = {Q(6000), {ETH, 2}}},
+    ISO(BTC, 1, 0.2, 60000, 3020),
+    ISO(BTC, 1, 0.2, 60000, 3040),
+};
+
+typedef struct vault_want {
+    double pnl_end, pnl_min, inventory_end, inv[2];
+    long unwinds[2]; /* kind-7 events per market */
+    long gone_at[2]; /* the unwind (1 = first) that sold the last crumbs; 0: none */
+} vault_want;
+
+static void backstop_case(double u, int steps, vault_want *out)
+{
+    char text[4096];
+    snprintf(text, sizeof text, BACKSTOP_SCENARIO, steps, u);
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *pop = lc_population_from_accounts(sc, 3, backstop_accounts, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    lc_run_row row;
+    lc_eventbuf ev;
+    engine_run_both(sc, pop, &row, &ev);
+    cr_assert_eq(row.truncated, 0);
+
+    /* step 2, round 1 by hand. Only account 2 trades: BTC flow n = −0.2,
+     * dJ = 0.01·n·45000/1e5 = −0.0009, x = 45000·expm1(dJ)/dJ = 44979.76,
+     * after it 45000·e^dJ = 44959.52; ETH's flow is 0 (account 0's ETH went
+     * to the vault): its price stays 2100 */
+    const double mark[2] = {45000, 2100}, depth = 1e5;
+    double dj = 0.01 * -0.2 * mark[BTC] / depth, x2 = mark[BTC] * expm1(dj) / dj;
+    double price[2] = {mark[BTC] * exp(dj), mark[ETH]};
+    /* account 2's settlement: equity at x 3040 + 0.2·(x − 60000) = 35.95,
+     * fee min(0.002·0.2·x, 35.95) = 17.99 */
+    double eq2 = 3040 + 0.2 * (x2 - 60000), fee2 = fmin(0.002 * 0.2 * x2, eq2);
+    cr_assert_gt(eq2, fee2);
+    static const struct {
+        int origin, market, kind;
+        double qty, shortfall;
+    } first[] = {
+        {1, BTC, 6, 0.2, 0}, /* at the mark; E = 20 >= 0: no shortfall */
+        {2, BTC, LC_EVENT_LIQUIDATION, 0.2, 0},
+        {0, BTC, 6, 1, 13800}, /* its negative equity on its first row */
+        {0, ETH, 6, 10, 0},
+    };
+    cr_assert_geq(ev.n, 4);
+    for (int k = 0; k < 4; k++) {
+        const lc_event *e = &ev.v[k];
+        double px = first[k].kind == 6 ? mark[first[k].market] : x2;
+        cr_assert_eq(e->step, 2);
+        cr_assert_eq(e->round, 1);
+        cr_assert_eq(pop->origin[e->account], first[k].origin, "event %d", k);
+        cr_assert_eq(e->market, first[k].market, "event %d", k);
+        cr_assert_eq(e->kind, first[k].kind, "event %d", k);
+        cr_assert(fabs(e->qty - first[k].qty) <= 1e-12 * first[k].qty, "event %d", k);
+        cr_assert(fabs(e->price - px) <= 1e-9 * px, "event %d: price %.12g, want %.12g", k,
+                  e->price, px);
+        cr_assert(fabs(e->notional - first[k].qty * px) <= 1e-9 * first[k].qty * px);
+        cr_assert(fabs(e->fee - (first[k].kind == 6 ? 0 : fee2)) <= 1e-9, "event %d: fee %.9f", k,
+                  e->fee);
+        cr_assert(fabs(e->shortfall - first[k].shortfall) <= 1e-9 * 13800, "event %d: %.9f", k,
+                  e->shortfall);
+    }
+    /* /runs: the vault took 1 and 0, notional at the marks 0.2·45000 +
+     * 45000 + 10·2100 = 75000; no fee from them and the fund untouched: it
+     * holds 1000 + fee2, no bad debt; every position counts as liquidated,
+     * the vault's at the mark */
+    cr_assert_eq(lc_run_value(&row, "backstop_count"), 2);
+    cr_assert(fabs(lc_run_value(&row, "backstop_notional") - 75000) <= 1e-9 * 75000);
+    cr_assert(fabs(row.fees - fee2) <= 1e-9);
+    cr_assert(fabs(row.insurance_end - (1000 + fee2)) <= 1e-9);
+    cr_assert_eq(row.insurance_min, 1000);
+    cr_assert_eq(row.bad_debt, 0);
+    cr_assert_eq(row.span_liq_count, 1);
+    cr_assert_eq(row.mk[BTC].liq_count_long, 3);
+    cr_assert_eq(row.mk[ETH].liq_count_long, 1);
+    cr_assert_eq(row.liq_count_short, 0);
+    double nl_btc = 0.2 * mark[BTC] + 0.2 * x2 + 1 * mark[BTC];
+    cr_assert(fabs(row.mk[BTC].liq_notional_long - nl_btc) <= 1e-9 * nl_btc);
+    cr_assert(fabs(row.mk[ETH].liq_notional_long - 21000) <= 1e-9 * 21000);
+
+    /* The vault: cash = 6000 − (60000 + 30000) (account 0) + 3020 − 12000
+     * (account 1) = −92980; inventory 1 + 0.2 = 1.2 BTC, 10 + 2 = 12 ETH
+     * (its position and its collateral); its value at the marks
+     * −92980 + 54000 + 25200 = −13780 = −13800 + 20, the equity taken.
+     * Then per step from step 3, at the step's prices: its value (for the
+     * minimum), and in each market a sale n = −u·inv (the whole of it when
+     * |inv|·P·(1 − u) < 1e-6) through the impact as above. */
+    double cash = -92980, inv[2] = {1.2, 12}, inv0[2] = {1.2, 12};
+    cr_assert(fabs(cash + inv[BTC] * mark[BTC] + inv[ETH] * mark[ETH] - (-13800 + 20)) < 1e-9);
+    double vmin = fmin(0, cash + inv[BTC] * mark[BTC] + inv[ETH] * mark[ETH]);
+    long at = 4, nun[2] = {0, 0};
+    *out = (vault_want){0};
+    for (int t = 3; t <= steps; t++) {
+        vmin = fmin(vmin, cash + inv[BTC] * price[BTC] + inv[ETH] * price[ETH]);
+        for (int m = 0; m < 2 && u > 0; m++) {
+            if (inv[m] == 0)
+                continue;
+            double n = -u * inv[m];
+            int crumbs = fabs(inv[m]) * price[m] * (1 - u) < 1e-6;
+            if (crumbs)
+                n = -inv[m];
+            double d = 0.01 * n * price[m] / depth, x = price[m] * expm1(d) / d;
+            cr_assert_lt(at, ev.n, "step %d market %d: no unwind event", t, m);
+            const lc_event *e = &ev.v[at++];
+            cr_assert_eq(e->kind, 7);
+            cr_assert_eq(e->account, -1);
+            cr_assert_eq(e->step, t);
+            cr_assert_eq(e->round, 0);
+            cr_assert_eq(e->market, m);
+            cr_assert(fabs(e->qty - n) <= 1e-9 * fabs(n),
+                      "step %d market %d: qty %.15g, want %.15g", t, m, e->qty, n);
+            cr_assert(fabs(e->price - x) <= 1e-9 * x, "step %d market %d: x %.12g, want %.12g", t,
+                      m, e->price, x);
+            cr_assert(fabs(e->notional - fabs(n) * x) <= 1e-9 * fabs(n) * x);
+            cr_assert_eq(e->fee, 0);
+            cr_assert_eq(e->shortfall, 0);
+            cash -= n * x;
+            inv[m] = crumbs ? 0 : inv[m] + n;
+            nun[m]++;
+            /* the inventory after k unwinds: (1 − u)^k of what was taken */
+            double geo = inv0[m] * pow(1 - u, (double)nun[m]);
+            if (crumbs)
+                out->gone_at[m] = nun[m];
+            else
+                cr_assert(fabs(inv[m] - geo) <= 1e-9 * geo, "market %d after %ld: %.15g vs %.15g",
+                          m, nun[m], inv[m], geo);
+            price[m] *= exp(d);
+        }
+    }
+    cr_assert_eq(at, ev.n, "events left: %ld", ev.n - at);
+    double vend = cash + inv[BTC] * price[BTC] + inv[ETH] * price[ETH];
+    vmin = fmin(vmin, vend);
+    double gross = fabs(inv[BTC]) * price[BTC] + fabs(inv[ETH]) * price[ETH];
+    for (int m = 0; m < 2; m++) {
+        cr_assert(fabs(row.mk[m].price_final - price[m]) <= 1e-9 * price[m],
+                  "price_final %d %.12g, want %.12g", m, row.mk[m].price_final, price[m]);
+        out->inv[m] = inv[m];
+        out->unwinds[m] = nun[m];
+    }
+    double got_end = lc_run_value(&row, "vault_pnl_end"),
+           got_min = lc_run_value(&row, "vault_pnl_min"),
+           got_inv = lc_run_value(&row, "vault_inventory_end");
+    cr_assert(fabs(got_end - vend) <= 1e-9 * fabs(vend), "vault_pnl_end %.9f, want %.9f", got_end,
+              vend);
+    cr_assert(fabs(got_min - vmin) <= 1e-9 * fabs(vmin), "vault_pnl_min %.9f, want %.9f", got_min,
+              vmin);
+    cr_assert(fabs(got_inv - gross) <= 1e-9 * gross + 1e-12, "vault_inventory_end %.9f, want %.9f",
+              got_inv, gross);
+    out->pnl_end = got_end;
+    out->pnl_min = got_min;
+    out->inventory_end = got_inv;
+    lc_eventbuf_free(&ev);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+/* u = 0: the vault holds. Its value at the end is the equity taken plus the
+ * inventory's P&L at the final prices: −13780 + 1.2·(P − 45000) +
+ * 12·(2100 − 2100) with P = 45000·e^−0.0009 = 44959.52 (account 2's impact
+ * alone): −13780 − 48.58 = −13828.58, also its lowest; it still holds
+ * 1.2·P + 12·2100 = 53951.42 + 25200. */
+Test(spanning, backstop_vault_takes_accounts_below_two_thirds)
+{
+    vault_want w;
+    backstop_case(0, 4, &w);
+    double p = 45000 * exp(-0.0009);
+    near(w.pnl_end, -13780 + 1.2 * (p - 45000), "vault_pnl_end");
+    near(w.pnl_min, w.pnl_end, "vault_pnl_min");
+    near(w.inventory_end, 1.2 * p + 12 * 2100, "vault_inventory_end");
+    cr_assert_eq(w.unwinds[BTC] + w.unwinds[ETH], 0);
+}
+
+/* u = 0.3: 5 steps of unwind (steps 3-7) leave 0.7^5 = 0.16807 of the
+ * inventory: 0.201684 BTC and 2.01684 ETH. Run on, the last crumbs go whole:
+ * BTC when 1.2·0.7^k·P·0.7 < 1e-6 with P ≈ 44700, 0.7^(k+1) < 1.86e-11,
+ * k + 1 >= 70 (0.7^69 = 2.1e-11, 0.7^70 = 1.4e-11): its 70th unwind
+ * (step 72) sells all; ETH 12·2095·0.7^(k+1) < 1e-6, 0.7^(k+1) < 4.0e-11:
+ * its 68th (step 70). By step 75 the vault holds nothing and its value is
+ * its cash. */
+Test(spanning, backstop_vault_unwinds_geometrically)
+{
+    vault_want w;
+    backstop_case(0.3, 7, &w);
+    cr_assert_eq(w.unwinds[BTC], 5);
+    cr_assert_eq(w.unwinds[ETH], 5);
+    near(w.inv[BTC], 1.2 * 0.16807, "BTC left");
+    near(w.inv[ETH], 12 * 0.16807, "ETH left");
+    cr_assert_eq(w.gone_at[BTC] + w.gone_at[ETH], 0);
+    backstop_case(0.3, 75, &w);
+    cr_assert_eq(w.gone_at[BTC], 70);
+    cr_assert_eq(w.gone_at[ETH], 68);
+    cr_assert_eq(w.unwinds[BTC], 70, "no unwind once it is gone");
+    cr_assert_eq(w.unwinds[ETH], 68);
+    cr_assert_eq(w.inv[BTC], 0);
+    cr_assert_eq(w.inv[ETH], 0);
+    cr_assert_eq(w.inventory_end, 0);
+    cr_assert_lt(w.pnl_end, -13780, "selling into its own impact costs it");
+    near(w.pnl_min, w.pnl_end, "each sale lowers its value: the lowest is the last");
 }
