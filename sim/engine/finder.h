@@ -55,15 +55,25 @@ typedef struct lc_slack_level {
     lc_slack_entry *heap;          /* keys: a min-heap */
     long nheap, cap;
 } lc_slack_level;
+/* The accounts that hold legs in the same markets: their distances are
+ * measured over those markets only. */
+#define LC_SLACK_GROUPS 64 /* groups at most; accounts beyond share an all-markets one */
+typedef struct lc_slack_group {
+    uint32_t mask;                         /* its markets, bit m for market m */
+    int nm, m[LC_MAX_MARKETS];             /* the same as a list */
+    long first0, first1, front;            /* its slice of `first`, and its cursor */
+    lc_slack_level level[LC_SLACK_LEVELS]; /* its accounts evaluated since t = 0 */
+} lc_slack_group;
 typedef struct lc_slack {
-    long n;                                /* spanning accounts */
-    lc_slack_entry *first;                 /* every one's radius at the t = 0 marks, sorted */
-    double marks0[LC_MAX_MARKETS];         /* the marks `first` was made at (NAN: not yet) */
-    double log0[LC_MAX_MARKETS];           /* their logs: `first`'s anchor, never moved */
-    long front;                            /* first[front ..] not yet evaluated in this run */
-    lc_slack_level level[LC_SLACK_LEVELS]; /* the accounts evaluated since */
-    lc_slack_entry *pending;               /* this find's evaluations: (radius, account) */
-    long held;                             /* breached at the last find, not yet taken by a round */
+    long n;                        /* spanning accounts */
+    lc_slack_entry *first;         /* every one's radius at the t = 0 marks, by group then radius */
+    double marks0[LC_MAX_MARKETS]; /* the marks `first` was made at (NAN: not yet) */
+    double log0[LC_MAX_MARKETS];   /* their logs: `first`'s anchor, never moved */
+    lc_slack_group *group;
+    int ngroup;
+    uint8_t *group_of;       /* per spanning account */
+    lc_slack_entry *pending; /* this find's evaluations: (radius, account) */
+    long held;               /* breached at the last find, not yet taken by a round */
     long evaluations; /* accounts evaluated, every run of the scratch (scan counts its own) */
 } lc_slack;
 

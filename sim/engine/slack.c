@@ -4,7 +4,11 @@
  *
  * An account evaluated at log marks y with slack S > 0 and exposure X cannot
  * be breached while every log mark stays within its safety radius ρ of y
- * (venue/spanning.h): while |x − y|∞ < ρ. It need not be evaluated again
+ * (venue/spanning.h): while |x − y|∞ < ρ, the norm taken over the markets
+ * it holds a leg in (no other mark moves its E or R). Accounts that hold
+ * the same markets form a group (LC_SLACK_GROUPS at most; the rest measure
+ * every market, which is safe) with its own cursor and levels below, so an
+ * account without SOL is not re-evaluated for SOL's moves. It need not be evaluated again
  * before that. To find the accounts whose time has come without looking at
  * each, they wait against anchors: with an anchor a (log marks) and the
  * current distance d = |x − a|∞, the triangle inequality gives
@@ -48,27 +52,76 @@ lc_span_eval lc_run_span_evaluate(const lc_run *r, long i)
     return lc_span_evaluate_account(r->sc, r->pop, i, marks);
 }
 
+/* The markets account i holds a leg in. */
+static uint32_t mask_of(const lc_population *pop, long i)
+{
+    int npos, ncol;
+    const lc_position *pos = lc_span_positions(pop, i, &npos);
+    const lc_balance *col = lc_span_balances(pop, i, &ncol);
+    uint32_t m = 0;
+    for (int k = 0; k < npos; k++)
+        m |= 1u << pos[k].market;
+    for (int k = 0; k < ncol; k++)
+        if (col[k].asset != LC_QUOTE)
+            m |= 1u << col[k].asset;
+    return m;
+}
+
+static int group_find(lc_slack *s, uint32_t mask)
+{
+    for (int g = 0; g < s->ngroup; g++)
+        if (s->group[g].mask == mask)
+            return g;
+    return -1;
+}
+
 int lc_slack_init(lc_slack *s, const lc_population *pop)
 {
     *s = (lc_slack){.n = pop->n - pop->span0};
     for (int k = 0; k < LC_MAX_MARKETS; k++)
         s->marks0[k] = NAN;
-    for (int l = 0; l < LC_SLACK_LEVELS; l++)
-        s->level[l].tau = TAU0 * ldexp(1.0, 2 * l);
     if (s->n == 0)
         return 0;
     size_t n = (size_t)s->n;
     s->first = malloc(n * sizeof *s->first);
     s->pending = malloc(n * sizeof *s->pending);
-    return s->first && s->pending ? 0 : -1;
+    s->group_of = malloc(n);
+    s->group = calloc(LC_SLACK_GROUPS, sizeof *s->group);
+    if (!s->first || !s->pending || !s->group_of || !s->group)
+        return -1;
+    uint32_t all = pop->nmarkets >= 32 ? ~0u : (1u << pop->nmarkets) - 1;
+    for (long j = 0; j < s->n; j++) {
+        uint32_t m = mask_of(pop, pop->span0 + j);
+        int g = group_find(s, m);
+        if (g < 0 && s->ngroup < LC_SLACK_GROUPS - 1)
+            s->group[g = s->ngroup++].mask = m;
+        if (g < 0) { /* too many kinds of holdings: the rest measure every market */
+            g = group_find(s, all);
+            if (g < 0)
+                s->group[g = s->ngroup++].mask = all;
+        }
+        s->group_of[j] = (uint8_t)g;
+    }
+    for (int g = 0; g < s->ngroup; g++) {
+        lc_slack_group *gr = &s->group[g];
+        for (int k = 0; k < pop->nmarkets; k++)
+            if (gr->mask >> k & 1u)
+                gr->m[gr->nm++] = k;
+        for (int l = 0; l < LC_SLACK_LEVELS; l++)
+            gr->level[l].tau = TAU0 * ldexp(1.0, 2 * l);
+    }
+    return 0;
 }
 
 void lc_slack_release(lc_slack *s)
 {
     free(s->first);
     free(s->pending);
-    for (int l = 0; l < LC_SLACK_LEVELS; l++)
-        free(s->level[l].heap);
+    free(s->group_of);
+    for (int g = 0; s->group && g < s->ngroup; g++)
+        for (int l = 0; l < LC_SLACK_LEVELS; l++)
+            free(s->group[g].level[l].heap);
+    free(s->group);
     *s = (lc_slack){0};
 }
 
@@ -119,12 +172,12 @@ static lc_slack_entry heap_pop(lc_slack_level *h)
     return top;
 }
 
-/* |x − a|∞ over the run's markets. */
-static double distance(const double *x, const double *a, int k)
+/* |x − a|∞ over the markets m[0 .. k). */
+static double distance(const double *x, const double *a, const int *m, int k)
 {
     double d = 0;
-    for (int m = 0; m < k; m++) {
-        double e = fabs(x[m] - a[m]);
+    for (int j = 0; j < k; j++) {
+        double e = fabs(x[m[j]] - a[m[j]]);
         if (e > d)
             d = e;
     }
@@ -140,25 +193,39 @@ void lc_slack_start(lc_slack *s, lc_run *r)
         marks[k] = lc_run_mark_of(r, k);
         same &= marks[k] == s->marks0[k];
     }
-    s->front = 0;
     s->held = 0;
-    for (int l = 0; l < LC_SLACK_LEVELS; l++) {
-        lc_slack_level *h = &s->level[l];
-        h->nheap = 0;
-        h->offset = 0;
-        for (int k = 0; k < r->nmk; k++)
-            h->anchor[k] = log(marks[k]);
+    for (int g = 0; g < s->ngroup; g++) {
+        lc_slack_group *gr = &s->group[g];
+        gr->front = gr->first0;
+        for (int l = 0; l < LC_SLACK_LEVELS; l++) {
+            lc_slack_level *h = &gr->level[l];
+            h->nheap = 0;
+            h->offset = 0;
+            for (int k = 0; k < r->nmk; k++)
+                h->anchor[k] = log(marks[k]);
+        }
     }
     if (same || s->n == 0)
         return;
-    /* the radii at these marks, sorted (once per scratch: every run starts
-     * at the same marks) */
+    /* the radii at these marks, by group, each sorted (once per scratch:
+     * every run starts at the same marks) */
+    long count[LC_SLACK_GROUPS + 1] = {0};
+    for (long j = 0; j < s->n; j++)
+        count[s->group_of[j] + 1]++;
+    for (int g = 0; g < s->ngroup; g++)
+        count[g + 1] += count[g];
+    for (int g = 0; g < s->ngroup; g++) {
+        s->group[g].first0 = s->group[g].front = count[g];
+        s->group[g].first1 = count[g + 1];
+    }
     for (long j = 0; j < s->n; j++) {
         long i = pop->span0 + j;
         lc_span_eval e = lc_span_evaluate_account(r->sc, pop, i, marks);
-        s->first[j] = (lc_slack_entry){lc_span_radius(e), (uint32_t)i};
+        s->first[count[s->group_of[j]]++] = (lc_slack_entry){lc_span_radius(e), (uint32_t)i};
     }
-    qsort(s->first, (size_t)s->n, sizeof *s->first, cmp_entry);
+    for (int g = 0; g < s->ngroup; g++)
+        qsort(s->first + s->group[g].first0, (size_t)(s->group[g].first1 - s->group[g].first0),
+              sizeof *s->first, cmp_entry);
     memcpy(s->marks0, marks, (size_t)r->nmk * sizeof *marks);
     for (int k = 0; k < r->nmk; k++)
         s->log0[k] = log(marks[k]);
@@ -189,10 +256,10 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* The level an account of radius rho waits on: the highest with τ <= ρ/4. */
-static int level_of(const lc_slack *s, double rho)
+static int level_of(const lc_slack_group *g, double rho)
 {
     int l = 0;
-    while (l + 1 < LC_SLACK_LEVELS && s->level[l + 1].tau <= rho / 4)
+    while (l + 1 < LC_SLACK_LEVELS && g->level[l + 1].tau <= rho / 4)
         l++;
     return l;
 }
@@ -202,19 +269,10 @@ long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
     if (s->n == 0)
         return 0;
     int nk = r->nmk;
-    double marks[LC_MAX_MARKETS], x[LC_MAX_MARKETS], d[LC_SLACK_LEVELS];
+    double marks[LC_MAX_MARKETS], x[LC_MAX_MARKETS];
     for (int k = 0; k < nk; k++) {
         marks[k] = lc_run_mark_of(r, k);
         x[k] = log(marks[k]);
-    }
-    for (int l = 0; l < LC_SLACK_LEVELS; l++) {
-        lc_slack_level *h = &s->level[l];
-        d[l] = distance(x, h->anchor, nk);
-        if (d[l] > h->tau) { /* move the anchor here: every κ falls by d */
-            h->offset += d[l];
-            memcpy(h->anchor, x, (size_t)nk * sizeof *x);
-            d[l] = 0;
-        }
     }
     /* the breached of the last find that no round took (max_rounds): due now */
     long nout = 0, npending = 0;
@@ -222,21 +280,36 @@ long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
         s->pending[npending++] = (lc_slack_entry){0, out[k]};
     s->held = 0;
     long again = npending;
-    double d0 = distance(x, s->log0, nk);
-    while (s->front < s->n && s->first[s->front].key <= d0)
-        evaluate(s, r, marks, s->first[s->front++].i, out, &nout, &npending);
-    for (int l = 0; l < LC_SLACK_LEVELS; l++) {
-        lc_slack_level *h = &s->level[l];
-        while (h->nheap > 0 && h->heap[0].key - h->offset <= d[l])
-            evaluate(s, r, marks, heap_pop(h).i, out, &nout, &npending);
+    for (int g = 0; g < s->ngroup; g++) {
+        lc_slack_group *gr = &s->group[g];
+        double d[LC_SLACK_LEVELS];
+        for (int l = 0; l < LC_SLACK_LEVELS; l++) {
+            lc_slack_level *h = &gr->level[l];
+            d[l] = distance(x, h->anchor, gr->m, gr->nm);
+            if (d[l] > h->tau) { /* move the anchor here: every κ falls by d */
+                h->offset += d[l];
+                memcpy(h->anchor, x, (size_t)nk * sizeof *x);
+                d[l] = 0;
+            }
+        }
+        double d0 = distance(x, s->log0, gr->m, gr->nm);
+        while (gr->front < gr->first1 && s->first[gr->front].key <= d0)
+            evaluate(s, r, marks, s->first[gr->front++].i, out, &nout, &npending);
+        for (int l = 0; l < LC_SLACK_LEVELS; l++) {
+            lc_slack_level *h = &gr->level[l];
+            while (h->nheap > 0 && h->heap[0].key - h->offset <= d[l])
+                evaluate(s, r, marks, heap_pop(h).i, out, &nout, &npending);
+        }
     }
     for (long k = 0; k < again; k++) /* held: evaluated again now, like the rest */
         evaluate(s, r, marks, s->pending[k].i, out, &nout, &npending);
     for (long k = again; k < npending; k++) {
         lc_slack_entry e = s->pending[k];
-        lc_slack_level *h = &s->level[level_of(s, e.key)];
-        /* κ = ρ − |y − a|∞, y the marks now; stored with the level's offset */
-        double kappa = e.key - distance(x, h->anchor, nk);
+        lc_slack_group *gr = &s->group[s->group_of[e.i - r->pop->span0]];
+        lc_slack_level *h = &gr->level[level_of(gr, e.key)];
+        /* κ = ρ − |y − a|∞ over its markets, y the marks now; stored with the
+         * level's offset */
+        double kappa = e.key - distance(x, h->anchor, gr->m, gr->nm);
         if (heap_push(h, (lc_slack_entry){kappa + h->offset, e.i}))
             r->oom = 1;
     }

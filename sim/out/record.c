@@ -78,6 +78,9 @@ static const lc_column run_tail[] = {
     RC(collateral_sold, 'd', "quote",
        "collateral of liquidated accounts that span markets sold into its markets, at "
        "execution price"),
+    RC(collateral_taken, 'd', "quote",
+       "collateral of such accounts the venue took at the mark (no trade) to cover a deficit "
+       "the sales left"),
 };
 
 #define EC(name, type, units, doc)                                                                 \
@@ -119,8 +122,9 @@ static void build_tables(void)
     size_t used =
         (size_t)snprintf(kind_doc, sizeof kind_doc,
                          "1 = liquidation (part sent to the book; one row per position of an "
-                         "account that spans markets), %d = collateral sold (qty < 0)",
-                         LC_EVENT_COLLATERAL_SALE);
+                         "account that spans markets), %d = collateral sold (qty < 0), %d = "
+                         "collateral taken by the venue at the mark (qty < 0)",
+                         LC_EVENT_COLLATERAL_SALE, LC_EVENT_COLLATERAL_TAKEN);
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
         for (int c = 0; c < ru->ncolumns; c++, cell++) {

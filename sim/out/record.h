@@ -26,8 +26,9 @@ typedef struct lc_run_row {
     int64_t liq_count_long, liq_count_short;
     double liq_notional_long, liq_notional_short;
     double fees, insurance_end, insurance_min, bad_debt;
-    int64_t span_liq_count; /* accounts that span markets liquidated */
-    double collateral_sold; /* quote: their collateral sold into its markets */
+    int64_t span_liq_count;  /* accounts that span markets liquidated */
+    double collateral_sold;  /* quote: their collateral sold into its markets */
+    double collateral_taken; /* quote at the marks: their collateral the venue took */
     int64_t max_rounds, first_liq_step;
     double peak_step_liq_notional, oi_end;
     int64_t truncated;
@@ -39,8 +40,9 @@ typedef struct lc_run_row {
  * partial liquidation 3, margin top-up 4; venue/adl.c, partial.c, topup.c
  * say what their rows hold). */
 typedef enum lc_event_kind {
-    LC_EVENT_LIQUIDATION = 1,    /* a position closed (an account's, or one of a spanning one's) */
-    LC_EVENT_COLLATERAL_SALE = 5 /* collateral of a spanning account sold into its market */
+    LC_EVENT_LIQUIDATION = 1,     /* a position closed (an account's, or one of a spanning one's) */
+    LC_EVENT_COLLATERAL_SALE = 5, /* collateral of a spanning account sold into its market */
+    LC_EVENT_COLLATERAL_TAKEN = 8 /* ... taken by the venue at the mark to cover a deficit */
 } lc_event_kind;
 
 typedef struct lc_event {

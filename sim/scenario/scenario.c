@@ -621,8 +621,8 @@ const lc_param lc_kind_params[] = {
                      "share of drawn accounts of this kind (normalised over the kinds given)"},
     [KIND_POS_MIN] = {"positions_min", "positions", LC_INT, 1, 1, LC_MAX_MARKETS, 0, 0,
                       "fewest positions an account of this kind holds, each in another market"},
-    [KIND_POS_MAX] = {"positions_max", "positions", LC_INT, NAN, 1, LC_MAX_MARKETS, 0, 0,
-                      "most positions (uniform between min and max; default positions_min)"},
+    [KIND_POS_MAX] = {"positions_max", "positions", LC_INT, 0, 0, LC_MAX_MARKETS, 0, 0,
+                      "most positions, uniform between min and max (0: positions_min)"},
 };
 const int lc_n_kind_params = LC_COUNT(lc_kind_params);
 const lc_param lc_collateral_rate_param = {
@@ -677,11 +677,9 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
         }
         lc_account_kind *ak = &sc->kind[m];
         double v[3];
-        int has_max = lc_node_get(k, "positions_max") != NULL;
         for (int j = 0; j < 3; j++)
-            if (j != KIND_POS_MAX || has_max)
-                rc |= read_param(k, kinds->vals[i], where, &lc_kind_params[j], &v[j], NULL, err);
-        if (!has_max)
+            rc |= read_param(k, kinds->vals[i], where, &lc_kind_params[j], &v[j], NULL, err);
+        if (rc == 0 && v[KIND_POS_MAX] == 0)
             v[KIND_POS_MAX] = v[KIND_POS_MIN];
         ak->weight = v[KIND_WEIGHT];
         ak->positions_min = (long)v[KIND_POS_MIN];

@@ -38,6 +38,7 @@ typedef struct vault {
     double cash;                /* quote */
     double inv[LC_MAX_MARKETS]; /* base, + long */
     int any;                    /* it has taken something in this run */
+    int low_seen;               /* vault_pnl_min holds a value seen since then */
 } vault;
 
 static const lc_param params[] = {
@@ -57,7 +58,8 @@ static const lc_rule_column columns[] = {
                     "the vault's value at the end: the equity it took plus its inventory's "
                     "P&L, at the final prices"},
     [BS_PNL_MIN] = {"vault_pnl_min", 'd', "quote",
-                    "the vault's lowest value at any step's prices (0 before it takes any)"},
+                    "the vault's lowest value at the prices of any step from its first "
+                    "takeover on, and after each takeover (0 if it takes none)"},
     [BS_INVENTORY] = {"vault_inventory_end", 'd', "quote",
                       "inventory the vault holds at the end, gross notional at the final "
                       "prices (what it could not exit)"},
@@ -79,9 +81,12 @@ static void seen(lc_rule_inst *ri, lc_run *r)
 {
     vault *v = ri->state;
     lc_cell *c = lc_rule_cells(r, ri);
+    if (!v->any)
+        return;
     double x = vault_value(v, r);
-    if (v->any && x < c[BS_PNL_MIN].d)
+    if (!v->low_seen || x < c[BS_PNL_MIN].d)
         c[BS_PNL_MIN].d = x;
+    v->low_seen = 1;
 }
 
 static void on_run(lc_rule_inst *ri, lc_run *r)

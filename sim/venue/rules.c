@@ -21,7 +21,7 @@ const char *lc_rules_check(void)
 {
     static char msg[256];
     int cells = 0, words = 0, kinds[64] = {0};
-    kinds[5] = 1; /* the core's: LC_EVENT_COLLATERAL_SALE (out/record.h) */
+    kinds[5] = kinds[8] = 1; /* the core's: LC_EVENT_COLLATERAL_SALE, _TAKEN (out/record.h) */
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
         cells += ru->ncolumns;
@@ -36,9 +36,10 @@ const char *lc_rules_check(void)
         for (int e = 0; e < ru->nevents; e++) {
             int kind = ru->events[e].kind;
             if (kind < 2 || kind >= 64 || kinds[kind]++)
-                snprintf(msg, sizeof msg,
-                         "rule %s: event kind %d is taken (1 and 5 are the core's) or out of 2..63",
-                         ru->d.name, kind);
+                snprintf(
+                    msg, sizeof msg,
+                    "rule %s: event kind %d is taken (1, 5 and 8 are the core's) or out of 2..63",
+                    ru->d.name, kind);
         }
         if (cells > LC_RULE_MAX_CELLS || words > LC_RULE_MAX_WORDS)
             snprintf(msg, sizeof msg,

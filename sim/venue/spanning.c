@@ -10,7 +10,9 @@
  * Settlement at the round's prices x (the trades' VWAPs): the quote balance
  * becomes Q = quote + Σ s·q·(x_m − E0) + Σ sold·x_a. If Q < 0 (the prices
  * were worse than the marks), the collateral not sold is taken by the venue
- * at its mark to cover it (no trade: the venue keeps the asset). Then, as
+ * at its mark to cover it (no trade: the venue keeps the asset, valued at
+ * that mark from then on, a simplification; /runs collateral_taken, event
+ * kind 8). Then, as
  * for an isolated account (venue.h lc_settle): if Q >= 0 the fee is
  * min(fee_rate·Σ q·x_m, Q), paid to the insurance fund, and the rest with
  * the collateral not taken is returned; if Q < 0, −Q is the shortfall, which
@@ -156,7 +158,7 @@ static void span_settle(lc_run *r, lc_item *it)
         sold[t->leg] = t->qty;
         proceeds += t->qty * t->x;
     }
-    double q = quote + pnl + proceeds, taken_value = 0;
+    double q = quote + pnl + proceeds, taken_value = 0, taken[LC_SPAN_MAX_LEGS] = {0};
     for (int k = 0; k < ncol && q < 0; k++) { /* the rest of the collateral, at the mark */
         if (col[k].asset == LC_QUOTE)
             continue;
@@ -166,6 +168,7 @@ static void span_settle(lc_run *r, lc_item *it)
             take = left > 0 ? left : 0;
         q += take * m;
         taken_value += take * m;
+        taken[k] = take;
     }
     double fee = 0, shortfall = 0, covered = 0, bad = 0, moved = 0;
     if (q >= 0) {
@@ -200,6 +203,12 @@ static void span_settle(lc_run *r, lc_item *it)
         row->collateral_sold += t->qty * t->x;
         lc_run_event_at(r, i, t->market, LC_EVENT_COLLATERAL_SALE, -t->qty, t->x, 0, 0);
     }
+    for (int k = 0; k < ncol; k++)
+        if (taken[k] > 0) {
+            double m = lc_run_mark_of(r, col[k].asset);
+            row->collateral_taken += taken[k] * m;
+            lc_run_event_at(r, i, col[k].asset, LC_EVENT_COLLATERAL_TAKEN, -taken[k], m, 0, 0);
+        }
     if (bad > 0) { /* ADL across markets may take it from the other sides */
         moved = lc_run_on_shortfall(r, it, bad);
         bad = moved < bad ? bad - moved : 0;

@@ -197,12 +197,16 @@ static int spanning_of(int k)
  * collateral rates (some < 1), from a stream of their own so that the rest
  * of the scenario draws as it did before kinds: isolated, cross and
  * portfolio accounts by random weights, cross and portfolio holding 1 to
- * n positions (n markets) and collateral shares in some markets' assets. */
-static char *random_kinds(int k, double *rate)
+ * n positions (n markets) and collateral shares in some markets' assets;
+ * into *venue the portfolio threshold (uni_mmr 1, 1.05 or 1.3 in turn) and,
+ * in every other such scenario, the backstop vault (fraction in [0.3, 0.9],
+ * an unwind in half of those). */
+static char *random_kinds(int k, double *rate, char **venue)
 {
     int n = markets_of(k);
     for (int m = 0; m < n; m++)
         rate[m] = 1;
+    *venue = strdup("");
     if (!spanning_of(k))
         return strdup("");
     gsl_rng *r = lc_rng_create(4242, 1, (uint64_t)k);
@@ -227,6 +231,11 @@ static char *random_kinds(int k, double *rate)
         fprintf(f, "%s}\n", held ? "}" : "");
     }
     fclose(f);
+    static const double uni[3] = {1.0, 1.05, 1.3};
+    free(*venue);
+    double fraction = 0.3 + 0.6 * gsl_rng_uniform(r), unwind = 0.2 * gsl_rng_uniform(r);
+    cr_assert(asprintf(venue, "  uni_mmr: %g\n  backstop: {fraction: %g, unwind: %g}\n", uni[k % 3],
+                       k % 2 ? fraction : 0, (k / 2) % 2 ? unwind : 0) > 0);
     gsl_rng_free(r);
     return text;
 }
@@ -263,7 +272,8 @@ static char *random_scenario(gsl_rng *r, int k)
     int many = k >= 40;
     char *one = NULL, *tiers = NULL;
     double rate[LC_MAX_MARKETS];
-    char *kinds = random_kinds(k, rate);
+    char *venue_extra;
+    char *kinds = random_kinds(k, rate, &venue_extra);
     if (many) {
         one = random_markets(r, k, mmr0, spanning_of(k) ? rate : NULL);
         tiers = strdup("");
@@ -290,7 +300,7 @@ static char *random_scenario(gsl_rng *r, int k)
                        "  entry: {dist: lognormal, sigma: %g}\n"
                        "%s"
                        "venue:\n"
-                       "%s"
+                       "%s%s"
                        "  liquidation_fee: %g\n"
                        "  insurance_fund: %g\n"
                        "  adl: %s\n"
@@ -304,11 +314,12 @@ static char *random_scenario(gsl_rng *r, int k)
                                                              : many         ? 3
                                                                             : 1),
                        gsl_rng_uniform(r), 0.002 + 0.03 * gsl_rng_uniform(r), kinds, tiers,
-                       0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking, partial,
-                       topup, every) > 0);
+                       venue_extra, 0.01 * gsl_rng_uniform(r), fund, adl ? "adl" : "none", ranking,
+                       partial, topup, every) > 0);
     free(one);
     free(tiers);
     free(kinds);
+    free(venue_extra);
     free(impact);
     return text;
 }
@@ -322,7 +333,8 @@ Test(engine, index_and_scan_are_identical)
     long many_liqs = 0;
     /* accounts that span markets: liquidated, in how many scenarios, and
      * runs that sold collateral */
-    long span_liqs = 0, span_scenarios = 0, span_sales = 0, with_kinds = 0;
+    long span_liqs = 0, span_scenarios = 0, span_sales = 0, with_kinds = 0, backstops = 0,
+         taken = 0;
     for (int k = 0; k < 64; k++) {
         char *text = random_scenario(r, k);
         lc_scenario *sc = t_scenario(text);
@@ -363,6 +375,8 @@ Test(engine, index_and_scan_are_identical)
                 shortfalls += a.ev.v[e].shortfall > 0;
             span_liqs += a.row.span_liq_count;
             span_sales += a.row.collateral_sold > 0;
+            backstops += lc_run_value(&a.row, "backstop_count");
+            taken += a.row.collateral_taken > 0;
             free_result(&a);
             free_result(&b);
         }
@@ -375,8 +389,10 @@ Test(engine, index_and_scan_are_identical)
     }
     gsl_rng_free(r);
     cr_log_info("accounts that span markets: %ld liquidated in %ld of the %ld scenarios with "
-                "kinds; %ld runs sold collateral",
-                span_liqs, span_scenarios, with_kinds, span_sales);
+                "kinds; %ld runs sold collateral, %ld took some at the mark; the backstop took "
+                "%ld accounts",
+                span_liqs, span_scenarios, with_kinds, span_sales, taken, backstops);
+    cr_assert_gt(backstops, 100, "the backstop took only %ld accounts", backstops);
     /* the comparison means something only if the cases were exercised */
     cr_assert_gt(liquidations, 1000, "only %ld liquidations", liquidations);
     cr_assert_gt(truncated, 0, "max_rounds was never hit");

@@ -596,7 +596,7 @@ typedef struct replay {
     double depth, fee_rate;
     double lf[2], j[2];   /* log fundamental, permanent impact (log) */
     double fund, covered; /* the fund as the events leave it, shortfalls it paid */
-    double fees, shortfalls, proceeds;
+    double fees, shortfalls, proceeds, taken_value;
     long span_liqs;
     int liquidated[RUN_N]; /* by origin */
 } replay;
@@ -668,7 +668,6 @@ static void check_spanning(replay *rp, const lc_account *a, const lc_event *e, l
         tl->partial_sales += u < a->col[k].amount;
         s++;
     }
-    cr_assert_eq(s, n, "no other events");
     double q = quote + pnl + proceeds, taken = 0;
     for (int k = 0; k < a->ncol && q < 0; k++) {
         if (a->col[k].asset == LC_QUOTE)
@@ -676,7 +675,18 @@ static void check_spanning(replay *rp, const lc_account *a, const lc_event *e, l
         double m = mark[a->col[k].asset], take = fmin(-q / m, a->col[k].amount - sold[k]);
         q += take * m;
         taken += take * m;
+        if (take > 0) { /* a kind-8 row: the asset taken at its mark */
+            cr_assert_lt(s, n, "balance %d taken without its row", k);
+            cr_assert_eq(e[s].kind, LC_EVENT_COLLATERAL_TAKEN);
+            cr_assert_eq(e[s].market, a->col[k].asset);
+            cr_assert(fabs(-e[s].qty - take) <= 1e-9 * take, "taken %.12g, want %.12g", -e[s].qty,
+                      take);
+            cr_assert(fabs(e[s].price - m) <= 1e-12 * m);
+            rp->taken_value += take * m;
+            s++;
+        }
     }
+    cr_assert_eq(s, n, "no other events");
     double fee = q >= 0 ? fmin(rp->fee_rate * notional, q) : 0, shortfall = q < 0 ? -q : 0;
     double efee = 0, eshort = 0;
     for (long k = 0; k < n; k++) {
@@ -708,18 +718,22 @@ static void replay_run(replay *rp, const lc_population *pop, const lc_eventbuf *
             first_step = e0->step, first_round = e0->round;
         replay_step(rp, e0->step);
         double p0[2], n[2] = {0, 0}, x[2];
-        for (long k = g0; k < g1; k++)
-            n[ev->v[k].market] +=
-                ev->v[k].kind == LC_EVENT_COLLATERAL_SALE ? ev->v[k].qty : -ev->v[k].qty;
+        for (long k = g0; k < g1; k++) /* kind 8 is no trade */
+            if (ev->v[k].kind != LC_EVENT_COLLATERAL_TAKEN)
+                n[ev->v[k].market] +=
+                    ev->v[k].kind == LC_EVENT_COLLATERAL_SALE ? ev->v[k].qty : -ev->v[k].qty;
         for (int m = 0; m < 2; m++) {
             p0[m] = exp(rp->lf[m] + rp->j[m]);
             double dj = 0.01 * n[m] * p0[m] / rp->depth;
             x[m] = dj == 0 ? p0[m] : p0[m] * expm1(dj) / dj;
             rp->j[m] += dj;
         }
-        for (long k = g0; k < g1; k++)
-            cr_assert(fabs(ev->v[k].price - x[ev->v[k].market]) <= 1e-9 * x[ev->v[k].market],
-                      "event %ld: x %.12g, replayed %.12g", k, ev->v[k].price, x[ev->v[k].market]);
+        for (long k = g0; k < g1; k++) {
+            double want = ev->v[k].kind == LC_EVENT_COLLATERAL_TAKEN ? p0[ev->v[k].market]
+                                                                     : x[ev->v[k].market];
+            cr_assert(fabs(ev->v[k].price - want) <= 1e-9 * want,
+                      "event %ld: price %.12g, replayed %.12g", k, ev->v[k].price, want);
+        }
         for (long k = g0, k1; k < g1; k = k1) { /* account by account */
             long i = ev->v[k].account, o = (long)pop->origin[i];
             for (k1 = k; k1 < g1 && ev->v[k1].account == i;)
@@ -838,6 +852,8 @@ static void run_case(double fee, double depth, run_tally *tl)
     cr_assert_eq(row->span_liq_count, rp.span_liqs);
     cr_assert(fabs(row->collateral_sold - rp.proceeds) < CENT, "collateral_sold %.6f vs %.6f",
               row->collateral_sold, rp.proceeds);
+    cr_assert(fabs(row->collateral_taken - rp.taken_value) < CENT, "collateral_taken %.6f vs %.6f",
+              row->collateral_taken, rp.taken_value);
     /* 0, 2, 3, 5, 8, 10 are breached at the step's prices before any impact */
     static const int breached[] = {0, 2, 3, 5, 8, 10};
     for (int k = 0; k < 6; k++)
