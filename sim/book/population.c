@@ -405,7 +405,19 @@ static int isolated_shape(int margin, int npos, const lc_balance *col, int ncol)
            (ncol == 0 || col[0].asset == LC_QUOTE);
 }
 
-static int draw_isolated(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r, lc_error *err)
+/* The notional and leverage distributions of a kind: its own, or the
+ * population's. */
+static const lc_choice *kind_notional(const lc_scenario *sc, const lc_account_kind *ak)
+{
+    return ak && ak->notional.desc ? &ak->notional : &sc->notional;
+}
+static const lc_choice *kind_leverage(const lc_scenario *sc, const lc_account_kind *ak)
+{
+    return ak && ak->leverage.desc ? &ak->leverage : &sc->leverage;
+}
+
+static int draw_isolated(const lc_scenario *sc, const lc_account_kind *ak, lc_population *p, long i,
+                         gsl_rng *r, lc_error *err)
 {
     /* the market by population.markets' weights: one uniform, drawn only
      * when there is a choice, so one market draws as it always has */
@@ -420,8 +432,8 @@ static int draw_isolated(const lc_scenario *sc, lc_population *p, long i, gsl_rn
     }
     double s0 = lc_scenario_s0(sc, market);
     int side = gsl_rng_uniform(r) < sc->long_fraction ? 1 : -1;
-    double notional = lc_dist_draw(&sc->notional, r);
-    double leverage = lc_dist_draw(&sc->leverage, r);
+    double notional = lc_dist_draw(kind_notional(sc, ak), r);
+    double leverage = lc_dist_draw(kind_leverage(sc, ak), r);
     no_legs(p, i);
     for (int a = 0; a < ENTRY_ATTEMPTS; a++) {
         double entry = s0 * lc_dist_draw(&sc->entry, r);
@@ -482,7 +494,7 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
         w[m] = 0;
         const lc_market_spec *ms = &sc->market[m];
         int side = gsl_rng_uniform(r) < sc->long_fraction ? 1 : -1;
-        notional[k] = lc_dist_draw(&sc->notional, r);
+        notional[k] = lc_dist_draw(kind_notional(sc, ak), r);
         if (!(notional[k] <= ms->tiers[ms->ntiers - 1].up_to))
             return lc_error_at(err, sc->path, 0, sc->v1 ? "venue.tiers" : ms->name,
                                "notional %g is above the last tier's up_to (%g); add a tier "
@@ -492,7 +504,7 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
         cap = c < cap ? c : cap;
         pos[k] = (lc_position){m, side, 0, 0};
     }
-    double leverage = lc_dist_draw(&sc->leverage, r);
+    double leverage = lc_dist_draw(kind_leverage(sc, ak), r);
     if (leverage > cap)
         leverage = cap;
     for (int k = 0; k < npos; k++)
@@ -558,8 +570,9 @@ static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
             while (!(sc->kind[kind].weight > 0))
                 kind--;
         }
-        rc = kind == LC_MARGIN_ISOLATED ? draw_isolated(sc, p, i, r, err)
-                                        : draw_spanning(sc, p, i, kind, r, err);
+        rc = kind == LC_MARGIN_ISOLATED
+                 ? draw_isolated(sc, sc->nkinds ? &sc->kind[kind] : NULL, p, i, r, err)
+                 : draw_spanning(sc, p, i, kind, r, err);
     }
     gsl_rng_free(r);
     return rc;
@@ -918,6 +931,19 @@ static lc_population *read_legs(const lc_scenario *sc, csv *c, lc_error *err)
         if (!position && strcmp(f[col[LEG]], "collateral") != 0) {
             rc = lc_error_at(err, c->path, c->lineno, "leg",
                              "must be position or collateral (got '%s')", f[col[LEG]]);
+            break;
+        }
+        /* a field the leg does not use must be empty: a value there is a
+         * line written for the other kind of leg */
+        static const int position_only[] = {SIDE, NOTIONAL, ENTRY};
+        int stray = position ? (*f[col[AMOUNT]] ? AMOUNT : -1) : -1;
+        for (int k = 0; !position && k < 3; k++)
+            if (*f[col[position_only[k]]])
+                stray = position_only[k];
+        if (stray >= 0) {
+            rc = lc_error_at(err, c->path, c->lineno, names[stray],
+                             "must be empty on a %s line (got '%s')",
+                             position ? "position" : "collateral", f[col[stray]]);
             break;
         }
         int market = position || strcmp(f[col[MARKET]], "quote") != 0

@@ -113,13 +113,15 @@ static void print_markets(FILE *out, int md)
                      "`portfolio`; margin models below) to the accounts of that kind (absent: "
                      "every account isolated); each may have `collateral`, a map of market "
                      "name to the share of the account's collateral value at s0 held in that "
-                     "market's asset (the rest is quote):\n\n");
+                     "market's asset (the rest is quote), and its own `notional` and "
+                     "`leverage` (distributions as `population`'s):\n\n");
     else
         fprintf(out, "    population.markets: {name: weight, ...}, the share of drawn accounts "
                      "per market (default equal)\n"
                      "    population.kinds: {isolated|cross|portfolio: {...}}, the kinds of "
                      "account (default: all isolated);\n      collateral: {market: share}, "
-                     "of the collateral value at s0 (the rest quote), and:\n");
+                     "of the collateral value at s0 (the rest quote); its own notional,\n"
+                     "      leverage (as population's); and:\n");
     table_head(out, md);
     for (int i = 0; i < lc_n_kind_params; i++)
         print_param(out, lc_kind_params[i].unit, &lc_kind_params[i], md);

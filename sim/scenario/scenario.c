@@ -719,8 +719,19 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
         if (rc == 0 && m == LC_MARGIN_ISOLATED && (share > 0 || ak->positions_max > 1))
             rc = lc_error_at(err, k->src, k->line, where,
                              "an isolated account holds one position and quote collateral");
-        static const char *const cand[] = {"weight", "positions_min", "positions_max",
-                                           "collateral"};
+        /* its own notional and leverage distributions, if given */
+        const lc_family *fam[2] = {&lc_notional_family, &lc_leverage_family};
+        lc_choice *ch[2] = {&ak->notional, &ak->leverage};
+        for (int j = 0; j < 2; j++) {
+            const char *leaf = strchr(fam[j]->section, '.') + 1;
+            char key[128];
+            snprintf(key, sizeof key, "%s.%s", where, leaf);
+            lc_node *d = section_map(k, leaf, key, err);
+            if (d)
+                rc |= read_family(d, k, fam[j], key, ch[j], NULL, err);
+        }
+        static const char *const cand[] = {"weight",     "positions_min", "positions_max",
+                                           "collateral", "notional",      "leverage"};
         reject_unused(k, where, cand, LC_COUNT(cand), err);
     }
     if (rc == 0 && !(sum > 0))
@@ -1461,7 +1472,8 @@ static void visit_correlation(const lc_scenario *sc, lc_scenario_visit_fn fn, vo
     const lc_correlation *c = &sc->corr;
     int k = sc->nmarkets;
     fn(ctx, "correlation.copula", NULL, NULL, 0, 0, c->copula == LC_COPULA_T ? "t" : "gaussian");
-    fn(ctx, "correlation.nu", "1", &c->nu, 1, 0, NULL);
+    if (c->copula == LC_COPULA_T) /* a Gaussian copula refuses nu */
+        fn(ctx, "correlation.nu", "1", &c->nu, 1, 0, NULL);
     fn(ctx, "correlation.matrix", "1", c->matrix, k * k, 1, NULL);
     if (c->stress != LC_STRESS_NONE) {
         fn(ctx, "correlation.stress.matrix", "1", c->stress_matrix, k * k, 1, NULL);
@@ -1495,6 +1507,8 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         }
         for (int m = 0; m < sc->nkinds; m++) {
             const lc_account_kind *ak = &sc->kind[m];
+            if (!(ak->weight > 0)) /* a kind not drawn */
+                continue;
             double v[3] = {ak->weight, (double)ak->positions_min, (double)ak->positions_max};
             char key[128];
             for (int j = 0; j < lc_n_kind_params; j++) {
@@ -1507,6 +1521,14 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
                     snprintf(key, sizeof key, "population.kinds.%s.collateral.%s",
                              lc_margin_kinds[m], sc->market[a].name);
                     fn(ctx, key, "1", &ak->collateral[a], 1, 0, NULL);
+                }
+            const lc_family *fam[2] = {&lc_notional_family, &lc_leverage_family};
+            const lc_choice *ch[2] = {&ak->notional, &ak->leverage};
+            for (int j = 0; j < 2; j++)
+                if (ch[j]->desc) {
+                    snprintf(key, sizeof key, "population.kinds.%s.%s", lc_margin_kinds[m],
+                             strchr(fam[j]->section, '.') + 1);
+                    visit_choice(ch[j], fam[j], key, NULL, fn, ctx);
                 }
         }
     }

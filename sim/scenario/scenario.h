@@ -78,6 +78,9 @@ typedef struct lc_account_kind {
     double weight; /* normalised over the kinds given; 0: none of this kind */
     long positions_min, positions_max;
     double collateral[LC_MAX_MARKETS];
+    /* its own notional and leverage distributions (desc NULL: the
+     * population's) */
+    lc_choice notional, leverage;
 } lc_account_kind;
 
 /* How the markets' standard innovations are tied (correlation:, DESIGN §12):

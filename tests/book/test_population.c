@@ -662,6 +662,10 @@ Test(population, csv_by_legs_errors)
          "legs.csv:2: margin: must be isolated, cross or portfolio (got 'margin')"},
         {"a,cross,collateral,quote,,,,-1\n", "legs.csv:2: amount: must be a number >= 0"},
         {"a,cross,collateral,quote,,,,10\n", "legs.csv:2: account of this line: no position"},
+        {"a,cross,position,A,long,100,100,5\n",
+         "legs.csv:2: amount: must be empty on a position line (got '5')"},
+        {"a,cross,position,A,long,100,100,\na,cross,collateral,quote,long,,,5\n",
+         "legs.csv:3: side: must be empty on a collateral line (got 'long')"},
         /* 100 notional at 10 quote: E = 10 < R = 0.01·100·... breached? no: R = 1;
          * at 2 quote and a long entered at 105 (pnl −5): E = −3 <= R */
         {"a,cross,position,A,long,105,105,\na,cross,position,B,long,100,5000,\n"
@@ -717,6 +721,50 @@ Test(population, drawn_kinds)
         cr_assert(fabs((double)count[m] / (double)n - want[m]) < 4 * se, "%s: %ld of %ld",
                   lc_margin_kinds[m], count[m], n);
     }
+    lc_population_free(p);
+    lc_scenario_free(sc);
+}
+
+/* A kind's own notional and leverage: every cross account here holds two
+ * positions of 5000 and collateral 2·5000/4 = 2500 quote; the isolated ones
+ * keep the population's; the resolved scenario gives the same back. */
+Test(population, kinds_with_their_own_distributions)
+{
+    static const char *text =
+        "simulation: {seed: 3}\n" THREE_MARKETS "population:\n"
+        "  accounts: 2000\n"
+        "  notional: {dist: fixed, value: 100}\n"
+        "  leverage: {dist: fixed, value: 2}\n"
+        "  kinds: {isolated: {weight: 1}, cross: {weight: 1, positions_min: 2,\n"
+        "          notional: {dist: fixed, value: 5000}, leverage: {dist: fixed, value: 4}}}\n";
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert(p->span0 > 800 && p->n - p->span0 > 800, "%ld isolated of %ld", p->span0, p->n);
+    for (long i = 0; i < p->span0; i++)
+        cr_assert_float_eq(p->collateral[i], 50, 1e-9, "isolated %ld", i);
+    for (long i = p->span0; i < p->n; i++) {
+        int npos, ncol;
+        const lc_position *pos = lc_span_positions(p, i, &npos);
+        const lc_balance *col = lc_span_balances(p, i, &ncol);
+        cr_assert_eq(npos, 2);
+        for (int k = 0; k < npos; k++)
+            cr_assert_float_eq(pos[k].qty * pos[k].entry, 5000, 1e-6);
+        cr_assert(ncol == 1 && col[0].asset == LC_QUOTE);
+        cr_assert_float_eq(col[0].amount, 2500, 1e-9, "account %ld", i);
+    }
+    char *y = lc_scenario_resolved_yaml(sc);
+    lc_scenario *back = t_scenario(y);
+    lc_population *q = lc_population_create(back, &err);
+    cr_assert_not_null(q, "%s", err.msg);
+    cr_assert_eq(q->n, p->n);
+    cr_assert_eq(q->span0, p->span0);
+    for (long i = 0; i < p->n; i++)
+        cr_assert(q->qty[i] == p->qty[i] && q->collateral[i] == p->collateral[i]);
+    lc_population_free(q);
+    lc_scenario_free(back);
+    free(y);
     lc_population_free(p);
     lc_scenario_free(sc);
 }
