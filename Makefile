@@ -3,12 +3,15 @@
 #   make test   build and run every test (ctest: Criterion suites, CLI, validation)
 #   make asan   every test under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench  the benchmark figures (bench/)
+#   make fuzz   each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS (clang, ASan, UBSan)
 #   make format clang-format every C file in place (make test checks it)
 BUILD ?= build
 JOBS  ?= 2
 OUT   ?= quickstart.h5
 
-.PHONY: run deps build test asan bench docs format clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: run deps build test asan fuzz bench docs format clean
 
 run: deps build
 	@echo
@@ -30,6 +33,11 @@ asan:
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
+fuzz:
+	CC=clang cmake -S . -B build-fuzz -DLC_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	sh tests/fuzz/run build-fuzz $(FUZZ_SECONDS)
+
 bench: build
 	sh bench/run
 
@@ -40,4 +48,4 @@ format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

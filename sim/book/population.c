@@ -846,6 +846,8 @@ static int cmp_id(const void *a, const void *b)
  * account's is an error naming both lines. Sorts ids. */
 static int unique_ids(const csv *c, csv_id *ids, long n, lc_error *err)
 {
+    if (n < 2)
+        return 0;
     qsort(ids, (size_t)n, sizeof *ids, cmp_id);
     for (long k = 1; k < n; k++)
         if (strcmp(ids[k].id, ids[k - 1].id) == 0)

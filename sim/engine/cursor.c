@@ -98,7 +98,8 @@ static long merge_range(lc_finder *f, lc_book *b, int m, int side, long from, lo
 static int cursor_find(lc_finder *f, lc_run *r)
 {
     int ranges = ranges_find(f, r);
-    f->nspan = lc_slack_find(&f->slack, r, f->list + r->pop->span0);
+    /* (no list without accounts that span markets: none to find) */
+    f->nspan = f->slack.n ? lc_slack_find(&f->slack, r, f->list + r->pop->span0) : 0;
     return ranges || f->nspan > 0;
 }
 

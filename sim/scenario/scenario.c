@@ -608,7 +608,9 @@ static int read_market_weights(lc_scenario *sc, lc_node *pop, lc_error *err)
     }
     if (rc == 0 && !(sum > 0))
         rc = lc_error_at(err, w->src, w->line, "population.markets", "weights must not all be 0");
-    for (int k = 0; rc == 0 && k < sc->nmarkets; k++)
+    /* shares already summing to 1 within rounding (a resolved scenario's) are
+     * kept as given, so that resolving again gives the same text */
+    for (int k = 0; rc == 0 && fabs(sum - 1) > 1e-12 && k < sc->nmarkets; k++)
         sc->market[k].weight /= sum;
     return rc;
 }
@@ -737,8 +739,8 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
     if (rc == 0 && !(sum > 0))
         rc = lc_error_at(err, kinds->src, kinds->line, "population.kinds",
                          "weights must not all be 0");
-    for (int m = 0; rc == 0 && m < LC_MARGIN_NKINDS; m++)
-        sc->kind[m].weight /= sum;
+    for (int m = 0; rc == 0 && fabs(sum - 1) > 1e-12 && m < LC_MARGIN_NKINDS; m++)
+        sc->kind[m].weight /= sum; /* kept as given when they sum to 1 (as above) */
     if (rc == 0)
         sc->nkinds = LC_MARGIN_NKINDS;
     return rc;

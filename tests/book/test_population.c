@@ -768,3 +768,42 @@ Test(population, kinds_with_their_own_distributions)
     lc_population_free(p);
     lc_scenario_free(sc);
 }
+
+/* Found by tests/fuzz/fuzz_scenario: shares of 1.5 and 0.35 normalised to
+ * 1.5/1.85 and 0.35/1.85 do not sum to 1 exactly, and normalising them again
+ * on reload changed their last digits, so a resolved scenario resolved
+ * differently.
+ * Also found by fuzz_positions: a positions file by legs with no account. */
+Test(population, resolved_kinds_resolve_to_themselves)
+{
+    lc_scenario *sc = t_scenario(
+        THREE_MARKETS "population:\n"
+                      "  accounts: 10\n"
+                      "  markets: {A: 30, B: 7, C: 0}\n"
+                      "  notional: {dist: fixed, value: 100}\n"
+                      "  leverage: {dist: fixed, value: 2}\n"
+                      "  kinds: {isolated: {weight: 1.5}, cross: {weight: 0.35, positions_min: 2}}\n");
+    char *y1 = lc_scenario_resolved_yaml(sc);
+    lc_scenario *back = t_scenario(y1);
+    char *y2 = lc_scenario_resolved_yaml(back);
+    cr_assert_str_eq(y1, y2);
+    free(y1);
+    free(y2);
+    lc_scenario_free(back);
+    lc_scenario_free(sc);
+
+    char *dir = t_tmpdir();
+    char *path = t_write(dir, "legs.csv", "account,margin,leg,market,side,notional,entry,amount\n");
+    char *text;
+    cr_assert(asprintf(&text, THREE_MARKETS "population: {file: %s}\n", path) > 0);
+    sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    cr_assert_eq(p->n, 0);
+    lc_population_free(p);
+    lc_scenario_free(sc);
+    free(text);
+    free(path);
+    t_rmdir(dir);
+}
