@@ -776,13 +776,14 @@ Test(population, kinds_with_their_own_distributions)
  * Also found by fuzz_positions: a positions file by legs with no account. */
 Test(population, resolved_kinds_resolve_to_themselves)
 {
-    lc_scenario *sc = t_scenario(
-        THREE_MARKETS "population:\n"
-                      "  accounts: 10\n"
-                      "  markets: {A: 30, B: 7, C: 0}\n"
-                      "  notional: {dist: fixed, value: 100}\n"
-                      "  leverage: {dist: fixed, value: 2}\n"
-                      "  kinds: {isolated: {weight: 1.5}, cross: {weight: 0.35, positions_min: 2}}\n");
+    lc_scenario *sc =
+        t_scenario(THREE_MARKETS
+                   "population:\n"
+                   "  accounts: 10\n"
+                   "  markets: {A: 30, B: 7, C: 0}\n"
+                   "  notional: {dist: fixed, value: 100}\n"
+                   "  leverage: {dist: fixed, value: 2}\n"
+                   "  kinds: {isolated: {weight: 1.5}, cross: {weight: 0.35, positions_min: 2}}\n");
     char *y1 = lc_scenario_resolved_yaml(sc);
     lc_scenario *back = t_scenario(y1);
     char *y2 = lc_scenario_resolved_yaml(back);
