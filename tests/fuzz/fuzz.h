@@ -46,4 +46,23 @@ static inline const char *fuzz_file(const uint8_t *data, size_t size, const char
         }                                                                                          \
     } while (0)
 
+#ifdef LC_SCENARIO_H
+/* The resolved YAML of a scenario that loaded loads back and resolves to
+ * the same text; frees sc. */
+static inline void fuzz_round_trip(lc_scenario *sc)
+{
+    char *y = lc_scenario_resolved_yaml(sc);
+    FUZZ_REQUIRE(y, "resolved YAML out of memory");
+    lc_error err = {0};
+    lc_scenario *back = lc_scenario_parse("resolved.yaml", y, NULL, 0, &err);
+    FUZZ_REQUIRE(back, "the resolved scenario does not load back");
+    char *y2 = lc_scenario_resolved_yaml(back);
+    FUZZ_REQUIRE(y2 && strcmp(y, y2) == 0, "the resolved scenario changes when reloaded");
+    free(y2);
+    lc_scenario_free(back);
+    free(y);
+    lc_scenario_free(sc);
+}
+#endif
+
 #endif
