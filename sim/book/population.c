@@ -416,6 +416,26 @@ static const lc_choice *kind_leverage(const lc_scenario *sc, const lc_account_ki
     return ak && ak->leverage.desc ? &ak->leverage : &sc->leverage;
 }
 
+/* Account i isolated in `market` at an entry of s0 × the entry draw, redrawn
+ * (up to ENTRY_ATTEMPTS times) until the account is solvent at s0: 0 when
+ * placed, 1 when no draw was, -1 on an error (place's). */
+static int place_solvent(const lc_scenario *sc, lc_population *p, long i, int market, int side,
+                         double notional, double leverage, gsl_rng *r, lc_error *err)
+{
+    double s0 = lc_scenario_s0(sc, market);
+    no_legs(p, i);
+    for (int a = 0; a < ENTRY_ATTEMPTS; a++) {
+        double entry = s0 * lc_dist_draw(&sc->entry, r);
+        if (place(sc, p, i, market, side, notional, leverage, entry, NULL, 0, err))
+            return -1;
+        double liq =
+            lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i], p->cum[i]);
+        if (!lc_breached(side, liq, s0))
+            return 0;
+    }
+    return 1;
+}
+
 static int draw_isolated(const lc_scenario *sc, const lc_account_kind *ak, lc_population *p, long i,
                          gsl_rng *r, lc_error *err)
 {
@@ -430,20 +450,12 @@ static int draw_isolated(const lc_scenario *sc, const lc_account_kind *ak, lc_po
         while (!(sc->market[market].weight > 0)) /* u beyond the rounded sum */
             market--;
     }
-    double s0 = lc_scenario_s0(sc, market);
     int side = gsl_rng_uniform(r) < sc->long_fraction ? 1 : -1;
     double notional = lc_dist_draw(kind_notional(sc, ak), r);
     double leverage = lc_dist_draw(kind_leverage(sc, ak), r);
-    no_legs(p, i);
-    for (int a = 0; a < ENTRY_ATTEMPTS; a++) {
-        double entry = s0 * lc_dist_draw(&sc->entry, r);
-        if (place(sc, p, i, market, side, notional, leverage, entry, NULL, 0, err))
-            return -1;
-        double liq =
-            lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i], p->cum[i]);
-        if (!lc_breached(side, liq, s0))
-            return 0;
-    }
+    int rc = place_solvent(sc, p, i, market, side, notional, leverage, r, err);
+    if (rc <= 0)
+        return rc;
     return lc_error_at(err, sc->path, 0, "population.entry",
                        "no entry price in %d draws leaves an account of leverage %g solvent at "
                        "s0; narrow the entry distribution",
@@ -522,17 +534,9 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
     if (quote > 0 || ncol == 0)
         col[ncol++] = (lc_balance){LC_QUOTE, quote > 0 ? quote : 0};
     if (isolated_shape(margin, (int)npos, col, ncol)) {
-        no_legs(p, i);
-        for (int a = 0; a < ENTRY_ATTEMPTS; a++) {
-            double entry = marks[pos[0].market] * lc_dist_draw(&sc->entry, r);
-            if (place(sc, p, i, pos[0].market, pos[0].side, notional[0], leverage, entry, NULL, 0,
-                      err))
-                return -1;
-            double liq = lc_liq_price_cum(pos[0].side, p->qty[i], entry, p->collateral[i],
-                                          p->mmr[i], p->cum[i]);
-            if (!lc_breached(pos[0].side, liq, marks[pos[0].market]))
-                return 0;
-        }
+        int rc = place_solvent(sc, p, i, pos[0].market, pos[0].side, notional[0], leverage, r, err);
+        if (rc <= 0)
+            return rc;
     } else {
         for (int a = 0; a < ENTRY_ATTEMPTS; a++) {
             for (int k = 0; k < npos; k++) {

@@ -102,8 +102,6 @@ static inline void lc_slack_taken(lc_slack *s)
 {
     s->held = 0;
 }
-/* Evaluate spanning account i at the marks: its slack (breached if <= 0). */
-lc_span_eval lc_run_span_evaluate(const lc_run *r, long i);
 
 extern const lc_finder_type lc_finder_cursor, lc_finder_scan;
 

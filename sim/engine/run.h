@@ -118,6 +118,13 @@ static inline double lc_run_mark(const lc_run *r, long i)
 {
     return lc_run_mark_of(r, lc_book_market(r->book, i));
 }
+/* The marks of every market into marks[0 .. nmk) (margin models read them
+ * as an array). */
+static inline void lc_run_marks(const lc_run *r, double *marks)
+{
+    for (int k = 0; k < r->nmk; k++)
+        marks[k] = lc_run_mark_of(r, k);
+}
 
 /* Append an event (no-op with events off); the second form fills the row
  * from the run and notional = |qty|·price. */

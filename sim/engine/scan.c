@@ -26,8 +26,7 @@ static int scan_find(lc_finder *f, lc_run *r)
     f->nspan = 0;
     if (pop->n > pop->span0) {
         double marks[LC_MAX_MARKETS];
-        for (int k = 0; k < r->nmk; k++)
-            marks[k] = lc_run_mark_of(r, k);
+        lc_run_marks(r, marks);
         uint32_t *out = f->list + pop->span0;
         for (long i = pop->span0; i < pop->n; i++)
             if (!b->dead[i]) {

@@ -232,11 +232,10 @@ void lc_settle_general(lc_run *r, const lc_round *round)
         s->trades[k].x = x[s->trades[k].market];
     for (long k = 0; k < n; k++) {
         lc_item *it = &plan[k];
-        if (it->taken) /* a rule's (backstop): it settles in on_settle */
-            ;
-        else if (it->margin == &lc_margin_isolated)
+        /* a taken item is a rule's (backstop): it settles in on_settle */
+        if (!it->taken && it->margin == &lc_margin_isolated)
             lc_isolated_settle(r, it);
-        else
+        else if (!it->taken)
             it->margin->settle(r, it);
         LC_RULES_EACH(s, on_settle, r, it);
     }

@@ -5,12 +5,12 @@
  * An account evaluated at log marks y with slack S > 0 and exposure X cannot
  * be breached while every log mark stays within its safety radius ρ of y
  * (venue/spanning.h): while |x − y|∞ < ρ, the norm taken over the markets
- * it holds a leg in (no other mark moves its E or R). Accounts that hold
- * the same markets form a group (LC_SLACK_GROUPS at most; the rest measure
- * every market, which is safe) with its own cursor and levels below, so an
- * account without SOL is not re-evaluated for SOL's moves. It need not be evaluated again
- * before that. To find the accounts whose time has come without looking at
- * each, they wait against anchors: with an anchor a (log marks) and the
+ * it holds a leg in (no other mark moves its E or R). It need not be
+ * evaluated again before that. Accounts that hold the same markets form a
+ * group (LC_SLACK_GROUPS at most; the rest measure every market, which is
+ * safe) with its own cursor and levels below, so an account without SOL is
+ * not re-evaluated for SOL's moves. To find the accounts whose time has come
+ * without looking at each, they wait against anchors: with an anchor a (log marks) and the
  * current distance d = |x − a|∞, the triangle inequality gives
  * |x − y|∞ <= d + |y − a|∞, so the account is safe while d < κ with
  * κ = ρ − |y − a|∞. Accounts wait in a min-heap of κ and those with κ <= d
@@ -43,14 +43,6 @@
 #include "engine/finder.h"
 
 #define TAU0 1e-4 /* level 0's anchor distance (log); level l's is TAU0·4^l */
-
-lc_span_eval lc_run_span_evaluate(const lc_run *r, long i)
-{
-    double marks[LC_MAX_MARKETS];
-    for (int k = 0; k < r->nmk; k++)
-        marks[k] = lc_run_mark_of(r, k);
-    return lc_span_evaluate_account(r->sc, r->pop, i, marks);
-}
 
 /* The markets account i holds a leg in. */
 static uint32_t mask_of(const lc_population *pop, long i)
@@ -189,10 +181,9 @@ void lc_slack_start(lc_slack *s, lc_run *r)
     const lc_population *pop = r->pop;
     double marks[LC_MAX_MARKETS] = {0};
     int same = 1;
-    for (int k = 0; k < r->nmk; k++) {
-        marks[k] = lc_run_mark_of(r, k);
+    lc_run_marks(r, marks);
+    for (int k = 0; k < r->nmk; k++)
         same &= marks[k] == s->marks0[k];
-    }
     s->held = 0;
     for (int g = 0; g < s->ngroup; g++) {
         lc_slack_group *gr = &s->group[g];
@@ -270,10 +261,9 @@ long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
         return 0;
     int nk = r->nmk;
     double marks[LC_MAX_MARKETS], x[LC_MAX_MARKETS];
-    for (int k = 0; k < nk; k++) {
-        marks[k] = lc_run_mark_of(r, k);
+    lc_run_marks(r, marks);
+    for (int k = 0; k < nk; k++)
         x[k] = log(marks[k]);
-    }
     /* the breached of the last find that no round took (max_rounds): due now */
     long nout = 0, npending = 0;
     for (long k = 0; k < s->held; k++)

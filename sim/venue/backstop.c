@@ -127,8 +127,7 @@ static void on_step(lc_rule_inst *ri, lc_run *r)
 static void at_marks(const lc_run *r, const lc_item *it, lc_account *a, double *e, double *req)
 {
     double marks[LC_MAX_MARKETS];
-    for (int k = 0; k < r->nmk; k++)
-        marks[k] = lc_run_mark_of(r, k);
+    lc_run_marks(r, marks);
     lc_book_account(r->book, it->i, a);
     *e = it->margin->equity(a, marks, r->sc);
     *req = it->margin->requirement(a, marks, r->sc);
@@ -157,8 +156,7 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     vault *v = ri->state;
     lc_cell *c = lc_rule_cells(r, ri);
     lc_account a;
-    double e, req;
-    at_marks(r, it, &a, &e, &req);
+    lc_book_account(r->book, it->i, &a);
     lc_run_row *row = r->row;
     /* the vault pays the positions' entry cost out of the collateral it
      * takes: its value grows by the account's equity at the marks without

@@ -40,9 +40,7 @@ lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_positi
                               const lc_balance *col, int ncol, const double *marks)
 {
     double theta = lc_span_threshold(sc, margin), e = 0, r = 0, x = 0;
-    double net[LC_MAX_MARKETS], gross[LC_MAX_MARKETS];
-    int seen[LC_MAX_MARKETS], nseen = 0; /* the markets with a leg, in first-leg order */
-    uint32_t held = 0;
+    double net[LC_MAX_MARKETS] = {0}, gross[LC_MAX_MARKETS] = {0}; /* per market, above */
     for (int k = 0; k < ncol; k++) {
         int a = col[k].asset;
         if (a == LC_QUOTE) {
@@ -51,11 +49,6 @@ lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_positi
         }
         double v = col[k].amount * marks[a] * sc->market[a].collateral_rate;
         e += v;
-        if (!(held >> a & 1u)) {
-            held |= 1u << a;
-            seen[nseen++] = a;
-            net[a] = gross[a] = 0;
-        }
         net[a] += v;
     }
     for (int k = 0; k < npos; k++) {
@@ -65,18 +58,11 @@ lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_positi
         double m = marks[a], n = p->qty * m;
         e += p->side * p->qty * (m - p->entry);
         r += lc_maintenance(ms->tiers, ms->ntiers, n);
-        if (!(held >> a & 1u)) {
-            held |= 1u << a;
-            seen[nseen++] = a;
-            net[a] = gross[a] = 0;
-        }
         net[a] += p->side * n;
         gross[a] += theta * ms->mmr_max * n;
     }
-    for (int k = 0; k < nseen; k++) {
-        int a = seen[k];
+    for (int a = 0; a < sc->nmarkets; a++) /* 0 for a market without a leg */
         x += net[a] > gross[a] - net[a] ? net[a] : gross[a] - net[a];
-    }
     return (lc_span_eval){e, r, e - theta * r, x};
 }
 
