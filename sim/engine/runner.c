@@ -45,6 +45,18 @@ static long choose_batch(const lc_batch *probe, long total)
     return cap < total ? cap : total;
 }
 
+/* A thread's scratch is done with: its finder's evaluations into the
+ * stats, then freed (NULL: nothing). */
+static void retire(lc_scratch *s, lc_runner_stats *st)
+{
+    if (!s)
+        return;
+    long ev = lc_scratch_evaluations(s);
+#pragma omp atomic
+    st->evaluations += ev;
+    lc_scratch_free(s);
+}
+
 int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop, long points,
                   const lc_runner_opts *o, lc_writer *w, lc_runner_stats *st, lc_error *err)
 {
@@ -105,12 +117,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                     continue;
                 long row = first + i, point = row / runs, run = row % runs;
                 if (point != s_point) { /* models and population can differ per point */
-                    if (s) {
-                        long ev = lc_scratch_evaluations(s);
-#pragma omp atomic
-                        st->evaluations += ev;
-                    }
-                    lc_scratch_free(s);
+                    retire(s, st);
                     s = lc_scratch_create(sc[point], pop[point], o->engine, o->events);
                     s_point = point;
                 }
@@ -146,12 +153,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                     lc_progress_update(&bar, d);
                 }
             }
-            if (s) {
-                long ev = lc_scratch_evaluations(s);
-#pragma omp atomic
-                st->evaluations += ev;
-            }
-            lc_scratch_free(s);
+            retire(s, st);
         }
         long prefix = 0;
         while (prefix < n && ok[prefix])

@@ -562,6 +562,14 @@ static int read_series(lc_scenario *sc, lc_node *out, lc_error *err)
     return rc;
 }
 
+/* What weights summing to `sum` are divided by to become shares: sum, or 1
+ * when they sum to 1 within rounding already (a resolved scenario's), so that
+ * resolving a resolved scenario gives the same text. */
+static double share_divisor(double sum)
+{
+    return fabs(sum - 1) > 1e-12 ? sum : 1.0;
+}
+
 /* population.markets: the share of drawn accounts trading each market, a
  * map of market name to weight (normalised to sum 1); absent: equal shares.
  * A positions file names each account's market in its market column. */
@@ -608,10 +616,8 @@ static int read_market_weights(lc_scenario *sc, lc_node *pop, lc_error *err)
     }
     if (rc == 0 && !(sum > 0))
         rc = lc_error_at(err, w->src, w->line, "population.markets", "weights must not all be 0");
-    /* shares already summing to 1 within rounding (a resolved scenario's) are
-     * kept as given, so that resolving again gives the same text */
-    for (int k = 0; rc == 0 && fabs(sum - 1) > 1e-12 && k < sc->nmarkets; k++)
-        sc->market[k].weight /= sum;
+    for (int k = 0; rc == 0 && k < sc->nmarkets; k++)
+        sc->market[k].weight /= share_divisor(sum);
     return rc;
 }
 
@@ -739,8 +745,8 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
     if (rc == 0 && !(sum > 0))
         rc = lc_error_at(err, kinds->src, kinds->line, "population.kinds",
                          "weights must not all be 0");
-    for (int m = 0; rc == 0 && fabs(sum - 1) > 1e-12 && m < LC_MARGIN_NKINDS; m++)
-        sc->kind[m].weight /= sum; /* kept as given when they sum to 1 (as above) */
+    for (int m = 0; rc == 0 && m < LC_MARGIN_NKINDS; m++)
+        sc->kind[m].weight /= share_divisor(sum);
     if (rc == 0)
         sc->nkinds = LC_MARGIN_NKINDS;
     return rc;
