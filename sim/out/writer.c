@@ -20,7 +20,12 @@
  *    place, so a file that appeared while we ran is not clobbered either;
  *  - /runs, /series and /events grow together, one batch at a time, in row
  *    order; after a failed append (columns may then differ in length) further
- *    appends are refused and finish fails and deletes the file, like abort.
+ *    appends are refused and finish fails and deletes the file, like abort;
+ *  - a failed HDF5 call that makes the file fails it, closing a group,
+ *    dataset or attribute included (closing writes what HDF5 still holds of
+ *    it); unchecked are only closing what lives in memory (types, dataspaces,
+ *    property lists) and the error reporting. tests/out/test_faults.c makes
+ *    each call fail in turn.
  *
  * HDF5's own stack dumps are switched off; a callback keeps the innermost
  * reason of the first failure, so messages say why as well as where. With a
@@ -164,6 +169,22 @@ static int fail(lc_writer *w, lc_error *err, const char *object, const char *wha
                        w->reason[0] ? w->reason : "HDF5 error");
 }
 
+/* fail() about dataset d, named by its path in the file */
+static int fail_at(lc_writer *w, lc_error *err, hid_t d, const char *what)
+{
+    char name[256] = "?";
+    H5Iget_name(d, name, sizeof name);
+    return fail(w, err, name, what);
+}
+
+/* The result `closing` of closing a group or dataset we wrote: closing writes
+ * what HDF5 still holds of it, so a failure fails the write. Returns rc (the
+ * first error stays the one reported), or -1 if rc was 0 and closing failed. */
+static int closed(lc_writer *w, herr_t closing, int rc, const char *object, lc_error *err)
+{
+    return closing < 0 && rc == 0 ? fail(w, err, object, "cannot close") : rc;
+}
+
 /* ---- small HDF5 helpers: each returns 0 / a valid id, or -1 --------------- */
 
 static hid_t str_type(void)
@@ -179,12 +200,13 @@ static hid_t str_type(void)
 static int attr_write(hid_t obj, const char *name, hid_t type, hid_t space, const void *buf)
 {
     /* status and runs_completed are rewritten at finish: replace, not add */
-    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
+    htri_t exists = H5Aexists(obj, name);
+    if (exists < 0 || (exists > 0 && H5Adelete(obj, name) < 0))
         return -1;
     hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     int rc = a >= 0 && (!buf || H5Awrite(a, type, buf) >= 0) ? 0 : -1; /* !buf: no elements */
-    if (a >= 0)
-        H5Aclose(a);
+    if (a >= 0 && H5Aclose(a) < 0)
+        rc = -1;
     return rc;
 }
 
@@ -333,8 +355,8 @@ static int text_dataset(hid_t file, const char *name, const char *text, const ch
         H5Sclose(s);
     if (out && rc == 0)
         *out = d;
-    else if (d >= 0)
-        H5Dclose(d);
+    else if (d >= 0 && H5Dclose(d) < 0)
+        rc = -1;
     return rc;
 }
 
@@ -358,28 +380,31 @@ static void *stage(lc_writer *w, size_t bytes)
 
 /* ---- the writer ----------------------------------------------------------- */
 
-static void close_datasets(lc_writer *w)
+/* -1 if a close failed (all are closed regardless) */
+static int close_datasets(lc_writer *w)
 {
+    int bad = 0;
     for (int c = 0; w->run_ds && c < lc_n_run_columns(); c++)
         if (w->run_ds[c] > 0)
-            H5Dclose(w->run_ds[c]);
+            bad |= H5Dclose(w->run_ds[c]) < 0;
     for (int c = 0; w->event_ds && c < lc_n_event_columns(); c++)
         if (w->event_ds[c] > 0)
-            H5Dclose(w->event_ds[c]);
+            bad |= H5Dclose(w->event_ds[c]) < 0;
     for (int k = 0; k < LC_SERIES_N; k++)
         if (w->series_ds[k] > 0)
-            H5Dclose(w->series_ds[k]);
+            bad |= H5Dclose(w->series_ds[k]) < 0;
     for (int c = 0; w->market_ds && c < w->nmarkets * lc_n_market_columns(); c++)
         if (w->market_ds[c] > 0)
-            H5Dclose(w->market_ds[c]);
+            bad |= H5Dclose(w->market_ds[c]) < 0;
     if (w->row_scale > 0)
-        H5Dclose(w->row_scale);
+        bad |= H5Dclose(w->row_scale) < 0;
     free(w->run_ds);
     free(w->event_ds);
     free(w->market_ds);
     w->run_ds = w->event_ds = w->market_ds = NULL;
     w->row_scale = 0;
     memset(w->series_ds, 0, sizeof w->series_ds);
+    return bad ? -1 : 0;
 }
 
 /* Close every open object and the file; -1 if that failed (a full disk shows
@@ -401,8 +426,8 @@ static int close_all(lc_writer *w)
     }
     int rc = 0;
     if (H5Fflush(w->file, H5F_SCOPE_LOCAL) >= 0) {
-        close_datasets(w);
-        rc = H5Fclose(w->file) < 0 ? -1 : 0;
+        rc = close_datasets(w);
+        rc = H5Fclose(w->file) < 0 ? -1 : rc;
     } else {
         H5Fclose(w->file);
         free(w->run_ds);
@@ -437,7 +462,8 @@ void lc_writer_abort(lc_writer *w)
 
 typedef struct visit_ctx {
     hid_t obj;
-    const char *failed; /* first key that could not be written */
+    char failed[256]; /* first key that could not be written (the visit's key is
+                         gone once the callback returns) */
 } visit_ctx;
 
 /* One /scenario_resolved attribute per resolved key, named by its dotted key. */
@@ -446,12 +472,12 @@ static void resolved_attr(void *ctx, const char *key, const char *unit, const do
 {
     visit_ctx *c = ctx;
     (void)unit;
-    if (c->failed)
+    if (c->failed[0])
         return;
     int rc = text || !v ? attr_str(c->obj, key, text)
                         : attr_num(c->obj, key, H5T_NATIVE_DOUBLE, v, n, !is_list);
     if (rc)
-        c->failed = key;
+        snprintf(c->failed, sizeof c->failed, "%s", key);
 }
 
 /* Columns cols[0 .. ncols) of n rows from src[] into group g (name for
@@ -470,15 +496,14 @@ static int write_columns(lc_writer *w, hid_t g, const char *name, const pop_col 
                      : t == 'u' ? H5T_STD_U8LE
                      : t == 'i' ? H5T_STD_I64LE
                                 : H5T_IEEE_F64LE;
+        char object[96];
+        snprintf(object, sizeof object, "%s/%s", name, cols[c].name);
         hid_t d =
             extensible(g, cols[c].name, file, 0, POP_CHUNK, cols[c].units, cols[c].description);
-        if (d < 0 || append_rows(d, 0, (hsize_t)n, 0, mem, src[c])) {
-            char object[96];
-            snprintf(object, sizeof object, "%s/%s", name, cols[c].name);
+        if (d < 0 || append_rows(d, 0, (hsize_t)n, 0, mem, src[c]))
             rc = fail(w, err, object, "cannot write");
-        }
         if (d >= 0)
-            H5Dclose(d);
+            rc = closed(w, H5Dclose(d), rc, object, err);
     }
     return rc;
 }
@@ -494,7 +519,7 @@ static int write_legs(lc_writer *w, hid_t g, const lc_population *pop, lc_error 
     double *qty = malloc(m * sizeof *qty), *entry = malloc(m * sizeof *entry);
     int rc = 0;
     if (!account || !market || !kind || !side || !qty || !entry)
-        rc = lc_error_add(err, "/population/legs: out of memory");
+        rc = lc_error_at(err, w->partial, 0, "/population/legs", "out of memory");
     for (long i = pop->span0; rc == 0 && i < pop->n; i++) {
         long j = i - pop->span0;
         for (uint32_t k = pop->span_pos0[j]; k < pop->span_pos0[j + 1]; k++, at++) {
@@ -520,7 +545,7 @@ static int write_legs(lc_writer *w, hid_t g, const lc_population *pop, lc_error 
     if (rc == 0)
         rc = write_columns(w, lg, "/population/legs", leg_cols, LC_COUNT(leg_cols), src, n, err);
     if (lg >= 0)
-        H5Gclose(lg);
+        rc = closed(w, H5Gclose(lg), rc, "/population/legs", err);
     free(account);
     free(market);
     free(kind);
@@ -538,7 +563,7 @@ static int write_population(lc_writer *w, const lc_population *pop, lc_error *er
     uint8_t *margin = malloc(pop->n > 0 ? (size_t)pop->n : 1);
     if (!margin) {
         H5Gclose(g);
-        return lc_error_add(err, "/population: out of memory");
+        return lc_error_at(err, w->partial, 0, "/population", "out of memory");
     }
     for (long i = 0; i < pop->n; i++)
         margin[i] = (uint8_t)lc_population_margin(pop, i);
@@ -552,8 +577,7 @@ static int write_population(lc_writer *w, const lc_population *pop, lc_error *er
     if (rc == 0)
         rc = write_legs(w, g, pop, err);
     free(margin);
-    H5Gclose(g);
-    return rc;
+    return closed(w, H5Gclose(g), rc, "/population", err);
 }
 
 static int write_root_attributes(lc_writer *w, const lc_writer_opts *o, const lc_scenario *sc,
@@ -584,15 +608,15 @@ static int write_scenario(lc_writer *w, const lc_scenario *sc, lc_error *err)
     free(yaml);
     if (rc)
         return fail(w, err, "/scenario_resolved", "cannot write");
-    visit_ctx c = {d, NULL};
+    visit_ctx c = {d, ""};
     lc_scenario_visit(sc, resolved_attr, &c);
-    H5Dclose(d);
-    if (c.failed) {
+    herr_t closing = H5Dclose(d);
+    if (c.failed[0]) {
         char object[300];
         snprintf(object, sizeof object, "/scenario_resolved attribute %s", c.failed);
         return fail(w, err, object, "cannot write");
     }
-    return 0;
+    return closed(w, closing, 0, "/scenario_resolved", err);
 }
 
 /* The unit of a varied key: its resolved key's unit, list indices removed
@@ -657,7 +681,7 @@ static int write_points(lc_writer *w, const lc_writer_opts *o, const lc_scenario
                  ? 0
                  : fail(w, err, "/points/point", "cannot write");
     if (d >= 0)
-        H5Dclose(d);
+        rc = closed(w, H5Dclose(d), rc, "/points/point", err);
     size_t cols_len = sizeof "point";
     for (int a = 0; sw && a < sw->naxes; a++)
         cols_len += strlen(sw->axes[a].key) + 1;
@@ -701,13 +725,12 @@ static int write_points(lc_writer *w, const lc_writer_opts *o, const lc_scenario
                 H5Sclose(space);
         }
         if (d >= 0)
-            H5Dclose(d);
+            rc = closed(w, H5Dclose(d), rc, "/points", err);
     }
     if (rc == 0 && attr_str(g, "columns", cols))
         rc = fail(w, err, "/points", "cannot write the columns attribute");
     free(cols);
-    H5Gclose(g);
-    return rc;
+    return closed(w, H5Gclose(g), rc, "/points", err);
 }
 
 static int create_columns(lc_writer *w, const char *name, const char *description,
@@ -742,8 +765,7 @@ static int create_columns(lc_writer *w, const char *name, const char *descriptio
     if (rc == 0 && attr_str(g, "columns", order))
         rc = fail(w, err, object, "cannot write the columns attribute");
     free(order);
-    H5Gclose(g);
-    return rc;
+    return closed(w, H5Gclose(g), rc, object, err);
 }
 
 /* A fixed 1-D dataset of n values (a coordinate or a /markets column):
@@ -810,12 +832,11 @@ static int write_markets(lc_writer *w, const lc_scenario *sc, lc_error *err)
         if (d < 0)
             rc = fail(w, err, "/markets", "cannot write");
         else
-            H5Dclose(d);
+            rc = closed(w, H5Dclose(d), rc, "/markets", err);
     }
     if (rc == 0 && attr_str(g, "columns", order))
         rc = fail(w, err, "/markets", "cannot write the columns attribute");
-    H5Gclose(g);
-    return rc;
+    return closed(w, H5Gclose(g), rc, "/markets", err);
 }
 
 /* An empty, extensible, deflated series of rank 3 [rows, markets, cols]
@@ -882,11 +903,10 @@ static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
         }
     }
     if (ts >= 0)
-        H5Dclose(ts);
+        rc = closed(w, H5Dclose(ts), rc, "/series/time", err);
     if (ms >= 0)
-        H5Dclose(ms);
-    H5Gclose(g);
-    return rc;
+        rc = closed(w, H5Dclose(ms), rc, "/series/market", err);
+    return closed(w, H5Gclose(g), rc, "/series", err);
 }
 
 /* The per-market /runs columns <name>.<market>, after the others. */
@@ -929,8 +949,7 @@ static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *
     else if (rc == 0 && attr_str(g, "columns", order))
         rc = fail(w, err, "/runs", "cannot write the columns attribute");
     free(order);
-    H5Gclose(g);
-    return rc;
+    return closed(w, H5Gclose(g), rc, "/runs", err);
 }
 
 /* The folder holding path (for syncing the rename, and checking it exists). */
@@ -1031,13 +1050,13 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
     /* 1.8 object headers at least: dense attribute storage (scenario keys are
      * many) and link creation order; h5py, MATLAB >= 2011 and netCDF-4 read it */
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    int saved_errno = 0; /* H5Fcreate's: an earlier one would say a wrong why */
+    w->file = -1;
     if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0) {
         errno = 0;
         w->file = H5Fcreate(w->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl); /* ours, empty */
-    } else {
-        w->file = -1;
+        saved_errno = errno;
     }
-    int saved_errno = errno;
     if (fapl >= 0)
         H5Pclose(fapl);
     if (w->file < 0) {
@@ -1084,18 +1103,21 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
 }
 
 /* Gather column `col` of n structs of `stride` bytes into the staging buffer
- * and append it at row `at`. int64 and double are both 8 bytes. */
+ * and append it at row `at` of /runs column d. int64 and double are both 8
+ * bytes. */
 static int append_column(lc_writer *w, hid_t d, const lc_column *col, const void *rows, long n,
-                         size_t stride, hsize_t at)
+                         size_t stride, hsize_t at, lc_error *err)
 {
     char *buf = stage(w, (size_t)n * 8);
     if (!buf && n > 0)
-        return -1;
+        return lc_error_at(err, w->partial, 0, "/runs", "out of memory");
     const char *src = (const char *)rows + col->offset;
     for (long i = 0; i < n; i++)
         memcpy(buf + (size_t)i * 8, src + (size_t)i * stride, 8);
-    return append_rows(d, at, (hsize_t)n, 0,
-                       col->type == 'i' ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, buf);
+    if (append_rows(d, at, (hsize_t)n, 0, col->type == 'i' ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
+                    buf))
+        return fail_at(w, err, d, "cannot append");
+    return 0;
 }
 
 /* The events of every row of the batch, in row order, one write per column. */
@@ -1118,11 +1140,8 @@ static int append_events(lc_writer *w, const lc_batch *b, lc_error *err)
                 memcpy(buf + at, (const char *)&ev->v[e] + col->offset, 8);
         }
         if (append_rows(w->event_ds[c], (hsize_t)w->events, (hsize_t)total, 0,
-                        col->type == 'i' ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, buf)) {
-            char object[64];
-            snprintf(object, sizeof object, "/events/%s", col->name);
-            return fail(w, err, object, "cannot append");
-        }
+                        col->type == 'i' ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, buf))
+            return fail_at(w, err, w->event_ds[c], "cannot append");
     }
     w->events += total;
     return 0;
@@ -1130,29 +1149,26 @@ static int append_events(lc_writer *w, const lc_batch *b, lc_error *err)
 
 static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
 {
-    char object[64];
-    for (int c = 0; c < lc_n_run_columns(); c++) {
+    for (int c = 0; c < lc_n_run_columns(); c++)
         if (append_column(w, w->run_ds[c], &lc_run_columns()[c], b->rows, b->nrows,
-                          sizeof(lc_run_row), (hsize_t)w->rows)) {
-            snprintf(object, sizeof object, "/runs/%s", lc_run_columns()[c].name);
-            return fail(w, err, object, w->reason[0] ? "cannot append" : "out of memory");
-        }
-    }
+                          sizeof(lc_run_row), (hsize_t)w->rows, err))
+            return -1;
     int nc = lc_n_market_columns();
     for (int m = 0; m < w->nmarkets; m++)
         for (int c = 0; c < nc; c++) {
             lc_column col = lc_market_columns()[c];
             col.offset += offsetof(lc_run_row, mk) + (size_t)m * sizeof(lc_market_row);
             if (append_column(w, w->market_ds[m * nc + c], &col, b->rows, b->nrows,
-                              sizeof(lc_run_row), (hsize_t)w->rows))
-                return fail(w, err, "/runs", w->reason[0] ? "cannot append" : "out of memory");
+                              sizeof(lc_run_row), (hsize_t)w->rows, err))
+                return -1;
         }
     int64_t *rowid = stage(w, (size_t)b->nrows * sizeof *rowid);
-    for (long i = 0; rowid && i < b->nrows; i++)
+    if (!rowid && b->nrows > 0)
+        return lc_error_at(err, w->partial, 0, "/series/row", "out of memory");
+    for (long i = 0; i < b->nrows; i++)
         rowid[i] = w->rows + i;
-    if (!rowid ||
-        append_rows(w->row_scale, (hsize_t)w->rows, (hsize_t)b->nrows, 0, H5T_NATIVE_INT64, rowid))
-        return fail(w, err, "/series/row", w->reason[0] ? "cannot append" : "out of memory");
+    if (append_rows(w->row_scale, (hsize_t)w->rows, (hsize_t)b->nrows, 0, H5T_NATIVE_INT64, rowid))
+        return fail(w, err, "/series/row", "cannot append");
     /* full chunks compressed ahead by the compute threads go in as they are;
      * plane p is series plane_series[p]'s market plane_market[p] */
     size_t row_floats = (size_t)b->ncols;
@@ -1186,11 +1202,8 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
             memcpy(buf + (size_t)i * row_floats, lc_batch_plane(b, from + i, p),
                    row_floats * sizeof(float));
         if (bad || (n > 0 && write_plane(d, rank, (hsize_t)(w->rows + from), (hsize_t)n, mk,
-                                         (hsize_t)b->ncols, buf))) {
-            char name[64] = "?";
-            H5Iget_name(d, name, sizeof name);
-            return fail(w, err, name, "cannot append");
-        }
+                                         (hsize_t)b->ncols, buf)))
+            return fail_at(w, err, d, "cannot append");
     }
     if (w->event_ds && b->events && append_events(w, b, err))
         return -1;
