@@ -1043,6 +1043,28 @@ static lc_population *read_csv(const lc_scenario *sc, lc_error *err)
     return p;
 }
 
+double lc_population_bytes(const lc_scenario *sc, long n)
+{
+    const lc_population *p = NULL; /* for the sizes of its arrays' elements */
+    double per = sizeof *p->side + sizeof *p->market + sizeof *p->qty + sizeof *p->entry +
+                 sizeof *p->collateral + sizeof *p->mmr + sizeof *p->cum + sizeof *p->liq_price +
+                 sizeof *p->bankruptcy_price + sizeof *p->origin + sizeof *p->span_margin +
+                 sizeof *p->span_pos0 + sizeof *p->span_col0;
+    per += 2 * sizeof(uint64_t) + 2 * sizeof(uint32_t) + sizeof(double); /* finish()'s sort */
+    double legs = 0; /* per account: the kinds' positions and balances, at twice (growth) */
+    for (int k = 0; k < sc->nkinds; k++) {
+        const lc_account_kind *ak = &sc->kind[k];
+        if (k == LC_MARGIN_ISOLATED || ak->weight <= 0)
+            continue;
+        int balances = 1;
+        for (int m = 0; m < sc->nmarkets; m++)
+            balances += ak->collateral[m] > 0;
+        legs += ak->weight * 2 *
+                ((double)ak->positions_max * sizeof(lc_position) + balances * sizeof(lc_balance));
+    }
+    return (double)n * (per + legs);
+}
+
 lc_population *lc_population_create(const lc_scenario *sc, lc_error *err)
 {
     if (sc->positions_file)

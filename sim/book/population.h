@@ -90,6 +90,9 @@ static inline int lc_population_margin(const lc_population *p, long i)
  * s0 (redrawn until not breached): an open position is one the venue has not
  * already liquidated. */
 lc_population *lc_population_create(const lc_scenario *sc, lc_error *err);
+/* The bytes a population of sc with n accounts holds at its peak (while
+ * lc_population_create orders it), for the memory check (runner.h). */
+double lc_population_bytes(const lc_scenario *sc, long n);
 
 /* Build a population from given accounts (tests). Arrays are copied (origin
  * = their index), cum = 0 (a flat rate mmr per account), liquidation prices

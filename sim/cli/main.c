@@ -1,6 +1,7 @@
 /* main.c — the command line (DESIGN §9). The only code that prints errors and
  * chooses exit codes: 0 ok, 1 runtime failure, 2 bad usage or scenario,
  * 130 interrupted (the completed runs are kept, status=interrupted). */
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
@@ -67,6 +68,8 @@ static const char *const run_help =
     "      --engine E         index (default) or scan (checks every account: the slow oracle)\n"
     "      --batch N          runs computed per batch (default: about 32 MiB of series);\n"
     "                         bounds memory, never changes results\n"
+    "      --max-memory SIZE  refuse to start when the estimate exceeds SIZE (e.g. 8G, 500M;\n"
+    "                         default: the memory available, /proc/meminfo); docs/limits.md\n"
     "      --events           also write /events: every liquidation\n"
     "      --population       also write /population: every account\n"
     "  -f, --force            overwrite OUT.h5 if it exists\n"
@@ -88,7 +91,7 @@ static const char *const sweep_help =
     "Values are YAML, split at commas outside brackets and quotes. Keys that shape the file\n"
     "(simulation.runs, steps, dt, seed; output) cannot vary. Points whose population keys\n"
     "agree share one population, drawn once; each distinct population is held in memory\n"
-    "for the whole sweep (about 60 MB per million accounts). Every option of `run` applies (see\n"
+    "for the whole sweep (about 75 MB per million accounts). Every option of `run` applies (see\n"
     "liqcascade run --help); --population needs the same population at every point.\n";
 
 static const char *const validate_help =
@@ -128,6 +131,7 @@ typedef struct cli {
     int nvary;
     int threads, events, population, force, quiet, markdown, metrics;
     long batch;
+    double max_memory; /* --max-memory, bytes; 0: what the system has available */
     lc_engine_kind engine;
     const char *argv0; /* how the user called us, for the "next:" hint */
     char *owned[32];   /* --set strings built from --runs/--steps/--seed */
@@ -150,6 +154,29 @@ static int add_set(cli *c, const char *s)
     return 0;
 }
 
+/* "8G", "500M", "1.5T", "4096": bytes (K, M, G, T: powers of 1024; an
+ * optional "iB" or "B" after them). */
+static int parse_size(const char *s, double *bytes)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !(v > 0) || !isfinite(v))
+        return -1;
+    const char *units = "KMGT", *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+    if (*end && !u)
+        return -1;
+    if (u) {
+        v *= pow(1024, (double)(u - units + 1));
+        end++;
+        if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)
+            end += strlen(end);
+    }
+    if (*end || v > 1e18)
+        return -1;
+    *bytes = v;
+    return 0;
+}
+
 /* Parse options of a subcommand; returns -1 to continue, else an exit code. */
 static int parse(int argc, char **argv, const char *cmd, const char *help, cli *c)
 {
@@ -164,7 +191,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         O_MD,
         O_BATCH,
         O_VARY,
-        O_METRICS
+        O_METRICS,
+        O_MAXMEM
     };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"threads", required_argument, 0, 't'},
@@ -182,6 +210,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
                                          {"batch", required_argument, 0, O_BATCH},
                                          {"vary", required_argument, 0, O_VARY},
                                          {"metrics", no_argument, 0, O_METRICS},
+                                         {"max-memory", required_argument, 0, O_MAXMEM},
                                          {0, 0, 0, 0}};
     int is_run = strcmp(cmd, "run") == 0 || strcmp(cmd, "sweep") == 0;
     optind = 1;
@@ -214,6 +243,12 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             bad = is_run ? NULL : "--batch";
             break;
         }
+        case O_MAXMEM:
+            if (parse_size(optarg, &c->max_memory))
+                return usage_error(cmd, "--max-memory takes a size in bytes with an optional "
+                                        "K, M, G or T (powers of 1024), e.g. 8G");
+            bad = is_run || strcmp(cmd, "validate") == 0 ? NULL : "--max-memory";
+            break;
         case 'f':
             c->force = 1;
             bad = is_run ? NULL : "--force";
@@ -335,11 +370,111 @@ static void describe_population(FILE *f, const lc_population *pop)
     fprintf(f, ")");
 }
 
+/* The memory budget: --max-memory, else what the system says is available
+ * (MemAvailable of /proc/meminfo: free memory and what the kernel can
+ * reclaim); 0 when neither is known (no check). */
+static double memory_budget(const cli *c, const char **source)
+{
+    *source = "--max-memory";
+    if (c->max_memory > 0)
+        return c->max_memory;
+    *source = "available (MemAvailable in /proc/meminfo)";
+    FILE *f = fopen("/proc/meminfo", "r");
+    double kib = 0;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib * 1024;
+}
+
+/* What a simulation of points holds (docs/limits.md): the program itself,
+ * the distinct populations, a scratch per thread, the batches in flight and
+ * /population as it is written. Events are bounded apart (event_bytes). */
+typedef struct mem_estimate {
+    double base, pops, out, total;
+    lc_memory run;
+} mem_estimate;
+
+#define MEM_BASE ((double)(64 << 20)) /* the binary, its libraries, HDF5's caches */
+
+/* n[p], nspan[p]: point p's accounts and spanning accounts; first[q]: the
+ * first point of distinct population q (of nowned). */
+static void estimate_memory(const cli *c, lc_scenario **sc, long points, const long *n,
+                            const long *nspan, const long *first, long nowned, mem_estimate *e)
+{
+    *e = (mem_estimate){.base = MEM_BASE};
+    lc_runner_opts ro = {
+        .threads = c->threads, .engine = c->engine, .events = c->events, .batch_rows = c->batch};
+    lc_runner_memory((const lc_scenario *const *)sc, n, nspan, points, &ro, &e->run);
+    for (long q = 0; q < nowned; q++)
+        e->pops += lc_population_bytes(sc[first[q]], n[first[q]]);
+    if (c->population) /* writer.c: the columns of /population/legs, a byte of margin */
+        e->out = (double)n[0] * (4 * 8 + 2 + 1) * 2;
+    e->total =
+        e->base + e->pops + e->out + e->run.batches + (double)e->run.threads * e->run.scratch;
+}
+
+static void human_bytes(char *buf, size_t size, double b)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (b >= 1024 && i < 4) {
+        b /= 1024;
+        i++;
+    }
+    snprintf(buf, size, "%.1f %s", b, u[i]);
+}
+
+/* Refuse, before the work that would need it, an estimate beyond the
+ * budget, naming what takes the memory and what would take less. */
+static int check_memory(const cli *c, const mem_estimate *e, const lc_scenario *sc, lc_error *err)
+{
+    const char *source;
+    double budget = memory_budget(c, &source);
+    if (budget <= 0 || e->total <= budget)
+        return 0;
+    char need[32], have[32], pops[32], scratch[32], batches[32];
+    human_bytes(need, sizeof need, e->total);
+    human_bytes(have, sizeof have, budget);
+    human_bytes(pops, sizeof pops, e->pops + e->out);
+    human_bytes(scratch, sizeof scratch, e->run.scratch);
+    human_bytes(batches, sizeof batches, e->run.batches);
+    return lc_error_at(err, c->scenario, 0, NULL,
+                       "needs about %s of memory, more than the %s %s: populations %s, "
+                       "%ld thread(s) x %s of scratch, batches of runs and series %s "
+                       "(%ld steps, output.every %ld). Fewer accounts, threads, steps or "
+                       "output.series, or a larger output.every, need less; --max-memory "
+                       "SIZE sets the budget (docs/limits.md)",
+                       need, have, source, pops, e->run.threads, scratch, batches, sc->steps,
+                       sc->every);
+}
+
+/* A point's accounts before its population is drawn: the drawn count (a
+ * file's is known once read: 0 here), and the share of them that span. */
+static void expected_accounts(const lc_scenario *sc, long *n, long *nspan)
+{
+    *n = sc->positions_file ? 0 : sc->accounts;
+    double share = 0;
+    for (int k = 0; k < sc->nkinds; k++)
+        share += k == LC_MARGIN_ISOLATED ? 0 : sc->kind[k].weight;
+    *nspan = (long)ceil(share * (double)*n);
+}
+
 static int cmd_validate(cli *c)
 {
     lc_error err = {0};
     lc_scenario *sc = lc_scenario_load(c->scenario, c->sets, c->nsets, &err);
-    lc_population *pop = sc ? lc_population_create(sc, &err) : NULL;
+    long n = 0, nspan = 0, first = 0;
+    mem_estimate mem;
+    if (sc) { /* drawing the population needs its memory */
+        expected_accounts(sc, &n, &nspan);
+        estimate_memory(c, &sc, 1, &n, &nspan, &first, 1, &mem);
+    }
+    lc_population *pop =
+        sc && !check_memory(c, &mem, sc, &err) ? lc_population_create(sc, &err) : NULL;
     if (!pop) {
         print_errors(&err);
         lc_scenario_free(sc);
@@ -360,34 +495,36 @@ static int cmd_validate(cli *c)
         printf("#   %s: %ld long, %ld short\n", sc->market[k].name,
                pop->range[2 * k + 1] - pop->range[2 * k],
                pop->range[2 * k + 2] - pop->range[2 * k + 1]);
+    n = pop->n;
+    nspan = pop->n - pop->span0;
+    estimate_memory(c, &sc, 1, &n, &nspan, &first, 1, &mem);
+    char need[32], per[32];
+    human_bytes(need, sizeof need, mem.total);
+    human_bytes(per, sizeof per, mem.run.scratch);
+    printf("# memory: about %s to run with %ld thread(s), %s each (docs/limits.md)\n", need,
+           mem.run.threads, per);
     free(yaml);
     lc_population_free(pop);
     lc_scenario_free(sc);
     return 0;
 }
 
-static void human_bytes(char *buf, size_t size, double b)
-{
-    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int i = 0;
-    while (b >= 1024 && i < 4) {
-        b /= 1024;
-        i++;
-    }
-    snprintf(buf, size, "%.1f %s", b, u[i]);
-}
-
 /* Load the scenario of every point (one for `run`), check that the points
- * agree on what shapes the file, and draw their populations, sharing one
- * among points whose population keys agree: the distinct populations go to
- * owned[0..*nowned), and pop[p] points at point p's. Returns 0 or an exit
- * code. */
+ * agree on what shapes the file and that the memory suffices, and draw
+ * their populations, sharing one among points whose population keys agree:
+ * the distinct populations go to owned[0..*nowned), and pop[p] points at
+ * point p's. Returns 0 or an exit code; *mem: the estimate once drawn. */
 static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc,
-                       lc_population **pop, lc_population **owned, long *nowned, lc_error *err)
+                       lc_population **pop, lc_population **owned, long *nowned, mem_estimate *mem,
+                       lc_error *err)
 {
     const char **sets = malloc((size_t)(c->nsets + (sw ? sw->naxes : 0) + 1) * sizeof *sets);
-    char **sigs = calloc((size_t)points, sizeof *sigs); /* of the owned populations */
-    int rc = sets && sigs ? 0 : EXIT_RUNTIME;
+    char **sigs = calloc((size_t)points, sizeof *sigs);  /* of the distinct populations */
+    long *of = calloc((size_t)points, sizeof *of);       /* point p's distinct population */
+    long *first = calloc((size_t)points, sizeof *first); /* distinct population q's first point */
+    long *n = calloc((size_t)points, sizeof *n), *nspan = calloc((size_t)points, sizeof *nspan);
+    long ndistinct = 0;
+    int rc = sets && sigs && of && first && n && nspan ? 0 : EXIT_RUNTIME;
     if (rc)
         lc_error_add(err, "out of memory");
     for (long p = 0; rc == 0 && p < points; p++) {
@@ -436,19 +573,17 @@ static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc
             break;
         }
         long q = 0;
-        while (q < *nowned && strcmp(sigs[q], sig) != 0)
+        while (q < ndistinct && strcmp(sigs[q], sig) != 0)
             q++;
-        if (q < *nowned) {
+        if (q < ndistinct) {
             free(sig);
-        } else if ((owned[q] = lc_population_create(sc[p], err))) {
-            sigs[(*nowned)++] = sig;
         } else {
-            free(sig);
-            rc = EXIT_USAGE; /* population errors are scenario errors */
-            break;
+            sigs[ndistinct] = sig;
+            first[ndistinct++] = p;
         }
-        pop[p] = owned[q];
-        if (c->population && pop[p] != pop[0]) {
+        of[p] = q;
+        expected_accounts(sc[p], &n[p], &nspan[p]);
+        if (c->population && q != 0) {
             rc = EXIT_USAGE;
             lc_error_at(err, "--population", 0, NULL,
                         "the varied keys change the population (point %ld), and /population "
@@ -457,10 +592,36 @@ static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc
             break;
         }
     }
-    for (long q = 0; sigs && q < *nowned; q++)
+    if (rc == 0) { /* before drawing: a drawn population's size is known */
+        estimate_memory(c, sc, points, n, nspan, first, ndistinct, mem);
+        if (check_memory(c, mem, sc[0], err))
+            rc = EXIT_USAGE;
+    }
+    for (long q = 0; rc == 0 && q < ndistinct; q++) {
+        if (!(owned[q] = lc_population_create(sc[first[q]], err))) {
+            rc = EXIT_USAGE; /* population errors are scenario errors */
+            break;
+        }
+        (*nowned)++;
+    }
+    for (long p = 0; rc == 0 && p < points; p++) {
+        pop[p] = owned[of[p]];
+        n[p] = pop[p]->n;
+        nspan[p] = pop[p]->n - pop[p]->span0;
+    }
+    if (rc == 0) { /* drawn or read: the sizes themselves */
+        estimate_memory(c, sc, points, n, nspan, first, ndistinct, mem);
+        if (check_memory(c, mem, sc[0], err))
+            rc = EXIT_USAGE;
+    }
+    for (long q = 0; sigs && q < ndistinct; q++)
         free(sigs[q]);
     free(sigs);
     free(sets);
+    free(of);
+    free(first);
+    free(n);
+    free(nspan);
     return rc;
 }
 
@@ -554,7 +715,8 @@ static int simulate(cli *c, const lc_sweep *sw)
     sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if ((rc = load_points(c, sw, points, scs, pops, owned, &nowned, &err)))
+    mem_estimate mem;
+    if ((rc = load_points(c, sw, points, scs, pops, owned, &nowned, &mem, &err)))
         goto done;
     if (stop_requested) { /* during the set-up: nothing was written */
         fprintf(stderr, "liqcascade: interrupted before the first run; nothing written\n");
@@ -584,12 +746,26 @@ static int simulate(cli *c, const lc_sweep *sw)
         describe_population(stderr, pop);
         for (int k = 0; sc->nmarkets > 1 && k < sc->nmarkets; k++)
             fprintf(stderr, "%s %s", k ? "," : " on", sc->market[k].name);
-        fprintf(stderr, ", %d threads\n", threads);
+        char need[32];
+        human_bytes(need, sizeof need, mem.total);
+        fprintf(stderr, ", %d threads, about %s of memory\n", threads, need);
     }
     for (long p = 0; p < points; p++)
         lc_summary_init(&sum[p], scs[p]);
-    lc_runner_opts ro = {threads,         c->engine, c->events, tty && !c->quiet,
-                         &stop_requested, c->batch,  sum};
+    /* the batches' events: a share of what the estimate leaves of the budget
+     * (two batches, each with its runs in flight), at least 16 MiB */
+    const char *source;
+    double budget = memory_budget(c, &source), spare = (budget - mem.total) / 4;
+    lc_runner_opts ro = {.threads = threads,
+                         .engine = c->engine,
+                         .events = c->events,
+                         .progress = tty && !c->quiet,
+                         .stop = &stop_requested,
+                         .batch_rows = c->batch,
+                         .summary = sum,
+                         .event_bytes = budget <= 0        ? 0
+                                        : spare < 16 << 20 ? (size_t)16 << 20
+                                                           : (size_t)spare};
     lc_runner_stats st;
     if (lc_runner_run((const lc_scenario *const *)scs, (const lc_population *const *)pops, points,
                       &ro, w, &st, &err))

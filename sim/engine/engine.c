@@ -21,8 +21,25 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "book/rekey.h"
 #include "engine/rng.h"
 #include "engine/scratch.h"
+
+/* A rule that plans, keeps words or hears of changes needs the changes
+ * kept, whatever it declares. */
+static int rule_mutable(const lc_rule *ru)
+{
+    return ru->changes_positions || ru->words || ru->on_breach || ru->on_change;
+}
+
+/* The settlement strategy: with nothing acting on settlement, no position
+ * that changes and no events, nothing but lc_settle per account. */
+static lc_settle_fn choose_settle(int settles, int breach, int mutable, int events, int spans)
+{
+    return !settles && !mutable && !events && !spans ? lc_settle_plain
+           : breach || spans                         ? lc_settle_general
+                                                     : lc_settle_streamed;
+}
 
 lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, lc_engine_kind kind,
                               int events)
@@ -48,9 +65,7 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
             continue;
         lc_rule_inst *ri = &s->rules[s->nrules++];
         *ri = (lc_rule_inst){ru, &sc->rules[k], NULL, lc_rule_cell0(k), lc_rule_word0(k)};
-        /* a rule that plans, keeps words or hears of changes needs the
-         * changes kept, whatever it declares */
-        mutable |= ru->changes_positions || ru->words || ru->on_breach || ru->on_change;
+        mutable |= rule_mutable(ru);
 #define LC_HOOK_LIST(h)                                                                            \
     if (ru->h)                                                                                     \
         s->by_##h[s->n_##h++] = ri;
@@ -75,12 +90,8 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
         ri->state = calloc(1, ri->rule->state_size ? ri->rule->state_size : 1);
         ok = ri->state && (!ri->rule->create || ri->rule->create(ri, sc, s->book) == 0);
     }
-    /* nothing acting on settlement, no position that changes, no events:
-     * nothing but lc_settle per account */
     int settles = s->n_on_breach || s->n_on_liquidate || s->n_on_settle;
-    s->settle = !settles && !mutable && !events && !spans ? lc_settle_plain
-                : s->n_on_breach || spans                 ? lc_settle_general
-                                                          : lc_settle_streamed;
+    s->settle = choose_settle(settles, s->n_on_breach, mutable, events, spans);
     if (!ok) {
         lc_scratch_free(s);
         return NULL;
@@ -107,6 +118,45 @@ void lc_scratch_free(lc_scratch *s)
     free(s->plan);
     free(s->trades);
     free(s);
+}
+
+double lc_scratch_bytes(const lc_scenario *sc, long n, long nspan, lc_engine_kind kind, int events)
+{
+    int words = 0, mutable = 0, settles = 0, breach = 0, states = 0;
+    for (int k = 0; k < lc_n_rules; k++) {
+        const lc_rule *ru = lc_rules[k];
+        words += ru->words;
+        if (!ru->enabled(&sc->rules[k]))
+            continue;
+        mutable |= rule_mutable(ru);
+        settles |= ru->on_breach || ru->on_liquidate || ru->on_settle;
+        breach |= ru->on_breach != NULL;
+        states += ru->create != NULL;
+    }
+    double a = (double)n, sp = (double)nspan, grown = 0.1 * a; /* what grows: see engine.h */
+    double b = 0;
+    if (lc_finders[kind]->dense) { /* book.c: dead, changed, qty, col, liq, words */
+        b += a * (1 + (mutable ? 2 + 3 * sizeof(double) : 0) + (size_t)words * sizeof(int64_t));
+        b += a * sizeof(uint32_t); /* finder.c: list */
+    } else {
+        b += sp * sizeof(uint32_t); /* book.c: span_closed */
+        b += (mutable || nspan ? a : 0) * sizeof(uint32_t) + (mutable ? a : 0) * sizeof(uint32_t);
+        if (mutable) /* rekey.c: a slot at half load, its order and its heap item */
+            b += grown * (2 * sizeof(lc_rekey_entry) + sizeof(long) + 2 * sizeof(double));
+        /* slack.c: first, pending, group_of, and a key per anchor level */
+        b += sp * (2 * sizeof(lc_slack_entry) + 1 + LC_SLACK_LEVELS * sizeof(lc_slack_entry));
+    }
+    b += a * (double)states * 48; /* rules' per-account state (adl.c, topup.c): at most 48 B */
+    if (choose_settle(settles, breach, mutable, events, nspan > 0) != lc_settle_plain) {
+        int trades = nspan ? lc_margin_cross.max_trades : lc_margin_isolated.max_trades;
+        b += grown * (sizeof(lc_item) + (size_t)trades * sizeof(lc_trade));
+    }
+    return b + (double)(1 << 20); /* the models, rules and generators themselves */
+}
+
+void lc_scratch_set_stop(lc_scratch *s, const volatile sig_atomic_t *stop)
+{
+    s->stop = stop;
 }
 
 long lc_scratch_evaluations(const lc_scratch *s)
@@ -290,6 +340,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     lc_innovations *in = &s->innov;
     const int nmk = s->nmk;
     for (r.t = 1; r.t <= sc->steps; r.t++) {
+        if (r.t % LC_STOP_STEPS == 0 && s->stop && *s->stop)
+            return 1;
         lc_innovations_step(in, r.t);
         for (int k = 0; k < nmk; k++) {
             lc_market *m = &s->mk[k];

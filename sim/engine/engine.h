@@ -15,6 +15,7 @@
 #define LC_ENGINE_H
 
 #include <gsl/gsl_rng.h>
+#include <signal.h>
 
 #include "book/population.h"
 #include "out/record.h"
@@ -32,14 +33,26 @@ typedef struct lc_scratch lc_scratch;
 lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, lc_engine_kind kind,
                               int events);
 void lc_scratch_free(lc_scratch *s);
+/* The bytes a scratch of sc over n accounts (nspan of them spanning
+ * markets) holds: what lc_scratch_create allocates, and for what grows with
+ * a run's changes (changed accounts, a round's plan) room for a tenth of
+ * the accounts. An estimate for the memory check (runner.h), not a bound:
+ * a round liquidating more than a tenth of the book grows past it. */
+double lc_scratch_bytes(const lc_scenario *sc, long n, long nspan, lc_engine_kind kind, int events);
 /* Accounts that span markets evaluated at the marks by the scratch's finder,
  * over every run it made (the cost of finding them; benchmarks, the CLI). */
 long lc_scratch_evaluations(const lc_scratch *s);
+/* A flag the scratch's runs look at every LC_STOP_STEPS steps (NULL: none):
+ * when set, the run in hand ends early, so a signal is seen within a
+ * bounded time however long one run is. */
+#define LC_STOP_STEPS 4096
+void lc_scratch_set_stop(lc_scratch *s, const volatile sig_atomic_t *stop);
 
 /* Simulate run `run` of sweep point `point`. series[i] receives
  * lc_scenario_series_cols(sc) values for each recorded series i (NULL: not
  * recorded); ev, if not NULL (the scratch must have been made with events),
- * receives every event. Returns 0, or -1 when the run cannot give finite
+ * receives every event. Returns 0; 1 when the stop flag ended it early
+ * (nothing of it is to be kept); or -1 when the run cannot give finite
  * numbers (err names run, step and round) or when out of memory (err says
  * so). */
 int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s, long point,

@@ -33,16 +33,36 @@ static int join_write(pthread_t th, write_job *job, lc_error *err)
     return job->rc;
 }
 
-static long choose_batch(const lc_batch *probe, long total)
+#define BATCH_BYTES ((double)(32 << 20)) /* of one batch: its rows and series */
+
+static long choose_batch(const lc_scenario *sc, long total)
 {
-    size_t per_row =
-        sizeof(lc_run_row) + (size_t)probe->nplanes * (size_t)probe->ncols * sizeof(float);
-    long cap = (long)(((size_t)32 << 20) / per_row);
+    double cap = BATCH_BYTES / lc_batch_row_bytes(sc);
     if (cap < 1)
         cap = 1;
     if (cap > 4096)
         cap = 4096;
-    return cap < total ? cap : total;
+    return (long)cap < total ? (long)cap : total;
+}
+
+void lc_runner_memory(const lc_scenario *const *sc, const long *accounts, const long *spanning,
+                      long points, const lc_runner_opts *o, lc_memory *m)
+{
+    long total = points * sc[0]->runs;
+    long threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    if (threads > total)
+        threads = total;
+    m->scratch = 0;
+    for (long p = 0; p < points; p++) { /* a thread holds one scratch at a time */
+        double b = lc_scratch_bytes(sc[p], accounts[p], spanning[p], o->engine, o->events);
+        m->scratch = b > m->scratch ? b : m->scratch;
+    }
+    m->threads = threads;
+    /* two batches (one computed, one written), each with its deflated
+     * series chunks (compressBound: a little over the raw size) */
+    double row = lc_batch_row_bytes(sc[0]), series = row - (double)sizeof(lc_run_row);
+    long cap = o->batch_rows > 0 ? o->batch_rows : choose_batch(sc[0], total);
+    m->batches = 2 * (double)cap * (row + 1.01 * series);
 }
 
 /* A thread's scratch is done with: its finder's evaluations into the
@@ -67,15 +87,11 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     st->evaluations = 0;
     double t0 = lc_now_s();
 
-    lc_batch *probe = lc_batch_create(sc0, 1, 0);
-    if (!probe)
-        return lc_error_add(err, "out of memory");
-    long cap = o->batch_rows > 0 ? o->batch_rows : choose_batch(probe, total);
+    long cap = o->batch_rows > 0 ? o->batch_rows : choose_batch(sc0, total);
     /* batches on the series chunk grid, so their chunks compress in parallel */
     long chunk = lc_writer_series_chunk(w);
     if (o->batch_rows <= 0 && chunk > 0 && cap > chunk)
         cap -= cap % chunk;
-    lc_batch_free(probe);
     /* two batches: one computed while the other is written */
     lc_batch *bufs[2] = {lc_batch_create(sc0, cap, o->events),
                          lc_batch_create(sc0, cap, o->events)};
@@ -92,9 +108,9 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     lc_progress bar;
     lc_progress_start(&bar, total, o->progress);
     int failed = 0;
-    long done = 0;
+    long done = 0, b_taken = 0;
 
-    for (long first = 0; first < total && !failed; first += cap, cur ^= 1) {
+    for (long first = 0; first < total && !failed; first += b_taken, cur ^= 1) {
         lc_batch *b = bufs[cur];
         long n = total - first < cap ? total - first : cap;
         unsigned char *ok = calloc((size_t)n, 1);
@@ -103,6 +119,11 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
             break;
         }
         b->first_row = first;
+        /* the batch's events in bytes: past o->event_bytes, the batch takes
+         * no further run and ends at the runs done in order (the next batch
+         * starts there), so events are bounded as well as series */
+        size_t ev_bytes = 0;
+        int ev_full = 0;
 #pragma omp parallel num_threads(threads)
         {
             lc_scratch *s = NULL;
@@ -110,15 +131,19 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
             lc_error terr = {0};
 #pragma omp for schedule(dynamic, 1)
             for (long i = 0; i < n; i++) {
-                int stop_now;
+                int stop_now, full_now;
 #pragma omp atomic read
                 stop_now = failed;
-                if (stop_now || (o->stop && *o->stop))
+#pragma omp atomic read
+                full_now = ev_full;
+                if (stop_now || (full_now && i > 0) || (o->stop && *o->stop))
                     continue;
                 long row = first + i, point = row / runs, run = row % runs;
                 if (point != s_point) { /* models and population can differ per point */
                     retire(s, st);
                     s = lc_scratch_create(sc[point], pop[point], o->engine, o->events);
+                    if (s)
+                        lc_scratch_set_stop(s, o->stop);
                     s_point = point;
                 }
                 float *series[LC_SERIES_N] = {0};
@@ -127,8 +152,12 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                         series[k] = lc_batch_series(b, i, j++);
                 if (b->events)
                     b->events[i].n = 0;
-                if (!s || lc_engine_run(sc[point], pop[point], s, point, run, &b->rows[i], series,
-                                        b->events ? &b->events[i] : NULL, &terr)) {
+                int rc = s ? lc_engine_run(sc[point], pop[point], s, point, run, &b->rows[i],
+                                           series, b->events ? &b->events[i] : NULL, &terr)
+                           : -1;
+                if (rc > 0) /* stopped within the run: not kept */
+                    continue;
+                if (rc < 0) {
 #pragma omp critical(lc_runner_error)
                     {
                         if (!failed) {
@@ -144,6 +173,15 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                     continue;
                 }
                 ok[i] = 1;
+                if (b->events && o->event_bytes) {
+                    size_t mine = (size_t)b->events[i].cap * sizeof(lc_event), now;
+#pragma omp atomic capture
+                    now = ev_bytes += mine;
+                    if (now > o->event_bytes) {
+#pragma omp atomic write
+                        ev_full = 1;
+                    }
+                }
 #pragma omp atomic
                 done++;
                 if (omp_get_thread_num() == 0) {
@@ -185,6 +223,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                 failed = -1;
                 break;
             }
+            lc_batch_release_events(bufs[cur ^ 1]); /* written: its memory back */
         }
         if (prefix > 0) {
             job = (write_job){.w = w, .b = b};
@@ -195,7 +234,8 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
             pending = 1;
         }
         st->rows_done += prefix;
-        if (prefix < n) { /* stopped early */
+        b_taken = prefix;
+        if (prefix < n && !ev_full) { /* stopped early */
             st->interrupted = 1;
             break;
         }

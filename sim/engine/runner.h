@@ -24,6 +24,7 @@ typedef struct lc_runner_opts {
     volatile sig_atomic_t *stop; /* NULL: never stop early */
     long batch_rows;             /* 0: chosen from memory (about 32 MiB of series) */
     lc_summary *summary;         /* NULL, or one per point: receives its rows in order */
+    size_t event_bytes; /* 0: no bound; else a batch ends once its runs' events hold this */
 } lc_runner_opts;
 
 typedef struct lc_runner_stats {
@@ -32,6 +33,19 @@ typedef struct lc_runner_stats {
     double seconds;   /* wall time of the runs and writes */
     long evaluations; /* accounts that span markets evaluated by the finders (engine.h) */
 } lc_runner_stats;
+
+/* The memory the runs of sc[0..points) hold besides their populations
+ * (accounts[p], spanning[p]: point p's sizes), in bytes: one scratch per
+ * thread (engine.h lc_scratch_bytes) and the two batches of rows and series
+ * in flight. Events are not in it: they grow with what the runs liquidate,
+ * and o->event_bytes bounds them. */
+typedef struct lc_memory {
+    double scratch; /* per thread */
+    long threads;   /* that will hold one */
+    double batches;
+} lc_memory;
+void lc_runner_memory(const lc_scenario *const *sc, const long *accounts, const long *spanning,
+                      long points, const lc_runner_opts *o, lc_memory *m);
 
 /* Run every run of every point: scenario sc[k] and population pop[k] for
  * point k. All points share runs, steps, every and series. */

@@ -28,7 +28,8 @@ struct lc_scratch {
     int n_on_run, n_on_step, n_on_breach, n_on_liquidate, n_on_settle, n_on_change, n_on_shortfall,
         n_on_end;
     lc_settle_fn settle;
-    int events;    /* runs record events */
+    int events;                        /* runs record events */
+    const volatile sig_atomic_t *stop; /* lc_scratch_set_stop */
     lc_item *plan; /* the general settlement's plan, grown to the largest round */
     long plan_cap;
     lc_trade *trades; /* the plan's trades, max_trades per item (plan_cap items) */

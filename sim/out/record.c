@@ -207,6 +207,16 @@ void lc_eventbuf_free(lc_eventbuf *b)
     b->n = b->cap = 0;
 }
 
+double lc_batch_row_bytes(const lc_scenario *sc)
+{
+    double planes = 0;
+    for (int i = 0; i < LC_SERIES_N; i++)
+        if (sc->series_mask >> i & 1u)
+            planes += lc_series[i].per_market ? sc->nmarkets : 1;
+    return (double)sizeof(lc_run_row) +
+           planes * (double)lc_scenario_series_cols(sc) * (double)sizeof(float);
+}
+
 lc_batch *lc_batch_create(const lc_scenario *sc, long cap, int with_events)
 {
     lc_batch *b = calloc(1, sizeof *b);
@@ -231,13 +241,18 @@ lc_batch *lc_batch_create(const lc_scenario *sc, long cap, int with_events)
     return b;
 }
 
+void lc_batch_release_events(lc_batch *b)
+{
+    if (b && b->events)
+        for (long i = 0; i < b->cap; i++)
+            lc_eventbuf_free(&b->events[i]);
+}
+
 void lc_batch_free(lc_batch *b)
 {
     if (!b)
         return;
-    if (b->events)
-        for (long i = 0; i < b->cap; i++)
-            lc_eventbuf_free(&b->events[i]);
+    lc_batch_release_events(b);
     free(b->events);
     free(b->rows);
     free(b->series);

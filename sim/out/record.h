@@ -112,7 +112,12 @@ typedef struct lc_batch {
 } lc_batch;
 
 lc_batch *lc_batch_create(const lc_scenario *sc, long cap, int with_events);
+/* The bytes one row of a batch of sc holds: its /runs row and its series. */
+double lc_batch_row_bytes(const lc_scenario *sc);
 void lc_batch_free(lc_batch *b);
+/* Free the batch's event buffers (kept otherwise for the next runs): what a
+ * batch written holds no longer. */
+void lc_batch_release_events(lc_batch *b);
 /* Recorded series k of a row: its planes, market after market. */
 float *lc_batch_series(const lc_batch *b, long row, int k);
 float *lc_batch_plane(const lc_batch *b, long row, int plane);
