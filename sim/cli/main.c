@@ -87,6 +87,11 @@ static const char *const sweep_help =
     "\n"
     "  --vary venue.liquidation_fee=0.005,0.01 --vary venue.tiers.0.mmr=0.004,0.005,0.006\n"
     "  --vary 'population.leverage={dist: fixed, value: 20},{dist: fixed, value: 50}'\n"
+    "  --vary venue.tiers_scale=0.5:2:7           a:b:n: n values evenly from a to b\n"
+    "  --vary markets.0.price.sigma=0.6:1.2:4 --vary markets.1.price.sigma=0.8:1.6:4\n"
+    "      --zip markets.0.price.sigma,markets.1.price.sigma\n"
+    "                                              --zip: the keys move together (4 points,\n"
+    "                                              not 16); give each --zip its keys\n"
     "\n"
     "Values are YAML, split at commas outside brackets and quotes. Keys that shape the file\n"
     "(simulation.runs, steps, dt, seed; output) cannot vary. Points whose population keys\n"
@@ -129,6 +134,8 @@ typedef struct cli {
     int nsets;
     const char **vary; /* sweep: the --vary arguments */
     int nvary;
+    const char **zip; /* sweep: the --zip arguments */
+    int nzip;
     int threads, events, population, force, quiet, markdown, metrics;
     long batch;
     double max_memory; /* --max-memory, bytes; 0: what the system has available */
@@ -192,7 +199,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         O_BATCH,
         O_VARY,
         O_METRICS,
-        O_MAXMEM
+        O_MAXMEM,
+        O_ZIP
     };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"threads", required_argument, 0, 't'},
@@ -209,6 +217,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
                                          {"markdown", no_argument, 0, O_MD},
                                          {"batch", required_argument, 0, O_BATCH},
                                          {"vary", required_argument, 0, O_VARY},
+                                         {"zip", required_argument, 0, O_ZIP},
                                          {"metrics", no_argument, 0, O_METRICS},
                                          {"max-memory", required_argument, 0, O_MAXMEM},
                                          {0, 0, 0, 0}};
@@ -299,13 +308,16 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
                                                                          : NULL;
             break;
         }
-        case O_VARY: {
-            const char **v = realloc(c->vary, (size_t)(c->nvary + 1) * sizeof *v);
+        case O_VARY:
+        case O_ZIP: {
+            const char ***list = ch == O_VARY ? &c->vary : &c->zip;
+            int *n = ch == O_VARY ? &c->nvary : &c->nzip;
+            const char **v = realloc(*list, (size_t)(*n + 1) * sizeof *v);
             if (!v)
                 return EXIT_RUNTIME;
-            c->vary = v;
-            c->vary[c->nvary++] = optarg;
-            bad = strcmp(cmd, "sweep") == 0 ? NULL : "--vary";
+            *list = v;
+            v[(*n)++] = optarg;
+            bad = strcmp(cmd, "sweep") == 0 ? NULL : ch == O_VARY ? "--vary" : "--zip";
             break;
         }
         case O_SET:
@@ -540,6 +552,11 @@ static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc
         for (int i = 0; i < nvary; i++)
             sets[c->nsets + i] = vary[i];
         sc[p] = lc_scenario_load(c->scenario, sets, c->nsets + nvary, err);
+        if (!sc[p] && sw) { /* name the point whose values broke the scenario */
+            lc_error_add(err, "--vary: sweep point %ld of %ld is not a valid scenario:", p, points);
+            for (int i = 0; i < nvary; i++)
+                lc_error_add(err, "  %s", vary[i] + strlen("--vary "));
+        }
         lc_sweep_free_sets(vary, nvary);
         if (!sc[p]) {
             rc = EXIT_USAGE;
@@ -831,6 +848,8 @@ static int cmd_sweep(cli *c)
     int rc = 0;
     for (int i = 0; i < c->nvary && rc == 0; i++)
         rc = lc_sweep_add(&sw, c->vary[i], &err);
+    for (int i = 0; i < c->nzip && rc == 0; i++)
+        rc = lc_sweep_zip(&sw, c->zip[i], &err);
     if (rc == 0 && sw.naxes == 0)
         rc =
             lc_error_at(&err, "--vary", 0, NULL, "a sweep needs at least one --vary key=v1,v2,...");
@@ -894,6 +913,7 @@ int main(int argc, char **argv)
         }
         free(c.sets);
         free(c.vary);
+        free(c.zip);
         for (int k = 0; k < c.nowned; k++)
             free(c.owned[k]);
         return rc;

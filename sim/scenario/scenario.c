@@ -49,6 +49,10 @@ const lc_core_key lc_core_keys[] = {
     CK("venue", "uni_mmr", "1", LC_REAL, 1.05, 1, 100, 0, 0, uni_mmr, 'd',
        "portfolio margin (Binance uniMMR): an account is liquidated once its haircut equity "
        "over its maintenance falls to this"),
+    CK("venue", "tiers_scale", "1", LC_REAL, 1, 0, 1e3, 1, 0, tiers_scale, 'd',
+       "multiplies every tier's maintenance rate (and so its cum) of every market: a whole "
+       "table scaled in one key; applied when read, so the resolved scenario shows the scaled "
+       "tiers and 1"),
     CK("output", "every", "steps", LC_INT, 1, 1, 1e9, 0, 0, every, 'l',
        "record series every n-th step (liquidation series are summed over the n steps)"),
 };
@@ -865,6 +869,41 @@ static int read_rule(lc_scenario *sc, int k, lc_node *venue, const char **cand, 
     return rc;
 }
 
+/* venue.tiers_scale: every market's maintenance rates (and so, by
+ * continuity, their cum) times the scale; each tier must still open below
+ * maintenance at max leverage. The scale is then 1: the tiers are what it
+ * made them, as the resolved scenario prints them. */
+static int scale_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
+{
+    double f = sc->tiers_scale;
+    sc->tiers_scale = 1;
+    if (f == 1)
+        return 0;
+    lc_node *key = venue ? lc_node_get(venue, "tiers_scale") : NULL;
+    const char *src = key ? key->src : sc->path;
+    int line = key ? key->line : 0, rc = 0;
+    for (int k = 0; k < sc->nmarkets; k++) {
+        lc_market_spec *ms = &sc->market[k];
+        ms->mmr_max *= f;
+        for (int i = 0; i < ms->ntiers; i++) {
+            lc_tier *t = &ms->tiers[i];
+            t->mmr *= f;
+            t->cum *= f;
+            char tier[64];
+            if (sc->v1)
+                snprintf(tier, sizeof tier, "venue.tiers[%d]", i);
+            else
+                snprintf(tier, sizeof tier, "markets[%d].tiers[%d] (%s)", k, i, ms->name);
+            if (rc == 0 && !(t->mmr * t->max_leverage < 1))
+                rc = lc_error_at(err, src, line, "venue.tiers_scale",
+                                 "%g makes the mmr of %s %g, and mmr x max_leverage (%g) must be "
+                                 "< 1, or a position at max leverage opens already liquidated",
+                                 f, tier, t->mmr, t->max_leverage);
+        }
+    }
+    return rc;
+}
+
 /* The venue: its keys and rules; in the one-market form also the market's
  * tiers and mark, which a markets: list gives per market. Read after the
  * markets: the rules' checks may read the tiers. */
@@ -888,6 +927,8 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
                                  "with a markets: list, each market has its own (markets[k].%s)",
                                  per_market[i]);
     }
+    if (rc == 0) /* before the rules, whose checks may read the tiers */
+        rc = scale_tiers(sc, venue, err);
     for (int k = 0; k < lc_n_rules; k++)
         rc |= read_rule(sc, k, venue, cand, &ncand, LC_COUNT(cand), err);
     reject_unused(venue, "venue", cand, ncand, err);

@@ -129,9 +129,10 @@ typedef struct lc_scenario {
     int nkinds;
 
     /* venue */
-    double liquidation_fee;             /* fraction of closed notional */
-    double insurance_fund;              /* quote, at t = 0 */
-    double uni_mmr;                     /* portfolio margin: liquidated at E/R <= uni_mmr */
+    double liquidation_fee; /* fraction of closed notional */
+    double insurance_fund;  /* quote, at t = 0 */
+    double uni_mmr;         /* portfolio margin: liquidated at E/R <= uni_mmr */
+    double tiers_scale;     /* venue.tiers_scale, 1 once applied to the tiers (scenario.c) */
     lc_rule_setting rules[LC_RULE_MAX]; /* each venue rule's settings, registry order */
 
     /* output */

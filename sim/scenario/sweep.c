@@ -60,6 +60,71 @@ static int split_values(const char *v, char ***out)
     return -1;
 }
 
+/* x to 15 significant digits, with no more digits than need be: what a
+ * person would have typed (0.3·1/3 is 0.09999999999999999; its value here
+ * is 0.1). */
+static void shortest(char *buf, size_t size, double x)
+{
+    char full[32];
+    snprintf(full, sizeof full, "%.15g", x);
+    double want = strtod(full, NULL);
+    for (int digits = 1; digits <= 15; digits++) {
+        snprintf(buf, size, "%.*g", digits, x);
+        if (strtod(buf, NULL) == want)
+            return;
+    }
+}
+
+/* "a:b:n" as n values (*out, *n); 0 when spec is no range (a value list),
+ * 1 when it is one, -1 on an error (in err). */
+static int range_values(const char *v, const char *key, char ***out, int *n, lc_error *err)
+{
+    char *end;
+    double a = strtod(v, &end);
+    if (end == v || *end != ':')
+        return 0;
+    const char *bs = end + 1;
+    double b = strtod(bs, &end);
+    if (end == bs || *end != ':')
+        return 0;
+    const char *ns = end + 1;
+    long count = strtol(ns, &end, 10);
+    if (end == ns || *end)
+        return 0;
+    if (!isfinite(a) || !isfinite(b) || a == b || count < 2 || count > LC_SWEEP_MAX_RANGE)
+        return lc_error_at(err, "--vary", 0, key,
+                           "a range is a:b:n with finite a != b and a whole n from 2 to %d "
+                           "(got '%s')",
+                           LC_SWEEP_MAX_RANGE, v);
+    char **vals = calloc((size_t)count, sizeof *vals);
+    for (long i = 0; vals && i < count; i++) {
+        double x = i == count - 1 ? b : a + (b - a) * (double)i / (double)(count - 1);
+        char buf[32];
+        shortest(buf, sizeof buf, x);
+        if (!(vals[i] = strdup(buf))) {
+            while (i > 0)
+                free(vals[--i]);
+            free(vals);
+            vals = NULL;
+        }
+    }
+    if (!vals)
+        return lc_error_add(err, "out of memory");
+    *out = vals;
+    *n = (int)count;
+    return 1;
+}
+
+/* The product of the groups' lengths. */
+static long grid_points(const lc_sweep *s)
+{
+    long points = 1;
+    for (int a = 0; a < s->naxes; a++)
+        if (s->axes[a].group == a)
+            points *= s->axes[a].n;
+    return points;
+}
+
 int lc_sweep_add(lc_sweep *s, const char *spec, lc_error *err)
 {
     const char *eq = strchr(spec, '=');
@@ -73,9 +138,15 @@ int lc_sweep_add(lc_sweep *s, const char *spec, lc_error *err)
             strncmp(s->axes[a].key, spec, (size_t)(eq - spec)) == 0)
             return lc_error_at(err, "--vary", 0, s->axes[a].key,
                                "varied twice: give all its values in one --vary");
-    lc_sweep_axis ax = {0};
-    ax.n = split_values(eq + 1, &ax.values);
-    if (ax.n < 0)
+    lc_sweep_axis ax = {.group = s->naxes};
+    char *key = strndup(spec, (size_t)(eq - spec));
+    if (!key)
+        return lc_error_add(err, "out of memory");
+    int ranged = range_values(eq + 1, key, &ax.values, &ax.n, err);
+    free(key);
+    if (ranged < 0)
+        return -1;
+    if (!ranged && (ax.n = split_values(eq + 1, &ax.values)) < 0)
         return lc_error_add(err, "out of memory");
     ax.key = strndup(spec, (size_t)(eq - spec));
     ax.num = malloc((size_t)ax.n * sizeof *ax.num);
@@ -93,7 +164,7 @@ int lc_sweep_add(lc_sweep *s, const char *spec, lc_error *err)
                 rc = lc_error_at(err, "--vary", 0, ax.key, "value '%s' is given twice",
                                  ax.values[i]);
     }
-    long points = s->naxes ? s->points : 1;
+    long points = grid_points(s);
     if (rc == 0 && points * ax.n > LC_SWEEP_MAX_POINTS)
         rc = lc_error_at(err, "--vary", 0, ax.key, "the grid would have more than %ld points",
                          LC_SWEEP_MAX_POINTS);
@@ -125,12 +196,63 @@ int lc_sweep_add(lc_sweep *s, const char *spec, lc_error *err)
     return 0;
 }
 
+int lc_sweep_zip(lc_sweep *s, const char *keys, lc_error *err)
+{
+    int members[64] = {0}, n = 0, rc = 0;
+    for (const char *k = keys; rc == 0;) {
+        size_t len = strcspn(k, ",");
+        int a = 0;
+        while (a < s->naxes && !(strlen(s->axes[a].key) == len && !strncmp(s->axes[a].key, k, len)))
+            a++;
+        if (len == 0)
+            rc = lc_error_at(err, "--zip", 0, NULL, "an empty key in '%s'", keys);
+        else if (a == s->naxes)
+            rc = lc_error_at(err, "--zip", 0, NULL, "'%.*s' is not varied: give it a --vary",
+                             (int)len, k);
+        else if (s->axes[a].group != a)
+            rc = lc_error_at(err, "--zip", 0, s->axes[a].key, "already zipped with %s",
+                             s->axes[s->axes[a].group].key);
+        for (int j = 0; rc == 0 && j < n; j++)
+            if (members[j] == a)
+                rc = lc_error_at(err, "--zip", 0, s->axes[a].key, "named twice");
+        for (int b = 0; rc == 0 && b < s->naxes; b++)
+            if (b != a && s->axes[b].group == a)
+                rc = lc_error_at(err, "--zip", 0, s->axes[a].key, "already zipped with %s",
+                                 s->axes[b].key);
+        if (rc == 0 && n == 64)
+            rc = lc_error_at(err, "--zip", 0, NULL, "more than 64 keys");
+        if (rc == 0 && n > 0 && s->axes[a].n != s->axes[members[0]].n)
+            rc = lc_error_at(err, "--zip", 0, s->axes[a].key,
+                             "has %d values and %s has %d: zipped keys move together, value by "
+                             "value",
+                             s->axes[a].n, s->axes[members[0]].key, s->axes[members[0]].n);
+        if (rc == 0)
+            members[n++] = a;
+        if (!k[len])
+            break;
+        k += len + 1;
+    }
+    if (rc == 0 && n < 2)
+        rc = lc_error_at(err, "--zip", 0, NULL, "ties two or more varied keys: --zip k1,k2");
+    if (rc)
+        return rc;
+    int first = members[0];
+    for (int j = 1; j < n; j++)
+        first = members[j] < first ? members[j] : first;
+    for (int j = 0; j < n; j++)
+        s->axes[members[j]].group = first;
+    s->points = grid_points(s);
+    return 0;
+}
+
 int lc_sweep_index(const lc_sweep *s, long p, int a)
 {
+    int g = s->axes[a].group;
     long stride = 1;
-    for (int b = s->naxes - 1; b > a; b--)
-        stride *= s->axes[b].n;
-    return (int)(p / stride % s->axes[a].n);
+    for (int b = s->naxes - 1; b > g; b--)
+        if (s->axes[b].group == b)
+            stride *= s->axes[b].n;
+    return (int)(p / stride % s->axes[g].n);
 }
 
 char **lc_sweep_sets(const lc_sweep *s, long p)

@@ -300,3 +300,149 @@ Test(sweep, interrupted_sweep_says_which_points_ran)
     free(h5);
     free(sc);
 }
+
+/* Ranges a:b:n (issue 16): n values evenly from a to b, rounded to 15
+ * significant digits (0.3·1/3 is 0.09999999999999999 in doubles: the value
+ * is 0.1, as typed); a value list that only looks like a range stays a
+ * list. */
+Test(sweep, ranges)
+{
+    lc_sweep s = {0};
+    lc_error err = {0};
+    cr_assert_eq(lc_sweep_add(&s, "a=0:0.3:4", &err), 0, "%s", err.msg);
+    cr_assert_eq(s.axes[0].n, 4);
+    const char *want[] = {"0", "0.1", "0.2", "0.3"};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_str_eq(s.axes[0].values[i], want[i]);
+        cr_assert_eq(s.axes[0].num[i], strtod(want[i], NULL), "value %d: %.17g", i,
+                     s.axes[0].num[i]);
+    }
+    cr_assert_eq(lc_sweep_add(&s, "b=2:-1:3", &err), 0, "%s", err.msg); /* downwards */
+    cr_assert_str_eq(s.axes[1].values[1], "0.5");
+    cr_assert_eq(s.points, 12);
+    /* not ranges: a YAML map with colons, a time, a list of one */
+    cr_assert_eq(lc_sweep_add(&s, "c={dist: fixed, value: 5}", &err), 0, "%s", err.msg);
+    cr_assert_eq(s.axes[2].n, 1);
+    cr_assert_eq(lc_sweep_add(&s, "d=1:2", &err), 0, "%s", err.msg);
+    cr_assert_eq(s.axes[3].n, 1);
+    cr_assert_str_eq(s.axes[3].values[0], "1:2");
+    const char *bad[] = {"e=1:1:3", "e=0:1:1", "e=0:1:10001", "e=0:inf:3", "e=0:1:-2"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        cr_assert_neq(lc_sweep_add(&s, bad[k], &err), 0, "%s accepted", bad[k]);
+        assert_has(err.msg, "a range is a:b:n");
+    }
+    cr_assert_eq(s.naxes, 4);
+    lc_sweep_free(&s);
+}
+
+/* --zip (issue 16): zipped axes move together, one group of the grid; the
+ * points are the product of the groups, the first group slowest. */
+Test(sweep, zip_groups)
+{
+    lc_sweep s = {0};
+    lc_error err = {0};
+    cr_assert_eq(lc_sweep_add(&s, "a=1,2,3", &err), 0, "%s", err.msg);
+    cr_assert_eq(lc_sweep_add(&s, "b=10,20", &err), 0, "%s", err.msg);
+    cr_assert_eq(lc_sweep_add(&s, "c=0.1:0.3:3", &err), 0, "%s", err.msg);
+    cr_assert_eq(s.points, 18);
+    cr_assert_eq(lc_sweep_zip(&s, "c,a", &err), 0, "%s", err.msg);
+    cr_assert_eq(s.points, 6, "3 (a with c) x 2 (b)");
+    for (long p = 0; p < s.points; p++) {
+        int ia = lc_sweep_index(&s, p, 0), ib = lc_sweep_index(&s, p, 1);
+        cr_assert_eq(lc_sweep_index(&s, p, 2), ia, "point %ld: c moves with a", p);
+        cr_assert_eq(ia, p / 2, "point %ld: the group of a (first) varies slowest", p);
+        cr_assert_eq(ib, p % 2);
+    }
+    char **sets = lc_sweep_sets(&s, 5);
+    cr_assert_str_eq(sets[0], "--vary a=3");
+    cr_assert_str_eq(sets[1], "--vary b=20");
+    cr_assert_str_eq(sets[2], "--vary c=0.3");
+    lc_sweep_free_sets(sets, 3);
+    cr_assert_neq(lc_sweep_zip(&s, "a,b", &err), 0);
+    assert_has(err.msg, "--zip: a: already zipped with");
+    cr_assert_neq(lc_sweep_zip(&s, "b", &err), 0);
+    assert_has(err.msg, "two or more varied keys");
+    cr_assert_neq(lc_sweep_zip(&s, "b,x", &err), 0);
+    assert_has(err.msg, "'x' is not varied");
+    cr_assert_eq(lc_sweep_add(&s, "d=1,2,3", &err), 0, "%s", err.msg);
+    cr_assert_neq(lc_sweep_zip(&s, "b,d", &err), 0);
+    assert_has(err.msg, "--zip: d: has 3 values and b has 2");
+    cr_assert_neq(lc_sweep_zip(&s, "d,d", &err), 0);
+    assert_has(err.msg, "named twice");
+    cr_assert_eq(s.points, 18, "6 x 3 (d), the failed zips changed nothing");
+    lc_sweep_free(&s);
+}
+
+/* venue.tiers_scale through a sweep: each point is the run whose tiers are
+ * the scaled table (bit for bit the same /runs), a point that breaks
+ * mmr x max_leverage < 1 is named, and zipped keys run as pairs. */
+Test(sweep, tiers_scale_and_zip_end_to_end)
+{
+    char *sc = t_write(dir, "s.yaml", SMALL), *o = path("sw.h5"), *one = path("one.h5"), *out;
+    char *base = t_write(dir, "base.yaml",
+                         "simulation: {runs: 30, steps: 200, dt: 60, seed: 5}\n"
+                         "price: {model: gbm, s0: 100, sigma: 1.5}\n"
+                         "impact: {model: linear, depth_1pct: 3.0e5}\n"
+                         "population:\n"
+                         "  accounts: 1500\n"
+                         "  notional: {dist: lognormal, median: 2000, sigma: 1}\n"
+                         "  leverage: {dist: discrete, values: [5, 20], weights: [1, 1]}\n"
+                         "venue:\n"
+                         "  insurance_fund: 2000\n"
+                         "  tiers:\n"
+                         "  - {up_to: 5000, mmr: 0.004, max_leverage: 50}\n"
+                         "  - {up_to: 1.0e300, mmr: 0.01, max_leverage: 20}\n");
+    cr_assert_eq(t_cli(&out, "sweep %s -o %s -q --vary venue.tiers_scale=1:3:3", base, o), 0, "%s",
+                 out);
+    free(out);
+    /* point 2 (scale 3) equals a run with the table times 3 */
+    cr_assert_eq(t_cli(&out,
+                       "run %s -o %s -q --set 'venue.tiers=[{up_to: 5000, mmr: 0.012, "
+                       "max_leverage: 50}, {up_to: 1.0e300, mmr: 0.03, max_leverage: 20}]'",
+                       base, one),
+                 0, "%s", out);
+    free(out);
+    double *a, *b;
+    size_t da[2], db[2];
+    size_t na = t_h5_read(o, "runs/liq_notional_long", &a, da);
+    size_t nb = t_h5_read(one, "runs/liq_notional_long", &b, db);
+    cr_assert_eq(na, 90);
+    cr_assert_eq(nb, 30);
+    cr_assert(memcmp(a + 60, b, 30 * sizeof *a) == 0, "point 2 is the run with the scaled tiers");
+    cr_assert(memcmp(a, a + 60, 30 * sizeof *a) != 0, "the scale changed the runs");
+    free(a);
+    free(b);
+    /* the resolved scenario holds the scaled table and a scale of 1 */
+    cr_assert_eq(t_cli(&out, "validate %s --set venue.tiers_scale=2", base), 0, "%s", out);
+    assert_has(out, "tiers_scale: 1");
+    assert_has(out, "mmr: 0.008");
+    free(out);
+    /* 1:6:3 reaches 6: 0.004 x 6 x 50 = 1.2 */
+    cr_assert_eq(t_cli(&out, "sweep %s -o %s -f -q --vary venue.tiers_scale=1:6:3", base, o), 2);
+    assert_has(out, "makes the mmr of venue.tiers[0] 0.024");
+    assert_has(out, "sweep point 2 of 3 is not a valid scenario");
+    assert_has(out, "venue.tiers_scale=6");
+    free(out);
+    /* zipped: three points, each pair as given */
+    cr_assert_eq(t_cli(&out,
+                       "sweep %s -o %s -f -q --vary price.sigma=0.5:1.5:3 "
+                       "--vary venue.liquidation_fee=0.002,0.004,0.006 "
+                       "--zip price.sigma,venue.liquidation_fee",
+                       sc, o),
+                 0, "%s", out);
+    free(out);
+    double *s, *f;
+    size_t ds[2], dff[2];
+    cr_assert_eq(t_h5_read(o, "points/price.sigma", &s, ds), 3);
+    cr_assert_eq(t_h5_read(o, "points/venue.liquidation_fee", &f, dff), 3);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(s[i], 0.5 + 0.5 * i);
+        cr_assert_eq(f[i], 0.002 * (i + 1));
+    }
+    free(s);
+    free(f);
+    free(base);
+    free(one);
+    free(o);
+    free(sc);
+}
