@@ -753,8 +753,15 @@ static int simulate(cli *c, const lc_sweep *sw)
     if (!c->quiet) {
         if (sw) {
             fprintf(stderr, "liqcascade: sweep of %ld points (", points);
-            for (int a = 0; a < sw->naxes; a++)
-                fprintf(stderr, "%s%s: %d values", a ? " x " : "", sw->axes[a].key, sw->axes[a].n);
+            for (int g = 0; g < sw->naxes; g++) { /* each group, its zipped keys together */
+                if (sw->axes[g].group != g)
+                    continue;
+                fprintf(stderr, "%s%s", g ? " x " : "", sw->axes[g].key);
+                for (int a = g + 1; a < sw->naxes; a++)
+                    if (sw->axes[a].group == g)
+                        fprintf(stderr, " with %s", sw->axes[a].key);
+                fprintf(stderr, ": %d values", sw->axes[g].n);
+            }
             fprintf(stderr, "), %ld runs each, ", sc->runs);
         } else {
             fprintf(stderr, "liqcascade: %ld runs x ", sc->runs);
