@@ -27,10 +27,21 @@
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
 static volatile sig_atomic_t stop_requested;
+/* The .partial being written (empty: none), for a second signal to remove. */
+static char partial_path[4096];
 
+/* The first SIGINT or SIGTERM stops the work (the completed runs are kept);
+ * a second, of either kind, removes the .partial and ends the process by
+ * that signal, at once. Only async-signal-safe calls. */
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (stop_requested) {
+        if (partial_path[0])
+            unlink(partial_path);
+        signal(sig, SIG_DFL);
+        raise(sig); /* delivered once the handler returns: the signal is blocked in it */
+        return;
+    }
     stop_requested = 1;
 }
 
@@ -54,7 +65,7 @@ static const char *const run_help =
     "Simulate every run of SCENARIO and write OUT.h5 (default: the scenario's name with .h5,\n"
     "in the current folder). The file is written as OUT.h5.partial and renamed when complete;\n"
     "a failed run leaves no OUT.h5. Ctrl-C stops early and keeps the completed runs\n"
-    "(status=interrupted, exit 130); a second Ctrl-C quits at once.\n"
+    "(status=interrupted, exit 130); a second Ctrl-C quits at once, leaving nothing.\n"
     "\n"
     "options:\n"
     "  -o, --output OUT.h5    result file\n"
@@ -165,9 +176,11 @@ static int add_set(cli *c, const char *s)
  * optional "iB" or "B" after them). */
 static int parse_size(const char *s, double *bytes)
 {
+    if ((!isdigit((unsigned char)s[0]) && s[0] != '.') || strpbrk(s, "xX")) /* no sign, hex, inf */
+        return -1;
     char *end;
     double v = strtod(s, &end);
-    if (end == s || !(v > 0) || !isfinite(v))
+    if (end == s || !(v > 0) || !isfinite(v) || (end[0] == 'x' || end[0] == 'X'))
         return -1;
     const char *units = "KMGT", *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
     if (*end && !u)
@@ -254,8 +267,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         }
         case O_MAXMEM:
             if (parse_size(optarg, &c->max_memory))
-                return usage_error(cmd, "--max-memory takes a size in bytes with an optional "
-                                        "K, M, G or T (powers of 1024), e.g. 8G");
+                return usage_error(cmd, "--max-memory takes a size in bytes (up to 1e18) with an "
+                                        "optional K, M, G or T (powers of 1024), e.g. 8G");
             bad = is_run || strcmp(cmd, "validate") == 0 ? NULL : "--max-memory";
             break;
         case 'f':
@@ -411,6 +424,10 @@ typedef struct mem_estimate {
 } mem_estimate;
 
 #define MEM_BASE ((double)(64 << 20)) /* the binary, its libraries, HDF5's caches */
+/* The events one batch may hold before it takes no further run: a quarter
+ * of what the estimate leaves of the budget, within these. */
+#define EVENTS_MIN ((double)(16 << 20))
+#define EVENTS_MAX ((double)(256 << 20))
 
 /* n[p], nspan[p]: point p's accounts and spanning accounts; first[q]: the
  * first point of distinct population q (of nowned). */
@@ -425,8 +442,10 @@ static void estimate_memory(const cli *c, lc_scenario **sc, long points, const l
         e->pops += lc_population_bytes(sc[first[q]], n[first[q]]);
     if (c->population) /* writer.c: the columns of /population/legs, a byte of margin */
         e->out = (double)n[0] * (4 * 8 + 2 + 1) * 2;
-    e->total =
-        e->base + e->pops + e->out + e->run.batches + (double)e->run.threads * e->run.scratch;
+    if (c->events) /* the two batches' events, at their least (event_bound) */
+        e->out += 2 * EVENTS_MIN;
+    e->total = e->base + e->pops + e->out + e->run.batches +
+               (double)e->run.threads * (e->run.scratch + e->run.events);
 }
 
 static void human_bytes(char *buf, size_t size, double b)
@@ -448,20 +467,25 @@ static int check_memory(const cli *c, const mem_estimate *e, const lc_scenario *
     double budget = memory_budget(c, &source);
     if (budget <= 0 || e->total <= budget)
         return 0;
-    char need[32], have[32], pops[32], scratch[32], batches[32];
+    char need[32], have[32], pops[32], scratch[32], batches[32], events[48] = "";
     human_bytes(need, sizeof need, e->total);
     human_bytes(have, sizeof have, budget);
     human_bytes(pops, sizeof pops, e->pops + e->out);
     human_bytes(scratch, sizeof scratch, e->run.scratch);
     human_bytes(batches, sizeof batches, e->run.batches);
+    if (e->run.events > 0) {
+        char ev[32];
+        human_bytes(ev, sizeof ev, e->run.events);
+        snprintf(events, sizeof events, " and %s of events (--events)", ev);
+    }
     return lc_error_at(err, c->scenario, 0, NULL,
                        "needs about %s of memory, more than the %s %s: populations %s, "
-                       "%ld thread(s) x %s of scratch, batches of runs and series %s "
+                       "%ld thread(s) x %s of scratch%s, batches of runs and series %s "
                        "(%ld steps, output.every %ld). Fewer accounts, threads, steps or "
                        "output.series, or a larger output.every, need less; --max-memory "
                        "SIZE sets the budget (docs/limits.md)",
-                       need, have, source, pops, e->run.threads, scratch, batches, sc->steps,
-                       sc->every);
+                       need, have, source, pops, e->run.threads, scratch, events, batches,
+                       sc->steps, sc->every);
 }
 
 /* A point's accounts before its population is drawn: the drawn count (a
@@ -729,7 +753,9 @@ static int simulate(cli *c, const lc_sweep *sw)
      * is made (a second signal ends the process at once) */
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask); /* neither interrupts the other's handler */
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     mem_estimate mem;
@@ -743,13 +769,28 @@ static int simulate(cli *c, const lc_sweep *sw)
     rc = EXIT_RUNTIME;
     const lc_scenario *sc = scs[0];
     const lc_population *pop = pops[0];
-    lc_writer_opts wo = {
-        path, c->force, c->events, c->population, points, lc_finders[c->engine]->name, sw};
+    lc_writer_opts wo = {.path = path,
+                         .force = c->force,
+                         .with_events = c->events,
+                         .with_population = c->population,
+                         .points = points,
+                         .engine = lc_finders[c->engine]->name,
+                         .sweep = sw,
+                         .claimed = partial_path,
+                         .claimed_size = sizeof partial_path};
     if (!(w = lc_writer_create(&wo, sc, pop, &err)))
         goto done;
 
     int threads = c->threads > 0 ? c->threads : omp_get_max_threads();
     int tty = isatty(STDERR_FILENO);
+    /* the batches' events: a quarter of what the estimate leaves of the
+     * budget (two batches, each with its runs in flight), within EVENTS_MIN
+     * and EVENTS_MAX; the estimate counted them at EVENTS_MIN */
+    const char *source;
+    double budget = memory_budget(c, &source), event_bytes = (budget - mem.total) / 4;
+    event_bytes = event_bytes < EVENTS_MIN ? EVENTS_MIN : fmin(event_bytes, EVENTS_MAX);
+    if (c->events)
+        mem.total += 2 * (event_bytes - EVENTS_MIN);
     if (!c->quiet) {
         if (sw) {
             fprintf(stderr, "liqcascade: sweep of %ld points (", points);
@@ -776,10 +817,6 @@ static int simulate(cli *c, const lc_sweep *sw)
     }
     for (long p = 0; p < points; p++)
         lc_summary_init(&sum[p], scs[p]);
-    /* the batches' events: a share of what the estimate leaves of the budget
-     * (two batches, each with its runs in flight), at least 16 MiB */
-    const char *source;
-    double budget = memory_budget(c, &source), spare = (budget - mem.total) / 4;
     lc_runner_opts ro = {.threads = threads,
                          .engine = c->engine,
                          .events = c->events,
@@ -787,18 +824,16 @@ static int simulate(cli *c, const lc_sweep *sw)
                          .stop = &stop_requested,
                          .batch_rows = c->batch,
                          .summary = sum,
-                         .event_bytes = budget <= 0        ? 0
-                                        : spare < 16 << 20 ? (size_t)16 << 20
-                                                           : (size_t)spare};
+                         .event_bytes = (size_t)event_bytes};
     lc_runner_stats st;
     if (lc_runner_run((const lc_scenario *const *)scs, (const lc_population *const *)pops, points,
                       &ro, w, &st, &err))
         goto done;
-    if (lc_writer_finish(w, !st.interrupted, &err)) {
-        w = NULL;
-        goto done;
-    }
+    int finished = lc_writer_finish(w, !st.interrupted, &err);
+    partial_path[0] = '\0'; /* renamed or removed */
     w = NULL;
+    if (finished)
+        goto done;
     rc = st.interrupted ? EXIT_INTERRUPTED : 0;
     if (!c->quiet) {
         char size[32] = "?";
@@ -830,6 +865,7 @@ static int simulate(cli *c, const lc_sweep *sw)
 done:
     if (rc == EXIT_RUNTIME || rc == EXIT_USAGE)
         print_errors(&err);
+    partial_path[0] = '\0';
     lc_writer_abort(w);
     for (long p = 0; scs && p < points; p++)
         lc_scenario_free(scs[p]);

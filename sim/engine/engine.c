@@ -249,6 +249,10 @@ static int cascade(lc_run *r)
         s->settle(r, &round);
         if (r->bad || r->oom)
             break;
+        if (s->stop && *s->stop) { /* a step of long rounds sees a signal too */
+            r->stopped = 1;
+            break;
+        }
         observe(r);
         for (int k = 0; k < r->nmk && !r->bad; k++)
             if (!(r->mk[k].p > 0 && isfinite(r->mk[k].p))) {
@@ -340,7 +344,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     lc_innovations *in = &s->innov;
     const int nmk = s->nmk;
     for (r.t = 1; r.t <= sc->steps; r.t++) {
-        if (r.t % LC_STOP_STEPS == 0 && s->stop && *s->stop)
+        if (s->stop && *s->stop) /* a load and a branch: nothing beside a step */
             return 1;
         lc_innovations_step(in, r.t);
         for (int k = 0; k < nmk; k++) {
@@ -357,6 +361,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         if (!r.bad) /* before the cascade: top-ups */
             LC_RULES_EACH(s, on_step, &r);
         int truncated = r.bad ? 0 : cascade(&r);
+        if (r.stopped)
+            return 1;
         if (r.oom)
             return lc_error_add(err,
                                 "run %ld, step %ld: out of memory for the run's events or "

@@ -42,10 +42,9 @@ double lc_scratch_bytes(const lc_scenario *sc, long n, long nspan, lc_engine_kin
 /* Accounts that span markets evaluated at the marks by the scratch's finder,
  * over every run it made (the cost of finding them; benchmarks, the CLI). */
 long lc_scratch_evaluations(const lc_scratch *s);
-/* A flag the scratch's runs look at every LC_STOP_STEPS steps (NULL: none):
- * when set, the run in hand ends early, so a signal is seen within a
- * bounded time however long one run is. */
-#define LC_STOP_STEPS 4096
+/* A flag the scratch's runs look at every step and every cascade round
+ * (NULL: none): when set, the run in hand ends early, so a signal is seen
+ * within a round's time however long one run is. */
 void lc_scratch_set_stop(lc_scratch *s, const volatile sig_atomic_t *stop);
 
 /* Simulate run `run` of sweep point `point`. series[i] receives

@@ -105,6 +105,7 @@ typedef struct lc_run {
     double step_liq[LC_MAX_MARKETS][2];
     double step_total; /* liquidated notional in this step, every market */
     int oom;           /* out of memory for events or changed accounts */
+    int stopped;       /* the scratch's stop flag ended the run within a step */
     const char *bad;   /* why the run's numbers left the finite range, or NULL */
     int bad_market;    /* ... and in which market */
 } lc_run;

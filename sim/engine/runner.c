@@ -52,10 +52,12 @@ void lc_runner_memory(const lc_scenario *const *sc, const long *accounts, const 
     long threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     if (threads > total)
         threads = total;
-    m->scratch = 0;
+    m->scratch = m->events = 0;
     for (long p = 0; p < points; p++) { /* a thread holds one scratch at a time */
         double b = lc_scratch_bytes(sc[p], accounts[p], spanning[p], o->engine, o->events);
+        double e = o->events ? 2 * (double)accounts[p] * (double)sizeof(lc_event) : 0;
         m->scratch = b > m->scratch ? b : m->scratch;
+        m->events = e > m->events ? e : m->events;
     }
     m->threads = threads;
     /* two batches (one computed, one written), each with its deflated

@@ -36,11 +36,14 @@ typedef struct lc_runner_stats {
 
 /* The memory the runs of sc[0..points) hold besides their populations
  * (accounts[p], spanning[p]: point p's sizes), in bytes: one scratch per
- * thread (engine.h lc_scratch_bytes) and the two batches of rows and series
- * in flight. Events are not in it: they grow with what the runs liquidate,
- * and o->event_bytes bounds them. */
+ * thread (engine.h lc_scratch_bytes), with events the events of the run in
+ * hand of each thread (an event per account), and the two batches of rows
+ * and series in flight. The batches' events beyond are bounded by
+ * o->event_bytes. */
 typedef struct lc_memory {
     double scratch; /* per thread */
+    double events;  /* per thread, with events: the run in hand's, at an event per account
+                       (each liquidates once) in a buffer grown by doubling */
     long threads;   /* that will hold one */
     double batches;
 } lc_memory;

@@ -1043,6 +1043,8 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
         free_writer(w);
         return NULL;
     }
+    if (o->claimed)
+        snprintf(o->claimed, o->claimed_size, "%s", w->partial);
     w->force = o->force;
     w->ncols = lc_scenario_series_cols(sc);
     h5_enter(w);

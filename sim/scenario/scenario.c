@@ -149,8 +149,10 @@ static int parse_number(const char *s, double *out)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (*end || errno == ERANGE || !isfinite(v))
+    if (*end || !isfinite(v))
         return -1;
+    if (errno == ERANGE) /* finite: below the smallest normal double */
+        return -2;
     *out = v;
     return 0;
 }
@@ -160,7 +162,13 @@ static int read_scalar_number(const lc_node *v, const char *key, const lc_param 
 {
     char range[96];
     lc_param_range_text(p, range, sizeof range);
-    if (v->kind != LC_NODE_SCALAR || !v->plain || parse_number(v->text, out))
+    int parsed = v->kind == LC_NODE_SCALAR && v->plain ? parse_number(v->text, out) : -1;
+    if (parsed == -2)
+        return lc_error_at(err, v->src, v->line, key,
+                           "%s is below 2.2e-308 in size, the smallest normal double: it would "
+                           "lose its digits; give 0 or a larger number",
+                           v->text);
+    if (parsed)
         return lc_error_at(err, v->src, v->line, key, "must be a %s %s (got %s%s%s)",
                            p->kind == LC_INT ? "whole number" : "number", range,
                            v->kind == LC_NODE_SCALAR ? "'" : "",
@@ -168,18 +176,21 @@ static int read_scalar_number(const lc_node *v, const char *key, const lc_param 
                            : v->kind == LC_NODE_MAP  ? "a map"
                                                      : "a list",
                            v->kind == LC_NODE_SCALAR ? "'" : "");
-    if (p->kind == LC_INT && *out != floor(*out))
-        return lc_error_at(err, v->src, v->line, key, "must be a whole number (got %s)", v->text);
-    /* a whole number beyond 2^53 is rounded by the double that holds it: the
-     * seed would silently be another one */
-    const char *digits = v->text + (v->text[0] == '-' || v->text[0] == '+');
-    if (p->kind == LC_INT && *digits && strspn(digits, "0123456789") == strlen(digits)) {
-        errno = 0;
-        unsigned long long u = strtoull(digits, NULL, 10);
-        if (errno == ERANGE || u > (1ull << 53))
+    /* A whole number is what the text says, exactly: read again in long
+     * double (64 bits of mantissa here), the text must be the double it
+     * gave, whole. So 2^53 + 1 in any spelling (9007199254740993.0,
+     * 9.007199254740993e15, 0x20000000000001), which a double rounds to
+     * 2^53, is refused rather than silently another seed; so is
+     * 9007199254740992.5, which rounds to a whole double. */
+    if (p->kind == LC_INT) {
+        long double exact = strtold(v->text, NULL);
+        if (exact != (long double)*out && fabsl(exact) > 9007199254740992.0L)
             return lc_error_at(err, v->src, v->line, key,
                                "must be a whole number of at most 2^53 = 9007199254740992, which "
                                "a double holds exactly (got %s)",
+                               v->text);
+        if (exact != (long double)*out || *out != floor(*out))
+            return lc_error_at(err, v->src, v->line, key, "must be a whole number (got %s)",
                                v->text);
     }
     if (!lc_param_in_range(p, *out)) { /* name the bound it broke */

@@ -54,7 +54,9 @@ Test(limits, beyond_the_budget_refused_before_any_work)
 {
     char *sc = t_write(dir, "s.yaml", small), *out, *h5;
     cr_assert(asprintf(&h5, "%s/out.h5", dir) > 0);
-    const char *cases[] = {"--steps 1e9", "--set population.accounts=1e9",
+    /* a budget of 16 GiB, below what either needs on any machine */
+    const char *cases[] = {"--steps 1e9 --max-memory 16G",
+                           "--set population.accounts=1e9 --max-memory 16G",
                            "--set population.accounts=3e7 --max-memory 1G"};
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         int rc = t_cli_bounded(&out, 20, 2048, "run %s -o %s %s", sc, h5, cases[k]);
@@ -66,7 +68,8 @@ Test(limits, beyond_the_budget_refused_before_any_work)
         free(out);
     }
     /* validate draws the population: the same check before it */
-    int rc = t_cli_bounded(&out, 20, 2048, "validate %s --set population.accounts=1e9", sc);
+    int rc = t_cli_bounded(&out, 20, 2048,
+                           "validate %s --set population.accounts=1e9 --max-memory 16G", sc);
     cr_assert_eq(rc, 2, "%s", out);
     assert_has(out, "populations");
     free(out);
@@ -195,27 +198,24 @@ Test(limits, estimate_covers_the_peak, .timeout = 300)
     free(sc);
 }
 
-/* One run of 1e8 steps takes minutes; SIGTERM ends it within LC_STOP_STEPS
- * steps, exit 130, the file kept with status interrupted and no run (the run
- * in hand is not kept). The bound: 30 s, against minutes without the check. */
-Test(limits, a_long_run_sees_a_signal)
+/* Run the binary on sc into h5 with extra args, send SIGTERM once .partial
+ * exists and `ms` more passed; returns the exit status (-1: still running
+ * 30 s after the signal, then killed). */
+static int term_during_run(const char *sc, const char *h5, const char *a1, const char *a2, int ms)
 {
-    char *sc = t_write(dir, "long.yaml",
-                       "simulation: {runs: 1, steps: 100000000, dt: 60, seed: 1}\n"
-                       "price: {model: gbm, s0: 100, sigma: 0.8}\n"
-                       "population: {accounts: 0}\n"
-                       "output: {series: []}\n");
-    char *h5;
-    cr_assert(asprintf(&h5, "%s/long.h5", dir) > 0);
+    char *partial;
+    cr_assert(asprintf(&partial, "%s.partial", h5) > 0);
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
         if (!freopen("/dev/null", "w", stderr))
             _exit(127);
-        execl(LC_BINARY, LC_BINARY, "run", sc, "-o", h5, (char *)NULL);
+        execl(LC_BINARY, LC_BINARY, "run", sc, "-o", h5, "--threads", "1", a1, a2, (char *)NULL);
         _exit(127);
     }
-    nanosleep(&(struct timespec){1, 0}, NULL); /* inside the run */
+    for (int i = 0; i < 3000 && !t_exists(partial); i++)
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
     kill(pid, SIGTERM);
     int status = 0;
     pid_t got = 0;
@@ -224,25 +224,57 @@ Test(limits, a_long_run_sees_a_signal)
         if (got == 0)
             nanosleep(&(struct timespec){0, 100000000}, NULL);
     }
+    free(partial);
     if (got == 0) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
-        cr_assert_fail("still running 30 s after SIGTERM");
+        return -1;
     }
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d", status);
-    char *st = t_h5_attr_string(h5, "/", "status");
-    cr_assert_str_eq(st, "interrupted");
-    cr_assert_eq(t_h5_attr_double(h5, "/", "runs_completed"), 0);
-    free(st);
-    free(h5);
-    free(sc);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A signal is seen inside one run, however long: the run in hand is
+ * dropped, exit 130, the file kept with status interrupted and no run.
+ * Two ways a run is long: 1e8 fast steps (0 accounts: minutes), and 3,000
+ * slow ones (the scan engine over a million accounts: seconds), whose run
+ * would end normally (exit 0, one run) if the flag were looked at only
+ * every few thousand steps or between runs. */
+Test(limits, a_long_run_sees_a_signal, .timeout = 300)
+{
+    char *fast = t_write(dir, "long.yaml",
+                         "simulation: {runs: 1, steps: 100000000, dt: 60, seed: 1}\n"
+                         "price: {model: gbm, s0: 100, sigma: 0.8}\n"
+                         "population: {accounts: 0}\n"
+                         "output: {series: []}\n");
+    char *slow = t_write(dir, "slow.yaml",
+                         "simulation: {runs: 1, steps: 3000, dt: 60, seed: 1}\n"
+                         "price: {model: gbm, s0: 100, sigma: 0.2}\n"
+                         "population: {accounts: 1000000, notional: {dist: fixed, value: 1000},\n"
+                         "             leverage: {dist: fixed, value: 2}}\n"
+                         "output: {series: []}\n");
+    const char *scs[] = {fast, slow}, *engine[] = {"index", "scan"};
+    for (int k = 0; k < 2; k++) {
+        char *h5;
+        cr_assert(asprintf(&h5, "%s/long%d.h5", dir, k) > 0);
+        int rc = term_during_run(scs[k], h5, "--engine", engine[k], 300);
+        cr_assert_neq(rc, -1, "%s: still running 30 s after SIGTERM", scs[k]);
+        cr_assert_eq(rc, 130, "%s: exit %d", scs[k], rc);
+        char *st = t_h5_attr_string(h5, "/", "status");
+        cr_assert_str_eq(st, "interrupted");
+        cr_assert_eq(t_h5_attr_double(h5, "/", "runs_completed"), 0);
+        free(st);
+        free(h5);
+    }
+    free(fast);
+    free(slow);
 }
 
 /* Events are bounded by what the budget leaves (a batch ends once its
- * runs' events hold a share of it, at least 16 MiB): with a budget just
- * above the estimate, the runs and events written are the same as without
- * one, bit for bit, and the peak stays near the estimate instead of growing
- * with the events (here about 90 MiB of them). */
+ * runs' events hold a quarter of it, within 16 and 256 MiB): with a budget
+ * just above the estimate, the runs and events written are the same as with
+ * the default budget, bit for bit, and the peak stays within the estimate
+ * (which counts the run in hand's events and the batches' at the bound)
+ * and a margin, although the runs record over 60 MiB of events. */
 Test(limits, events_bounded_by_the_budget, .timeout = 300)
 {
     char *sc = t_write(dir, "ev.yaml",
@@ -259,12 +291,13 @@ Test(limits, events_bounded_by_the_budget, .timeout = 300)
     cr_assert(asprintf(&free_h5, "%s/free.h5", dir) > 0);
     cr_assert(asprintf(&bound_h5, "%s/bound.h5", dir) > 0);
     cr_assert(asprintf(&args, "run %s -o %s --events --threads 2", sc, free_h5) > 0);
-    double rss_free = run_rss(&err, args), est = estimate_in(err);
+    run_rss(&err, args);
+    double est = estimate_in(err);
     free(err);
     free(args);
     cr_assert(asprintf(&args, "run %s -o %s --events --threads 2 --max-memory %.0f", sc, bound_h5,
                        est + (8 << 20)) > 0);
-    double rss_bound = run_rss(&err, args);
+    double rss_bound = run_rss(&err, args), est_bound = estimate_in(err);
     free(err);
     free(args);
     const char *cols[] = {
@@ -283,14 +316,11 @@ Test(limits, events_bounded_by_the_budget, .timeout = 300)
     }
     cr_assert_gt(total, 600000, "too few events (%zu) for the bound to act", total);
 #if !defined(__SANITIZE_ADDRESS__)
-    /* two batches, each within 16 MiB and its runs in flight, doubled by growth */
-    cr_assert_leq(rss_bound, est + (80 << 20), "bounded: peak %.1f MiB, estimate %.1f MiB",
-                  rss_bound / 1048576, est / 1048576);
-    cr_assert_gt(rss_free, rss_bound, "unbounded %.1f MiB, bounded %.1f MiB", rss_free / 1048576,
-                 rss_bound / 1048576);
+    cr_assert_leq(rss_bound, est_bound + (32 << 20), "bounded: peak %.1f MiB, estimate %.1f MiB",
+                  rss_bound / 1048576, est_bound / 1048576);
 #else
-    (void)rss_free;
     (void)rss_bound;
+    (void)est_bound;
 #endif
     free(free_h5);
     free(bound_h5);

@@ -466,8 +466,23 @@ Test(scenario, limits_are_what_they_say)
     cr_assert(strstr(e, "simulation.seed: must be a whole number of at most 2^53 = "
                         "9007199254740992, which a double holds exactly (got 9007199254740993)"),
               "%s", e);
+    /* every spelling of 2^53 + 1, and what rounds to a whole double */
+    const char *spelled[] = {"9007199254740993.0", "9.007199254740993e15", "0x20000000000001",
+                             "9007199254740992.5"};
+    for (size_t k = 0; k < sizeof spelled / sizeof *spelled; k++) {
+        char set[64];
+        snprintf(set, sizeof set, "simulation.seed=%s", spelled[k]);
+        e = t_scenario_errors(base, (const char *[]){set}, 1);
+        cr_assert(strstr(e, "at most 2^53"), "%s: %s", spelled[k], e);
+    }
+    e = t_scenario_errors(base, (const char *[]){"simulation.seed=4503599627370496.5"}, 1);
+    cr_assert(strstr(e, "simulation.seed: must be a whole number (got 4503599627370496.5)"), "%s",
+              e);
+    /* subnormal values are refused as such, not as "must be > 0" */
+    e = t_scenario_errors(base, (const char *[]){"price.sigma=1e-310"}, 1);
+    cr_assert(strstr(e, "smallest normal double"), "%s", e);
     lc_scenario *sc = t_scenario("population: {accounts: 0}\nprice: {model: gbm, s0: 100}\n"
-                                 "simulation: {seed: 9007199254740992}\n");
+                                 "simulation: {seed: 9.007199254740992e15}\n");
     cr_assert_eq(sc->seed, UINT64_C(9007199254740992));
     lc_scenario_free(sc);
     /* cum has no documented bound: 1e301 is taken (it then fails continuity) */
