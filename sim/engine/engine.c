@@ -154,6 +154,8 @@ double lc_scratch_bytes(const lc_scenario *sc, long n, long nspan, lc_engine_kin
     return b + (double)(1 << 20); /* the models, rules and generators themselves */
 }
 
+static const volatile sig_atomic_t never; /* the stop flag of a scratch given none */
+
 void lc_scratch_set_stop(lc_scratch *s, const volatile sig_atomic_t *stop)
 {
     s->stop = stop;
@@ -343,8 +345,9 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
 
     lc_innovations *in = &s->innov;
     const int nmk = s->nmk;
+    const volatile sig_atomic_t *stop = s->stop ? s->stop : &never;
     for (r.t = 1; r.t <= sc->steps; r.t++) {
-        if (s->stop && *s->stop) /* a load and a branch: nothing beside a step */
+        if (*stop) /* a load and a branch: nothing beside a step */
             return 1;
         lc_innovations_step(in, r.t);
         for (int k = 0; k < nmk; k++) {
