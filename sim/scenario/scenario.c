@@ -900,7 +900,7 @@ static int scale_tiers(lc_scenario *sc, lc_node *venue, lc_error *err)
             lc_tier *t = &ms->tiers[i];
             t->mmr *= f;
             t->cum *= f;
-            char tier[64];
+            char tier[96];
             if (sc->v1)
                 snprintf(tier, sizeof tier, "venue.tiers[%d]", i);
             else
