@@ -467,7 +467,7 @@ static int check_memory(const cli *c, const mem_estimate *e, const lc_scenario *
     double budget = memory_budget(c, &source);
     if (budget <= 0 || e->total <= budget)
         return 0;
-    char need[32], have[32], pops[32], scratch[32], batches[32], events[48] = "";
+    char need[32], have[32], pops[32], scratch[32], batches[32], events[80] = "";
     human_bytes(need, sizeof need, e->total);
     human_bytes(have, sizeof have, budget);
     human_bytes(pops, sizeof pops, e->pops + e->out);
