@@ -550,7 +550,7 @@ static int cmd_validate(cli *c)
  * their populations, sharing one among points whose population keys agree:
  * the distinct populations go to owned[0..*nowned), and pop[p] points at
  * point p's. Returns 0 or an exit code; *mem: the estimate once drawn. */
-static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc,
+static int load_points(cli *c, const lc_sweep *sw, long points, const char *path, lc_scenario **sc,
                        lc_population **pop, lc_population **owned, long *nowned, mem_estimate *mem,
                        lc_error *err)
 {
@@ -633,6 +633,13 @@ static int load_points(cli *c, const lc_sweep *sw, long points, lc_scenario **sc
             break;
         }
     }
+    struct stat st;
+    if (rc == 0 && !c->force && lstat(path, &st) == 0) { /* the scenario is good: the output */
+        lc_error_at(err, path, 0, NULL, "exists; use --force to overwrite");
+        rc = EXIT_USAGE;
+    }
+    if (rc == 0 && lc_writer_check_path(path, err)) /* a name no file can have */
+        rc = EXIT_USAGE;
     if (rc == 0) { /* before drawing: a drawn population's size is known */
         estimate_memory(c, sc, points, n, nspan, first, ndistinct, mem);
         if (check_memory(c, mem, sc[0], err))
@@ -740,13 +747,8 @@ static int simulate(cli *c, const lc_sweep *sw)
     out = c->out ? NULL : default_out(c->scenario);
     const char *path = c->out ? c->out : out;
     struct stat stbuf;
-    if (path && !c->force && lstat(path, &stbuf) == 0) { /* say so before any work */
-        lc_error_at(&err, path, 0, NULL, "exists; use --force to overwrite");
-        rc = EXIT_USAGE;
-        goto done;
-    }
-    if (path && lc_writer_check_path(path, &err)) { /* a name no file can have: say so now */
-        rc = EXIT_USAGE;
+    if (!path) {
+        lc_error_add(&err, "out of memory");
         goto done;
     }
     /* from here a signal stops the work, not the process: before any output
@@ -759,7 +761,9 @@ static int simulate(cli *c, const lc_sweep *sw)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     mem_estimate mem;
-    if ((rc = load_points(c, sw, points, scs, pops, owned, &nowned, &mem, &err)))
+    /* the scenario of every point, then the output path, then the memory,
+     * then the populations: each error before the work it would waste */
+    if ((rc = load_points(c, sw, points, path, scs, pops, owned, &nowned, &mem, &err)))
         goto done;
     if (stop_requested) { /* during the set-up: nothing was written */
         fprintf(stderr, "liqcascade: interrupted before the first run; nothing written\n");
