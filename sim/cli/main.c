@@ -150,6 +150,8 @@ typedef struct cli {
     int threads, events, population, force, quiet, markdown, metrics;
     long batch;
     double max_memory; /* --max-memory, bytes; 0: what the system has available */
+    double budget;     /* the memory budget (read_budget): bytes, 0 when unknown */
+    const char *budget_source;
     lc_engine_kind engine;
     const char *argv0; /* how the user called us, for the "next:" hint */
     char *owned[32];   /* --set strings built from --runs/--steps/--seed */
@@ -395,15 +397,18 @@ static void describe_population(FILE *f, const lc_population *pop)
     fprintf(f, ")");
 }
 
-/* The memory budget: --max-memory, else what the system says is available
- * (MemAvailable of /proc/meminfo: free memory and what the kernel can
- * reclaim); 0 when neither is known (no check). */
-static double memory_budget(const cli *c, const char **source)
+/* The memory budget, read once before anything is allocated (read again
+ * after drawing, what the system has available would no longer count the
+ * population the estimate holds): --max-memory, else what the system says
+ * is available (MemAvailable of /proc/meminfo: free memory and what the
+ * kernel can reclaim); 0 when neither is known (no check). */
+static void read_budget(cli *c)
 {
-    *source = "--max-memory";
-    if (c->max_memory > 0)
-        return c->max_memory;
-    *source = "available (MemAvailable in /proc/meminfo)";
+    c->budget_source = "--max-memory";
+    c->budget = c->max_memory;
+    if (c->budget > 0)
+        return;
+    c->budget_source = "available (MemAvailable in /proc/meminfo)";
     FILE *f = fopen("/proc/meminfo", "r");
     double kib = 0;
     char line[256];
@@ -412,7 +417,7 @@ static double memory_budget(const cli *c, const char **source)
             break;
     if (f)
         fclose(f);
-    return kib * 1024;
+    c->budget = kib * 1024;
 }
 
 /* What a simulation of points holds (docs/limits.md): the program itself,
@@ -463,8 +468,7 @@ static void human_bytes(char *buf, size_t size, double b)
  * budget, naming what takes the memory and what would take less. */
 static int check_memory(const cli *c, const mem_estimate *e, const lc_scenario *sc, lc_error *err)
 {
-    const char *source;
-    double budget = memory_budget(c, &source);
+    double budget = c->budget;
     if (budget <= 0 || e->total <= budget)
         return 0;
     char need[32], have[32], pops[32], scratch[32], batches[32], events[80] = "";
@@ -484,7 +488,7 @@ static int check_memory(const cli *c, const mem_estimate *e, const lc_scenario *
                        "(%ld steps, output.every %ld). Fewer accounts, threads, steps or "
                        "output.series, or a larger output.every, need less; --max-memory "
                        "SIZE sets the budget (docs/limits.md)",
-                       need, have, source, pops, e->run.threads, scratch, events, batches,
+                       need, have, c->budget_source, pops, e->run.threads, scratch, events, batches,
                        sc->steps, sc->every);
 }
 
@@ -502,6 +506,7 @@ static void expected_accounts(const lc_scenario *sc, long *n, long *nspan)
 static int cmd_validate(cli *c)
 {
     lc_error err = {0};
+    read_budget(c);
     lc_scenario *sc = lc_scenario_load(c->scenario, c->sets, c->nsets, &err);
     long n = 0, nspan = 0, first = 0;
     mem_estimate mem;
@@ -731,6 +736,7 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
 static int simulate(cli *c, const lc_sweep *sw)
 {
     lc_error err = {0};
+    read_budget(c);
     long points = sw ? sw->points : 1;
     lc_scenario **scs = calloc((size_t)points, sizeof *scs);
     lc_population **pops = calloc((size_t)points, sizeof *pops);
@@ -790,8 +796,7 @@ static int simulate(cli *c, const lc_sweep *sw)
     /* the batches' events: a quarter of what the estimate leaves of the
      * budget (two batches, each with its runs in flight), within EVENTS_MIN
      * and EVENTS_MAX; the estimate counted them at EVENTS_MIN */
-    const char *source;
-    double budget = memory_budget(c, &source), event_bytes = (budget - mem.total) / 4;
+    double event_bytes = (c->budget - mem.total) / 4;
     event_bytes = event_bytes < EVENTS_MIN ? EVENTS_MIN : fmin(event_bytes, EVENTS_MAX);
     if (c->events)
         mem.total += 2 * (event_bytes - EVENTS_MIN);

@@ -41,6 +41,8 @@ static lc_settle_fn choose_settle(int settles, int breach, int mutable, int even
                                                      : lc_settle_streamed;
 }
 
+static const volatile sig_atomic_t never; /* the stop flag of a scratch given none */
+
 lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, lc_engine_kind kind,
                               int events)
 {
@@ -48,6 +50,7 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     if (!s)
         return NULL;
     s->events = events;
+    s->stop = &never;
     s->rng = gsl_rng_alloc(lc_rng_xoshiro256pp);
     s->nmk = sc->nmarkets;
     s->ncols = lc_scenario_series_cols(sc);
@@ -154,11 +157,9 @@ double lc_scratch_bytes(const lc_scenario *sc, long n, long nspan, lc_engine_kin
     return b + (double)(1 << 20); /* the models, rules and generators themselves */
 }
 
-static const volatile sig_atomic_t never; /* the stop flag of a scratch given none */
-
 void lc_scratch_set_stop(lc_scratch *s, const volatile sig_atomic_t *stop)
 {
-    s->stop = stop;
+    s->stop = stop ? stop : &never;
 }
 
 long lc_scratch_evaluations(const lc_scratch *s)
@@ -251,7 +252,7 @@ static int cascade(lc_run *r)
         s->settle(r, &round);
         if (r->bad || r->oom)
             break;
-        if (s->stop && *s->stop) { /* a step of long rounds sees a signal too */
+        if (*s->stop) { /* a step of long rounds sees a signal too */
             r->stopped = 1;
             break;
         }
@@ -345,7 +346,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
 
     lc_innovations *in = &s->innov;
     const int nmk = s->nmk;
-    const volatile sig_atomic_t *stop = s->stop ? s->stop : &never;
+    const volatile sig_atomic_t *stop = s->stop; /* read once: the loop's stores may alias it */
     for (r.t = 1; r.t <= sc->steps; r.t++) {
         if (*stop) /* a load and a branch: nothing beside a step */
             return 1;

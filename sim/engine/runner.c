@@ -35,8 +35,11 @@ static int join_write(pthread_t th, write_job *job, lc_error *err)
 
 #define BATCH_BYTES ((double)(32 << 20)) /* of one batch: its rows and series */
 
-static long choose_batch(const lc_scenario *sc, long total)
+/* Runs per batch: --batch, else about BATCH_BYTES of rows and series. */
+static long choose_batch(const lc_scenario *sc, long total, const lc_runner_opts *o)
 {
+    if (o->batch_rows > 0)
+        return o->batch_rows;
     double cap = BATCH_BYTES / lc_batch_row_bytes(sc);
     if (cap < 1)
         cap = 1;
@@ -63,7 +66,7 @@ void lc_runner_memory(const lc_scenario *const *sc, const long *accounts, const 
     /* two batches (one computed, one written), each with its deflated
      * series chunks (compressBound: a little over the raw size) */
     double row = lc_batch_row_bytes(sc[0]), series = row - (double)sizeof(lc_run_row);
-    long cap = o->batch_rows > 0 ? o->batch_rows : choose_batch(sc[0], total);
+    long cap = choose_batch(sc[0], total, o);
     m->batches = 2 * (double)cap * (row + 1.01 * series);
 }
 
@@ -89,7 +92,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     st->evaluations = 0;
     double t0 = lc_now_s();
 
-    long cap = o->batch_rows > 0 ? o->batch_rows : choose_batch(sc0, total);
+    long cap = choose_batch(sc0, total, o);
     /* batches on the series chunk grid, so their chunks compress in parallel */
     long chunk = lc_writer_series_chunk(w);
     if (o->batch_rows <= 0 && chunk > 0 && cap > chunk)

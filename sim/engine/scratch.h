@@ -29,7 +29,7 @@ struct lc_scratch {
         n_on_end;
     lc_settle_fn settle;
     int events;                        /* runs record events */
-    const volatile sig_atomic_t *stop; /* lc_scratch_set_stop */
+    const volatile sig_atomic_t *stop; /* lc_scratch_set_stop; never NULL */
     lc_item *plan; /* the general settlement's plan, grown to the largest round */
     long plan_cap;
     lc_trade *trades; /* the plan's trades, max_trades per item (plan_cap items) */
