@@ -60,22 +60,37 @@ char *t_write(const char *dir, const char *name, const char *text)
 
 /* Run the shell command cmd (freed), its output into *output (or
  * dropped); its exit code, or 128 + the signal that ended it. */
-static int run_shell(char **output, char *cmd)
+char *t_read_stream(FILE *f)
 {
-    FILE *p = popen(cmd, "r");
-    cr_assert(p, "popen failed: %s", cmd);
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     cr_assert(buf);
-    for (size_t got; (got = fread(buf + len, 1, cap - len - 1, p)) > 0;) {
+    for (size_t got; (got = fread(buf + len, 1, cap - len - 1, f)) > 0;) {
         len += got;
         if (len + 1 == cap) {
             char *bigger = realloc(buf, cap *= 2);
-            cr_assert(bigger, "out of memory reading the output of %s", cmd);
+            cr_assert(bigger, "out of memory reading a stream");
             buf = bigger;
         }
     }
     buf[len] = '\0';
+    return buf;
+}
+
+char *t_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot read %s", path);
+    char *text = t_read_stream(f);
+    fclose(f);
+    return text;
+}
+
+static int run_shell(char **output, char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "popen failed: %s", cmd);
+    char *buf = t_read_stream(p);
     int status = pclose(p);
     free(cmd);
     if (output)

@@ -4,6 +4,7 @@
 #define LC_TEST_SUPPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "book/population.h"
 #include "scenario/scenario.h"
@@ -33,6 +34,15 @@ int t_cli_bounded(char **output, int seconds, long mem_mb, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 int t_exists(const char *path);
+
+/* The whole of stream f / of file path, NUL-terminated (caller frees); the
+ * test fails when the file cannot be opened. */
+char *t_read_stream(FILE *f);
+char *t_read_file(const char *path);
+
+/* Fails the test unless text contains needle, showing the text. */
+#define assert_has(text, needle)                                                                   \
+    cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
 
 /* Read a whole 1-D or 2-D dataset as doubles (converted by HDF5); returns
  * element count, fills dims[0..1] (dims[1] = 1 for 1-D). Caller frees *out. */

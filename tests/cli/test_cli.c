@@ -24,9 +24,6 @@
     "  leverage: {dist: discrete, values: [5, 20, 50], weights: [1, 1, 1]}\n"                      \
     "venue: {insurance_fund: 1000}\n"
 
-#define assert_has(text, needle)                                                                   \
-    cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
-
 static char *dir;
 static void setup(void)
 {

@@ -17,9 +17,6 @@
 
 #include "support.h"
 
-#define assert_has(text, needle)                                                                   \
-    cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
-
 static char *dir, *base;
 
 static char *path(const char *name)

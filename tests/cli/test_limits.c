@@ -16,9 +16,6 @@
 
 #include "support.h"
 
-#define assert_has(text, needle)                                                                   \
-    cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
-
 static char *dir;
 static void setup(void)
 {
@@ -126,12 +123,7 @@ static double run_rss(char **err, const char *args)
     struct rusage ru;
     cr_assert_eq(wait4(pid, &status, 0, &ru), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: failed", args);
-    FILE *f = fopen(log, "r");
-    cr_assert(f);
-    *err = calloc(1, 1 << 16);
-    size_t got = fread(*err, 1, (1 << 16) - 1, f);
-    (*err)[got] = 0;
-    fclose(f);
+    *err = t_read_file(log);
     free(log);
     free(copy);
     return (double)ru.ru_maxrss * 1024;

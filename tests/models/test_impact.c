@@ -414,9 +414,6 @@ Test(impact, zero_flow_moves_nothing)
     "simulation: {runs: 1, steps: 1}\nprice: {s0: 100}\npopulation: {accounts: 0}\n"               \
     "impact: " impact_yaml "\n"
 
-#define assert_has(text, needle)                                                                   \
-    cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
-
 Test(impact, parameter_ranges_are_enforced)
 {
     assert_has(t_scenario_errors(SCN("{model: sqrt, Y: 0, sigma_daily: 0.04, adv: 1e9}"), NULL, 0),

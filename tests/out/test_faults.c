@@ -74,26 +74,6 @@ static pid_t spawn(const command *c, const char *log, const char *name, const ch
     return pid;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot read %s", path);
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    cr_assert(buf);
-    for (size_t got; (got = fread(buf + len, 1, cap - len - 1, f)) > 0;) {
-        len += got;
-        if (len + 1 == cap) {
-            char *bigger = realloc(buf, cap *= 2);
-            cr_assert(bigger);
-            buf = bigger;
-        }
-    }
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* The names in folder d, space-separated ("" when empty); caller frees. */
 static char *leftovers(const char *d)
 {
@@ -138,7 +118,7 @@ static void check_failed_run(long k, int status, char *fn, size_t fn_size)
     char *d, *log_path, *out;
     cr_assert(asprintf(&d, "%s/%ld", dir, k) > 0 && asprintf(&log_path, "%s.log", d) > 0 &&
               asprintf(&out, "%s/out.h5", d) > 0);
-    char *log = slurp(log_path);
+    char *log = t_read_file(log_path);
     char want[64];
     snprintf(want, sizeof want, "fault: injected at call %ld (", k);
     const char *at = strstr(log, want);
@@ -197,7 +177,7 @@ static char *inject_each(const char *const *args, long min_calls, char **failed)
     command c = make_command(args, out);
     int status;
     waitpid(spawn(&c, log_path, "LC_FAULT_COUNT", "1"), &status, 0);
-    char *log = slurp(log_path);
+    char *log = t_read_file(log_path);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the run without faults failed:\n%s",
               log);
     long calls = 0;

@@ -13,9 +13,6 @@
     "  notional: {dist: fixed, value: 1000}\n"                                                     \
     "  leverage: {dist: fixed, value: 10}\n"
 
-#define assert_has(text, needle)                                                                   \
-    cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
-
 Test(scenario, defaults_are_applied)
 {
     lc_scenario *sc = t_scenario(BASE);

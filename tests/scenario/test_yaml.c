@@ -25,9 +25,6 @@
     "  leverage: {dist: fixed, value: 10}\n"
 #define BASE_LINES 6
 
-#define assert_has(text, needle)                                                                   \
-    cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
-
 /* head, then n lines "<indent>kNNNNNN: N" (key i on line head_lines + i + 1);
  * with dup >= 0, one more line repeating key dup. Caller frees. */
 static char *many_keys(const char *head, const char *indent, int n, int dup)
