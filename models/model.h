@@ -101,7 +101,9 @@ typedef struct lc_impact_model {
     lc_desc d;
     size_t state_size;
     void (*init)(void *state, const double *p, double s0, double dt_s);
-    /* Return dJ (log-price move) of executing n_base at p0; set *vwap. */
+    /* Return dJ (log-price move) of executing n_base at p0; set *vwap. It
+     * reads the state, never writes it: a liquidator's quote calls it too
+     * (sim/market/market.h lc_market_quote). */
     double (*apply)(void *state, const double *p, double n_base, double p0, double *vwap);
 } lc_impact_model;
 

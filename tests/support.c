@@ -14,6 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
+#include "out/record.h"
+
 lc_scenario *t_scenario(const char *text)
 {
     lc_error err = {0};
@@ -236,4 +239,34 @@ void t_mean_se(const double *x, long n, double *mean, double *se)
     for (long i = 0; i < n; i++)
         ss += (x[i] - *mean) * (x[i] - *mean);
     *se = sqrt(ss / (n - 1) / n);
+}
+
+void t_run_both(const lc_scenario *sc, const lc_population *pop, long run, lc_run_row *row,
+                lc_eventbuf *ev)
+{
+    long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
+    lc_run_row rows[2];
+    lc_eventbuf evs[2];
+    lc_error err = {0};
+    for (int kind = 0; kind < 2; kind++) {
+        lc_scratch *s = lc_scratch_create(sc, pop, kind ? LC_ENGINE_SCAN : LC_ENGINE_INDEX, 1);
+        cr_assert_not_null(s);
+        float *series[LC_SERIES_N];
+        for (int k = 0; k < LC_SERIES_N; k++)
+            series[k] = calloc((size_t)cols, sizeof(float));
+        memset(&evs[kind], 0, sizeof evs[kind]);
+        cr_assert_eq(lc_engine_run(sc, pop, s, 0, run, &rows[kind], series, &evs[kind], &err), 0,
+                     "%s", err.msg);
+        for (int k = 0; k < LC_SERIES_N; k++)
+            free(series[k]);
+        lc_scratch_free(s);
+    }
+    /* index and scan: the same row and events */
+    cr_assert(memcmp(&rows[0], &rows[1], sizeof rows[0]) == 0, "index and scan: rows differ");
+    cr_assert_eq(evs[0].n, evs[1].n);
+    cr_assert(memcmp(evs[0].v, evs[1].v, (size_t)evs[0].n * sizeof *evs[0].v) == 0,
+              "index and scan: events differ");
+    lc_eventbuf_free(&evs[1]);
+    *row = rows[0];
+    *ev = evs[0];
 }

@@ -44,6 +44,14 @@ char *t_read_file(const char *path);
 #define assert_has(text, needle)                                                                   \
     cr_assert(strstr(text, needle), "expected \"%s\" in:\n%s", needle, text)
 
+/* Run run `run` of sc over pop once with each engine (index, scan), events
+ * on; the two must agree bit for bit (row and events). The index run's row
+ * and events are returned (the caller frees *ev with lc_eventbuf_free). */
+struct lc_run_row;
+struct lc_eventbuf;
+void t_run_both(const lc_scenario *sc, const lc_population *pop, long run, struct lc_run_row *row,
+                struct lc_eventbuf *ev);
+
 /* Read a whole 1-D or 2-D dataset as doubles (converted by HDF5); returns
  * element count, fills dims[0..1] (dims[1] = 1 for 1-D). Caller frees *out. */
 size_t t_h5_read(const char *file, const char *dataset, double **out, size_t dims[2]);

@@ -398,8 +398,9 @@ class Result:
 
     @property
     def population_legs(self) -> Optional[pd.DataFrame]:
-        """/population/legs as a DataFrame: one row per position (kind 0) or
-        collateral balance (kind 1) of each account that spans markets (its
+        """/population/legs as a DataFrame: one row per position (kind 0),
+        collateral balance (kind 1) or debt (kind 2, units owed; a lending
+        CDP's) of each account that spans markets (its
         ``account`` is the row of :attr:`population`; ``market`` -1 is
         quote), or None (no population, or a file from before accounts
         spanned markets)."""

@@ -41,6 +41,12 @@ lc_book *lc_book_create(const lc_population *pop, int dense, int mutable, int nw
         size_t ns = pop->n > pop->span0 ? (size_t)(pop->n - pop->span0) : 1;
         ok = ok && (b->span_closed = calloc(ns, sizeof *b->span_closed)) != NULL;
     }
+    if (ok && pop->n > pop->span0) {
+        size_t ns = (size_t)(pop->n - pop->span0);
+        b->span_seen = calloc(ns, sizeof *b->span_seen);
+        b->span_slot = malloc(ns * sizeof *b->span_slot);
+        ok = b->span_seen && b->span_slot;
+    }
     if (!ok) {
         lc_book_free(b);
         return NULL;
@@ -60,6 +66,10 @@ void lc_book_free(lc_book *b)
     free(b->word);
     lc_rekey_free(b->rk);
     free(b->span_closed);
+    free(b->span_seen);
+    free(b->span_slot);
+    free(b->span_ch);
+    free(b->deferred);
     free(b);
 }
 
@@ -80,10 +90,16 @@ void lc_book_reset(lc_book *b)
         memset(b->word, 0, n * (size_t)b->nwords * sizeof *b->word);
     if (b->rk)
         lc_rekey_clear(b->rk);
-    if (b->span_closed && ++b->epoch == 0) { /* after 2^32 runs: clear once */
-        memset(b->span_closed, 0, (size_t)(pop->n - pop->span0) * sizeof *b->span_closed);
+    if ((b->span_closed || b->span_seen) && ++b->epoch == 0) { /* after 2^32 runs: clear once */
+        size_t ns = (size_t)(pop->n - pop->span0);
+        if (b->span_closed)
+            memset(b->span_closed, 0, ns * sizeof *b->span_closed);
+        if (b->span_seen)
+            memset(b->span_seen, 0, ns * sizeof *b->span_seen);
         b->epoch = 1;
     }
+    b->span_nch = 0;
+    b->ndeferred = 0;
     LC_BOOK_EACH_RANGE (b, m, side) {
         long from, to;
         lc_book_range(b, m, side, &from, &to);
@@ -134,15 +150,87 @@ int lc_book_close(lc_book *b, long i)
     return 0;
 }
 
-void lc_book_set_word(lc_book *b, long i, int w, int64_t v)
+/* The run's entry of spanning account i, made from its current legs the
+ * first time; NULL when out of memory. */
+static lc_span_change *span_entry(lc_book *b, long i)
+{
+    long j = i - b->pop->span0;
+    if (b->span_seen[j] == b->epoch)
+        return &b->span_ch[b->span_slot[j]];
+    if (b->span_nch == b->span_chcap) {
+        long cap = b->span_chcap ? 2 * b->span_chcap : 64;
+        lc_span_change *v = realloc(b->span_ch, (size_t)cap * sizeof *v);
+        if (!v)
+            return NULL;
+        b->span_ch = v;
+        b->span_chcap = cap;
+    }
+    lc_span_change *c = &b->span_ch[b->span_nch];
+    const lc_position *pos;
+    const lc_balance *col;
+    lc_book_span_legs(b, i, &pos, &c->npos, &col, &c->ncol);
+    memcpy(c->pos, pos, (size_t)c->npos * sizeof *pos);
+    memcpy(c->col, col, (size_t)c->ncol * sizeof *col);
+    memset(c->word, 0, sizeof c->word);
+    b->span_slot[j] = (uint32_t)b->span_nch++;
+    b->span_seen[j] = b->epoch;
+    return c;
+}
+
+int lc_book_set_word(lc_book *b, long i, int w, int64_t v)
 {
     if (b->word) {
         b->word[(size_t)i * (size_t)b->nwords + (size_t)w] = v;
-        return;
+        return 0;
+    }
+    if (lc_population_spans(b->pop, i)) {
+        lc_span_change *c = span_entry(b, i);
+        if (!c)
+            return -1;
+        c->word[w] = v;
+        return 0;
     }
     lc_rekey_entry *e = b->rk ? lc_rekey_find(b->rk, i) : NULL;
     if (e)
         e->word[w] = v;
+    return 0;
+}
+
+int lc_book_span_set(lc_book *b, long i, const lc_position *pos, int npos, const lc_balance *col,
+                     int ncol)
+{
+    assert(npos <= LC_ACCOUNT_MAX_LEGS && ncol <= LC_ACCOUNT_MAX_LEGS);
+    lc_span_change *c = span_entry(b, i);
+    if (!c)
+        return -1;
+    memmove(c->pos, pos, (size_t)npos * sizeof *pos);
+    memmove(c->col, col, (size_t)ncol * sizeof *col);
+    c->npos = npos;
+    c->ncol = ncol;
+    lc_book_reopen(b, i);
+    return 0;
+}
+
+void lc_book_reopen(lc_book *b, long i)
+{
+    if (b->dead)
+        b->dead[i] = 0;
+    else
+        b->span_closed[i - b->pop->span0] = 0; /* never an epoch */
+}
+
+int lc_book_defer(lc_book *b, long i)
+{
+    if (b->ndeferred == b->deferred_cap) {
+        long cap = b->deferred_cap ? 2 * b->deferred_cap : 64;
+        uint32_t *v = realloc(b->deferred, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        b->deferred = v;
+        b->deferred_cap = cap;
+    }
+    b->deferred[b->ndeferred++] = (uint32_t)i;
+    return 0;
 }
 
 int lc_book_changed_breached(lc_book *b, int market, int side, double mark)
@@ -158,13 +246,13 @@ long lc_book_take_changed(lc_book *b, int market, int side, double mark, uint32_
 void lc_book_account(const lc_book *b, long i, lc_account *a)
 {
     const lc_population *pop = b->pop;
-    if (lc_population_spans(pop, i)) { /* they change only by closing */
-        long j = i - pop->span0;
-        *a = (lc_account){.i = i, .margin = pop->span_margin[j]};
-        for (uint32_t k = pop->span_pos0[j]; k < pop->span_pos0[j + 1]; k++)
-            a->pos[a->npos++] = pop->span_pos[k];
-        for (uint32_t k = pop->span_col0[j]; k < pop->span_col0[j + 1]; k++)
-            a->col[a->ncol++] = pop->span_col[k];
+    if (lc_population_spans(pop, i)) {
+        const lc_position *pos;
+        const lc_balance *col;
+        *a = (lc_account){.i = i, .margin = pop->span_margin[i - pop->span0]};
+        lc_book_span_legs(b, i, &pos, &a->npos, &col, &a->ncol);
+        memcpy(a->pos, pos, (size_t)a->npos * sizeof *pos);
+        memcpy(a->col, col, (size_t)a->ncol * sizeof *col);
         return;
     }
     double q, c;

@@ -48,11 +48,35 @@ typedef struct lc_book {
     /* sparse */
     lc_rekey *rk;                     /* mutable only */
     long frontier[LC_MAX_MARKETS][2]; /* per range: [market][0 long, 1 short] */
-    /* the accounts that span markets change only by closing: spanning
-     * account j is closed in this run when span_closed[j] == epoch (the
-     * run's number, so a new run clears them all in O(1)) */
+    /* sparse: spanning account j is closed in this run when
+     * span_closed[j] == epoch (the run's number, so a new run clears them
+     * all in O(1)) */
     uint32_t *span_closed, epoch;
+    /* both: the legs and words of spanning account j, when changed in this
+     * run (span_seen[j] == epoch), are span_ch[span_slot[j]] (a lending
+     * CDP liquidated in part keeps its rest; a rule keeps words) */
+    uint32_t *span_seen, *span_slot;
+    struct lc_span_change *span_ch;
+    long span_nch, span_chcap;
+    /* accounts breached that no one liquidated in this step: closed until
+     * the next step, when the engine opens them again (lc_book_defer) */
+    uint32_t *deferred;
+    long ndeferred, deferred_cap;
 } lc_book;
+
+/* The changed legs and words of an account that spans markets. */
+typedef struct lc_span_change {
+    int npos, ncol;
+    lc_position pos[LC_MAX_MARKETS + 1];
+    lc_balance col[LC_MAX_MARKETS + 1];
+    int64_t word[LC_REKEY_WORDS];
+} lc_span_change;
+
+static inline const lc_span_change *lc_book_span_change(const lc_book *b, long i)
+{
+    long j = i - b->pop->span0;
+    return b->span_seen && b->span_seen[j] == b->epoch ? &b->span_ch[b->span_slot[j]] : NULL;
+}
 
 /* A book over pop; NULL when out of memory or nwords > LC_REKEY_WORDS. */
 lc_book *lc_book_create(const lc_population *pop, int dense, int mutable, int nwords);
@@ -171,10 +195,16 @@ static inline int64_t lc_book_word(const lc_book *b, long i, int w)
 {
     if (b->word)
         return b->word[(size_t)i * (size_t)b->nwords + (size_t)w];
+    if (lc_population_spans(b->pop, i)) {
+        const lc_span_change *c = lc_book_span_change(b, i);
+        return c ? c->word[w] : 0;
+    }
     const lc_rekey_entry *e = lc_book_entry_(b, i);
     return e ? e->word[w] : 0;
 }
-void lc_book_set_word(lc_book *b, long i, int w, int64_t v);
+/* Setting a word of an account that spans markets gives it an entry (-1:
+ * out of memory); of another with none, a no-op (above). */
+int lc_book_set_word(lc_book *b, long i, int w, int64_t v);
 
 /* ---- the sparse overlay's index, for the cursor finder ---------------------- */
 
@@ -202,19 +232,46 @@ long lc_book_take_changed(lc_book *b, int market, int side, double mark, uint32_
 
 /* The view of one account. An isolated perpetual holds one position and
  * its quote collateral; an account that spans markets holds a position per
- * market at most and a balance per asset (quote and each market's); debts
- * are the lending CDPs' ("Lending CDPs"). */
+ * market at most and a balance per asset (quote and each market's); a
+ * lending CDP holds no position, its collateral as balances > 0 and its
+ * debts as balances < 0 (population.h). */
 #define LC_ACCOUNT_MAX_LEGS (LC_MAX_MARKETS + 1)
 typedef struct lc_account {
     long i;
     int margin; /* lc_margin_kind */
-    int npos, ncol, ndebt;
+    int npos, ncol;
     lc_position pos[LC_ACCOUNT_MAX_LEGS];
     lc_balance col[LC_ACCOUNT_MAX_LEGS];
-    lc_balance debt[LC_ACCOUNT_MAX_LEGS];
 } lc_account;
 
 /* Account i's current positions, collateral and debts. */
 void lc_book_account(const lc_book *b, long i, lc_account *a);
+
+/* The current legs of spanning account i: the run's, if they changed, else
+ * the population's. */
+static inline void lc_book_span_legs(const lc_book *b, long i, const lc_position **pos, int *npos,
+                                     const lc_balance **col, int *ncol)
+{
+    const lc_span_change *c = lc_book_span_change(b, i);
+    if (c) {
+        *pos = c->pos, *npos = c->npos, *col = c->col, *ncol = c->ncol;
+        return;
+    }
+    const lc_population *p = b->pop;
+    long j = i - p->span0;
+    *pos = p->span_pos + p->span_pos0[j], *npos = (int)(p->span_pos0[j + 1] - p->span_pos0[j]);
+    *col = p->span_col + p->span_col0[j], *ncol = (int)(p->span_col0[j + 1] - p->span_col0[j]);
+}
+
+/* Spanning account i, taken by a round, stays open with these legs (a CDP
+ * liquidated in part). Returns 0, or -1 when out of memory. The finder must
+ * be told (lc_run_span_keep). */
+int lc_book_span_set(lc_book *b, long i, const lc_position *pos, int npos, const lc_balance *col,
+                     int ncol);
+/* Account i, taken by a round, is open again as it was. */
+void lc_book_reopen(lc_book *b, long i);
+/* Account i, taken by a round that did not liquidate it, waits closed until
+ * the next step (lc_book_deferred). Returns 0 or -1 (memory). */
+int lc_book_defer(lc_book *b, long i);
 
 #endif

@@ -370,7 +370,8 @@ static int add_spanning(lc_population *p, long i, int margin, const lc_position 
     if (grow((void **)&p->span_pos, &p->span_pos_cap, at + npos, sizeof *p->span_pos) ||
         grow((void **)&p->span_col, &p->span_col_cap, ac + ncol, sizeof *p->span_col))
         return -1;
-    memcpy(p->span_pos + at, pos, (size_t)npos * sizeof *pos);
+    if (npos) /* a CDP has none (and may pass NULL) */
+        memcpy(p->span_pos + at, pos, (size_t)npos * sizeof *pos);
     memcpy(p->span_col + ac, col, (size_t)ncol * sizeof *col);
     p->span_pos0[i + 1] = at + (uint32_t)npos;
     p->span_col0[i + 1] = ac + (uint32_t)ncol;
@@ -379,10 +380,21 @@ static int add_spanning(lc_population *p, long i, int margin, const lc_position 
         if (col[k].asset == LC_QUOTE)
             quote += col[k].amount;
     p->span_margin[i] = (uint8_t)margin;
-    p->side[i] = (int8_t)pos[0].side;
-    p->market[i] = (uint8_t)pos[0].market;
-    p->qty[i] = pos[0].qty;
-    p->entry[i] = pos[0].entry;
+    if (npos > 0) {
+        p->side[i] = (int8_t)pos[0].side;
+        p->market[i] = (uint8_t)pos[0].market;
+        p->qty[i] = pos[0].qty;
+        p->entry[i] = pos[0].entry;
+    } else { /* a CDP: no position; its market is its first collateral's */
+        int a = 0;
+        for (int k = ncol - 1; k >= 0; k--)
+            if (col[k].asset != LC_QUOTE && col[k].amount > 0)
+                a = col[k].asset;
+        p->side[i] = 0;
+        p->market[i] = (uint8_t)a;
+        p->qty[i] = 0;
+        p->entry[i] = NAN;
+    }
     p->collateral[i] = quote;
     p->mmr[i] = p->cum[i] = 0;
     p->origin[i] = i;
@@ -556,6 +568,44 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
                        ENTRY_ATTEMPTS, lc_margin_kinds[margin], leverage);
 }
 
+/* A CDP (population.kinds.cdp): collateral of value V (the notional draw,
+ * quote at s0) split by the kind's shares into the markets' assets, and a
+ * debt in the kind's debt asset of value D = V·(1 − 1/L) for the leverage
+ * draw L (a loop of L times the equity V − D), capped at the borrowing limit
+ * Σ V_a·ltv_a. A draw breached at s0 (health factor <= 1: only with
+ * ltv = lt) is drawn again. */
+static int draw_cdp(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r, lc_error *err)
+{
+    const lc_account_kind *ak = &sc->kind[LC_MARGIN_CDP];
+    double marks[LC_MAX_MARKETS] = {0}, leverage = 0;
+    for (int a = 0; a < sc->nmarkets; a++)
+        marks[a] = lc_scenario_s0(sc, a);
+    for (int t = 0; t < ENTRY_ATTEMPTS; t++) {
+        double value = lc_dist_draw(kind_notional(sc, ak), r), limit = 0;
+        leverage = lc_dist_draw(kind_leverage(sc, ak), r);
+        lc_balance col[LC_ACCOUNT_MAX_LEGS];
+        int ncol = 0;
+        for (int a = 0; a < sc->nmarkets; a++)
+            if (ak->collateral[a] > 0) {
+                col[ncol++] = (lc_balance){a, value * ak->collateral[a] / marks[a]};
+                limit += value * ak->collateral[a] * sc->market[a].ltv;
+            }
+        double debt = value * (1 - 1 / leverage);
+        if (debt > limit)
+            debt = limit;
+        double price = ak->debt == LC_QUOTE ? 1.0 : marks[ak->debt];
+        col[ncol++] = (lc_balance){ak->debt, -debt / price};
+        if (lc_span_evaluate(sc, LC_MARGIN_CDP, NULL, 0, col, ncol, marks).slack > 0)
+            return add_spanning(p, i, LC_MARGIN_CDP, NULL, 0, col, ncol)
+                       ? lc_error_add(err, "out of memory for the accounts' balances")
+                       : 0;
+    }
+    return lc_error_at(err, sc->path, 0, "population.kinds.cdp",
+                       "no draw in %d leaves a CDP solvent at s0 (the last: leverage %g); give "
+                       "markets[k].lending.ltv below lt, or lower leverages",
+                       ENTRY_ATTEMPTS, leverage);
+}
+
 static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
 {
     gsl_rng *r = lc_rng_create(sc->seed, LC_STREAM_POPULATION, 0);
@@ -576,7 +626,8 @@ static int draw(const lc_scenario *sc, lc_population *p, lc_error *err)
         }
         rc = kind == LC_MARGIN_ISOLATED
                  ? draw_isolated(sc, sc->nkinds ? &sc->kind[kind] : NULL, p, i, r, err)
-                 : draw_spanning(sc, p, i, kind, r, err);
+             : kind == LC_MARGIN_CDP ? draw_cdp(sc, p, i, r, err)
+                                     : draw_spanning(sc, p, i, kind, r, err);
     }
     gsl_rng_free(r);
     return rc;
@@ -601,6 +652,24 @@ static void put_isolated(const lc_scenario *sc, lc_population *p, long i, const 
     p->cum[i] = ms->tiers[k].cum;
 }
 
+/* Why a cdp account's balances are not a CDP of sc, or NULL: collateral
+ * (amount > 0) in markets accepted as collateral, debts (amount < 0) in
+ * quote or markets, at least one of each, no positions. */
+static const char *cdp_shape_error(const lc_scenario *sc, const lc_account *a)
+{
+    int held = 0, owed = 0;
+    if (a->npos)
+        return "a cdp account holds collateral and debts, no positions";
+    for (int k = 0; k < a->ncol; k++) {
+        const lc_balance *b = &a->col[k];
+        if (b->amount > 0 && (b->asset == LC_QUOTE || !(sc->market[b->asset].lt > 0)))
+            return "a CDP's collateral must be a market's asset with lending.lt > 0";
+        held += b->amount > 0;
+        owed += b->amount < 0;
+    }
+    return held && owed ? NULL : "a cdp account needs collateral and a debt";
+}
+
 lc_population *lc_population_from_accounts(const lc_scenario *sc, long n, const lc_account *acc,
                                            lc_error *err)
 {
@@ -612,22 +681,23 @@ lc_population *lc_population_from_accounts(const lc_scenario *sc, long n, const 
     p->nmarkets = sc->nmarkets;
     for (long i = 0; i < n; i++) {
         const lc_account *a = &acc[i];
-        int bad = a->npos < 1 || a->npos > LC_MAX_MARKETS || a->ncol > LC_ACCOUNT_MAX_LEGS ||
-                  a->margin < 0 || a->margin >= LC_MARGIN_NKINDS;
+        int cdp = a->margin == LC_MARGIN_CDP;
+        int bad = (!cdp && a->npos < 1) || a->npos > LC_MAX_MARKETS ||
+                  a->ncol > LC_ACCOUNT_MAX_LEGS || a->margin < 0 || a->margin >= LC_MARGIN_NKINDS;
         for (int k = 0; !bad && k < a->npos; k++)
             bad = a->pos[k].market < 0 || a->pos[k].market >= sc->nmarkets ||
                   (a->pos[k].side != 1 && a->pos[k].side != -1) || !(a->pos[k].qty > 0) ||
                   !(a->pos[k].entry > 0);
-        for (int k = 0; !bad && k < a->ncol; k++)
+        for (int k = 0; !bad && k < a->ncol; k++) /* debts (< 0) are a CDP's */
             bad = a->col[k].asset < LC_QUOTE || a->col[k].asset >= sc->nmarkets ||
-                  !(a->col[k].amount >= 0);
-        if (bad ||
+                  !(cdp ? isfinite(a->col[k].amount) : a->col[k].amount >= 0);
+        if (bad || (cdp && cdp_shape_error(sc, a)) ||
             (a->margin == LC_MARGIN_ISOLATED && !isolated_shape(0, a->npos, a->col, a->ncol))) {
             lc_error_add(err,
                          "account %ld: not a valid account (positions 1 to %d in the "
                          "scenario's markets, balances >= 0; isolated: one position and "
-                         "quote)",
-                         i, LC_MAX_MARKETS);
+                         "quote; cdp: collateral and debts, %s)",
+                         i, LC_MAX_MARKETS, cdp && !bad ? cdp_shape_error(sc, a) : "no position");
             lc_population_free(p);
             return NULL;
         }
@@ -892,8 +962,9 @@ static lc_population *read_legs(const lc_scenario *sc, csv *c, lc_error *err)
             if (strcmp(f[col[MARGIN]], lc_margin_kinds[m]) == 0)
                 margin = m;
         if (margin < 0) {
-            rc = lc_error_at(err, c->path, c->lineno, "margin",
-                             "must be isolated, cross or portfolio (got '%s')", f[col[MARGIN]]);
+            rc =
+                lc_error_at(err, c->path, c->lineno, "margin",
+                            "must be isolated, cross, portfolio or cdp (got '%s')", f[col[MARGIN]]);
             break;
         }
         if (!*f[col[ACCOUNT]] || strlen(f[col[ACCOUNT]]) >= sizeof id) {
@@ -934,9 +1005,16 @@ static lc_population *read_legs(const lc_scenario *sc, csv *c, lc_error *err)
             break;
         }
         int position = strcmp(f[col[LEG]], "position") == 0;
-        if (!position && strcmp(f[col[LEG]], "collateral") != 0) {
+        int debt = strcmp(f[col[LEG]], "debt") == 0;
+        if (!position && !debt && strcmp(f[col[LEG]], "collateral") != 0) {
             rc = lc_error_at(err, c->path, c->lineno, "leg",
-                             "must be position or collateral (got '%s')", f[col[LEG]]);
+                             "must be position, collateral or debt (got '%s')", f[col[LEG]]);
+            break;
+        }
+        if (debt != (margin == LC_MARGIN_CDP) && (debt || position)) {
+            rc = lc_error_at(err, c->path, c->lineno, "leg",
+                             debt ? "a debt is a lending CDP's: its account's margin is cdp"
+                                  : "a cdp account holds collateral and debts, no positions");
             break;
         }
         /* a field the leg does not use must be empty: a value there is a
@@ -948,8 +1026,7 @@ static lc_population *read_legs(const lc_scenario *sc, csv *c, lc_error *err)
                 stray = position_only[k];
         if (stray >= 0) {
             rc = lc_error_at(err, c->path, c->lineno, names[stray],
-                             "must be empty on a %s line (got '%s')",
-                             position ? "position" : "collateral", f[col[stray]]);
+                             "must be empty on a %s line (got '%s')", f[col[LEG]], f[col[stray]]);
             break;
         }
         int market = position || strcmp(f[col[MARKET]], "quote") != 0
@@ -958,7 +1035,7 @@ static lc_population *read_legs(const lc_scenario *sc, csv *c, lc_error *err)
         if (market < 0 && !(market == LC_QUOTE && !position)) {
             rc = lc_error_at(err, c->path, c->lineno, "market",
                              "no market named '%s' in the scenario%s", f[col[MARKET]],
-                             position ? "" : " (collateral in quote is 'quote')");
+                             position ? "" : " (a balance in quote is 'quote')");
             break;
         }
         if (position) {
@@ -979,14 +1056,16 @@ static lc_population *read_legs(const lc_scenario *sc, csv *c, lc_error *err)
             a->pos[a->npos++] = (lc_position){market, side, notional / entry, entry};
         } else {
             double amount;
-            if ((rc = csv_number(c, f[col[AMOUNT]], "amount", 1, &amount, err)))
+            if ((rc = csv_number(c, f[col[AMOUNT]], "amount", !debt, &amount, err)))
                 break;
+            /* a debt is a balance below 0, kept apart from collateral in the
+             * same asset (the health factor weighs them differently) */
             int k = 0;
-            while (k < a->ncol && a->col[k].asset != market)
+            while (k < a->ncol && (a->col[k].asset != market || (a->col[k].amount < 0) != debt))
                 k++;
             if (k == a->ncol)
                 a->col[a->ncol++] = (lc_balance){market, 0};
-            a->col[k].amount += amount;
+            a->col[k].amount += debt ? -amount : amount;
         }
     }
     if (rc == 0)
@@ -995,11 +1074,13 @@ static lc_population *read_legs(const lc_scenario *sc, csv *c, lc_error *err)
         const lc_account *a = &acc[k];
         int bad_iso = a->margin == LC_MARGIN_ISOLATED &&
                       (a->npos != 1 || a->ncol > 1 || (a->ncol && a->col[0].asset != LC_QUOTE));
-        if (a->npos == 0 || bad_iso) {
+        const char *bad_cdp = a->margin == LC_MARGIN_CDP ? cdp_shape_error(sc, a) : NULL;
+        if ((a->npos == 0 && a->margin != LC_MARGIN_CDP) || bad_iso || bad_cdp) {
             rc = lc_error_at(err, c->path, first_line[k], NULL, "account of this line: %s",
-                             a->npos == 0 ? "no position"
-                                          : "an isolated account is one "
-                                            "position and quote collateral");
+                             bad_cdp        ? bad_cdp
+                             : a->npos == 0 ? "no position"
+                                            : "an isolated account is one "
+                                              "position and quote collateral");
             break;
         }
         lc_span_eval e = lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, s0);

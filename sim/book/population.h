@@ -27,7 +27,6 @@ typedef struct lc_position {
     double qty, entry; /* base units > 0; quote per base */
 } lc_position;
 
-#define LC_QUOTE (-1) /* the asset of quote-currency balances: the numeraire */
 typedef struct lc_balance {
     int asset;     /* LC_QUOTE or the market whose base asset it is */
     double amount; /* units of the asset, >= 0 */

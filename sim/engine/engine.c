@@ -64,7 +64,7 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
         words += ru->words;
-        if (!ru->enabled(&sc->rules[k]))
+        if (!ru->enabled(&sc->rules[k], sc))
             continue;
         lc_rule_inst *ri = &s->rules[s->nrules++];
         *ri = (lc_rule_inst){ru, &sc->rules[k], NULL, lc_rule_cell0(k), lc_rule_word0(k)};
@@ -129,7 +129,7 @@ double lc_scratch_bytes(const lc_scenario *sc, long n, long nspan, lc_engine_kin
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
         words += ru->words;
-        if (!ru->enabled(&sc->rules[k]))
+        if (!ru->enabled(&sc->rules[k], sc))
             continue;
         mutable |= rule_mutable(ru);
         settles |= ru->on_breach || ru->on_liquidate || ru->on_settle;
@@ -235,6 +235,18 @@ static void record(const lc_run *r, float *const series[LC_SERIES_N], long col)
         for (int k = 0; series[i] && k < n; k++)
             series[i][k * s->ncols + col] = (float)series_value(r, i, k);
     }
+}
+
+/* The accounts the last step's rounds breached but no one liquidated (a
+ * lending CDP no liquidator took) are open again for this step's. */
+static void reopen_deferred(lc_run *r)
+{
+    lc_book *b = r->book;
+    for (long k = 0; k < b->ndeferred; k++) {
+        lc_book_reopen(b, b->deferred[k]);
+        lc_finder_reopen(&r->s->finder, b->deferred[k]);
+    }
+    b->ndeferred = 0;
 }
 
 /* The cascade of one step: rounds until no account is breached. Returns 0,
@@ -364,6 +376,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         r.round = 0;
         if (!r.bad) /* before the cascade: top-ups */
             LC_RULES_EACH(s, on_step, &r);
+        reopen_deferred(&r);
         int truncated = r.bad ? 0 : cascade(&r);
         if (r.stopped)
             return 1;

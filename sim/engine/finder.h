@@ -46,6 +46,7 @@ typedef struct lc_finder_type {
 typedef struct lc_slack_entry {
     double key;
     uint32_t i;
+    uint32_t version; /* of the account's legs it was made for (an older one is stale) */
 } lc_slack_entry;
 #define LC_SLACK_LEVELS 8
 typedef struct lc_slack_level {
@@ -65,7 +66,7 @@ typedef struct lc_slack_group {
     lc_slack_level level[LC_SLACK_LEVELS]; /* its accounts evaluated since t = 0 */
 } lc_slack_group;
 typedef struct lc_slack {
-    long n;                        /* spanning accounts */
+    long n, span0;                 /* spanning accounts: [span0, span0 + n) */
     lc_slack_entry *first;         /* every one's radius at the t = 0 marks, by group then radius */
     double marks0[LC_MAX_MARKETS]; /* the marks `first` was made at (NAN: not yet) */
     double log0[LC_MAX_MARKETS];   /* their logs: `first`'s anchor, never moved */
@@ -74,6 +75,12 @@ typedef struct lc_slack {
     uint8_t *group_of;       /* per spanning account */
     lc_slack_entry *pending; /* this find's evaluations: (radius, account) */
     long held;               /* breached at the last find, not yet taken by a round */
+    /* accounts open again after their round (their legs changed, or they
+     * waited a step): evaluated at the next find. version[j] counts the
+     * reopenings of spanning account j in the run (0 while version_run[j]
+     * is not the run's tag): entries of older versions are stale. */
+    uint32_t *due, *version, *version_run, run_tag;
+    long ndue;
     long evaluations; /* accounts evaluated, every run of the scratch (scan counts its own) */
 } lc_slack;
 
@@ -102,6 +109,9 @@ static inline void lc_slack_taken(lc_slack *s)
 {
     s->held = 0;
 }
+/* Account i that spans markets, taken by a round, is open again (its legs
+ * may have changed): the finder evaluates it at its next find. */
+void lc_finder_reopen(lc_finder *f, long i);
 
 extern const lc_finder_type lc_finder_cursor, lc_finder_scan;
 

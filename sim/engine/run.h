@@ -185,6 +185,13 @@ static inline void lc_run_fund_seen(lc_run *r)
 void lc_run_set_live(lc_run *r, long i, double q, double c, double liq);
 /* Account i is closed off the book (ADL). */
 void lc_run_close(lc_run *r, long i);
+/* Account i that spans markets, taken by the round, stays open with these
+ * balances (a CDP liquidated in part): the book's legs change, and the
+ * finder evaluates it again at its next find. */
+void lc_run_span_keep(lc_run *r, long i, const lc_balance *col, int ncol);
+/* Account i, taken by the round but liquidated by no one (no liquidator
+ * acted), waits closed until the next step. */
+void lc_run_defer(lc_run *r, long i);
 /* The rules' on_liquidate for an item about to be closed whole. */
 void lc_run_on_liquidate(lc_run *r, lc_item *it);
 /* The rules' on_shortfall for a settled item of an account that spans

@@ -31,7 +31,7 @@ static int scan_find(lc_finder *f, lc_run *r)
         for (long i = pop->span0; i < pop->n; i++)
             if (!b->dead[i]) {
                 f->slack.evaluations++;
-                if (!(lc_span_evaluate_account(r->sc, pop, i, marks).slack > 0))
+                if (!(lc_span_evaluate_book(r->sc, b, i, marks).slack > 0))
                     out[f->nspan++] = (uint32_t)i;
             }
     }

@@ -62,6 +62,25 @@ void lc_run_close(lc_run *r, long i)
         r->oom = 1;
 }
 
+void lc_run_span_keep(lc_run *r, long i, const lc_balance *col, int ncol)
+{
+    const lc_position *pos;
+    const lc_balance *now;
+    int npos, n;
+    lc_book_span_legs(r->book, i, &pos, &npos, &now, &n);
+    if (lc_book_span_set(r->book, i, pos, npos, col, ncol)) {
+        r->oom = 1;
+        return;
+    }
+    lc_finder_reopen(&r->s->finder, i);
+}
+
+void lc_run_defer(lc_run *r, long i)
+{
+    if (lc_book_defer(r->book, i))
+        r->oom = 1;
+}
+
 void lc_run_on_liquidate(lc_run *r, lc_item *it)
 {
     LC_RULES_EACH(r->s, on_liquidate, r, it);

@@ -69,17 +69,23 @@ static int group_find(lc_slack *s, uint32_t mask)
 
 int lc_slack_init(lc_slack *s, const lc_population *pop)
 {
-    *s = (lc_slack){.n = pop->n - pop->span0};
+    *s = (lc_slack){.n = pop->n - pop->span0, .span0 = pop->span0};
     for (int k = 0; k < LC_MAX_MARKETS; k++)
         s->marks0[k] = NAN;
     if (s->n == 0)
         return 0;
     size_t n = (size_t)s->n;
     s->first = malloc(n * sizeof *s->first);
-    s->pending = malloc(n * sizeof *s->pending);
+    /* a find's pending: the accounts due again (held, reopened), then at
+     * most one evaluation per account */
+    s->pending = malloc(2 * n * sizeof *s->pending);
     s->group_of = malloc(n);
     s->group = calloc(LC_SLACK_GROUPS, sizeof *s->group);
-    if (!s->first || !s->pending || !s->group_of || !s->group)
+    s->due = malloc(n * sizeof *s->due);
+    s->version = malloc(n * sizeof *s->version);
+    s->version_run = calloc(n, sizeof *s->version_run);
+    if (!s->first || !s->pending || !s->group_of || !s->group || !s->due || !s->version ||
+        !s->version_run)
         return -1;
     uint32_t all = pop->nmarkets >= 32 ? ~0u : (1u << pop->nmarkets) - 1;
     for (long j = 0; j < s->n; j++) {
@@ -110,6 +116,9 @@ void lc_slack_release(lc_slack *s)
     free(s->first);
     free(s->pending);
     free(s->group_of);
+    free(s->due);
+    free(s->version);
+    free(s->version_run);
     for (int g = 0; s->group && g < s->ngroup; g++)
         for (int l = 0; l < LC_SLACK_LEVELS; l++)
             free(s->group[g].level[l].heap);
@@ -185,6 +194,11 @@ void lc_slack_start(lc_slack *s, lc_run *r)
     for (int k = 0; k < r->nmk; k++)
         same &= marks[k] == s->marks0[k];
     s->held = 0;
+    s->ndue = 0;
+    if (s->version_run && ++s->run_tag == 0) { /* after 2^32 runs: clear once */
+        memset(s->version_run, 0, (size_t)s->n * sizeof *s->version_run);
+        s->run_tag = 1;
+    }
     for (int g = 0; g < s->ngroup; g++) {
         lc_slack_group *gr = &s->group[g];
         gr->front = gr->first0;
@@ -212,7 +226,7 @@ void lc_slack_start(lc_slack *s, lc_run *r)
     for (long j = 0; j < s->n; j++) {
         long i = pop->span0 + j;
         lc_span_eval e = lc_span_evaluate_account(r->sc, pop, i, marks);
-        s->first[count[s->group_of[j]]++] = (lc_slack_entry){lc_span_radius(e), (uint32_t)i};
+        s->first[count[s->group_of[j]]++] = (lc_slack_entry){lc_span_radius(e), (uint32_t)i, 0};
     }
     for (int g = 0; g < s->ngroup; g++)
         qsort(s->first + s->group[g].first0, (size_t)(s->group[g].first1 - s->group[g].first0),
@@ -222,14 +236,32 @@ void lc_slack_start(lc_slack *s, lc_run *r)
         s->log0[k] = log(marks[k]);
 }
 
-/* Evaluate account i at the marks: breached into out, else its radius into
- * pending. */
-static void evaluate(lc_slack *s, lc_run *r, const double *marks, uint32_t i, uint32_t *out,
+/* The version of spanning account i's legs in this run. */
+static uint32_t version_of(const lc_slack *s, long j)
+{
+    return s->version_run[j] == s->run_tag ? s->version[j] : 0;
+}
+
+void lc_finder_reopen(lc_finder *f, long i)
+{
+    lc_slack *s = &f->slack;
+    if (f->type->dense || s->n == 0) /* the scan finder sees the book's open flags */
+        return;
+    long j = i - s->span0;
+    s->version[j] = version_of(s, j) + 1;
+    s->version_run[j] = s->run_tag;
+    s->due[s->ndue++] = (uint32_t)i;
+}
+
+/* Evaluate the entry's account at the marks, unless the entry is stale or
+ * the account closed: breached into out, else its radius into pending. */
+static void evaluate(lc_slack *s, lc_run *r, const double *marks, lc_slack_entry en, uint32_t *out,
                      long *nout, long *npending)
 {
-    if (!lc_book_is_open(r->book, i))
+    uint32_t i = en.i;
+    if (!lc_book_is_open(r->book, i) || en.version != version_of(s, i - r->pop->span0))
         return;
-    lc_span_eval e = lc_span_evaluate_account(r->sc, r->pop, i, marks);
+    lc_span_eval e = lc_span_evaluate_book(r->sc, r->book, i, marks);
     s->evaluations++;
     if (!(e.slack > 0)) {
         out[(*nout)++] = i;
@@ -237,7 +269,7 @@ static void evaluate(lc_slack *s, lc_run *r, const double *marks, uint32_t i, ui
     }
     double rho = lc_span_radius(e);
     if (rho < INFINITY) /* no exposure: no price moves it */
-        s->pending[(*npending)++] = (lc_slack_entry){rho, i};
+        s->pending[(*npending)++] = (lc_slack_entry){rho, i, en.version};
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -265,10 +297,12 @@ long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
     for (int k = 0; k < nk; k++)
         x[k] = log(marks[k]);
     /* the breached of the last find that no round took (max_rounds): due now */
-    long nout = 0, npending = 0;
+    long nout = 0, npending = 0, span0 = r->pop->span0;
     for (long k = 0; k < s->held; k++)
-        s->pending[npending++] = (lc_slack_entry){0, out[k]};
-    s->held = 0;
+        s->pending[npending++] = (lc_slack_entry){0, out[k], version_of(s, out[k] - span0)};
+    for (long k = 0; k < s->ndue; k++) /* open again after their round */
+        s->pending[npending++] = (lc_slack_entry){0, s->due[k], version_of(s, s->due[k] - span0)};
+    s->held = s->ndue = 0;
     long again = npending;
     for (int g = 0; g < s->ngroup; g++) {
         lc_slack_group *gr = &s->group[g];
@@ -284,15 +318,15 @@ long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
         }
         double d0 = distance(x, s->log0, gr->m, gr->nm);
         while (gr->front < gr->first1 && s->first[gr->front].key <= d0)
-            evaluate(s, r, marks, s->first[gr->front++].i, out, &nout, &npending);
+            evaluate(s, r, marks, s->first[gr->front++], out, &nout, &npending);
         for (int l = 0; l < LC_SLACK_LEVELS; l++) {
             lc_slack_level *h = &gr->level[l];
             while (h->nheap > 0 && h->heap[0].key - h->offset <= d[l])
-                evaluate(s, r, marks, heap_pop(h).i, out, &nout, &npending);
+                evaluate(s, r, marks, heap_pop(h), out, &nout, &npending);
         }
     }
-    for (long k = 0; k < again; k++) /* held: evaluated again now, like the rest */
-        evaluate(s, r, marks, s->pending[k].i, out, &nout, &npending);
+    for (long k = 0; k < again; k++) /* held, reopened: evaluated again now, like the rest */
+        evaluate(s, r, marks, s->pending[k], out, &nout, &npending);
     for (long k = again; k < npending; k++) {
         lc_slack_entry e = s->pending[k];
         lc_slack_group *gr = &s->group[s->group_of[e.i - r->pop->span0]];
@@ -300,7 +334,7 @@ long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
         /* κ = ρ − |y − a|∞ over its markets, y the marks now; stored with the
          * level's offset */
         double kappa = e.key - distance(x, h->anchor, gr->m, gr->nm);
-        if (heap_push(h, (lc_slack_entry){kappa + h->offset, e.i}))
+        if (heap_push(h, (lc_slack_entry){kappa + h->offset, e.i, e.version}))
             r->oom = 1;
     }
     qsort(out, (size_t)nout, sizeof *out, cmp_u32);

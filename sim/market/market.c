@@ -95,6 +95,13 @@ int lc_market_trade(lc_market *m, double n_base, double *vwap)
     return 0;
 }
 
+int lc_market_quote(const lc_market *m, double n_base, double *vwap)
+{
+    /* every impact model's apply reads its state, never writes it */
+    double dj = m->im->apply(m->impact_state, m->ms->impact.p, n_base / m->depth, m->p, vwap);
+    return isfinite(dj) && isfinite(*vwap) ? 0 : -1;
+}
+
 double lc_market_reprice(lc_market *m)
 {
     return m->p = exp(m->log_f + m->j_perm + m->j_trans);

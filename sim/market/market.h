@@ -67,6 +67,10 @@ double lc_market_step(lc_market *m, long t, const lc_draws *d);
  * or -1 when the move or the VWAP is not finite (e.g. a short squeeze
  * through a thin book: e^dJ overflows), leaving J unchanged. */
 int lc_market_trade(lc_market *m, double n_base, double *vwap);
+/* The VWAP a flow n_base would execute at now, alone, along the impact
+ * curve (an agent's estimate before it trades: nothing moves). Returns 0, or
+ * -1 when it is not finite. */
+int lc_market_quote(const lc_market *m, double n_base, double *vwap);
 /* P = e^(log F + J) after the round's trade; returns it. */
 double lc_market_reprice(lc_market *m);
 

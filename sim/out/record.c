@@ -81,6 +81,20 @@ static const lc_column run_tail[] = {
     RC(collateral_taken, 'd', "quote",
        "collateral of such accounts the venue took at the mark (no trade) to cover a deficit "
        "the sales left"),
+    RC(cdp_liq_count, 'i', "liquidations",
+       "liquidations of lending CDPs (an Aave liquidation call, a Compound III absorb)"),
+    RC(cdp_repaid, 'd', "quote",
+       "CDP debt repaid (or absorbed) by their liquidations, at the oracle"),
+    RC(cdp_seized, 'd', "quote",
+       "CDP collateral seized, the protocol's fee included, at the oracle"),
+    RC(cdp_protocol_fee, 'd', "quote",
+       "of it, the protocol's share (Aave's liquidation protocol fee), at the oracle"),
+    RC(cdp_bad_debt, 'd', "quote",
+       "CDP debt no collateral covered: Aave's deficit, Compound III's debt beyond the "
+       "absorbed collateral's credit"),
+    RC(cdp_liquidator_pnl, 'd', "quote",
+       "the liquidators' profit on the CDP collateral they bought: its sale at the round's "
+       "VWAP, less the debt they repaid and their gas"),
 };
 
 #define EC(name, type, units, doc)                                                                 \
@@ -123,8 +137,10 @@ static void build_tables(void)
         (size_t)snprintf(kind_doc, sizeof kind_doc,
                          "1 = liquidation (part sent to the book; one row per position of an "
                          "account that spans markets), %d = collateral sold (qty < 0), %d = "
-                         "collateral taken by the venue at the mark (qty < 0)",
-                         LC_EVENT_COLLATERAL_SALE, LC_EVENT_COLLATERAL_TAKEN);
+                         "collateral taken by the venue at the mark (qty < 0), %d = a lending "
+                         "CDP liquidated (qty < 0 the collateral seized, price its sale's VWAP, "
+                         "fee the protocol's, shortfall the bad debt)",
+                         LC_EVENT_COLLATERAL_SALE, LC_EVENT_COLLATERAL_TAKEN, LC_EVENT_CDP);
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
         for (int c = 0; c < ru->ncolumns; c++, cell++) {

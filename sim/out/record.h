@@ -29,6 +29,11 @@ typedef struct lc_run_row {
     int64_t span_liq_count;  /* accounts that span markets liquidated */
     double collateral_sold;  /* quote: their collateral sold into its markets */
     double collateral_taken; /* quote at the marks: their collateral the venue took */
+    /* lending CDPs (venue/cdp.h): liquidations, and in quote at the oracle
+     * what they repaid, seized (protocol fee included), paid the protocol,
+     * left as bad debt; the liquidators' pnl at their trades' prices */
+    int64_t cdp_liq_count;
+    double cdp_repaid, cdp_seized, cdp_protocol_fee, cdp_bad_debt, cdp_liquidator_pnl;
     int64_t max_rounds, first_liq_step;
     double peak_step_liq_notional, oi_end;
     int64_t truncated;
@@ -42,7 +47,8 @@ typedef struct lc_run_row {
 typedef enum lc_event_kind {
     LC_EVENT_LIQUIDATION = 1,     /* a position closed (an account's, or one of a spanning one's) */
     LC_EVENT_COLLATERAL_SALE = 5, /* collateral of a spanning account sold into its market */
-    LC_EVENT_COLLATERAL_TAKEN = 8 /* ... taken by the venue at the mark to cover a deficit */
+    LC_EVENT_COLLATERAL_TAKEN = 8, /* ... taken by the venue at the mark to cover a deficit */
+    LC_EVENT_CDP = 9 /* a lending CDP liquidated (venue/cdp.h: Aave liquidation, Compound absorb) */
 } lc_event_kind;
 
 typedef struct lc_event {

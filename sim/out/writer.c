@@ -77,20 +77,21 @@ static const pop_col pop_cols[] = {
     {"bankruptcy_price", "quote/base", "bankruptcy price (equity = 0)", 'd'},
     {"origin", "1", "place in the order drawn, or data row of the positions file (from 0)", 'i'},
     {"margin", "1",
-     "margin model: 0 isolated, 1 cross, 2 portfolio (1 and 2 span markets: side .. "
-     "bankruptcy_price describe the first position, the prices NaN)",
+     "margin model: 0 isolated, 1 cross, 2 portfolio, 3 cdp (1 to 3 span markets: side .. "
+     "bankruptcy_price describe the first position, the prices NaN; a cdp has none: side "
+     "0, market its first collateral's)",
      'u'},
 };
-/* /population/legs: one row per position or collateral balance of each
+/* /population/legs: one row per position, collateral balance or debt of each
  * account that spans markets, by account. */
 static const pop_col leg_cols[] = {
     {"account", "1", "the account (row of /population)", 'i'},
-    {"kind", "1", "0 position (perpetual), 1 collateral balance", 'u'},
-    {"market", "1", "the position's market, the collateral's asset (row of /markets; -1 quote)",
-     'i'},
-    {"side", "1", "+1 long, -1 short (0 for collateral)", 'b'},
-    {"qty", "base", "position size, or the collateral's units (quote for -1)", 'd'},
-    {"entry", "quote/base", "the position's entry price (NaN for collateral)", 'd'},
+    {"kind", "1", "0 position (perpetual), 1 collateral balance, 2 debt (a lending CDP's)", 'u'},
+    {"market", "1", "the position's market, the balance's asset (row of /markets; -1 quote)", 'i'},
+    {"side", "1", "+1 long, -1 short (0 for a balance)", 'b'},
+    {"qty", "base",
+     "position size, or the balance's units held (collateral) or owed (debt); quote for -1", 'd'},
+    {"entry", "quote/base", "the position's entry price (NaN for a balance)", 'd'},
 };
 
 struct lc_writer {
@@ -529,13 +530,13 @@ static int write_legs(lc_writer *w, hid_t g, const lc_population *pop, lc_error 
         }
         for (uint32_t k = pop->span_col0[j]; k < pop->span_col0[j + 1]; k++, at++) {
             const lc_balance *b = &pop->span_col[k];
-            account[at] = i, kind[at] = 1, market[at] = b->asset, side[at] = 0;
-            qty[at] = b->amount, entry[at] = NAN;
+            account[at] = i, kind[at] = b->amount < 0 ? 2 : 1, market[at] = b->asset, side[at] = 0;
+            qty[at] = fabs(b->amount), entry[at] = NAN;
         }
     }
     hid_t lg = rc ? -1
                   : group(g, "legs",
-                          "one row per position or collateral balance of each "
+                          "one row per position, collateral balance or debt of each "
                           "account that spans markets, by account");
     if (rc == 0 && lg < 0)
         rc = fail(w, err, "/population/legs", "cannot create");

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <float.h>
+#include <math.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -636,7 +637,8 @@ static int read_market_weights(lc_scenario *sc, lc_node *pop, lc_error *err)
     return rc;
 }
 
-const char *const lc_margin_kinds[LC_MARGIN_NKINDS] = {"isolated", "cross", "portfolio"};
+const char *const lc_margin_kinds[LC_MARGIN_NKINDS] = {"isolated", "cross", "portfolio", "cdp"};
+const char *const lc_lending_protocols[LC_LENDING_N] = {"none", "aave", "compound"};
 
 enum { KIND_WEIGHT, KIND_POS_MIN, KIND_POS_MAX };
 const lc_param lc_kind_params[] = {
@@ -659,6 +661,20 @@ const lc_param lc_collateral_rate_param = {
     0,
     "what a unit of this market's asset counts for as collateral, as a fraction of its mark "
     "(1 − haircut)"};
+enum { LENDING_LT, LENDING_LTV, LENDING_BONUS };
+const lc_param lc_lending_params[] = {
+    [LENDING_LT] = {"lt", "1", LC_REAL, 0, 0, 1, 0, 0,
+                    "liquidation threshold: a unit held by a CDP counts lt x mark toward its "
+                    "health factor (Aave LT, Compound III liquidateCollateralFactor; 0: not "
+                    "accepted as collateral)"},
+    [LENDING_LTV] = {"ltv", "1", LC_REAL, 0, 0, 1, 0, 0,
+                     "borrowing limit of drawn CDPs per unit of collateral value (<= lt; 0: "
+                     "lt, and a drawn CDP breached at s0 is drawn again)"},
+    [LENDING_BONUS] = {"bonus", "1", LC_REAL, 0.05, 0, 1, 0, 0,
+                       "liquidation bonus: Aave seizes repaid x (1 + bonus) of it; Compound III "
+                       "credits its value x (1 - bonus), bonus = 1 - liquidationFactor"},
+};
+const int lc_n_lending_params = LC_COUNT(lc_lending_params);
 
 /* population.kinds: a map of margin model to {weight, positions_min,
  * positions_max, collateral: {market: share}} (DESIGN §13). Absent: every
@@ -702,6 +718,16 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
         double v[3];
         for (int j = 0; j < 3; j++)
             rc |= read_param(k, kinds->vals[i], where, &lc_kind_params[j], &v[j], NULL, err);
+        if (m == LC_MARGIN_CDP) { /* a lending position holds no perpetual */
+            static const char *const pk[] = {"positions_min", "positions_max"};
+            for (int j = 0; j < 2; j++)
+                if (k && lc_node_get(k, pk[j]))
+                    rc = lc_error_at(err, k->src, lc_node_key_line(k, pk[j]), where,
+                                     "a cdp account holds collateral and a debt, no positions "
+                                     "('%s' does not apply)",
+                                     pk[j]);
+            v[KIND_POS_MIN] = v[KIND_POS_MAX] = 0;
+        }
         if (rc == 0 && v[KIND_POS_MAX] == 0)
             v[KIND_POS_MAX] = v[KIND_POS_MIN];
         ak->weight = v[KIND_WEIGHT];
@@ -734,11 +760,33 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
                 rc = -1;
             else
                 ak->collateral[a] = x;
+            if (rc == 0 && m == LC_MARGIN_CDP && x > 0 && !(sc->market[a].lt > 0))
+                rc = lc_error_at(err, col->vals[j]->src, col->key_lines[j], key,
+                                 "a CDP's collateral needs markets[%d].lending.lt > 0 (%s is not "
+                                 "accepted as collateral)",
+                                 a, sc->market[a].name);
             share += x;
         }
         if (rc == 0 && share > 1 + 1e-12)
-            rc = lc_error_at(err, col->src, col->line, where,
+            rc = lc_error_at(err, col ? col->src : k->src, col ? col->line : k->line, where,
                              "collateral shares sum to %g, above 1 (the rest is quote)", share);
+        if (rc == 0 && m == LC_MARGIN_CDP && !(fabs(share - 1) <= 1e-12))
+            rc = lc_error_at(err, col ? col->src : k->src, col ? col->line : k->line, where,
+                             "a cdp account's collateral shares must sum to 1 (got %g): its "
+                             "collateral is markets' assets, its debt the 'debt' asset",
+                             share);
+        ak->debt = LC_QUOTE;
+        lc_node *debt = m == LC_MARGIN_CDP && k ? lc_node_get(k, "debt") : NULL;
+        if (debt) {
+            int a = debt->kind == LC_NODE_SCALAR ? lc_scenario_market_find(sc, debt->text) : -1;
+            int quote = debt->kind == LC_NODE_SCALAR && strcmp(debt->text, "quote") == 0;
+            if (a < 0 && !quote)
+                rc = lc_error_at(err, debt->src, debt->line, where,
+                                 "debt must be 'quote' or a market's name (got '%s')",
+                                 debt->kind == LC_NODE_SCALAR ? debt->text : "a map or list");
+            else if (!quote)
+                ak->debt = a;
+        }
         if (rc == 0 && m == LC_MARGIN_ISOLATED && (share > 0 || ak->positions_max > 1))
             rc = lc_error_at(err, k->src, k->line, where,
                              "an isolated account holds one position and quote collateral");
@@ -754,8 +802,9 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
                 rc |= read_family(d, k, fam[j], key, ch[j], NULL, err);
         }
         static const char *const cand[] = {"weight",     "positions_min", "positions_max",
-                                           "collateral", "notional",      "leverage"};
-        reject_unused(k, where, cand, LC_COUNT(cand), err);
+                                           "collateral", "notional",      "leverage",
+                                           "debt"};
+        reject_unused(k, where, cand, LC_COUNT(cand) - (m != LC_MARGIN_CDP), err);
     }
     if (rc == 0 && !(sum > 0))
         rc = lc_error_at(err, kinds->src, kinds->line, "population.kinds",
@@ -938,6 +987,16 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
                                  "with a markets: list, each market has its own (markets[k].%s)",
                                  per_market[i]);
     }
+    int lending = 0;
+    rc |= read_name(venue, "venue", "lending", lc_lending_protocols, LC_LENDING_N, &lending, err);
+    sc->lending = (lc_lending)lending;
+    cand[ncand++] = "lending";
+    const lc_account_kind *cdp = &sc->kind[LC_MARGIN_CDP];
+    if (rc == 0 && sc->nkinds && cdp->weight > 0 && sc->lending == LC_LENDING_NONE)
+        rc = lc_error_at(err, venue ? venue->src : sc->path,
+                         venue ? lc_node_key_line(venue, "lending") : 0, "venue.lending",
+                         "population.kinds.cdp draws lending CDPs: name the protocol that "
+                         "liquidates them (aave or compound)");
     if (rc == 0) /* before the rules, whose checks may read the tiers */
         rc = scale_tiers(sc, venue, err);
     for (int k = 0; k < lc_n_rules; k++)
@@ -1124,8 +1183,25 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
         }
         snprintf(key, sizeof key, "%s", where);
         rc |= read_param(m, m, key, &lc_collateral_rate_param, &ms->collateral_rate, NULL, err);
-        static const char *const cand[] = {"name",  "price",       "impact",         "mark",
-                                           "tiers", "common_jump", "collateral_rate"};
+        snprintf(key, sizeof key, "%slending", pre);
+        lc_node *lm = section_map(m, "lending", key, err);
+        double lv[LC_COUNT(lc_lending_params)] = {0};
+        const char *lcand[LC_COUNT(lc_lending_params)];
+        for (int i = 0; i < lc_n_lending_params; i++) {
+            rc |= read_param(lm, m, key, &lc_lending_params[i], &lv[i], NULL, err);
+            lcand[i] = lc_lending_params[i].name;
+        }
+        reject_unused(lm, key, lcand, lc_n_lending_params, err);
+        ms->lt = lv[LENDING_LT];
+        ms->ltv = lv[LENDING_LTV] > 0 ? lv[LENDING_LTV] : lv[LENDING_LT];
+        ms->bonus = lv[LENDING_BONUS];
+        if (lm && lv[LENDING_LTV] > lv[LENDING_LT])
+            rc = lc_error_at(err, lm->src, lc_node_key_line(lm, "ltv"), key,
+                             "ltv (%g) is above lt (%g): a CDP could borrow itself into "
+                             "liquidation",
+                             lv[LENDING_LTV], lv[LENDING_LT]);
+        static const char *const cand[] = {"name",  "price",       "impact",          "mark",
+                                           "tiers", "common_jump", "collateral_rate", "lending"};
         reject_unused(m, where, cand, LC_COUNT(cand), err);
     }
     return rc;
@@ -1525,6 +1601,12 @@ static void visit_market(const lc_scenario *sc, int k, lc_scenario_visit_fn fn, 
     }
     snprintf(w, sizeof w, "%scollateral_rate", pre);
     fn(ctx, w, lc_collateral_rate_param.unit, &ms->collateral_rate, 1, 0, NULL);
+    const double lv[] = {ms->lt, ms->ltv, ms->bonus};
+    _Static_assert(LC_COUNT(lv) == LENDING_BONUS + 1, "one value per markets[k].lending key");
+    for (int i = 0; i < lc_n_lending_params; i++) {
+        snprintf(w, sizeof w, "%slending.%s", pre, lc_lending_params[i].name);
+        fn(ctx, w, lc_lending_params[i].unit, &lv[i], 1, 0, NULL);
+    }
 }
 
 static void visit_correlation(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx)
@@ -1571,11 +1653,14 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
                 continue;
             double v[3] = {ak->weight, (double)ak->positions_min, (double)ak->positions_max};
             char key[128];
-            for (int j = 0; j < lc_n_kind_params; j++) {
+            for (int j = 0; j < (m == LC_MARGIN_CDP ? 1 : lc_n_kind_params); j++) {
                 snprintf(key, sizeof key, "population.kinds.%s.%s", lc_margin_kinds[m],
                          lc_kind_params[j].name);
                 fn(ctx, key, lc_kind_params[j].unit, &v[j], 1, 0, NULL);
             }
+            if (m == LC_MARGIN_CDP)
+                fn(ctx, "population.kinds.cdp.debt", NULL, NULL, 0, 0,
+                   ak->debt == LC_QUOTE ? "quote" : sc->market[ak->debt].name);
             for (int a = 0; a < sc->nmarkets; a++)
                 if (ak->collateral[a] > 0) {
                     snprintf(key, sizeof key, "population.kinds.%s.collateral.%s",
@@ -1593,6 +1678,7 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
         }
     }
     visit_core(sc, "venue", fn, ctx);
+    fn(ctx, "venue.lending", NULL, NULL, 0, 0, lc_lending_protocols[sc->lending]);
     if (sc->v1)
         visit_tiers(&sc->market[0], "venue.tiers", fn, ctx);
     for (int k = 0; k < lc_n_rules; k++) { /* names, then numbers, of each rule */

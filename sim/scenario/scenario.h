@@ -56,19 +56,39 @@ typedef struct lc_market_spec {
     /* what one unit of its asset counts for as collateral of an account that
      * spans markets, as a fraction of its mark (a haircut of 1 − rate) */
     double collateral_rate;
+    /* as collateral or debt of a lending CDP (markets[k].lending, DESIGN
+     * §14; its oracle is the market's mark): the liquidation threshold (a
+     * unit of it counts lt·mark toward the health factor; 0: not accepted as
+     * collateral), the borrowing limit of drawn CDPs (ltv ≤ lt; 0: lt) and
+     * the liquidation bonus (Aave: seized = repaid·(1 + bonus); Compound
+     * III: 1 − liquidationFactor) */
+    double lt, ltv, bonus;
 } lc_market_spec;
 
 /* The margin model of an account (DESIGN §13, venue/margin.h): isolated
  * (one position, its own quote collateral), cross (one account value
- * against the maintenance of every position) or portfolio (Binance's
- * uniMMR: liquidated at E/R <= venue.uni_mmr). */
+ * against the maintenance of every position), portfolio (Binance's
+ * uniMMR: liquidated at E/R <= venue.uni_mmr) or cdp (a lending position:
+ * collateral and debts, liquidated at health factor <= 1 by the protocol
+ * venue.lending names, DESIGN §14). */
 typedef enum lc_margin_kind {
     LC_MARGIN_ISOLATED,
     LC_MARGIN_CROSS,
     LC_MARGIN_PORTFOLIO,
+    LC_MARGIN_CDP,
     LC_MARGIN_NKINDS
 } lc_margin_kind;
 extern const char *const lc_margin_kinds[LC_MARGIN_NKINDS];
+
+/* The lending protocol that liquidates the CDPs of a run (venue.lending):
+ * each is a venue rule (venue/aave.c, venue/compound.c). */
+typedef enum lc_lending {
+    LC_LENDING_NONE,
+    LC_LENDING_AAVE,
+    LC_LENDING_COMPOUND,
+    LC_LENDING_N
+} lc_lending;
+extern const char *const lc_lending_protocols[LC_LENDING_N];
 
 /* One kind of drawn account (population.kinds.<margin>): its share of the
  * accounts, how many positions it holds (each in a different market) and
@@ -78,6 +98,7 @@ typedef struct lc_account_kind {
     double weight; /* normalised over the kinds given; 0: none of this kind */
     long positions_min, positions_max;
     double collateral[LC_MAX_MARKETS];
+    int debt; /* cdp: the asset it borrows (LC_QUOTE, -1, or a market) */
     /* its own notional and leverage distributions (desc NULL: the
      * population's) */
     lc_choice notional, leverage;
@@ -132,6 +153,7 @@ typedef struct lc_scenario {
     double liquidation_fee; /* fraction of closed notional */
     double insurance_fund;  /* quote, at t = 0 */
     double uni_mmr;         /* portfolio margin: liquidated at E/R <= uni_mmr */
+    lc_lending lending;     /* the protocol of the CDP accounts (venue.lending) */
     double tiers_scale;     /* venue.tiers_scale, 1 once applied to the tiers (scenario.c) */
     lc_rule_setting rules[LC_RULE_MAX]; /* each venue rule's settings, registry order */
 
@@ -215,6 +237,9 @@ extern const lc_param lc_common_jumps_rate;
 extern const lc_param lc_kind_params[];
 extern const int lc_n_kind_params;
 extern const lc_param lc_collateral_rate_param;
+/* The keys of markets[k].lending (lt, ltv, bonus). */
+extern const lc_param lc_lending_params[];
+extern const int lc_n_lending_params;
 
 /* The value of a rule's numeric key, or the name a name-valued key holds
  * (e.g. ("partial", "cooldown"), ("adl", "adl_ranking")); NAN / NULL if none. */

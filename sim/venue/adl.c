@@ -309,8 +309,9 @@ static void destroy(lc_rule_inst *ri)
     free(st->skipped);
 }
 
-static int enabled(const lc_rule_setting *s)
+static int enabled(const lc_rule_setting *s, const lc_scenario *sc)
 {
+    (void)sc;
     return s->name[ADL_POLICY] == 1;
 }
 

@@ -2,14 +2,12 @@
  * the book, as Hyperliquid's (venue.backstop: {fraction f, unwind u}; off
  * while f = 0).
  *
- * A breached account whose equity at the marks is below f times its
- * maintenance (Hyperliquid: f = 2/3) is not sent to the book: the vault
- * takes over every position and all its collateral at the marks, and the
- * account loses what equity it had (Hyperliquid's backstop liquidation).
- * Its positions leave the accounts' open interest and count as liquidated
- * (liq_count_*, and liq_notional_* at the mark); no fee is paid, no
- * shortfall reaches the insurance fund: the vault takes the loss of an
- * account taken with negative equity.
+ * A breached account (not a lending CDP: its protocol's) whose equity at the marks is below f times
+ * its maintenance (Hyperliquid: f = 2/3) is not sent to the book: the vault takes over every
+ * position and all its collateral at the marks, and the account loses what equity it had
+ * (Hyperliquid's backstop liquidation). Its positions leave the accounts' open interest and count
+ * as liquidated (liq_count_*, and liq_notional_* at the mark); no fee is paid, no shortfall reaches
+ * the insurance fund: the vault takes the loss of an account taken with negative equity.
  *
  * The vault holds what it took: per market a signed inventory (the
  * positions, plus the collateral assets it took) and quote cash, so that its
@@ -138,6 +136,8 @@ static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
     double f = ri->set->p[BACKSTOP_FRACTION];
     for (long k = 0; k < n; k++) {
         lc_item *it = &plan[k];
+        if (it->margin == &lc_margin_cdp)
+            continue; /* a lending CDP is its protocol's */
         lc_account a;
         double e, req;
         at_marks(r, it, &a, &e, &req);
@@ -208,8 +208,9 @@ static void on_end(lc_rule_inst *ri, lc_run *r)
     c[BS_INVENTORY].d = gross;
 }
 
-static int enabled(const lc_rule_setting *s)
+static int enabled(const lc_rule_setting *s, const lc_scenario *sc)
 {
+    (void)sc;
     return s->p[BACKSTOP_FRACTION] > 0;
 }
 

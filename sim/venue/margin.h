@@ -5,10 +5,11 @@
  * A margin model is a const descriptor like a price model: `isolated`
  * (venue/isolated.c: one perpetual position with its own quote collateral,
  * the closed forms of venue.h), `cross` and `portfolio` (venue/spanning.c:
- * several positions and collateral assets, spanning.h); cdp ("Lending
- * CDPs") will be another over the same lc_account view (book.h). A plan
- * holds one trade per position closed or collateral sold, each in its own
- * market. */
+ * several positions and collateral assets, spanning.h) and `cdp`
+ * (venue/cdp.h: a lending position's collateral and debts, liquidated by
+ * the rule of the protocol venue.lending names), all over the lc_account
+ * view (book.h). A plan holds one trade per position closed or collateral
+ * sold (or debt bought back), each in its own market. */
 #ifndef LC_MARGIN_H
 #define LC_MARGIN_H
 
@@ -32,7 +33,8 @@ typedef struct lc_margin_model {
     void (*settle)(struct lc_run *r, struct lc_item *it);
 } lc_margin_model;
 
-extern const lc_margin_model lc_margin_isolated, lc_margin_cross, lc_margin_portfolio;
+extern const lc_margin_model lc_margin_isolated, lc_margin_cross, lc_margin_portfolio,
+    lc_margin_cdp;
 /* Every margin model, indexed by lc_margin_kind. */
 extern const lc_margin_model *const lc_margin_models[];
 

@@ -63,8 +63,9 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     lc_run_event(r, it->i, PARTIAL_EVENT, it->side * it->trade[0].qty, it->trade[0].x, it->fee, 0);
 }
 
-static int enabled(const lc_rule_setting *s)
+static int enabled(const lc_rule_setting *s, const lc_scenario *sc)
 {
+    (void)sc;
     return s->name[PARTIAL_MODE] != LC_PARTIAL_NONE;
 }
 

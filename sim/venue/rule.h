@@ -111,8 +111,9 @@ typedef struct lc_rule {
     int words;             /* per-account words it keeps in the book (book.h) */
     int changes_positions; /* it may change open accounts (then the book is mutable) */
     size_t state_size;     /* bytes of per-scratch state */
-    /* Whether these settings switch the rule on. */
-    int (*enabled)(const lc_rule_setting *s);
+    /* Whether these settings (or the scenario's: venue.lending) switch the
+     * rule on. */
+    int (*enabled)(const lc_rule_setting *s, const struct lc_scenario *sc);
     /* Checks across keys or against the rest of the scenario, after every
      * value passed its table (NULL: none). Return 0 or -1. */
     int (*check)(const lc_rule_setting *s, const struct lc_scenario *sc, const lc_rule_where *at,

@@ -5,13 +5,15 @@
 
 #include "venue/rule.h"
 
-extern const lc_rule lc_rule_backstop, lc_rule_adl, lc_rule_partial, lc_rule_topup;
+extern const lc_rule lc_rule_backstop, lc_rule_adl, lc_rule_partial, lc_rule_topup,
+    lc_rule_liquidators, lc_rule_aave, lc_rule_compound;
 
 const lc_rule *const lc_rules[] = {
     &lc_rule_backstop, /* first: a taken account is no other rule's */
-    &lc_rule_adl,
-    &lc_rule_partial,
-    &lc_rule_topup,
+    &lc_rule_adl,      &lc_rule_partial,
+    &lc_rule_topup,    &lc_rule_liquidators, /* its settings: the lending protocols' liquidators */
+    &lc_rule_aave, /* the lending protocols: venue.lending switches one on */
+    &lc_rule_compound,
 };
 const int lc_n_rules = LC_COUNT(lc_rules);
 
@@ -21,7 +23,8 @@ const char *lc_rules_check(void)
 {
     static char msg[256];
     int cells = 0, words = 0, kinds[64] = {0};
-    kinds[5] = kinds[8] = 1; /* the core's: LC_EVENT_COLLATERAL_SALE, _TAKEN (out/record.h) */
+    /* the core's: LC_EVENT_COLLATERAL_SALE, _TAKEN, LC_EVENT_CDP (out/record.h) */
+    kinds[5] = kinds[8] = kinds[9] = 1;
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
         cells += ru->ncolumns;
@@ -36,10 +39,10 @@ const char *lc_rules_check(void)
         for (int e = 0; e < ru->nevents; e++) {
             int kind = ru->events[e].kind;
             if (kind < 2 || kind >= 64 || kinds[kind]++)
-                snprintf(
-                    msg, sizeof msg,
-                    "rule %s: event kind %d is taken (1, 5 and 8 are the core's) or out of 2..63",
-                    ru->d.name, kind);
+                snprintf(msg, sizeof msg,
+                         "rule %s: event kind %d is taken (1, 5, 8 and 9 are the core's) or out of "
+                         "2..63",
+                         ru->d.name, kind);
         }
         if (cells > LC_RULE_MAX_CELLS || words > LC_RULE_MAX_WORDS)
             snprintf(msg, sizeof msg,

@@ -29,6 +29,7 @@
 #include <math.h>
 
 #include "engine/run.h"
+#include "venue/cdp.h"
 #include "venue/venue.h"
 
 double lc_span_threshold(const lc_scenario *sc, int margin)
@@ -39,6 +40,8 @@ double lc_span_threshold(const lc_scenario *sc, int margin)
 lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_position *pos, int npos,
                               const lc_balance *col, int ncol, const double *marks)
 {
+    if (margin == LC_MARGIN_CDP)
+        return lc_cdp_evaluate(sc, col, ncol, marks);
     double theta = lc_span_threshold(sc, margin), e = 0, r = 0, x = 0;
     double net[LC_MAX_MARKETS] = {0}, gross[LC_MAX_MARKETS] = {0}; /* per market, above */
     for (int k = 0; k < ncol; k++) {
@@ -84,6 +87,16 @@ lc_span_eval lc_span_evaluate_account(const lc_scenario *sc, const lc_population
     return lc_span_evaluate(sc, lc_population_margin(p, i), pos, npos, col, ncol, marks);
 }
 
+lc_span_eval lc_span_evaluate_book(const lc_scenario *sc, const lc_book *b, long i,
+                                   const double *marks)
+{
+    int npos, ncol;
+    const lc_position *pos;
+    const lc_balance *col;
+    lc_book_span_legs(b, i, &pos, &npos, &col, &ncol);
+    return lc_span_evaluate(sc, lc_population_margin(b->pop, i), pos, npos, col, ncol, marks);
+}
+
 /* ---- the margin models ---------------------------------------------------- */
 
 static double quote_of(const lc_balance *col, int ncol)
@@ -97,10 +110,10 @@ static double quote_of(const lc_balance *col, int ncol)
 
 static int span_plan(const lc_run *r, lc_item *it, lc_trade *trade)
 {
-    const lc_population *pop = r->pop;
     int npos, ncol, n = 0;
-    const lc_position *pos = lc_span_positions(pop, it->i, &npos);
-    const lc_balance *col = lc_span_balances(pop, it->i, &ncol);
+    const lc_position *pos;
+    const lc_balance *col;
+    lc_book_span_legs(r->book, it->i, &pos, &npos, &col, &ncol);
     double quote = quote_of(col, ncol), rate = r->sc->liquidation_fee;
     it->side = 0;
     it->q = 0;
@@ -127,11 +140,11 @@ static int span_plan(const lc_run *r, lc_item *it, lc_trade *trade)
 static void span_settle(lc_run *r, lc_item *it)
 {
     const lc_scenario *sc = r->sc;
-    const lc_population *pop = r->pop;
     long i = it->i;
     int npos, ncol;
-    const lc_position *pos = lc_span_positions(pop, i, &npos);
-    const lc_balance *col = lc_span_balances(pop, i, &ncol);
+    const lc_position *pos;
+    const lc_balance *col;
+    lc_book_span_legs(r->book, i, &pos, &npos, &col, &ncol);
     double sold[LC_SPAN_MAX_LEGS] = {0}; /* per balance k: units sold */
     double quote = it->c, pnl = 0, notional = 0, proceeds = 0;
     for (int k = 0; k < npos; k++) { /* trades: the positions, then the sales */
@@ -244,4 +257,5 @@ const lc_margin_model *const lc_margin_models[LC_MARGIN_NKINDS] = {
     [LC_MARGIN_ISOLATED] = &lc_margin_isolated,
     [LC_MARGIN_CROSS] = &lc_margin_cross,
     [LC_MARGIN_PORTFOLIO] = &lc_margin_portfolio,
+    [LC_MARGIN_CDP] = &lc_margin_cdp,
 };

@@ -37,7 +37,8 @@
  * market's asset and quote. */
 #define LC_SPAN_MAX_LEGS LC_ACCOUNT_MAX_LEGS
 
-/* One evaluation of an account at the marks. */
+/* One evaluation of an account at the marks (a lending CDP's: venue/cdp.c,
+ * lc_cdp_evaluate). */
 typedef struct lc_span_eval {
     double equity, requirement; /* E and R above, quote */
     double slack;               /* E − θ·R: breached when <= 0 */
@@ -70,8 +71,11 @@ static inline const lc_balance *lc_span_balances(const lc_population *p, long i,
     return p->span_col + p->span_col0[j];
 }
 
-/* Spanning account i evaluated at marks. */
+/* Spanning account i of the population evaluated at marks. */
 lc_span_eval lc_span_evaluate_account(const lc_scenario *sc, const lc_population *p, long i,
                                       const double *marks);
+/* ... as it stands in the run's book (its legs may have changed). */
+lc_span_eval lc_span_evaluate_book(const lc_scenario *sc, const lc_book *b, long i,
+                                   const double *marks);
 
 #endif

@@ -339,8 +339,9 @@ static void destroy(lc_rule_inst *ri)
     free(st->uncalled);
 }
 
-static int enabled(const lc_rule_setting *s)
+static int enabled(const lc_rule_setting *s, const lc_scenario *sc)
 {
+    (void)sc;
     return s->p[TOPUP_PROBABILITY] > 0;
 }
 

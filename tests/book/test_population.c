@@ -323,7 +323,7 @@ Test(population, ties_are_in_origin_order)
 #define THREE_MARKETS                                                                              \
     "markets:\n"                                                                                   \
     "  - {name: A, price: {model: gbm, s0: 100}, tiers: [{up_to: 1e300, mmr: 0.01, "               \
-    "max_leverage: 50}]}\n"                                                                        \
+    "max_leverage: 50}], lending: {lt: 0.8}}\n"                                                    \
     "  - {name: B, price: {model: gbm, s0: 5000}, tiers: [{up_to: 1e300, mmr: 0.002, "             \
     "max_leverage: 200}]}\n"                                                                       \
     "  - {name: C, price: {model: gbm, s0: 1}, tiers: [{up_to: 1e300, mmr: 0.05, "                 \
@@ -657,15 +657,33 @@ Test(population, csv_by_legs_errors)
         {"a,cross,position,A,long,100,100,\na,cross,position,A,short,100,100,\n",
          "legs.csv:3: market: account a holds a position in A already"},
         {"a,cross,loan,A,long,100,100,\n",
-         "legs.csv:2: leg: must be position or collateral (got 'loan')"},
+         "legs.csv:2: leg: must be position, collateral or debt (got 'loan')"},
         {"a,margin,position,A,long,100,100,\n",
-         "legs.csv:2: margin: must be isolated, cross or portfolio (got 'margin')"},
+         "legs.csv:2: margin: must be isolated, cross, portfolio or cdp (got 'margin')"},
         {"a,cross,collateral,quote,,,,-1\n", "legs.csv:2: amount: must be a number >= 0"},
         {"a,cross,collateral,quote,,,,10\n", "legs.csv:2: account of this line: no position"},
         {"a,cross,position,A,long,100,100,5\n",
          "legs.csv:2: amount: must be empty on a position line (got '5')"},
         {"a,cross,position,A,long,100,100,\na,cross,collateral,quote,long,,,5\n",
          "legs.csv:3: side: must be empty on a collateral line (got 'long')"},
+        /* lending CDPs (margin cdp): collateral in a market with lt > 0, debts */
+        {"a,cross,debt,quote,,,,10\n",
+         "legs.csv:2: leg: a debt is a lending CDP's: its account's margin is cdp"},
+        {"a,cdp,position,A,long,100,100,\n",
+         "legs.csv:2: leg: a cdp account holds collateral and debts, no positions"},
+        {"a,cdp,collateral,A,,,,10\n",
+         "legs.csv:2: account of this line: a cdp account needs collateral and a debt"},
+        {"a,cdp,collateral,B,,,,10\na,cdp,debt,quote,,,,10\n",
+         "legs.csv:2: account of this line: a CDP's collateral must be a market's asset with "
+         "lending.lt > 0"},
+        {"a,cdp,collateral,A,,,,10\na,cdp,debt,quote,,,,0\n",
+         "legs.csv:3: amount: must be a number > 0"},
+        {"a,cdp,collateral,A,,,,10\na,cdp,debt,quote,side,,,5\n",
+         "legs.csv:3: side: must be empty on a debt line (got 'side')"},
+        /* E = 10·100·0.8 = 800 <= R = 900 */
+        {"a,cdp,collateral,A,,,,10\na,cdp,debt,quote,,,,900\n",
+         "legs.csv:2: the account of this line is already breached at s0 (equity 800, "
+         "requirement 900"},
         /* 100 notional at 10 quote: E = 10 < R = 0.01·100·... breached? no: R = 1;
          * at 2 quote and a long entered at 105 (pnl −5): E = −3 <= R */
         {"a,cross,position,A,long,105,105,\na,cross,position,B,long,100,5000,\n"

@@ -25,7 +25,7 @@ Test(rules, event_kinds_are_the_documented_ones_and_unique)
     static const struct {
         const char *rule;
         int kind;
-    } want[] = {{"adl", 2}, {"partial", 3}, {"topup", 4}};
+    } want[] = {{"adl", 2}, {"partial", 3}, {"topup", 4}, {"compound", 10}};
     int seen[64] = {0};
     for (int k = 0; k < lc_n_rules; k++)
         for (int e = 0; e < lc_rules[k]->nevents; e++) {
@@ -91,8 +91,8 @@ Test(rules, defaults_switch_every_rule_off)
         lc_rule_setting set = {0};
         for (int i = 0; i < ru->d.nparams; i++)
             set.p[i] = ru->d.params[i].def;
-        cr_assert_not(ru->enabled(&set), "%s is on by default", ru->d.name);
-        cr_assert_not(ru->enabled(&sc->rules[k]), "%s is on in a plain scenario", ru->d.name);
+        cr_assert_not(ru->enabled(&set, sc), "%s is on by default", ru->d.name);
+        cr_assert_not(ru->enabled(&sc->rules[k], sc), "%s is on in a plain scenario", ru->d.name);
     }
     lc_scenario_free(sc);
 }
@@ -105,12 +105,24 @@ Test(rules, keys_round_trip_through_the_resolved_scenario)
                                       "  partial: {mode: tier, fraction: 0.3, cooldown: 4}\n"
                                       "  topup: {probability: 0.25, call: 0.9, delay: 3, "
                                       "target: 0.4}\n"
-                                      "  backstop: {fraction: 0.6667, unwind: 0.1}\n");
+                                      "  backstop: {fraction: 0.6667, unwind: 0.1}\n"
+                                      "  lending: aave\n"
+                                      "  aave: {close_factor: 0.4, protocol_fee: 0.2}\n"
+                                      "  liquidators: {capacity: 1.0e6, latency: 2, gas: 5, "
+                                      "min_profit: 0.01}\n");
     char *y = lc_scenario_resolved_yaml(sc);
     lc_scenario *back = t_scenario(y);
     for (int k = 0; k < lc_n_rules; k++) {
         const lc_rule *ru = lc_rules[k];
-        cr_assert(ru->enabled(&back->rules[k]), "%s", ru->d.name);
+        /* a rule without hooks never runs (the liquidators: the protocols read its keys) */
+        int hooks = ru->on_run || ru->on_step || ru->on_breach || ru->on_liquidate ||
+                    ru->on_settle || ru->on_change || ru->on_shortfall || ru->on_end;
+        /* of the lending protocols, venue.lending's only */
+        int protocol = 0;
+        for (int j = 1; j < LC_LENDING_N; j++)
+            protocol = strcmp(ru->d.name, lc_lending_protocols[j]) == 0 ? j : protocol;
+        int on = hooks && (!protocol || protocol == (int)back->lending);
+        cr_assert(ru->enabled(&back->rules[k], back) == on, "%s", ru->d.name);
         for (int i = 0; i < ru->nnames; i++) {
             cr_assert(strstr(y, ru->names[i].key), "%s missing in\n%s", ru->names[i].key, y);
             cr_assert_eq(back->rules[k].name[i], sc->rules[k].name[i]);

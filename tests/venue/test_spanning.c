@@ -789,38 +789,6 @@ static void survivors_not_breached(const lc_scenario *sc, const lc_population *p
     }
 }
 
-/* Run sc over pop once with each engine (index, scan) and events on; the two
- * must agree bit for bit (row and events). The index run's row and events
- * are returned (the caller frees *ev). */
-static void engine_run_both(const lc_scenario *sc, const lc_population *pop, lc_run_row *row,
-                            lc_eventbuf *ev)
-{
-    long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
-    lc_run_row rows[2];
-    lc_eventbuf evs[2];
-    lc_error err = {0};
-    for (int kind = 0; kind < 2; kind++) {
-        lc_scratch *s = lc_scratch_create(sc, pop, kind ? LC_ENGINE_SCAN : LC_ENGINE_INDEX, 1);
-        cr_assert_not_null(s);
-        float *series[LC_SERIES_N];
-        for (int k = 0; k < LC_SERIES_N; k++)
-            series[k] = calloc((size_t)cols, sizeof(float));
-        memset(&evs[kind], 0, sizeof evs[kind]);
-        cr_assert_eq(lc_engine_run(sc, pop, s, 0, 0, &rows[kind], series, &evs[kind], &err), 0,
-                     "%s", err.msg);
-        for (int k = 0; k < LC_SERIES_N; k++)
-            free(series[k]);
-        lc_scratch_free(s);
-    }
-    /* index and scan: the same row and events */
-    cr_assert(memcmp(&rows[0], &rows[1], sizeof rows[0]) == 0, "index and scan: rows differ");
-    cr_assert_eq(evs[0].n, evs[1].n);
-    cr_assert(memcmp(evs[0].v, evs[1].v, (size_t)evs[0].n * sizeof *evs[0].v) == 0);
-    lc_eventbuf_free(&evs[1]);
-    *row = rows[0];
-    *ev = evs[0];
-}
-
 static void run_case(double fee, double depth, run_tally *tl)
 {
     char text[4096];
@@ -836,7 +804,7 @@ static void run_case(double fee, double depth, run_tally *tl)
         cr_assert_lt(pop->origin[i - 1], pop->origin[i]);
     lc_run_row run_row;
     lc_eventbuf ev;
-    engine_run_both(sc, pop, &run_row, &ev);
+    t_run_both(sc, pop, 0, &run_row, &ev);
     replay rp = {.depth = depth, .fee_rate = fee, .fund = 300};
     replay_run(&rp, pop, &ev, tl);
     const lc_run_row *row = &run_row;
@@ -1001,7 +969,7 @@ static void adl_case(double fund, long n, const adl_fill *want, int nwant, doubl
     cr_assert_eq(pop->n - pop->span0, 1, "account 0 alone spans markets");
     lc_run_row row;
     lc_eventbuf ev;
-    engine_run_both(sc, pop, &row, &ev);
+    t_run_both(sc, pop, 0, &row, &ev);
     cr_assert_eq(row.truncated, 0);
 
     /* by hand: x = the step's prices, the loss at x and its split */
@@ -1200,7 +1168,7 @@ static void backstop_case(double u, int steps, vault_want *out)
     cr_assert_not_null(pop, "%s", err.msg);
     lc_run_row row;
     lc_eventbuf ev;
-    engine_run_both(sc, pop, &row, &ev);
+    t_run_both(sc, pop, 0, &row, &ev);
     cr_assert_eq(row.truncated, 0);
 
     /* step 2, round 1 by hand. Only account 2 trades: BTC flow n = −0.2,
