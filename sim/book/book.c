@@ -169,7 +169,8 @@ static lc_span_change *span_entry(lc_book *b, long i)
     const lc_position *pos;
     const lc_balance *col;
     lc_book_span_legs(b, i, &pos, &c->npos, &col, &c->ncol);
-    memcpy(c->pos, pos, (size_t)c->npos * sizeof *pos);
+    if (c->npos) /* a CDP has none (pos may be NULL) */
+        memcpy(c->pos, pos, (size_t)c->npos * sizeof *pos);
     memcpy(c->col, col, (size_t)c->ncol * sizeof *col);
     memset(c->word, 0, sizeof c->word);
     b->span_slot[j] = (uint32_t)b->span_nch++;
@@ -203,7 +204,8 @@ int lc_book_span_set(lc_book *b, long i, const lc_position *pos, int npos, const
     lc_span_change *c = span_entry(b, i);
     if (!c)
         return -1;
-    memmove(c->pos, pos, (size_t)npos * sizeof *pos);
+    if (npos)
+        memmove(c->pos, pos, (size_t)npos * sizeof *pos);
     memmove(c->col, col, (size_t)ncol * sizeof *col);
     c->npos = npos;
     c->ncol = ncol;
@@ -251,7 +253,8 @@ void lc_book_account(const lc_book *b, long i, lc_account *a)
         const lc_balance *col;
         *a = (lc_account){.i = i, .margin = pop->span_margin[i - pop->span0]};
         lc_book_span_legs(b, i, &pos, &a->npos, &col, &a->ncol);
-        memcpy(a->pos, pos, (size_t)a->npos * sizeof *pos);
+        if (a->npos) /* a CDP has none (pos may be NULL) */
+            memcpy(a->pos, pos, (size_t)a->npos * sizeof *pos);
         memcpy(a->col, col, (size_t)a->ncol * sizeof *col);
         return;
     }

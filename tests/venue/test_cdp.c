@@ -9,6 +9,9 @@
  *    liquidation the liquidators' capacity cuts and the dust rule trims;
  *  - Compound III: an absorb with a positive and with a negative outcome,
  *    the storefront's discount, the reserves' identity;
+ *  - Maker Liquidations 2.0: a bark, its stairstep auction taken below the
+ *    market, sold out below its debt (bad debt), reset at its cusp, limited
+ *    by the hole;
  *  - liquidators who do not show up: latency (the account waits, breached,
  *    its steps), a sale that does not pay (never liquidated), capacity;
  *  - the identities per event (collateral, debt, bonus, fee, bad debt);
@@ -516,8 +519,8 @@ Test(cdp, bad_keys_are_refused)
         "max_leverage: 50}], lending: {lt: 0.8, ltv: 0.9}}\n",
         NULL, 0);
     assert_has(e, "markets[0].lending: ltv (0.9) is above lt (0.8)");
-    e = t_scenario_errors("venue: {lending: maker}\n", NULL, 0);
-    assert_has(e, "venue.lending: must be one of none, aave, compound (got 'maker')");
+    e = t_scenario_errors("venue: {lending: liquity}\n", NULL, 0);
+    assert_has(e, "venue.lending: must be one of none, aave, compound, maker (got 'liquity')");
 }
 
 /* ---- the finders ---------------------------------------------------------- */
@@ -595,6 +598,11 @@ Test(cdp, index_and_scan_agree_compound)
     finders_agree("quote", "compound", "ema");
 }
 
+Test(cdp, index_and_scan_agree_maker)
+{
+    finders_agree("quote", "maker", "last");
+}
+
 /* ---- contagion ---------------------------------------------------------- */
 
 /* ETH 2100 → 2000 at step 1. Example A's CDP is liquidated in round 1: its
@@ -639,4 +647,129 @@ Test(cdp, a_cdp_sale_liquidates_a_perpetual_in_the_next_round)
         lc_population_free(pop);
     }
     lc_scenario_free(sc);
+}
+
+/* ---- Maker Liquidations 2.0 --------------------------------------------- */
+
+/* ETH-A (mat 1.45: lt = 1/1.45; chop 1.13: bonus 0.13), 90-s steps, ETH
+ * from 2200 to s1 at step 1, no impact; a vault of 10 ETH and 14,700 DAI
+ * (safe at 2200: 10·2200/1.45 = 15,172). */
+static void maker_run(double s1, const char *venue, long steps, lc_run_row *row, lc_eventbuf *ev)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "simulation: {runs: 1, steps: %ld, dt: 90, seed: 1}\n"
+             "markets:\n"
+             "  - name: ETH\n"
+             "    price: {model: gbm, s0: 2200, mu: 0, sigma: 0,\n"
+             "            shock: {shape: step, size: %.17g, start: 0}}\n"
+             "    impact: {model: none}\n"
+             "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"
+             "    lending: {lt: %.17g, bonus: 0.13}\n"
+             "population: {accounts: 1, notional: {dist: fixed, value: 1000}, leverage: {dist: "
+             "fixed, value: 2}}\n"
+             "venue: %s\n",
+             steps, s1 / 2200 - 1, 1 / 1.45, venue);
+    lc_scenario *sc = t_scenario(text);
+    lc_account a = cdp(10, 14700);
+    lc_population *pop = population(sc, &a, 1);
+    t_run_both(sc, pop, 0, row, ev);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+/* dss's example, ETH 2000: unsafe (10·2000/1.45 = 13,793 < 14,700); bark
+ * at step 1: tab 14,700·1.13 = 16,611, top 2000·1.10 = 2,200, the keeper's
+ * 250 + 0.001·16,611 = 266.611. The stairstep price 2200·0.99^⌊dur/90⌋ is
+ * first below the market's 2000 at 10 cuts (dur 900 s, step 11):
+ * 1,989.640565; the taker buys what the tab needs, 16,611/1,989.640565 =
+ * 8.348744 ETH (1.651256 back to the owner), sells at 2000: pnl
+ * 8.348744·2000 − 16,611 = 86.488; no bad debt. */
+Test(cdp, maker_auction_taken_when_below_the_market)
+{
+    lc_run_row row;
+    lc_eventbuf ev;
+    maker_run(2000, "{lending: maker}", 20, &row, &ev);
+    double price = 2200 * pow(0.99, 10), slice = 16611 / price;
+    near(price, 1989.640565, "the curve at 900 s");
+    const lc_event *bark = NULL, *take = NULL;
+    for (long i = 0; i < ev.n; i++) {
+        if (ev.v[i].kind == LC_EVENT_CDP)
+            bark = &ev.v[i];
+        if (ev.v[i].kind == 11)
+            take = &ev.v[i];
+    }
+    cr_assert(bark && take);
+    cr_assert_eq(bark->step, 1);
+    near(-bark->qty, 10, "the lot");
+    cr_assert_eq(take->step, 11, "taken at step %ld", (long)take->step);
+    near(take->price, price, "auction price");
+    near(-take->qty, slice, "slice");
+    near(take->notional, 16611, "owe = the tab");
+    cr_assert_eq(lc_run_value(&row, "maker_kicks"), 1);
+    cr_assert_eq(lc_run_value(&row, "maker_takes"), 1);
+    near(lc_run_value(&row, "maker_raised"), 16611, "raised");
+    near(lc_run_value(&row, "maker_incentives"), 266.611, "keeper");
+    cr_assert_eq(lc_run_value(&row, "maker_auctions_end"), 0);
+    near(row.cdp_repaid, 14700, "debt into the auction");
+    near(row.cdp_bad_debt, 0, "bad debt");
+    near(row.cdp_liquidator_pnl, slice * 2000 - 16611, "taker's pnl");
+    lc_eventbuf_free(&ev);
+}
+
+/* ETH 1400: top 1,540, first below 1400 at 10 cuts: 1,392.748; the whole
+ * lot for 13,927.484 < the tab: the auction ends sold out, 14,700 −
+ * 13,927.484 = 772.516 of the debt not raised: bad debt. */
+Test(cdp, maker_auction_sold_out_below_its_debt_is_bad_debt)
+{
+    lc_run_row row;
+    lc_eventbuf ev;
+    maker_run(1400, "{lending: maker}", 20, &row, &ev);
+    double price = 1540 * pow(0.99, 10);
+    near(lc_run_value(&row, "maker_raised"), 10 * price, "raised");
+    near(row.cdp_bad_debt, 14700 - 10 * price, "bad debt");
+    near(row.cdp_bad_debt, 772.516, "by hand");
+    cr_assert_eq(lc_run_value(&row, "maker_auctions_end"), 0);
+    lc_eventbuf_free(&ev);
+}
+
+/* No taker (gas above any profit): 0.99^79 = 0.4520 > cusp 0.45 > 0.99^80 =
+ * 0.4475, so the auction needs its redo at dur 7,200 s (80 cuts, step 81),
+ * one second before tail would: top again 2000·1.1, the keeper paid again. */
+Test(cdp, maker_auction_resets_at_its_cusp)
+{
+    lc_run_row row;
+    lc_eventbuf ev;
+    maker_run(2000, "{lending: maker, liquidators: {gas: 1.0e9}}", 100, &row, &ev);
+    cr_assert_eq(lc_run_value(&row, "maker_redos"), 1);
+    cr_assert_eq(lc_run_value(&row, "maker_takes"), 0);
+    cr_assert_eq(lc_run_value(&row, "maker_auctions_end"), 1);
+    near(lc_run_value(&row, "maker_tab_end"), 16611, "tab outstanding");
+    near(lc_run_value(&row, "maker_incentives"), 2 * 266.611, "two kicks' incentives");
+    lc_eventbuf_free(&ev);
+    maker_run(2000, "{lending: maker, liquidators: {gas: 1.0e9}}", 80, &row, &ev);
+    cr_assert_eq(lc_run_value(&row, "maker_redos"), 0, "not before step 81");
+    lc_eventbuf_free(&ev);
+}
+
+/* The hole: 10,000 DAI of room per market takes dart = 10,000/1.13 =
+ * 8,849.56 of the 14,700 (the rest, 5,850.44, is not dust at dust 1,000;
+ * at ETH-A's 7,500 it would be, and the bark would take it all); dink =
+ * 10·8,849.56/14,700 = 6.0201 ETH; the vault keeps 3.9799 ETH and 5,850.44
+ * DAI, still unsafe, and waits for room (the hole frees as the auction is
+ * taken). */
+Test(cdp, maker_hole_limits_a_bark)
+{
+    lc_run_row row;
+    lc_eventbuf ev;
+    maker_run(2000, "{lending: maker, maker: {hole: 10000, dust: 1000}}", 3, &row, &ev);
+    const lc_event *bark = NULL;
+    for (long i = 0; i < ev.n && !bark; i++)
+        if (ev.v[i].kind == LC_EVENT_CDP)
+            bark = &ev.v[i];
+    cr_assert_not_null(bark);
+    near(-bark->qty, 10 * (10000 / 1.13) / 14700, "dink");
+    near(row.cdp_repaid, 10000 / 1.13, "dart");
+    cr_assert_eq(lc_run_value(&row, "maker_kicks"), 1, "no room for a second");
+    lc_eventbuf_free(&ev);
 }

@@ -25,7 +25,7 @@ Test(rules, event_kinds_are_the_documented_ones_and_unique)
     static const struct {
         const char *rule;
         int kind;
-    } want[] = {{"adl", 2}, {"partial", 3}, {"topup", 4}, {"compound", 10}};
+    } want[] = {{"adl", 2}, {"partial", 3}, {"topup", 4}, {"compound", 10}, {"maker", 11}};
     int seen[64] = {0};
     for (int k = 0; k < lc_n_rules; k++)
         for (int e = 0; e < lc_rules[k]->nevents; e++) {
