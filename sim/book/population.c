@@ -593,8 +593,18 @@ static int draw_cdp(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r,
         double debt = value * (1 - 1 / leverage);
         if (debt > limit)
             debt = limit;
-        double price = ak->debt == LC_QUOTE ? 1.0 : marks[ak->debt];
-        col[ncol++] = (lc_balance){ak->debt, -debt / price};
+        int asset = ak->debt; /* drawn (one uniform) only for a map of debt assets */
+        if (asset == -2) {
+            double u = gsl_rng_uniform(r), acc = 0;
+            for (asset = 0; asset < sc->nmarkets; asset++)
+                if (u < (acc += ak->debt_share[asset]))
+                    break;
+            while (!(ak->debt_share[asset] > 0)) /* u beyond the rounded sum */
+                asset--;
+            asset -= 1;
+        }
+        double price = asset == LC_QUOTE ? 1.0 : marks[asset];
+        col[ncol++] = (lc_balance){asset, -debt / price};
         if (lc_span_evaluate(sc, LC_MARGIN_CDP, NULL, 0, col, ncol, marks).slack > 0)
             return add_spanning(p, i, LC_MARGIN_CDP, NULL, 0, col, ncol)
                        ? lc_error_add(err, "out of memory for the accounts' balances")

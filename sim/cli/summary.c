@@ -25,6 +25,12 @@ void lc_summary_add(lc_summary *s, const lc_run_row *r)
     s->exo_dd_sum += r->exo_drawdown;
     s->dd_max = fmax(s->dd_max, r->max_drawdown);
     s->insurance_min = fmin(s->insurance_min, r->insurance_min);
+    s->cdp_with_liq += r->cdp_liq_count > 0;
+    s->cdp_with_bad += r->cdp_bad_debt > 0;
+    s->cdp_liq_sum += (double)r->cdp_liq_count;
+    s->cdp_repaid_sum += r->cdp_repaid;
+    s->cdp_bad_sum += r->cdp_bad_debt;
+    s->cdp_bad_max = fmax(s->cdp_bad_max, r->cdp_bad_debt);
     for (int k = 0; k < s->sc->nmarkets; k++) {
         const lc_market_row *m = &r->mk[k];
         s->mk_liq_sum[k] += m->liq_notional_long + m->liq_notional_short;
@@ -69,6 +75,17 @@ void lc_summary_print(const lc_summary *s, FILE *out)
                 s->sc->market[m].name, b, s->mk_liq_sum[m] / dn, 100.0 * s->mk_dd_sum[m] / dn);
     }
     fprintf(out, "  lowest insurance fund       %.4g quote\n", s->insurance_min);
+    if (s->sc->lending != LC_LENDING_NONE) { /* the lending protocol's CDPs */
+        pct(b, sizeof b, s->cdp_with_liq, n);
+        fprintf(out, "  %-27s %s; mean %.4g liquidations, %.4g quote of debt repaid\n",
+                s->sc->lending == LC_LENDING_AAVE       ? "CDPs (aave) liquidated in"
+                : s->sc->lending == LC_LENDING_COMPOUND ? "CDPs (compound) liquidated in"
+                                                        : "CDPs (maker) liquidated in",
+                b, s->cdp_liq_sum / dn, s->cdp_repaid_sum / dn);
+        pct(b, sizeof b, s->cdp_with_bad, n);
+        fprintf(out, "  runs with CDP bad debt      %s; mean %.4g quote, max %.4g quote\n", b,
+                s->cdp_bad_sum / dn, s->cdp_bad_max);
+    }
     if (s->truncated_runs)
         fprintf(out, "  runs that hit max_rounds    %ld (their cascades continued next step)\n",
                 s->truncated_runs);

@@ -14,6 +14,9 @@ typedef struct lc_summary {
     double bad_debt_sum, bad_debt_max;
     double dd_sum, exo_dd_sum, dd_max;
     double insurance_min;
+    /* lending CDPs: runs with a liquidation and with bad debt, and sums */
+    long cdp_with_liq, cdp_with_bad;
+    double cdp_liq_sum, cdp_repaid_sum, cdp_bad_sum, cdp_bad_max;
     const lc_scenario *sc; /* its markets' names */
     /* per market: liquidated notional and max drawdown, summed over rows */
     double mk_liq_sum[LC_MAX_MARKETS], mk_dd_sum[LC_MAX_MARKETS];

@@ -676,6 +676,72 @@ const lc_param lc_lending_params[] = {
 };
 const int lc_n_lending_params = LC_COUNT(lc_lending_params);
 
+/* The asset named by text: a market's index, LC_QUOTE for "quote", or -2. */
+static int asset_named(const lc_scenario *sc, const char *text)
+{
+    return strcmp(text, "quote") == 0              ? LC_QUOTE
+           : lc_scenario_market_find(sc, text) < 0 ? -2
+                                                   : lc_scenario_market_find(sc, text);
+}
+
+/* population.kinds.cdp.debt: the asset a CDP borrows ('quote' or a market's
+ * name; quote when absent), or a map of asset to share of the CDPs. */
+static int read_debt(const lc_scenario *sc, lc_account_kind *ak, lc_node *debt, const char *where,
+                     lc_error *err)
+{
+    for (int a = 0; a <= LC_MAX_MARKETS; a++)
+        ak->debt_share[a] = 0;
+    ak->debt = LC_QUOTE;
+    ak->debt_share[0] = 1;
+    if (!debt)
+        return 0;
+    char key[160];
+    snprintf(key, sizeof key, "%s.debt", where);
+    if (debt->kind == LC_NODE_SCALAR) {
+        int a = asset_named(sc, debt->text);
+        if (a == -2)
+            return lc_error_at(err, debt->src, debt->line, key,
+                               "must be 'quote', a market's name, or a map of them to shares "
+                               "(got '%s')",
+                               debt->text);
+        ak->debt_share[0] = 0;
+        ak->debt_share[a + 1] = 1;
+        ak->debt = a;
+        return 0;
+    }
+    if (debt->kind != LC_NODE_MAP || debt->n == 0)
+        return lc_error_at(err, debt->src, debt->line, key,
+                           "must be 'quote', a market's name, or a map of them to shares");
+    static const lc_param sh = {"share", "1", LC_REAL, 0, 0, 1e300, 0, 0, "a share"};
+    double sum = 0;
+    int rc = 0;
+    ak->debt_share[0] = 0;
+    for (int j = 0; j < debt->n; j++) {
+        char kj[200];
+        snprintf(kj, sizeof kj, "%s.%s", key, debt->keys[j]);
+        debt->used[j] = 1;
+        int a = asset_named(sc, debt->keys[j]);
+        double x = 0;
+        if (a == -2)
+            rc = lc_error_at(err, debt->vals[j]->src, debt->key_lines[j], kj,
+                             "no market of that name (or 'quote')");
+        else if (read_scalar_number(debt->vals[j], kj, &sh, &x, err))
+            rc = -1;
+        else
+            ak->debt_share[a + 1] = x;
+        sum += x;
+    }
+    if (rc == 0 && !(sum > 0))
+        return lc_error_at(err, debt->src, debt->line, key, "shares must not all be 0");
+    for (int a = 0; rc == 0 && a <= LC_MAX_MARKETS; a++)
+        ak->debt_share[a] /= sum;
+    ak->debt = -2; /* drawn per account */
+    for (int a = 0; rc == 0 && a <= LC_MAX_MARKETS; a++)
+        if (ak->debt_share[a] == 1)
+            ak->debt = a - 1; /* one asset after all */
+    return rc;
+}
+
 /* population.kinds: a map of margin model to {weight, positions_min,
  * positions_max, collateral: {market: share}} (DESIGN §13). Absent: every
  * account is isolated. An isolated kind holds one position and quote. */
@@ -775,18 +841,8 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
                              "a cdp account's collateral shares must sum to 1 (got %g): its "
                              "collateral is markets' assets, its debt the 'debt' asset",
                              share);
-        ak->debt = LC_QUOTE;
-        lc_node *debt = m == LC_MARGIN_CDP && k ? lc_node_get(k, "debt") : NULL;
-        if (debt) {
-            int a = debt->kind == LC_NODE_SCALAR ? lc_scenario_market_find(sc, debt->text) : -1;
-            int quote = debt->kind == LC_NODE_SCALAR && strcmp(debt->text, "quote") == 0;
-            if (a < 0 && !quote)
-                rc = lc_error_at(err, debt->src, debt->line, where,
-                                 "debt must be 'quote' or a market's name (got '%s')",
-                                 debt->kind == LC_NODE_SCALAR ? debt->text : "a map or list");
-            else if (!quote)
-                ak->debt = a;
-        }
+        rc |=
+            read_debt(sc, ak, m == LC_MARGIN_CDP && k ? lc_node_get(k, "debt") : NULL, where, err);
         if (rc == 0 && m == LC_MARGIN_ISOLATED && (share > 0 || ak->positions_max > 1))
             rc = lc_error_at(err, k->src, k->line, where,
                              "an isolated account holds one position and quote collateral");
@@ -1658,9 +1714,15 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
                          lc_kind_params[j].name);
                 fn(ctx, key, lc_kind_params[j].unit, &v[j], 1, 0, NULL);
             }
-            if (m == LC_MARGIN_CDP)
+            if (m == LC_MARGIN_CDP && ak->debt != -2)
                 fn(ctx, "population.kinds.cdp.debt", NULL, NULL, 0, 0,
                    ak->debt == LC_QUOTE ? "quote" : sc->market[ak->debt].name);
+            for (int a = 0; m == LC_MARGIN_CDP && ak->debt == -2 && a <= sc->nmarkets; a++)
+                if (ak->debt_share[a] > 0) {
+                    snprintf(key, sizeof key, "population.kinds.cdp.debt.%s",
+                             a ? sc->market[a - 1].name : "quote");
+                    fn(ctx, key, "1", &ak->debt_share[a], 1, 0, NULL);
+                }
             for (int a = 0; a < sc->nmarkets; a++)
                 if (ak->collateral[a] > 0) {
                     snprintf(key, sizeof key, "population.kinds.%s.collateral.%s",

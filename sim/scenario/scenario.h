@@ -99,7 +99,10 @@ typedef struct lc_account_kind {
     double weight; /* normalised over the kinds given; 0: none of this kind */
     long positions_min, positions_max;
     double collateral[LC_MAX_MARKETS];
-    int debt; /* cdp: the asset it borrows (LC_QUOTE, -1, or a market) */
+    /* cdp: the asset it borrows (LC_QUOTE, -1, or a market), -2 when drawn
+     * per account by debt_share (index asset + 1: 0 quote), summing to 1 */
+    int debt;
+    double debt_share[LC_MAX_MARKETS + 1];
     /* its own notional and leverage distributions (desc NULL: the
      * population's) */
     lc_choice notional, leverage;

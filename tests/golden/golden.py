@@ -373,6 +373,8 @@ def exercised(path: Path, case: Case) -> list[str]:
                 problems.append(f"no /{g} group")
         runs = f["runs"]
         liq = int(np.sum(runs["liq_count_long"][()]) + np.sum(runs["liq_count_short"][()]))
+        if "cdp_liq_count" in runs:  # lending CDPs liquidated count too
+            liq += int(np.sum(runs["cdp_liq_count"][()]))
         if case.liquidations and liq == 0:
             problems.append("no liquidation in /runs")
         for col in case.require:
