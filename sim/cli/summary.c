@@ -80,7 +80,8 @@ void lc_summary_print(const lc_summary *s, FILE *out)
         fprintf(out, "  %-27s %s; mean %.4g liquidations, %.4g quote of debt repaid\n",
                 s->sc->lending == LC_LENDING_AAVE       ? "CDPs (aave) liquidated in"
                 : s->sc->lending == LC_LENDING_COMPOUND ? "CDPs (compound) liquidated in"
-                                                        : "CDPs (maker) liquidated in",
+                : s->sc->lending == LC_LENDING_MAKER    ? "CDPs (maker) liquidated in"
+                                                        : "troves (liquity) liquidated in",
                 b, s->cdp_liq_sum / dn, s->cdp_repaid_sum / dn);
         pct(b, sizeof b, s->cdp_with_bad, n);
         fprintf(out, "  runs with CDP bad debt      %s; mean %.4g quote, max %.4g quote\n", b,

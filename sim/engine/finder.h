@@ -81,6 +81,9 @@ typedef struct lc_slack {
      * is not the run's tag): entries of older versions are stale. */
     uint32_t *due, *version, *version_run, run_tag;
     long ndue;
+    /* due_at[j] == finds: j is due already (a reopening between two finds
+     * is listed once; the version read at the find is the latest) */
+    uint32_t *due_at, finds;
     long evaluations; /* accounts evaluated, every run of the scratch (scan counts its own) */
 } lc_slack;
 

@@ -84,8 +84,10 @@ int lc_slack_init(lc_slack *s, const lc_population *pop)
     s->due = malloc(n * sizeof *s->due);
     s->version = malloc(n * sizeof *s->version);
     s->version_run = calloc(n, sizeof *s->version_run);
+    s->due_at = calloc(n, sizeof *s->due_at);
+    s->finds = 1;
     if (!s->first || !s->pending || !s->group_of || !s->group || !s->due || !s->version ||
-        !s->version_run)
+        !s->version_run || !s->due_at)
         return -1;
     uint32_t all = pop->nmarkets >= 32 ? ~0u : (1u << pop->nmarkets) - 1;
     for (long j = 0; j < s->n; j++) {
@@ -119,6 +121,7 @@ void lc_slack_release(lc_slack *s)
     free(s->due);
     free(s->version);
     free(s->version_run);
+    free(s->due_at);
     for (int g = 0; s->group && g < s->ngroup; g++)
         for (int l = 0; l < LC_SLACK_LEVELS; l++)
             free(s->group[g].level[l].heap);
@@ -195,6 +198,10 @@ void lc_slack_start(lc_slack *s, lc_run *r)
         same &= marks[k] == s->marks0[k];
     s->held = 0;
     s->ndue = 0;
+    if (++s->finds == 0 && s->due_at) { /* nothing is due: a new tag (after 2^32: clear once) */
+        memset(s->due_at, 0, (size_t)s->n * sizeof *s->due_at);
+        s->finds = 1;
+    }
     if (s->version_run && ++s->run_tag == 0) { /* after 2^32 runs: clear once */
         memset(s->version_run, 0, (size_t)s->n * sizeof *s->version_run);
         s->run_tag = 1;
@@ -250,7 +257,10 @@ void lc_finder_reopen(lc_finder *f, long i)
     long j = i - s->span0;
     s->version[j] = version_of(s, j) + 1;
     s->version_run[j] = s->run_tag;
-    s->due[s->ndue++] = (uint32_t)i;
+    if (s->due_at[j] != s->finds) {
+        s->due_at[j] = s->finds;
+        s->due[s->ndue++] = (uint32_t)i;
+    }
 }
 
 /* Evaluate the entry's account at the marks, unless the entry is stale or
@@ -303,6 +313,10 @@ long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
     for (long k = 0; k < s->ndue; k++) /* open again after their round */
         s->pending[npending++] = (lc_slack_entry){0, s->due[k], version_of(s, s->due[k] - span0)};
     s->held = s->ndue = 0;
+    if (++s->finds == 0 && s->due_at) { /* after 2^32 finds: clear once */
+        memset(s->due_at, 0, (size_t)s->n * sizeof *s->due_at);
+        s->finds = 1;
+    }
     long again = npending;
     for (int g = 0; g < s->ngroup; g++) {
         lc_slack_group *gr = &s->group[g];

@@ -638,7 +638,8 @@ static int read_market_weights(lc_scenario *sc, lc_node *pop, lc_error *err)
 }
 
 const char *const lc_margin_kinds[LC_MARGIN_NKINDS] = {"isolated", "cross", "portfolio", "cdp"};
-const char *const lc_lending_protocols[LC_LENDING_N] = {"none", "aave", "compound", "maker"};
+const char *const lc_lending_protocols[LC_LENDING_N] = {"none", "aave", "compound", "maker",
+                                                        "liquity"};
 
 enum { KIND_WEIGHT, KIND_POS_MIN, KIND_POS_MAX };
 const lc_param lc_kind_params[] = {
@@ -1052,7 +1053,7 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
         rc = lc_error_at(err, venue ? venue->src : sc->path,
                          venue ? lc_node_key_line(venue, "lending") : 0, "venue.lending",
                          "population.kinds.cdp draws lending CDPs: name the protocol that "
-                         "liquidates them (aave, compound or maker)");
+                         "liquidates them (aave, compound, maker or liquity)");
     if (rc == 0) /* before the rules, whose checks may read the tiers */
         rc = scale_tiers(sc, venue, err);
     for (int k = 0; k < lc_n_rules; k++)

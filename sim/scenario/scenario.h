@@ -81,12 +81,13 @@ typedef enum lc_margin_kind {
 extern const char *const lc_margin_kinds[LC_MARGIN_NKINDS];
 
 /* The lending protocol that liquidates the CDPs of a run (venue.lending):
- * each is a venue rule (venue/aave.c, venue/compound.c, venue/maker.c). */
+ * each is a venue rule (venue/aave.c, compound.c, maker.c, liquity.c). */
 typedef enum lc_lending {
     LC_LENDING_NONE,
     LC_LENDING_AAVE,
     LC_LENDING_COMPOUND,
     LC_LENDING_MAKER,
+    LC_LENDING_LIQUITY,
     LC_LENDING_N
 } lc_lending;
 extern const char *const lc_lending_protocols[LC_LENDING_N];

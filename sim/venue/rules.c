@@ -6,14 +6,14 @@
 #include "venue/rule.h"
 
 extern const lc_rule lc_rule_backstop, lc_rule_adl, lc_rule_partial, lc_rule_topup,
-    lc_rule_liquidators, lc_rule_aave, lc_rule_compound, lc_rule_maker;
+    lc_rule_liquidators, lc_rule_aave, lc_rule_compound, lc_rule_maker, lc_rule_liquity;
 
 const lc_rule *const lc_rules[] = {
     &lc_rule_backstop, /* first: a taken account is no other rule's */
-    &lc_rule_adl,      &lc_rule_partial,
-    &lc_rule_topup,    &lc_rule_liquidators, /* its settings: the lending protocols' liquidators */
-    &lc_rule_aave, /* the lending protocols: venue.lending switches one on */
-    &lc_rule_compound, &lc_rule_maker,
+    &lc_rule_adl,         &lc_rule_partial, &lc_rule_topup,
+    &lc_rule_liquidators, /* its settings: the lending protocols' liquidators */
+    &lc_rule_aave,        /* the lending protocols: venue.lending switches one on */
+    &lc_rule_compound,    &lc_rule_maker,   &lc_rule_liquity,
 };
 const int lc_n_rules = LC_COUNT(lc_rules);
 

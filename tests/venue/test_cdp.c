@@ -557,8 +557,9 @@ Test(cdp, bad_keys_are_refused)
         "max_leverage: 50}], lending: {lt: 0.8, ltv: 0.9}}\n",
         NULL, 0);
     assert_has(e, "markets[0].lending: ltv (0.9) is above lt (0.8)");
-    e = t_scenario_errors("venue: {lending: liquity}\n", NULL, 0);
-    assert_has(e, "venue.lending: must be one of none, aave, compound, maker (got 'liquity')");
+    e = t_scenario_errors("venue: {lending: morpho}\n", NULL, 0);
+    assert_has(e, "venue.lending: must be one of none, aave, compound, maker, liquity (got "
+                  "'morpho')");
 }
 
 /* ---- the finders ---------------------------------------------------------- */
@@ -812,4 +813,61 @@ Test(cdp, maker_hole_limits_a_bark)
     near(row.cdp_repaid, 10000 / 1.13, "dart");
     cr_assert_eq(lc_run_value(&row, "maker_kicks"), 1, "no room for a second");
     lc_eventbuf_free(&ev);
+}
+
+/* ---- Liquity v1 ------------------------------------------------------------ */
+
+/* liquity/dev's worked case: troves A 10 ETH / 18,500 LUSD, B 20 / 10,000, C
+ * 30 / 20,000, a stability pool of 10,000; MCR 1.1 (lt = 1/1.1). ETH 2100
+ * → 2000 at step 1: A's ICR 1.081 < 1.1. A liquidated: 0.05 ETH and 200
+ * LUSD to the liquidator; the pool offsets 10,000 and gets 9.95·10000/18500
+ * = 5.378378 ETH; 8,500 LUSD and 4.571622 ETH are redistributed by stake
+ * (B 20, C 30 of 50): B 21.828649 ETH / 13,400, C 32.742973 / 25,100. At
+ * step 2, ETH 800: C's ICR 32.742973·800/25,100 = 1.0436 < 1.1 (without the
+ * redistribution, 30·800/20,000 = 1.2: safe): liquidated, the pool empty,
+ * all of it to B: 54.407784 ETH / 38,500, ICR 1.1305 at 800: safe. */
+Test(cdp, liquity_offset_then_redistribution_breaches_another_trove)
+{
+    lc_scenario *sc = t_scenario(
+        "simulation: {runs: 1, steps: 4, dt: 60, seed: 1}\n"
+        "markets:\n"
+        "  - name: ETH\n"
+        "    price: {model: bridge, s0: 2100, sigma: 0, pin_times: [60, 120, 240],\n"
+        "            pin_prices: [2000, 800, 800]}\n"
+        "    impact: {model: none}\n"
+        "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"
+        "    lending: {lt: 0.90909090909090906, bonus: 0}\n"
+        "population: {accounts: 1, notional: {dist: fixed, value: 1000}, leverage: {dist: "
+        "fixed, value: 2}}\n"
+        "venue: {lending: liquity, liquity: {stability_pool: 10000}}\n");
+    lc_account acc[3] = {cdp(10, 18500), cdp(20, 10000), cdp(30, 20000)};
+    lc_population *pop = population(sc, acc, 3);
+    lc_run_row row;
+    lc_eventbuf ev;
+    t_run_both(sc, pop, 0, &row, &ev);
+    const lc_event *e[4];
+    cr_assert_eq(cdp_events(&ev, e, 4), 2, "A, then C");
+    cr_assert(e[0]->step == 1 && pop->origin[e[0]->account] == 0, "A at step 1");
+    cr_assert(e[1]->step == 2 && pop->origin[e[1]->account] == 2, "C at step 2");
+    near(-e[1]->qty, 30 + 9.95 * 8500 / 18500 * 30 / 50, "C's collateral after A's share");
+    near(lc_run_value(&row, "liquity_offset"), 10000, "offset");
+    near(lc_run_value(&row, "liquity_redistributed"), 8500 + 25100, "redistributed");
+    cr_assert_eq(lc_run_value(&row, "liquity_redistributions"), 2);
+    near(lc_run_value(&row, "liquity_pool_end"), 0, "pool emptied");
+    near(lc_run_value(&row, "liquity_pool_collateral_end"), 9.95 * 10000 / 18500 * 800,
+         "the pool's ETH");
+    near(row.cdp_repaid, 18500 + 25100, "debt");
+    near(row.cdp_bad_debt, 0, "bad debt");
+    /* the liquidator: 0.5% of the collateral at the oracle and 200 LUSD, twice */
+    near(row.cdp_liquidator_pnl, 0.005 * 10 * 2000 + 200 + 0.005 * (32.742973 * 800) + 200,
+         "compensation");
+    cr_assert_eq(row.cdp_liq_count, 2, "B survives at ICR 1.13");
+    lc_eventbuf_free(&ev);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+Test(cdp, index_and_scan_agree_liquity)
+{
+    finders_agree("quote", "liquity", "last");
 }

@@ -1,0 +1,247 @@
+/* liquity.c — Liquity v1's liquidation of troves (venue.liquity; on when
+ * venue.lending is liquity). Every formula is liquity/dev at tag
+ * mainnet_coverage (commit a1824dd8), packages/contracts/contracts/
+ * TroveManager.sol: _liquidateNormalMode (l.314–346),
+ * _getOffsetAndRedistributionVals (l.431–462), _redistributeDebtAndColl
+ * (l.1197–1231), the gas compensation of LiquityBase.sol (l.28–57), in real
+ * numbers (the contract's error feedback and snapshots are exact here).
+ *
+ * A trove holds collateral (markets[k].lending.lt = 1/MCR: 1/1.1 for
+ * Liquity) and a quote (LUSD) debt, the composite debt the 200 LUSD gas
+ * reserve included. Liquidatable at ICR = C·P/D < MCR: the cdp margin
+ * model's HF <= 1 (cdp.h). After the liquidators' latency, when its
+ * compensation pays their gas, a trove is liquidated whole:
+ *  - the liquidator gets coll_compensation (0.5%) of the collateral and the
+ *    gas_compensation (200 LUSD) from the gas pool;
+ *  - of the rest, the stability pool (stability_pool LUSD at t = 0) offsets
+ *    min(debt, pool): it burns that much LUSD and receives the collateral
+ *    in proportion, coll·offset/debt (its depositors hold it: no sale);
+ *  - the debt and collateral it cannot offset are redistributed to every
+ *    other open trove in proportion to its stake (its collateral at t = 0:
+ *    no trove is opened or adjusted in a run), which raises their debt and
+ *    collateral alike and may breach them in a later round (a cascade with
+ *    no price impact). With no other trove open the rest is bad debt.
+ * Nothing of a liquidation is sold into the market. Not modelled: recovery
+ * mode (liquidations while the system's TCR < 150%), redemptions, and the
+ * pending rewards of troves liquidated in the same round (each round's
+ * troves share in the redistributions of the troves before it only once
+ * they have been settled: they are closed while the round runs). Recorded:
+ * cdp_* (repaid = the whole debt, seized = the collateral at the oracle, fee
+ * the liquidator's compensation at the oracle), the LUSD offset and
+ * redistributed, the pool's LUSD and collateral at the end (quote at the
+ * final prices). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "engine/run.h"
+#include "scenario/scenario.h"
+#include "venue/cdp.h"
+#include "venue/liquidators.h"
+#include "venue/spanning.h"
+
+enum { LQ_POOL, LQ_GAS_COMP, LQ_COLL_COMP };
+enum { LQ_OFFSET, LQ_REDIST, LQ_REDIST_COUNT, LQ_POOL_END, LQ_POOL_COLL_END };
+
+static const lc_param params[] = {
+    [LQ_POOL] = {"stability_pool", "quote", LC_REAL, 0, 0, 1e300, 0, 0,
+                 "LUSD in the stability pool at t = 0"},
+    [LQ_GAS_COMP] = {"gas_compensation", "quote", LC_REAL, 200, 0, 1e300, 0, 0,
+                     "LUSD the liquidator gets per trove from the gas pool "
+                     "(LUSD_GAS_COMPENSATION, 200)"},
+    [LQ_COLL_COMP] = {"coll_compensation", "1", LC_REAL, 0.005, 0, 1, 0, 0,
+                      "share of a trove's collateral the liquidator gets (1/PERCENT_DIVISOR, "
+                      "0.5%)"},
+};
+static const lc_rule_column columns[] = {
+    [LQ_OFFSET] = {"liquity_offset", 'd', "quote", "LUSD debt the stability pool offset"},
+    [LQ_REDIST] = {"liquity_redistributed", 'd', "quote",
+                   "LUSD debt redistributed to the other troves"},
+    [LQ_REDIST_COUNT] = {"liquity_redistributions", 'i', "liquidations",
+                         "liquidations that redistributed debt"},
+    [LQ_POOL_END] = {"liquity_pool_end", 'd', "quote", "LUSD left in the stability pool"},
+    [LQ_POOL_COLL_END] = {"liquity_pool_collateral_end", 'd', "quote",
+                          "the collateral the pool's depositors gained, at the final prices"},
+};
+
+typedef struct liquity {
+    lc_liquidators lq;
+    double pool;                      /* LUSD */
+    double pool_coll[LC_MAX_MARKETS]; /* units the depositors gained */
+} liquity;
+
+static int create(lc_rule_inst *ri, const lc_scenario *sc, const lc_book *book)
+{
+    (void)book;
+    lc_liquidators_init(&((liquity *)ri->state)->lq, sc);
+    return 0;
+}
+
+static void on_run(lc_rule_inst *ri, lc_run *r)
+{
+    (void)r;
+    liquity *st = ri->state;
+    st->lq.step = -1;
+    st->pool = ri->set->p[LQ_POOL];
+    for (int k = 0; k < LC_MAX_MARKETS; k++)
+        st->pool_coll[k] = 0;
+}
+
+/* A trove's stake: its collateral units at t = 0 (every asset's: one, for
+ * Liquity). */
+static double stake_of(const lc_population *pop, long i)
+{
+    int n;
+    const lc_balance *col = lc_span_balances(pop, i, &n);
+    double s = 0;
+    for (int k = 0; k < n; k++)
+        s += col[k].amount > 0 ? col[k].amount : 0;
+    return s;
+}
+
+static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
+{
+    liquity *st = ri->state;
+    for (long k = 0; k < n; k++) {
+        lc_item *it = &plan[k];
+        if (it->margin != &lc_margin_cdp || it->taken || !lc_liquidators_ready(&st->lq, r, it->i))
+            continue;
+        lc_account a;
+        lc_book_account(r->book, it->i, &a);
+        double coll = 0; /* the compensation at the oracle against the gas */
+        for (int j = 0; j < a.ncol; j++)
+            if (a.col[j].amount > 0)
+                coll += a.col[j].amount * lc_cdp_price(r, a.col[j].asset);
+        if (lc_liquidators_pays(&st->lq, ri->set->p[LQ_COLL_COMP] * coll + ri->set->p[LQ_GAS_COMP],
+                                0))
+            it->taken = 1; /* nothing trades: the pool and the troves take it */
+    }
+}
+
+/* The rest of a liquidated trove, debt d (quote) and collateral c (units
+ * per market), shared by stake among the open troves; 0, or -1 with no
+ * trove open to take it. */
+static int redistribute(lc_run *r, long skip, double d, const double *c)
+{
+    const lc_population *pop = r->pop;
+    double total = 0;
+    for (long i = pop->span0; i < pop->n; i++)
+        if (i != skip && lc_population_margin(pop, i) == LC_MARGIN_CDP &&
+            lc_book_is_open(r->book, i))
+            total += stake_of(pop, i);
+    if (!(total > 0))
+        return -1;
+    for (long i = pop->span0; i < pop->n && !r->oom; i++) {
+        if (i == skip || lc_population_margin(pop, i) != LC_MARGIN_CDP ||
+            !lc_book_is_open(r->book, i))
+            continue;
+        double f = stake_of(pop, i) / total;
+        lc_account a;
+        lc_book_account(r->book, i, &a);
+        for (int m = 0; m < r->nmk; m++) /* its share of each asset, added to its balance */
+            if (c[m] > 0) {
+                int j = 0;
+                while (j < a.ncol && !(a.col[j].asset == m && a.col[j].amount >= 0))
+                    j++;
+                if (j == a.ncol && a.ncol < LC_ACCOUNT_MAX_LEGS)
+                    a.col[a.ncol++] = (lc_balance){m, 0};
+                if (j < a.ncol)
+                    a.col[j].amount += f * c[m];
+            }
+        int j = 0;
+        while (j < a.ncol && !(a.col[j].asset == LC_QUOTE && a.col[j].amount < 0))
+            j++;
+        if (j == a.ncol && a.ncol < LC_ACCOUNT_MAX_LEGS)
+            a.col[a.ncol++] = (lc_balance){LC_QUOTE, 0};
+        if (j < a.ncol)
+            a.col[j].amount -= f * d;
+        lc_run_span_keep(r, i, a.col, a.ncol); /* its level moved: the finder sees it again */
+    }
+    return 0;
+}
+
+static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
+{
+    if (!it->taken || it->margin != &lc_margin_cdp)
+        return;
+    liquity *st = ri->state;
+    const double *p = ri->set->p;
+    lc_cell *cells = lc_rule_cells(r, ri);
+    lc_account a;
+    lc_book_account(r->book, it->i, &a);
+    double debt = 0, value = 0, comp = 0, units = 0, c[LC_MAX_MARKETS] = {0};
+    int market = r->pop->market[it->i];
+    for (int j = 0; j < a.ncol; j++) {
+        const lc_balance *b = &a.col[j];
+        if (b->amount < 0) {
+            debt -= b->amount * lc_cdp_price(r, b->asset);
+        } else if (b->amount > 0) {
+            double pr = lc_cdp_price(r, b->asset);
+            value += b->amount * pr;
+            comp += p[LQ_COLL_COMP] * b->amount * pr;
+            c[b->asset] += (1 - p[LQ_COLL_COMP]) * b->amount; /* to liquidate */
+            if (b->asset == market)
+                units += b->amount;
+        }
+    }
+    double offset = debt < st->pool ? debt : st->pool;
+    st->pool = offset == st->pool ? 0 : st->pool - offset;
+    for (int m = 0; m < r->nmk; m++) { /* the pool's share of the collateral */
+        double to_pool = debt > 0 ? c[m] * offset / debt : 0;
+        st->pool_coll[m] += to_pool;
+        c[m] -= to_pool;
+    }
+    double rest = debt - offset, bad = 0;
+    cells[LQ_OFFSET].d += offset;
+    if (rest > 0) {
+        if (redistribute(r, it->i, rest, c))
+            bad = rest; /* the last trove: no one to take it */
+        else {
+            cells[LQ_REDIST].d += rest;
+            cells[LQ_REDIST_COUNT].i++;
+        }
+    }
+    lc_cdp_record(r, it->i,
+                  &(lc_cdp_fill){.market = market,
+                                 .units = units,
+                                 .x = lc_run_mark_of(r, market),
+                                 .repaid = debt - bad,
+                                 .seized = value,
+                                 .fee = comp,
+                                 .bad_debt = bad,
+                                 .liquidator_pnl = comp + p[LQ_GAS_COMP] - st->lq.gas});
+}
+
+static void on_end(lc_rule_inst *ri, lc_run *r)
+{
+    liquity *st = ri->state;
+    lc_cell *cells = lc_rule_cells(r, ri);
+    double v = 0;
+    for (int m = 0; m < r->nmk; m++)
+        v += st->pool_coll[m] * r->mk[m].p;
+    cells[LQ_POOL_END].d = st->pool;
+    cells[LQ_POOL_COLL_END].d = v;
+}
+
+static int enabled(const lc_rule_setting *s, const lc_scenario *sc)
+{
+    (void)s;
+    return sc->lending == LC_LENDING_LIQUITY;
+}
+
+const lc_rule lc_rule_liquity = {
+    .d = {"liquity",
+          "Liquity v1 trove liquidations: the stability pool offsets, the rest is "
+          "redistributed to the other troves by stake (normal mode)",
+          params, LC_COUNT(params), NULL},
+    .section = "venue.liquity",
+    .columns = columns,
+    .ncolumns = LC_COUNT(columns),
+    .changes_positions = 1,
+    .state_size = sizeof(liquity),
+    .enabled = enabled,
+    .create = create,
+    .on_run = on_run,
+    .on_breach = on_breach,
+    .on_settle = on_settle,
+    .on_end = on_end,
+};
