@@ -21,8 +21,10 @@
  *    no trove is opened or adjusted in a run), which raises their debt and
  *    collateral alike and may breach them in a later round (a cascade with
  *    no price impact). With no other trove open the rest is bad debt.
- * Nothing of a liquidation is sold into the market. Not modelled: recovery
- * mode (liquidations while the system's TCR < 150%), redemptions, and the
+ * Recovery mode (on_step, below) while the system's collateral ratio TCR <
+ * ccr (150%). Nothing of a liquidation is sold into the market. A trove's
+ * debt is LUSD (quote): a debt in a market's asset is not in TCR. Not
+ * modelled: redemptions, and the
  * pending rewards of troves liquidated in the same round (each round's
  * troves share in the redistributions of the troves before it only once
  * they have been settled: they are closed while the round runs). Recorded:
@@ -39,8 +41,16 @@
 #include "venue/liquidators.h"
 #include "venue/spanning.h"
 
-enum { LQ_POOL, LQ_GAS_COMP, LQ_COLL_COMP };
-enum { LQ_OFFSET, LQ_REDIST, LQ_REDIST_COUNT, LQ_POOL_END, LQ_POOL_COLL_END };
+enum { LQ_POOL, LQ_GAS_COMP, LQ_COLL_COMP, LQ_CCR };
+enum {
+    LQ_OFFSET,
+    LQ_REDIST,
+    LQ_REDIST_COUNT,
+    LQ_POOL_END,
+    LQ_POOL_COLL_END,
+    LQ_RECOVERY,
+    LQ_SURPLUS
+};
 
 static const lc_param params[] = {
     [LQ_POOL] = {"stability_pool", "quote", LC_REAL, 0, 0, 1e300, 0, 0,
@@ -51,6 +61,9 @@ static const lc_param params[] = {
     [LQ_COLL_COMP] = {"coll_compensation", "1", LC_REAL, 0.005, 0, 1, 0, 0,
                       "share of a trove's collateral the liquidator gets (1/PERCENT_DIVISOR, "
                       "0.5%)"},
+    [LQ_CCR] = {"ccr", "1", LC_REAL, 1.5, 0, 1e6, 0, 0,
+                "recovery mode while the system's collateral ratio TCR is below this (CCR, "
+                "150%; 0: never)"},
 };
 static const lc_rule_column columns[] = {
     [LQ_OFFSET] = {"liquity_offset", 'd', "quote", "LUSD debt the stability pool offset"},
@@ -61,19 +74,53 @@ static const lc_rule_column columns[] = {
     [LQ_POOL_END] = {"liquity_pool_end", 'd', "quote", "LUSD left in the stability pool"},
     [LQ_POOL_COLL_END] = {"liquity_pool_collateral_end", 'd', "quote",
                           "the collateral the pool's depositors gained, at the final prices"},
+    [LQ_RECOVERY] = {"liquity_recovery_count", 'i', "liquidations",
+                     "troves liquidated in recovery mode at 110% <= ICR < TCR"},
+    [LQ_SURPLUS] = {"liquity_surplus", 'd', "quote",
+                    "collateral above 110% of their debt returned to those troves' owners, at "
+                    "the oracle"},
 };
+
+/* The system's totals: collateral units per market and debt (quote), of
+ * the troves open and of what redistributions gave them. */
+typedef struct totals {
+    double coll[LC_MAX_MARKETS], debt;
+} totals;
 
 typedef struct liquity {
     lc_liquidators lq;
     double pool;                      /* LUSD */
     double pool_coll[LC_MAX_MARKETS]; /* units the depositors gained */
+    totals sys, sys0;                 /* now, and at t = 0 (every run's) */
+    struct trove_icr {
+        double icr;
+        long i;
+    } * order; /* recovery mode's troves, by ICR */
 } liquity;
 
 static int create(lc_rule_inst *ri, const lc_scenario *sc, const lc_book *book)
 {
-    (void)book;
-    lc_liquidators_init(&((liquity *)ri->state)->lq, sc);
-    return 0;
+    liquity *st = ri->state;
+    lc_liquidators_init(&st->lq, sc);
+    const lc_population *pop = book->pop;
+    for (long i = pop->span0; i < pop->n; i++) { /* once per scratch: every run starts here */
+        int n;
+        const lc_balance *col = lc_span_balances(pop, i, &n);
+        for (int k = 0; lc_population_margin(pop, i) == LC_MARGIN_CDP && k < n; k++)
+            if (col[k].amount > 0)
+                st->sys0.coll[col[k].asset] += col[k].amount;
+            else if (col[k].asset == LC_QUOTE) /* LUSD: Liquity's one debt */
+                st->sys0.debt -= col[k].amount;
+    }
+    size_t ns = pop->n > pop->span0 ? (size_t)(pop->n - pop->span0) : 1;
+    st->order = malloc(ns * sizeof *st->order);
+    return st->order ? 0 : -1;
+}
+
+static void destroy(lc_rule_inst *ri)
+{
+    liquity *st = ri->state;
+    free(st->order);
 }
 
 static void on_run(lc_rule_inst *ri, lc_run *r)
@@ -82,8 +129,18 @@ static void on_run(lc_rule_inst *ri, lc_run *r)
     liquity *st = ri->state;
     st->lq.step = -1;
     st->pool = ri->set->p[LQ_POOL];
+    st->sys = st->sys0;
     for (int k = 0; k < LC_MAX_MARKETS; k++)
         st->pool_coll[k] = 0;
+}
+
+/* The system's collateral ratio at the marks (infinite without debt). */
+static double tcr(const liquity *st, const lc_run *r)
+{
+    double v = 0;
+    for (int m = 0; m < r->nmk; m++)
+        v += st->sys.coll[m] * lc_run_mark_of(r, m);
+    return st->sys.debt > 0 ? v / st->sys.debt : INFINITY;
 }
 
 /* A trove's stake: its collateral units at t = 0 (every asset's: one, for
@@ -183,7 +240,9 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
                 units += b->amount;
         }
     }
-    double offset = debt < st->pool ? debt : st->pool;
+    /* in recovery mode a trove at ICR <= 100% is redistributed whole (l.373–385) */
+    int recovery = ri->set->p[LQ_CCR] > 0 && tcr(st, r) < ri->set->p[LQ_CCR];
+    double offset = recovery && !(value > debt) ? 0 : debt < st->pool ? debt : st->pool;
     st->pool = offset == st->pool ? 0 : st->pool - offset;
     for (int m = 0; m < r->nmk; m++) { /* the pool's share of the collateral */
         double to_pool = debt > 0 ? c[m] * offset / debt : 0;
@@ -192,10 +251,19 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     }
     double rest = debt - offset, bad = 0;
     cells[LQ_OFFSET].d += offset;
+    st->sys.debt -= offset; /* the pool's and the liquidator's leave the system */
+    for (int j = 0; j < a.ncol; j++)
+        if (a.col[j].amount > 0)
+            st->sys.coll[a.col[j].asset] -= a.col[j].amount;
+    for (int m = 0; m < r->nmk; m++)
+        st->sys.coll[m] += c[m]; /* what is redistributed stays */
     if (rest > 0) {
-        if (redistribute(r, it->i, rest, c))
+        if (redistribute(r, it->i, rest, c)) {
             bad = rest; /* the last trove: no one to take it */
-        else {
+            st->sys.debt -= rest;
+            for (int m = 0; m < r->nmk; m++)
+                st->sys.coll[m] -= c[m];
+        } else {
             cells[LQ_REDIST].d += rest;
             cells[LQ_REDIST_COUNT].i++;
         }
@@ -209,6 +277,89 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
                                  .fee = comp,
                                  .bad_debt = bad,
                                  .liquidator_pnl = comp + p[LQ_GAS_COMP] - st->lq.gas});
+}
+
+static int by_icr(const void *x, const void *y)
+{
+    const struct trove_icr *a = x, *b = y;
+    if (a->icr != b->icr)
+        return a->icr < b->icr ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* Recovery mode (TroveManager l.349–426, 546–602), before the step's
+ * cascade: while TCR < ccr, the troves at MCR <= ICR < TCR, by ICR, each
+ * liquidated when the pool covers its whole debt, at a capped rate: the
+ * pool gets collateral worth MCR × the debt (less the 0.5% compensation),
+ * the owner the surplus; TCR is recomputed after each. (Troves below MCR go
+ * through the rounds, as in normal mode, those at ICR <= 100% redistributed
+ * whole.) Costs O(troves) per step in recovery mode, nothing otherwise. */
+static void on_step(lc_rule_inst *ri, lc_run *r)
+{
+    liquity *st = ri->state;
+    const double *p = ri->set->p;
+    if (!(p[LQ_CCR] > 0) || !(tcr(st, r) < p[LQ_CCR]))
+        return;
+    const lc_population *pop = r->pop;
+    double marks[LC_MAX_MARKETS];
+    lc_run_marks(r, marks);
+    long n = 0;
+    for (long i = pop->span0; i < pop->n; i++) {
+        if (lc_population_margin(pop, i) != LC_MARGIN_CDP || !lc_book_is_open(r->book, i))
+            continue;
+        lc_account a;
+        lc_book_account(r->book, i, &a);
+        lc_span_eval e = lc_cdp_evaluate(r->sc, a.col, a.ncol, marks);
+        /* ICR = value/debt; E = value·lt with lt = 1/MCR, so ICR/MCR = E/R */
+        double hf = e.requirement > 0 ? e.equity / e.requirement : INFINITY;
+        if (hf >= 1 && hf < INFINITY) /* at or above MCR: the rounds take the rest */
+            st->order[n++] = (struct trove_icr){hf, i};
+    }
+    qsort(st->order, (size_t)n, sizeof *st->order, by_icr);
+    lc_cell *cells = lc_rule_cells(r, ri);
+    for (long k = 0; k < n && !r->oom; k++) {
+        double t = tcr(st, r);
+        if (!(t < p[LQ_CCR]))
+            break; /* back to normal mode */
+        long i = st->order[k].i;
+        lc_account a;
+        lc_book_account(r->book, i, &a);
+        double debt = 0, value = 0, units = 0;
+        int market = pop->market[i];
+        for (int j = 0; j < a.ncol; j++) {
+            double pr = lc_cdp_price(r, a.col[j].asset);
+            if (a.col[j].amount < 0)
+                debt -= a.col[j].amount * pr;
+            else if (a.col[j].asset == market) {
+                value += a.col[j].amount * pr;
+                units += a.col[j].amount;
+            }
+        }
+        double mcr = 1 / r->sc->market[market].lt, price = lc_cdp_price(r, market);
+        if (!(value / debt < t)) /* ICR >= TCR: the rest are too */
+            break;
+        if (debt > st->pool || !(debt > 0))
+            continue; /* the pool cannot take it whole: skipped */
+        double capped = debt * mcr / price, comp = capped * p[LQ_COLL_COMP];
+        if (!lc_liquidators_pays(&st->lq, comp * price + p[LQ_GAS_COMP], 0))
+            continue;
+        st->pool = debt == st->pool ? 0 : st->pool - debt;
+        st->pool_coll[market] += capped - comp;
+        st->sys.debt -= debt;
+        st->sys.coll[market] -= units;
+        cells[LQ_OFFSET].d += debt;
+        cells[LQ_RECOVERY].i++;
+        cells[LQ_SURPLUS].d += (units - capped) * price;
+        lc_book_take(r->book, i); /* closed: its surplus claimable by its owner */
+        lc_cdp_record(r, i,
+                      &(lc_cdp_fill){.market = market,
+                                     .units = capped,
+                                     .x = price,
+                                     .repaid = debt,
+                                     .seized = capped * price,
+                                     .fee = comp * price,
+                                     .liquidator_pnl = comp * price + p[LQ_GAS_COMP] - st->lq.gas});
+    }
 }
 
 static void on_end(lc_rule_inst *ri, lc_run *r)
@@ -240,7 +391,9 @@ const lc_rule lc_rule_liquity = {
     .state_size = sizeof(liquity),
     .enabled = enabled,
     .create = create,
+    .destroy = destroy,
     .on_run = on_run,
+    .on_step = on_step,
     .on_breach = on_breach,
     .on_settle = on_settle,
     .on_end = on_end,

@@ -871,3 +871,37 @@ Test(cdp, index_and_scan_agree_liquity)
 {
     finders_agree("quote", "liquity", "last");
 }
+
+/* Recovery mode, liquity/dev's capped case: ETH 2000 → 1500; X 10 ETH /
+ * 11,000 (ICR 1.3636), Y 30 / 31,000 (1.4516): TCR 40·1500/42,000 = 1.4286
+ * < 150%, X's ICR below it, the pool (20,000) covers its debt: capped at
+ * 11,000·1.1/1500 = 8.066667 ETH (0.040333 to the liquidator, 8.026333 to
+ * the pool), 1.933333 ETH (2,900) back to X's owner; then TCR = Y's ICR
+ * 1.4516: not below it, Y stays. At 2000 (TCR 1.9) nothing happens. */
+Test(cdp, liquity_recovery_mode_liquidates_at_a_capped_rate)
+{
+    lc_scenario *sc =
+        one_market(2000, 1500, "{model: none}",
+                   "{lending: liquity, liquity: {stability_pool: 20000}, liquidators: {}}");
+    /* one_market's lt 0.83 is no Liquity's: MCR 1.1 */
+    sc->market[0].lt = 1 / 1.1;
+    lc_account acc[2] = {cdp(10, 11000), cdp(30, 31000)};
+    lc_population *pop = population(sc, acc, 2);
+    lc_run_row row;
+    lc_eventbuf ev;
+    t_run_both(sc, pop, 0, &row, &ev);
+    const lc_event *e[4];
+    cr_assert_eq(cdp_events(&ev, e, 4), 1, "X alone");
+    cr_assert(e[0]->step == 1 && pop->origin[e[0]->account] == 0);
+    near(-e[0]->qty, 11000 * 1.1 / 1500, "capped collateral");
+    near(e[0]->fee, 11000 * 1.1 / 1500 * 0.005 * 1500, "liquidator's 0.5%");
+    cr_assert_eq(lc_run_value(&row, "liquity_recovery_count"), 1);
+    near(lc_run_value(&row, "liquity_surplus"), (10 - 11000 * 1.1 / 1500) * 1500, "surplus");
+    near(lc_run_value(&row, "liquity_surplus"), 2900, "by hand");
+    near(lc_run_value(&row, "liquity_pool_end"), 9000, "pool");
+    near(lc_run_value(&row, "liquity_offset"), 11000, "offset");
+    near(row.cdp_bad_debt, 0, "bad debt");
+    lc_eventbuf_free(&ev);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
