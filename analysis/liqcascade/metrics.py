@@ -115,9 +115,11 @@ def _summary(point: int, name: str, x: np.ndarray, units: str) -> list[dict]:
 
 
 def point_metrics(runs: pd.DataFrame, point: int = 0,
-                  casc_steps: Optional[np.ndarray] = None) -> pd.DataFrame:
+                  casc_steps: Optional[np.ndarray] = None, lending: bool = False) -> pd.DataFrame:
     """The metric rows of one sweep point from its /runs rows (``runs``) and, when
-    known, its per-run cascade step counts (``casc_steps``, aligned with ``runs``)."""
+    known, its per-run cascade step counts (``casc_steps``, aligned with ``runs``).
+    With ``lending`` (the scenario names a lending protocol, venue.lending) also the
+    CDPs' ``p_cdp_bad_debt`` and ``cdp_bad_debt.*``."""
     n = len(runs)
     rows: list[dict] = [dict(point=point, metric="n_runs", value=float(n), lo=math.nan,
                              hi=math.nan, n=n, units="runs")]
@@ -125,12 +127,19 @@ def point_metrics(runs: pd.DataFrame, point: int = 0,
         iv = stats.wilson(int(np.count_nonzero(event(runs))), n)
         rows.append(dict(point=point, metric=name, value=iv.value, lo=iv.lo, hi=iv.hi, n=n,
                          units="1"))
+    if lending:
+        iv = stats.wilson(int(np.count_nonzero(runs["cdp_bad_debt"].to_numpy() > 0)), n)
+        rows.append(dict(point=point, metric="p_cdp_bad_debt", value=iv.value, lo=iv.lo,
+                         hi=iv.hi, n=n, units="1"))
     v = run_variables(runs)
     if casc_steps is not None:
         v["cascade_steps"] = np.asarray(casc_steps, dtype=np.float64)
     for name, units in VARIABLES.items():
         if name in v:
             rows += _summary(point, name, v[name], units)
+        if name == "bad_debt" and lending:  # the lending protocol's, after the venue's
+            rows += _summary(point, "cdp_bad_debt",
+                             runs["cdp_bad_debt"].to_numpy(dtype=np.float64), "quote")
     rows.append(dict(point=point, metric="amplification_undefined",
                      value=float(np.count_nonzero(runs["exo_drawdown"].to_numpy() <= 0)),
                      lo=math.nan, hi=math.nan, n=n, units="runs"))
@@ -141,12 +150,14 @@ def compute_metrics(result: Result) -> pd.DataFrame:
     """The long-form metric table of every sweep point present in the file (see the
     module docstring); ``attrs["units"]`` maps metric name to units."""
     casc = cascade_steps(result)
+    lending = result.resolved.get("venue.lending", "none") != "none"
     frames = []
     for point in result.points["point"].to_numpy():
         rows = result.point_rows(int(point))
         sub = result.runs.iloc[rows]
         frames.append(point_metrics(sub, int(point),
-                                    None if casc is None else casc.iloc[rows].to_numpy()))
+                                    None if casc is None else casc.iloc[rows].to_numpy(),
+                                    lending))
     table = pd.concat(frames, ignore_index=True)
     table.attrs["units"] = dict(zip(table["metric"], table["units"]))
     return table

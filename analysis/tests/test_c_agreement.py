@@ -73,3 +73,15 @@ def test_bands_are_type1_quantiles(c_result: Path, capsys) -> None:
     assert bands.main([str(c_result)]) == 0
     assert "max drawdown" in capsys.readouterr().out
     assert bands.main([]) == 2
+
+
+def test_lending_cdps(tmp_path: Path) -> None:
+    """A run with Maker vaults (venue.lending: maker): the CDPs' p_cdp_bad_debt and
+    cdp_bad_debt.* appear in both tables, after the venue's, and agree."""
+    out = tmp_path / "maker.h5"
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "march-2020-maker.yaml"
+    subprocess.run([str(binary()), "run", str(scenario), "-o", str(out), "--runs", "40", "-q"],
+                   check=True, capture_output=True, timeout=300)
+    c, py = c_table(out), py_table(out)
+    assert ",p_cdp_bad_debt," in c and ",cdp_bad_debt.q99," in c
+    assert c == py

@@ -755,6 +755,18 @@ static const char *const metric_cols[NCOL] = {"runs/point",
                                               "runs/max_rounds",
                                               "runs/truncated"};
 
+/* Whether the file's scenario names a lending protocol (its CDP metrics). */
+static int lending_on(hid_t f)
+{
+    hid_t d = H5Oopen(f, "scenario_resolved", H5P_DEFAULT);
+    char *v = d >= 0 ? read_str(d, "venue.lending") : NULL;
+    int on = v && strcmp(v, "none") != 0;
+    free(v);
+    if (d >= 0)
+        H5Oclose(d);
+    return on;
+}
+
 /* Per /runs row: distinct steps with a liquidation in round >= 2, from
  * /events (rows in /runs order, steps increasing within a run). */
 static double *cascade_steps(hid_t f, const double *point, const double *run, hsize_t rows,
@@ -848,8 +860,12 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
             rc = lc_error_at(err, path, 0, metric_cols[k], "missing or of the wrong length");
         n = m;
     }
-    double *casc = NULL;
+    double *casc = NULL, *cdp = NULL;
     *with_events = H5Lexists(f, "events", H5P_DEFAULT) > 0;
+    if (rc == 0 && lending_on(f) && !(cdp = read_column(f, "runs/cdp_bad_debt", &m)))
+        rc = lc_error_at(err, path, 0, "runs/cdp_bad_debt", "missing (venue.lending is on)");
+    if (rc == 0 && cdp && m != n)
+        rc = lc_error_at(err, path, 0, "runs/cdp_bad_debt", "of the wrong length");
     if (rc == 0 && *with_events && !(casc = cascade_steps(f, col[C_POINT], col[C_RUN], n, runs)))
         rc = lc_error_at(err, path, 0, "/events", "cannot read point, run, step and round");
     hsize_t np = 0;
@@ -860,7 +876,7 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     size_t *first = rc == 0 ? calloc((size_t)np + 2, sizeof *first) : NULL;
     size_t *order = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * sizeof *order) : NULL;
     /* the NCOL columns of one point, and its cascade steps */
-    double *buf = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * (NCOL + 1) * sizeof *buf) : NULL;
+    double *buf = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * (NCOL + 2) * sizeof *buf) : NULL;
     if (rc == 0 && (!pv || !slot || !first || !order || !buf))
         rc = lc_error_add(err, "out of memory");
     int identity = 1; /* points 0 .. np-1, as every file liqcascade writes has */
@@ -908,20 +924,25 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     for (hsize_t j = 0; rc == 0 && j < np; j++) {
         /* the point's rows, in row order, gathered column by column */
         size_t k = 0;
-        double *g[NCOL + 1];
-        for (int c = 0; c <= NCOL; c++)
+        double *g[NCOL + 2]; /* the columns, the cascade steps, the CDP bad debt */
+        for (int c = 0; c <= NCOL + 1; c++)
             g[c] = buf + (size_t)c * (size_t)n;
         if (!casc)
             g[NCOL] = NULL;
+        if (!cdp)
+            g[NCOL + 1] = NULL;
         for (size_t r = first[j]; r < first[j + 1]; r++, k++) {
             size_t i = order[r];
             for (int c = 0; c < NCOL; c++)
                 g[c][k] = col[c][i];
             if (casc)
                 g[NCOL][k] = casc[i];
+            if (cdp)
+                g[NCOL + 1][k] = cdp[i];
         }
-        lc_point_runs pr = {(long)pv[j], (long)k,  g[C_BAD], g[C_LL],     g[C_LS],    g[C_DD],
-                            g[C_EXO],    g[C_INS], g[C_ADL], g[C_ROUNDS], g[C_TRUNC], g[NCOL]};
+        lc_point_runs pr = {(long)pv[j], (long)k,  g[C_BAD],   g[C_LL],  g[C_LS],
+                            g[C_DD],     g[C_EXO], g[C_INS],   g[C_ADL], g[C_ROUNDS],
+                            g[C_TRUNC],  g[NCOL],  g[NCOL + 1]};
         if (lc_metrics_point(&pr, rows, nrows))
             rc = lc_error_add(err, "out of memory");
     }
@@ -931,6 +952,7 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     free(slot);
     free(pv);
     free(casc);
+    free(cdp);
     for (int k = 0; k < NCOL; k++)
         free(col[k]);
     return rc;

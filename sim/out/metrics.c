@@ -129,12 +129,25 @@ int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows)
         lc_wilson(events[k], n, &p, &lo, &hi);
         add(&t, r->point, pnames[k], NULL, p, lo, hi, n, "1");
     }
+    if (r->cdp_bad_debt) { /* the lending protocol's */
+        long k = 0;
+        double p, lo, hi;
+        for (long i = 0; i < n; i++)
+            k += r->cdp_bad_debt[i] > 0;
+        lc_wilson(k, n, &p, &lo, &hi);
+        add(&t, r->point, "p_cdp_bad_debt", NULL, p, lo, hi, n, "1");
+    }
     double *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
     if (!x)
         return -1;
     for (long i = 0; i < n; i++)
         x[i] = r->bad_debt[i];
     summarise(&t, r->point, "bad_debt", x, n, "quote");
+    if (r->cdp_bad_debt) {
+        for (long i = 0; i < n; i++)
+            x[i] = r->cdp_bad_debt[i];
+        summarise(&t, r->point, "cdp_bad_debt", x, n, "quote");
+    }
     for (long i = 0; i < n; i++)
         x[i] = r->liq_long[i] + r->liq_short[i];
     summarise(&t, r->point, "liq_notional", x, n, "quote");

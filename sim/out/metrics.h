@@ -32,12 +32,14 @@ typedef struct lc_metric {
 } lc_metric;
 
 /* The /runs columns of one point, in row order (n runs). cascade_steps is
- * NULL when the file has no /events. */
+ * NULL when the file has no /events, cdp_bad_debt when its scenario had no
+ * lending protocol (venue.lending none: then no CDP metric is given). */
 typedef struct lc_point_runs {
     long point, n;
     const double *bad_debt, *liq_long, *liq_short, *max_drawdown, *exo_drawdown;
     const double *insurance_min, *adl_count, *max_rounds, *truncated;
     const double *cascade_steps;
+    const double *cdp_bad_debt;
 } lc_point_runs;
 
 /* Append the metric rows of one point to *rows (realloc'd; *nrows updated).

@@ -95,7 +95,7 @@ Test(metrics, a_table_by_hand)
         exo[i] = i == 0 ? 0 : dd[i] / 2;
         rounds[i] = i < 3 ? 1 : 3;
     }
-    lc_point_runs r = {7, 10, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL};
+    lc_point_runs r = {7, 10, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL, NULL};
     lc_metric *rows = NULL;
     long n = 0;
     cr_assert_eq(lc_metrics_point(&r, &rows, &n), 0);
@@ -120,12 +120,25 @@ Test(metrics, a_table_by_hand)
     cr_assert(m->value == 2 && m->n == 9);
     cr_assert_eq(find(rows, n, "amplification_undefined")->value, 1);
     cr_assert_eq(find(rows, n, "max_rounds.q50")->value, 3);
-    for (long i = 0; i < n; i++)
+    for (long i = 0; i < n; i++) {
         cr_assert(strncmp(rows[i].metric, "cascade_steps", 13) != 0, "no events, no cascade_steps");
+        cr_assert(strstr(rows[i].metric, "cdp") == NULL, "no lending protocol, no CDP metric");
+    }
+    free(rows);
+    /* with a lending protocol: the CDPs' bad debt summarised as the venue's is (here
+     * the same numbers: the same values) */
+    lc_point_runs rc = r;
+    rc.cdp_bad_debt = bad;
+    rows = NULL;
+    n = 0;
+    cr_assert_eq(lc_metrics_point(&rc, &rows, &n), 0);
+    cr_assert_eq(find(rows, n, "p_cdp_bad_debt")->value, 0.2);
+    cr_assert_eq(find(rows, n, "cdp_bad_debt.mean")->value, 10.5);
+    cr_assert_eq(find(rows, n, "cdp_bad_debt.q95")->value, 100);
     free(rows);
 
     /* an empty point: NaN everywhere, n = 0 */
-    lc_point_runs e = {0, 0, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL};
+    lc_point_runs e = {0, 0, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL, NULL};
     rows = NULL;
     n = 0;
     cr_assert_eq(lc_metrics_point(&e, &rows, &n), 0);
