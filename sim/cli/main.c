@@ -397,6 +397,54 @@ static void describe_population(FILE *f, const lc_population *pop)
     fprintf(f, ")");
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The lending CDPs at s0: collateral and debt, and how close they start to
+ * liquidation: health factor quantiles, and the debt of those at HF below
+ * 1/(1 − x) for x = 5%, 10%, 20% (for a quote debt: a fall of x in every
+ * mark breaches them). */
+static void describe_cdps(FILE *f, const lc_scenario *sc, const lc_population *pop)
+{
+    long n = 0;
+    for (long i = pop->span0; i < pop->n; i++)
+        n += lc_population_margin(pop, i) == LC_MARGIN_CDP;
+    double *hf = n ? malloc((size_t)n * sizeof *hf) : NULL;
+    if (!hf)
+        return;
+    double marks[LC_MAX_MARKETS], coll = 0, debt = 0, near[3] = {0};
+    static const double fall[3] = {0.05, 0.10, 0.20};
+    for (int k = 0; k < sc->nmarkets; k++)
+        marks[k] = lc_scenario_s0(sc, k);
+    long m = 0;
+    for (long i = pop->span0; i < pop->n; i++) {
+        if (lc_population_margin(pop, i) != LC_MARGIN_CDP)
+            continue;
+        int nc;
+        const lc_balance *col = lc_span_balances(pop, i, &nc);
+        for (int k = 0; k < nc; k++) {
+            double v = col[k].amount * (col[k].asset == LC_QUOTE ? 1 : marks[col[k].asset]);
+            *(v > 0 ? &coll : &debt) += fabs(v);
+        }
+        lc_span_eval e = lc_span_evaluate_account(sc, pop, i, marks);
+        hf[m++] = e.equity / e.requirement;
+        for (int j = 0; j < 3; j++)
+            near[j] += e.equity / e.requirement < 1 / (1 - fall[j]) ? e.requirement : 0;
+    }
+    qsort(hf, (size_t)m, sizeof *hf, cmp_double);
+    fprintf(f,
+            "# cdps: %ld (%s), collateral %.4g quote, debt %.4g quote at s0; health factor "
+            "q05 %.3f, q50 %.3f, q95 %.3f;\n"
+            "#   debt at HF below 1.053 / 1.111 / 1.25 (a 5%% / 10%% / 20%% fall, for a quote "
+            "debt): %.4g / %.4g / %.4g quote\n",
+            m, lc_lending_protocols[sc->lending], coll, debt, hf[(long)(0.05 * (double)(m - 1))],
+            hf[(m - 1) / 2], hf[(long)(0.95 * (double)(m - 1))], near[0], near[1], near[2]);
+    free(hf);
+}
+
 /* The memory budget, read once before anything is allocated (read again
  * after drawing, what the system has available would no longer count the
  * population the estimate holds): --max-memory, else what the system says
@@ -536,6 +584,7 @@ static int cmd_validate(cli *c)
         printf("#   %s: %ld long, %ld short\n", sc->market[k].name,
                pop->range[2 * k + 1] - pop->range[2 * k],
                pop->range[2 * k + 2] - pop->range[2 * k + 1]);
+    describe_cdps(stdout, sc, pop);
     n = pop->n;
     nspan = pop->n - pop->span0;
     estimate_memory(c, &sc, 1, &n, &nspan, &first, 1, &mem);

@@ -905,3 +905,32 @@ Test(cdp, liquity_recovery_mode_liquidates_at_a_capped_rate)
     lc_population_free(pop);
     lc_scenario_free(sc);
 }
+
+/* validate summarises the CDPs at s0; with two identical CDPs of HF 1.1 (10
+ * ETH at 2000, lt 0.83, 15,090.91 quote of debt) all their debt is below
+ * 1.111 and none below 1.053. */
+Test(cdp, validate_describes_the_cdps)
+{
+    char *dir = t_tmpdir();
+    char *csv = t_write(dir, "cdp.csv",
+                        "account,margin,leg,market,side,notional,entry,amount\n"
+                        "a,cdp,collateral,ETH,,,,10\na,cdp,debt,quote,,,,15090.909090909\n"
+                        "b,cdp,collateral,ETH,,,,10\nb,cdp,debt,quote,,,,15090.909090909\n");
+    char text[2048];
+    snprintf(text, sizeof text,
+             "markets:\n"
+             "  - {name: ETH, price: {model: gbm, s0: 2000}, tiers: [{up_to: 1e300, mmr: 0.01, "
+             "max_leverage: 50}], lending: {lt: 0.83}}\n"
+             "population: {file: %s}\n"
+             "venue: {lending: aave}\n",
+             csv);
+    char *yaml = t_write(dir, "s.yaml", text), *out = NULL;
+    cr_assert_eq(t_cli(&out, "validate %s", yaml), 0, "%s", out);
+    assert_has(out, "# cdps: 2 (aave), collateral 4e+04 quote, debt 3.018e+04 quote at s0; "
+                    "health factor q05 1.100, q50 1.100, q95 1.100;");
+    assert_has(out, "(a 5% / 10% / 20% fall, for a quote debt): 0 / 3.018e+04 / 3.018e+04 quote");
+    free(out);
+    free(yaml);
+    free(csv);
+    t_rmdir(dir);
+}
