@@ -122,8 +122,8 @@ def test_info_reads_v1_and_v2(c_v1: Path, c_result: Path) -> None:
     assert "/series/price                  40 x 241 " in v1
     assert "/series/price                  40 x 1 x 241 " in v2
     assert "markets" not in v1 and "markets  1 (/markets)" in v2
-    assert "/runs: 40 rows x 59 columns\n" in v1
-    assert "/runs: 40 rows x 68 columns (9 of them per market" in v2
+    assert "/runs: 40 rows x 60 columns\n" in v1
+    assert "/runs: 40 rows x 69 columns (9 of them per market" in v2
     assert "/runs by market" not in v1 and "/runs by market" in v2
     # the metrics are the same run's
     assert _info(c_v1, "--metrics") == _info(c_result, "--metrics")
@@ -276,7 +276,7 @@ def test_info_with_two_markets(c_markets: Path) -> None:
     for needle in ("(schema 2)", "markets  2 (/markets)", "/markets/s0",
                    "/series/price                  8 x 2 x 61 ",
                    "/series/insurance              8 x 61 ",
-                   "/runs: 8 rows x 77 columns (18 of them per market",
+                   "/runs: 8 rows x 78 columns (18 of them per market",
                    "/runs by market: mean over the rows"):
         assert needle in out, needle
     table = out[out.index("/runs by market"):out.index("risk metrics")]

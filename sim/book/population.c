@@ -676,7 +676,12 @@ static const char *cdp_shape_error(const lc_scenario *sc, const lc_account *a)
             return "a CDP's collateral must be a market's asset with lending.lt > 0";
         held += b->amount > 0;
         owed += b->amount < 0;
+        if (b->amount < 0 && b->asset != LC_QUOTE &&
+            (sc->lending == LC_LENDING_MAKER || sc->lending == LC_LENDING_LIQUITY))
+            return "a Maker vault or Liquity trove owes quote (DAI, LUSD) only";
     }
+    if (held > 1 && (sc->lending == LC_LENDING_MAKER || sc->lending == LC_LENDING_LIQUITY))
+        return "a Maker vault or Liquity trove holds one collateral";
     return held && owed ? NULL : "a cdp account needs collateral and a debt";
 }
 

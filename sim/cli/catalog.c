@@ -72,6 +72,12 @@ static void print_rule(FILE *out, const lc_rule *ru, int md)
         for (int i = 0; i < ru->d.nparams; i++)
             print_param(out, ru->d.params[i].unit, &ru->d.params[i], md);
     }
+    if (ru->ncolumns == 0 && ru->nevents == 0) { /* its keys are read by other rules */
+        fprintf(out, md ? "\nAdds no /runs column (its keys are used by the lending protocols' "
+                          "rules).\n"
+                        : "      adds no /runs column (its keys: the lending protocols')\n");
+        return;
+    }
     if (md)
         fprintf(out, "\nAdds /runs columns:");
     else

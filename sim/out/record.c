@@ -82,7 +82,8 @@ static const lc_column run_tail[] = {
        "collateral of such accounts the venue took at the mark (no trade) to cover a deficit "
        "the sales left"),
     RC(cdp_liq_count, 'i', "liquidations",
-       "liquidations of lending CDPs (an Aave liquidation call, a Compound III absorb)"),
+       "liquidations of lending CDPs (an Aave liquidation call, a Compound III absorb, a "
+       "Maker bark, a Liquity trove)"),
     RC(cdp_repaid, 'd', "quote",
        "CDP debt repaid (or absorbed) by their liquidations, at the oracle"),
     RC(cdp_seized, 'd', "quote",
@@ -91,10 +92,10 @@ static const lc_column run_tail[] = {
        "of it, the protocol's share (Aave's liquidation protocol fee), at the oracle"),
     RC(cdp_bad_debt, 'd', "quote",
        "CDP debt no collateral covered: Aave's deficit, Compound III's debt beyond the "
-       "absorbed collateral's credit"),
+       "absorbed collateral's credit, Maker's debt an auction sold out did not raise"),
     RC(cdp_liquidator_pnl, 'd', "quote",
-       "the liquidators' profit on the CDP collateral they bought: its sale at the round's "
-       "VWAP, less the debt they repaid and their gas"),
+       "the liquidators' profit: the CDP collateral they bought sold at its VWAP, less what "
+       "they paid and their gas (Liquity: their compensation, less gas)"),
 };
 
 #define EC(name, type, units, doc)                                                                 \

@@ -1054,6 +1054,19 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
                          venue ? lc_node_key_line(venue, "lending") : 0, "venue.lending",
                          "population.kinds.cdp draws lending CDPs: name the protocol that "
                          "liquidates them (aave, compound, maker or liquity)");
+    if (rc == 0 && sc->nkinds && cdp->weight > 0 &&
+        (sc->lending == LC_LENDING_MAKER || sc->lending == LC_LENDING_LIQUITY)) {
+        int held = 0;
+        for (int k = 0; k < sc->nmarkets; k++)
+            held += cdp->collateral[k] > 0;
+        if (held != 1 || cdp->debt != LC_QUOTE)
+            rc = lc_error_at(err, venue ? venue->src : sc->path,
+                             venue ? lc_node_key_line(venue, "lending") : 0, "venue.lending",
+                             "%s: a %s holds one collateral and owes quote: give "
+                             "population.kinds.cdp one collateral market and debt: quote",
+                             lc_lending_protocols[sc->lending],
+                             sc->lending == LC_LENDING_MAKER ? "vault" : "trove");
+    }
     if (rc == 0) /* before the rules, whose checks may read the tiers */
         rc = scale_tiers(sc, venue, err);
     for (int k = 0; k < lc_n_rules; k++)

@@ -68,8 +68,8 @@ static const lc_param params[] = {
 };
 static const lc_rule_column columns[] = {
     [AAVE_HALF] = {"aave_close_factor_count", 'i', "liquidations",
-                   "Aave liquidations the close factor limited (the account kept part of its "
-                   "debt)"},
+                   "Aave liquidations while the close factor applied that left the account part "
+                   "of its debt (the close factor, or capacity or sizing under it)"},
     [AAVE_DEFICITS] = {"aave_deficit_count", 'i', "liquidations",
                        "Aave liquidations that seized the last collateral and burned the debt "
                        "left as deficit"},

@@ -28,12 +28,13 @@
  * pending rewards of troves liquidated in the same round (each round's
  * troves share in the redistributions of the troves before it only once
  * they have been settled: they are closed while the round runs). Recorded:
- * cdp_* (repaid = the whole debt, seized = the collateral at the oracle, fee
- * the liquidator's compensation at the oracle), the LUSD offset and
+ * cdp_* (repaid = the whole debt, seized = the collateral at the oracle, no
+ * protocol fee: the liquidator's compensation is its pnl), the LUSD offset and
  * redistributed, the pool's LUSD and collateral at the end (quote at the
  * final prices). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/run.h"
 #include "scenario/scenario.h"
@@ -96,6 +97,9 @@ typedef struct liquity {
         double icr;
         long i;
     } * order; /* recovery mode's troves, by ICR */
+    /* troves liquidated in the run: gone[j] == tag; live of them not */
+    uint32_t *gone, tag;
+    long live, live0;
 } liquity;
 
 static int create(lc_rule_inst *ri, const lc_scenario *sc, const lc_book *book)
@@ -112,26 +116,39 @@ static int create(lc_rule_inst *ri, const lc_scenario *sc, const lc_book *book)
             else if (col[k].asset == LC_QUOTE) /* LUSD: Liquity's one debt */
                 st->sys0.debt -= col[k].amount;
     }
+    for (long i = pop->span0; i < pop->n; i++)
+        st->live0 += lc_population_margin(pop, i) == LC_MARGIN_CDP;
     size_t ns = pop->n > pop->span0 ? (size_t)(pop->n - pop->span0) : 1;
     st->order = malloc(ns * sizeof *st->order);
-    return st->order ? 0 : -1;
+    st->gone = calloc(ns, sizeof *st->gone);
+    return st->order && st->gone ? 0 : -1;
 }
 
 static void destroy(lc_rule_inst *ri)
 {
     liquity *st = ri->state;
     free(st->order);
+    free(st->gone);
 }
 
 static void on_run(lc_rule_inst *ri, lc_run *r)
 {
-    (void)r;
     liquity *st = ri->state;
     st->lq.step = -1;
     st->pool = ri->set->p[LQ_POOL];
     st->sys = st->sys0;
+    st->live = st->live0;
+    if (++st->tag == 0) { /* after 2^32 runs: clear once */
+        memset(st->gone, 0, (size_t)(r->pop->n - r->pop->span0) * sizeof *st->gone);
+        st->tag = 1;
+    }
     for (int k = 0; k < LC_MAX_MARKETS; k++)
         st->pool_coll[k] = 0;
+}
+
+static int is_gone(const liquity *st, const lc_population *pop, long i)
+{
+    return st->gone[i - pop->span0] == st->tag;
 }
 
 /* The system's collateral ratio at the marks (infinite without debt). */
@@ -158,38 +175,49 @@ static double stake_of(const lc_population *pop, long i)
 static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
 {
     liquity *st = ri->state;
+    long left = st->live;   /* troves not liquidated once this round's taken are */
+    double pool = st->pool; /* as this round's offsets leave it */
     for (long k = 0; k < n; k++) {
         lc_item *it = &plan[k];
         if (it->margin != &lc_margin_cdp || it->taken || !lc_liquidators_ready(&st->lq, r, it->i))
             continue;
         lc_account a;
         lc_book_account(r->book, it->i, &a);
-        double coll = 0; /* the compensation at the oracle against the gas */
-        for (int j = 0; j < a.ncol; j++)
-            if (a.col[j].amount > 0)
-                coll += a.col[j].amount * lc_cdp_price(r, a.col[j].asset);
+        double coll = 0, debt = 0; /* the compensation at the oracle against the gas */
+        for (int j = 0; j < a.ncol; j++) {
+            double v = a.col[j].amount * lc_cdp_price(r, a.col[j].asset);
+            *(v > 0 ? &coll : &debt) += fabs(v);
+        }
+        /* the last trove is not liquidated unless the pool takes it whole
+         * (TroveManager: no redistribution onto no one) */
+        if (left <= 1 && debt > pool)
+            continue;
         if (lc_liquidators_pays(&st->lq, ri->set->p[LQ_COLL_COMP] * coll + ri->set->p[LQ_GAS_COMP],
-                                0))
+                                0)) {
             it->taken = 1; /* nothing trades: the pool and the troves take it */
+            left--;
+            pool = debt < pool ? pool - debt : 0;
+        }
     }
 }
 
 /* The rest of a liquidated trove, debt d (quote) and collateral c (units
- * per market), shared by stake among the open troves; 0, or -1 with no
+ * per market), shared by stake among the troves not liquidated — open, in
+ * this round still to settle (their settlement reads the legs it gives
+ * them), or waiting for a liquidator; 0, or -1 with no
  * trove open to take it. */
-static int redistribute(lc_run *r, long skip, double d, const double *c)
+static int redistribute(const lc_rule_inst *ri, lc_run *r, long skip, double d, const double *c)
 {
     const lc_population *pop = r->pop;
     double total = 0;
+    const liquity *st = ri->state;
     for (long i = pop->span0; i < pop->n; i++)
-        if (i != skip && lc_population_margin(pop, i) == LC_MARGIN_CDP &&
-            lc_book_is_open(r->book, i))
+        if (i != skip && lc_population_margin(pop, i) == LC_MARGIN_CDP && !is_gone(st, pop, i))
             total += stake_of(pop, i);
     if (!(total > 0))
         return -1;
     for (long i = pop->span0; i < pop->n && !r->oom; i++) {
-        if (i == skip || lc_population_margin(pop, i) != LC_MARGIN_CDP ||
-            !lc_book_is_open(r->book, i))
+        if (i == skip || lc_population_margin(pop, i) != LC_MARGIN_CDP || is_gone(st, pop, i))
             continue;
         double f = stake_of(pop, i) / total;
         lc_account a;
@@ -243,6 +271,8 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     /* in recovery mode a trove at ICR <= 100% is redistributed whole (l.373–385) */
     int recovery = ri->set->p[LQ_CCR] > 0 && tcr(st, r) < ri->set->p[LQ_CCR];
     double offset = recovery && !(value > debt) ? 0 : debt < st->pool ? debt : st->pool;
+    st->gone[it->i - r->pop->span0] = st->tag;
+    st->live--;
     st->pool = offset == st->pool ? 0 : st->pool - offset;
     for (int m = 0; m < r->nmk; m++) { /* the pool's share of the collateral */
         double to_pool = debt > 0 ? c[m] * offset / debt : 0;
@@ -258,8 +288,13 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     for (int m = 0; m < r->nmk; m++)
         st->sys.coll[m] += c[m]; /* what is redistributed stays */
     if (rest > 0) {
-        if (redistribute(r, it->i, rest, c)) {
-            bad = rest; /* the last trove: no one to take it */
+        if (redistribute(ri, r, it->i, rest, c)) {
+            /* no trove left (on_breach keeps the last one, so only when the
+             * round took every other): the debt beyond the collateral lost */
+            double left_value = 0;
+            for (int m = 0; m < r->nmk; m++)
+                left_value += c[m] * lc_run_mark_of(r, m);
+            bad = rest > left_value ? rest - left_value : 0;
             st->sys.debt -= rest;
             for (int m = 0; m < r->nmk; m++)
                 st->sys.coll[m] -= c[m];
@@ -274,9 +309,9 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
                                  .x = lc_run_mark_of(r, market),
                                  .repaid = debt - bad,
                                  .seized = value,
-                                 .fee = comp,
                                  .bad_debt = bad,
                                  .liquidator_pnl = comp + p[LQ_GAS_COMP] - st->lq.gas});
+    lc_book_take(r->book, it->i); /* closed, though a redistribution before reopened it */
 }
 
 static int by_icr(const void *x, const void *y)
@@ -351,13 +386,14 @@ static void on_step(lc_rule_inst *ri, lc_run *r)
         cells[LQ_RECOVERY].i++;
         cells[LQ_SURPLUS].d += (units - capped) * price;
         lc_book_take(r->book, i); /* closed: its surplus claimable by its owner */
+        st->gone[i - pop->span0] = st->tag;
+        st->live--;
         lc_cdp_record(r, i,
                       &(lc_cdp_fill){.market = market,
                                      .units = capped,
                                      .x = price,
                                      .repaid = debt,
                                      .seized = capped * price,
-                                     .fee = comp * price,
                                      .liquidator_pnl = comp * price + p[LQ_GAS_COMP] - st->lq.gas});
     }
 }

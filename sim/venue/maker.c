@@ -63,7 +63,16 @@ enum {
     MK_HOLE_TOTAL,
     MK_DUST
 };
-enum { MK_KICKS, MK_REDOS, MK_TAKES, MK_RAISED, MK_INCENTIVES, MK_OPEN_END, MK_TAB_END };
+enum {
+    MK_KICKS,
+    MK_REDOS,
+    MK_TAKES,
+    MK_RAISED,
+    MK_INCENTIVES,
+    MK_OPEN_END,
+    MK_TAB_END,
+    MK_RETURNED
+};
 enum { TAKE_EVENT = 11 };
 
 static const lc_named curves[] = {
@@ -112,6 +121,9 @@ static const lc_rule_column columns[] = {
                        "protocol"},
     [MK_OPEN_END] = {"maker_auctions_end", 'i', "auctions", "auctions still running at the end"},
     [MK_TAB_END] = {"maker_tab_end", 'd', "quote", "their tab left at the end"},
+    [MK_RETURNED] = {"maker_returned", 'd', "quote",
+                     "collateral left in auctions whose tab was paid, returned to the vaults' "
+                     "owners, at the market price then (cdp_seized counts the whole lot)"},
 };
 static const lc_rule_event events[] = {
     {TAKE_EVENT, "Maker auction take: collateral bought (qty < 0) at the auction's price; "
@@ -344,7 +356,9 @@ static void on_step(lc_rule_inst *ri, lc_run *r)
             r->row->cdp_liquidator_pnl += s * x - owe - st->lq.gas;
             st->dirt[m] -= tab0 - au->tab;
             st->dirt_total -= tab0 - au->tab;
-            long i = au->i; /* done: the rest of the lot goes back to the owner */
+            if (au->tab == 0 && au->lot > 0) /* the rest of the lot goes back to the owner */
+                cells[MK_RETURNED].d += au->lot * r->mk[m].p;
+            long i = au->i;
             double bad = au->tab == 0 || au->lot == 0 ? finish(st, r, au) : 0;
             lc_run_event_at(r, i, m, TAKE_EVENT, -s, price, 0, bad);
             break;

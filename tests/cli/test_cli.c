@@ -185,7 +185,7 @@ Test(cli, info_lists_the_markets_of_a_two_market_file)
     assert_has(out, "/series/price                  8 x 2 x 61 ");
     assert_has(out, "/series/insurance              8 x 61 ");
     assert_has(out, "/series/market                 2 ");
-    assert_has(out, "/runs: 8 rows x 77 columns (18 of them per market");
+    assert_has(out, "/runs: 8 rows x 78 columns (18 of them per market");
     assert_has(out, "/runs by market: mean over the rows of each <quantity>.<market> column\n"
                     "  quantity                     units                BTC          ETH\n"
                     "  price_final                  quote ");

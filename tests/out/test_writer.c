@@ -621,7 +621,7 @@ Test(info, summarises_a_result_file)
                                        "/markets/s0",
                                        "/population/liq_price",
                                        "/events/shortfall",
-                                       "/runs: 5 rows x 68 columns (9 of them per market",
+                                       "/runs: 5 rows x 69 columns (9 of them per market",
                                        "/runs by market: mean over the rows"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         cr_assert(strstr(out, want[i]), "no '%s' in:\n%s", want[i], out);

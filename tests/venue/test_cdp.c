@@ -298,9 +298,13 @@ Test(cdp, a_liquidator_sizes_its_trade_to_the_book)
  * ETH 2100 → 1700: credit 16,150 < 17,000: floored at 0, bad debt 850; the
  *   reserves fall by 17,000, the storefront brings 10·1657.5 = 16,575:
  *   reserves end −425, pnl 425. */
-static void compound_case(double s1, double want_reserves, double want_bad, double want_pnl)
+static void compound_case(double s1, double sfpf, double want_reserves, double want_bad,
+                          double want_pnl)
 {
-    lc_scenario *sc = one_market(2100, s1, "{model: none}", "{lending: compound}");
+    char venue[128];
+    snprintf(venue, sizeof venue, "{lending: compound, compound: {store_front_price_factor: %g}}",
+             sfpf);
+    lc_scenario *sc = one_market(2100, s1, "{model: none}", venue);
     lc_account a = cdp(10, 17000);
     lc_population *pop = population(sc, &a, 1);
     lc_run_row row;
@@ -311,7 +315,7 @@ static void compound_case(double s1, double want_reserves, double want_bad, doub
     near(row.cdp_repaid, 17000, "debt absorbed");
     near(row.cdp_seized, 10 * s1, "collateral taken");
     near(row.cdp_bad_debt, want_bad, "bad debt");
-    near(lc_run_value(&row, "compound_bought"), 10 * s1 * 0.975, "storefront");
+    near(lc_run_value(&row, "compound_bought"), 10 * s1 * (1 - sfpf * 0.05), "storefront");
     near(lc_run_value(&row, "compound_reserves_end"), want_reserves, "reserves at the end");
     /* the low: t = 0 (0) or the end, the absorb and its sale one round's */
     near(lc_run_value(&row, "compound_reserves_min"), fmin(0, want_reserves), "reserves' low");
@@ -332,12 +336,17 @@ static void compound_case(double s1, double want_reserves, double want_bad, doub
 
 Test(cdp, compound_absorb_with_a_positive_outcome)
 {
-    compound_case(1890, 472.50, 0, 472.50);
+    compound_case(1890, 0.5, 472.50, 0, 472.50);
+    /* storeFrontPriceFactor 0.7: 1890·(1 − 0.7·0.05) = 1,823.85; 18,238.50 in,
+     * reserves +283.50, the buyers' 661.50 (0.5 could not tell SFPF·(1 − LF)
+     * from (1 − SFPF)·(1 − LF)) */
+    compound_case(1890, 0.7, 283.50, 0, 661.50);
 }
 
 Test(cdp, compound_absorb_with_a_negative_outcome)
 {
-    compound_case(1700, -425, 850, 425);
+    compound_case(1700, 0.5, -425, 850, 425);
+    compound_case(1700, 0.7, -595, 850, 595); /* 1700·0.965 = 1,640.50 a unit */
 }
 
 /* With reserves well above target the storefront stays closed after the
@@ -592,10 +601,12 @@ static void finders_agree(const char *debt, const char *protocol, const char *ma
              "  accounts: 3000\n"
              "  notional: {dist: lognormal, median: 5000, sigma: 1.0}\n"
              "  leverage: {dist: uniform, min: 1.5, max: 12}\n"
-             "  kinds: {isolated: {weight: 1}, cdp: {weight: 1, collateral: {ETH: 0.5, wstETH: "
-             "0.5}, debt: %s}}\n"
+             "  kinds: {isolated: {weight: 1}, cdp: {weight: 1, collateral: {%s}, debt: %s}}\n"
              "venue: {lending: %s, liquidators: {capacity: 2.0e5, latency: 1, gas: 1}}\n",
-             mark, debt, protocol);
+             mark, /* a Maker vault, a Liquity trove: one collateral */
+             strcmp(protocol, "maker") && strcmp(protocol, "liquity") ? "ETH: 0.5, wstETH: 0.5"
+                                                                      : "wstETH: 1",
+             debt, protocol);
     lc_scenario *sc = t_scenario(text);
     lc_error err = {0};
     lc_population *pop = lc_population_create(sc, &err);
@@ -755,6 +766,7 @@ Test(cdp, maker_auction_taken_when_below_the_market)
     near(row.cdp_repaid, 14700, "debt into the auction");
     near(row.cdp_bad_debt, 0, "bad debt");
     near(row.cdp_liquidator_pnl, slice * 2000 - 16611, "taker's pnl");
+    near(lc_run_value(&row, "maker_returned"), (10 - slice) * 2000, "the rest of the lot back");
     lc_eventbuf_free(&ev);
 }
 
@@ -894,7 +906,8 @@ Test(cdp, liquity_recovery_mode_liquidates_at_a_capped_rate)
     cr_assert_eq(cdp_events(&ev, e, 4), 1, "X alone");
     cr_assert(e[0]->step == 1 && pop->origin[e[0]->account] == 0);
     near(-e[0]->qty, 11000 * 1.1 / 1500, "capped collateral");
-    near(e[0]->fee, 11000 * 1.1 / 1500 * 0.005 * 1500, "liquidator's 0.5%");
+    near(e[0]->fee, 0, "no protocol fee");
+    near(row.cdp_liquidator_pnl, 11000 * 1.1 / 1500 * 0.005 * 1500 + 200, "the 0.5% and 200 LUSD");
     cr_assert_eq(lc_run_value(&row, "liquity_recovery_count"), 1);
     near(lc_run_value(&row, "liquity_surplus"), (10 - 11000 * 1.1 / 1500) * 1500, "surplus");
     near(lc_run_value(&row, "liquity_surplus"), 2900, "by hand");
@@ -933,4 +946,48 @@ Test(cdp, validate_describes_the_cdps)
     free(yaml);
     free(csv);
     t_rmdir(dir);
+}
+
+/* The last trove is not liquidated while the pool cannot take it whole (no
+ * one to redistribute to: no bad debt made up); with a pool that covers it,
+ * it is. One trove, 10 ETH / 12,000 LUSD, ETH 2100 → 1300 (ICR 1.083). */
+Test(cdp, liquity_keeps_the_last_trove)
+{
+    for (int pool = 0; pool < 2; pool++) {
+        char venue[128];
+        snprintf(venue, sizeof venue, "{lending: liquity, liquity: {stability_pool: %d}}",
+                 pool ? 20000 : 0);
+        lc_scenario *sc = one_market(2100, 1300, "{model: none}", venue);
+        sc->market[0].lt = 1 / 1.1;
+        lc_account a = cdp(10, 12000);
+        lc_population *pop = population(sc, &a, 1);
+        lc_run_row row;
+        lc_eventbuf ev;
+        t_run_both(sc, pop, 0, &row, &ev);
+        cr_assert_eq(row.cdp_liq_count, pool, "pool %d", pool);
+        near(row.cdp_bad_debt, 0, "no bad debt");
+        lc_eventbuf_free(&ev);
+        lc_population_free(pop);
+        lc_scenario_free(sc);
+    }
+}
+
+/* The linear curve (LinearDecrease): 2200·(1 − dur/3600), first below the
+ * market's 2000 at dur 360 s (step 5): 1,980; the slice 16,611/1,980. */
+Test(cdp, maker_linear_curve_at_given_times)
+{
+    lc_run_row row;
+    lc_eventbuf ev;
+    maker_run(2000, "{lending: maker, maker: {curve: linear, tau: 3600}}", 20, &row, &ev);
+    const lc_event *take = NULL;
+    for (long i = 0; i < ev.n && !take; i++)
+        if (ev.v[i].kind == 11)
+            take = &ev.v[i];
+    cr_assert_not_null(take);
+    if (!take)
+        return;
+    cr_assert_eq(take->step, 5);
+    near(take->price, 1980, "2200·(1 − 360/3600)");
+    near(-take->qty, 16611 / 1980.0, "slice");
+    lc_eventbuf_free(&ev);
 }
