@@ -21,7 +21,7 @@
  *    redo): stairstep top·cut^⌊dur/step⌋, linear top·(1 − dur/tau) (0 from
  *    tau), exponential top·cut^dur; it needs a redo when dur > tail or
  *    price/top < cusp: top = price now·buf, dur 0, and the keeper's
- *    incentive again;
+ *    incentive again if the tab and lot·price are >= chost = dust·chop;
  *  - at every step, before its cascade, takers (the liquidators: capacity,
  *    gas, min_profit) buy from each auction in kick order when selling
  *    along the market's impact curve pays: a slice of the lot at the
@@ -319,7 +319,11 @@ static void on_step(lc_rule_inst *ri, lc_run *r)
             au->top = lc_run_mark_of(r, m) * p[MK_BUF];
             price = au->top;
             cells[MK_REDOS].i++;
-            cells[MK_INCENTIVES].d += p[MK_TIP] + p[MK_CHIP] * au->tab;
+            /* the keeper is paid for a redo only of an auction worth it (clip.sol
+             * l.299–305: tab >= chost and lot·price >= chost) */
+            double chost = p[MK_DUST] * (1 + r->sc->market[m].bonus);
+            if (au->tab >= chost && au->lot * lc_run_mark_of(r, m) >= chost)
+                cells[MK_INCENTIVES].d += p[MK_TIP] + p[MK_CHIP] * au->tab;
         }
         /* a taker: the most of the lot its capacity pays for, halved until
          * its sale pays (liquidators.h) */

@@ -704,7 +704,8 @@ Test(cdp, a_cdp_sale_liquidates_a_perpetual_in_the_next_round)
 /* ETH-A (mat 1.45: lt = 1/1.45; chop 1.13: bonus 0.13), 90-s steps, ETH
  * from 2200 to s1 at step 1, no impact; a vault of 10 ETH and 14,700 DAI
  * (safe at 2200: 10·2200/1.45 = 15,172). */
-static void maker_run(double s1, const char *venue, long steps, lc_run_row *row, lc_eventbuf *ev)
+static void maker_vault_run(double coll, double debt, double s1, const char *venue, long steps,
+                            lc_run_row *row, lc_eventbuf *ev)
 {
     char text[2048];
     snprintf(text, sizeof text,
@@ -721,11 +722,16 @@ static void maker_run(double s1, const char *venue, long steps, lc_run_row *row,
              "venue: %s\n",
              steps, s1 / 2200 - 1, 1 / 1.45, venue);
     lc_scenario *sc = t_scenario(text);
-    lc_account a = cdp(10, 14700);
+    lc_account a = cdp(coll, debt);
     lc_population *pop = population(sc, &a, 1);
     t_run_both(sc, pop, 0, row, ev);
     lc_population_free(pop);
     lc_scenario_free(sc);
+}
+
+static void maker_run(double s1, const char *venue, long steps, lc_run_row *row, lc_eventbuf *ev)
+{
+    maker_vault_run(10, 14700, s1, venue, steps, row, ev);
 }
 
 /* dss's example, ETH 2000: unsafe (10·2000/1.45 = 13,793 < 14,700); bark
@@ -802,6 +808,12 @@ Test(cdp, maker_auction_resets_at_its_cusp)
     lc_eventbuf_free(&ev);
     maker_run(2000, "{lending: maker, liquidators: {gas: 1.0e9}}", 80, &row, &ev);
     cr_assert_eq(lc_run_value(&row, "maker_redos"), 0, "not before step 81");
+    lc_eventbuf_free(&ev);
+    /* a small vault, 3.4 ETH / 5,000 DAI: tab 5,650 < chost = 7,500·1.13 = 8,475:
+     * its redo pays the keeper nothing (clip.sol l.299–305), its kick 250 + 5.65 */
+    maker_vault_run(3.4, 5000, 2000, "{lending: maker, liquidators: {gas: 1.0e9}}", 100, &row, &ev);
+    cr_assert_eq(lc_run_value(&row, "maker_redos"), 1);
+    near(lc_run_value(&row, "maker_incentives"), 255.65, "the kick's alone");
     lc_eventbuf_free(&ev);
 }
 
