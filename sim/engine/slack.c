@@ -188,6 +188,16 @@ static double distance(const double *x, const double *a, const int *m, int k)
     return d;
 }
 
+/* A new value of `finds`: no account is due under it (after 2^32 of them
+ * the marks are cleared once). */
+static void next_due_tag(lc_slack *s)
+{
+    if (++s->finds == 0 && s->due_at) {
+        memset(s->due_at, 0, (size_t)s->n * sizeof *s->due_at);
+        s->finds = 1;
+    }
+}
+
 void lc_slack_start(lc_slack *s, lc_run *r)
 {
     const lc_population *pop = r->pop;
@@ -198,10 +208,7 @@ void lc_slack_start(lc_slack *s, lc_run *r)
         same &= marks[k] == s->marks0[k];
     s->held = 0;
     s->ndue = 0;
-    if (++s->finds == 0 && s->due_at) { /* nothing is due: a new tag (after 2^32: clear once) */
-        memset(s->due_at, 0, (size_t)s->n * sizeof *s->due_at);
-        s->finds = 1;
-    }
+    next_due_tag(s);                           /* nothing is due */
     if (s->version_run && ++s->run_tag == 0) { /* after 2^32 runs: clear once */
         memset(s->version_run, 0, (size_t)s->n * sizeof *s->version_run);
         s->run_tag = 1;
@@ -313,10 +320,7 @@ long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
     for (long k = 0; k < s->ndue; k++) /* open again after their round */
         s->pending[npending++] = (lc_slack_entry){0, s->due[k], version_of(s, s->due[k] - span0)};
     s->held = s->ndue = 0;
-    if (++s->finds == 0 && s->due_at) { /* after 2^32 finds: clear once */
-        memset(s->due_at, 0, (size_t)s->n * sizeof *s->due_at);
-        s->finds = 1;
-    }
+    next_due_tag(s);
     long again = npending;
     for (int g = 0; g < s->ngroup; g++) {
         lc_slack_group *gr = &s->group[g];

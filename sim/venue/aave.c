@@ -108,22 +108,6 @@ static void on_run(lc_rule_inst *ri, lc_run *r)
     ((aave *)ri->state)->lq.step = -1;
 }
 
-/* The largest balance by value at the oracle: collateral (sign +1) or debt
- * (-1); -1 if none. */
-static int largest(const lc_run *r, const lc_account *a, int sign)
-{
-    int best = -1;
-    double v = 0;
-    for (int k = 0; k < a->ncol; k++) {
-        double x = sign * a->col[k].amount * lc_cdp_price(r, a->col[k].asset);
-        if (x > v) {
-            v = x;
-            best = k;
-        }
-    }
-    return best;
-}
-
 /* The liquidation of account a repaying at most `repay` of debt d against
  * collateral c (the balance's cap and the dust rule applied), into f; 0 when
  * nothing may be repaid. */
@@ -157,15 +141,14 @@ static int size(const lc_rule_setting *set, const lc_run *r, const lc_account *a
  * (it waits). Against its largest debt d, for each collateral c, they
  * repay all they may (close factor, capacity) if that pays, else the most
  * of its halvings that does (a liquidator sizes its trade to the book:
- * LIQ_HALVINGS tries); of the collaterals, the one that pays best (an
+ * LC_LIQUIDATOR_HALVINGS tries); of the collaterals, the one that pays best (an
  * asset whose oracle is above its market, a depegged token at a fixed
  * rate, pays nothing). */
-#define LIQ_HALVINGS 12
 static int decide(aave *st, const lc_rule_setting *set, lc_run *r, const lc_account *a,
                   const lc_span_eval *e, fill *f)
 {
     const double *p = set->p;
-    int d = largest(r, a, -1), found = 0;
+    int d = lc_cdp_largest(r, a, -1), found = 0;
     if (d < 0)
         return 0;
     int md = a->col[d].asset;
@@ -185,7 +168,8 @@ static int decide(aave *st, const lc_rule_setting *set, lc_run *r, const lc_acco
         if (repay * pd > left)
             repay = left / pd;
         fill g;
-        for (int h = 0; h < LIQ_HALVINGS && size(set, r, a, c, d, repay, &g); h++, repay /= 2) {
+        for (int h = 0; h < LC_LIQUIDATOR_HALVINGS && size(set, r, a, c, d, repay, &g);
+             h++, repay /= 2) {
             /* what it pays: the collateral it receives sold into c's market,
              * what it repays bought in d's (quote: at 1); NaN pays nothing */
             double got = (g.seize - g.fee) * lc_liquidators_quote(r, mc, -(g.seize - g.fee));
@@ -209,15 +193,8 @@ static int decide(aave *st, const lc_rule_setting *set, lc_run *r, const lc_acco
 static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
 {
     aave *st = ri->state;
-    if (n > st->cap) {
-        fill *v = realloc(st->fills, (size_t)n * sizeof *v);
-        if (!v) {
-            r->oom = 1;
-            return;
-        }
-        st->fills = v;
-        st->cap = n;
-    }
+    if (lc_cdp_items(r, (void **)&st->fills, &st->cap, n, sizeof *st->fills))
+        return;
     st->plan = plan;
     double marks[LC_MAX_MARKETS];
     lc_run_marks(r, marks);

@@ -3,6 +3,7 @@
 #include "venue/cdp.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, const lc_balance *col, int ncol,
                              const double *marks)
@@ -26,6 +27,34 @@ lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, const lc_balance *col, int n
     for (int a = 0; a < sc->nmarkets; a++)
         x += fabs(net[a]);
     return (lc_span_eval){e, r, e - r, x};
+}
+
+int lc_cdp_largest(const lc_run *r, const lc_account *a, int sign)
+{
+    int best = -1;
+    double v = 0;
+    for (int k = 0; k < a->ncol; k++) {
+        double x = sign * a->col[k].amount * lc_cdp_price(r, a->col[k].asset);
+        if (x > v) {
+            v = x;
+            best = k;
+        }
+    }
+    return best;
+}
+
+int lc_cdp_items(lc_run *r, void **v, long *cap, long n, size_t size)
+{
+    if (n <= *cap)
+        return 0;
+    void *w = realloc(*v, (size_t)n * size);
+    if (!w) {
+        r->oom = 1;
+        return -1;
+    }
+    *v = w;
+    *cap = n;
+    return 0;
 }
 
 void lc_cdp_record(lc_run *r, long i, const lc_cdp_fill *f)

@@ -40,6 +40,15 @@ static inline double lc_cdp_price(const lc_run *r, int asset)
     return asset == LC_QUOTE ? 1.0 : lc_run_mark_of(r, asset);
 }
 
+/* The account's largest balance by value at the oracle: collateral (sign
+ * +1) or debt (-1), the first of equals; -1 if none. */
+int lc_cdp_largest(const lc_run *r, const lc_account *a, int sign);
+
+/* A protocol's per-item record of a round's plan (item k's at (*v)[k]):
+ * *v grown to hold n of `size` bytes. Returns 0, or -1 out of memory (then
+ * r->oom is set). */
+int lc_cdp_items(lc_run *r, void **v, long *cap, long n, size_t size);
+
 /* What one liquidation of a CDP moved, for the row and the event: values in
  * quote at the oracle; `market` the collateral's, `units` of it seized
  * (liquidator's share and protocol fee), `x` the price its sale executed at

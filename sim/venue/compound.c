@@ -131,7 +131,7 @@ static double store_price(const lc_rule_inst *ri, const lc_run *r, int m)
  * storefront now (0 while the reserves are at or above target): all of it,
  * within their capacity, if selling it pays, else the most of its halvings
  * that does. */
-#define BUY_HALVINGS 12
+
 static double buyers_take(lc_rule_inst *ri, lc_run *r, int m, double units, double reserves)
 {
     compound *st = ri->state;
@@ -140,7 +140,8 @@ static double buyers_take(lc_rule_inst *ri, lc_run *r, int m, double units, doub
     double price = store_price(ri, r, m), left = lc_liquidators_left(&st->lq, r);
     if (units * price > left)
         units = left / price;
-    for (int h = 0; h < BUY_HALVINGS && units > 0; h++, units /= 2) /* sized to the book */
+    for (int h = 0; h < LC_LIQUIDATOR_HALVINGS && units > 0;
+         h++, units /= 2) /* sized to the book */
         if (lc_liquidators_pays(&st->lq, units * lc_liquidators_quote(r, m, -units),
                                 units * price)) {
             lc_liquidators_use(&st->lq, units * price);
@@ -152,15 +153,8 @@ static double buyers_take(lc_rule_inst *ri, lc_run *r, int m, double units, doub
 static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
 {
     compound *st = ri->state;
-    if (n > st->cap) {
-        absorb *v = realloc(st->abs, (size_t)n * sizeof *v);
-        if (!v) {
-            r->oom = 1;
-            return;
-        }
-        st->abs = v;
-        st->cap = n;
-    }
+    if (lc_cdp_items(r, (void **)&st->abs, &st->cap, n, sizeof *st->abs))
+        return;
     st->plan = plan;
     double reserves = st->reserves; /* as the round's absorbs leave them, in order */
     for (long k = 0; k < n; k++) {

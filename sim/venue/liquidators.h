@@ -46,6 +46,10 @@ void lc_liquidators_use(lc_liquidators *lq, double quote);
  * alone (the liquidator's estimate; nothing moves). */
 double lc_liquidators_quote(const lc_run *r, int m, double n_base);
 
+/* A liquidation too large for the book to pay is halved until one does, at
+ * most this many tries (each protocol's sizing loop). */
+#define LC_LIQUIDATOR_HALVINGS 12
+
 /* Whether a liquidation pays: proceeds and cost in quote. */
 static inline int lc_liquidators_pays(const lc_liquidators *lq, double proceeds, double cost)
 {

@@ -195,15 +195,8 @@ static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
 {
     maker *st = ri->state;
     const double *p = ri->set->p;
-    if (n > st->nbarks) {
-        struct bark *v = realloc(st->barks, (size_t)n * sizeof *v);
-        if (!v) {
-            r->oom = 1;
-            return;
-        }
-        st->barks = v;
-        st->nbarks = n;
-    }
+    if (lc_cdp_items(r, (void **)&st->barks, &st->nbarks, n, sizeof *st->barks))
+        return;
     st->plan = plan;
     double dirt[LC_MAX_MARKETS], total = st->dirt_total; /* as this round's barks leave them */
     for (int k = 0; k < r->nmk; k++)
@@ -214,14 +207,9 @@ static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
             continue;
         lc_account a;
         lc_book_account(r->book, it->i, &a);
-        int c = -1, d = -1; /* its collateral (the largest) and its debt */
-        for (int j = 0; j < a.ncol; j++) {
-            double v = a.col[j].amount * lc_cdp_price(r, a.col[j].asset);
-            if (v > 0 && (c < 0 || v > a.col[c].amount * lc_cdp_price(r, a.col[c].asset)))
-                c = j;
-            if (v < 0 && (d < 0 || v < a.col[d].amount * lc_cdp_price(r, a.col[d].asset)))
-                d = j;
-        }
+        /* its collateral and its debt (one of each: scenario.c and population.c
+         * refuse other vaults) */
+        int c = lc_cdp_largest(r, &a, 1), d = lc_cdp_largest(r, &a, -1);
         if (c < 0 || d < 0)
             continue;
         int m = a.col[c].asset;
@@ -330,7 +318,7 @@ static void on_step(lc_rule_inst *ri, lc_run *r)
         double left = lc_liquidators_left(&st->lq, r), slice = au->lot;
         if (price > 0 && slice * price > left)
             slice = left / price;
-        for (int h = 0; h < 12 && slice > 0; h++, slice /= 2) {
+        for (int h = 0; h < LC_LIQUIDATOR_HALVINGS && slice > 0; h++, slice /= 2) {
             double s = slice, owe = s * price, chost = p[MK_DUST] * (1 + r->sc->market[m].bonus);
             if (owe > au->tab) {
                 owe = au->tab;
