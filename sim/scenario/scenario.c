@@ -158,8 +158,22 @@ static int parse_number(const char *s, double *out)
     return 0;
 }
 
+/* *out is written only when the number is good: a caller that reads several
+ * keys and reports every error never sees a value outside its bounds. */
+static int check_scalar_number(const lc_node *v, const char *key, const lc_param *p, double *out,
+                               lc_error *err);
 static int read_scalar_number(const lc_node *v, const char *key, const lc_param *p, double *out,
                               lc_error *err)
+{
+    double x = 0;
+    int rc = check_scalar_number(v, key, p, &x, err);
+    if (rc == 0)
+        *out = x;
+    return rc;
+}
+
+static int check_scalar_number(const lc_node *v, const char *key, const lc_param *p, double *out,
+                               lc_error *err)
 {
     char range[96];
     lc_param_range_text(p, range, sizeof range);
@@ -782,7 +796,7 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
             continue;
         }
         lc_account_kind *ak = &sc->kind[m];
-        double v[3];
+        double v[3] = {0}; /* read_param writes only good numbers */
         for (int j = 0; j < 3; j++)
             rc |= read_param(k, kinds->vals[i], where, &lc_kind_params[j], &v[j], NULL, err);
         if (m == LC_MARGIN_CDP) { /* a lending position holds no perpetual */

@@ -94,6 +94,18 @@ Test(scenario, type_errors)
     assert_has(t_scenario_errors("price: {s0: 1\n", NULL, 0), "test.yaml:2: YAML syntax");
 }
 
+/* A number out of its bounds is reported and never stored: the kinds'
+ * position counts are cast to long, which a value like 2.2e119 would make
+ * undefined (found by fuzz_scenario; the UBSan build of this test is the check). */
+Test(scenario, out_of_range_numbers_are_not_stored)
+{
+    const char *y = BASE "  kinds: {isolated: {weight: 1}, cross: {weight: 1, positions_min: "
+                         "2.2e119, positions_max: -3e300}}\n";
+    const char *e = t_scenario_errors(y, NULL, 0);
+    assert_has(e, "population.kinds.cross.positions_min: must be");
+    assert_has(e, "population.kinds.cross.positions_max: must be");
+}
+
 Test(scenario, set_overrides_any_key)
 {
     const char *sets[] = {"price.sigma=1.25",
