@@ -49,31 +49,39 @@ typedef struct lc_slack_entry {
     uint32_t version; /* of the account's legs it was made for (an older one is stale) */
 } lc_slack_entry;
 #define LC_SLACK_LEVELS 8
+typedef struct lc_slack_heap { /* keys: a min-heap */
+    lc_slack_entry *e;
+    long n, cap;
+} lc_slack_heap;
+/* A level's accounts wait in one heap per direction of the moves that can
+ * breach them (lc_reach_dir), each with its own offset. */
 typedef struct lc_slack_level {
     double anchor[LC_MAX_MARKETS]; /* log marks it measures from */
-    double offset;                 /* its moves of anchor so far (log) */
+    double offset[LC_REACH_NDIRS]; /* its moves of anchor so far (log), per direction */
     double tau;                    /* it moves its anchor once the marks are this far */
-    lc_slack_entry *heap;          /* keys: a min-heap */
-    long nheap, cap;
+    lc_slack_heap heap[LC_REACH_NDIRS];
 } lc_slack_level;
 /* The accounts that hold legs in the same markets: their distances are
  * measured over those markets only. */
 #define LC_SLACK_GROUPS 64 /* groups at most; accounts beyond share an all-markets one */
 typedef struct lc_slack_group {
-    uint32_t mask;                         /* its markets, bit m for market m */
-    int nm, m[LC_MAX_MARKETS];             /* the same as a list */
-    long first0, first1, front;            /* its slice of `first`, and its cursor */
+    uint32_t mask;             /* its markets, bit m for market m */
+    int nm, m[LC_MAX_MARKETS]; /* the same as a list */
+    /* its slices of `first`, one per direction, and their cursors */
+    long first0[LC_REACH_NDIRS], first1[LC_REACH_NDIRS], front[LC_REACH_NDIRS];
     lc_slack_level level[LC_SLACK_LEVELS]; /* its accounts evaluated since t = 0 */
 } lc_slack_group;
 typedef struct lc_slack {
     long n, span0;                 /* spanning accounts: [span0, span0 + n) */
-    lc_slack_entry *first;         /* every one's radius at the t = 0 marks, by group then radius */
+    lc_slack_entry *first;         /* every one's radius at the t = 0 marks, by group, */
+                                   /* direction, then radius */
     double marks0[LC_MAX_MARKETS]; /* the marks `first` was made at (NAN: not yet) */
     double log0[LC_MAX_MARKETS];   /* their logs: `first`'s anchor, never moved */
     lc_slack_group *group;
     int ngroup;
     uint8_t *group_of;       /* per spanning account */
     lc_slack_entry *pending; /* this find's evaluations: (radius, account) */
+    uint8_t *pending_dir;    /* ... and the direction of each radius */
     long held;               /* breached at the last find, not yet taken by a round */
     /* accounts open again after their round (their legs changed, or they
      * waited a step): evaluated at the next find. version[j] counts the

@@ -27,6 +27,16 @@
  *    at least most of its radius. Moving an anchor by δ lowers every κ of
  *    the level by at most δ; it is taken as exactly δ, stored as the
  *    level's offset (keys are κ + offset), so the move costs O(1).
+ * Accounts that only falls (or only rises) can breach (lc_span_reach: a CDP
+ * with quote debts, a cross account long only) wait on the moves their way
+ * alone: their radius is the exact one of that direction — for one
+ * collateral and a quote debt log(M/P_liq), the closed form of its
+ * liquidation price, so the t = 0 cursor reads them in liquidation order as
+ * the marks fall, as the isolated accounts' cursors do — and the distances
+ * are one-sided: max_m (a_m − x_m)⁺ for falls, with κ = ρ − max_m (y_m −
+ * a_m)⁺ (a fall from y passes the anchor first). So a rise never
+ * re-evaluates a borrower. Each level has a heap and an offset per
+ * direction; `first` is sorted per group and direction.
  * Where prices wander, a clock that sums every move (the path length) grows
  * like the number of steps while the distance from an anchor grows like
  * its square root: the anchors re-evaluate an account about as often as its
@@ -79,6 +89,7 @@ int lc_slack_init(lc_slack *s, const lc_population *pop)
     /* a find's pending: the accounts due again (held, reopened), then at
      * most one evaluation per account */
     s->pending = malloc(2 * n * sizeof *s->pending);
+    s->pending_dir = malloc(2 * n);
     s->group_of = malloc(n);
     s->group = calloc(LC_SLACK_GROUPS, sizeof *s->group);
     s->due = malloc(n * sizeof *s->due);
@@ -86,8 +97,8 @@ int lc_slack_init(lc_slack *s, const lc_population *pop)
     s->version_run = calloc(n, sizeof *s->version_run);
     s->due_at = calloc(n, sizeof *s->due_at);
     s->finds = 1;
-    if (!s->first || !s->pending || !s->group_of || !s->group || !s->due || !s->version ||
-        !s->version_run || !s->due_at)
+    if (!s->first || !s->pending || !s->pending_dir || !s->group_of || !s->group || !s->due ||
+        !s->version || !s->version_run || !s->due_at)
         return -1;
     uint32_t all = pop->nmarkets >= 32 ? ~0u : (1u << pop->nmarkets) - 1;
     for (long j = 0; j < s->n; j++) {
@@ -117,6 +128,7 @@ void lc_slack_release(lc_slack *s)
 {
     free(s->first);
     free(s->pending);
+    free(s->pending_dir);
     free(s->group_of);
     free(s->due);
     free(s->version);
@@ -124,68 +136,113 @@ void lc_slack_release(lc_slack *s)
     free(s->due_at);
     for (int g = 0; s->group && g < s->ngroup; g++)
         for (int l = 0; l < LC_SLACK_LEVELS; l++)
-            free(s->group[g].level[l].heap);
+            for (int d = 0; d < LC_REACH_NDIRS; d++)
+                free(s->group[g].level[l].heap[d].e);
     free(s->group);
     *s = (lc_slack){0};
 }
 
-static int cmp_entry(const void *a, const void *b)
+static int heap_push(lc_slack_heap *h, lc_slack_entry e)
 {
-    const lc_slack_entry *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->i > y->i) - (x->i < y->i);
-}
-
-static int heap_push(lc_slack_level *h, lc_slack_entry e)
-{
-    if (h->nheap == h->cap) {
+    if (h->n == h->cap) {
         long cap = h->cap ? 2 * h->cap : 1024;
-        lc_slack_entry *v = realloc(h->heap, (size_t)cap * sizeof *v);
+        lc_slack_entry *v = realloc(h->e, (size_t)cap * sizeof *v);
         if (!v)
             return -1;
-        h->heap = v;
+        h->e = v;
         h->cap = cap;
     }
-    long i = h->nheap++;
-    while (i > 0 && e.key < h->heap[(i - 1) / 2].key) {
-        h->heap[i] = h->heap[(i - 1) / 2];
+    long i = h->n++;
+    while (i > 0 && e.key < h->e[(i - 1) / 2].key) {
+        h->e[i] = h->e[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    h->heap[i] = e;
+    h->e[i] = e;
     return 0;
 }
 
-static lc_slack_entry heap_pop(lc_slack_level *h)
+static lc_slack_entry heap_pop(lc_slack_heap *h)
 {
-    lc_slack_entry top = h->heap[0], last = h->heap[--h->nheap];
-    long i = 0, n = h->nheap;
+    lc_slack_entry top = h->e[0], last = h->e[--h->n];
+    long i = 0, n = h->n;
     for (;;) {
         long c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && h->heap[c + 1].key < h->heap[c].key)
+        if (c + 1 < n && h->e[c + 1].key < h->e[c].key)
             c++;
-        if (!(h->heap[c].key < last.key))
+        if (!(h->e[c].key < last.key))
             break;
-        h->heap[i] = h->heap[c];
+        h->e[i] = h->e[c];
         i = c;
     }
     if (n > 0)
-        h->heap[i] = last;
+        h->e[i] = last;
     return top;
 }
 
-/* |x − a|∞ over the markets m[0 .. k). */
-static double distance(const double *x, const double *a, const int *m, int k)
+/* Sort v[0 .. n) by key, ties in the order given: a least-significant-digit radix sort on the keys'
+ * bits, which order as unsigned integers for keys >= 0 (INFINITY
+ * included), a byte per pass, into tmp (n entries) and back. Passes whose
+ * byte is the same in every key are skipped. */
+static void sort_entries(lc_slack_entry *v, long n, lc_slack_entry *tmp)
 {
-    double d = 0;
-    for (int j = 0; j < k; j++) {
-        double e = fabs(x[m[j]] - a[m[j]]);
-        if (e > d)
-            d = e;
+    lc_slack_entry *from = v, *to = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        long count[257] = {0};
+        for (long k = 0; k < n; k++) {
+            uint64_t b;
+            memcpy(&b, &from[k].key, sizeof b);
+            count[(b >> shift & 0xff) + 1]++;
+        }
+        int one = 0;
+        for (int c = 1; c <= 256; c++)
+            one |= count[c] == n;
+        if (one)
+            continue;
+        for (int c = 0; c < 256; c++)
+            count[c + 1] += count[c];
+        for (long k = 0; k < n; k++) {
+            uint64_t b;
+            memcpy(&b, &from[k].key, sizeof b);
+            to[count[b >> shift & 0xff]++] = from[k];
+        }
+        lc_slack_entry *t = from;
+        from = to;
+        to = t;
     }
-    return d;
+    if (from != v && n > 0)
+        memcpy(v, from, (size_t)n * sizeof *v);
+}
+
+/* The distances of log marks x from a over the markets m[0 .. k), per
+ * direction of the move: d[LC_REACH_FALLS] = max (a − x)⁺, how far some
+ * mark fell below a; d[LC_REACH_RISES] = max (x − a)⁺; d[LC_REACH_EITHER]
+ * = |x − a|∞, the larger. */
+static void distances(const double *x, const double *a, const int *m, int k,
+                      double d[LC_REACH_NDIRS])
+{
+    double fell = 0, rose = 0;
+    for (int j = 0; j < k; j++) {
+        double e = x[m[j]] - a[m[j]];
+        if (-e > fell)
+            fell = -e;
+        if (e > rose)
+            rose = e;
+    }
+    d[LC_REACH_FALLS] = fell;
+    d[LC_REACH_RISES] = rose;
+    d[LC_REACH_EITHER] = fell > rose ? fell : rose;
+}
+
+/* The distance an account waiting on moves in direction dir has already
+ * used when it starts waiting at y against anchor a (d: y's distances
+ * from a): a fall from y passes first through what y rose above a. */
+static double used(const double d[LC_REACH_NDIRS], int dir)
+{
+    return dir == LC_REACH_FALLS   ? d[LC_REACH_RISES]
+           : dir == LC_REACH_RISES ? d[LC_REACH_FALLS]
+                                   : d[LC_REACH_EITHER];
 }
 
 /* A new value of `finds`: no account is due under it (after 2^32 of them
@@ -215,36 +272,46 @@ void lc_slack_start(lc_slack *s, lc_run *r)
     }
     for (int g = 0; g < s->ngroup; g++) {
         lc_slack_group *gr = &s->group[g];
-        gr->front = gr->first0;
+        memcpy(gr->front, gr->first0, sizeof gr->front);
         for (int l = 0; l < LC_SLACK_LEVELS; l++) {
             lc_slack_level *h = &gr->level[l];
-            h->nheap = 0;
-            h->offset = 0;
+            for (int d = 0; d < LC_REACH_NDIRS; d++) {
+                h->heap[d].n = 0;
+                h->offset[d] = 0;
+            }
             for (int k = 0; k < r->nmk; k++)
                 h->anchor[k] = log(marks[k]);
         }
     }
     if (same || s->n == 0)
         return;
-    /* the radii at these marks, by group, each sorted (once per scratch:
-     * every run starts at the same marks) */
-    long count[LC_SLACK_GROUPS + 1] = {0};
-    for (long j = 0; j < s->n; j++)
-        count[s->group_of[j] + 1]++;
-    for (int g = 0; g < s->ngroup; g++)
-        count[g + 1] += count[g];
-    for (int g = 0; g < s->ngroup; g++) {
-        s->group[g].first0 = s->group[g].front = count[g];
-        s->group[g].first1 = count[g + 1];
-    }
+    /* the radii at these marks, by group and direction, each sorted (once
+     * per scratch: every run starts at the same marks) */
+    enum { NSLICE = LC_SLACK_GROUPS * LC_REACH_NDIRS };
+    long count[NSLICE + 1] = {0};
     for (long j = 0; j < s->n; j++) {
         long i = pop->span0 + j;
-        lc_span_eval e = lc_span_evaluate_account(r->sc, pop, i, marks);
-        s->first[count[s->group_of[j]]++] = (lc_slack_entry){lc_span_radius(e), (uint32_t)i, 0};
+        lc_reach_dir dir;
+        double rho = lc_span_reach(lc_span_evaluate_account(r->sc, pop, i, marks), &dir);
+        s->pending[j] = (lc_slack_entry){rho, (uint32_t)i, 0};
+        s->pending_dir[j] = (uint8_t)(s->group_of[j] * LC_REACH_NDIRS + dir);
+        count[s->pending_dir[j] + 1]++;
     }
+    for (int c = 0; c < NSLICE; c++)
+        count[c + 1] += count[c];
     for (int g = 0; g < s->ngroup; g++)
-        qsort(s->first + s->group[g].first0, (size_t)(s->group[g].first1 - s->group[g].first0),
-              sizeof *s->first, cmp_entry);
+        for (int d = 0; d < LC_REACH_NDIRS; d++) {
+            lc_slack_group *gr = &s->group[g];
+            gr->first0[d] = gr->front[d] = count[g * LC_REACH_NDIRS + d];
+            gr->first1[d] = count[g * LC_REACH_NDIRS + d + 1];
+        }
+    for (long j = 0; j < s->n; j++) /* in index order within each slice */
+        s->first[count[s->pending_dir[j]]++] = s->pending[j];
+    for (int g = 0; g < s->ngroup; g++)
+        for (int d = 0; d < LC_REACH_NDIRS; d++) {
+            const lc_slack_group *gr = &s->group[g];
+            sort_entries(s->first + gr->first0[d], gr->first1[d] - gr->first0[d], s->pending);
+        }
     memcpy(s->marks0, marks, (size_t)r->nmk * sizeof *marks);
     for (int k = 0; k < r->nmk; k++)
         s->log0[k] = log(marks[k]);
@@ -271,7 +338,8 @@ void lc_finder_reopen(lc_finder *f, long i)
 }
 
 /* Evaluate the entry's account at the marks, unless the entry is stale or
- * the account closed: breached into out, else its radius into pending. */
+ * the account closed: breached into out, else its radius and direction
+ * into pending. */
 static void evaluate(lc_slack *s, lc_run *r, const double *marks, lc_slack_entry en, uint32_t *out,
                      long *nout, long *npending)
 {
@@ -284,9 +352,12 @@ static void evaluate(lc_slack *s, lc_run *r, const double *marks, lc_slack_entry
         out[(*nout)++] = i;
         return;
     }
-    double rho = lc_span_radius(e);
-    if (rho < INFINITY) /* no exposure: no price moves it */
+    lc_reach_dir dir;
+    double rho = lc_span_reach(e, &dir);
+    if (rho < INFINITY) { /* else no price move can breach it */
+        s->pending_dir[*npending] = (uint8_t)dir;
         s->pending[(*npending)++] = (lc_slack_entry){rho, i, en.version};
+    }
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -324,35 +395,45 @@ long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out)
     long again = npending;
     for (int g = 0; g < s->ngroup; g++) {
         lc_slack_group *gr = &s->group[g];
-        double d[LC_SLACK_LEVELS];
+        double d[LC_SLACK_LEVELS][LC_REACH_NDIRS];
         for (int l = 0; l < LC_SLACK_LEVELS; l++) {
             lc_slack_level *h = &gr->level[l];
-            d[l] = distance(x, h->anchor, gr->m, gr->nm);
-            if (d[l] > h->tau) { /* move the anchor here: every κ falls by d */
-                h->offset += d[l];
+            distances(x, h->anchor, gr->m, gr->nm, d[l]);
+            if (d[l][LC_REACH_EITHER] > h->tau) { /* move the anchor here: every κ falls */
+                for (int dir = 0; dir < LC_REACH_NDIRS; dir++) { /* by the move its way */
+                    h->offset[dir] += d[l][dir];
+                    d[l][dir] = 0;
+                }
                 memcpy(h->anchor, x, (size_t)nk * sizeof *x);
-                d[l] = 0;
             }
         }
-        double d0 = distance(x, s->log0, gr->m, gr->nm);
-        while (gr->front < gr->first1 && s->first[gr->front].key <= d0)
-            evaluate(s, r, marks, s->first[gr->front++], out, &nout, &npending);
-        for (int l = 0; l < LC_SLACK_LEVELS; l++) {
-            lc_slack_level *h = &gr->level[l];
-            while (h->nheap > 0 && h->heap[0].key - h->offset <= d[l])
-                evaluate(s, r, marks, heap_pop(h), out, &nout, &npending);
+        double d0[LC_REACH_NDIRS];
+        distances(x, s->log0, gr->m, gr->nm, d0);
+        for (int dir = 0; dir < LC_REACH_NDIRS; dir++) {
+            long *front = &gr->front[dir];
+            while (*front < gr->first1[dir] && s->first[*front].key <= d0[dir])
+                evaluate(s, r, marks, s->first[(*front)++], out, &nout, &npending);
+            for (int l = 0; l < LC_SLACK_LEVELS; l++) {
+                lc_slack_level *h = &gr->level[l];
+                lc_slack_heap *hp = &h->heap[dir];
+                while (hp->n > 0 && hp->e[0].key - h->offset[dir] <= d[l][dir])
+                    evaluate(s, r, marks, heap_pop(hp), out, &nout, &npending);
+            }
         }
     }
     for (long k = 0; k < again; k++) /* held, reopened: evaluated again now, like the rest */
         evaluate(s, r, marks, s->pending[k], out, &nout, &npending);
     for (long k = again; k < npending; k++) {
         lc_slack_entry e = s->pending[k];
+        int dir = s->pending_dir[k];
         lc_slack_group *gr = &s->group[s->group_of[e.i - r->pop->span0]];
         lc_slack_level *h = &gr->level[level_of(gr, e.key)];
-        /* κ = ρ − |y − a|∞ over its markets, y the marks now; stored with the
-         * level's offset */
-        double kappa = e.key - distance(x, h->anchor, gr->m, gr->nm);
-        if (heap_push(h, (lc_slack_entry){kappa + h->offset, e.i, e.version}))
+        /* κ = ρ less what y, the marks now, already used of the way from the
+         * anchor (used()); stored with the level's offset */
+        double dy[LC_REACH_NDIRS];
+        distances(x, h->anchor, gr->m, gr->nm, dy);
+        double kappa = e.key - used(dy, dir);
+        if (heap_push(&h->heap[dir], (lc_slack_entry){kappa + h->offset[dir], e.i, e.version}))
             r->oom = 1;
     }
     qsort(out, (size_t)nout, sizeof *out, cmp_u32);

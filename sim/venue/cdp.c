@@ -24,9 +24,13 @@ lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, const lc_balance *col, int n
         }
         net[b->asset] += v;
     }
-    for (int a = 0; a < sc->nmarkets; a++)
+    double fall = 0, rise = 0; /* a debt gains on rises: no maintenance slope */
+    for (int a = 0; a < sc->nmarkets; a++) {
         x += fabs(net[a]);
-    return (lc_span_eval){e, r, e - r, x};
+        fall += net[a] > 0 ? net[a] : 0;
+        rise += net[a] < 0 ? -net[a] : 0;
+    }
+    return (lc_span_eval){e, r, e - r, x, fall, rise};
 }
 
 int lc_cdp_largest(const lc_run *r, const lc_account *a, int sign)

@@ -64,9 +64,20 @@ lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_positi
         net[a] += p->side * n;
         gross[a] += theta * ms->mmr_max * n;
     }
-    for (int a = 0; a < sc->nmarkets; a++) /* 0 for a market without a leg */
+    double fall = 0, rise = 0;
+    for (int a = 0; a < sc->nmarkets; a++) { /* 0 for a market without a leg */
         x += net[a] > gross[a] - net[a] ? net[a] : gross[a] - net[a];
-    return (lc_span_eval){e, r, e - theta * r, x};
+        fall += net[a] > 0 ? net[a] : 0;
+        rise += gross[a] > net[a] ? gross[a] - net[a] : 0;
+    }
+    return (lc_span_eval){e, r, e - theta * r, x, fall, rise};
+}
+
+/* ρ shrunk so that rounding can never let a breach pass (spanning.h) */
+static double shrink(double rho)
+{
+    rho = rho * (1 - LC_SPAN_RADIUS_REL) - LC_SPAN_RADIUS_ABS;
+    return rho > 0 ? rho : 0;
 }
 
 double lc_span_radius(lc_span_eval e)
@@ -74,8 +85,24 @@ double lc_span_radius(lc_span_eval e)
     if (!(e.slack > 0) || !(e.exposure > 0))
         return e.slack > 0 ? INFINITY : 0; /* no exposure: no price can breach it */
     double u = e.slack / e.exposure;       /* 2u/(2 + u) <= log1p(u) for u >= 0 */
-    double rho = 2 * u / (2 + u) * (1 - LC_SPAN_RADIUS_REL) - LC_SPAN_RADIUS_ABS;
-    return rho > 0 ? rho : 0;
+    return shrink(2 * u / (2 + u));
+}
+
+double lc_span_reach(lc_span_eval e, lc_reach_dir *dir)
+{
+    *dir = LC_REACH_EITHER;
+    if (!(e.slack > 0))
+        return 0;
+    if (e.rise == 0 && e.fall > 0) { /* only falls hurt: ρ < −log1p(−S/fall) */
+        *dir = LC_REACH_FALLS;
+        double u = e.slack / e.fall;
+        return u >= 1 ? INFINITY : shrink(-log1p(-u));
+    }
+    if (e.fall == 0 && e.rise > 0) { /* only rises: ρ < log1p(S/rise) */
+        *dir = LC_REACH_RISES;
+        return shrink(log1p(e.slack / e.rise));
+    }
+    return lc_span_radius(e);
 }
 
 lc_span_eval lc_span_evaluate_account(const lc_scenario *sc, const lc_population *p, long i,

@@ -26,7 +26,20 @@
  * 2u/(2 + u) with u = S/X, a lower bound of log1p(u) within 0.01% up to
  * u = 0.1, taken a little smaller still (LC_SPAN_RADIUS_*) so that rounding
  * can never let a breach pass. A hedge (a short perpetual against the same
- * asset held as collateral) so has a wide radius. */
+ * asset held as collateral) so has a wide radius.
+ *
+ * One direction (lc_span_reach): split X by the direction that loses,
+ *   fall = Σ_m max(net_m, 0)            (what falls can take: f < 1)
+ *   rise = Σ_m max(gross_m − net_m, 0)  (what rises can take: f > 1).
+ * Both are independent of the marks (net and gross are linear in M_m), so
+ * they depend only on the legs. When rise = 0 (every market nets long
+ * beyond its maintenance slope: a CDP whose debts are quote, a cross
+ * account long only), no rise can lower S and the falls leave S >= S −
+ * fall·(1 − e^−ρ) > 0 for ρ < −log1p(−S/fall), infinite when S >= fall:
+ * for one collateral and a quote debt that is log(M/P_liq) with P_liq =
+ * D/(C·lt), the closed form of its liquidation price, exactly (shrunk as
+ * above). When fall = 0 (short only), only rises can, and ρ < log1p(S/rise).
+ * The slack finder then measures only the moves that can hurt (slack.c). */
 #ifndef LC_SPANNING_H
 #define LC_SPANNING_H
 
@@ -43,6 +56,7 @@ typedef struct lc_span_eval {
     double equity, requirement; /* E and R above, quote */
     double slack;               /* E − θ·R: breached when <= 0 */
     double exposure;            /* X above, quote */
+    double fall, rise;          /* X by the direction that loses (above), quote */
 } lc_span_eval;
 
 /* The breach threshold θ of a margin model (lc_margin_kind). */
@@ -56,6 +70,14 @@ lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_positi
 #define LC_SPAN_RADIUS_REL 1e-9 /* ρ is shrunk by this fraction ... */
 #define LC_SPAN_RADIUS_ABS 1e-9 /* ... and this much */
 double lc_span_radius(lc_span_eval e);
+
+/* The moves that can breach an evaluated account: marks falling only,
+ * rising only, or either. */
+typedef enum { LC_REACH_EITHER, LC_REACH_FALLS, LC_REACH_RISES, LC_REACH_NDIRS } lc_reach_dir;
+/* The radius within which no move of the marks in direction *dir (written)
+ * can breach it: falls of at most ρ in every log mark (rises free), rises,
+ * or either (lc_span_radius). 0 when breached; INFINITY when nothing can. */
+double lc_span_reach(lc_span_eval e, lc_reach_dir *dir);
 
 /* Spanning account i of pop: its positions and balances. */
 static inline const lc_position *lc_span_positions(const lc_population *p, long i, int *n)

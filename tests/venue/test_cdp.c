@@ -122,6 +122,26 @@ Test(cdp, health_factor_and_exposure_by_hand)
     /* and not by more than 2x: at e^-2ρ it is breached (the level is 2048.19) */
     low[0] = 2100 * exp(-2 * rho);
     cr_assert_leq(lc_cdp_evaluate(sc, a.col, a.ncol, low).slack, 0);
+    /* One collateral, a quote debt: only falls can breach it, and the slack
+     * finder's reach is its closed-form distance to the liquidation price
+     * P_liq = D/(C·lt) = 17,000/(10·0.83) = 2048.1928: log(2100/P_liq)
+     * = 0.025045, shrunk by 1e-9 relative and absolute (spanning.h) */
+    lc_reach_dir dir;
+    double reach = lc_span_reach(e, &dir), pliq = 17000 / (10 * 0.83);
+    cr_assert_eq(dir, LC_REACH_FALLS);
+    near(e.fall, 17430, "fall");
+    cr_assert_eq(e.rise, 0, "a quote debt gains nothing on rises");
+    near(reach, log(2100 / pliq) * (1 - 1e-9) - 1e-9, "reach");
+    low[0] = 2100 * exp(-reach); /* just above P_liq: safe */
+    cr_assert_gt(lc_cdp_evaluate(sc, a.col, a.ncol, low).slack, 0);
+    cr_assert_lt(low[0] / pliq - 1, 3e-9, "within the shrink of P_liq");
+    low[0] = pliq * (1 - 1e-12); /* just below: breached */
+    cr_assert_leq(lc_cdp_evaluate(sc, a.col, a.ncol, low).slack, 0);
+    /* an ETH debt against USDC-like quote collateral would lose on rises;
+     * an ETH debt against ETH collateral nets long: falls only */
+    e = lc_cdp_evaluate(sc, same, 2, marks);
+    lc_span_reach(e, &dir);
+    cr_assert_eq(dir, LC_REACH_FALLS);
     lc_scenario_free(sc);
 }
 

@@ -90,6 +90,36 @@ Test(spanning, cross_account_by_hand)
     double u = 1400.0 / 89310.0;
     near(lc_span_radius(e), 2 * u / (2 + u) * (1 - 1e-9) - 1e-9, "radius");
     cr_assert_leq(lc_span_radius(e), log1p(u), "within log1p's bound");
+    /* by direction: fall = BTC's 58000; rise = ETH's 31310 (BTC's 290 −
+     * 58000 < 0): a hedge loses both ways, its reach is the radius */
+    near(e.fall, 58000, "fall");
+    near(e.rise, 31310, "rise");
+    lc_reach_dir dir;
+    cr_assert_eq(lc_span_reach(e, &dir), lc_span_radius(e));
+    cr_assert_eq(dir, LC_REACH_EITHER);
+    /* the long leg alone (quote 5000): E = 3000, R = 290, S = 2710, only
+     * falls hurt it: ρ = −log1p(−S/58000), and a fall by e^−ρ leaves S > 0
+     * while the symmetric radius would have stopped at 2u/(2 + u) */
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 1, quote, 1, m1);
+    near(e.slack, 2710, "S, long");
+    cr_assert_eq(e.rise, 0);
+    double reach = lc_span_reach(e, &dir);
+    cr_assert_eq(dir, LC_REACH_FALLS);
+    near(reach, -log1p(-2710.0 / 58000.0) * (1 - 1e-9) - 1e-9, "reach, long");
+    cr_assert_gt(reach, lc_span_radius(e));
+    double fell[2] = {58000 * exp(-reach), 3100};
+    cr_assert_gt(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 1, quote, 1, fell).slack, 0);
+    double rose[2] = {1e9, 3100}; /* no rise can breach a long */
+    cr_assert_gt(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 1, quote, 1, rose).slack, 0);
+    /* the short leg alone: only rises hurt it, ρ = log1p(S/rise), rise =
+     * 310 + 31000 = 31310; E = 5000 − 1000 = 4000, S = 3690 */
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge + 1, 1, quote, 1, m1);
+    cr_assert_eq(e.fall, 0);
+    reach = lc_span_reach(e, &dir);
+    cr_assert_eq(dir, LC_REACH_RISES);
+    near(reach, log1p(3690.0 / 31310.0) * (1 - 1e-9) - 1e-9, "reach, short");
+    double up[2] = {58000, 3100 * exp(reach)};
+    cr_assert_gt(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge + 1, 1, quote, 1, up).slack, 0);
     /* the margin model's hooks give the same E and R */
     lc_account a = {.margin = LC_MARGIN_CROSS, .npos = 2, .ncol = 1};
     memcpy(a.pos, hedge, sizeof hedge);
