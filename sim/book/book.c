@@ -251,7 +251,8 @@ void lc_book_account(const lc_book *b, long i, lc_account *a)
     if (lc_population_spans(pop, i)) {
         const lc_position *pos;
         const lc_balance *col;
-        *a = (lc_account){.i = i, .margin = pop->span_margin[i - pop->span0]};
+        *a = (lc_account){
+            .i = i, .margin = lc_population_margin(pop, i), .emode = lc_population_emode(pop, i)};
         lc_book_span_legs(b, i, &pos, &a->npos, &col, &a->ncol);
         if (a->npos) /* a CDP has none (pos may be NULL) */
             memcpy(a->pos, pos, (size_t)a->npos * sizeof *pos);

@@ -239,6 +239,7 @@ long lc_book_take_changed(lc_book *b, int market, int side, double mark, uint32_
 typedef struct lc_account {
     long i;
     int margin; /* lc_margin_kind */
+    int emode;  /* a CDP in the eMode category (venue/cdp.h) */
     int npos, ncol;
     lc_position pos[LC_ACCOUNT_MAX_LEGS];
     lc_balance col[LC_ACCOUNT_MAX_LEGS];

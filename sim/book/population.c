@@ -41,6 +41,7 @@ void lc_population_free(lc_population *p)
     free(p->bankruptcy_price);
     free(p->origin);
     free(p->span_margin);
+    free(p->span_emode);
     free(p->span_pos0);
     free(p->span_col0);
     free(p->span_pos);
@@ -68,11 +69,12 @@ static lc_population *alloc_population(long n)
     /* while accounts are added, the margin and leg offsets of every account
      * (finish() keeps those of the spanning ones) */
     p->span_margin = calloc(m, sizeof *p->span_margin);
+    p->span_emode = calloc(m, sizeof *p->span_emode);
     p->span_pos0 = calloc(m + 1, sizeof *p->span_pos0);
     p->span_col0 = calloc(m + 1, sizeof *p->span_col0);
     if (!p->side || !p->market || !p->qty || !p->entry || !p->collateral || !p->mmr || !p->cum ||
-        !p->liq_price || !p->bankruptcy_price || !p->origin || !p->span_margin || !p->span_pos0 ||
-        !p->span_col0) {
+        !p->liq_price || !p->bankruptcy_price || !p->origin || !p->span_margin || !p->span_emode ||
+        !p->span_pos0 || !p->span_col0) {
         lc_population_free(p);
         return NULL;
     }
@@ -165,6 +167,7 @@ static void compact_spanning(lc_population *p, const uint32_t *perm)
     for (long j = 0; j < ns; j++) {
         long i = perm[p->span0 + j];
         p->span_margin[j] = p->span_margin[i];
+        p->span_emode[j] = p->span_emode[i];
         p->span_pos0[j] = p->span_pos0[i];
         p->span_col0[j] = p->span_col0[i];
     }
@@ -380,6 +383,7 @@ static int add_spanning(lc_population *p, long i, int margin, const lc_position 
         if (col[k].asset == LC_QUOTE)
             quote += col[k].amount;
     p->span_margin[i] = (uint8_t)margin;
+    p->span_emode[i] = 0;
     if (npos > 0) {
         p->side[i] = (int8_t)pos[0].side;
         p->market[i] = (uint8_t)pos[0].market;
@@ -405,6 +409,7 @@ static int add_spanning(lc_population *p, long i, int margin, const lc_position 
 static void no_legs(lc_population *p, long i)
 {
     p->span_margin[i] = LC_MARGIN_ISOLATED;
+    p->span_emode[i] = 0;
     p->span_pos0[i + 1] = p->span_pos0[i];
     p->span_col0[i + 1] = p->span_col0[i];
 }
@@ -555,7 +560,7 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
                 pos[k].entry = marks[pos[k].market] * lc_dist_draw(&sc->entry, r);
                 pos[k].qty = notional[k] / pos[k].entry;
             }
-            lc_span_eval e = lc_span_evaluate(sc, margin, pos, (int)npos, col, ncol, marks);
+            lc_span_eval e = lc_span_evaluate(sc, margin, 0, pos, (int)npos, col, ncol, marks);
             if (e.slack > 0)
                 return add_spanning(p, i, margin, pos, (int)npos, col, ncol)
                            ? lc_error_add(err, "out of memory for the accounts' positions")
@@ -580,6 +585,8 @@ static int draw_cdp(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r,
     double marks[LC_MAX_MARKETS] = {0}, leverage = 0;
     for (int a = 0; a < sc->nmarkets; a++)
         marks[a] = lc_scenario_s0(sc, a);
+    /* in the eMode category by its share (a uniform drawn only when given) */
+    int emode = ak->emode > 0 && gsl_rng_uniform(r) < ak->emode;
     for (int t = 0; t < ENTRY_ATTEMPTS; t++) {
         double value = lc_dist_draw(kind_notional(sc, ak), r), limit = 0;
         leverage = lc_dist_draw(kind_leverage(sc, ak), r);
@@ -588,7 +595,7 @@ static int draw_cdp(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r,
         for (int a = 0; a < sc->nmarkets; a++)
             if (ak->collateral[a] > 0) {
                 col[ncol++] = (lc_balance){a, value * ak->collateral[a] / marks[a]};
-                limit += value * ak->collateral[a] * sc->market[a].ltv;
+                limit += value * ak->collateral[a] * lc_lending_ltv(sc, emode, a);
             }
         double debt = value * (1 - 1 / leverage);
         if (debt > limit)
@@ -605,10 +612,12 @@ static int draw_cdp(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r,
         }
         double price = asset == LC_QUOTE ? 1.0 : marks[asset];
         col[ncol++] = (lc_balance){asset, -debt / price};
-        if (lc_span_evaluate(sc, LC_MARGIN_CDP, NULL, 0, col, ncol, marks).slack > 0)
-            return add_spanning(p, i, LC_MARGIN_CDP, NULL, 0, col, ncol)
-                       ? lc_error_add(err, "out of memory for the accounts' balances")
-                       : 0;
+        if (lc_span_evaluate(sc, LC_MARGIN_CDP, emode, NULL, 0, col, ncol, marks).slack > 0) {
+            if (add_spanning(p, i, LC_MARGIN_CDP, NULL, 0, col, ncol))
+                return lc_error_add(err, "out of memory for the accounts' balances");
+            p->span_emode[i] = (uint8_t)emode;
+            return 0;
+        }
     }
     return lc_error_at(err, sc->path, 0, "population.kinds.cdp",
                        "no draw in %d leaves a CDP solvent at s0 (the last: leverage %g); give "
@@ -722,6 +731,8 @@ lc_population *lc_population_from_accounts(const lc_scenario *sc, long n, const 
             lc_error_add(err, "out of memory for the accounts' positions");
             lc_population_free(p);
             return NULL;
+        } else {
+            p->span_emode[i] = (uint8_t)(a->margin == LC_MARGIN_CDP && a->emode);
         }
     }
     if (finish(p, err)) {
@@ -879,6 +890,7 @@ static lc_population *read_accounts(const lc_scenario *sc, csv *c, lc_error *err
                 MOVE(cum);
                 MOVE(origin);
                 MOVE(span_margin);
+                MOVE(span_emode);
                 memcpy(bigger->span_pos0, p->span_pos0, (size_t)(n + 1) * sizeof *p->span_pos0);
                 memcpy(bigger->span_col0, p->span_col0, (size_t)(n + 1) * sizeof *p->span_col0);
 #undef MOVE
@@ -1098,7 +1110,8 @@ static lc_population *read_legs(const lc_scenario *sc, csv *c, lc_error *err)
                                               "position and quote collateral");
             break;
         }
-        lc_span_eval e = lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, s0);
+        lc_span_eval e =
+            lc_span_evaluate(sc, a->margin, a->emode, a->pos, a->npos, a->col, a->ncol, s0);
         if (!(e.slack > 0))
             rc = lc_error_at(err, c->path, first_line[k], NULL,
                              "the account of this line is already breached at s0 (equity %g, "
@@ -1145,7 +1158,7 @@ double lc_population_bytes(const lc_scenario *sc, long n)
     double per = sizeof *p->side + sizeof *p->market + sizeof *p->qty + sizeof *p->entry +
                  sizeof *p->collateral + sizeof *p->mmr + sizeof *p->cum + sizeof *p->liq_price +
                  sizeof *p->bankruptcy_price + sizeof *p->origin + sizeof *p->span_margin +
-                 sizeof *p->span_pos0 + sizeof *p->span_col0;
+                 sizeof *p->span_emode + sizeof *p->span_pos0 + sizeof *p->span_col0;
     per += 2 * sizeof(uint64_t) + 2 * sizeof(uint32_t) + sizeof(double); /* finish()'s sort */
     double legs = 0; /* per account: the kinds' positions and balances, at twice (growth) */
     for (int k = 0; k < sc->nkinds; k++) {

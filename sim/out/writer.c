@@ -575,6 +575,17 @@ static int write_population(lc_writer *w, const lc_population *pop, lc_error *er
     _Static_assert(sizeof src / sizeof src[0] == sizeof pop_cols / sizeof pop_cols[0],
                    "one source array per /population column");
     int rc = write_columns(w, g, "/population", pop_cols, LC_COUNT(pop_cols), src, pop->n, err);
+    /* which CDPs are in Aave's eMode category: written when one is */
+    static const pop_col emode_col[] = {
+        {"emode", "1", "1: a CDP in the eMode category (markets[k].lending.emode applies)", 'u'}};
+    int any = 0;
+    for (long i = pop->span0; i < pop->n && !any; i++)
+        any = lc_population_emode(pop, i);
+    for (long i = 0; any && i < pop->n; i++)
+        margin[i] = (uint8_t)lc_population_emode(pop, i);
+    const void *esrc[] = {margin};
+    if (rc == 0 && any)
+        rc = write_columns(w, g, "/population", emode_col, 1, esrc, pop->n, err);
     if (rc == 0)
         rc = write_legs(w, g, pop, err);
     free(margin);

@@ -691,6 +691,43 @@ const lc_param lc_lending_params[] = {
 };
 const int lc_n_lending_params = LC_COUNT(lc_lending_params);
 
+/* markets[k].lending.emode (the keys of lending): the asset in Aave's
+ * efficiency-mode category, with the category's lt, ltv and bonus. One
+ * category per scenario: every market in it gives the same three (checked
+ * once all are read, check_emode). */
+static int read_emode(lc_market_spec *ms, lc_node *lending, const char *where, lc_error *err)
+{
+    char key[160];
+    snprintf(key, sizeof key, "%s.emode", where);
+    ms->emode_lt = ms->emode_ltv = ms->emode_bonus = 0;
+    lc_node *em = section_map(lending, "emode", key, err);
+    if (!em) /* absent, or not a map (reported) */
+        return lending && lc_node_get(lending, "emode") ? -1 : 0;
+    double v[LC_COUNT(lc_lending_params)] = {0};
+    const char *cand[LC_COUNT(lc_lending_params)];
+    int rc = 0;
+    for (int i = 0; i < lc_n_lending_params; i++) {
+        rc |= read_param(em, lending, key, &lc_lending_params[i], &v[i], NULL, err);
+        cand[i] = lc_lending_params[i].name;
+    }
+    reject_unused(em, key, cand, lc_n_lending_params, err);
+    if (rc)
+        return rc;
+    if (!(v[LENDING_LT] > 0))
+        return lc_error_at(err, em->src, em->line, key,
+                           "an asset in the eMode category needs lt > 0 (its liquidation "
+                           "threshold there)");
+    if (v[LENDING_LTV] > v[LENDING_LT])
+        return lc_error_at(err, em->src, lc_node_key_line(em, "ltv"), key,
+                           "ltv (%g) is above lt (%g): a CDP could borrow itself into "
+                           "liquidation",
+                           v[LENDING_LTV], v[LENDING_LT]);
+    ms->emode_lt = v[LENDING_LT];
+    ms->emode_ltv = v[LENDING_LTV] > 0 ? v[LENDING_LTV] : v[LENDING_LT];
+    ms->emode_bonus = v[LENDING_BONUS];
+    return 0;
+}
+
 /* The asset named by text: a market's index, LC_QUOTE for "quote", or -2. */
 static int asset_named(const lc_scenario *sc, const char *text)
 {
@@ -760,6 +797,39 @@ static int read_debt(const lc_scenario *sc, lc_account_kind *ak, lc_node *debt, 
 /* population.kinds: a map of margin model to {weight, positions_min,
  * positions_max, collateral: {market: share}} (DESIGN §13). Absent: every
  * account is isolated. An isolated kind holds one position and quote. */
+/* population.kinds.cdp.emode: the share of drawn CDPs in the eMode
+ * category. Aave lets a position enter a category only when everything it
+ * borrows is borrowable there: here, its debt asset must be quote or in the
+ * category (venue.lending must be aave: read_venue). */
+static int read_kind_emode(const lc_scenario *sc, lc_account_kind *ak, lc_node *k,
+                           const char *where, lc_error *err)
+{
+    static const lc_param ep = {
+        "emode", "1", LC_REAL, 0, 0, 1, 0, 0, "share of drawn CDPs in the eMode category"};
+    ak->emode = 0;
+    int rc = read_param(k, k, where, &ep, &ak->emode, NULL, err);
+    if (rc || !(ak->emode > 0))
+        return rc;
+    char key[160];
+    snprintf(key, sizeof key, "%s.emode", where);
+    int line = lc_node_key_line(k, "emode"), any = 0;
+    for (int a = 0; a < sc->nmarkets; a++)
+        any |= sc->market[a].emode_lt > 0;
+    if (!any)
+        return lc_error_at(err, k->src, line, key,
+                           "no market is in the eMode category: give markets[k].lending.emode "
+                           "{lt, ltv, bonus} for its assets");
+    for (int a = 0; a <= sc->nmarkets; a++) { /* a − 1: LC_QUOTE, then the markets */
+        int owed = ak->debt == -2 ? ak->debt_share[a] > 0 : ak->debt == a - 1;
+        if (owed && a > 0 && !(sc->market[a - 1].emode_lt > 0))
+            return lc_error_at(err, k->src, line, key,
+                               "a CDP in eMode borrows only what the category holds: its debt "
+                               "%s has no markets[%d].lending.emode",
+                               sc->market[a - 1].name, a - 1);
+    }
+    return 0;
+}
+
 static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
 {
     lc_node *kinds = pop ? lc_node_get(pop, "kinds") : NULL;
@@ -858,6 +928,8 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
                              share);
         rc |=
             read_debt(sc, ak, m == LC_MARGIN_CDP && k ? lc_node_get(k, "debt") : NULL, where, err);
+        if (m == LC_MARGIN_CDP)
+            rc |= read_kind_emode(sc, ak, k, where, err);
         if (rc == 0 && m == LC_MARGIN_ISOLATED && (share > 0 || ak->positions_max > 1))
             rc = lc_error_at(err, k->src, k->line, where,
                              "an isolated account holds one position and quote collateral");
@@ -874,8 +946,8 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
         }
         static const char *const cand[] = {"weight",     "positions_min", "positions_max",
                                            "collateral", "notional",      "leverage",
-                                           "debt"};
-        reject_unused(k, where, cand, LC_COUNT(cand) - (m != LC_MARGIN_CDP), err);
+                                           "debt",       "emode"};
+        reject_unused(k, where, cand, LC_COUNT(cand) - 2 * (m != LC_MARGIN_CDP), err);
     }
     if (rc == 0 && !(sum > 0))
         rc = lc_error_at(err, kinds->src, kinds->line, "population.kinds",
@@ -1081,6 +1153,13 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
                              lc_lending_protocols[sc->lending],
                              sc->lending == LC_LENDING_MAKER ? "vault" : "trove");
     }
+    if (rc == 0 && sc->nkinds && cdp->weight > 0 && cdp->emode > 0 &&
+        sc->lending != LC_LENDING_AAVE)
+        rc = lc_error_at(err, venue ? venue->src : sc->path,
+                         venue ? lc_node_key_line(venue, "lending") : 0, "venue.lending",
+                         "population.kinds.cdp.emode is Aave's efficiency mode: it needs "
+                         "venue.lending: aave (got %s)",
+                         lc_lending_protocols[sc->lending]);
     if (rc == 0) /* before the rules, whose checks may read the tiers */
         rc = scale_tiers(sc, venue, err);
     for (int k = 0; k < lc_n_rules; k++)
@@ -1207,6 +1286,7 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
                              given_per_market[i],
                              "with a markets: list, each market has its own (markets[k].%s)",
                              given_per_market[i]);
+    int cat = -1; /* the first market in the eMode category */
     for (int k = 0; k < n; k++) {
         lc_market_spec *ms = &sc->market[k];
         lc_node *m = list->vals[k];
@@ -1270,12 +1350,30 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
         snprintf(key, sizeof key, "%slending", pre);
         lc_node *lm = section_map(m, "lending", key, err);
         double lv[LC_COUNT(lc_lending_params)] = {0};
-        const char *lcand[LC_COUNT(lc_lending_params)];
+        const char *lcand[LC_COUNT(lc_lending_params) + 1];
         for (int i = 0; i < lc_n_lending_params; i++) {
             rc |= read_param(lm, m, key, &lc_lending_params[i], &lv[i], NULL, err);
             lcand[i] = lc_lending_params[i].name;
         }
-        reject_unused(lm, key, lcand, lc_n_lending_params, err);
+        lcand[lc_n_lending_params] = "emode";
+        rc |= read_emode(ms, lm, key, err);
+        if (ms->emode_lt > 0 && cat < 0)
+            cat = k;
+        else if (ms->emode_lt > 0 && (ms->emode_lt != sc->market[cat].emode_lt ||
+                                      ms->emode_ltv != sc->market[cat].emode_ltv ||
+                                      ms->emode_bonus != sc->market[cat].emode_bonus)) {
+            const lc_node *em = lc_node_get(lm, "emode");
+            char ek[160];
+            snprintf(ek, sizeof ek, "%s.emode", key);
+            rc = lc_error_at(err, em->src, em->line, ek,
+                             "one category per scenario, with one lt, ltv and bonus "
+                             "(Aave's category has one of each): %s gives %g, %g, %g, "
+                             "markets[%d] (%s) %g, %g, %g",
+                             ms->name, ms->emode_lt, ms->emode_ltv, ms->emode_bonus, cat,
+                             sc->market[cat].name, sc->market[cat].emode_lt,
+                             sc->market[cat].emode_ltv, sc->market[cat].emode_bonus);
+        }
+        reject_unused(lm, key, lcand, lc_n_lending_params + 1, err);
         ms->lt = lv[LENDING_LT];
         ms->ltv = lv[LENDING_LTV] > 0 ? lv[LENDING_LTV] : lv[LENDING_LT];
         ms->bonus = lv[LENDING_BONUS];
@@ -1686,10 +1784,15 @@ static void visit_market(const lc_scenario *sc, int k, lc_scenario_visit_fn fn, 
     snprintf(w, sizeof w, "%scollateral_rate", pre);
     fn(ctx, w, lc_collateral_rate_param.unit, &ms->collateral_rate, 1, 0, NULL);
     const double lv[] = {ms->lt, ms->ltv, ms->bonus};
+    const double ev[] = {ms->emode_lt, ms->emode_ltv, ms->emode_bonus};
     _Static_assert(LC_COUNT(lv) == LENDING_BONUS + 1, "one value per markets[k].lending key");
     for (int i = 0; i < lc_n_lending_params; i++) {
         snprintf(w, sizeof w, "%slending.%s", pre, lc_lending_params[i].name);
         fn(ctx, w, lc_lending_params[i].unit, &lv[i], 1, 0, NULL);
+    }
+    for (int i = 0; ms->emode_lt > 0 && i < lc_n_lending_params; i++) {
+        snprintf(w, sizeof w, "%slending.emode.%s", pre, lc_lending_params[i].name);
+        fn(ctx, w, lc_lending_params[i].unit, &ev[i], 1, 0, NULL);
     }
 }
 
@@ -1751,6 +1854,8 @@ void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
                              a ? sc->market[a - 1].name : "quote");
                     fn(ctx, key, "1", &ak->debt_share[a], 1, 0, NULL);
                 }
+            if (m == LC_MARGIN_CDP && ak->emode > 0)
+                fn(ctx, "population.kinds.cdp.emode", "1", &ak->emode, 1, 0, NULL);
             for (int a = 0; a < sc->nmarkets; a++)
                 if (ak->collateral[a] > 0) {
                     snprintf(key, sizeof key, "population.kinds.%s.collateral.%s",

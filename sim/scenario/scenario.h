@@ -63,6 +63,11 @@ typedef struct lc_market_spec {
      * the liquidation bonus (Aave: seized = repaid·(1 + bonus); Compound
      * III: 1 − liquidationFactor) */
     double lt, ltv, bonus;
+    /* the same in Aave's efficiency mode (markets[k].lending.emode): for
+     * CDPs in the scenario's one eMode category, whose collateral in this
+     * asset counts emode_lt (and pays emode_bonus) instead; the asset is in
+     * the category when emode_lt > 0 */
+    double emode_lt, emode_ltv, emode_bonus;
 } lc_market_spec;
 
 /* The margin model of an account (DESIGN §13, venue/margin.h): isolated
@@ -104,6 +109,8 @@ typedef struct lc_account_kind {
      * per account by debt_share (index asset + 1: 0 quote), summing to 1 */
     int debt;
     double debt_share[LC_MAX_MARKETS + 1];
+    /* cdp: the share of drawn CDPs in the eMode category (venue.lending aave) */
+    double emode;
     /* its own notional and leverage distributions (desc NULL: the
      * population's) */
     lc_choice notional, leverage;
@@ -166,6 +173,38 @@ typedef struct lc_scenario {
     unsigned series_mask; /* bit i: series i is recorded */
     long every;           /* record every n-th step */
 } lc_scenario;
+
+/* Asset a's liquidation threshold, borrowing limit and liquidation bonus
+ * for a CDP in (emode 1) or out of the eMode category. Aave v3.3
+ * (aave-v3-origin GenericLogic.calculateUserAccountData and
+ * LiquidationLogic.executeLiquidationCall): a position in category c counts
+ * the category's liquidationThreshold, ltv and liquidationBonus for every
+ * collateral in c's collateral bitmap, and the reserve's own for the rest. */
+static inline const lc_market_spec *lc_lending_spec_(const lc_scenario *sc, int emode, int a,
+                                                     int *in)
+{
+    const lc_market_spec *m = &sc->market[a];
+    *in = emode && m->emode_lt > 0;
+    return m;
+}
+static inline double lc_lending_lt(const lc_scenario *sc, int emode, int a)
+{
+    int in;
+    const lc_market_spec *m = lc_lending_spec_(sc, emode, a, &in);
+    return in ? m->emode_lt : m->lt;
+}
+static inline double lc_lending_ltv(const lc_scenario *sc, int emode, int a)
+{
+    int in;
+    const lc_market_spec *m = lc_lending_spec_(sc, emode, a, &in);
+    return in ? m->emode_ltv : m->ltv;
+}
+static inline double lc_lending_bonus(const lc_scenario *sc, int emode, int a)
+{
+    int in;
+    const lc_market_spec *m = lc_lending_spec_(sc, emode, a, &in);
+    return in ? m->emode_bonus : m->bonus;
+}
 
 /* Market k's price at t = 0 (quote), and the tiers of perpetuals on it. */
 static inline double lc_scenario_s0(const lc_scenario *sc, int k)

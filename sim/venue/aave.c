@@ -33,9 +33,12 @@
  * in d's market, both in the round's flow (impact, and the cascade they may
  * start); else the account waits. An account left with debt and collateral
  * stays open with its new balances (a later round or step may liquidate it
- * again); one left without debt, or without collateral, is closed. eMode
- * categories are not modelled: give markets[k].lending the category's lt
- * and bonus. Identities, asserted at every liquidation: the collateral
+ * again); one left without debt, or without collateral, is closed. A CDP
+ * in the eMode category (markets[k].lending.emode) counts the category's lt
+ * and is paid its bonus for collateral in the category's collateral bitmap
+ * (executeLiquidationCall's eMode branch; GenericLogic.
+ * calculateUserAccountData for the threshold: lc_lending_lt and
+ * lc_lending_bonus, scenario.h). Identities, asserted at every liquidation: the collateral
  * before = after + seize; the debt before = after + repay + burned; and
  * seize·P_c = repay·P_d·(1 + bonus) unless the balance capped it. */
 #include <assert.h>
@@ -115,7 +118,7 @@ static int size(const lc_rule_setting *set, const lc_run *r, const lc_account *a
                 double repay, fill *f)
 {
     const double *p = set->p;
-    double bonus = r->sc->market[a->col[c].asset].bonus;
+    double bonus = lc_lending_bonus(r->sc, a->emode, a->col[c].asset);
     double pc = lc_cdp_price(r, a->col[c].asset), pd = lc_cdp_price(r, a->col[d].asset);
     double bal = a->col[c].amount, debt = -a->col[d].amount;
     double seize = repay * pd / pc * (1 + bonus);
@@ -204,7 +207,7 @@ static void on_breach(lc_rule_inst *ri, lc_run *r, lc_item *plan, long n)
             continue;
         lc_account a;
         lc_book_account(r->book, it->i, &a);
-        lc_span_eval e = lc_cdp_evaluate(r->sc, a.col, a.ncol, marks);
+        lc_span_eval e = lc_cdp_evaluate(r->sc, a.emode, a.col, a.ncol, marks);
         fill *f = &st->fills[k];
         if (!lc_liquidators_ready(&st->lq, r, it->i) || !decide(st, ri->set, r, &a, &e, f))
             continue; /* it waits (cdp.c defers it) */
@@ -227,7 +230,7 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     lc_account a;
     lc_book_account(r->book, it->i, &a);
     int md = a.col[f->d].asset;
-    double bonus = r->sc->market[a.col[f->c].asset].bonus;
+    double bonus = lc_lending_bonus(r->sc, a.emode, a.col[f->c].asset);
     double coll0 = a.col[f->c].amount, debt0 = -a.col[f->d].amount;
     (void)bonus; /* the asserts' */
     assert(f->seize == coll0 ||

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, const lc_balance *col, int ncol,
+lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, int emode, const lc_balance *col, int ncol,
                              const double *marks)
 {
     double e = 0, r = 0, x = 0, net[LC_MAX_MARKETS] = {0};
@@ -17,7 +17,7 @@ lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, const lc_balance *col, int n
         }
         double v = b->amount * marks[b->asset];
         if (b->amount > 0) {
-            v *= sc->market[b->asset].lt;
+            v *= lc_lending_lt(sc, emode, b->asset);
             e += v;
         } else {
             r -= v;
@@ -77,12 +77,12 @@ void lc_cdp_record(lc_run *r, long i, const lc_cdp_fill *f)
 
 static double cdp_equity(const lc_account *a, const double *marks, const lc_scenario *sc)
 {
-    return lc_cdp_evaluate(sc, a->col, a->ncol, marks).equity;
+    return lc_cdp_evaluate(sc, a->emode, a->col, a->ncol, marks).equity;
 }
 
 static double cdp_requirement(const lc_account *a, const double *marks, const lc_scenario *sc)
 {
-    return lc_cdp_evaluate(sc, a->col, a->ncol, marks).requirement;
+    return lc_cdp_evaluate(sc, a->emode, a->col, a->ncol, marks).requirement;
 }
 
 /* The plan holds a trade slot per balance, empty (quantity 0, in the

@@ -6,7 +6,9 @@
  * (population.h). Each is valued at its market's mark, which is the
  * protocol's oracle: `last` (the market), `delayed` or `ema` (a delayed
  * feed), `fixed` (an exchange-rate oracle that ignores the market, as Aave's
- * for liquid-staking tokens). With lt_a = markets[a].lending.lt:
+ * for liquid-staking tokens). With lt_a = markets[a].lending.lt (for a
+ * CDP in the eMode category, markets[a].lending.emode.lt where the asset
+ * is in the category: lc_cdp_lt):
  *   equity       E = Σ_collateral b·M_a·lt_a
  *   requirement  R = Σ_debt |b|·M_a   (quote: 1)
  *   health       HF = E/R; breached at HF <= 1, i.e. E <= R (Aave's test is
@@ -30,8 +32,9 @@
 #include "engine/run.h"
 #include "venue/spanning.h"
 
-/* The health factor's parts of a CDP's balances at the marks. */
-lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, const lc_balance *col, int ncol,
+/* The health factor's parts of a CDP's balances at the marks (emode: the
+ * CDP is in the eMode category). */
+lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, int emode, const lc_balance *col, int ncol,
                              const double *marks);
 
 /* The oracle price of an asset (LC_QUOTE: 1). */

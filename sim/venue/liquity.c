@@ -344,7 +344,7 @@ static void on_step(lc_rule_inst *ri, lc_run *r)
             continue;
         lc_account a;
         lc_book_account(r->book, i, &a);
-        lc_span_eval e = lc_cdp_evaluate(r->sc, a.col, a.ncol, marks);
+        lc_span_eval e = lc_cdp_evaluate(r->sc, a.emode, a.col, a.ncol, marks);
         /* ICR = value/debt; E = value·lt with lt = 1/MCR, so ICR/MCR = E/R */
         double hf = e.requirement > 0 ? e.equity / e.requirement : INFINITY;
         if (hf >= 1 && hf < INFINITY) /* at or above MCR: the rounds take the rest */

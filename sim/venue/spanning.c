@@ -37,11 +37,11 @@ double lc_span_threshold(const lc_scenario *sc, int margin)
     return margin == LC_MARGIN_PORTFOLIO ? sc->uni_mmr : 1.0;
 }
 
-lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_position *pos, int npos,
-                              const lc_balance *col, int ncol, const double *marks)
+lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, int emode, const lc_position *pos,
+                              int npos, const lc_balance *col, int ncol, const double *marks)
 {
     if (margin == LC_MARGIN_CDP)
-        return lc_cdp_evaluate(sc, col, ncol, marks);
+        return lc_cdp_evaluate(sc, emode, col, ncol, marks);
     double theta = lc_span_threshold(sc, margin), e = 0, r = 0, x = 0;
     double net[LC_MAX_MARKETS] = {0}, gross[LC_MAX_MARKETS] = {0}; /* per market, above */
     for (int k = 0; k < ncol; k++) {
@@ -111,7 +111,8 @@ lc_span_eval lc_span_evaluate_account(const lc_scenario *sc, const lc_population
     int npos, ncol;
     const lc_position *pos = lc_span_positions(p, i, &npos);
     const lc_balance *col = lc_span_balances(p, i, &ncol);
-    return lc_span_evaluate(sc, lc_population_margin(p, i), pos, npos, col, ncol, marks);
+    return lc_span_evaluate(sc, lc_population_margin(p, i), lc_population_emode(p, i), pos, npos,
+                            col, ncol, marks);
 }
 
 lc_span_eval lc_span_evaluate_book(const lc_scenario *sc, const lc_book *b, long i,
@@ -121,7 +122,8 @@ lc_span_eval lc_span_evaluate_book(const lc_scenario *sc, const lc_book *b, long
     const lc_position *pos;
     const lc_balance *col;
     lc_book_span_legs(b, i, &pos, &npos, &col, &ncol);
-    return lc_span_evaluate(sc, lc_population_margin(b->pop, i), pos, npos, col, ncol, marks);
+    return lc_span_evaluate(sc, lc_population_margin(b->pop, i), lc_population_emode(b->pop, i),
+                            pos, npos, col, ncol, marks);
 }
 
 /* ---- the margin models ---------------------------------------------------- */
@@ -250,12 +252,14 @@ static void span_settle(lc_run *r, lc_item *it)
 
 static double span_equity(const lc_account *a, const double *marks, const lc_scenario *sc)
 {
-    return lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, marks).equity;
+    return lc_span_evaluate(sc, a->margin, a->emode, a->pos, a->npos, a->col, a->ncol, marks)
+        .equity;
 }
 
 static double span_requirement(const lc_account *a, const double *marks, const lc_scenario *sc)
 {
-    return lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, marks).requirement;
+    return lc_span_evaluate(sc, a->margin, a->emode, a->pos, a->npos, a->col, a->ncol, marks)
+        .requirement;
 }
 
 const lc_margin_model lc_margin_cross = {

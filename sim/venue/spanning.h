@@ -62,8 +62,9 @@ typedef struct lc_span_eval {
 /* The breach threshold θ of a margin model (lc_margin_kind). */
 double lc_span_threshold(const lc_scenario *sc, int margin);
 
-lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, const lc_position *pos, int npos,
-                              const lc_balance *col, int ncol, const double *marks);
+/* emode: a CDP in Aave's efficiency-mode category (cdp.h; 0 for the rest). */
+lc_span_eval lc_span_evaluate(const lc_scenario *sc, int margin, int emode, const lc_position *pos,
+                              int npos, const lc_balance *col, int ncol, const double *marks);
 
 /* The radius in max_k |Δ log M_k| within which the evaluation's slack
  * cannot reach 0 (0 when it is breached or too close to tell). */

@@ -43,7 +43,8 @@ static void near(double got, double want, const char *what)
 /* One ETH market from s0, falling to s1 at the first step (a step shock,
  * no noise), impact `impact`; LT 0.83, bonus 5% (the examples' values); the
  * protocol and any venue keys in `venue`. */
-static lc_scenario *one_market(double s0, double s1, const char *impact, const char *venue)
+static lc_scenario *one_market_lending(double s0, double s1, const char *impact,
+                                       const char *lending, const char *venue)
 {
     char text[2048];
     snprintf(text, sizeof text,
@@ -54,12 +55,17 @@ static lc_scenario *one_market(double s0, double s1, const char *impact, const c
              "            shock: {shape: step, size: %.17g, start: 0}}\n"
              "    impact: %s\n"
              "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"
-             "    lending: {lt: 0.83, bonus: 0.05}\n"
+             "    lending: %s\n"
              "population: {accounts: 1, notional: {dist: fixed, value: 1000}, leverage: {dist: "
              "fixed, value: 2}}\n"
              "venue: %s\n",
-             s0, s1 / s0 - 1, impact, venue);
+             s0, s1 / s0 - 1, impact, lending, venue);
     return t_scenario(text);
+}
+
+static lc_scenario *one_market(double s0, double s1, const char *impact, const char *venue)
+{
+    return one_market_lending(s0, s1, impact, "{lt: 0.83, bonus: 0.05}", venue);
 }
 
 /* A CDP of `coll` ETH against a quote debt. */
@@ -99,29 +105,29 @@ Test(cdp, health_factor_and_exposure_by_hand)
      * (the quote debt has none): X = 16,600 */
     lc_account a = cdp(10, 17000);
     double marks[1] = {2000};
-    lc_span_eval e = lc_cdp_evaluate(sc, a.col, a.ncol, marks);
+    lc_span_eval e = lc_cdp_evaluate(sc, 0, a.col, a.ncol, marks);
     near(e.equity, 16600, "E");
     near(e.requirement, 17000, "R");
     near(e.slack, -400, "S");
     near(e.exposure, 16600, "X");
     /* an ETH debt against ETH collateral nets: 10·2000·0.83 − 5·2000 */
     lc_balance same[2] = {{0, 10}, {0, -5}};
-    e = lc_cdp_evaluate(sc, same, 2, marks);
+    e = lc_cdp_evaluate(sc, 0, same, 2, marks);
     near(e.slack, 6600, "S, ETH debt");
     near(e.exposure, 6600, "X, ETH debt (net)");
     /* the margin model agrees, and the radius keeps a healthy CDP safe: at
      * 2100, S = 17,430 − 17,000 = 430, X = 17,430; a fall by e^-ρ leaves S > 0 */
     marks[0] = 2100;
-    e = lc_cdp_evaluate(sc, a.col, a.ncol, marks);
+    e = lc_cdp_evaluate(sc, 0, a.col, a.ncol, marks);
     near(lc_margin_cdp.equity(&a, marks, sc), 17430, "equity()");
     near(lc_margin_cdp.requirement(&a, marks, sc), 17000, "requirement()");
     double rho = lc_span_radius(e);
     cr_assert_gt(rho, 0);
     double low[1] = {2100 * exp(-rho)};
-    cr_assert_gt(lc_cdp_evaluate(sc, a.col, a.ncol, low).slack, 0);
+    cr_assert_gt(lc_cdp_evaluate(sc, 0, a.col, a.ncol, low).slack, 0);
     /* and not by more than 2x: at e^-2ρ it is breached (the level is 2048.19) */
     low[0] = 2100 * exp(-2 * rho);
-    cr_assert_leq(lc_cdp_evaluate(sc, a.col, a.ncol, low).slack, 0);
+    cr_assert_leq(lc_cdp_evaluate(sc, 0, a.col, a.ncol, low).slack, 0);
     /* One collateral, a quote debt: only falls can breach it, and the slack
      * finder's reach is its closed-form distance to the liquidation price
      * P_liq = D/(C·lt) = 17,000/(10·0.83) = 2048.1928: log(2100/P_liq)
@@ -133,13 +139,13 @@ Test(cdp, health_factor_and_exposure_by_hand)
     cr_assert_eq(e.rise, 0, "a quote debt gains nothing on rises");
     near(reach, log(2100 / pliq) * (1 - 1e-9) - 1e-9, "reach");
     low[0] = 2100 * exp(-reach); /* just above P_liq: safe */
-    cr_assert_gt(lc_cdp_evaluate(sc, a.col, a.ncol, low).slack, 0);
+    cr_assert_gt(lc_cdp_evaluate(sc, 0, a.col, a.ncol, low).slack, 0);
     cr_assert_lt(low[0] / pliq - 1, 3e-9, "within the shrink of P_liq");
     low[0] = pliq * (1 - 1e-12); /* just below: breached */
-    cr_assert_leq(lc_cdp_evaluate(sc, a.col, a.ncol, low).slack, 0);
+    cr_assert_leq(lc_cdp_evaluate(sc, 0, a.col, a.ncol, low).slack, 0);
     /* an ETH debt against USDC-like quote collateral would lose on rises;
      * an ETH debt against ETH collateral nets long: falls only */
-    e = lc_cdp_evaluate(sc, same, 2, marks);
+    e = lc_cdp_evaluate(sc, 0, same, 2, marks);
     lc_span_reach(e, &dir);
     cr_assert_eq(dir, LC_REACH_FALLS);
     lc_scenario_free(sc);
@@ -221,6 +227,53 @@ Test(cdp, aave_full_close_capped_by_the_collateral_leaves_a_deficit)
  * $900 of debt (< $1,000, and collateral not cleared): the call would revert,
  * so they repay 7,900, leaving exactly $1,000; seize 7900/2000·1.05 =
  * 4.1475 ETH; left 0.8525 ETH ($1,705) and 1,000 USDC, HF 1.415: open. */
+/* eMode (Aave v3.3: the category's liquidationThreshold and
+ * liquidationBonus for collateral in the category): 10 ETH, 17,000 quote,
+ * ETH in the category at lt 0.90, bonus 1%; ETH 2100 → 1850.
+ *  - in eMode: E = 10·1850·0.9 = 16,650 < 17,000, HF 0.97941 > 0.95 and
+ *    both sides >= $2,000: half the debt, repay 8,500; seize 8500/1850·1.01
+ *    = 4.640541 ETH ($8,585); fee (seize − seize/1.01)·0.1 = 8500·0.01·0.1
+ *    = $8.50; the liquidator's pnl 8585 − 8.50 − 8500 = 76.50; left 5.359459
+ *    ETH and 8,500: HF 5.359459·1850·0.9/8500 = 1.04982, open;
+ *  - out of it (lt 0.83, bonus 5%): HF 10·1850·0.83/17000 = 0.90324 <= 0.95:
+ *    all the debt, seize 17000/1850·1.05 = 9.648649 ETH, fee 17000·0.05·0.1
+ *    = $85, pnl 17000·0.05 − 85 = 765.
+ * At 2000 the eMode CDP is safe (E = 18,000) while the other is breached
+ * (16,600). */
+Test(cdp, aave_emode_uses_the_category_threshold_and_bonus)
+{
+    const char *lending = "{lt: 0.83, bonus: 0.05, emode: {lt: 0.9, ltv: 0.88, bonus: 0.01}}";
+    lc_scenario *sc = one_market_lending(2100, 1850, "{model: none}", lending, "{lending: aave}");
+    lc_account acc[2] = {cdp(10, 17000), cdp(10, 17000)};
+    acc[0].emode = 1;
+    double m2000[1] = {2000};
+    cr_assert_gt(lc_cdp_evaluate(sc, 1, acc[0].col, 2, m2000).slack, 0, "eMode: safe at 2000");
+    cr_assert_leq(lc_cdp_evaluate(sc, 0, acc[1].col, 2, m2000).slack, 0, "breached at 2000");
+    near(lc_cdp_evaluate(sc, 1, acc[0].col, 2, m2000).equity, 18000, "eMode E");
+    lc_population *pop = population(sc, acc, 2);
+    cr_assert_eq(lc_population_emode(pop, pop->span0), 1, "the first account is in eMode");
+    cr_assert_eq(lc_population_emode(pop, pop->span0 + 1), 0);
+    lc_run_row row;
+    lc_eventbuf ev;
+    t_run_both(sc, pop, 0, &row, &ev);
+    const lc_event *e[4];
+    cr_assert_eq(cdp_events(&ev, e, 4), 2, "each liquidated once");
+    const lc_event *em = e[0]->account == 0 ? e[0] : e[1]; /* account: the origin */
+    const lc_event *out = em == e[0] ? e[1] : e[0];
+    near(-em->qty, 8500 / 1850.0 * 1.01, "eMode: seized ETH");
+    near(em->fee, 8.50, "eMode: protocol fee");
+    near(em->shortfall, 0, "eMode: no deficit");
+    near(-out->qty, 17000 / 1850.0 * 1.05, "out of eMode: seized ETH");
+    near(out->fee, 85, "out of eMode: protocol fee");
+    near(row.cdp_repaid, 8500 + 17000, "repaid");
+    near(row.cdp_seized, 8500 * 1.01 + 17000 * 1.05, "seized value");
+    near(row.cdp_liquidator_pnl, 76.50 + 765, "liquidators' pnl");
+    cr_assert_eq(lc_run_value(&row, "aave_close_factor_count"), 1, "the eMode one in half");
+    lc_eventbuf_free(&ev);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
 Test(cdp, aave_capacity_cut_is_trimmed_by_the_dust_rule)
 {
     lc_scenario *sc =
@@ -548,6 +601,103 @@ Test(cdp, drawn_cdps_borrow_a_drawn_asset)
     free(y);
 }
 
+/* A share of drawn CDPs in eMode borrow against the category's ltv: V =
+ * 10,000 of ETH at leverage 20 borrows to the limit, 9,000 in eMode (ltv
+ * 0.9), 7,000 out of it (0.7); 30% in eMode within 4 SE; each account's flag
+ * says which; the keys survive the resolved scenario. Keys that cannot make
+ * an eMode CDP are refused, naming the key. */
+#define EMODE_MARKET(lending)                                                                      \
+    "markets:\n"                                                                                   \
+    "  - {name: ETH, price: {model: gbm, s0: 2000}, tiers: [{up_to: 1e300, mmr: 0.01, "            \
+    "max_leverage: 50}], lending: " lending "}\n"                                                  \
+    "  - {name: Q, price: {model: gbm, s0: 1}, tiers: [{up_to: 1e300, mmr: 0.01, max_leverage: "   \
+    "50}], lending: {lt: 0.5}}\n"                                                                  \
+    "population: {accounts: 2000, notional: {dist: fixed, value: 10000}, leverage: {dist: fixed, " \
+    "value: 20},\n"
+Test(cdp, drawn_cdps_in_emode)
+{
+    lc_scenario *sc = t_scenario(EMODE_MARKET(
+        "{lt: 0.8, ltv: 0.7, emode: {lt: 0.93, ltv: 0.9, bonus: 0.02}}") "  kinds: "
+                                                                         "{cdp: "
+                                                                         "{collateral: "
+                                                                         "{ETH: 1}, "
+                                                                         "emode: "
+                                                                         "0.3}}}\n"
+                                                                         "venue: "
+                                                                         "{lending: "
+                                                                         "aave}\n");
+    char *y = lc_scenario_resolved_yaml(sc);
+    lc_scenario *back = t_scenario(y);
+    cr_assert_eq(back->kind[LC_MARGIN_CDP].emode, 0.3, "%s", y);
+    cr_assert_eq(back->market[0].emode_lt, 0.93);
+    cr_assert_eq(back->market[0].emode_ltv, 0.9);
+    cr_assert_eq(back->market[0].emode_bonus, 0.02);
+    cr_assert_eq(back->market[1].emode_lt, 0, "Q is not in the category");
+    lc_error err = {0};
+    lc_population *p = lc_population_create(sc, &err);
+    cr_assert_not_null(p, "%s", err.msg);
+    long in = 0, n = p->n - p->span0;
+    for (long i = p->span0; i < p->n; i++) {
+        int ncol;
+        const lc_balance *col = lc_span_balances(p, i, &ncol);
+        int em = lc_population_emode(p, i);
+        cr_assert_float_eq(-col[1].amount, em ? 9000 : 7000, 1e-9, "account %ld", i);
+        in += em;
+    }
+    cr_assert_eq(n, 2000);
+    cr_assert(fabs(in - 0.3 * n) < 4 * sqrt(n * 0.3 * 0.7), "%ld of %ld", in, n);
+    lc_population_free(p);
+    lc_scenario_free(back);
+    lc_scenario_free(sc);
+    free(y);
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {EMODE_MARKET("{lt: 0.8}") "  kinds: {cdp: {collateral: {ETH: 1}, emode: 0.5}}}\n"
+                                   "venue: {lending: aave}\n",
+         "population.kinds.cdp.emode: no market is in the eMode category"},
+        {EMODE_MARKET("{lt: 0.8, emode: {lt: 0.9}}") "  kinds: {cdp: {collateral: {ETH: 1}, "
+                                                     "emode: 0.5}}}\n"
+                                                     "venue: {lending: compound}\n",
+         "venue.lending: population.kinds.cdp.emode is Aave's efficiency mode: it needs "
+         "venue.lending: aave (got compound)"},
+        {EMODE_MARKET("{lt: 0.8, emode: {lt: 0.9}}") "  kinds: {cdp: {collateral: {ETH: 1}, "
+                                                     "debt: Q, emode: 0.5}}}\n"
+                                                     "venue: {lending: aave}\n",
+         "population.kinds.cdp.emode: a CDP in eMode borrows only what the category holds: its "
+         "debt Q has no markets[1].lending.emode"},
+        {EMODE_MARKET("{lt: 0.8, emode: {lt: 0}}") "  kinds: {cdp: {collateral: {ETH: 1}}}}\n"
+                                                   "venue: {lending: aave}\n",
+         "markets[0].lending.emode: an asset in the eMode category needs lt > 0"},
+        {EMODE_MARKET("{lt: 0.8, emode: {lt: 0.9, ltv: 0.95}}") "  kinds: {cdp: {collateral: "
+                                                                "{ETH: 1}}}}\n"
+                                                                "venue: {lending: aave}\n",
+         "markets[0].lending.emode: ltv (0.95) is above lt (0.9)"},
+        {EMODE_MARKET("{lt: 0.8, emode: {lt: 0.9, bonus: 2}}") "  kinds: {cdp: {collateral: "
+                                                               "{ETH: 1}}}}\n"
+                                                               "venue: {lending: aave}\n",
+         "markets[0].lending.emode.bonus: must be"},
+        {EMODE_MARKET("{lt: 0.8, emode: {lt: 0.9, lvt: 0.5}}") "  kinds: {cdp: {collateral: "
+                                                               "{ETH: 1}}}}\n"
+                                                               "venue: {lending: aave}\n",
+         "markets[0].lending.emode.lvt: unknown key (did you mean"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        const char *e = t_scenario_errors(bad[k].text, NULL, 0);
+        cr_assert(strstr(e, bad[k].want), "case %zu: %s", k, e);
+    }
+    /* one category: every asset in it gives the same lt, ltv and bonus */
+    const char *e = t_scenario_errors(
+        "markets:\n"
+        "  - {name: ETH, price: {model: gbm, s0: 2000}, tiers: [{up_to: 1e300, mmr: 0.01, "
+        "max_leverage: 50}], lending: {lt: 0.8, emode: {lt: 0.93}}}\n"
+        "  - {name: stETH, price: {model: gbm, s0: 2000}, tiers: [{up_to: 1e300, mmr: 0.01, "
+        "max_leverage: 50}], lending: {lt: 0.8, emode: {lt: 0.9}}}\n",
+        NULL, 0);
+    assert_has(e, "markets[1].lending.emode: one category per scenario, with one lt, ltv and "
+                  "bonus");
+}
+
 /* Scenario keys that do not make a CDP are refused with the key named. */
 Test(cdp, bad_keys_are_refused)
 {
@@ -597,8 +747,11 @@ Test(cdp, bad_keys_are_refused)
  * through a crash with noise (ETH −30%, wstETH −45% over 15 minutes): the index engine (slack set,
  * with reopened accounts: Aave's partial liquidations, latency's and capacity's waits) and the scan
  * give the same rows and events bit for bit, run after run. */
-static void finders_agree(const char *debt, const char *protocol, const char *mark)
+static void finders_agree(const char *debt, const char *protocol, const char *mark, int emode)
 {
+    /* with emode: both assets in the category (lt 0.95, bonus 1%), half the
+     * CDPs in it */
+    const char *cat = emode ? ", emode: {lt: 0.95, ltv: 0.93, bonus: 0.01}" : "";
     char text[4096];
     snprintf(text, sizeof text,
              "simulation: {runs: 6, steps: 30, dt: 60, seed: 11, max_rounds: 1000}\n"
@@ -608,25 +761,25 @@ static void finders_agree(const char *debt, const char *protocol, const char *ma
              "            shock: {shape: linear, size: -0.3, start: 300, duration: 900}}\n"
              "    impact: {model: linear, depth_1pct: 2.0e6}\n"
              "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"
-             "    lending: {lt: 0.83, ltv: 0.80, bonus: 0.05}\n"
+             "    lending: {lt: 0.83, ltv: 0.80, bonus: 0.05%s}\n"
              "  - name: wstETH\n"
              "    price: {model: gbm, s0: 2300, sigma: 2.0,\n"
              "            shock: {shape: linear, size: -0.45, start: 300, duration: 900}}\n"
              "    impact: {model: linear, depth_1pct: 1.0e6}\n"
              "    mark: {model: %s}\n"
              "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"
-             "    lending: {lt: 0.93, ltv: 0.90, bonus: 0.01}\n"
+             "    lending: {lt: 0.93, ltv: 0.90, bonus: 0.01%s}\n"
              "correlation: {rho: 0.9}\n"
              "population:\n"
              "  accounts: 3000\n"
              "  notional: {dist: lognormal, median: 5000, sigma: 1.0}\n"
              "  leverage: {dist: uniform, min: 1.5, max: 12}\n"
-             "  kinds: {isolated: {weight: 1}, cdp: {weight: 1, collateral: {%s}, debt: %s}}\n"
+             "  kinds: {isolated: {weight: 1}, cdp: {weight: 1, collateral: {%s}, debt: %s%s}}\n"
              "venue: {lending: %s, liquidators: {capacity: 2.0e5, latency: 1, gas: 1}}\n",
-             mark, /* a Maker vault, a Liquity trove: one collateral */
+             cat, mark, cat, /* a Maker vault, a Liquity trove: one collateral */
              strcmp(protocol, "maker") && strcmp(protocol, "liquity") ? "ETH: 0.5, wstETH: 0.5"
                                                                       : "wstETH: 1",
-             debt, protocol);
+             debt, emode ? ", emode: 0.5" : "", protocol);
     lc_scenario *sc = t_scenario(text);
     lc_error err = {0};
     lc_population *pop = lc_population_create(sc, &err);
@@ -650,27 +803,32 @@ static void finders_agree(const char *debt, const char *protocol, const char *ma
 
 Test(cdp, index_and_scan_agree_aave_quote_debt)
 {
-    finders_agree("quote", "aave", "last");
+    finders_agree("quote", "aave", "last", 0);
+}
+
+Test(cdp, index_and_scan_agree_aave_emode)
+{
+    finders_agree("ETH", "aave", "last", 1);
 }
 
 Test(cdp, index_and_scan_agree_aave_eth_debt)
 {
-    finders_agree("ETH", "aave", "last"); /* a loop: wstETH falls further than ETH */
+    finders_agree("ETH", "aave", "last", 0); /* a loop: wstETH falls further than ETH */
 }
 
 Test(cdp, index_and_scan_agree_aave_fixed_oracle)
 {
-    finders_agree("quote", "aave", "fixed"); /* wstETH's fall unseen: ETH's only */
+    finders_agree("quote", "aave", "fixed", 0); /* wstETH's fall unseen: ETH's only */
 }
 
 Test(cdp, index_and_scan_agree_compound)
 {
-    finders_agree("quote", "compound", "ema");
+    finders_agree("quote", "compound", "ema", 0);
 }
 
 Test(cdp, index_and_scan_agree_maker)
 {
-    finders_agree("quote", "maker", "last");
+    finders_agree("quote", "maker", "last", 0);
 }
 
 /* ---- contagion ---------------------------------------------------------- */
@@ -913,7 +1071,7 @@ Test(cdp, liquity_offset_then_redistribution_breaches_another_trove)
 
 Test(cdp, index_and_scan_agree_liquity)
 {
-    finders_agree("quote", "liquity", "last");
+    finders_agree("quote", "liquity", "last", 0);
 }
 
 /* Recovery mode, liquity/dev's capped case: ETH 2000 → 1500; X 10 ETH /

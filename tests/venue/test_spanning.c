@@ -81,7 +81,7 @@ Test(spanning, cross_account_by_hand)
      *   X: BTC max(58000, 290 − 58000) = 58000; ETH max(−31000, 310 + 31000) = 31310;
      *   X = 89310 */
     double m1[2] = {58000, 3100};
-    lc_span_eval e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, quote, 1, m1);
+    lc_span_eval e = lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge, 2, quote, 1, m1);
     near(e.equity, 2000, "E");
     near(e.requirement, 600, "R");
     near(e.slack, 1400, "S");
@@ -100,7 +100,7 @@ Test(spanning, cross_account_by_hand)
     /* the long leg alone (quote 5000): E = 3000, R = 290, S = 2710, only
      * falls hurt it: ρ = −log1p(−S/58000), and a fall by e^−ρ leaves S > 0
      * while the symmetric radius would have stopped at 2u/(2 + u) */
-    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 1, quote, 1, m1);
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge, 1, quote, 1, m1);
     near(e.slack, 2710, "S, long");
     cr_assert_eq(e.rise, 0);
     double reach = lc_span_reach(e, &dir);
@@ -108,18 +108,18 @@ Test(spanning, cross_account_by_hand)
     near(reach, -log1p(-2710.0 / 58000.0) * (1 - 1e-9) - 1e-9, "reach, long");
     cr_assert_gt(reach, lc_span_radius(e));
     double fell[2] = {58000 * exp(-reach), 3100};
-    cr_assert_gt(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 1, quote, 1, fell).slack, 0);
+    cr_assert_gt(lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge, 1, quote, 1, fell).slack, 0);
     double rose[2] = {1e9, 3100}; /* no rise can breach a long */
-    cr_assert_gt(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 1, quote, 1, rose).slack, 0);
+    cr_assert_gt(lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge, 1, quote, 1, rose).slack, 0);
     /* the short leg alone: only rises hurt it, ρ = log1p(S/rise), rise =
      * 310 + 31000 = 31310; E = 5000 − 1000 = 4000, S = 3690 */
-    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge + 1, 1, quote, 1, m1);
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge + 1, 1, quote, 1, m1);
     cr_assert_eq(e.fall, 0);
     reach = lc_span_reach(e, &dir);
     cr_assert_eq(dir, LC_REACH_RISES);
     near(reach, log1p(3690.0 / 31310.0) * (1 - 1e-9) - 1e-9, "reach, short");
     double up[2] = {58000, 3100 * exp(reach)};
-    cr_assert_gt(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge + 1, 1, quote, 1, up).slack, 0);
+    cr_assert_gt(lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge + 1, 1, quote, 1, up).slack, 0);
     /* the margin model's hooks give the same E and R */
     lc_account a = {.margin = LC_MARGIN_CROSS, .npos = 2, .ncol = 1};
     memcpy(a.pos, hedge, sizeof hedge);
@@ -130,7 +130,7 @@ Test(spanning, cross_account_by_hand)
     /* liquidated, marks BTC 57000, ETH 3150:
      *   E = 5000 − 3000 − 1500 = 500,  R = 285 + 315 = 600,  S = −100 <= 0 */
     double m2[2] = {57000, 3150};
-    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, quote, 1, m2);
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge, 2, quote, 1, m2);
     near(e.equity, 500, "E");
     near(e.requirement, 600, "R");
     near(e.slack, -100, "S");
@@ -138,7 +138,7 @@ Test(spanning, cross_account_by_hand)
     /* bankrupt as well, marks BTC 56000, ETH 3200: E = 5000 − 4000 − 2000 = −1000,
      * R = 280 + 320 = 600, S = −1600 */
     double m3[2] = {56000, 3200};
-    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, quote, 1, m3);
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge, 2, quote, 1, m3);
     near(e.equity, -1000, "E");
     near(e.slack, -1600, "S");
     lc_scenario_free(sc);
@@ -157,7 +157,7 @@ Test(spanning, cross_account_with_haircut_collateral)
      *   R = 0.005·59000 = 295,  S = 4505
      *   X: BTC max(59000, 295 − 59000) = 59000; ETH (collateral) 4800; X = 63800 */
     double m1[2] = {59000, 3000};
-    lc_span_eval e = lc_span_evaluate(sc, LC_MARGIN_CROSS, pos, 1, col, 2, m1);
+    lc_span_eval e = lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, pos, 1, col, 2, m1);
     near(e.equity, 4800, "E");
     near(e.requirement, 295, "R");
     near(e.slack, 4505, "S");
@@ -166,7 +166,7 @@ Test(spanning, cross_account_with_haircut_collateral)
      *   E = 1000 + 2·2000·0.8 − 4000 = 200,  R = 280,  S = −80: breached
      * (at rate 1 the ETH would count 4000, E = 1000 > R: the haircut breaches it) */
     double m2[2] = {56000, 2000};
-    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, pos, 1, col, 2, m2);
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, pos, 1, col, 2, m2);
     near(e.equity, 200, "E");
     near(e.requirement, 280, "R");
     near(e.slack, -80, "S");
@@ -178,14 +178,14 @@ Test(spanning, cross_account_with_haircut_collateral)
     lc_position sh[1] = {{ETH, -1, 5, 3000}};
     lc_balance btc[2] = {{LC_QUOTE, 100}, {BTC, 0.1}};
     double m3[2] = {50000, 3200};
-    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, sh, 1, btc, 2, m3);
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, sh, 1, btc, 2, m3);
     near(e.equity, 4100, "E");
     near(e.requirement, 160, "R");
     near(e.slack, 3940, "S");
     near(e.exposure, 21160, "X");
     /* quote only, no position: no exposure, no price can breach it */
     lc_balance q[1] = {{LC_QUOTE, 10}};
-    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, NULL, 0, q, 1, m3);
+    e = lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, NULL, 0, q, 1, m3);
     cr_assert_eq(e.exposure, 0);
     cr_assert_eq(lc_span_radius(e), INFINITY);
     lc_scenario_free(sc);
@@ -204,7 +204,7 @@ Test(spanning, portfolio_margin_breaches_at_uni_mmr)
      * X: BTC max(58000, 1.05·290 − 58000) = 58000; ETH max(−31000, 1.05·310 + 31000)
      * = 31325.5; X = 89325.5 */
     lc_balance q1[1] = {{LC_QUOTE, 3720}};
-    lc_span_eval e = lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q1, 1, m);
+    lc_span_eval e = lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, 0, hedge, 2, q1, 1, m);
     near(e.equity, 720, "E");
     near(e.requirement, 600, "R");
     near(e.equity / e.requirement, 1.2, "uniMMR");
@@ -214,16 +214,16 @@ Test(spanning, portfolio_margin_breaches_at_uni_mmr)
     /* quote 3612: E = 612, uniMMR = 1.02 in (1, 1.05]: breached, S = 612 − 630 = −18;
      * the same account under cross margin is not: S = 612 − 600 = 12 */
     lc_balance q2[1] = {{LC_QUOTE, 3612}};
-    e = lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q2, 1, m);
+    e = lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, 0, hedge, 2, q2, 1, m);
     near(e.equity / e.requirement, 1.02, "uniMMR");
     near(e.slack, -18, "S");
     cr_assert_eq(lc_span_radius(e), 0);
-    near(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, q2, 1, m).slack, 12, "cross S");
+    near(lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge, 2, q2, 1, m).slack, 12, "cross S");
     /* the same E from quote 1132 and 1 ETH at rate 0.8: 1132 + 0.8·3100 − 3000 =
      * 1132 + 2480 − 3000 = 612; the ETH held nets against the short: ETH's
      * net = −31000 + 2480 = −28520, X_ETH = 325.5 + 28520 = 28845.5; X = 86845.5 */
     lc_balance q3[2] = {{ETH, 1}, {LC_QUOTE, 1132}};
-    e = lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q3, 2, m);
+    e = lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, 0, hedge, 2, q3, 2, m);
     near(e.equity, 612, "E");
     near(e.slack, -18, "S");
     near(e.exposure, 86845.5, "X");
@@ -234,8 +234,8 @@ Test(spanning, portfolio_margin_breaches_at_uni_mmr)
     near(lc_margin_portfolio.requirement(&a, m, sc), 600, "hook R");
     /* quote 3500: E = 500, uniMMR 0.833 <= 1: breached in both models */
     lc_balance q4[1] = {{LC_QUOTE, 3500}};
-    near(lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q4, 1, m).slack, 500 - 630, "S");
-    near(lc_span_evaluate(sc, LC_MARGIN_CROSS, hedge, 2, q4, 1, m).slack, -100, "cross S");
+    near(lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, 0, hedge, 2, q4, 1, m).slack, 500 - 630, "S");
+    near(lc_span_evaluate(sc, LC_MARGIN_CROSS, 0, hedge, 2, q4, 1, m).slack, -100, "cross S");
     lc_scenario_free(sc);
 }
 
@@ -249,7 +249,7 @@ Test(spanning, uni_mmr_is_the_scenarios)
     /* quote 3720 of the test above: E = 720, S = 720 − 1.25·600 = −30 */
     double m[2] = {58000, 3100};
     lc_balance q1[1] = {{LC_QUOTE, 3720}};
-    near(lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, hedge, 2, q1, 1, m).slack, -30, "S");
+    near(lc_span_evaluate(sc, LC_MARGIN_PORTFOLIO, 0, hedge, 2, q1, 1, m).slack, -30, "S");
     lc_scenario_free(sc);
 }
 
@@ -305,13 +305,13 @@ Test(spanning, one_position_root_is_the_isolated_liquidation_price)
                     seen[side > 0][tier] = 1;
                 double at[1] = {liq}, before[1] = {liq * (1 + side * 1e-9)},
                        beyond[1] = {liq * (1 - side * 1e-9)};
-                lc_span_eval e = lc_span_evaluate(sc, margin, pos, 1, col, 1, at);
+                lc_span_eval e = lc_span_evaluate(sc, margin, 0, pos, 1, col, 1, at);
                 cr_assert(fabs(e.slack) <= 1e-10 * q * liq, "side %d q %g margin %d: S %g at %.12g",
                           side, q, margin, e.slack, liq);
-                e = lc_span_evaluate(sc, margin, pos, 1, col, 1, before);
+                e = lc_span_evaluate(sc, margin, 0, pos, 1, col, 1, before);
                 cr_assert_gt(e.slack, 0, "side %d q %g margin %d: breached before %.12g", side, q,
                              margin, liq);
-                e = lc_span_evaluate(sc, margin, pos, 1, col, 1, beyond);
+                e = lc_span_evaluate(sc, margin, 0, pos, 1, col, 1, beyond);
                 cr_assert_leq(e.slack, 0, "side %d q %g margin %d: not breached beyond %.12g", side,
                               q, margin, liq);
             }
@@ -383,7 +383,7 @@ static void random_account(gsl_rng *r, const lc_scenario *sc, int single, rand_a
         int m = (int)gsl_rng_uniform_int(r, 3);
         a->col[a->ncol++] = (lc_balance){m, 1e4 * gsl_rng_uniform(r) / a->marks[m]};
     }
-    lc_span_eval e = lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, a->marks);
+    lc_span_eval e = lc_span_evaluate(sc, a->margin, 0, a->pos, a->npos, a->col, a->ncol, a->marks);
     double f = pow(10, -5 + 4.5 * gsl_rng_uniform(r));
     double want = f * e.exposure - e.slack; /* quote adds 1:1 to S and nothing to X */
     a->col[0].amount = want > 0 ? want : 0;
@@ -394,7 +394,7 @@ static double slack_at(const lc_scenario *sc, const rand_account *a, const doubl
     double m[3];
     for (int k = 0; k < 3; k++)
         m[k] = a->marks[k] * exp(d[k]);
-    return lc_span_evaluate(sc, a->margin, a->pos, a->npos, a->col, a->ncol, m).slack;
+    return lc_span_evaluate(sc, a->margin, 0, a->pos, a->npos, a->col, a->ncol, m).slack;
 }
 
 /* S is concave in the marks (tiers from continuity with rising rates), so its
@@ -409,7 +409,7 @@ Test(spanning, no_move_within_the_radius_breaches)
     for (int trial = 0; trial < 20000; trial++) {
         rand_account a;
         random_account(r, sc, 0, &a);
-        lc_span_eval e = lc_span_evaluate(sc, a.margin, a.pos, a.npos, a.col, a.ncol, a.marks);
+        lc_span_eval e = lc_span_evaluate(sc, a.margin, 0, a.pos, a.npos, a.col, a.ncol, a.marks);
         double rho = lc_span_radius(e);
         cr_assert(e.slack > 0 && rho > 0 && rho < INFINITY, "trial %d: S %g, ρ %g", trial, e.slack,
                   rho);
@@ -453,7 +453,7 @@ Test(spanning, radius_is_within_twice_the_breaching_move)
     for (int trial = 0; trial < 5000; trial++) {
         rand_account a;
         random_account(r, sc, 1, &a);
-        lc_span_eval e = lc_span_evaluate(sc, a.margin, a.pos, 1, a.col, 1, a.marks);
+        lc_span_eval e = lc_span_evaluate(sc, a.margin, 0, a.pos, 1, a.col, 1, a.marks);
         double rho = lc_span_radius(e);
         if (!(rho >= 1e-6 && rho <= 0.25))
             continue;
@@ -812,7 +812,7 @@ static void survivors_not_breached(const lc_scenario *sc, const lc_population *p
         if (rp->liquidated[pop->origin[i]])
             continue;
         lc_span_eval e =
-            lc_span_evaluate(sc, a->margin == LC_MARGIN_ISOLATED ? LC_MARGIN_CROSS : a->margin,
+            lc_span_evaluate(sc, a->margin == LC_MARGIN_ISOLATED ? LC_MARGIN_CROSS : a->margin, 0,
                              a->pos, a->npos, a->col, a->ncol, mark);
         cr_assert_gt(e.slack, 0, "account %ld survived breached (S %g)", (long)pop->origin[i],
                      e.slack);
