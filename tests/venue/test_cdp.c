@@ -29,6 +29,7 @@
 
 #include "book/book.h"
 #include "engine/engine.h"
+#include "engine/scratch.h"
 #include "out/record.h"
 #include "support.h"
 #include "venue/cdp.h"
@@ -258,7 +259,7 @@ Test(cdp, aave_emode_uses_the_category_threshold_and_bonus)
     t_run_both(sc, pop, 0, &row, &ev);
     const lc_event *e[4];
     cr_assert_eq(cdp_events(&ev, e, 4), 2, "each liquidated once");
-    const lc_event *em = e[0]->account == 0 ? e[0] : e[1]; /* account: the origin */
+    const lc_event *em = e[0]->account == 0 ? e[0] : e[1]; /* account: the index */
     const lc_event *out = em == e[0] ? e[1] : e[0];
     near(-em->qty, 8500 / 1850.0 * 1.01, "eMode: seized ETH");
     near(em->fee, 8.50, "eMode: protocol fee");
@@ -270,6 +271,72 @@ Test(cdp, aave_emode_uses_the_category_threshold_and_bonus)
     near(row.cdp_liquidator_pnl, 76.50 + 765, "liquidators' pnl");
     cr_assert_eq(lc_run_value(&row, "aave_close_factor_count"), 1, "the eMode one in half");
     lc_eventbuf_free(&ev);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+/* Two debts: the close factor is half the *total* debt value (aave-v3-origin
+ * v3.3 LiquidationLogic: the close factor applies to totalDebtInBaseCurrency),
+ * repaid out of the largest debt. 10 ETH (lt 0.83), owing 12,000 quote and
+ * 5 B at 1,000 (5,000); ETH 2100 → 2000: E = 16,600, R = 17,000, HF
+ * 0.97647 > 0.95, both sides >= $2,000: repay min(8,500, 12,000) = 8,500
+ * quote (half of the quote debt alone would be 6,000); seize 8500/2000·1.05 =
+ * 4.4625 ETH, fee $42.50; left 5.5375 ETH, 3,500 quote and 5 B: R = 8,500,
+ * HF 5.5375·2000·0.83/8500 = 1.0814, open; B untouched. */
+Test(cdp, aave_close_factor_is_half_the_total_debt)
+{
+    lc_scenario *sc = t_scenario(
+        "simulation: {runs: 1, steps: 4, dt: 60, seed: 1}\n"
+        "markets:\n"
+        "  - {name: ETH, price: {model: gbm, s0: 2100, sigma: 0, shock: {shape: step, size: "
+        "-0.047619047619047616, start: 0}},\n"
+        "     impact: {model: none}, tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}],\n"
+        "     lending: {lt: 0.83, bonus: 0.05}}\n"
+        "  - {name: B, price: {model: gbm, s0: 1000, sigma: 0}, impact: {model: none},\n"
+        "     tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]}\n"
+        "population: {accounts: 1, notional: {dist: fixed, value: 1000}, leverage: {dist: fixed, "
+        "value: 2}}\n"
+        "venue: {lending: aave}\n");
+    lc_account a = {.margin = LC_MARGIN_CDP, .ncol = 3};
+    a.col[0] = (lc_balance){0, 10};
+    a.col[1] = (lc_balance){LC_QUOTE, -12000};
+    a.col[2] = (lc_balance){1, -5};
+    lc_population *pop = population(sc, &a, 1);
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+    cr_assert_not_null(s);
+    lc_run_row row;
+    lc_eventbuf ev = {0};
+    lc_error err = {0};
+    float *series[LC_SERIES_N];
+    long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
+    for (int k = 0; k < LC_SERIES_N; k++)
+        series[k] = calloc((size_t)cols, sizeof(float));
+    cr_assert_eq(lc_engine_run(sc, pop, s, 0, 0, &row, series, &ev, &err), 0, "%s", err.msg);
+    const lc_event *e[4];
+    cr_assert_eq(cdp_events(&ev, e, 4), 1, "one liquidation, the account left healthy");
+    near(-e[0]->qty, 4.4625, "seized ETH");
+    near(e[0]->fee, 42.50, "protocol fee");
+    near(row.cdp_repaid, 8500, "repaid: half the total debt");
+    near(row.cdp_liquidator_pnl, 382.50, "liquidator pnl");
+    cr_assert_eq(lc_run_value(&row, "aave_close_factor_count"), 1);
+    cr_assert(lc_book_is_open(s->book, 0), "left open");
+    lc_account left;
+    lc_book_account(s->book, 0, &left);
+    double eth = 0, quote = 0, b = 0;
+    for (int k = 0; k < left.ncol; k++)
+        *(left.col[k].asset == 0   ? &eth
+          : left.col[k].asset == 1 ? &b
+                                   : &quote) += left.col[k].amount;
+    near(eth, 5.5375, "ETH left");
+    near(quote, -3500, "quote debt left");
+    near(b, -5, "B debt untouched");
+    lc_eventbuf_free(&ev);
+    for (int k = 0; k < LC_SERIES_N; k++)
+        free(series[k]);
+    lc_scratch_free(s);
+    lc_eventbuf ev2;
+    t_run_both(sc, pop, 0, &row, &ev2); /* and the scan agrees */
+    lc_eventbuf_free(&ev2);
     lc_population_free(pop);
     lc_scenario_free(sc);
 }
@@ -797,6 +864,122 @@ static void finders_agree(const char *debt, const char *protocol, const char *ma
     cr_assert_gt(liqs, 100, "%s: %ld CDP liquidations", protocol, liqs);
     if (strcmp(protocol, "aave") == 0)
         cr_assert_gt(halves, 10, "partial (close factor) liquidations: %ld", halves);
+    lc_population_free(pop);
+    lc_scenario_free(sc);
+}
+
+/* The accounting of every Aave liquidation, checked in any build (the
+ * rule's own asserts run only with them on): on a crash with impact,
+ * latency, capacity and two collaterals against a quote debt, run after run,
+ *  - the events sum to the row: count, protocol fee, deficit;
+ *  - the debt balances: Σ debt at t = 0 = repaid + deficit + the debt of
+ *    the accounts still open at the end;
+ *  - each account still open holds, per collateral, what it started with
+ *    less what its events seized (to 1e-12 relative). */
+Test(cdp, every_aave_liquidation_balances)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "simulation: {runs: 4, steps: 30, dt: 60, seed: 5, max_rounds: 1000}\n"
+             "markets:\n"
+             "  - name: ETH\n"
+             "    price: {model: gbm, s0: 2000, sigma: 2.0,\n"
+             "            shock: {shape: linear, size: -0.35, start: 300, duration: 900}}\n"
+             "    impact: {model: linear, depth_1pct: 2.0e6}\n"
+             "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"
+             "    lending: {lt: 0.83, ltv: 0.80, bonus: 0.05}\n"
+             "  - name: wstETH\n"
+             "    price: {model: gbm, s0: 2300, sigma: 2.0,\n"
+             "            shock: {shape: linear, size: -0.45, start: 300, duration: 900}}\n"
+             "    impact: {model: linear, depth_1pct: 1.0e6}\n"
+             "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"
+             "    lending: {lt: 0.93, ltv: 0.90, bonus: 0.01}\n"
+             "correlation: {rho: 0.9}\n"
+             "population:\n"
+             "  accounts: 2000\n"
+             "  notional: {dist: lognormal, median: 5000, sigma: 1.0}\n"
+             "  leverage: {dist: uniform, min: 1.5, max: 12}\n"
+             "  kinds: {isolated: {weight: 1}, cdp: {weight: 2, collateral: {ETH: 0.5, wstETH: "
+             "0.5}, debt: quote}}\n"
+             "venue: {lending: aave, liquidators: {capacity: 2.0e5, latency: 1, gas: 1}}\n");
+    lc_scenario *sc = t_scenario(text);
+    lc_error err = {0};
+    lc_population *pop = lc_population_create(sc, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    long n = pop->n;
+    double *seized = calloc((size_t)n * 2, sizeof *seized), debt0 = 0;
+    for (long i = pop->span0; i < n; i++) {
+        int nc;
+        const lc_balance *col = lc_span_balances(pop, i, &nc);
+        for (int k = 0; k < nc; k++)
+            debt0 += col[k].amount < 0 ? -col[k].amount : 0; /* quote */
+    }
+    lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
+    cr_assert_not_null(s);
+    long cols = lc_scenario_series_cols(sc) * sc->nmarkets, partial = 0;
+    float *series[LC_SERIES_N];
+    for (int k = 0; k < LC_SERIES_N; k++)
+        series[k] = calloc((size_t)cols, sizeof(float));
+    for (long run = 0; run < sc->runs; run++) {
+        lc_run_row row;
+        lc_eventbuf ev = {0};
+        cr_assert_eq(lc_engine_run(sc, pop, s, 0, run, &row, series, &ev, &err), 0, "%s", err.msg);
+        memset(seized, 0, (size_t)n * 2 * sizeof *seized);
+        double fee = 0, deficit = 0;
+        long count = 0;
+        for (long j = 0; j < ev.n; j++) {
+            const lc_event *e = &ev.v[j];
+            if (e->kind != LC_EVENT_CDP)
+                continue;
+            count++;
+            fee += e->fee;
+            deficit += e->shortfall;
+            seized[e->account * 2 + e->market] += -e->qty; /* account: the index */
+        }
+        cr_assert_gt(count, 100, "run %ld: %ld liquidations", run, count);
+        cr_assert_eq(count, row.cdp_liq_count);
+        cr_assert_float_eq(fee, row.cdp_protocol_fee, 1e-9 * (1 + fee), "run %ld fee", run);
+        cr_assert_float_eq(deficit, row.cdp_bad_debt, 1e-9 * (1 + deficit), "run %ld", run);
+        /* still open, or breached and waiting for a liquidator (closed until
+         * the next step: lc_book_defer) */
+        unsigned char *waiting = calloc((size_t)n, 1);
+        for (long j = 0; j < s->book->ndeferred; j++)
+            waiting[s->book->deferred[j]] = 1;
+        double left = 0;
+        for (long i = pop->span0; i < n; i++) {
+            if (!lc_book_is_open(s->book, i) && !waiting[i])
+                continue;
+            lc_account a;
+            lc_book_account(s->book, i, &a);
+            int nc;
+            const lc_balance *col = lc_span_balances(pop, i, &nc);
+            for (int k = 0; k < a.ncol; k++)
+                left += a.col[k].amount < 0 ? -a.col[k].amount : 0;
+            for (int k = 0; k < nc; k++) {
+                if (!(col[k].amount > 0))
+                    continue;
+                double now = 0;
+                for (int j = 0; j < a.ncol; j++)
+                    now +=
+                        a.col[j].asset == col[k].asset && a.col[j].amount > 0 ? a.col[j].amount : 0;
+                double want = col[k].amount - seized[i * 2 + col[k].asset];
+                cr_assert(fabs(now - want) <= 1e-12 * col[k].amount,
+                          "run %ld account %ld asset %d: holds %.17g, started %.17g less %.17g",
+                          run, i, col[k].asset, now, col[k].amount, seized[i * 2 + col[k].asset]);
+                partial += seized[i * 2 + col[k].asset] > 0;
+            }
+        }
+        free(waiting);
+        cr_assert_float_eq(row.cdp_repaid + row.cdp_bad_debt + left, debt0, 1e-9 * debt0,
+                           "run %ld: repaid %.17g + deficit %.17g + left %.17g vs %.17g", run,
+                           row.cdp_repaid, row.cdp_bad_debt, left, debt0);
+        lc_eventbuf_free(&ev);
+    }
+    cr_assert_gt(partial, 50, "open accounts liquidated in part: %ld", partial);
+    for (int k = 0; k < LC_SERIES_N; k++)
+        free(series[k]);
+    lc_scratch_free(s);
+    free(seized);
     lc_population_free(pop);
     lc_scenario_free(sc);
 }
