@@ -616,6 +616,7 @@ static int draw_cdp(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r,
             if (add_spanning(p, i, LC_MARGIN_CDP, NULL, 0, col, ncol))
                 return lc_error_add(err, "out of memory for the accounts' balances");
             p->span_emode[i] = (uint8_t)emode;
+            p->emode_any |= emode;
             return 0;
         }
     }
@@ -733,6 +734,7 @@ lc_population *lc_population_from_accounts(const lc_scenario *sc, long n, const 
             return NULL;
         } else {
             p->span_emode[i] = (uint8_t)(a->margin == LC_MARGIN_CDP && a->emode);
+            p->emode_any |= p->span_emode[i];
         }
     }
     if (finish(p, err)) {
@@ -891,6 +893,7 @@ static lc_population *read_accounts(const lc_scenario *sc, csv *c, lc_error *err
                 MOVE(origin);
                 MOVE(span_margin);
                 MOVE(span_emode);
+                bigger->emode_any = p->emode_any;
                 memcpy(bigger->span_pos0, p->span_pos0, (size_t)(n + 1) * sizeof *p->span_pos0);
                 memcpy(bigger->span_col0, p->span_col0, (size_t)(n + 1) * sizeof *p->span_col0);
 #undef MOVE

@@ -65,6 +65,7 @@ typedef struct lc_population {
     long span0;
     uint8_t *span_margin; /* lc_margin_kind, per spanning account */
     uint8_t *span_emode;  /* 1: a CDP in the eMode category (venue/cdp.h) */
+    int emode_any;        /* some account is (else span_emode is not read) */
     /* their positions' base quantity and count per (market, side) range id */
     double span_qty[2 * LC_MAX_MARKETS];
     long span_open[2 * LC_MAX_MARKETS];
@@ -86,7 +87,7 @@ static inline int lc_population_margin(const lc_population *p, long i)
 }
 static inline int lc_population_emode(const lc_population *p, long i)
 {
-    return i >= p->span0 ? p->span_emode[i - p->span0] : 0;
+    return p->emode_any && i >= p->span0 ? p->span_emode[i - p->span0] : 0;
 }
 
 /* Draw scenario->accounts accounts from the population stream of the seed, or
