@@ -594,7 +594,9 @@ static int draw_cdp(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r,
         int ncol = 0;
         for (int a = 0; a < sc->nmarkets; a++)
             if (ak->collateral[a] > 0) {
-                col[ncol++] = (lc_balance){a, value * ak->collateral[a] / marks[a]};
+                /* units at the protocols' price (lc_lending_price) */
+                col[ncol++] =
+                    (lc_balance){a, value * ak->collateral[a] / lc_lending_price(sc, a, marks)};
                 limit += value * ak->collateral[a] * lc_lending_ltv(sc, emode, a);
             }
         double debt = value * (1 - 1 / leverage);
@@ -610,8 +612,7 @@ static int draw_cdp(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r,
                 asset--;
             asset -= 1;
         }
-        double price = asset == LC_QUOTE ? 1.0 : marks[asset];
-        col[ncol++] = (lc_balance){asset, -debt / price};
+        col[ncol++] = (lc_balance){asset, -debt / lc_lending_price(sc, asset, marks)};
         if (lc_span_evaluate(sc, LC_MARGIN_CDP, emode, NULL, 0, col, ncol, marks).slack > 0) {
             if (add_spanning(p, i, LC_MARGIN_CDP, NULL, 0, col, ncol))
                 return lc_error_add(err, "out of memory for the accounts' balances");

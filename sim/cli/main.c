@@ -426,7 +426,7 @@ static void describe_cdps(FILE *f, const lc_scenario *sc, const lc_population *p
         int nc;
         const lc_balance *col = lc_span_balances(pop, i, &nc);
         for (int k = 0; k < nc; k++) {
-            double v = col[k].amount * (col[k].asset == LC_QUOTE ? 1 : marks[col[k].asset]);
+            double v = col[k].amount * lc_lending_price(sc, col[k].asset, marks);
             *(v > 0 ? &coll : &debt) += fabs(v);
         }
         lc_span_eval e = lc_span_evaluate_account(sc, pop, i, marks);

@@ -57,12 +57,15 @@ void lc_summary_print(const lc_summary *s, FILE *out)
     double dn = (double)n;
     char b[64];
     pct(b, sizeof b, s->with_liq, n);
-    fprintf(out, "  runs with a liquidation     %s\n", b);
+    int cdps = s->sc->lending != LC_LENDING_NONE; /* then say which are the perpetuals' */
+    fprintf(out, "  %-28s%s\n", cdps ? "perp runs with a liquidation" : "runs with a liquidation",
+            b);
     fprintf(out, "  liquidated notional / run   mean %.4g quote, max %.4g quote\n",
             s->liq_notional_sum / dn, s->liq_notional_max);
     pct(b, sizeof b, s->with_bad_debt, n);
-    fprintf(out, "  runs with bad debt          %s; mean %.4g quote, max %.4g quote\n", b,
-            s->bad_debt_sum / dn, s->bad_debt_max);
+    fprintf(out, "  %-28s%s; mean %.4g quote, max %.4g quote\n",
+            cdps ? "perp runs with bad debt" : "runs with bad debt", b, s->bad_debt_sum / dn,
+            s->bad_debt_max);
     int k = s->sc->nmarkets;
     fprintf(out,
             "  max drawdown, mean          %s %.2f %%, fundamental %.2f %% (worst run %.2f "

@@ -87,7 +87,7 @@ lc_scratch *lc_scratch_create(const lc_scenario *sc, const lc_population *pop, l
     const lc_finder_type *ft = lc_finders[kind];
     if (ok)
         ok = (s->book = lc_book_create(pop, ft->dense, mutable, words)) != NULL &&
-             lc_finder_init(&s->finder, ft, pop, mutable) == 0;
+             lc_finder_init(&s->finder, ft, sc, pop, mutable) == 0;
     for (int k = 0; ok && k < s->nrules; k++) {
         lc_rule_inst *ri = &s->rules[k];
         ri->state = calloc(1, ri->rule->state_size ? ri->rule->state_size : 1);

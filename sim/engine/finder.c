@@ -17,7 +17,8 @@ lc_engine_kind lc_finder_kind(const char *name)
     return LC_ENGINE_NKINDS;
 }
 
-int lc_finder_init(lc_finder *f, const lc_finder_type *t, const lc_population *pop, int mutable)
+int lc_finder_init(lc_finder *f, const lc_finder_type *t, const lc_scenario *sc,
+                   const lc_population *pop, int mutable)
 {
     size_t n = pop->n > 0 ? (size_t)pop->n : 1;
     *f = (lc_finder){.type = t};
@@ -26,7 +27,7 @@ int lc_finder_init(lc_finder *f, const lc_finder_type *t, const lc_population *p
         return -1;
     if (!t->dense && mutable && !(f->popped = malloc(n * sizeof *f->popped)))
         return -1;
-    return t->dense ? 0 : lc_slack_init(&f->slack, pop);
+    return t->dense ? 0 : lc_slack_init(&f->slack, sc, pop);
 }
 
 void lc_finder_release(lc_finder *f)

@@ -109,7 +109,7 @@ struct lc_finder {
  * evaluated at the marks and the breached ones written to out (index
  * order; the same buffer at every call); returns how many. The round's take
  * closes them and calls lc_slack_taken. */
-int lc_slack_init(lc_slack *s, const lc_population *pop);
+int lc_slack_init(lc_slack *s, const lc_scenario *sc, const lc_population *pop);
 void lc_slack_release(lc_slack *s);
 void lc_slack_start(lc_slack *s, lc_run *r);
 long lc_slack_find(lc_slack *s, lc_run *r, uint32_t *out);
@@ -133,7 +133,8 @@ lc_engine_kind lc_finder_kind(const char *name);
 
 /* Buffers for a finder over pop (mutable: rules may change positions).
  * Returns 0 or -1 (memory). */
-int lc_finder_init(lc_finder *f, const lc_finder_type *t, const lc_population *pop, int mutable);
+int lc_finder_init(lc_finder *f, const lc_finder_type *t, const lc_scenario *sc,
+                   const lc_population *pop, int mutable);
 void lc_finder_release(lc_finder *f);
 
 #endif

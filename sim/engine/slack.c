@@ -54,9 +54,12 @@
 
 #define TAU0 1e-4 /* level 0's anchor distance (log); level l's is TAU0·4^l */
 
-/* The markets account i holds a leg in. */
-static uint32_t mask_of(const lc_population *pop, long i)
+/* The markets whose marks move account i's E or R: those it holds a leg
+ * in, a CDP's collateral and debts by the market their oracle reads
+ * (lc_lending_market). */
+static uint32_t mask_of(const lc_scenario *sc, const lc_population *pop, long i)
 {
+    int cdp = lc_population_margin(pop, i) == LC_MARGIN_CDP;
     int npos, ncol;
     const lc_position *pos = lc_span_positions(pop, i, &npos);
     const lc_balance *col = lc_span_balances(pop, i, &ncol);
@@ -65,7 +68,7 @@ static uint32_t mask_of(const lc_population *pop, long i)
         m |= 1u << pos[k].market;
     for (int k = 0; k < ncol; k++)
         if (col[k].asset != LC_QUOTE)
-            m |= 1u << col[k].asset;
+            m |= 1u << (cdp ? lc_lending_market(sc, col[k].asset) : col[k].asset);
     return m;
 }
 
@@ -77,7 +80,7 @@ static int group_find(lc_slack *s, uint32_t mask)
     return -1;
 }
 
-int lc_slack_init(lc_slack *s, const lc_population *pop)
+int lc_slack_init(lc_slack *s, const lc_scenario *sc, const lc_population *pop)
 {
     *s = (lc_slack){.n = pop->n - pop->span0, .span0 = pop->span0};
     for (int k = 0; k < LC_MAX_MARKETS; k++)
@@ -102,7 +105,7 @@ int lc_slack_init(lc_slack *s, const lc_population *pop)
         return -1;
     uint32_t all = pop->nmarkets >= 32 ? ~0u : (1u << pop->nmarkets) - 1;
     for (long j = 0; j < s->n; j++) {
-        uint32_t m = mask_of(pop, pop->span0 + j);
+        uint32_t m = mask_of(sc, pop, pop->span0 + j);
         int g = group_find(s, m);
         if (g < 0 && s->ngroup < LC_SLACK_GROUPS - 1)
             s->group[g = s->ngroup++].mask = m;

@@ -695,7 +695,8 @@ const int lc_n_lending_params = LC_COUNT(lc_lending_params);
  * efficiency-mode category, with the category's lt, ltv and bonus. One
  * category per scenario: every market in it gives the same three (checked
  * once all are read, check_emode). */
-static int read_emode(lc_market_spec *ms, lc_node *lending, const char *where, lc_error *err)
+static int read_emode(lc_market_spec *ms, lc_node *lending, double bonus, const char *where,
+                      lc_error *err)
 {
     char key[160];
     snprintf(key, sizeof key, "%s.emode", where);
@@ -724,7 +725,8 @@ static int read_emode(lc_market_spec *ms, lc_node *lending, const char *where, l
                            v[LENDING_LTV], v[LENDING_LT]);
     ms->emode_lt = v[LENDING_LT];
     ms->emode_ltv = v[LENDING_LTV] > 0 ? v[LENDING_LTV] : v[LENDING_LT];
-    ms->emode_bonus = v[LENDING_BONUS];
+    /* the category's bonus, or else the asset's own (lending.bonus) */
+    ms->emode_bonus = lc_node_get(em, "bonus") ? v[LENDING_BONUS] : bonus;
     return 0;
 }
 
@@ -815,6 +817,8 @@ static int read_kind_emode(const lc_scenario *sc, lc_account_kind *ak, lc_node *
     int line = lc_node_key_line(k, "emode"), any = 0;
     for (int a = 0; a < sc->nmarkets; a++)
         any |= sc->market[a].emode_lt > 0;
+    if (!any && err->len) /* a market's emode was given but refused: said already */
+        return -1;
     if (!any)
         return lc_error_at(err, k->src, line, key,
                            "no market is in the eMode category: give markets[k].lending.emode "
@@ -917,6 +921,12 @@ static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
                                  "accepted as collateral)",
                                  a, sc->market[a].name);
             share += x;
+        }
+        if (rc == 0 && m == LC_MARGIN_CDP && fabs(share - 1) > 1e-12 &&
+            fabs(share - 1) <= 1e-5) { /* rounded shares (three of 0.333333): made whole */
+            for (int a = 0; a < sc->nmarkets; a++)
+                ak->collateral[a] /= share;
+            share = 1;
         }
         if (rc == 0 && share > 1 + 1e-12)
             rc = lc_error_at(err, col ? col->src : k->src, col ? col->line : k->line, where,
@@ -1160,6 +1170,29 @@ static int read_venue(lc_scenario *sc, lc_node *root, lc_error *err)
                          "population.kinds.cdp.emode is Aave's efficiency mode: it needs "
                          "venue.lending: aave (got %s)",
                          lc_lending_protocols[sc->lending]);
+    for (int k = 0; rc == 0 && k < sc->nmarkets; k++) {
+        const lc_market_spec *ms = &sc->market[k];
+        char key[64], ekey[72];
+        snprintf(key, sizeof key, "markets[%d].lending", k);
+        snprintf(ekey, sizeof ekey, "%s.emode", key);
+        if (ms->emode_lt > 0 && sc->lending != LC_LENDING_AAVE)
+            rc = lc_error_at(err, sc->path, 0, key,
+                             "emode is Aave's efficiency mode: it needs venue.lending: aave (got "
+                             "%s)",
+                             lc_lending_protocols[sc->lending]);
+        /* Aave's PoolConfigurator (configureReserveAsCollateral, and the same
+         * for an eMode category): lt·(1 + bonus) <= 1, so that a liquidation
+         * never seizes more than the threshold counted */
+        for (int e = 0; rc == 0 && sc->lending == LC_LENDING_AAVE && e < 2; e++) {
+            double lt = e ? ms->emode_lt : ms->lt, b = e ? ms->emode_bonus : ms->bonus;
+            if (lt > 0 && lt * (1 + b) > 1)
+                rc = lc_error_at(err, sc->path, 0, e ? ekey : key,
+                                 "%s: lt x (1 + bonus) = %g x %g = %g is above 1, which Aave "
+                                 "refuses (a liquidation would seize more than the threshold "
+                                 "counts)",
+                                 ms->name, lt, 1 + b, lt * (1 + b));
+        }
+    }
     if (rc == 0) /* before the rules, whose checks may read the tiers */
         rc = scale_tiers(sc, venue, err);
     for (int k = 0; k < lc_n_rules; k++)
@@ -1254,6 +1287,53 @@ static int good_market_name(const char *s)
     return 1;
 }
 
+/* markets[k].lending.oracle: {market, rate}: the lending protocols price
+ * asset k at rate × market's mark (rate 0: s0_k / s0 of that market, the
+ * price at t = 0). Aave prices a liquid-staking token so (its
+ * CLRatePriceCapAdapter: the token's exchange rate × the underlying's
+ * feed), so a depeg of the token's market moves no health factor while the
+ * underlying's fall does. */
+static int read_oracle(lc_scenario *sc, int k, lc_node *const *oracle, lc_error *err)
+{
+    lc_node *om = oracle[k];
+    char key[160];
+    snprintf(key, sizeof key, "markets[%d].lending.oracle", k);
+    static const lc_param rate = {"rate",
+                                  "1",
+                                  LC_REAL,
+                                  0,
+                                  0,
+                                  1e300,
+                                  0,
+                                  0,
+                                  "units of the other market's asset per unit (0: the ratio "
+                                  "of the two s0)"};
+    static const char *const cand[] = {"market", "rate"};
+    lc_market_spec *ms = &sc->market[k];
+    const lc_node *name = lc_node_get(om, "market");
+    int rc = read_param(om, om, key, &rate, &ms->oracle_rate, NULL, err);
+    reject_unused(om, key, cand, 2, err);
+    if (!name || name->kind != LC_NODE_SCALAR)
+        return lc_error_at(err, om->src, om->line, key,
+                           "needs market: the name of the market whose mark, times rate, prices "
+                           "%s",
+                           ms->name);
+    int of = lc_scenario_market_find(sc, name->text);
+    if (of < 0 || of == k || oracle[of])
+        return lc_error_at(err, name->src, name->line, key,
+                           of < 0    ? "no market named '%s' in markets:"
+                           : of == k ? "'%s' is this market: its own mark needs no oracle key"
+                                     : "'%s' is priced by an oracle itself: give the market "
+                                       "whose mark it follows",
+                           name->text);
+    if (rc)
+        return rc;
+    ms->oracle_of = of;
+    if (!(ms->oracle_rate > 0))
+        ms->oracle_rate = lc_scenario_s0(sc, k) / lc_scenario_s0(sc, of);
+    return 0;
+}
+
 /* markets: a list of {name, price, impact, mark, tiers, common_jump}, or
  * (absent) the one-market form read from the top-level sections. */
 static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
@@ -1273,6 +1353,7 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
     if (!list) {
         lc_market_spec *ms = &sc->market[0];
         snprintf(ms->name, sizeof ms->name, "market");
+        ms->oracle_of = -1;
         ms->weight = 1.0;
         ms->collateral_rate = 1.0;
         return read_price_impact(ms, section_map(root, "price", "price", err),
@@ -1286,9 +1367,11 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
                              given_per_market[i],
                              "with a markets: list, each market has its own (markets[k].%s)",
                              given_per_market[i]);
-    int cat = -1; /* the first market in the eMode category */
+    int cat = -1;                          /* the first market in the eMode category */
+    lc_node *oracle[LC_MAX_MARKETS] = {0}; /* markets[k].lending.oracle, read once all are named */
     for (int k = 0; k < n; k++) {
         lc_market_spec *ms = &sc->market[k];
+        ms->oracle_of = -1;
         lc_node *m = list->vals[k];
         char pre[48], where[32];
         snprintf(where, sizeof where, "markets[%d]", k);
@@ -1350,13 +1433,19 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
         snprintf(key, sizeof key, "%slending", pre);
         lc_node *lm = section_map(m, "lending", key, err);
         double lv[LC_COUNT(lc_lending_params)] = {0};
-        const char *lcand[LC_COUNT(lc_lending_params) + 1];
+        const char *lcand[LC_COUNT(lc_lending_params) + 2];
         for (int i = 0; i < lc_n_lending_params; i++) {
             rc |= read_param(lm, m, key, &lc_lending_params[i], &lv[i], NULL, err);
             lcand[i] = lc_lending_params[i].name;
         }
         lcand[lc_n_lending_params] = "emode";
-        rc |= read_emode(ms, lm, key, err);
+        lcand[lc_n_lending_params + 1] = "oracle";
+        char okey[160];
+        snprintf(okey, sizeof okey, "%s.oracle", key);
+        oracle[k] = section_map(lm, "oracle", okey, err);
+        if (!oracle[k] && lm && lc_node_get(lm, "oracle"))
+            rc = -1;
+        rc |= read_emode(ms, lm, lv[LENDING_BONUS], key, err);
         if (ms->emode_lt > 0 && cat < 0)
             cat = k;
         else if (ms->emode_lt > 0 && (ms->emode_lt != sc->market[cat].emode_lt ||
@@ -1373,7 +1462,7 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
                              sc->market[cat].name, sc->market[cat].emode_lt,
                              sc->market[cat].emode_ltv, sc->market[cat].emode_bonus);
         }
-        reject_unused(lm, key, lcand, lc_n_lending_params + 1, err);
+        reject_unused(lm, key, lcand, lc_n_lending_params + 2, err);
         ms->lt = lv[LENDING_LT];
         ms->ltv = lv[LENDING_LTV] > 0 ? lv[LENDING_LTV] : lv[LENDING_LT];
         ms->bonus = lv[LENDING_BONUS];
@@ -1386,6 +1475,9 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
                                            "tiers", "common_jump", "collateral_rate", "lending"};
         reject_unused(m, where, cand, LC_COUNT(cand), err);
     }
+    for (int k = 0; rc == 0 && k < n; k++)
+        if (oracle[k])
+            rc = read_oracle(sc, k, oracle, err);
     return rc;
 }
 
@@ -1793,6 +1885,12 @@ static void visit_market(const lc_scenario *sc, int k, lc_scenario_visit_fn fn, 
     for (int i = 0; ms->emode_lt > 0 && i < lc_n_lending_params; i++) {
         snprintf(w, sizeof w, "%slending.emode.%s", pre, lc_lending_params[i].name);
         fn(ctx, w, lc_lending_params[i].unit, &ev[i], 1, 0, NULL);
+    }
+    if (ms->oracle_of >= 0) {
+        snprintf(w, sizeof w, "%slending.oracle.market", pre);
+        fn(ctx, w, NULL, NULL, 0, 0, sc->market[ms->oracle_of].name);
+        snprintf(w, sizeof w, "%slending.oracle.rate", pre);
+        fn(ctx, w, "1", &ms->oracle_rate, 1, 0, NULL);
     }
 }
 

@@ -68,6 +68,12 @@ typedef struct lc_market_spec {
      * asset counts emode_lt (and pays emode_bonus) instead; the asset is in
      * the category when emode_lt > 0 */
     double emode_lt, emode_ltv, emode_bonus;
+    /* the lending protocols' oracle of this asset (markets[k].lending.oracle):
+     * oracle_rate × the mark of market oracle_of (an exchange-rate oracle:
+     * Aave's wstETH = stETH per wstETH × ETH/USD), or, oracle_of = -1, the
+     * market's own mark. Perpetuals are marked by the market's mark either way. */
+    int oracle_of;
+    double oracle_rate;
 } lc_market_spec;
 
 /* The margin model of an account (DESIGN §13, venue/margin.h): isolated
@@ -204,6 +210,20 @@ static inline double lc_lending_bonus(const lc_scenario *sc, int emode, int a)
     int in;
     const lc_market_spec *m = lc_lending_spec_(sc, emode, a, &in);
     return in ? m->emode_bonus : m->bonus;
+}
+
+/* The market whose mark prices asset a for the lending protocols, and the
+ * protocols' price of a (LC_QUOTE: 1) at the markets' marks. */
+static inline int lc_lending_market(const lc_scenario *sc, int a)
+{
+    return a >= 0 && sc->market[a].oracle_of >= 0 ? sc->market[a].oracle_of : a;
+}
+static inline double lc_lending_price(const lc_scenario *sc, int a, const double *marks)
+{
+    if (a < 0) /* LC_QUOTE */
+        return 1.0;
+    const lc_market_spec *m = &sc->market[a];
+    return m->oracle_of >= 0 ? m->oracle_rate * marks[m->oracle_of] : marks[a];
 }
 
 /* Market k's price at t = 0 (quote), and the tiers of perpetuals on it. */

@@ -15,14 +15,14 @@ lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, int emode, const lc_balance 
             r -= b->amount < 0 ? b->amount : 0;
             continue;
         }
-        double v = b->amount * marks[b->asset];
+        double v = b->amount * lc_lending_price(sc, b->asset, marks);
         if (b->amount > 0) {
             v *= lc_lending_lt(sc, emode, b->asset);
             e += v;
         } else {
             r -= v;
         }
-        net[b->asset] += v;
+        net[lc_lending_market(sc, b->asset)] += v; /* the mark that moves it */
     }
     double fall = 0, rise = 0; /* a debt gains on rises: no maintenance slope */
     for (int a = 0; a < sc->nmarkets; a++) {

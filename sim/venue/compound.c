@@ -124,7 +124,7 @@ static void on_run(lc_rule_inst *ri, lc_run *r)
 static double store_price(const lc_rule_inst *ri, const lc_run *r, int m)
 {
     double lf = 1 - r->sc->market[m].bonus;
-    return lc_run_mark_of(r, m) * (1 - ri->set->p[CP_STORE_FRONT] * (1 - lf));
+    return lc_cdp_price(r, m) * (1 - ri->set->p[CP_STORE_FRONT] * (1 - lf));
 }
 
 /* How much of `units` of market m's asset the buyers take at the
@@ -231,7 +231,7 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     lc_cdp_record(r, it->i,
                   &(lc_cdp_fill){.market = market,
                                  .units = units,
-                                 .x = lc_run_mark_of(r, market),
+                                 .x = lc_cdp_price(r, market),
                                  .repaid = ab->debt,
                                  .seized = ab->value,
                                  .bad_debt = ab->debt > ab->credit ? ab->debt - ab->credit : 0,

@@ -156,7 +156,7 @@ static double tcr(const liquity *st, const lc_run *r)
 {
     double v = 0;
     for (int m = 0; m < r->nmk; m++)
-        v += st->sys.coll[m] * lc_run_mark_of(r, m);
+        v += st->sys.coll[m] * lc_cdp_price(r, m);
     return st->sys.debt > 0 ? v / st->sys.debt : INFINITY;
 }
 
@@ -293,7 +293,7 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
              * round took every other): the debt beyond the collateral lost */
             double left_value = 0;
             for (int m = 0; m < r->nmk; m++)
-                left_value += c[m] * lc_run_mark_of(r, m);
+                left_value += c[m] * lc_cdp_price(r, m);
             bad = rest > left_value ? rest - left_value : 0;
             st->sys.debt -= rest;
             for (int m = 0; m < r->nmk; m++)
@@ -306,7 +306,7 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     lc_cdp_record(r, it->i,
                   &(lc_cdp_fill){.market = market,
                                  .units = units,
-                                 .x = lc_run_mark_of(r, market),
+                                 .x = lc_cdp_price(r, market),
                                  .repaid = debt - bad,
                                  .seized = value,
                                  .bad_debt = bad,

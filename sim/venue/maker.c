@@ -253,7 +253,7 @@ static void on_settle(lc_rule_inst *ri, lc_run *r, const lc_item *it)
     lc_account a;
     lc_book_account(r->book, it->i, &a);
     int m = a.col[b->c].asset;
-    double chop = 1 + r->sc->market[m].bonus, price = lc_run_mark_of(r, m);
+    double chop = 1 + r->sc->market[m].bonus, price = lc_cdp_price(r, m);
     double tab = b->dart * chop, debt = -a.col[b->d].amount;
     st->a[st->n++] = (auction){.i = it->i,
                                .market = m,
@@ -304,13 +304,13 @@ static void on_step(lc_rule_inst *ri, lc_run *r)
         double price = price_at(ri->set, au->top, now - au->tic);
         if (now - au->tic > p[MK_TAIL] || price < p[MK_CUSP] * au->top) { /* redo */
             au->tic = now;
-            au->top = lc_run_mark_of(r, m) * p[MK_BUF];
+            au->top = lc_cdp_price(r, m) * p[MK_BUF];
             price = au->top;
             cells[MK_REDOS].i++;
             /* the keeper is paid for a redo only of an auction worth it (clip.sol
              * l.299–305: tab >= chost and lot·price >= chost) */
             double chost = p[MK_DUST] * (1 + r->sc->market[m].bonus);
-            if (au->tab >= chost && au->lot * lc_run_mark_of(r, m) >= chost)
+            if (au->tab >= chost && au->lot * lc_cdp_price(r, m) >= chost)
                 cells[MK_INCENTIVES].d += p[MK_TIP] + p[MK_CHIP] * au->tab;
         }
         /* a taker: the most of the lot its capacity pays for, halved until

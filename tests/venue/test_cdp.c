@@ -341,6 +341,121 @@ Test(cdp, aave_close_factor_is_half_the_total_debt)
     lc_scenario_free(sc);
 }
 
+/* An exchange-rate oracle (markets[k].lending.oracle: Aave's wstETH =
+ * rate × ETH/USD): 10 wstETH (lt 0.93, bonus 1%) against 18,000 quote,
+ * oracle 1.15 × ETH's mark = 2300 at t = 0, HF 10·2300·0.93/18000 = 1.1883.
+ *  - wstETH's market depegs 30% (to 1610), ETH flat: with the oracle no
+ *    health factor moves, nothing is liquidated; marked by its own market,
+ *    HF 10·1610·0.93/18000 = 0.8318: all of it, the seizure capped at the 10
+ *    wstETH, repaid 10·1610/1.01 = 15,940.59, deficit 2,059.41.
+ *  - ETH falls 20% (oracle 1840), wstETH's market flat: HF 0.9507 > 0.95:
+ *    half, repay 9,000; seize 9000/1840·1.01 = 4.940217 wstETH, fee 9000·
+ *    0.01·0.1 = $9.00 at the oracle; the liquidator sells 4.935326 at the
+ *    market's 2300: pnl 11,351.25 − 9,000 = 2,351.25. That leaves HF
+ *    (17112 − 9090·0.93)/9000 = 0.9618 (a bonus at lt 0.93 takes more
+ *    weighted collateral than it repays): half again, 4,500 (HF 0.9848),
+ *    and again, 2,250: HF 1.3546·1840·0.93/2250 = 1.0303, open. In all
+ *    15,750 repaid, 8.559783·1.01 wstETH seized, the liquidators' pnl
+ *    8.645380·(1 − 0.01/1.01·0.1)·2300 − 15,750 = 4,114.69. Marked by its
+ *    own market, nothing happens. */
+static lc_scenario *oracle_case(double eth, double wst, int oracle)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "simulation: {runs: 1, steps: 4, dt: 60, seed: 1}\n"
+             "markets:\n"
+             "  - {name: ETH, price: {model: gbm, s0: 2000, sigma: 0, shock: {shape: step, size: "
+             "%.17g, start: 0}},\n"
+             "     impact: {model: none}, tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: "
+             "100}]}\n"
+             "  - {name: wstETH, price: {model: gbm, s0: 2300, sigma: 0, shock: {shape: step, "
+             "size: %.17g, start: 0}},\n"
+             "     impact: {model: none}, tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: "
+             "100}],\n"
+             "     lending: {lt: 0.93, bonus: 0.01%s}}\n"
+             "population: {accounts: 1, notional: {dist: fixed, value: 1000}, leverage: {dist: "
+             "fixed, value: 2}}\n"
+             "venue: {lending: aave}\n",
+             eth, wst, oracle ? ", oracle: {market: ETH, rate: 1.15}" : "");
+    return t_scenario(text);
+}
+
+Test(cdp, an_exchange_rate_oracle_follows_the_underlying)
+{
+    lc_account a = {.margin = LC_MARGIN_CDP, .ncol = 2};
+    a.col[0] = (lc_balance){1, 10};
+    a.col[1] = (lc_balance){LC_QUOTE, -18000};
+    lc_run_row row;
+    lc_eventbuf ev;
+    const lc_event *e[4];
+    for (int oracle = 0; oracle < 2; oracle++) {
+        /* the depeg */
+        lc_scenario *sc = oracle_case(0, -0.3, oracle);
+        if (oracle) {
+            cr_assert_eq(sc->market[1].oracle_of, 0);
+            char *y = lc_scenario_resolved_yaml(sc); /* the oracle survives a reload */
+            lc_scenario *back = t_scenario(y);
+            cr_assert_eq(back->market[1].oracle_of, 0, "%s", y);
+            cr_assert_eq(back->market[1].oracle_rate, 1.15);
+            lc_scenario_free(back);
+            free(y);
+        }
+        lc_population *pop = population(sc, &a, 1);
+        t_run_both(sc, pop, 0, &row, &ev);
+        cr_assert_eq(cdp_events(&ev, e, 4), oracle ? 0 : 1, "depeg, oracle %d", oracle);
+        if (!oracle) {
+            near(-e[0]->qty, 10, "all the collateral");
+            near(row.cdp_repaid, 16100 / 1.01, "repaid");
+            near(row.cdp_bad_debt, 18000 - 16100 / 1.01, "deficit");
+        }
+        lc_eventbuf_free(&ev);
+        lc_population_free(pop);
+        lc_scenario_free(sc);
+        /* the underlying's fall */
+        sc = oracle_case(-0.2, 0, oracle);
+        pop = population(sc, &a, 1);
+        t_run_both(sc, pop, 0, &row, &ev);
+        cr_assert_eq(cdp_events(&ev, e, 4), oracle ? 3 : 0, "ETH's fall, oracle %d", oracle);
+        if (oracle) {
+            near(-e[0]->qty, 9000 / 1840.0 * 1.01, "seized wstETH");
+            near(e[0]->price, 2300, "sold at the market");
+            near(e[0]->fee, 9.00, "protocol fee at the oracle");
+            near(-e[1]->qty, 4500 / 1840.0 * 1.01, "seized again");
+            near(-e[2]->qty, 2250 / 1840.0 * 1.01, "and again");
+            cr_assert_eq(lc_run_value(&row, "aave_close_factor_count"), 3);
+            near(row.cdp_repaid, 15750, "halves");
+            near(row.cdp_liquidator_pnl,
+                 15750 / 1840.0 * 1.01 * (1 - 0.01 / 1.01 * 0.1) * 2300 - 15750, "pnl");
+            near(row.cdp_liquidator_pnl, 4114.69, "pnl by hand");
+        }
+        lc_eventbuf_free(&ev);
+        lc_population_free(pop);
+        lc_scenario_free(sc);
+    }
+    /* the keys, refused by name */
+    static const struct {
+        const char *oracle, *want;
+    } bad[] = {
+        {"{market: BTC}", "markets[1].lending.oracle: no market named 'BTC'"},
+        {"{market: wstETH}", "'wstETH' is this market"},
+        {"{rate: 1.1}", "markets[1].lending.oracle: needs market:"},
+        {"{market: ETH, rat: 1}", "markets[1].lending.oracle.rat: unknown key"},
+        {"ETH", "markets[1].lending.oracle: must be a map"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "markets:\n"
+                 "  - {name: ETH, price: {model: gbm, s0: 2000}, tiers: [{up_to: 1e300, mmr: 0.01, "
+                 "max_leverage: 50}]}\n"
+                 "  - {name: wstETH, price: {model: gbm, s0: 2300}, tiers: [{up_to: 1e300, mmr: "
+                 "0.01, max_leverage: 50}], lending: {lt: 0.9, oracle: %s}}\n",
+                 bad[k].oracle);
+        const char *err = t_scenario_errors(text, NULL, 0);
+        cr_assert(strstr(err, bad[k].want), "case %zu: %s", k, err);
+    }
+}
+
 Test(cdp, aave_capacity_cut_is_trimmed_by_the_dust_rule)
 {
     lc_scenario *sc =
@@ -748,6 +863,18 @@ Test(cdp, drawn_cdps_in_emode)
                                                                "{ETH: 1}}}}\n"
                                                                "venue: {lending: aave}\n",
          "markets[0].lending.emode.lvt: unknown key (did you mean"},
+        {EMODE_MARKET("{lt: 0.8, emode: {lt: 0.9}}") "  kinds: {cdp: {collateral: {ETH: 1}}}}\n"
+                                                     "venue: {lending: compound}\n",
+         "markets[0].lending: emode is Aave's efficiency mode: it needs venue.lending: aave (got "
+         "compound)"},
+        {EMODE_MARKET("{lt: 0.98, bonus: 0.06}") "  kinds: {cdp: {collateral: {ETH: 1}}}}\n"
+                                                 "venue: {lending: aave}\n",
+         "markets[0].lending: ETH: lt x (1 + bonus) = 0.98 x 1.06 = 1.0388 is above 1, which "
+         "Aave refuses"},
+        {EMODE_MARKET("{lt: 0.8, emode: {lt: 0.99, bonus: 0.05}}") "  kinds: {cdp: "
+                                                                   "{collateral: {ETH: 1}}}}\n"
+                                                                   "venue: {lending: aave}\n",
+         "markets[0].lending.emode: ETH: lt x (1 + bonus) = 0.99 x 1.05"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         const char *e = t_scenario_errors(bad[k].text, NULL, 0);
@@ -763,6 +890,26 @@ Test(cdp, drawn_cdps_in_emode)
         NULL, 0);
     assert_has(e, "markets[1].lending.emode: one category per scenario, with one lt, ltv and "
                   "bonus");
+    /* an emode that is not a map is said once, not again as "no market is in
+     * the category" */
+    e = t_scenario_errors(EMODE_MARKET("{lt: 0.8, emode: 0.95}") "  kinds: {cdp: {collateral: "
+                                                                 "{ETH: 1}, emode: 0.5}}}\n"
+                                                                 "venue: {lending: aave}\n",
+                          NULL, 0);
+    assert_has(e, "markets[0].lending.emode: must be a map");
+    cr_assert_null(strstr(e, "no market is in the eMode category"), "%s", e);
+    /* the category's bonus defaults to the asset's own; rounded collateral
+     * shares are made whole */
+    sc = t_scenario(EMODE_MARKET("{lt: 0.8, bonus: 0.07, emode: {lt: 0.9}}") "  kinds: {cdp: "
+                                                                             "{collateral: {ETH: "
+                                                                             "0.333333, Q: "
+                                                                             "0.666666}}}}\n"
+                                                                             "venue: {lending: "
+                                                                             "aave}\n");
+    cr_assert_eq(sc->market[0].emode_bonus, 0.07);
+    cr_assert_float_eq(sc->kind[LC_MARGIN_CDP].collateral[0], 1.0 / 3, 1e-15);
+    cr_assert_float_eq(sc->kind[LC_MARGIN_CDP].collateral[1], 2.0 / 3, 1e-15);
+    lc_scenario_free(sc);
 }
 
 /* Scenario keys that do not make a CDP are refused with the key named. */
@@ -819,6 +966,9 @@ static void finders_agree(const char *debt, const char *protocol, const char *ma
     /* with emode: both assets in the category (lt 0.95, bonus 1%), half the
      * CDPs in it */
     const char *cat = emode ? ", emode: {lt: 0.95, ltv: 0.93, bonus: 0.01}" : "";
+    /* mark "oracle": wstETH's market marked by itself, its protocols' oracle
+     * ETH's mark × the ratio of the two s0 */
+    int exch = strcmp(mark, "oracle") == 0;
     char text[4096];
     snprintf(text, sizeof text,
              "simulation: {runs: 6, steps: 30, dt: 60, seed: 11, max_rounds: 1000}\n"
@@ -835,7 +985,7 @@ static void finders_agree(const char *debt, const char *protocol, const char *ma
              "    impact: {model: linear, depth_1pct: 1.0e6}\n"
              "    mark: {model: %s}\n"
              "    tiers: [{up_to: 1.0e300, mmr: 0.005, max_leverage: 100}]\n"
-             "    lending: {lt: 0.93, ltv: 0.90, bonus: 0.01%s}\n"
+             "    lending: {lt: 0.93, ltv: 0.90, bonus: 0.01%s%s}\n"
              "correlation: {rho: 0.9}\n"
              "population:\n"
              "  accounts: 3000\n"
@@ -843,7 +993,8 @@ static void finders_agree(const char *debt, const char *protocol, const char *ma
              "  leverage: {dist: uniform, min: 1.5, max: 12}\n"
              "  kinds: {isolated: {weight: 1}, cdp: {weight: 1, collateral: {%s}, debt: %s%s}}\n"
              "venue: {lending: %s, liquidators: {capacity: 2.0e5, latency: 1, gas: 1}}\n",
-             cat, mark, cat, /* a Maker vault, a Liquity trove: one collateral */
+             cat, exch ? "last" : mark, cat, exch ? ", oracle: {market: ETH}" : "",
+             /* a Maker vault, a Liquity trove: one collateral */
              strcmp(protocol, "maker") && strcmp(protocol, "liquity") ? "ETH: 0.5, wstETH: 0.5"
                                                                       : "wstETH: 1",
              debt, emode ? ", emode: 0.5" : "", protocol);
@@ -992,6 +1143,16 @@ Test(cdp, index_and_scan_agree_aave_quote_debt)
 Test(cdp, index_and_scan_agree_aave_emode)
 {
     finders_agree("ETH", "aave", "last", 1);
+}
+
+Test(cdp, index_and_scan_agree_aave_exchange_rate_oracle)
+{
+    finders_agree("quote", "aave", "oracle", 0); /* wstETH's CDPs wait on ETH's moves */
+}
+
+Test(cdp, index_and_scan_agree_maker_exchange_rate_oracle)
+{
+    finders_agree("quote", "maker", "oracle", 0);
 }
 
 Test(cdp, index_and_scan_agree_aave_eth_debt)
