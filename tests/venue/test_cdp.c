@@ -1506,6 +1506,36 @@ Test(cdp, liquity_keeps_the_last_trove)
     }
 }
 
+/* With no takers' capacity at all (capacity 0) a linear auction (tau 900 s,
+ * no cusp, no tail) runs to a price of 0 at dur 900 s (the bark at step 1,
+ * so step 11) and is cleared there by a zero bid: the whole lot of 10 ETH
+ * for nothing, the vault's 14,700 of debt not raised is bad debt (Black
+ * Thursday's zero bids, docs/validation.md). */
+Test(cdp, maker_auction_with_no_takers_clears_at_a_zero_bid)
+{
+    lc_run_row row;
+    lc_eventbuf ev;
+    maker_run(2000,
+              "{lending: maker, maker: {curve: linear, tau: 900, cusp: 0, tail: 1.0e9}, "
+              "liquidators: {capacity: 0}}",
+              20, &row, &ev);
+    const lc_event *take = NULL;
+    for (long i = 0; i < ev.n && !take; i++)
+        if (ev.v[i].kind == 11)
+            take = &ev.v[i];
+    cr_assert_not_null(take);
+    if (!take)
+        return;
+    cr_assert_eq(take->step, 11, "taken at step %ld", (long)take->step);
+    cr_assert_eq(take->price, 0, "a zero bid");
+    near(-take->qty, 10, "the whole lot");
+    near(lc_run_value(&row, "maker_raised"), 0, "nothing raised");
+    near(row.cdp_bad_debt, 14700, "the debt not raised");
+    near(take->shortfall, 14700, "on the event");
+    cr_assert_eq(lc_run_value(&row, "maker_auctions_end"), 0);
+    lc_eventbuf_free(&ev);
+}
+
 /* The linear curve (LinearDecrease): 2200·(1 − dur/3600), first below the
  * market's 2000 at dur 360 s (step 5): 1,980; the slice 16,611/1,980. */
 Test(cdp, maker_linear_curve_at_given_times)
