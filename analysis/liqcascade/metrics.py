@@ -216,8 +216,8 @@ def market_metrics(result: Result) -> pd.DataFrame:
     with the columns of :func:`compute_metrics` plus ``market`` (its name):
 
     * ``n_runs``;
-    * ``p_liquidation`` -- P(liq_count_long + liq_count_short > 0 in the market),
-      Wilson interval;
+    * ``p_liquidation`` -- P(liq_notional_long + liq_notional_short > 0 in the
+      market: some position closed, whole or in part), Wilson interval;
     * ``liq_share`` -- the market's liquidated notional (long + short) summed over the
       point's runs, divided by that of every market (NaN when nothing was liquidated);
     * ``liq_notional.*`` and ``max_drawdown.*`` -- mean, q50/q95/q99 with
@@ -234,7 +234,7 @@ def market_metrics(result: Result) -> pd.DataFrame:
     if missing:
         raise LiqcascadeError(f"{result.path}: no per-market {', '.join(missing)} in /runs")
     liq = df["liq_notional_long"].to_numpy(np.float64) + df["liq_notional_short"].to_numpy(np.float64)
-    hit = (df["liq_count_long"].to_numpy() + df["liq_count_short"].to_numpy()) > 0
+    hit = liq > 0
     point_col, market_col = df["point"].to_numpy(), df["market"].to_numpy()
     rows: list[dict] = []
     for point in result.points["point"].to_numpy():

@@ -725,10 +725,13 @@ static void runs_by_market(FILE *out, hid_t file, const markets *mk)
         fprintf(out, "\n  %-*s %-11s", PATH_W - 2, "rows with a liquidation", "1");
         for (long m = m0; m < m1; m++) {
             hsize_t a = 0, b = 0;
-            double *l =
-                mk->name[m] ? market_column(file, "liq_count_long", mk->name[m], &a, NULL) : NULL;
-            double *s =
-                mk->name[m] ? market_column(file, "liq_count_short", mk->name[m], &b, NULL) : NULL;
+            /* by notional: a partial liquidation counts (it closes no account) */
+            double *l = mk->name[m]
+                            ? market_column(file, "liq_notional_long", mk->name[m], &a, NULL)
+                            : NULL;
+            double *s = mk->name[m]
+                            ? market_column(file, "liq_notional_short", mk->name[m], &b, NULL)
+                            : NULL;
             hsize_t n = a < b ? a : b;
             long hit = 0;
             for (hsize_t i = 0; l && s && i < n; i++)

@@ -14,7 +14,7 @@ void lc_summary_add(lc_summary *s, const lc_run_row *r)
 {
     double liq = r->liq_notional_long + r->liq_notional_short;
     s->rows++;
-    s->with_liq += (r->liq_count_long + r->liq_count_short) > 0;
+    s->with_liq += liq > 0; /* whole or partial: a liquidation either way */
     s->with_bad_debt += r->bad_debt > 0;
     s->truncated_runs += r->truncated > 0;
     s->liq_notional_sum += liq;
@@ -35,7 +35,7 @@ void lc_summary_add(lc_summary *s, const lc_run_row *r)
         const lc_market_row *m = &r->mk[k];
         s->mk_liq_sum[k] += m->liq_notional_long + m->liq_notional_short;
         s->mk_dd_sum[k] += m->max_drawdown;
-        s->mk_with_liq[k] += (m->liq_count_long + m->liq_count_short) > 0;
+        s->mk_with_liq[k] += m->liq_notional_long + m->liq_notional_short > 0;
     }
 }
 

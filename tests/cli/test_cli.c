@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/summary.h"
 #include "support.h"
 
 #define SMALL                                                                                      \
@@ -711,4 +712,24 @@ Test(cli, series_compressed_ahead_read_back_identically)
     free(ahead);
     free(hdf5);
     free(sc);
+}
+
+/* A run whose only liquidations are partial (they close no account: the
+ * counts stay 0) is a run with a liquidation, in the whole and per market. */
+Test(cli, a_partial_liquidation_counts_in_the_summary)
+{
+    lc_scenario *sc = t_scenario("simulation: {runs: 2, steps: 4, dt: 60, seed: 1}\n"
+                                 "price: {model: gbm, s0: 100, sigma: 0.5}\n"
+                                 "population: {accounts: 10, notional: {dist: fixed, value: "
+                                 "1000}, leverage: {dist: fixed, value: 10}}\n");
+    lc_summary s;
+    lc_summary_init(&s, sc);
+    lc_run_row r = {0};
+    r.liq_notional_long = r.mk[0].liq_notional_long = 500; /* partial: no account closed */
+    lc_summary_add(&s, &r);
+    lc_run_row calm = {0};
+    lc_summary_add(&s, &calm);
+    cr_assert_eq(s.with_liq, 1);
+    cr_assert_eq(s.mk_with_liq[0], 1);
+    lc_scenario_free(sc);
 }
