@@ -2,6 +2,7 @@
  * chooses exit codes: 0 ok, 1 runtime failure, 2 bad usage or scenario,
  * 130 interrupted (the completed runs are kept, status=interrupted). */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
@@ -54,6 +55,7 @@ static const char *const main_help =
     "  liqcascade validate SCENARIO [--set key=value]  print the resolved scenario, or the errors\n"
     "  liqcascade info OUT.h5                          what is in a result file\n"
     "  liqcascade models [--markdown]                  every model, distribution and key\n"
+    "  liqcascade report OUT.h5 [-o DIR]               the HTML report (analysis/, Python)\n"
     "\n"
     "`liqcascade COMMAND --help` explains each command. Scenario keys: docs/scenario.md;\n"
     "the HDF5 layout: docs/schema.md. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or\n"
@@ -85,6 +87,8 @@ static const char *const run_help =
     "      --population       also write /population: every account\n"
     "  -f, --force            overwrite OUT.h5 if it exists\n"
     "  -q, --quiet            no progress line and no summary\n"
+    "      --json             also print the summary as JSON on stdout (every figure with\n"
+    "                         its units, shares with 95%% intervals; docs/analysis.md)\n"
     "  -h, --help             this text\n";
 
 static const char *const sweep_help =
@@ -132,6 +136,15 @@ static const char *const info_help =
     "  --metrics   print only the metric table, as CSV (point,metric,value,lo,hi,n,units),\n"
     "              the same table the Python package writes to metrics.csv\n";
 
+static const char *const report_help =
+    "usage: liqcascade report OUT.h5 [-o DIR] [--point P] [--metric M]... [--dpi N]\n"
+    "\n"
+    "Write the HTML report of a result file (DIR/index.html, metrics.csv, the figures):\n"
+    "runs the Python package's report, `python3 -m liqcascade.report` with these\n"
+    "arguments, using the package of this build's source tree (%s) ahead of any\n"
+    "installed one. The interpreter is $LIQCASCADE_PYTHON, else /usr/bin/python3 (Debian's,\n"
+    "with python3-h5py, -numpy, -pandas, -matplotlib). docs/analysis.md says what it shows.\n";
+
 static const char *const models_help =
     "usage: liqcascade models [--markdown]\n"
     "\n"
@@ -147,7 +160,7 @@ typedef struct cli {
     int nvary;
     const char **zip; /* sweep: the --zip arguments */
     int nzip;
-    int threads, events, population, force, quiet, markdown, metrics;
+    int threads, events, population, force, quiet, markdown, metrics, json;
     long batch;
     double max_memory; /* --max-memory, bytes; 0: what the system has available */
     double budget;     /* the memory budget (read_budget): bytes, 0 when unknown */
@@ -215,7 +228,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         O_VARY,
         O_METRICS,
         O_MAXMEM,
-        O_ZIP
+        O_ZIP,
+        O_JSON
     };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"threads", required_argument, 0, 't'},
@@ -235,6 +249,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
                                          {"zip", required_argument, 0, O_ZIP},
                                          {"metrics", no_argument, 0, O_METRICS},
                                          {"max-memory", required_argument, 0, O_MAXMEM},
+                                         {"json", no_argument, 0, O_JSON},
                                          {0, 0, 0, 0}};
     int is_run = strcmp(cmd, "run") == 0 || strcmp(cmd, "sweep") == 0;
     optind = 1;
@@ -288,6 +303,10 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         case O_POP:
             c->population = 1;
             bad = is_run ? NULL : "--population";
+            break;
+        case O_JSON:
+            c->json = 1;
+            bad = is_run ? NULL : "--json";
             break;
         case O_METRICS:
             c->metrics = 1;
@@ -781,6 +800,32 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
                 fewest - 1);
 }
 
+/* run/sweep --json: the summary of every point, on stdout. */
+static void print_json(const lc_sweep *sw, const lc_summary *sum, long points, const char *path,
+                       const lc_runner_stats *st)
+{
+    printf("{\"liqcascade\": ");
+    lc_json_string(stdout, LC_VERSION);
+    printf(", \"command\": \"%s\", \"file\": ", sw ? "sweep" : "run");
+    lc_json_string(stdout, path);
+    printf(", \"status\": \"%s\", \"runs_done\": %ld, \"seconds\": %.6g, \"points\": [",
+           st->interrupted ? "interrupted" : "complete", st->rows_done, st->seconds);
+    for (long p = 0; p < points; p++) {
+        printf("%s{\"point\": %ld, \"keys\": {", p ? ", " : "", p);
+        for (int a = 0; sw && a < sw->naxes; a++) {
+            printf(a ? ", " : "");
+            lc_json_string(stdout, sw->axes[a].key);
+            printf(": ");
+            lc_json_string(stdout, sw->axes[a].values[lc_sweep_index(sw, p, a)]);
+        }
+        printf("}, \"summary\": ");
+        lc_summary_json(&sum[p], stdout);
+        printf("}");
+    }
+    printf("]}\n");
+    fflush(stdout);
+}
+
 /* `run` (sw NULL) and `sweep`: simulate every run of every point into one file. */
 static int simulate(cli *c, const lc_sweep *sw)
 {
@@ -920,6 +965,8 @@ static int simulate(cli *c, const lc_sweep *sw)
                 "print(f['runs']['liq_notional_long'][:5])\"\n",
                 c->argv0, path, path);
     }
+    if (c->json && (rc == 0 || rc == EXIT_INTERRUPTED))
+        print_json(sw, sum, points, path, &st);
 done:
     if (rc == EXIT_RUNTIME || rc == EXIT_USAGE)
         print_errors(&err);
@@ -974,6 +1021,42 @@ static int cmd_info(cli *c)
     return 0;
 }
 
+/* `report`: hand the arguments to the Python report (it parses them). */
+static int cmd_report(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
+        printf(report_help, LC_ANALYSIS_DIR);
+        return argc < 1 ? EXIT_USAGE : 0;
+    }
+    const char *py = getenv("LIQCASCADE_PYTHON");
+    if (!py || !*py)
+        py = "/usr/bin/python3";
+    const char *old = getenv("PYTHONPATH");
+    size_t n = strlen(LC_ANALYSIS_DIR) + (old ? strlen(old) + 1 : 0) + 1;
+    char *path = malloc(n);
+    char **args = calloc((size_t)argc + 4, sizeof *args);
+    if (!path || !args) {
+        fprintf(stderr, "liqcascade report: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    snprintf(path, n, "%s%s%s", LC_ANALYSIS_DIR, old && *old ? ":" : "", old ? old : "");
+    setenv("PYTHONPATH", path, 1);
+    args[0] = (char *)py;
+    args[1] = "-m";
+    args[2] = "liqcascade.report";
+    for (int i = 0; i < argc; i++)
+        args[3 + i] = argv[i];
+    fflush(stdout);
+    execv(py, args);
+    fprintf(stderr,
+            "liqcascade report: cannot run %s: %s (set LIQCASCADE_PYTHON to a Python 3 with "
+            "h5py, numpy, pandas and matplotlib)\n",
+            py, strerror(errno));
+    free(path);
+    free(args);
+    return EXIT_RUNTIME;
+}
+
 int main(int argc, char **argv)
 {
     lc_hdf5_setup();
@@ -986,6 +1069,8 @@ int main(int argc, char **argv)
         printf(main_help, LC_VERSION);
         return argc < 2 ? EXIT_USAGE : 0;
     }
+    if (strcmp(argv[1], "report") == 0)
+        return cmd_report(argc - 2, argv + 2);
     if (strcmp(argv[1], "--version") == 0) {
         printf("liqcascade %s (%s)\n", LC_VERSION, LC_GIT_COMMIT);
         return 0;

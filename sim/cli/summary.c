@@ -95,3 +95,87 @@ void lc_summary_print(const lc_summary *s, FILE *out)
                 s->truncated_runs);
     fprintf(out, "  ([..] is a 95%% Wilson interval; liqcascade info FILE gives every metric)\n");
 }
+
+void lc_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* A number JSON can hold: not finite is null. */
+static void json_num(FILE *out, double x)
+{
+    if (isfinite(x))
+        fprintf(out, "%.17g", x);
+    else
+        fputs("null", out);
+}
+
+static void json_value(FILE *out, const char *name, double v, const char *units, int more)
+{
+    fprintf(out, "\"%s\": {\"value\": ", name);
+    json_num(out, v);
+    fprintf(out, ", \"units\": \"%s\"}%s", units, more ? ", " : "");
+}
+
+static void json_share(FILE *out, const char *name, long k, long n, int more)
+{
+    double p, lo, hi;
+    lc_wilson(k, n, &p, &lo, &hi);
+    fprintf(out, "\"%s\": {\"value\": ", name);
+    json_num(out, p);
+    fputs(", \"lo\": ", out);
+    json_num(out, lo);
+    fputs(", \"hi\": ", out);
+    json_num(out, hi);
+    fprintf(out, ", \"units\": \"1\", \"interval\": \"wilson95\"}%s", more ? ", " : "");
+}
+
+void lc_summary_json(const lc_summary *s, FILE *out)
+{
+    long n = s->rows;
+    double dn = n > 0 ? (double)n : NAN;
+    fprintf(out, "{\"runs\": %ld, ", n);
+    json_share(out, "p_liquidation", s->with_liq, n, 1);
+    json_value(out, "liq_notional_mean", s->liq_notional_sum / dn, "quote", 1);
+    json_value(out, "liq_notional_max", n ? s->liq_notional_max : NAN, "quote", 1);
+    json_share(out, "p_bad_debt", s->with_bad_debt, n, 1);
+    json_value(out, "bad_debt_mean", s->bad_debt_sum / dn, "quote", 1);
+    json_value(out, "bad_debt_max", n ? s->bad_debt_max : NAN, "quote", 1);
+    json_value(out, "max_drawdown_mean", s->dd_sum / dn, "1", 1);
+    json_value(out, "exo_drawdown_mean", s->exo_dd_sum / dn, "1", 1);
+    json_value(out, "max_drawdown_max", n ? s->dd_max : NAN, "1", 1);
+    json_value(out, "insurance_min", n ? s->insurance_min : NAN, "quote", 1);
+    fprintf(out, "\"runs_at_max_rounds\": %ld, \"markets\": [", s->truncated_runs);
+    for (int m = 0; m < s->sc->nmarkets; m++) {
+        fputs(m ? ", {\"name\": " : "{\"name\": ", out);
+        lc_json_string(out, s->sc->nmarkets > 1 ? s->sc->market[m].name : "market");
+        fputs(", ", out);
+        json_share(out, "p_liquidation", s->mk_with_liq[m], n, 1);
+        json_value(out, "liq_notional_mean", s->mk_liq_sum[m] / dn, "quote", 1);
+        json_value(out, "max_drawdown_mean", s->mk_dd_sum[m] / dn, "1", 0);
+        fputc('}', out);
+    }
+    fputc(']', out);
+    if (s->sc->lending != LC_LENDING_NONE) {
+        fputs(", \"cdp\": {\"protocol\": ", out);
+        lc_json_string(out, lc_lending_protocols[s->sc->lending]);
+        fputs(", ", out);
+        json_share(out, "p_liquidation", s->cdp_with_liq, n, 1);
+        json_value(out, "liquidations_mean", s->cdp_liq_sum / dn, "1", 1);
+        json_value(out, "repaid_mean", s->cdp_repaid_sum / dn, "quote", 1);
+        json_share(out, "p_bad_debt", s->cdp_with_bad, n, 1);
+        json_value(out, "bad_debt_mean", s->cdp_bad_sum / dn, "quote", 1);
+        json_value(out, "bad_debt_max", n ? s->cdp_bad_max : NAN, "quote", 0);
+        fputc('}', out);
+    }
+    fputc('}', out);
+}

@@ -26,5 +26,11 @@ typedef struct lc_summary {
 void lc_summary_init(lc_summary *s, const lc_scenario *sc);
 void lc_summary_add(lc_summary *s, const lc_run_row *row);
 void lc_summary_print(const lc_summary *s, FILE *out);
+/* The same as one JSON object (run --json, docs/analysis.md): each figure
+ * {"value", "units"}, a share also {"lo", "hi"} (95% Wilson); per market
+ * under "markets", the lending CDPs under "cdp"; null where not finite. */
+void lc_summary_json(const lc_summary *s, FILE *out);
+/* s as a JSON string, quoted and escaped. */
+void lc_json_string(FILE *out, const char *s);
 
 #endif
