@@ -20,6 +20,7 @@ be drawn; 2 bad usage (argparse).
 from __future__ import annotations
 
 import argparse
+import difflib
 import html
 import sys
 from pathlib import Path
@@ -57,12 +58,21 @@ def write_report(result: Result, out: Path, point: int = 0,
     """Write the report of ``result`` into folder ``out``; returns the files written.
 
     A figure the file cannot support (no /events, fewer than two varied keys) is
-    skipped with a note on the page; other errors propagate.
+    skipped with a note on the page; other errors propagate. A sweep metric that is
+    not one of the file's metrics is an error (LiqcascadeError), before anything is
+    written.
     """
+    table = compute_metrics(result)
+    known = list(dict.fromkeys(table["metric"]))
+    for m in sweep_metrics:
+        if m not in known:
+            near = difflib.get_close_matches(m, known, n=1)
+            raise LiqcascadeError(f"--metric {m}: no such metric in {result.path}"
+                                  + (f" (did you mean {near[0]}?)" if near else "")
+                                  + f"; the metrics: {', '.join(known)}")
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     notes: list[str] = []
-    table = compute_metrics(result)
     csv = out / "metrics.csv"
     table.to_csv(csv, index=False, float_format="%.17g")
     written.append(csv)

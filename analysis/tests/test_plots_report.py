@@ -105,6 +105,9 @@ def test_report_cli_errors(tmp_path: Path, sweep_file: Path,
         ([str(tmp_path / "junk.h5")], "not an HDF5 file"),
         ([str(tmp_path / "plain.h5")], "not a liqcascade result"),
         ([str(sweep_file), "--point", "99"], "no point 99"),
+        ([str(sweep_file), "--metric", "p_bad_dept"],
+         "--metric p_bad_dept: no such metric in"),  # a typo is an error ...
+        ([str(sweep_file), "--metric", "p_bad_dept"], "(did you mean p_bad_debt?)"),
     ]:
         assert report.main([*args, "-o", str(tmp_path / "r")]) == 1
         assert message in capsys.readouterr().err
