@@ -447,8 +447,12 @@ static int place_solvent(const lc_scenario *sc, lc_population *p, long i, int ma
             return -1;
         double liq =
             lc_liq_price_cum(side, p->qty[i], entry, p->collateral[i], p->mmr[i], p->cum[i]);
-        if (!lc_breached(side, liq, s0))
+        if (!lc_breached(side, liq, s0)) {
+            const lc_market_spec *ms = &sc->market[market];
+            p->leverage_capped +=
+                leverage > ms->tiers[lc_tier_at(ms->tiers, ms->ntiers, notional)].max_leverage;
             return 0;
+        }
     }
     return 1;
 }
@@ -534,7 +538,8 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
         pos[k] = (lc_position){m, side, 0, 0};
     }
     double leverage = lc_dist_draw(kind_leverage(sc, ak), r);
-    if (leverage > cap)
+    int capped = leverage > cap;
+    if (capped)
         leverage = cap;
     for (int k = 0; k < npos; k++)
         value += notional[k] / leverage;
@@ -552,6 +557,7 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
         col[ncol++] = (lc_balance){LC_QUOTE, quote > 0 ? quote : 0};
     if (isolated_shape(margin, (int)npos, col, ncol)) {
         int rc = place_solvent(sc, p, i, pos[0].market, pos[0].side, notional[0], leverage, r, err);
+        p->leverage_capped += rc == 0 && capped;
         if (rc <= 0)
             return rc;
     } else {
@@ -561,10 +567,12 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
                 pos[k].qty = notional[k] / pos[k].entry;
             }
             lc_span_eval e = lc_span_evaluate(sc, margin, 0, pos, (int)npos, col, ncol, marks);
-            if (e.slack > 0)
+            if (e.slack > 0) {
+                p->leverage_capped += capped;
                 return add_spanning(p, i, margin, pos, (int)npos, col, ncol)
                            ? lc_error_add(err, "out of memory for the accounts' positions")
                            : 0;
+            }
         }
     }
     return lc_error_at(err, sc->path, 0, "population.entry",

@@ -46,6 +46,7 @@ typedef struct lc_population {
 
     int64_t *origin; /* place in the order drawn (or CSV data row, from 0) */
     long n_long, n_short;
+    long leverage_capped; /* drawn above their tier's max_leverage, opened at it */
     /* the ranges: (market m, side slot s: 0 long, 1 short) holds accounts
      * [range[2m + s], range[2m + s + 1]) */
     int nmarkets;

@@ -23,6 +23,7 @@
 #include "scenario/scenario.h"
 #include "cli/summary.h"
 #include "scenario/sweep.h"
+#include "market/market.h"
 #include "out/writer.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
@@ -68,6 +69,10 @@ static const char *const run_help =
     "in the current folder). The file is written as OUT.h5.partial and renamed when complete;\n"
     "a failed run leaves no OUT.h5. Ctrl-C stops early and keeps the completed runs\n"
     "(status=interrupted, exit 130); a second Ctrl-C quits at once, leaving nothing.\n"
+    "Before the runs it warns when 1%% or more of the accounts had their leverage capped at\n"
+    "their tier's max_leverage, when a side's open interest closed at once would fill beyond\n"
+    "half (or 1.5x) of s0, and, with --events, when the events may pass 1 GB; after them,\n"
+    "when every run's cascade hit simulation.max_rounds.\n"
     "\n"
     "options:\n"
     "  -o, --output OUT.h5    result file\n"
@@ -800,6 +805,62 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
                 fewest - 1);
 }
 
+/* Before the runs, what a user would want to know before waiting for them
+ * (issue "Studies", item 8): accounts whose leverage was capped at their
+ * tier (1% of them or more); a market whose longs (or shorts), sold at once, would move its
+ * price by half or more through its impact model (open interest that
+ * dwarfs the depth: every cascade will run to the end of the book); and,
+ * with --events, an upper bound of the events' size when it passes 1 GB. */
+static void warn_before(const lc_scenario *sc, const lc_population *pop, long points, int events)
+{
+    if (pop->leverage_capped > 0 && 100 * pop->leverage_capped >= pop->n) /* 1% or more */
+        fprintf(stderr,
+                "warning: %ld of %ld accounts (%.3g%%) drew a leverage above their tier's "
+                "max_leverage and were opened at it (population.leverage against the tiers)\n",
+                pop->leverage_capped, pop->n,
+                100.0 * (double)pop->leverage_capped / (double)pop->n);
+    for (int k = 0; k < sc->nmarkets; k++) {
+        double q[2] = {pop->span_qty[2 * k], pop->span_qty[2 * k + 1]};
+        for (int side = 0; side < 2; side++)
+            for (long i = pop->range[2 * k + side]; i < pop->range[2 * k + side + 1]; i++)
+                q[side] += pop->qty[i];
+        lc_market m;
+        if (lc_market_init(&m, sc, k))
+            return;
+        lc_market_start(&m);
+        double s0 = lc_scenario_s0(sc, k);
+        for (int side = 0; side < 2; side++) {
+            double vwap = NAN, n = side == 0 ? -q[0] : q[1]; /* longs sell, shorts buy */
+            if (!(q[side] > 0) || lc_market_quote(&m, n, &vwap) != 0)
+                continue;
+            double x = vwap / s0; /* the fill as a multiple of s0 */
+            if (!(side == 0 ? x <= 0.5 : !(x < 1.5)))
+                continue;
+            char at[48];
+            if (isfinite(x) && x < 1e6)
+                snprintf(at, sizeof at, "%.3g x s0", x);
+            else
+                snprintf(at, sizeof at, "beyond 1e6 x s0");
+            fprintf(stderr,
+                    "warning: %s: its %s' %.4g base closed at once would fill at %s (the "
+                    "impact model's depth is small against the open interest: a cascade there "
+                    "can run through the whole book)\n",
+                    sc->nmarkets > 1 ? sc->market[k].name : "the market",
+                    side == 0 ? "longs" : "shorts", q[side], at);
+        }
+        lc_market_release(&m);
+    }
+    double ev = events ? (double)points * (double)sc->runs * (double)pop->n * sizeof(lc_event) : 0;
+    if (ev > 1024.0 * 1024 * 1024) {
+        char size[32];
+        human_bytes(size, sizeof size, ev);
+        fprintf(stderr,
+                "note: --events: one event per account and run would write about %s (before "
+                "compression; partial liquidations, ADL and top-ups add more)\n",
+                size);
+    }
+}
+
 /* run/sweep --json: the summary of every point, on stdout. */
 static void print_json(const lc_sweep *sw, const lc_summary *sum, long points, const char *path,
                        const lc_runner_stats *st)
@@ -917,6 +978,7 @@ static int simulate(cli *c, const lc_sweep *sw)
         char need[32];
         human_bytes(need, sizeof need, mem.total);
         fprintf(stderr, ", %d threads, about %s of memory\n", threads, need);
+        warn_before(sc, pop, points, c->events);
     }
     for (long p = 0; p < points; p++)
         lc_summary_init(&sum[p], scs[p]);

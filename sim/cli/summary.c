@@ -93,6 +93,11 @@ void lc_summary_print(const lc_summary *s, FILE *out)
     if (s->truncated_runs)
         fprintf(out, "  runs that hit max_rounds    %ld (their cascades continued next step)\n",
                 s->truncated_runs);
+    if (s->truncated_runs == n)
+        fprintf(out,
+                "  warning: every run's cascade hit simulation.max_rounds (%ld): the "
+                "cascades were cut short; raise max_rounds to see where they end\n",
+                s->sc->max_rounds);
     fprintf(out, "  ([..] is a 95%% Wilson interval; liqcascade info FILE gives every metric)\n");
 }
 

@@ -733,3 +733,48 @@ Test(cli, a_partial_liquidation_counts_in_the_summary)
     cr_assert_eq(s.mk_with_liq[0], 1);
     lc_scenario_free(sc);
 }
+
+/* Warnings before the runs (issue "Studies", item 8), and none for a
+ * scenario that needs none. SMALL: every tier allows leverage 50 or more, a
+ * book of 2e5 per 1% against some 4e6 of open interest per side. */
+Test(cli, warnings_say_what_the_scenario_does_to_itself)
+{
+    char *sc = t_write(dir, "w.yaml", SMALL), *h5 = path("w.h5"), *out;
+    /* quiet as given */
+    cr_assert_eq(t_cli(&out,
+                       "run %s -o %s --force --runs 2 --steps 10 --set "
+                       "impact.depth_1pct=1e9",
+                       sc, h5),
+                 0, "%s", out);
+    cr_assert_null(strstr(out, "warning"), "%s", out);
+    free(out);
+    /* a thin book: the longs closed at once fill at less than half of s0 */
+    cr_assert_eq(t_cli(&out,
+                       "run %s -o %s --force --runs 2 --steps 10 --set "
+                       "impact.depth_1pct=1e3",
+                       sc, h5),
+                 0, "%s", out);
+    assert_has(out, "warning: the market: its longs'");
+    assert_has(out, "the impact model's depth is small against the open interest");
+    free(out);
+    /* max_leverage 10 against draws of 5, 20 and 50: about 2/3 capped */
+    cr_assert_eq(t_cli(&out,
+                       "run %s -o %s --force --runs 2 --steps 10 --set "
+                       "impact.depth_1pct=1e9 --set "
+                       "'venue.tiers=[{up_to: 1.0e300, mmr: 0.005, max_leverage: 10}]'",
+                       sc, h5),
+                 0, "%s", out);
+    assert_has(out, "drew a leverage above their tier's max_leverage and were opened at it");
+    free(out);
+    /* max_rounds 1 in a crash: every run's cascade is cut */
+    cr_assert_eq(t_cli(&out,
+                       "run %s -o %s --force --runs 4 --steps 30 --set "
+                       "simulation.max_rounds=1 --set "
+                       "'price.shock={size: -0.5, start: 60, shape: step}'",
+                       sc, h5),
+                 0, "%s", out);
+    assert_has(out, "warning: every run's cascade hit simulation.max_rounds (1)");
+    free(out);
+    free(h5);
+    free(sc);
+}
