@@ -15,6 +15,7 @@
 
 #include "cli/catalog.h"
 #include "cli/info.h"
+#include "cli/progress.h"
 #include "engine/finder.h"
 #include "lc_commit.h" /* LC_GIT_COMMIT */
 #include "out/metrics.h"
@@ -72,7 +73,9 @@ static const char *const run_help =
     "Before the runs it warns when 1%% or more of the accounts had their leverage capped at\n"
     "their tier's max_leverage, when a side's open interest closed at once would fill beyond\n"
     "half (or 1.5x) of s0, and, with --events, when the events may pass 1 GB; after them,\n"
-    "when every run's cascade hit simulation.max_rounds.\n"
+    "when every run's cascade hit simulation.max_rounds. Progress: on a terminal one line\n"
+    "(runs, sweep point, rate, ETA) cut to its width; into a file or pipe a plain line\n"
+    "every 10 s.\n"
     "\n"
     "options:\n"
     "  -o, --output OUT.h5    result file\n"
@@ -723,8 +726,17 @@ static int load_points(cli *c, const lc_sweep *sw, long points, const char *path
         if (check_memory(c, mem, sc[0], err))
             rc = EXIT_USAGE;
     }
+    int tty = !c->quiet && isatty(STDERR_FILENO);
     for (long q = 0; rc == 0 && q < ndistinct; q++) {
-        if (!(owned[q] = lc_population_create(sc[first[q]], err))) {
+        if (tty) { /* a phase of its own: seconds for millions of accounts */
+            fprintf(stderr, "\r  drawing the population%s (%ld accounts)...\033[K",
+                    ndistinct > 1 ? "s" : "", sc[first[q]]->accounts);
+            fflush(stderr);
+        }
+        owned[q] = lc_population_create(sc[first[q]], err);
+        if (tty)
+            fprintf(stderr, "\r\033[K");
+        if (!owned[q]) {
             rc = EXIT_USAGE; /* population errors are scenario errors */
             break;
         }
@@ -985,7 +997,9 @@ static int simulate(cli *c, const lc_sweep *sw)
     lc_runner_opts ro = {.threads = threads,
                          .engine = c->engine,
                          .events = c->events,
-                         .progress = tty && !c->quiet,
+                         .progress = c->quiet ? LC_PROGRESS_OFF
+                                     : tty    ? LC_PROGRESS_TTY
+                                              : LC_PROGRESS_PLAIN,
                          .stop = &stop_requested,
                          .batch_rows = c->batch,
                          .summary = sum,

@@ -111,7 +111,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
 
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     lc_progress bar;
-    lc_progress_start(&bar, total, o->progress);
+    lc_progress_start(&bar, total, points > 1 ? runs : 0, o->progress);
     int failed = 0;
     long done = 0, b_taken = 0;
 

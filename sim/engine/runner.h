@@ -20,7 +20,7 @@ typedef struct lc_runner_opts {
     int threads; /* 0: OpenMP's default */
     lc_engine_kind engine;
     int events;
-    int progress;                /* draw a progress line on stderr */
+    int progress;                /* progress on stderr: LC_PROGRESS_OFF, _TTY or _PLAIN */
     volatile sig_atomic_t *stop; /* NULL: never stop early */
     long batch_rows;             /* 0: chosen from memory (about 32 MiB of series) */
     lc_summary *summary;         /* NULL, or one per point: receives its rows in order */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/progress.h"
 #include "cli/summary.h"
 #include "support.h"
 
@@ -777,4 +778,27 @@ Test(cli, warnings_say_what_the_scenario_does_to_itself)
     free(out);
     free(h5);
     free(sc);
+}
+
+/* The progress line fits any width on one line (the bar shrinks, then goes,
+ * then the text is cut) and names the sweep point. */
+Test(cli, progress_line_fits_the_terminal)
+{
+    lc_progress p;
+    lc_progress_start(&p, 800, 100, LC_PROGRESS_TTY);
+    char line[512];
+    for (int cols = 1; cols <= 200; cols++) {
+        lc_progress_text(&p, 250, p.start_s + 5, cols, 1, line, sizeof line);
+        cr_assert_leq((int)strlen(line), cols, "%d columns: '%s'", cols, line);
+        cr_assert_null(strchr(line, '\n'));
+    }
+    lc_progress_text(&p, 250, p.start_s + 5, 120, 1, line, sizeof line);
+    assert_has(line, "250/800 runs (31%)  point 3 of 8  50.0 runs/s  ETA 0:00:11");
+    assert_has(line, "[#########");
+    lc_progress_text(&p, 250, p.start_s + 5, 50, 1, line, sizeof line);
+    cr_assert_null(strchr(line, '['), "no room for a bar at 50 columns: '%s'", line);
+    lc_progress_start(&p, 40, 0, LC_PROGRESS_PLAIN); /* a run: no points */
+    lc_progress_text(&p, 10, p.start_s + 1, 500, 0, line, sizeof line);
+    assert_has(line, "10/40 runs (25%)  10.0 runs/s  ETA 0:00:03");
+    cr_assert_null(strstr(line, "point"));
 }
