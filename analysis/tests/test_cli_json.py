@@ -62,7 +62,7 @@ def test_report_command_writes_the_report(tmp_path: Path) -> None:
     out = subprocess.run([str(binary()), "report", str(path), "-o", str(tmp_path / "rep")],
                          capture_output=True, text=True, timeout=300,
                          env={"LIQCASCADE_PYTHON": sys.executable, "MPLBACKEND": "Agg",
-                              "PATH": "/usr/bin:/bin"})
+                              "MPLCONFIGDIR": str(tmp_path / "mpl"), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "rep" / "index.html").is_file()
     assert (tmp_path / "rep" / "metrics.csv").is_file()
