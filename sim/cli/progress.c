@@ -37,7 +37,7 @@ void lc_progress_text(const lc_progress *p, long done, double now, int cols, int
 {
     double frac = p->total > 0 ? (double)done / (double)p->total : 1.0;
     double el = now - p->start_s, rate = el > 0 ? (double)done / el : 0;
-    char eta[32] = "--:--", point[48] = "";
+    char eta[48] = "--:--", point[64] = "";
     if (rate > 0) {
         long s = (long)((double)(p->total - done) / rate + 0.5);
         snprintf(eta, sizeof eta, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
@@ -47,7 +47,7 @@ void lc_progress_text(const lc_progress *p, long done, double now, int cols, int
         long k = done / p->per_point + 1;
         snprintf(point, sizeof point, "  point %ld of %ld", k > points ? points : k, points);
     }
-    char text[160];
+    char text[512];
     snprintf(text, sizeof text, "%ld/%ld runs (%.0f%%)%s  %.1f runs/s  ETA %s", done, p->total,
              100 * frac, point, rate, eta);
     if (cols > size - 1)
