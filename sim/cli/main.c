@@ -72,8 +72,9 @@ static const char *const run_help =
     "(status=interrupted, exit 130); a second Ctrl-C quits at once, leaving nothing.\n"
     "Before the runs it warns when 1%% or more of the accounts had their leverage capped at\n"
     "their tier's max_leverage, when a side's open interest closed at once would fill beyond\n"
-    "half (or 1.5x) of s0, and, with --events, when the events may pass 1 GB; after them,\n"
-    "when every run's cascade hit simulation.max_rounds. Progress: on a terminal one line\n"
+    "half (or 1.5x) of s0 (in a sweep, for each point), and, with --events, when the events\n"
+    "may pass 1 GB; after them, when every run's cascade (of a point) hit\n"
+    "simulation.max_rounds. -q silences them with the summary. Progress: on a terminal one line\n"
     "(runs, sweep point, rate, ETA) cut to its width; into a file or pipe a plain line\n"
     "every 10 s.\n"
     "\n"
@@ -94,7 +95,7 @@ static const char *const run_help =
     "      --events           also write /events: every liquidation\n"
     "      --population       also write /population: every account\n"
     "  -f, --force            overwrite OUT.h5 if it exists\n"
-    "  -q, --quiet            no progress line and no summary\n"
+    "  -q, --quiet            no progress line, summary or warnings\n"
     "      --json             also print the summary as JSON on stdout (every figure with\n"
     "                         its units, shares with 95%% intervals; docs/analysis.md)\n"
     "  -h, --help             this text\n";
@@ -729,8 +730,7 @@ static int load_points(cli *c, const lc_sweep *sw, long points, const char *path
     int tty = !c->quiet && isatty(STDERR_FILENO);
     for (long q = 0; rc == 0 && q < ndistinct; q++) {
         if (tty) { /* a phase of its own: seconds for millions of accounts */
-            fprintf(stderr, "\r  drawing the population%s (%ld accounts)...\033[K",
-                    ndistinct > 1 ? "s" : "", sc[first[q]]->accounts);
+            fprintf(stderr, "\r  drawing accounts...\033[K"); /* fits any terminal */
             fflush(stderr);
         }
         owned[q] = lc_population_create(sc[first[q]], err);
@@ -804,6 +804,16 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
                 100.0 * (double)s->with_liq / n, s->liq_notional_sum / n, pbad, s->bad_debt_sum / n,
                 100 * s->dd_sum / n);
     }
+    int cut = 0; /* the points where every run's cascade hit max_rounds */
+    for (long p = 0; p < points; p++)
+        if (sum[p].rows > 0 && sum[p].truncated_runs == sum[p].rows)
+            fprintf(out, "%s %ld",
+                    cut++ ? ","
+                          : "  warning: every run's cascade hit "
+                            "simulation.max_rounds at point(s)",
+                    p);
+    if (cut)
+        fprintf(out, ": the cascades were cut short; raise max_rounds to see where they end\n");
     if (fewest == runs)
         fprintf(out, "  (every point ran the same runs with the same price shocks)\n");
     else if (fewest == 0)
@@ -821,15 +831,15 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
  * (issue "Studies", item 8): accounts whose leverage was capped at their
  * tier (1% of them or more); a market whose longs (or shorts), sold at once, would move its
  * price by half or more through its impact model (open interest that
- * dwarfs the depth: every cascade will run to the end of the book); and,
- * with --events, an upper bound of the events' size when it passes 1 GB. */
-static void warn_before(const lc_scenario *sc, const lc_population *pop, long points, int events)
+ * dwarfs the depth: every cascade will run to the end of the book). `where`
+ * names the sweep point ("" for a run). */
+static void warn_before(const lc_scenario *sc, const lc_population *pop, const char *where)
 {
     if (pop->leverage_capped > 0 && 100 * pop->leverage_capped >= pop->n) /* 1% or more */
         fprintf(stderr,
-                "warning: %ld of %ld accounts (%.3g%%) drew a leverage above their tier's "
+                "note: %s%ld of %ld accounts (%.3g%%) drew a leverage above their tier's "
                 "max_leverage and were opened at it (population.leverage against the tiers)\n",
-                pop->leverage_capped, pop->n,
+                where, pop->leverage_capped, pop->n,
                 100.0 * (double)pop->leverage_capped / (double)pop->n);
     for (int k = 0; k < sc->nmarkets; k++) {
         double q[2] = {pop->span_qty[2 * k], pop->span_qty[2 * k + 1]};
@@ -852,24 +862,15 @@ static void warn_before(const lc_scenario *sc, const lc_population *pop, long po
             if (isfinite(x) && x < 1e6)
                 snprintf(at, sizeof at, "%.3g x s0", x);
             else
-                snprintf(at, sizeof at, "beyond 1e6 x s0");
+                snprintf(at, sizeof at, "more than 1e6 x s0");
             fprintf(stderr,
-                    "warning: %s: its %s' %.4g base closed at once would fill at %s (the "
+                    "warning: %s%s: its %s' %.4g base closed at once would fill at %s (the "
                     "impact model's depth is small against the open interest: a cascade there "
                     "can run through the whole book)\n",
-                    sc->nmarkets > 1 ? sc->market[k].name : "the market",
+                    where, sc->nmarkets > 1 ? sc->market[k].name : "the market",
                     side == 0 ? "longs" : "shorts", q[side], at);
         }
         lc_market_release(&m);
-    }
-    double ev = events ? (double)points * (double)sc->runs * (double)pop->n * sizeof(lc_event) : 0;
-    if (ev > 1024.0 * 1024 * 1024) {
-        char size[32];
-        human_bytes(size, sizeof size, ev);
-        fprintf(stderr,
-                "note: --events: one event per account and run would write about %s (before "
-                "compression; partial liquidations, ADL and top-ups add more)\n",
-                size);
     }
 }
 
@@ -990,7 +991,22 @@ static int simulate(cli *c, const lc_sweep *sw)
         char need[32];
         human_bytes(need, sizeof need, mem.total);
         fprintf(stderr, ", %d threads, about %s of memory\n", threads, need);
-        warn_before(sc, pop, points, c->events);
+        double ev = 0; /* every point's warnings, named when there are several */
+        for (long p = 0; p < points; p++) {
+            char at[48] = "";
+            if (points > 1)
+                snprintf(at, sizeof at, "point %ld: ", p);
+            warn_before(scs[p], pops[p], at);
+            ev += (double)scs[p]->runs * (double)pops[p]->n * (double)sizeof(lc_event);
+        }
+        if (c->events && ev > 1024.0 * 1024 * 1024) {
+            char size[32];
+            human_bytes(size, sizeof size, ev);
+            fprintf(stderr,
+                    "note: --events: one event per account and run would write about %s "
+                    "(before compression; partial liquidations, ADL and top-ups add more)\n",
+                    size);
+        }
     }
     for (long p = 0; p < points; p++)
         lc_summary_init(&sum[p], scs[p]);
@@ -1123,7 +1139,7 @@ static int cmd_report(int argc, char **argv)
     for (int i = 0; i < argc; i++)
         args[3 + i] = argv[i];
     fflush(stdout);
-    execv(py, args);
+    execvp(py, args); /* a bare name is looked up on PATH */
     fprintf(stderr,
             "liqcascade report: cannot run %s: %s (set LIQCASCADE_PYTHON to a Python 3 with "
             "h5py, numpy, pandas and matplotlib)\n",

@@ -48,8 +48,9 @@ void lc_progress_text(const lc_progress *p, long done, double now, int cols, int
         snprintf(point, sizeof point, "  point %ld of %ld", k > points ? points : k, points);
     }
     char text[512];
-    snprintf(text, sizeof text, "%ld/%ld runs (%.0f%%)%s  %.1f runs/s  ETA %s", done, p->total,
-             100 * frac, point, rate, eta);
+    /* what matters most first: a narrow terminal cuts from the end */
+    snprintf(text, sizeof text, "%ld/%ld runs (%.0f%%)  ETA %s%s  %.1f runs/s", done, p->total,
+             100 * frac, eta, point, rate);
     if (cols > size - 1)
         cols = size - 1;
     if (cols < 1)

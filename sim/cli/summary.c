@@ -162,7 +162,7 @@ void lc_summary_json(const lc_summary *s, FILE *out)
     fprintf(out, "\"runs_at_max_rounds\": %ld, \"markets\": [", s->truncated_runs);
     for (int m = 0; m < s->sc->nmarkets; m++) {
         fputs(m ? ", {\"name\": " : "{\"name\": ", out);
-        lc_json_string(out, s->sc->nmarkets > 1 ? s->sc->market[m].name : "market");
+        lc_json_string(out, s->sc->market[m].name); /* "market" in a v1 scenario */
         fputs(", ", out);
         json_share(out, "p_liquidation", s->mk_with_liq[m], n, 1);
         json_value(out, "liq_notional_mean", s->mk_liq_sum[m] / dn, "quote", 1);

@@ -776,6 +776,18 @@ Test(cli, warnings_say_what_the_scenario_does_to_itself)
                  0, "%s", out);
     assert_has(out, "warning: every run's cascade hit simulation.max_rounds (1)");
     free(out);
+    /* a sweep: each point's warnings, named; the cut cascades by point */
+    cr_assert_eq(t_cli(&out,
+                       "sweep %s -o %s --force --runs 4 --steps 30 --set "
+                       "simulation.max_rounds=1 --set "
+                       "'price.shock={size: -0.5, start: 60, shape: step}' --vary "
+                       "impact.depth_1pct=1e9,1e3",
+                       sc, h5),
+                 0, "%s", out);
+    assert_has(out, "warning: point 1: the market: its longs'");
+    cr_assert_null(strstr(out, "point 0: the market"), "%s", out);
+    assert_has(out, "warning: every run's cascade hit simulation.max_rounds at point(s)");
+    free(out);
     free(h5);
     free(sc);
 }
@@ -793,12 +805,12 @@ Test(cli, progress_line_fits_the_terminal)
         cr_assert_null(strchr(line, '\n'));
     }
     lc_progress_text(&p, 250, p.start_s + 5, 120, 1, line, sizeof line);
-    assert_has(line, "250/800 runs (31%)  point 3 of 8  50.0 runs/s  ETA 0:00:11");
+    assert_has(line, "250/800 runs (31%)  ETA 0:00:11  point 3 of 8  50.0 runs/s");
     assert_has(line, "[#########");
     lc_progress_text(&p, 250, p.start_s + 5, 50, 1, line, sizeof line);
     cr_assert_null(strchr(line, '['), "no room for a bar at 50 columns: '%s'", line);
     lc_progress_start(&p, 40, 0, LC_PROGRESS_PLAIN); /* a run: no points */
     lc_progress_text(&p, 10, p.start_s + 1, 500, 0, line, sizeof line);
-    assert_has(line, "10/40 runs (25%)  10.0 runs/s  ETA 0:00:03");
+    assert_has(line, "10/40 runs (25%)  ETA 0:00:03  10.0 runs/s");
     cr_assert_null(strstr(line, "point"));
 }
