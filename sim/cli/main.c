@@ -842,10 +842,9 @@ static void warn_before(const lc_scenario *sc, const lc_population *pop, const c
                 where, pop->leverage_capped, pop->n,
                 100.0 * (double)pop->leverage_capped / (double)pop->n);
     for (int k = 0; k < sc->nmarkets; k++) {
-        double q[2] = {pop->span_qty[2 * k], pop->span_qty[2 * k + 1]};
+        double q[2]; /* each side's open interest, base (as a run starts: engine.c) */
         for (int side = 0; side < 2; side++)
-            for (long i = pop->range[2 * k + side]; i < pop->range[2 * k + side + 1]; i++)
-                q[side] += pop->qty[i];
+            q[side] = pop->range_qty[2 * k + side] + pop->span_qty[2 * k + side];
         lc_market m;
         if (lc_market_init(&m, sc, k))
             return;
