@@ -186,44 +186,37 @@ typedef struct lc_scenario {
  * LiquidationLogic.executeLiquidationCall): a position in category c counts
  * the category's liquidationThreshold, ltv and liquidationBonus for every
  * collateral in c's collateral bitmap, and the reserve's own for the rest. */
-static inline const lc_market_spec *lc_lending_spec_(const lc_scenario *sc, int emode, int a,
-                                                     int *in)
+static inline int lc_lending_in_emode_(const lc_scenario *sc, int emode, int a)
 {
-    const lc_market_spec *m = &sc->market[a];
-    *in = emode && m->emode_lt > 0;
-    return m;
+    return emode && sc->market[a].emode_lt > 0;
 }
 static inline double lc_lending_lt(const lc_scenario *sc, int emode, int a)
 {
-    int in;
-    const lc_market_spec *m = lc_lending_spec_(sc, emode, a, &in);
-    return in ? m->emode_lt : m->lt;
+    return lc_lending_in_emode_(sc, emode, a) ? sc->market[a].emode_lt : sc->market[a].lt;
 }
 static inline double lc_lending_ltv(const lc_scenario *sc, int emode, int a)
 {
-    int in;
-    const lc_market_spec *m = lc_lending_spec_(sc, emode, a, &in);
-    return in ? m->emode_ltv : m->ltv;
+    return lc_lending_in_emode_(sc, emode, a) ? sc->market[a].emode_ltv : sc->market[a].ltv;
 }
 static inline double lc_lending_bonus(const lc_scenario *sc, int emode, int a)
 {
-    int in;
-    const lc_market_spec *m = lc_lending_spec_(sc, emode, a, &in);
-    return in ? m->emode_bonus : m->bonus;
+    return lc_lending_in_emode_(sc, emode, a) ? sc->market[a].emode_bonus : sc->market[a].bonus;
 }
 
-/* The market whose mark prices asset a for the lending protocols, and the
- * protocols' price of a (LC_QUOTE: 1) at the markets' marks. */
+/* The lending protocols' oracle of asset a (not LC_QUOTE): rate ×
+ * the mark of market lc_lending_market (rate 1: its own mark). */
 static inline int lc_lending_market(const lc_scenario *sc, int a)
 {
     return a >= 0 && sc->market[a].oracle_of >= 0 ? sc->market[a].oracle_of : a;
 }
+static inline double lc_lending_rate(const lc_scenario *sc, int a)
+{
+    return sc->market[a].oracle_of >= 0 ? sc->market[a].oracle_rate : 1.0;
+}
+/* The protocols' price of asset a (LC_QUOTE: 1) at the markets' marks. */
 static inline double lc_lending_price(const lc_scenario *sc, int a, const double *marks)
 {
-    if (a < 0) /* LC_QUOTE */
-        return 1.0;
-    const lc_market_spec *m = &sc->market[a];
-    return m->oracle_of >= 0 ? m->oracle_rate * marks[m->oracle_of] : marks[a];
+    return a < 0 ? 1.0 : lc_lending_rate(sc, a) * marks[lc_lending_market(sc, a)];
 }
 
 /* Market k's price at t = 0 (quote), and the tiers of perpetuals on it. */

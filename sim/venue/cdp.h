@@ -41,11 +41,9 @@ lc_span_eval lc_cdp_evaluate(const lc_scenario *sc, int emode, const lc_balance 
  * run's marks. */
 static inline double lc_cdp_price(const lc_run *r, int asset)
 {
-    if (asset == LC_QUOTE)
-        return 1.0;
-    const lc_market_spec *m = &r->sc->market[asset];
-    return m->oracle_of >= 0 ? m->oracle_rate * lc_run_mark_of(r, m->oracle_of)
-                             : lc_run_mark_of(r, asset);
+    return asset == LC_QUOTE
+               ? 1.0
+               : lc_lending_rate(r->sc, asset) * lc_run_mark_of(r, lc_lending_market(r->sc, asset));
 }
 
 /* The account's largest balance by value at the oracle: collateral (sign
