@@ -691,10 +691,27 @@ const lc_param lc_lending_params[] = {
 };
 const int lc_n_lending_params = LC_COUNT(lc_lending_params);
 
+/* The values of a lending map read (lc_lending_params' order) into lt, ltv
+ * and bonus: ltv 0 is lt, and an ltv above lt is an error at the map's
+ * ltv key (where). Returns 0 or -1. */
+static int lending_values(const lc_node *map, const char *where, const double *v, double *lt,
+                          double *ltv, double *bonus, lc_error *err)
+{
+    *lt = v[LENDING_LT];
+    *ltv = v[LENDING_LTV] > 0 ? v[LENDING_LTV] : v[LENDING_LT];
+    *bonus = v[LENDING_BONUS];
+    if (map && v[LENDING_LTV] > v[LENDING_LT])
+        return lc_error_at(err, map->src, lc_node_key_line(map, "ltv"), where,
+                           "ltv (%g) is above lt (%g): a CDP could borrow itself into "
+                           "liquidation",
+                           v[LENDING_LTV], v[LENDING_LT]);
+    return 0;
+}
+
 /* markets[k].lending.emode (the keys of lending): the asset in Aave's
  * efficiency-mode category, with the category's lt, ltv and bonus. One
  * category per scenario: every market in it gives the same three (checked
- * once all are read, check_emode). */
+ * by read_markets as it reads them). */
 static int read_emode(lc_market_spec *ms, lc_node *lending, double bonus, const char *where,
                       lc_error *err)
 {
@@ -718,15 +735,12 @@ static int read_emode(lc_market_spec *ms, lc_node *lending, double bonus, const 
         return lc_error_at(err, em->src, em->line, key,
                            "an asset in the eMode category needs lt > 0 (its liquidation "
                            "threshold there)");
-    if (v[LENDING_LTV] > v[LENDING_LT])
-        return lc_error_at(err, em->src, lc_node_key_line(em, "ltv"), key,
-                           "ltv (%g) is above lt (%g): a CDP could borrow itself into "
-                           "liquidation",
-                           v[LENDING_LTV], v[LENDING_LT]);
-    ms->emode_lt = v[LENDING_LT];
-    ms->emode_ltv = v[LENDING_LTV] > 0 ? v[LENDING_LTV] : v[LENDING_LT];
-    /* the category's bonus, or else the asset's own (lending.bonus) */
-    ms->emode_bonus = lc_node_get(em, "bonus") ? v[LENDING_BONUS] : bonus;
+    if (!lc_node_get(em, "bonus")) /* the category's bonus, or else the asset's own */
+        v[LENDING_BONUS] = bonus;
+    if (lending_values(em, key, v, &ms->emode_lt, &ms->emode_ltv, &ms->emode_bonus, err)) {
+        ms->emode_lt = ms->emode_ltv = ms->emode_bonus = 0;
+        return -1;
+    }
     return 0;
 }
 
@@ -796,9 +810,6 @@ static int read_debt(const lc_scenario *sc, lc_account_kind *ak, lc_node *debt, 
     return rc;
 }
 
-/* population.kinds: a map of margin model to {weight, positions_min,
- * positions_max, collateral: {market: share}} (DESIGN §13). Absent: every
- * account is isolated. An isolated kind holds one position and quote. */
 /* population.kinds.cdp.emode: the share of drawn CDPs in the eMode
  * category. Aave lets a position enter a category only when everything it
  * borrows is borrowable there: here, its debt asset must be quote or in the
@@ -834,6 +845,9 @@ static int read_kind_emode(const lc_scenario *sc, lc_account_kind *ak, lc_node *
     return 0;
 }
 
+/* population.kinds: a map of margin model to {weight, positions_min,
+ * positions_max, collateral: {market: share}} (DESIGN §13). Absent: every
+ * account is isolated. An isolated kind holds one position and quote. */
 static int read_kinds(lc_scenario *sc, lc_node *pop, lc_error *err)
 {
     lc_node *kinds = pop ? lc_node_get(pop, "kinds") : NULL;
@@ -1463,14 +1477,8 @@ static int read_markets(lc_scenario *sc, lc_node *root, lc_error *err)
                              sc->market[cat].emode_ltv, sc->market[cat].emode_bonus);
         }
         reject_unused(lm, key, lcand, lc_n_lending_params + 2, err);
-        ms->lt = lv[LENDING_LT];
-        ms->ltv = lv[LENDING_LTV] > 0 ? lv[LENDING_LTV] : lv[LENDING_LT];
-        ms->bonus = lv[LENDING_BONUS];
-        if (lm && lv[LENDING_LTV] > lv[LENDING_LT])
-            rc = lc_error_at(err, lm->src, lc_node_key_line(lm, "ltv"), key,
-                             "ltv (%g) is above lt (%g): a CDP could borrow itself into "
-                             "liquidation",
-                             lv[LENDING_LTV], lv[LENDING_LT]);
+        if (lending_values(lm, key, lv, &ms->lt, &ms->ltv, &ms->bonus, err))
+            rc = -1;
         static const char *const cand[] = {"name",  "price",       "impact",          "mark",
                                            "tiers", "common_jump", "collateral_rate", "lending"};
         reject_unused(m, where, cand, LC_COUNT(cand), err);
