@@ -363,11 +363,11 @@ static int grow(void **v, long *cap, long need, size_t size)
     return 0;
 }
 
-/* Add account i that spans markets: its margin model, positions and
- * balances (appended to the legs); its per-account entries describe its
- * first position. Returns 0 or -1 (memory). */
-static int add_spanning(lc_population *p, long i, int margin, const lc_position *pos, int npos,
-                        const lc_balance *col, int ncol)
+/* Add account i that spans markets: its margin model (a CDP: in the eMode
+ * category or not), positions and balances (appended to the legs); its
+ * per-account entries describe its first position. Returns 0 or -1 (memory). */
+static int add_spanning(lc_population *p, long i, int margin, int emode, const lc_position *pos,
+                        int npos, const lc_balance *col, int ncol)
 {
     uint32_t at = p->span_pos0[i], ac = p->span_col0[i];
     if (grow((void **)&p->span_pos, &p->span_pos_cap, at + npos, sizeof *p->span_pos) ||
@@ -383,7 +383,8 @@ static int add_spanning(lc_population *p, long i, int margin, const lc_position 
         if (col[k].asset == LC_QUOTE)
             quote += col[k].amount;
     p->span_margin[i] = (uint8_t)margin;
-    p->span_emode[i] = 0;
+    p->span_emode[i] = (uint8_t)(margin == LC_MARGIN_CDP && emode);
+    p->emode_any |= p->span_emode[i];
     if (npos > 0) {
         p->side[i] = (int8_t)pos[0].side;
         p->market[i] = (uint8_t)pos[0].market;
@@ -569,7 +570,7 @@ static int draw_spanning(const lc_scenario *sc, lc_population *p, long i, int ma
             lc_span_eval e = lc_span_evaluate(sc, margin, 0, pos, (int)npos, col, ncol, marks);
             if (e.slack > 0) {
                 p->leverage_capped += capped;
-                return add_spanning(p, i, margin, pos, (int)npos, col, ncol)
+                return add_spanning(p, i, margin, 0, pos, (int)npos, col, ncol)
                            ? lc_error_add(err, "out of memory for the accounts' positions")
                            : 0;
             }
@@ -621,13 +622,10 @@ static int draw_cdp(const lc_scenario *sc, lc_population *p, long i, gsl_rng *r,
             asset -= 1;
         }
         col[ncol++] = (lc_balance){asset, -debt / lc_lending_price(sc, asset, marks)};
-        if (lc_span_evaluate(sc, LC_MARGIN_CDP, emode, NULL, 0, col, ncol, marks).slack > 0) {
-            if (add_spanning(p, i, LC_MARGIN_CDP, NULL, 0, col, ncol))
-                return lc_error_add(err, "out of memory for the accounts' balances");
-            p->span_emode[i] = (uint8_t)emode;
-            p->emode_any |= emode;
-            return 0;
-        }
+        if (lc_span_evaluate(sc, LC_MARGIN_CDP, emode, NULL, 0, col, ncol, marks).slack > 0)
+            return add_spanning(p, i, LC_MARGIN_CDP, emode, NULL, 0, col, ncol)
+                       ? lc_error_add(err, "out of memory for the accounts' balances")
+                       : 0;
     }
     return lc_error_at(err, sc->path, 0, "population.kinds.cdp",
                        "no draw in %d leaves a CDP solvent at s0 (the last: leverage %g); give "
@@ -737,13 +735,10 @@ lc_population *lc_population_from_accounts(const lc_scenario *sc, long n, const 
         }
         if (isolated_shape(a->margin, a->npos, a->col, a->ncol)) {
             put_isolated(sc, p, i, &a->pos[0], a->ncol ? a->col[0].amount : 0);
-        } else if (add_spanning(p, i, a->margin, a->pos, a->npos, a->col, a->ncol)) {
+        } else if (add_spanning(p, i, a->margin, a->emode, a->pos, a->npos, a->col, a->ncol)) {
             lc_error_add(err, "out of memory for the accounts' positions");
             lc_population_free(p);
             return NULL;
-        } else {
-            p->span_emode[i] = (uint8_t)(a->margin == LC_MARGIN_CDP && a->emode);
-            p->emode_any |= p->span_emode[i];
         }
     }
     if (finish(p, err)) {
