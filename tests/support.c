@@ -241,24 +241,29 @@ void t_mean_se(const double *x, long n, double *mean, double *se)
     *se = sqrt(ss / (n - 1) / n);
 }
 
+void t_run_on(const lc_scenario *sc, const lc_population *pop, lc_scratch *s, long run,
+              lc_run_row *row, lc_eventbuf *ev)
+{
+    long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
+    float *series[LC_SERIES_N];
+    for (int k = 0; k < LC_SERIES_N; k++)
+        series[k] = calloc((size_t)cols, sizeof(float));
+    memset(ev, 0, sizeof *ev);
+    lc_error err = {0};
+    cr_assert_eq(lc_engine_run(sc, pop, s, 0, run, row, series, ev, &err), 0, "%s", err.msg);
+    for (int k = 0; k < LC_SERIES_N; k++)
+        free(series[k]);
+}
+
 void t_run_both(const lc_scenario *sc, const lc_population *pop, long run, lc_run_row *row,
                 lc_eventbuf *ev)
 {
-    long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
     lc_run_row rows[2];
     lc_eventbuf evs[2];
-    lc_error err = {0};
     for (int kind = 0; kind < 2; kind++) {
         lc_scratch *s = lc_scratch_create(sc, pop, kind ? LC_ENGINE_SCAN : LC_ENGINE_INDEX, 1);
         cr_assert_not_null(s);
-        float *series[LC_SERIES_N];
-        for (int k = 0; k < LC_SERIES_N; k++)
-            series[k] = calloc((size_t)cols, sizeof(float));
-        memset(&evs[kind], 0, sizeof evs[kind]);
-        cr_assert_eq(lc_engine_run(sc, pop, s, 0, run, &rows[kind], series, &evs[kind], &err), 0,
-                     "%s", err.msg);
-        for (int k = 0; k < LC_SERIES_N; k++)
-            free(series[k]);
+        t_run_on(sc, pop, s, run, &rows[kind], &evs[kind]);
         lc_scratch_free(s);
     }
     /* index and scan: the same row and events */

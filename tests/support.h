@@ -51,6 +51,12 @@ struct lc_run_row;
 struct lc_eventbuf;
 void t_run_both(const lc_scenario *sc, const lc_population *pop, long run, struct lc_run_row *row,
                 struct lc_eventbuf *ev);
+/* Run `run` of sc over pop on scratch s (made with events on), its series
+ * discarded: the row and events (ev starts empty; the caller frees it). The
+ * scratch's book then holds the run's end state. */
+struct lc_scratch;
+void t_run_on(const lc_scenario *sc, const lc_population *pop, struct lc_scratch *s, long run,
+              struct lc_run_row *row, struct lc_eventbuf *ev);
 
 /* Read a whole 1-D or 2-D dataset as doubles (converted by HDF5); returns
  * element count, fills dims[0..1] (dims[1] = 1 for 1-D). Caller frees *out. */

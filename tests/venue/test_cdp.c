@@ -78,6 +78,15 @@ static lc_account cdp(double coll, double debt)
     return a;
 }
 
+/* The run's first event of `kind`, or NULL. */
+static const lc_event *first_event(const lc_eventbuf *ev, int kind)
+{
+    for (long i = 0; i < ev->n; i++)
+        if (ev->v[i].kind == kind)
+            return &ev->v[i];
+    return NULL;
+}
+
 /* The run's CDP events (kind 9), at most n. */
 static int cdp_events(const lc_eventbuf *ev, const lc_event **out, int n)
 {
@@ -305,13 +314,8 @@ Test(cdp, aave_close_factor_is_half_the_total_debt)
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
     cr_assert_not_null(s);
     lc_run_row row;
-    lc_eventbuf ev = {0};
-    lc_error err = {0};
-    float *series[LC_SERIES_N];
-    long cols = lc_scenario_series_cols(sc) * sc->nmarkets;
-    for (int k = 0; k < LC_SERIES_N; k++)
-        series[k] = calloc((size_t)cols, sizeof(float));
-    cr_assert_eq(lc_engine_run(sc, pop, s, 0, 0, &row, series, &ev, &err), 0, "%s", err.msg);
+    lc_eventbuf ev;
+    t_run_on(sc, pop, s, 0, &row, &ev);
     const lc_event *e[4];
     cr_assert_eq(cdp_events(&ev, e, 4), 1, "one liquidation, the account left healthy");
     near(-e[0]->qty, 4.4625, "seized ETH");
@@ -331,8 +335,6 @@ Test(cdp, aave_close_factor_is_half_the_total_debt)
     near(quote, -3500, "quote debt left");
     near(b, -5, "B debt untouched");
     lc_eventbuf_free(&ev);
-    for (int k = 0; k < LC_SERIES_N; k++)
-        free(series[k]);
     lc_scratch_free(s);
     lc_eventbuf ev2;
     t_run_both(sc, pop, 0, &row, &ev2); /* and the scan agrees */
@@ -1067,14 +1069,11 @@ Test(cdp, every_aave_liquidation_balances)
     }
     lc_scratch *s = lc_scratch_create(sc, pop, LC_ENGINE_INDEX, 1);
     cr_assert_not_null(s);
-    long cols = lc_scenario_series_cols(sc) * sc->nmarkets, partial = 0;
-    float *series[LC_SERIES_N];
-    for (int k = 0; k < LC_SERIES_N; k++)
-        series[k] = calloc((size_t)cols, sizeof(float));
+    long partial = 0;
     for (long run = 0; run < sc->runs; run++) {
         lc_run_row row;
-        lc_eventbuf ev = {0};
-        cr_assert_eq(lc_engine_run(sc, pop, s, 0, run, &row, series, &ev, &err), 0, "%s", err.msg);
+        lc_eventbuf ev;
+        t_run_on(sc, pop, s, run, &row, &ev);
         memset(seized, 0, (size_t)n * 2 * sizeof *seized);
         double fee = 0, deficit = 0;
         long count = 0;
@@ -1127,8 +1126,6 @@ Test(cdp, every_aave_liquidation_balances)
         lc_eventbuf_free(&ev);
     }
     cr_assert_gt(partial, 50, "open accounts liquidated in part: %ld", partial);
-    for (int k = 0; k < LC_SERIES_N; k++)
-        free(series[k]);
     lc_scratch_free(s);
     free(seized);
     lc_population_free(pop);
@@ -1350,10 +1347,7 @@ Test(cdp, maker_hole_limits_a_bark)
     lc_run_row row;
     lc_eventbuf ev;
     maker_run(2000, "{lending: maker, maker: {hole: 10000, dust: 1000}}", 3, &row, &ev);
-    const lc_event *bark = NULL;
-    for (long i = 0; i < ev.n && !bark; i++)
-        if (ev.v[i].kind == LC_EVENT_CDP)
-            bark = &ev.v[i];
+    const lc_event *bark = first_event(&ev, LC_EVENT_CDP);
     cr_assert_not_null(bark);
     near(-bark->qty, 10 * (10000 / 1.13) / 14700, "dink");
     near(row.cdp_repaid, 10000 / 1.13, "dart");
@@ -1519,10 +1513,7 @@ Test(cdp, maker_auction_with_no_takers_clears_at_a_zero_bid)
               "{lending: maker, maker: {curve: linear, tau: 900, cusp: 0, tail: 1.0e9}, "
               "liquidators: {capacity: 0}}",
               20, &row, &ev);
-    const lc_event *take = NULL;
-    for (long i = 0; i < ev.n && !take; i++)
-        if (ev.v[i].kind == 11)
-            take = &ev.v[i];
+    const lc_event *take = first_event(&ev, 11);
     cr_assert_not_null(take);
     if (!take)
         return;
@@ -1543,10 +1534,7 @@ Test(cdp, maker_linear_curve_at_given_times)
     lc_run_row row;
     lc_eventbuf ev;
     maker_run(2000, "{lending: maker, maker: {curve: linear, tau: 3600}}", 20, &row, &ev);
-    const lc_event *take = NULL;
-    for (long i = 0; i < ev.n && !take; i++)
-        if (ev.v[i].kind == 11)
-            take = &ev.v[i];
+    const lc_event *take = first_event(&ev, 11);
     cr_assert_not_null(take);
     if (!take)
         return;
