@@ -176,9 +176,49 @@ typedef struct cli {
     const char *budget_source;
     lc_engine_kind engine;
     const char *argv0; /* how the user called us, for the "next:" hint */
+    char *command;     /* the whole command line, shell-quoted (/ attribute `command`) */
     char *owned[32];   /* --set strings built from --runs/--steps/--seed */
     int nowned;
 } cli;
+
+/* argv as one line a shell reads back to the same words: the program by its
+ * base name, each other word in single quotes when it holds anything beyond
+ * [A-Za-z0-9_./:=,+@%-]. NULL when out of memory. */
+static char *command_line(int argc, char **argv)
+{
+    size_t size = 1;
+    for (int i = 0; i < argc; i++)
+        size += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(size), *at = s;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        if (i == 0) {
+            const char *slash = strrchr(w, '/');
+            w = slash ? slash + 1 : w;
+        }
+        int plain = *w != 0;
+        for (const char *q = w; *q && plain; q++)
+            plain = isalnum((unsigned char)*q) || strchr("_./:=,+@%-", *q);
+        if (i)
+            *at++ = ' ';
+        if (plain) {
+            at = stpcpy(at, w);
+            continue;
+        }
+        *at++ = '\'';
+        for (const char *q = w; *q; q++) {
+            if (*q == '\'')
+                at = stpcpy(at, "'\\''"); /* end the quote, a quoted ', quote again */
+            else
+                *at++ = *q;
+        }
+        *at++ = '\'';
+    }
+    *at = 0;
+    return s;
+}
 
 static int usage_error(const char *cmd, const char *msg)
 {
@@ -953,6 +993,7 @@ static int simulate(cli *c, const lc_sweep *sw)
                          .points = points,
                          .engine = lc_finders[c->engine]->name,
                          .sweep = sw,
+                         .command = c->command,
                          .claimed = partial_path,
                          .claimed_size = sizeof partial_path};
     if (!(w = lc_writer_create(&wo, sc, pop, &err)))
@@ -1179,6 +1220,7 @@ int main(int argc, char **argv)
             continue;
         cli c = {0};
         c.argv0 = argv[0];
+        c.command = command_line(argc, argv);
         int rc = parse(argc - 1, argv + 1, cmds[i].name, cmds[i].help, &c);
         if (rc < 0) {
             if (cmds[i].fn)
@@ -1191,6 +1233,7 @@ int main(int argc, char **argv)
         free(c.sets);
         free(c.vary);
         free(c.zip);
+        free(c.command);
         for (int k = 0; k < c.nowned; k++)
             free(c.owned[k]);
         return rc;

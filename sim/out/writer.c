@@ -41,6 +41,7 @@
 #include <hdf5_hl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <libdeflate.h>
@@ -596,13 +597,20 @@ static int write_root_attributes(lc_writer *w, const lc_writer_opts *o, const lc
                                  lc_error *err)
 {
     hid_t f = w->file;
+    /* when the file was begun, UTC, ISO 8601 to the second */
+    char created[32] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm))
+        strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (attr_str(f, "format", "liqcascade") || attr_i64(f, "schema_version", SCHEMA_VERSION) ||
         attr_str(f, "version", LC_VERSION) || attr_str(f, "git_commit", LC_GIT_COMMIT) ||
         attr_num(f, "seed", H5T_NATIVE_UINT64, &sc->seed, 1, 1) || attr_i64(f, "runs", sc->runs) ||
         attr_i64(f, "points", o->points) || attr_i64(f, "steps", sc->steps) ||
         attr_f64(f, "dt_seconds", sc->dt_s) || attr_i64(f, "series_every", sc->every) ||
         attr_str(f, "status", "running") || attr_i64(f, "runs_completed", 0) ||
-        attr_str(f, "engine", o->engine ? o->engine : "index"))
+        attr_str(f, "engine", o->engine ? o->engine : "index") ||
+        attr_str(f, "command", o->command ? o->command : "") || attr_str(f, "created", created))
         return fail(w, err, "/", "cannot write the root attributes");
     return 0;
 }

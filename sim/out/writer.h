@@ -25,6 +25,7 @@ typedef struct lc_writer_opts {
     long points;           /* sweep points (1 for `run`) */
     const char *engine;    /* "index" or "scan", stored as an attribute */
     const lc_sweep *sweep; /* the varied keys, or NULL (for `run`) */
+    const char *command;   /* the command line, stored as an attribute (NULL: none) */
     /* if not NULL: receives the temporary name as soon as it is claimed,
      * before any HDF5 work (for a signal handler to remove; main.c) */
     char *claimed;

@@ -150,6 +150,20 @@ Test(cli, run_writes_once_and_never_overwrites_without_force)
     cr_assert_str_eq(status, "complete");
     cr_assert_eq(t_h5_attr_double(h5, "/", "runs_completed"), 3);
     free(status);
+    /* the command line, as a shell would read it back */
+    char *cmd = t_h5_attr_string(h5, "/", "command"), want[8192];
+    snprintf(want, sizeof want, "liqcascade run %s -o %s --runs 3 --force -q", sc, h5);
+    cr_assert_str_eq(cmd, want);
+    free(cmd);
+    /* a word with a space is quoted */
+    cr_assert_eq(t_cli(&out, "run %s -o %s --runs 2 --force -q --set 'simulation.seed=5 '", sc, h5),
+                 0, "%s", out);
+    free(out);
+    cmd = t_h5_attr_string(h5, "/", "command");
+    snprintf(want, sizeof want,
+             "liqcascade run %s -o %s --runs 2 --force -q --set 'simulation.seed=5 '", sc, h5);
+    cr_assert_str_eq(cmd, want);
+    free(cmd);
     cr_assert_eq(t_cli(&out, "info %s", h5), 0, "%s", out);
     assert_has(out, "complete");
     free(out);
