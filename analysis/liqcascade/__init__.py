@@ -8,9 +8,9 @@ Definitions of every metric: docs/analysis.md.
 """
 from .io import DEFAULT_MARKET, LiqcascadeError, Result, load, open_series
 from .metrics import (compute_metrics, format_market_table, format_table, market_metrics,
-                      metrics_wide)
+                      metrics_wide, paired_differences, to_csv)
 
 __all__ = ["DEFAULT_MARKET", "LiqcascadeError", "Result", "load", "open_series",
            "compute_metrics", "metrics_wide", "format_table", "market_metrics",
-           "format_market_table"]
+           "format_market_table", "paired_differences", "to_csv"]
 __version__ = "0.2.0"

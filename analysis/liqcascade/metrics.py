@@ -19,7 +19,9 @@ market), with an extra ``market`` column.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Sequence
+import os
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -61,27 +63,87 @@ VARIABLES: dict[str, str] = {
 
 COLUMNS = ["point", "metric", "value", "lo", "hi", "n", "units"]
 
+#: statistic name -> (kind, quantile level)
+_STAT = {name: (kind, q) for name, kind, q in STATISTICS}
 
-def run_variables(runs: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The per-run variables derived from /runs rows (one sweep point's or all):
 
-    * ``bad_debt``, ``max_drawdown``, ``max_rounds`` as stored;
-    * ``liq_notional`` = liq_notional_long + liq_notional_short;
-    * ``amplification`` = max_drawdown / exo_drawdown, only for runs with
-      exo_drawdown > 0 (a run whose fundamental never fell has no defined ratio; it is
-      left out and counted by ``amplification_undefined``).
+@dataclass(frozen=True)
+class Variable:
+    """One per-run variable of the metric table: its value on each /runs row given,
+    whether it is defined there (amplification only where exo_drawdown > 0; every
+    other variable everywhere) and its units."""
+
+    values: np.ndarray
+    defined: np.ndarray
+    units: str
+
+    def sample(self) -> np.ndarray:
+        """The values where defined, in row order (the sample the statistics use)."""
+        return self.values[self.defined]
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The per-run quantities behind the metric table, aligned with the /runs rows
+    they come from, in table order: ``events`` (probability metric -> the event on
+    each row) and ``variables`` (name -> :class:`Variable`)."""
+
+    events: dict[str, np.ndarray]
+    variables: dict[str, Variable]
+
+
+def run_samples(runs: pd.DataFrame, casc_steps: Optional[np.ndarray] = None,
+                lending: bool = False) -> Samples:
+    """The per-run events and variables of some /runs rows (one sweep point's, or
+    any), in the order of the metric table (docs/analysis.md, "Samples"):
+
+    * events: each :data:`PROBABILITIES` event, then ``p_cdp_bad_debt``
+      (cdp_bad_debt > 0) with ``lending``;
+    * variables: ``bad_debt``, ``cdp_bad_debt`` (with ``lending``),
+      ``liq_notional`` = liq_notional_long + liq_notional_short, ``max_drawdown``,
+      ``max_rounds``, ``cascade_steps`` (when ``casc_steps`` is given, aligned with
+      ``runs``) and ``amplification`` = max_drawdown / exo_drawdown, defined only
+      where exo_drawdown > 0 (a run whose fundamental never fell has no ratio).
     """
-    exo = runs["exo_drawdown"].to_numpy(dtype=np.float64)
-    dd = runs["max_drawdown"].to_numpy(dtype=np.float64)
+    n = len(runs)
+    events = {name: event(runs) for name, (_, event) in PROBABILITIES.items()}
+    if lending:
+        events["p_cdp_bad_debt"] = runs["cdp_bad_debt"].to_numpy() > 0
+    every = np.ones(n, dtype=bool)
+
+    def col(name: str) -> np.ndarray:
+        return runs[name].to_numpy(dtype=np.float64)
+
+    exo, dd = col("exo_drawdown"), col("max_drawdown")
     ok = exo > 0
-    return {
-        "bad_debt": runs["bad_debt"].to_numpy(dtype=np.float64),
-        "liq_notional": runs["liq_notional_long"].to_numpy(dtype=np.float64)
-        + runs["liq_notional_short"].to_numpy(dtype=np.float64),
-        "max_drawdown": dd,
-        "max_rounds": runs["max_rounds"].to_numpy(dtype=np.float64),
-        "amplification": dd[ok] / exo[ok],
-    }
+    amp = np.full(n, np.nan)
+    amp[ok] = dd[ok] / exo[ok]
+    values = {"bad_debt": col("bad_debt"),
+              "liq_notional": col("liq_notional_long") + col("liq_notional_short"),
+              "max_drawdown": dd, "max_rounds": col("max_rounds")}
+    if casc_steps is not None:
+        values["cascade_steps"] = np.asarray(casc_steps, dtype=np.float64)
+    variables: dict[str, Variable] = {}
+    for name, units in VARIABLES.items():
+        if name == "amplification":
+            variables[name] = Variable(amp, ok, units)
+        elif name in values:
+            variables[name] = Variable(values[name], every, units)
+        if name == "bad_debt" and lending:  # the lending protocol's, after the venue's
+            variables["cdp_bad_debt"] = Variable(col("cdp_bad_debt"), every, "quote")
+    return Samples(events, variables)
+
+
+def statistic(stat: str, x: np.ndarray) -> stats.Interval:
+    """One statistic of :data:`STATISTICS` (``mean``, ``q50``, ..., ``es99``) of the
+    sample ``x``, with the interval the metric table gives it (the order-statistic
+    interval for quantiles; NaN bounds for means and expected shortfalls)."""
+    kind, q = _STAT[stat]
+    if kind == "mean":
+        return stats.Interval(stats.mean(x), math.nan, math.nan)
+    if kind == "es":
+        return stats.Interval(stats.expected_shortfall(x, q), math.nan, math.nan)
+    return stats.quantile_ci(x, q)
 
 
 def cascade_steps(result: Result) -> Optional[pd.Series]:
@@ -100,17 +162,10 @@ def cascade_steps(result: Result) -> Optional[pd.Series]:
 
 def _summary(point: int, name: str, x: np.ndarray, units: str) -> list[dict]:
     rows = []
-    for stat, kind, q in STATISTICS:
-        lo = hi = math.nan
-        if kind == "mean":
-            value = stats.mean(x)
-        elif kind == "es":
-            value = stats.expected_shortfall(x, q)
-        else:
-            iv = stats.quantile_ci(x, q)
-            value, lo, hi = iv.value, iv.lo, iv.hi
-        rows.append(dict(point=point, metric=f"{name}.{stat}", value=value, lo=lo, hi=hi,
-                         n=x.size, units=units))
+    for stat, _, _ in STATISTICS:
+        iv = statistic(stat, x)
+        rows.append(dict(point=point, metric=f"{name}.{stat}", value=iv.value, lo=iv.lo,
+                         hi=iv.hi, n=x.size, units=units))
     return rows
 
 
@@ -123,23 +178,13 @@ def point_metrics(runs: pd.DataFrame, point: int = 0,
     n = len(runs)
     rows: list[dict] = [dict(point=point, metric="n_runs", value=float(n), lo=math.nan,
                              hi=math.nan, n=n, units="runs")]
-    for name, (_, event) in PROBABILITIES.items():
-        iv = stats.wilson(int(np.count_nonzero(event(runs))), n)
+    smp = run_samples(runs, casc_steps, lending)
+    for name, event in smp.events.items():
+        iv = stats.wilson(int(np.count_nonzero(event)), n)
         rows.append(dict(point=point, metric=name, value=iv.value, lo=iv.lo, hi=iv.hi, n=n,
                          units="1"))
-    if lending:
-        iv = stats.wilson(int(np.count_nonzero(runs["cdp_bad_debt"].to_numpy() > 0)), n)
-        rows.append(dict(point=point, metric="p_cdp_bad_debt", value=iv.value, lo=iv.lo,
-                         hi=iv.hi, n=n, units="1"))
-    v = run_variables(runs)
-    if casc_steps is not None:
-        v["cascade_steps"] = np.asarray(casc_steps, dtype=np.float64)
-    for name, units in VARIABLES.items():
-        if name in v:
-            rows += _summary(point, name, v[name], units)
-        if name == "bad_debt" and lending:  # the lending protocol's, after the venue's
-            rows += _summary(point, "cdp_bad_debt",
-                             runs["cdp_bad_debt"].to_numpy(dtype=np.float64), "quote")
+    for name, var in smp.variables.items():
+        rows += _summary(point, name, var.sample(), var.units)
     rows.append(dict(point=point, metric="amplification_undefined",
                      value=float(np.count_nonzero(runs["exo_drawdown"].to_numpy() <= 0)),
                      lo=math.nan, hi=math.nan, n=n, units="runs"))
@@ -161,6 +206,96 @@ def compute_metrics(result: Result) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True)
     table.attrs["units"] = dict(zip(table["metric"], table["units"]))
     return table
+
+
+PAIRED_COLUMNS = ["point", "baseline", "metric", "value", "lo", "hi", "n", "units"]
+
+
+def _run_index(result: Result, rows: np.ndarray) -> np.ndarray:
+    """The run index of some /runs rows: the ``run`` column, else row % runs."""
+    if "run" in result.runs:
+        return result.runs["run"].to_numpy()[rows]
+    return rows % max(result.runs_per_point, 1)
+
+
+def paired_differences(result: Result, baseline: int = 0) -> pd.DataFrame:
+    """Every sweep point's metrics as paired differences against point ``baseline``
+    (docs/analysis.md, "Paired differences"): long form with the columns
+    point, baseline, metric, value, lo, hi, n, units; the points in order (the
+    baseline has no rows), metrics in the order of :func:`compute_metrics` without
+    ``n_runs`` and ``amplification_undefined``.
+
+    Row (point j, run r) is paired with row (baseline, r) for every run index r both
+    points have, in the baseline's row order; ``n`` is the number of pairs.
+
+    * ``p_*``: Δ = (B − C)/n with Newcombe's hybrid score interval
+      (:func:`liqcascade.stats.newcombe_paired`; A both, B point j only, C the
+      baseline only, D neither);
+    * ``V.mean``: the mean of the differences d_r = x_j,r − x_b,r over the pairs
+      where both values are defined (amplification: both exo_drawdown > 0), with
+      the normal interval of a mean (:func:`liqcascade.stats.mean_ci`);
+    * ``V.q*``, ``V.es*``: the statistic of point j's values less the baseline's,
+      over those same pairs, without an interval.
+
+    Raises LiqcascadeError when ``baseline`` is not a point of the file. A file of
+    one point gives a table with no rows.
+    """
+    points = [int(p) for p in result.points["point"].to_numpy()]
+    if baseline not in points:
+        raise LiqcascadeError(f"{result.path}: no baseline point {baseline} "
+                              f"(points 0..{len(points) - 1})")
+    casc = cascade_steps(result)
+    lending = result.resolved.get("venue.lending", "none") != "none"
+
+    def samples(point: int) -> tuple[np.ndarray, Samples]:
+        rows = result.point_rows(point)
+        sub = result.runs.iloc[rows]
+        return _run_index(result, rows), run_samples(
+            sub, None if casc is None else casc.iloc[rows].to_numpy(), lending)
+
+    base_runs, base = samples(baseline)
+    out: list[dict] = []
+    for point in points:
+        if point == baseline:
+            continue
+        runs_j, cur = samples(point)
+        at = pd.Index(runs_j).get_indexer(base_runs)  # -1: run r is not at point j
+        ib = np.flatnonzero(at >= 0)
+        ij = at[ib]
+        n = int(ib.size)
+
+        def row(metric: str, iv: stats.Interval, size: int, units: str) -> None:
+            out.append(dict(point=point, baseline=baseline, metric=metric, value=iv.value,
+                            lo=iv.lo, hi=iv.hi, n=size, units=units))
+
+        for name, event in base.events.items():
+            ej, eb = cur.events[name][ij], event[ib]
+            a = int(np.count_nonzero(ej & eb))
+            b = int(np.count_nonzero(ej & ~eb))
+            c = int(np.count_nonzero(~ej & eb))
+            row(name, stats.newcombe_paired(a, b, c, n - a - b - c), n, "1")
+        for name, var in base.variables.items():
+            other = cur.variables[name]
+            both = other.defined[ij] & var.defined[ib]
+            xj, xb = other.values[ij][both], var.values[ib][both]
+            for stat, kind, _ in STATISTICS:
+                if kind == "mean":
+                    iv = stats.mean_ci(xj - xb)
+                else:
+                    iv = stats.Interval(statistic(stat, xj).value - statistic(stat, xb).value,
+                                        math.nan, math.nan)
+                row(f"{name}.{stat}", iv, int(xj.size), var.units)
+    table = pd.DataFrame(out, columns=PAIRED_COLUMNS)
+    table.attrs["units"] = dict(zip(table["metric"], table["units"]))
+    return table
+
+
+def to_csv(table: pd.DataFrame, path: Optional[Union[str, "os.PathLike[str]"]] = None) -> Optional[str]:
+    """A metric table (:func:`compute_metrics`, :func:`market_metrics`,
+    :func:`paired_differences`) as CSV, the way metrics.csv is written: no index,
+    reals with 17 significant digits (``%.17g``), ``inf``/``-inf`` for unbounded
+    interval sides, empty fields for NaN. Returns the text when ``path`` is None."""
+    return table.to_csv(path, index=False, float_format="%.17g")
 
 
 def metrics_wide(table: pd.DataFrame, result: Optional[Result] = None,

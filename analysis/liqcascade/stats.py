@@ -179,3 +179,67 @@ def quantile_ci(x: ArrayLike, q: float, alpha_half: float = ALPHA_HALF) -> Inter
 def quantiles(x: ArrayLike, levels: Sequence[float]) -> list[float]:
     """:func:`quantile` at each level (a convenience for plots and tables)."""
     return [quantile(x, q) for q in levels]
+
+
+def mean_ci(x: ArrayLike, z: float = Z95) -> Interval:
+    """Mean of ``x`` (:func:`mean`, summed left to right) with the normal interval
+    ``mean ± z·s/√n``, where ``s² = Σ (x_i − mean)² / (n − 1)`` (two passes, the
+    squares summed left to right) and the half-width is computed as
+    ``(z * s) / sqrt(n)``. The bounds are NaN when n < 2, everything when n = 0.
+
+    For the mean of n paired differences this is the paired interval of
+    docs/analysis.md ("Paired differences"); for one sample, an interval for its mean
+    (the report's per-point bands and convergence plots).
+    """
+    a = np.asarray(x, dtype=np.float64).ravel()
+    n = a.size
+    m = mean(a)
+    if n < 2:
+        return Interval(m, math.nan, math.nan)
+    s = math.sqrt(seqsum((a - m) * (a - m)) / (n - 1))
+    half = z * s / math.sqrt(n)
+    return Interval(m, m - half, m + half)
+
+
+def newcombe_paired(a: int, b: int, c: int, d: int, z: float = Z95) -> Interval:
+    """Difference p_1 − p_2 of two paired proportions with Newcombe's hybrid score
+    interval (R. G. Newcombe (1998), Stat. Med. 17:2635, method 10: Wilson intervals
+    without continuity correction, and Newcombe's corrected correlation), from the 2×2
+    table of the n = a + b + c + d pairs:
+
+        a: the event in both,  b: in the first only,  c: in the second only,
+        d: in neither;   p_1 = (a + b)/n,  p_2 = (a + c)/n.
+
+    The value is ``(b − c) / n``. With (l_1, u_1), (l_2, u_2) the :func:`wilson`
+    intervals of p_1 and p_2, k = a·d − b·c and P = (a+b)(c+d)(a+c)(b+d) (a product of
+    doubles, left to right):
+
+        φ = (k − n/2)/sqrt(P) if k > n/2,   0 if 0 <= k <= n/2,   k/sqrt(P) if k < 0
+            (φ = 0 when P = 0)
+        δ = sqrt((p_1 − l_1)² − 2φ(p_1 − l_1)(u_2 − p_2) + (u_2 − p_2)²)
+        ε = sqrt((u_1 − p_1)² − 2φ(u_1 − p_1)(p_2 − l_2) + (p_2 − l_2)²)
+        [lo, hi] = [Δ − δ, Δ + ε]
+
+    each radicand evaluated left to right as written, and taken as 0 should rounding
+    make it negative. The correction of φ keeps the interval from collapsing to a
+    point when no pair is discordant (b = c = 0, where the plain correlation is 1).
+    All NaN when n = 0. docs/analysis.md states the same ("Paired differences").
+    """
+    if min(a, b, c, d) < 0:
+        raise ValueError(f"need counts >= 0, got {a}, {b}, {c}, {d}")
+    n = a + b + c + d
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan)
+    diff = (b - c) / n
+    one, two = wilson(a + b, n, z), wilson(a + c, n, z)
+    prod = float(a + b) * float(c + d) * float(a + c) * float(b + d)
+    k = float(a) * float(d) - float(b) * float(c)
+    if prod == 0 or 0 <= k <= 0.5 * n:
+        phi = 0.0
+    else:
+        phi = (k - 0.5 * n if k > 0 else k) / math.sqrt(prod)
+    dl1, du1 = one.value - one.lo, one.hi - one.value
+    dl2, du2 = two.value - two.lo, two.hi - two.value
+    delta = math.sqrt(max(0.0, dl1 * dl1 - 2.0 * phi * dl1 * du2 + du2 * du2))
+    eps = math.sqrt(max(0.0, du1 * du1 - 2.0 * phi * du1 * dl2 + dl2 * dl2))
+    return Interval(diff, diff - delta, diff + eps)
