@@ -847,9 +847,52 @@ static int point_key_cmp(const void *a, const void *b)
     return x->v < y->v ? -1 : x->v > y->v ? 1 : x->j < y->j ? -1 : x->j > y->j;
 }
 
-/* The metric table of every point (docs/analysis.md). */
+/* The columns of one point's rows (k of them, in row order) as the metrics
+ * read them: g holds NCOL + 2 columns (the /runs columns, the cascade steps,
+ * the CDP bad debt; the last two NULL when absent). */
+static lc_point_runs point_runs(long point, long k, double *const *g)
+{
+    return (lc_point_runs){point,      k,        g[C_BAD],   g[C_LL],  g[C_LS],
+                           g[C_DD],    g[C_EXO], g[C_INS],   g[C_ADL], g[C_ROUNDS],
+                           g[C_TRUNC], g[NCOL],  g[NCOL + 1]};
+}
+
+/* Pair point j's rows (gj, kj of them) with the baseline's (gb, kb), run by
+ * run in the baseline's row order, into pj and pb (NCOL + 2 columns of room
+ * for kb rows each); returns the number of pairs. at: scratch of `runs`
+ * entries. A run index that is not a whole number in [0, runs) is not
+ * paired. */
+static long pair_runs(double *const *gj, long kj, double *const *gb, long kb, int64_t runs,
+                      long *at, double *const *pj, double *const *pb)
+{
+    for (int64_t r = 0; r < runs; r++)
+        at[r] = -1;
+    for (long i = kj - 1; i >= 0; i--) { /* the first row of a run wins */
+        double r = gj[C_RUN][i];
+        if (r >= 0 && r < (double)runs && r == floor(r))
+            at[(long)r] = i;
+    }
+    long m = 0;
+    for (long i = 0; i < kb; i++) {
+        double r = gb[C_RUN][i];
+        long at_j = r >= 0 && r < (double)runs && r == floor(r) ? at[(long)r] : -1;
+        if (at_j < 0)
+            continue;
+        for (int c = 0; c < NCOL + 2; c++)
+            if (gj[c] && gb[c]) {
+                pj[c][m] = gj[c][at_j];
+                pb[c][m] = gb[c][i];
+            }
+        m++;
+    }
+    return m;
+}
+
+/* The metric table of every point (docs/analysis.md) and, when paired is
+ * not NULL, the paired differences of every other point against the point
+ * named `baseline` (an error when no row has it). */
 static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_events, lc_error *err,
-                           const char *path)
+                           const char *path, long baseline, lc_metric **paired, long *npaired)
 {
     int64_t points = 0, runs = 0;
     if (read_num(f, "points", H5T_NATIVE_INT64, &points) ||
@@ -881,6 +924,22 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     /* the NCOL columns of one point, and its cascade steps */
     double *buf = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * (NCOL + 2) * sizeof *buf) : NULL;
     if (rc == 0 && (!pv || !slot || !first || !order || !buf))
+        rc = lc_error_add(err, "out of memory");
+    /* for the paired differences: the baseline's columns, the pairs, and
+     * where each run sits among a point's rows */
+    double *pbuf = NULL;
+    long *at = NULL;
+    size_t bslot = (size_t)np;
+    for (hsize_t j = 0; rc == 0 && paired && j < np && bslot == (size_t)np; j++)
+        if (pv[j] == (double)baseline)
+            bslot = (size_t)j;
+    if (rc == 0 && paired && bslot == (size_t)np)
+        rc = lc_error_at(err, path, 0, "--baseline",
+                         "no point %ld in the file (its points: 0 to %ld)", baseline,
+                         (long)points - 1);
+    if (rc == 0 && paired &&
+        (!(pbuf = malloc(((size_t)n ? (size_t)n : 1) * 3 * (NCOL + 2) * sizeof *pbuf)) ||
+         !(at = malloc((size_t)runs * sizeof *at))))
         rc = lc_error_add(err, "out of memory");
     int identity = 1; /* points 0 .. np-1, as every file liqcascade writes has */
     for (hsize_t j = 0; rc == 0 && j < np && identity; j++)
@@ -924,16 +983,23 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
         first[j] = first[j - 1];
     if (rc == 0)
         first[0] = 0;
-    for (hsize_t j = 0; rc == 0 && j < np; j++) {
+    /* the baseline's rows first (so every point can be paired with them),
+     * then every point's in order */
+    for (hsize_t step = 0; rc == 0 && step <= np; step++) {
+        int is_base = step == 0;
+        if (is_base && !paired)
+            continue;
+        size_t j = is_base ? bslot : (size_t)step - 1;
         /* the point's rows, in row order, gathered column by column */
-        size_t k = 0;
         double *g[NCOL + 2]; /* the columns, the cascade steps, the CDP bad debt */
+        double *base = is_base ? pbuf : buf;
         for (int c = 0; c <= NCOL + 1; c++)
-            g[c] = buf + (size_t)c * (size_t)n;
+            g[c] = base + (size_t)c * (size_t)n;
         if (!casc)
             g[NCOL] = NULL;
         if (!cdp)
             g[NCOL + 1] = NULL;
+        size_t k = 0;
         for (size_t r = first[j]; r < first[j + 1]; r++, k++) {
             size_t i = order[r];
             for (int c = 0; c < NCOL; c++)
@@ -943,12 +1009,27 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
             if (cdp)
                 g[NCOL + 1][k] = cdp[i];
         }
-        lc_point_runs pr = {(long)pv[j], (long)k,  g[C_BAD],   g[C_LL],  g[C_LS],
-                            g[C_DD],     g[C_EXO], g[C_INS],   g[C_ADL], g[C_ROUNDS],
-                            g[C_TRUNC],  g[NCOL],  g[NCOL + 1]};
+        if (is_base)
+            continue;
+        lc_point_runs pr = point_runs((long)pv[j], (long)k, g);
         if (lc_metrics_point(&pr, rows, nrows))
             rc = lc_error_add(err, "out of memory");
+        if (rc || !paired || j == bslot)
+            continue;
+        double *gb[NCOL + 2], *pj[NCOL + 2], *pb[NCOL + 2];
+        for (int c = 0; c <= NCOL + 1; c++) {
+            gb[c] = g[c] ? pbuf + (size_t)c * (size_t)n : NULL;
+            pj[c] = g[c] ? pbuf + (size_t)(NCOL + 2 + c) * (size_t)n : NULL;
+            pb[c] = g[c] ? pbuf + (size_t)(2 * (NCOL + 2) + c) * (size_t)n : NULL;
+        }
+        size_t kb = first[bslot + 1] - first[bslot];
+        long pairs = pair_runs(g, (long)k, gb, (long)kb, runs, at, pj, pb);
+        lc_point_runs a = point_runs((long)pv[j], pairs, pj), b = point_runs(baseline, pairs, pb);
+        if (lc_metrics_paired(&a, &b, paired, npaired))
+            rc = lc_error_add(err, "out of memory");
     }
+    free(pbuf);
+    free(at);
     free(buf);
     free(order);
     free(first);
@@ -1023,6 +1104,34 @@ static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_eve
     fprintf(out, "  (every metric of every point as CSV: liqcascade info FILE --metrics)\n");
 }
 
+/* The paired differences for a reader: a headline selection per point. */
+static void paired_table(FILE *out, const lc_metric *rows, long n, long baseline)
+{
+    static const char *const pick[] = {"p_bad_debt", "p_insurance_depleted", "bad_debt.mean",
+                                       "liq_notional.mean", "max_drawdown.mean"};
+    fprintf(out,
+            "\npaired differences against point %ld (the same runs at both points): "
+            "value [95%% interval]\n  %5s",
+            baseline, "point");
+    for (size_t k = 0; k < LC_COUNT(pick); k++)
+        fprintf(out, " %-28s", pick[k]);
+    fputc('\n', out);
+    for (long i = 0; i < n;) {
+        long p = rows[i].point, end = i;
+        while (end < n && rows[end].point == p)
+            end++;
+        fprintf(out, "  %5ld", p);
+        for (size_t k = 0; k < LC_COUNT(pick); k++)
+            for (long r = i; r < end; r++)
+                if (strcmp(rows[r].metric, pick[k]) == 0)
+                    print_interval(out, &rows[r]);
+        fputc('\n', out);
+        i = end;
+    }
+    fprintf(out, "  (Newcombe's interval for probabilities, the paired normal one for means;\n"
+                 "  every metric as CSV: liqcascade info FILE --paired [--baseline B])\n");
+}
+
 static void summary(FILE *out, const char *path, hid_t f)
 {
     char *version = read_str(f, "version"), *commit = read_str(f, "git_commit");
@@ -1084,18 +1193,25 @@ static const struct {
 
 /* The file summarised into out (a buffer: nothing is shown of a file that
  * is then refused). */
-static int info_file(const char *path, hid_t f, int metrics_csv, FILE *out, lc_error *err)
+static int info_file(const char *path, hid_t f, lc_info_what what, long baseline, FILE *out,
+                     lc_error *err)
 {
-    lc_metric *rows = NULL;
-    long nrows = 0;
+    lc_metric *rows = NULL, *paired = NULL;
+    long nrows = 0, npaired = 0;
     int with_events = 0;
-    if (metrics_csv) {
-        int rc = compute_metrics(f, &rows, &nrows, &with_events, err, path);
-        if (rc == 0)
+    if (what != LC_INFO_ALL) {
+        int rc = compute_metrics(f, &rows, &nrows, &with_events, err, path, baseline,
+                                 what == LC_INFO_PAIRED ? &paired : NULL, &npaired);
+        if (rc == 0 && what == LC_INFO_METRICS)
             lc_metrics_csv(rows, nrows, out);
+        if (rc == 0 && what == LC_INFO_PAIRED)
+            lc_paired_csv(paired, npaired, baseline, out);
         free(rows);
+        free(paired);
         return rc;
     }
+    int64_t points = 1;
+    read_num(f, "points", H5T_NATIVE_INT64, &points);
     summary(out, path, f);
     markets mk;
     markets_read(f, &mk);
@@ -1120,8 +1236,12 @@ static int info_file(const char *path, hid_t f, int metrics_csv, FILE *out, lc_e
     runs_table(out, f, &mk);
     runs_by_market(out, f, &mk);
     lc_error merr = {0};
-    if (compute_metrics(f, &rows, &nrows, &with_events, &merr, path) == 0 && nrows > 0) {
+    if (compute_metrics(f, &rows, &nrows, &with_events, &merr, path, baseline,
+                        points > 1 ? &paired : NULL, &npaired) == 0 &&
+        nrows > 0) {
         metrics_table(out, rows, nrows, with_events);
+        if (npaired)
+            paired_table(out, paired, npaired, baseline);
         if (mk.n > 1)
             fprintf(out,
                     "  (%ld markets: bad_debt and liq_notional are every market's; max_drawdown "
@@ -1131,6 +1251,7 @@ static int info_file(const char *path, hid_t f, int metrics_csv, FILE *out, lc_e
         fprintf(out, "\nno risk metrics: %s", merr.msg);
     }
     free(rows);
+    free(paired);
     markets_free(&mk);
     return 0;
 }
@@ -1141,7 +1262,7 @@ static int refuse_bad_attr(lc_error *err, const char *path)
                        bad_attr.why);
 }
 
-static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
+static int info(const char *path, lc_info_what what, long baseline, FILE *out, lc_error *err)
 {
     if (access(path, R_OK) != 0)
         return lc_error_at(err, path, 0, NULL, "cannot read: %s", strerror(errno));
@@ -1182,7 +1303,7 @@ static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
         H5Fclose(f);
         return lc_error_at(err, path, 0, NULL, "out of memory");
     }
-    int rc = info_file(path, f, metrics_csv, buf, err);
+    int rc = info_file(path, f, what, baseline, buf, err);
     H5Fclose(f);
     if (fclose(buf) != 0 && rc == 0)
         rc = lc_error_at(err, path, 0, NULL, "out of memory");
@@ -1194,14 +1315,14 @@ static int info(const char *path, int metrics_csv, FILE *out, lc_error *err)
     return rc;
 }
 
-int lc_info_print(const char *path, int metrics_csv, FILE *out, lc_error *err)
+int lc_info_print(const char *path, lc_info_what what, long baseline, FILE *out, lc_error *err)
 {
     /* our messages, not HDF5's stack dumps; the caller's handler comes back */
     H5E_auto2_t fn;
     void *data;
     H5Eget_auto2(H5E_DEFAULT, &fn, &data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    int rc = info(path, metrics_csv, out, err);
+    int rc = info(path, what, baseline, out, err);
     H5Eset_auto2(H5E_DEFAULT, fn, data);
     return rc;
 }

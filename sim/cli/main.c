@@ -16,6 +16,7 @@
 #include "cli/catalog.h"
 #include "cli/info.h"
 #include "cli/progress.h"
+#include "cli/search.h"
 #include "engine/finder.h"
 #include "lc_commit.h" /* LC_GIT_COMMIT */
 #include "out/metrics.h"
@@ -56,6 +57,8 @@ static const char *const main_help =
     "  liqcascade sweep SCENARIO --vary key=v1,v2,...  the same runs at every point of a grid\n"
     "  liqcascade validate SCENARIO [--set key=value]  print the resolved scenario, or the errors\n"
     "  liqcascade info OUT.h5                          what is in a result file\n"
+    "  liqcascade search SCENARIO --key K --range A:B --metric M --at-most X\n"
+    "                                                  where a metric crosses a level\n"
     "  liqcascade models [--markdown]                  every model, distribution and key\n"
     "  liqcascade report OUT.h5 [-o DIR]               the HTML report (analysis/, Python)\n"
     "\n"
@@ -132,7 +135,7 @@ static const char *const validate_help =
     "FILE:LINE: KEY: MESSAGE and exit 2.\n";
 
 static const char *const info_help =
-    "usage: liqcascade info OUT.h5 [--metrics]\n"
+    "usage: liqcascade info OUT.h5 [--metrics | --paired] [--baseline B]\n"
     "\n"
     "Print what a result file holds: version and schema (v2, or v1 from before markets),\n"
     "status, size of the run, the markets, datasets with their units, a summary of every\n"
@@ -142,8 +145,34 @@ static const char *const info_help =
     "shortfall of bad debt, liquidated notional, drawdown, cascade rounds and amplification\n"
     "(definitions: docs/analysis.md).\n"
     "\n"
-    "  --metrics   print only the metric table, as CSV (point,metric,value,lo,hi,n,units),\n"
-    "              the same table the Python package writes to metrics.csv\n";
+    "For a sweep it then prints the paired differences of every point against a baseline\n"
+    "point: each run is the same market at every point (common random numbers), so the\n"
+    "difference run by run isolates the keys' effect and its interval is far narrower than\n"
+    "the points' own (Newcombe's interval for probabilities, the paired normal interval for\n"
+    "means; quantiles get no interval).\n"
+    "\n"
+    "  --metrics      print only the metric table, as CSV (point,metric,value,lo,hi,n,units),\n"
+    "                 the same table the Python package writes to metrics.csv\n"
+    "  --paired       print only the paired differences, as CSV\n"
+    "                 (point,baseline,metric,value,lo,hi,n,units), as the report's paired.csv\n"
+    "  --baseline B   the point the differences are taken against (default 0)\n";
+
+static const char *const search_help =
+    "usage: liqcascade search SCENARIO --key K --range A:B --metric M (--at-most X | --at-least "
+    "X)\n"
+    "                         [--tol T] [--runs N] [--set key=value]... [--threads N]\n"
+    "\n"
+    "Find where metric M crosses level X as key K moves over [A, B]: e.g. the smallest\n"
+    "maintenance rate with P(bad debt) <= 1%%:\n"
+    "  liqcascade search scenarios/margin-study.yaml --key venue.tiers.0.mmr \\\n"
+    "      --range 0.002:0.006 --metric p_bad_debt --at-most 0.01\n"
+    "Bisection on common runs: every probe runs the same runs (the scenario's seed), so the\n"
+    "metric is a function of K alone on that sample; probes halve the bracket until it is\n"
+    "narrower than T (default |B - A|/64). Nothing is written: each probe prints K, the metric\n"
+    "and its 95%% interval; the answer is the bracket on these runs, and, with sampling, the\n"
+    "nearest probes whose whole interval lies on their side (the boundary is between them).\n"
+    "M is any metric of `liqcascade info --metrics` but those needing --events\n"
+    "(cascade_steps); docs/analysis.md defines them.\n";
 
 static const char *const report_help =
     "usage: liqcascade report OUT.h5 [-o DIR] [--point P] [--metric M]... [--dpi N]\n"
@@ -170,6 +199,12 @@ typedef struct cli {
     const char **zip; /* sweep: the --zip arguments */
     int nzip;
     int threads, events, population, force, quiet, markdown, metrics, json;
+    int paired; /* info --paired: the paired differences as CSV */
+    /* search: --key, --range, --metric, --at-most/--at-least, --tol */
+    const char *key, *metric;
+    double from, to, level, tol;
+    int has_range, has_level, at_least;
+    long baseline; /* info --baseline: the point they are taken against */
     long batch;
     double max_memory; /* --max-memory, bytes; 0: what the system has available */
     double budget;     /* the memory budget (read_budget): bytes, 0 when unknown */
@@ -278,7 +313,15 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         O_METRICS,
         O_MAXMEM,
         O_ZIP,
-        O_JSON
+        O_JSON,
+        O_PAIRED,
+        O_BASELINE,
+        O_KEY,
+        O_RANGE,
+        O_METRIC,
+        O_AT_MOST,
+        O_AT_LEAST,
+        O_TOL
     };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"threads", required_argument, 0, 't'},
@@ -297,10 +340,19 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
                                          {"vary", required_argument, 0, O_VARY},
                                          {"zip", required_argument, 0, O_ZIP},
                                          {"metrics", no_argument, 0, O_METRICS},
+                                         {"paired", no_argument, 0, O_PAIRED},
+                                         {"baseline", required_argument, 0, O_BASELINE},
+                                         {"key", required_argument, 0, O_KEY},
+                                         {"range", required_argument, 0, O_RANGE},
+                                         {"metric", required_argument, 0, O_METRIC},
+                                         {"at-most", required_argument, 0, O_AT_MOST},
+                                         {"at-least", required_argument, 0, O_AT_LEAST},
+                                         {"tol", required_argument, 0, O_TOL},
                                          {"max-memory", required_argument, 0, O_MAXMEM},
                                          {"json", no_argument, 0, O_JSON},
                                          {0, 0, 0, 0}};
     int is_run = strcmp(cmd, "run") == 0 || strcmp(cmd, "sweep") == 0;
+    int is_search = strcmp(cmd, "search") == 0;
     optind = 1;
     opterr = 0;
     for (int ch; (ch = getopt_long(argc, argv, ":o:t:fqh", opts, NULL)) != -1;) {
@@ -319,7 +371,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             if (*end || t < 1 || t > 4096)
                 return usage_error(cmd, "--threads takes a whole number from 1 to 4096");
             c->threads = (int)t;
-            bad = is_run ? NULL : "--threads";
+            bad = is_run || is_search ? NULL : "--threads";
             break;
         }
         case O_BATCH: {
@@ -361,12 +413,69 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             c->metrics = 1;
             bad = strcmp(cmd, "info") == 0 ? NULL : "--metrics";
             break;
+        case O_KEY:
+            c->key = optarg;
+            bad = is_search ? NULL : "--key";
+            break;
+        case O_METRIC:
+            c->metric = optarg;
+            bad = is_search ? NULL : "--metric";
+            break;
+        case O_RANGE: {
+            char *end, *colon = strchr(optarg, ':');
+            c->from = colon ? strtod(optarg, &end) : NAN;
+            int ok = colon && end == colon;
+            c->to = ok ? strtod(colon + 1, &end) : NAN;
+            if (!ok || *end || colon[1] == 0 || !isfinite(c->from) || !isfinite(c->to) ||
+                c->from == c->to)
+                return usage_error(cmd, "--range takes two different numbers A:B, e.g. 0.002:0.02");
+            c->has_range = 1;
+            bad = is_search ? NULL : "--range";
+            break;
+        }
+        case O_AT_MOST:
+        case O_AT_LEAST:
+        case O_TOL: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (*end || !*optarg || !isfinite(v) || (ch == O_TOL && !(v > 0)))
+                return usage_error(cmd, ch == O_TOL ? "--tol takes a positive number"
+                                                    : "--at-most/--at-least take a number");
+            if (ch == O_TOL)
+                c->tol = v;
+            else {
+                if (c->has_level)
+                    return usage_error(cmd, "give one of --at-most and --at-least, once");
+                c->level = v;
+                c->has_level = 1;
+                c->at_least = ch == O_AT_LEAST;
+            }
+            bad = is_search         ? NULL
+                  : ch == O_TOL     ? "--tol"
+                  : ch == O_AT_MOST ? "--at-most"
+                                    : "--at-least";
+            break;
+        }
+        case O_PAIRED:
+            c->paired = 1;
+            bad = strcmp(cmd, "info") == 0 ? NULL : "--paired";
+            break;
+        case O_BASELINE: {
+            char *end;
+            long b = strtol(optarg, &end, 10);
+            if (*end || !*optarg || b < 0 || b > 1L << 40)
+                return usage_error(cmd, "--baseline takes a point's index (0, 1, ...)");
+            c->baseline = b;
+            bad = strcmp(cmd, "info") == 0 ? NULL : "--baseline";
+            break;
+        }
         case O_MD:
             c->markdown = 1;
             bad = strcmp(cmd, "models") == 0 ? NULL : "--markdown";
             break;
         case O_ENGINE:
             c->engine = lc_finder_kind(optarg);
+            is_run |= is_search; /* --engine applies to both */
             if (c->engine == LC_ENGINE_NKINDS)
                 return usage_error(cmd, "--engine is index or scan");
             bad = is_run ? NULL : "--engine";
@@ -1146,11 +1255,41 @@ static int cmd_sweep(cli *c)
 static int cmd_info(cli *c)
 {
     lc_error err = {0};
-    if (lc_info_print(c->scenario, c->metrics, stdout, &err)) {
+    if (c->metrics && c->paired)
+        return usage_error("info", "--metrics and --paired each print one table; choose one");
+    lc_info_what what = c->metrics ? LC_INFO_METRICS : c->paired ? LC_INFO_PAIRED : LC_INFO_ALL;
+    if (lc_info_print(c->scenario, what, c->baseline, stdout, &err)) {
         print_errors(&err);
         return EXIT_RUNTIME;
     }
     return 0;
+}
+
+static int cmd_search(cli *c)
+{
+    if (!c->key || !c->has_range || !c->metric || !c->has_level)
+        return usage_error("search", "needs --key, --range, --metric and one of --at-most and "
+                                     "--at-least");
+    if (signal(SIGINT, on_signal) == SIG_ERR || signal(SIGTERM, on_signal) == SIG_ERR)
+        return EXIT_RUNTIME;
+    lc_search_opts o = {.scenario = c->scenario,
+                        .sets = c->sets,
+                        .nsets = c->nsets,
+                        .key = c->key,
+                        .from = c->from,
+                        .to = c->to,
+                        .tol = c->tol,
+                        .metric = c->metric,
+                        .level = c->level,
+                        .at_least = c->at_least,
+                        .threads = c->threads,
+                        .engine = c->engine,
+                        .stop = &stop_requested};
+    lc_error err = {0};
+    int rc = lc_search(&o, stdout, &err);
+    if (rc)
+        print_errors(&err);
+    return stop_requested ? EXIT_INTERRUPTED : rc;
 }
 
 /* `report`: hand the arguments to the Python report (it parses them). */
@@ -1214,6 +1353,7 @@ int main(int argc, char **argv)
                 {"sweep", sweep_help, cmd_sweep},
                 {"validate", validate_help, cmd_validate},
                 {"info", info_help, cmd_info},
+                {"search", search_help, cmd_search},
                 {"models", models_help, NULL}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[1], cmds[i].name) != 0)

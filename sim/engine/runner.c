@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/progress.h"
 
@@ -94,7 +95,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
 
     long cap = choose_batch(sc0, total, o);
     /* batches on the series chunk grid, so their chunks compress in parallel */
-    long chunk = lc_writer_series_chunk(w);
+    long chunk = w ? lc_writer_series_chunk(w) : 0;
     if (o->batch_rows <= 0 && chunk > 0 && cap > chunk)
         cap -= cap % chunk;
     /* two batches: one computed while the other is written */
@@ -206,7 +207,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
             break;
         b->nrows = prefix;
         /* deflate the batch's full series chunks on every thread (writer.h) */
-        long jobs = lc_writer_compress_jobs(w, b);
+        long jobs = w ? lc_writer_compress_jobs(w, b) : 0;
         int zfail = 0;
 #pragma omp parallel num_threads(threads) reduction(| : zfail) if (jobs > 0)
         {
@@ -222,6 +223,8 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
         if (o->summary)
             for (long i = 0; i < prefix; i++)
                 lc_summary_add(&o->summary[b->rows[i].point], &b->rows[i]);
+        if (o->rows)
+            memcpy(o->rows + first, b->rows, (size_t)prefix * sizeof *b->rows);
         if (pending) {
             pending = 0;
             if (join_write(writer_thread, &job, err)) {
@@ -230,7 +233,7 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
             }
             lc_batch_release_events(bufs[cur ^ 1]); /* written: its memory back */
         }
-        if (prefix > 0) {
+        if (prefix > 0 && w) {
             job = (write_job){.w = w, .b = b};
             if (pthread_create(&writer_thread, NULL, write_main, &job) != 0) {
                 failed = lc_error_add(err, "cannot start the writer thread");

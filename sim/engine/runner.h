@@ -25,6 +25,7 @@ typedef struct lc_runner_opts {
     long batch_rows;             /* 0: chosen from memory (about 32 MiB of series) */
     lc_summary *summary;         /* NULL, or one per point: receives its rows in order */
     size_t event_bytes; /* 0: no bound; else a batch ends once its runs' events hold this */
+    lc_run_row *rows;   /* NULL, or room for every row: receives them, by row index */
 } lc_runner_opts;
 
 typedef struct lc_runner_stats {
@@ -51,7 +52,8 @@ void lc_runner_memory(const lc_scenario *const *sc, const long *accounts, const 
                       long points, const lc_runner_opts *o, lc_memory *m);
 
 /* Run every run of every point: scenario sc[k] and population pop[k] for
- * point k. All points share runs, steps, every and series. */
+ * point k. All points share runs, steps, every and series. w NULL: nothing
+ * is written (the rows reach o->summary and o->rows only). */
 int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop, long points,
                   const lc_runner_opts *o, lc_writer *w, lc_runner_stats *st, lc_error *err);
 

@@ -75,37 +75,107 @@ static void add(table *t, long point, const char *name, const char *suffix, doub
     snprintf(m->metric, sizeof m->metric, "%s%s%s", name, suffix ? "." : "", suffix ? suffix : "");
 }
 
-/* mean, q50, q95, q99, es95, es99 of x[0..n) (x is sorted in place) */
-static void summarise(table *t, long point, const char *name, double *x, long n, const char *units)
+static const int levels[] = {5000, 9500, 9900};
+static const char *const quantile_names[] = {"q50", "q95", "q99"};
+static const char *const es_names[] = {"es95", "es99"};
+
+/* The expected shortfall at levels[k + 1] of sorted x[0..n), n >= 1. */
+static double shortfall(const double *x, long n, int k)
+{
+    long r = lc_quantile_rank(levels[k + 1], n);
+    double s = 0;
+    for (long i = r - 1; i < n; i++)
+        s += x[i];
+    return s / (double)(n - r + 1);
+}
+
+static double mean(const double *x, long n)
 {
     double sum = 0;
     for (long i = 0; i < n; i++)
-        sum += x[i]; /* row order, before sorting */
-    add(t, point, name, "mean", n ? sum / (double)n : NAN, NAN, NAN, n, units);
+        sum += x[i]; /* row order */
+    return n ? sum / (double)n : NAN;
+}
+
+/* mean, q50, q95, q99, es95, es99 of x[0..n) (x is sorted in place) */
+static void summarise(table *t, long point, const char *name, double *x, long n, const char *units)
+{
+    add(t, point, name, "mean", mean(x, n), NAN, NAN, n, units);
     qsort(x, (size_t)n, sizeof *x, cmp_double);
-    static const int levels[] = {5000, 9500, 9900};
-    static const char *const qn[] = {"q50", "q95", "q99"};
     for (int k = 0; k < 3; k++) {
         if (n == 0) {
-            add(t, point, name, qn[k], NAN, NAN, NAN, n, units);
+            add(t, point, name, quantile_names[k], NAN, NAN, NAN, n, units);
             continue;
         }
         long l, u, r = lc_quantile_rank(levels[k], n);
         lc_quantile_ci_ranks(levels[k], n, &l, &u);
-        add(t, point, name, qn[k], x[r - 1], l >= 1 ? x[l - 1] : -INFINITY,
+        add(t, point, name, quantile_names[k], x[r - 1], l >= 1 ? x[l - 1] : -INFINITY,
             u <= n ? x[u - 1] : INFINITY, n, units);
     }
-    static const char *const en[] = {"es95", "es99"};
-    for (int k = 0; k < 2; k++) {
-        double es = NAN;
-        if (n > 0) {
-            long r = lc_quantile_rank(levels[k + 1], n);
-            double s = 0;
-            for (long i = r - 1; i < n; i++)
-                s += x[i];
-            es = s / (double)(n - r + 1);
-        }
-        add(t, point, name, en[k], es, NAN, NAN, n, units);
+    for (int k = 0; k < 2; k++)
+        add(t, point, name, es_names[k], n > 0 ? shortfall(x, n, k) : NAN, NAN, NAN, n, units);
+}
+
+/* The probability metrics: event k of run i (k < NEVENTS; the CDP one only
+ * when the scenario had a lending protocol). */
+enum { NEVENTS = 6 };
+static const char *const event_names[NEVENTS] = {
+    "p_bad_debt", "p_insurance_depleted", "p_adl", "p_cascade", "p_truncated", "p_cdp_bad_debt"};
+static int has_event(const lc_point_runs *r, int k)
+{
+    return k < NEVENTS - 1 || r->cdp_bad_debt;
+}
+static int event(const lc_point_runs *r, int k, long i)
+{
+    switch (k) {
+    case 0:
+        return r->bad_debt[i] > 0;
+    case 1:
+        return r->insurance_min[i] <= 0;
+    case 2:
+        return r->adl_count[i] > 0;
+    case 3:
+        return r->max_rounds[i] >= 2;
+    case 4:
+        return r->truncated[i] > 0;
+    default:
+        return r->cdp_bad_debt[i] > 0;
+    }
+}
+
+/* The per-run variables summarised, in table order: variable v of run i,
+ * when the run has one (amplification needs exo_drawdown > 0). */
+enum { NVARS = 7, V_AMPLIFICATION = NVARS - 1 };
+static const struct {
+    const char *name, *units;
+} vars[NVARS] = {{"bad_debt", "quote"}, {"cdp_bad_debt", "quote"}, {"liq_notional", "quote"},
+                 {"max_drawdown", "1"}, {"max_rounds", "rounds"},  {"cascade_steps", "steps"},
+                 {"amplification", "1"}};
+static int has_var(const lc_point_runs *r, int v)
+{
+    return (v != 1 || r->cdp_bad_debt) && (v != 5 || r->cascade_steps);
+}
+static int defined(const lc_point_runs *r, int v, long i)
+{
+    return v != V_AMPLIFICATION || r->exo_drawdown[i] > 0;
+}
+static double var(const lc_point_runs *r, int v, long i)
+{
+    switch (v) {
+    case 0:
+        return r->bad_debt[i];
+    case 1:
+        return r->cdp_bad_debt[i];
+    case 2:
+        return r->liq_long[i] + r->liq_short[i];
+    case 3:
+        return r->max_drawdown[i];
+    case 4:
+        return r->max_rounds[i];
+    case 5:
+        return r->cascade_steps[i];
+    default:
+        return r->max_drawdown[i] / r->exo_drawdown[i];
     }
 }
 
@@ -114,64 +184,119 @@ int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows)
     table t = {rows, nrows, 0};
     long n = r->n;
     add(&t, r->point, "n_runs", NULL, (double)n, NAN, NAN, n, "runs");
-    long events[5] = {0};
-    for (long i = 0; i < n; i++) {
-        events[0] += r->bad_debt[i] > 0;
-        events[1] += r->insurance_min[i] <= 0;
-        events[2] += r->adl_count[i] > 0;
-        events[3] += r->max_rounds[i] >= 2;
-        events[4] += r->truncated[i] > 0;
-    }
-    static const char *const pnames[] = {"p_bad_debt", "p_insurance_depleted", "p_adl", "p_cascade",
-                                         "p_truncated"};
-    for (int k = 0; k < 5; k++) {
-        double p, lo, hi;
-        lc_wilson(events[k], n, &p, &lo, &hi);
-        add(&t, r->point, pnames[k], NULL, p, lo, hi, n, "1");
-    }
-    if (r->cdp_bad_debt) { /* the lending protocol's */
-        long k = 0;
-        double p, lo, hi;
+    for (int k = 0; k < NEVENTS; k++) {
+        if (!has_event(r, k))
+            continue;
+        long x = 0;
         for (long i = 0; i < n; i++)
-            k += r->cdp_bad_debt[i] > 0;
-        lc_wilson(k, n, &p, &lo, &hi);
-        add(&t, r->point, "p_cdp_bad_debt", NULL, p, lo, hi, n, "1");
+            x += event(r, k, i);
+        double p, lo, hi;
+        lc_wilson(x, n, &p, &lo, &hi);
+        add(&t, r->point, event_names[k], NULL, p, lo, hi, n, "1");
     }
     double *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
     if (!x)
         return -1;
-    for (long i = 0; i < n; i++)
-        x[i] = r->bad_debt[i];
-    summarise(&t, r->point, "bad_debt", x, n, "quote");
-    if (r->cdp_bad_debt) {
+    long undefined = 0;
+    for (int v = 0; v < NVARS; v++) {
+        if (!has_var(r, v))
+            continue;
+        long m = 0;
         for (long i = 0; i < n; i++)
-            x[i] = r->cdp_bad_debt[i];
-        summarise(&t, r->point, "cdp_bad_debt", x, n, "quote");
+            if (defined(r, v, i))
+                x[m++] = var(r, v, i);
+        summarise(&t, r->point, vars[v].name, x, m, vars[v].units);
+        undefined = n - m; /* of the last: amplification */
     }
-    for (long i = 0; i < n; i++)
-        x[i] = r->liq_long[i] + r->liq_short[i];
-    summarise(&t, r->point, "liq_notional", x, n, "quote");
-    for (long i = 0; i < n; i++)
-        x[i] = r->max_drawdown[i];
-    summarise(&t, r->point, "max_drawdown", x, n, "1");
-    for (long i = 0; i < n; i++)
-        x[i] = r->max_rounds[i];
-    summarise(&t, r->point, "max_rounds", x, n, "rounds");
-    if (r->cascade_steps) {
-        for (long i = 0; i < n; i++)
-            x[i] = r->cascade_steps[i];
-        summarise(&t, r->point, "cascade_steps", x, n, "steps");
-    }
-    long m = 0, undefined = 0;
-    for (long i = 0; i < n; i++) {
-        if (r->exo_drawdown[i] > 0)
-            x[m++] = r->max_drawdown[i] / r->exo_drawdown[i];
-        else
-            undefined++;
-    }
-    summarise(&t, r->point, "amplification", x, m, "1");
     add(&t, r->point, "amplification_undefined", NULL, (double)undefined, NAN, NAN, n, "runs");
     free(x);
+    return t.oom ? -1 : 0;
+}
+
+void lc_newcombe_paired(long a, long b, long c, long d, double *delta, double *lo, double *hi)
+{
+    long n = a + b + c + d;
+    if (n <= 0) {
+        *delta = *lo = *hi = NAN;
+        return;
+    }
+    double pj, lj, uj, pb, lb, ub;
+    lc_wilson(a + b, n, &pj, &lj, &uj);
+    lc_wilson(a + c, n, &pb, &lb, &ub);
+    double prod = (double)(a + b) * (double)(c + d) * (double)(a + c) * (double)(b + d);
+    double phi = prod > 0 ? ((double)a * (double)d - (double)b * (double)c) / sqrt(prod) : 0.0;
+    *delta = (double)(b - c) / (double)n;
+    /* the radicands are >= 0 in exact arithmetic (|φ| <= 1); rounding can
+     * take them a hair below when φ = 1 */
+    double dl = pj - lj, du = ub - pb, el = uj - pj, eu = pb - lb;
+    *lo = *delta - sqrt(fmax(0.0, dl * dl - 2.0 * phi * dl * du + du * du));
+    *hi = *delta + sqrt(fmax(0.0, el * el - 2.0 * phi * el * eu + eu * eu));
+}
+
+/* The paired rows of variable v: the difference of the means with the
+ * paired normal interval, and of each quantile and shortfall, over the
+ * pairs where both runs have the variable (xj, xb: room for n). */
+static void paired_variable(table *t, const lc_point_runs *pj, const lc_point_runs *pb, int v,
+                            double *xj, double *xb)
+{
+    long m = 0;
+    for (long i = 0; i < pj->n; i++)
+        if (defined(pj, v, i) && defined(pb, v, i)) {
+            xj[m] = var(pj, v, i);
+            xb[m++] = var(pb, v, i);
+        }
+    const char *name = vars[v].name, *units = vars[v].units;
+    double sum = 0;
+    for (long i = 0; i < m; i++)
+        sum += xj[i] - xb[i];
+    double d = m ? sum / (double)m : NAN, ss = 0;
+    for (long i = 0; i < m; i++)
+        ss += (xj[i] - xb[i] - d) * (xj[i] - xb[i] - d);
+    double half = m >= 2 ? Z95 * sqrt(ss / (double)(m - 1)) / sqrt((double)m) : NAN;
+    add(t, pj->point, name, "mean", d, d - half, d + half, m, units);
+    qsort(xj, (size_t)m, sizeof *xj, cmp_double);
+    qsort(xb, (size_t)m, sizeof *xb, cmp_double);
+    for (int k = 0; k < 3; k++) {
+        long r = m ? lc_quantile_rank(levels[k], m) : 0;
+        add(t, pj->point, name, quantile_names[k], m ? xj[r - 1] - xb[r - 1] : NAN, NAN, NAN, m,
+            units);
+    }
+    for (int k = 0; k < 2; k++)
+        add(t, pj->point, name, es_names[k], m ? shortfall(xj, m, k) - shortfall(xb, m, k) : NAN,
+            NAN, NAN, m, units);
+}
+
+int lc_metrics_paired(const lc_point_runs *pj, const lc_point_runs *pb, lc_metric **rows,
+                      long *nrows)
+{
+    table t = {rows, nrows, 0};
+    long n = pj->n < pb->n ? pj->n : pb->n;
+    for (int k = 0; k < NEVENTS; k++) {
+        if (!has_event(pj, k) || !has_event(pb, k))
+            continue;
+        long cell[4] = {0}; /* both, point only, baseline only, neither */
+        for (long i = 0; i < n; i++) {
+            int ej = event(pj, k, i), eb = event(pb, k, i);
+            cell[ej && eb ? 0 : ej ? 1 : eb ? 2 : 3]++;
+        }
+        double d, lo, hi;
+        lc_newcombe_paired(cell[0], cell[1], cell[2], cell[3], &d, &lo, &hi);
+        add(&t, pj->point, event_names[k], NULL, d, lo, hi, n, "1");
+    }
+    double *xj = malloc((size_t)(n > 0 ? n : 1) * sizeof *xj);
+    double *xb = malloc((size_t)(n > 0 ? n : 1) * sizeof *xb);
+    if (!xj || !xb) {
+        free(xj);
+        free(xb);
+        return -1;
+    }
+    lc_point_runs a = *pj, b = *pb;
+    a.n = b.n = n;
+    for (int v = 0; v < NVARS; v++)
+        if (has_var(&a, v) && has_var(&b, v))
+            paired_variable(&t, &a, &b, v, xj, xb);
+    free(xj);
+    free(xb);
     return t.oom ? -1 : 0;
 }
 
@@ -191,6 +316,21 @@ void lc_metrics_csv(const lc_metric *rows, long n, FILE *out)
     for (long i = 0; i < n; i++) {
         const lc_metric *m = &rows[i];
         fprintf(out, "%ld,%s,", m->point, m->metric);
+        csv_num(out, m->value);
+        fputc(',', out);
+        csv_num(out, m->lo);
+        fputc(',', out);
+        csv_num(out, m->hi);
+        fprintf(out, ",%ld,%s\n", m->n, m->units);
+    }
+}
+
+void lc_paired_csv(const lc_metric *rows, long n, long baseline, FILE *out)
+{
+    fputs("point,baseline,metric,value,lo,hi,n,units\n", out);
+    for (long i = 0; i < n; i++) {
+        const lc_metric *m = &rows[i];
+        fprintf(out, "%ld,%ld,%s,", m->point, baseline, m->metric);
         csv_num(out, m->value);
         fputc(',', out);
         csv_num(out, m->lo);

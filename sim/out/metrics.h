@@ -46,6 +46,23 @@ typedef struct lc_point_runs {
  * Returns 0, or -1 when out of memory. */
 int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows);
 
+/* Newcombe's hybrid score interval (Statistics in Medicine 17:2635, 1998,
+ * method 10) of the difference of two paired proportions, from the pairs
+ * with the event at both (a), the first only (b), the second only (c),
+ * neither (d): *delta = (b - c)/n in [*lo, *hi]; NaN when n = 0. */
+void lc_newcombe_paired(long a, long b, long c, long d, double *delta, double *lo, double *hi);
+
+/* Append the paired-difference rows of point pj against the baseline pb
+ * (docs/analysis.md): row i of both is the same run (the caller pairs them;
+ * the shorter n counts). Probabilities with Newcombe's interval, means with
+ * the paired normal one, quantiles and shortfalls as differences without an
+ * interval. Rows carry pj->point. 0, or -1 when out of memory. */
+int lc_metrics_paired(const lc_point_runs *pj, const lc_point_runs *pb, lc_metric **rows,
+                      long *nrows);
+
+/* The paired table as CSV: point,baseline,metric,value,lo,hi,n,units. */
+void lc_paired_csv(const lc_metric *rows, long n, long baseline, FILE *out);
+
 /* The table as CSV, exactly as the Python package writes metrics.csv:
  * header point,metric,value,lo,hi,n,units; %.17g; inf/-inf; NaN empty. */
 void lc_metrics_csv(const lc_metric *rows, long n, FILE *out);

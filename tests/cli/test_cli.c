@@ -828,3 +828,84 @@ Test(cli, progress_line_fits_the_terminal)
     assert_has(line, "10/40 runs (25%)  ETA 0:00:03  10.0 runs/s");
     cr_assert_null(strstr(line, "point"));
 }
+
+/* `search` against a closed form: one long account at 10x with its whole
+ * collateral C = N/10 and an instant drop of size x (sigma 0, no impact, no
+ * insurance fund) leaves bad debt exactly when the mark falls below the
+ * bankruptcy price s0·(1 − 1/10), i.e. for x < −0.1: bisection on
+ * price.shock.size must bracket −0.1 to the tolerance. */
+#define ONE_ACCOUNT                                                                                \
+    "simulation: {runs: 2, steps: 3, dt: 60, seed: 1}\n"                                           \
+    "price: {model: gbm, s0: 100, sigma: 0,\n"                                                     \
+    "        shock: {size: -0.05, start: 60, shape: step}}\n"                                      \
+    "impact: {model: none}\n"                                                                      \
+    "population:\n"                                                                                \
+    "  accounts: 1\n"                                                                              \
+    "  long_fraction: 1\n"                                                                         \
+    "  notional: {dist: fixed, value: 1000}\n"                                                     \
+    "  leverage: {dist: fixed, value: 10}\n"                                                       \
+    "  entry: {dist: fixed, value: 1}\n"                                                           \
+    "venue: {insurance_fund: 0, liquidation_fee: 0}\n"
+
+Test(cli, search_brackets_the_bankruptcy_drop)
+{
+    char *sc = t_write(dir, "one.yaml", ONE_ACCOUNT), *out;
+    cr_assert_eq(t_cli(&out,
+                       "search %s --key price.shock.size --range -0.3:-0.01 --metric p_bad_debt "
+                       "--at-most 0.5 --tol 0.001",
+                       sc),
+                 0, "%s", out);
+    const char *a = strstr(out, "answer: price.shock.size = ");
+    cr_assert(a, "%s", out);
+    double pass, fail;
+    cr_assert_eq(
+        sscanf(a, "answer: price.shock.size = %lf meets the target; %lf fails", &pass, &fail), 2,
+        "%s", a);
+    cr_assert(pass >= -0.1 && fail < -0.1 && pass - fail <= 0.001, "bracket [%g, %g]", fail, pass);
+    free(out);
+    /* the other way round: where P(bad debt) reaches 1, from the other end */
+    cr_assert_eq(t_cli(&out,
+                       "search %s --key price.shock.size --range -0.01:-0.3 --metric p_bad_debt "
+                       "--at-least 1 --tol 0.001",
+                       sc),
+                 0, "%s", out);
+    a = strstr(out, "answer: price.shock.size = ");
+    cr_assert(a, "%s", out);
+    cr_assert_eq(
+        sscanf(a, "answer: price.shock.size = %lf meets the target; %lf fails", &pass, &fail), 2,
+        "%s", a);
+    cr_assert(pass < -0.1 && fail >= -0.1 && fail - pass <= 0.001, "bracket [%g, %g]", pass, fail);
+    free(out);
+    /* no crossing in the range */
+    cr_assert_eq(t_cli(&out,
+                       "search %s --key price.shock.size --range -0.09:-0.01 --metric p_bad_debt "
+                       "--at-most 0.5",
+                       sc),
+                 0, "%s", out);
+    assert_has(out, "every end of the range meets the target");
+    free(out);
+    /* a value of the range the scenario refuses is named; so is an unknown metric */
+    cr_assert_eq(t_cli(&out,
+                       "search %s --key price.shock.size --range -1.5:-0.01 --metric p_bad_debt "
+                       "--at-most 0.5",
+                       sc),
+                 2, "%s", out);
+    assert_has(out, "price.shock.size: the scenario is not valid at -1.5");
+    free(out);
+    cr_assert_eq(t_cli(&out,
+                       "search %s --key price.shock.size --range -0.3:-0.01 --metric p_bad_dept "
+                       "--at-most 0.5",
+                       sc),
+                 2, "%s", out);
+    assert_has(out, "no metric p_bad_dept");
+    assert_has(out, "p_bad_debt (1)");
+    free(out);
+    cr_assert_eq(t_cli(&out,
+                       "search %s --key price.shock.size --range -0.3 --metric p_bad_debt "
+                       "--at-most 0.5",
+                       sc),
+                 2, "%s", out);
+    assert_has(out, "--range takes two different numbers");
+    free(out);
+    free(sc);
+}

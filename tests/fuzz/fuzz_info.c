@@ -10,9 +10,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *out = fopen("/dev/null", "w");
     FUZZ_REQUIRE(out, "/dev/null");
     lc_error err = {0};
-    lc_info_print(path, 0, out, &err);
+    lc_info_print(path, LC_INFO_ALL, 0, out, &err);
     lc_error_clear(&err);
-    lc_info_print(path, 1, out, &err);
+    lc_info_print(path, LC_INFO_METRICS, 0, out, &err);
+    lc_info_print(path, LC_INFO_PAIRED, 1, out, &err);
     fclose(out);
     unlink(path);
     return 0;

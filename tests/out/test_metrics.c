@@ -147,3 +147,84 @@ Test(metrics, a_table_by_hand)
     cr_assert_eq(find(rows, n, "n_runs")->value, 0);
     free(rows);
 }
+
+/* Newcombe's paired interval (method 10) by its identities: with no event
+ * at all it is ±(the Wilson upper bound of 0/n); with φ = 0 (a·d = b·c) each
+ * side is √2 × the margins' Wilson half-width; swapping the discordant
+ * cells mirrors it; and over every table of n <= 12 pairs it holds Δ and
+ * stays in [−1, 1]. */
+Test(metrics, newcombe_paired_identities)
+{
+    double z2 = 1.959963984540054 * 1.959963984540054, d, lo, hi;
+    lc_newcombe_paired(0, 0, 0, 100, &d, &lo, &hi);
+    cr_assert(d == 0);
+    cr_assert_float_eq(hi, z2 / (100 + z2), 1e-15);
+    cr_assert_float_eq(lo, -z2 / (100 + z2), 1e-15);
+    double p, wl, wh;
+    lc_wilson(20, 40, &p, &wl, &wh);
+    lc_newcombe_paired(10, 10, 10, 10, &d, &lo, &hi);
+    cr_assert(d == 0);
+    cr_assert_float_eq(hi, sqrt(2) * (wh - 0.5), 1e-15);
+    cr_assert_float_eq(lo, -sqrt(2) * (0.5 - wl), 1e-15);
+    for (long n = 1; n <= 12; n++)
+        for (long a = 0; a <= n; a++)
+            for (long b = 0; a + b <= n; b++)
+                for (long c = 0; a + b + c <= n; c++) {
+                    long e = n - a - b - c;
+                    double d2, lo2, hi2;
+                    lc_newcombe_paired(a, b, c, e, &d, &lo, &hi);
+                    lc_newcombe_paired(a, c, b, e, &d2, &lo2, &hi2);
+                    cr_assert(lo <= d && d <= hi && lo >= -1 - 1e-12 && hi <= 1 + 1e-12,
+                              "(%ld %ld %ld %ld): %g [%g, %g]", a, b, c, e, d, lo, hi);
+                    cr_assert(d == -d2 && fabs(lo + hi2) < 1e-15 && fabs(hi + lo2) < 1e-15,
+                              "(%ld %ld %ld %ld) mirrored", a, b, c, e);
+                }
+    lc_newcombe_paired(0, 0, 0, 0, &d, &lo, &hi);
+    cr_assert(isnan(d) && isnan(lo) && isnan(hi));
+}
+
+/* The paired table of two points by hand: 10 runs, bad debt in runs 4 and 8
+ * at the baseline, in runs 4 and 6 at the point (A = 1, B = 1, C = 1); the
+ * liquidated notional 10 higher in every run but one, 20 higher there. */
+Test(metrics, a_paired_table_by_hand)
+{
+    double bb[10] = {0, 0, 0, 0, 100, 0, 0, 0, 5, 0}, bj[10] = {0, 0, 0, 0, 50, 0, 7, 0, 0, 0};
+    double zero[10] = {0}, ins[10], lb[10], lj[10], dd[10], exo[10], rounds[10];
+    for (int i = 0; i < 10; i++) {
+        ins[i] = 50;
+        lb[i] = 10.0 * i;
+        lj[i] = lb[i] + (i == 3 ? 20 : 10);
+        dd[i] = 0.1;
+        exo[i] = i == 0 ? 0 : 0.05;
+        rounds[i] = 1;
+    }
+    lc_point_runs b = {0, 10, bb, lb, zero, dd, exo, ins, zero, rounds, zero, NULL, NULL};
+    lc_point_runs j = {3, 10, bj, lj, zero, dd, exo, ins, zero, rounds, zero, NULL, NULL};
+    lc_metric *rows = NULL;
+    long n = 0;
+    cr_assert_eq(lc_metrics_paired(&j, &b, &rows, &n), 0);
+    cr_assert_eq(rows[0].point, 3);
+    const lc_metric *m = find(rows, n, "p_bad_debt");
+    double d, lo, hi;
+    lc_newcombe_paired(1, 1, 1, 7, &d, &lo, &hi);
+    cr_assert(m->value == 0 && m->lo == lo && m->hi == hi && m->n == 10);
+    for (long i = 0; i < n; i++)
+        cr_assert(strcmp(rows[i].metric, "n_runs") &&
+                      strcmp(rows[i].metric, "amplification_undefined"),
+                  "no paired %s", rows[i].metric);
+    /* d = 10 x9 and 20: mean 11, s² = (9·1 + 81)/9 = 10 */
+    m = find(rows, n, "liq_notional.mean");
+    double half = 1.959963984540054 * sqrt(10.0) / sqrt(10.0);
+    cr_assert_float_eq(m->value, 11, 1e-12);
+    cr_assert_float_eq(m->hi - m->value, half, 1e-12, "%g", m->hi - m->value);
+    cr_assert_float_eq(m->value - m->lo, half, 1e-12);
+    /* quantiles: differences of the points' own, no interval */
+    m = find(rows, n, "bad_debt.q95");
+    cr_assert(m->value == 50 - 100 && isnan(m->lo) && isnan(m->hi), "%g", m->value);
+    m = find(rows, n, "bad_debt.es95");
+    cr_assert(m->value == -50);
+    /* amplification: the 9 pairs with exo_drawdown > 0 at both, each 2 − 2 */
+    m = find(rows, n, "amplification.mean");
+    cr_assert(m->value == 0 && m->n == 9 && m->lo == 0 && m->hi == 0);
+    free(rows);
+}

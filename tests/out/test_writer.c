@@ -600,7 +600,7 @@ static char *info_text(const char *path, int *rc, lc_error *err)
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
-    *rc = lc_info_print(path, 0, out, err);
+    *rc = lc_info_print(path, LC_INFO_ALL, 0, out, err);
     fclose(out);
     return buf;
 }
