@@ -223,11 +223,18 @@ void lc_newcombe_paired(long a, long b, long c, long d, double *delta, double *l
     double pj, lj, uj, pb, lb, ub;
     lc_wilson(a + b, n, &pj, &lj, &uj);
     lc_wilson(a + c, n, &pb, &lb, &ub);
+    /* the correlation of the pairs, corrected as Newcombe does (k − n/2 for
+     * k > n/2, 0 up to n/2): uncorrected it is 1 when no pair is discordant,
+     * and the interval collapses to a point */
     double prod = (double)(a + b) * (double)(c + d) * (double)(a + c) * (double)(b + d);
-    double phi = prod > 0 ? ((double)a * (double)d - (double)b * (double)c) / sqrt(prod) : 0.0;
+    double k = (double)a * (double)d - (double)b * (double)c, half_n = (double)n / 2.0;
+    double phi = prod <= 0    ? 0.0
+                 : k > half_n ? (k - half_n) / sqrt(prod)
+                 : k >= 0     ? 0.0
+                              : k / sqrt(prod);
     *delta = (double)(b - c) / (double)n;
     /* the radicands are >= 0 in exact arithmetic (|φ| <= 1); rounding can
-     * take them a hair below when φ = 1 */
+     * take them a hair below */
     double dl = pj - lj, du = ub - pb, el = uj - pj, eu = pb - lb;
     *lo = *delta - sqrt(fmax(0.0, dl * dl - 2.0 * phi * dl * du + du * du));
     *hi = *delta + sqrt(fmax(0.0, el * el - 2.0 * phi * el * eu + eu * eu));

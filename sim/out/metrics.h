@@ -47,7 +47,8 @@ typedef struct lc_point_runs {
 int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows);
 
 /* Newcombe's hybrid score interval (Statistics in Medicine 17:2635, 1998,
- * method 10) of the difference of two paired proportions, from the pairs
+ * method 10, with his corrected φ) of the difference of two paired
+ * proportions, from the pairs
  * with the event at both (a), the first only (b), the second only (c),
  * neither (d): *delta = (b - c)/n in [*lo, *hi]; NaN when n = 0. */
 void lc_newcombe_paired(long a, long b, long c, long d, double *delta, double *lo, double *hi);

@@ -148,14 +148,24 @@ Test(metrics, a_table_by_hand)
     free(rows);
 }
 
-/* Newcombe's paired interval (method 10) by its identities: with no event
- * at all it is ±(the Wilson upper bound of 0/n); with φ = 0 (a·d = b·c) each
+/* Newcombe's paired interval (method 10) against its published value and
+ * by its identities: with no event at all it is ±(the Wilson upper bound of
+ * 0/n); with φ = 0 (a·d = b·c) each
  * side is √2 × the margins' Wilson half-width; swapping the discordant
  * cells mirrors it; and over every table of n <= 12 pairs it holds Δ and
  * stays in [−1, 1]. */
 Test(metrics, newcombe_paired_identities)
 {
     double z2 = 1.959963984540054 * 1.959963984540054, d, lo, hi;
+    /* Fagerland, Lydersen & Laake, Statistical Analysis of Contingency Tables
+     * (2017), ch. 8: 59, 6, 16, 80 gives −0.0621 [−0.1186, −0.0046] */
+    lc_newcombe_paired(59, 6, 16, 80, &d, &lo, &hi);
+    cr_assert_float_eq(d, -0.0621, 5e-5, "%.5f", d);
+    cr_assert_float_eq(lo, -0.1186, 5e-5, "%.5f", lo);
+    cr_assert_float_eq(hi, -0.0046, 5e-5, "%.5f", hi);
+    /* no discordant pair: not a point (the uncorrected φ = 1 would make it one) */
+    lc_newcombe_paired(20, 0, 0, 20, &d, &lo, &hi);
+    cr_assert(d == 0 && lo < -0.01 && hi > 0.01, "[%g, %g]", lo, hi);
     lc_newcombe_paired(0, 0, 0, 100, &d, &lo, &hi);
     cr_assert(d == 0);
     cr_assert_float_eq(hi, z2 / (100 + z2), 1e-15);
