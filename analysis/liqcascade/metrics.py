@@ -18,6 +18,7 @@ market), with an extra ``market`` column.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -134,6 +135,50 @@ def run_samples(runs: pd.DataFrame, casc_steps: Optional[np.ndarray] = None,
     return Samples(events, variables)
 
 
+def point_samples(result: Result, point: int, casc: Optional[pd.Series] = None,
+                  lending: Optional[bool] = None) -> Samples:
+    """:func:`run_samples` of one sweep point's /runs rows (``casc``: the file's
+    :func:`cascade_steps`, computed when omitted; ``lending``: from the scenario)."""
+    if casc is None:
+        casc = cascade_steps(result)
+    if lending is None:
+        lending = result.resolved.get("venue.lending", "none") != "none"
+    rows = result.point_rows(point)
+    return run_samples(result.runs.iloc[rows],
+                       None if casc is None else casc.iloc[rows].to_numpy(), lending)
+
+
+def estimate(smp: Samples, metric: str, upto: Optional[int] = None) -> stats.Interval:
+    """A metric of the table from its samples with the interval a reader wants next
+    to it, over the first ``upto`` rows (all by default): Wilson for ``p_*``, the
+    normal interval of a mean (:func:`liqcascade.stats.mean_ci`) for ``V.mean`` --
+    which the contract table leaves without one --, the order-statistic interval
+    for quantiles, none for expected shortfalls. The report's sweep curves and
+    convergence plots use it. Raises LiqcascadeError for a metric that has no
+    per-run sample (``n_runs``, ``amplification_undefined``, or one the file lacks)."""
+    if metric in smp.events:
+        e = smp.events[metric][:upto]
+        return stats.wilson(int(np.count_nonzero(e)), e.size)
+    name, _, stat = metric.rpartition(".")
+    if name not in smp.variables or stat not in _STAT:
+        raise LiqcascadeError(f"{metric}: not a metric with a per-run sample")
+    var = smp.variables[name]
+    x = var.values[:upto][var.defined[:upto]]
+    return stats.mean_ci(x) if stat == "mean" else statistic(stat, x)
+
+
+def running(result: Result, metric: str, point: int = 0, steps: int = 200) -> pd.DataFrame:
+    """The running estimate of ``metric`` over the first n runs of ``point`` (in row
+    order), with its running 95% interval (:func:`estimate`), at about ``steps``
+    values of n from 1 to every run: columns n, value, lo, hi."""
+    smp = point_samples(result, point)
+    total = len(result.point_rows(point))
+    ns = np.unique(np.linspace(1, total, min(steps, max(total, 1))).round().astype(int)) \
+        if total else np.zeros(0, dtype=int)
+    rows = [(int(k), *dataclasses.astuple(estimate(smp, metric, int(k)))) for k in ns]
+    return pd.DataFrame(rows, columns=["n", "value", "lo", "hi"])
+
+
 def statistic(stat: str, x: np.ndarray) -> stats.Interval:
     """One statistic of :data:`STATISTICS` (``mean``, ``q50``, ..., ``es99``) of the
     sample ``x``, with the interval the metric table gives it (the order-statistic
@@ -248,10 +293,8 @@ def paired_differences(result: Result, baseline: int = 0) -> pd.DataFrame:
     lending = result.resolved.get("venue.lending", "none") != "none"
 
     def samples(point: int) -> tuple[np.ndarray, Samples]:
-        rows = result.point_rows(point)
-        sub = result.runs.iloc[rows]
-        return _run_index(result, rows), run_samples(
-            sub, None if casc is None else casc.iloc[rows].to_numpy(), lending)
+        return (_run_index(result, result.point_rows(point)),
+                point_samples(result, point, casc, lending))
 
     base_runs, base = samples(baseline)
     out: list[dict] = []

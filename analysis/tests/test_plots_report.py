@@ -53,9 +53,14 @@ def test_sweep_heatmap(sweep_file: Path, tmp_path: Path) -> None:
         assert ax.get_xlabel() == "venue.liquidation_fee (1)"
         assert ax.get_ylabel() == "venue.insurance_fund (quote)"
         assert fig.axes[1].get_ylabel() == "bad_debt.q95 (quote)"
-        # one annotated cell per point, the value of that point
-        texts = sorted(float(t.get_text()) for t in ax.texts)
-        assert texts == [18.0 * (p + 1) for p in range(6)]
+        # one annotated cell per point: the value of that point, then its interval
+        # (20 runs: the 95% quantile's upper side is unbounded)
+        texts = sorted(ax.texts, key=lambda t: float(t.get_text().split("\n")[0]))
+        assert [float(t.get_text().split("\n")[0]) for t in texts] == \
+            [18.0 * (p + 1) for p in range(6)]
+        assert texts[0].get_text().split("\n")[1].endswith(", ∞]")
+        # the colour scale starts at 0, not at the smallest cell
+        assert fig.axes[0].images[0].get_clim()[0] == 0.0
         fig.savefig(tmp_path / "s.png")
         assert _is_png(tmp_path / "s.png")
         with pytest.raises(lc.LiqcascadeError, match="no metric"):
@@ -76,8 +81,12 @@ def test_report_cli(c_result: Path, tmp_path: Path) -> None:
         assert needle in page
     csv = (out / "metrics.csv").read_text().splitlines()
     assert csv[0] == "point,metric,value,lo,hi,n,units"
+    # provenance, the scenario, its assumptions
+    for needle in ("git commit", "created", "command", "How this file was made",
+                   "/scenario_resolved", "<details>", "Assumptions"):
+        assert needle in page, needle
     # one market: no markets section, but the per-market table is written all the same
-    assert "schema_version" in page and "Liquidations by market" not in page
+    assert "Liquidations by market" not in page
     csv = (out / "market_metrics.csv").read_text().splitlines()
     assert csv[0] == "point,market,metric,value,lo,hi,n,units"
     assert csv[1] == "0,market,n_runs,40,,,40,runs"
