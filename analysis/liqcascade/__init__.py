@@ -1,6 +1,7 @@
 """liqcascade analysis: load result files (HDF5 schema v1 and v2) into pandas with
-units, compute per-point risk metrics with confidence intervals (and per market),
-draw the standard figures and write an HTML report
+units, compute per-point risk metrics with confidence intervals (and per market, and
+each sweep point's paired differences against a baseline point), draw the standard
+figures and write an HTML report
 (``python -m liqcascade.report OUT.h5 -o report/``); :func:`open_series` gives the
 series as an xarray Dataset with dimensions (row, market, time).
 

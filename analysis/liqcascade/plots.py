@@ -6,9 +6,21 @@ each function builds and returns its own Figure, so it works headless under Agg)
 * :func:`liquidation_heatmap` -- liquidated notional by execution price and time,
   from /events;
 * :func:`cascade_ccdf` -- complementary CDF of per-step liquidated notional, log-log;
-* :func:`sweep_heatmap` -- any metric over two varied keys of a sweep (/points).
+* :func:`sweep_heatmap` -- any metric over two varied keys of a sweep (/points), each
+  cell with its value and 95% interval, on a colour scale anchored at 0
+  (:func:`colour_range`);
+* :func:`sweep_curve` -- any metric against the key of a one-key sweep with its 95%
+  band, beside its paired difference against a baseline point with that band;
+* :func:`liquidation_map` -- the population's notional at each liquidation price, per
+  side and market, with s0 (needs /population);
+* :func:`bad_debt_chart` -- bad debt by leverage, tier and side
+  (:func:`liqcascade.population.bad_debt_breakdown`);
+* :func:`convergence` -- the running estimate of metrics against the number of runs,
+  with the running 95% band.
 
-Every axis label carries its units, taken from the file's ``units`` attributes.
+Every axis label carries its units, taken from the file's ``units`` attributes (with
+``currency=`` the quote currency is named: ``price (USD)``), and ticks are written as
+:mod:`liqcascade.fmt` writes numbers (``60,000``, ``2.5 M``).
 
 Markets: ``fan_chart`` and ``liquidation_heatmap`` draw one panel per market (stacked,
 sharing the time axis) unless ``market=`` picks one (a name or an index); a file with

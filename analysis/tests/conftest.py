@@ -67,6 +67,24 @@ def c_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def c_fee_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real one-key `liqcascade sweep` (venue.liquidation_fee, 4 points of 60 runs of
+    120 steps, 2,000 accounts, a small fund) with --events and --population: the
+    report's sweep curves, paired differences, liquidation map and bad-debt
+    breakdown all have something to show."""
+    out = tmp_path_factory.mktemp("fees") / "fees.h5"
+    subprocess.run([str(binary()), "sweep", str(ROOT / "scenarios" / "quickstart.yaml"),
+                    "-o", str(out), "--quiet", "--threads", "2", "--runs", "60",
+                    "--steps", "120", "--set", "population.accounts=2000",
+                    "--set", "venue.insurance_fund=2000", "--set", "price.sigma=1.5",
+                    "--set", "impact.depth_1pct=2e5",
+                    "--vary", "venue.liquidation_fee=0.002,0.005,0.01,0.02",
+                    "--events", "--population"],
+                   check=True, capture_output=True, timeout=120)
+    return out
+
+
 #: a two-market scenario (DESIGN §12): 8 runs of one hour; liquidations in both markets
 TWO_MARKETS = """\
 simulation: {runs: 8, steps: 60, dt: 60}

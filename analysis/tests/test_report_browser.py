@@ -20,7 +20,6 @@ import pytest
 
 from liqcascade.report import main as report_main
 
-from conftest import ROOT, binary
 
 WIDTHS = (1280, 800)
 
@@ -90,29 +89,13 @@ def check(page: Path, tmp: Path) -> None:
         assert not broken, f"{page.parent.name} at {width} px: images not loaded: {broken}"
 
 
-@pytest.fixture(scope="module")
-def fee_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A one-key sweep (the curves and the paired table) with /events and /population
-    (the liquidation map and the bad-debt breakdown): 4 points of 60 runs."""
-    out = tmp_path_factory.mktemp("browser") / "fees.h5"
-    subprocess.run([str(binary()), "sweep", str(ROOT / "scenarios" / "quickstart.yaml"),
-                    "-o", str(out), "--quiet", "--threads", "2", "--runs", "60",
-                    "--steps", "120", "--set", "population.accounts=2000",
-                    "--set", "venue.insurance_fund=2000", "--set", "price.sigma=1.5",
-                    "--set", "impact.depth_1pct=2e5",
-                    "--vary", "venue.liquidation_fee=0.002,0.005,0.01,0.02",
-                    "--events", "--population"],
-                   check=True, capture_output=True, timeout=120)
-    return out
-
-
 @pytest.mark.parametrize("which", ["one_key", "two_keys", "two_markets"])
-def test_report_fits_and_loads(which: str, fee_sweep: Path, c_sweep: Path, c_markets: Path,
-                               tmp_path: Path) -> None:
+def test_report_fits_and_loads(which: str, c_fee_sweep: Path, c_sweep: Path,
+                               c_markets: Path, tmp_path: Path) -> None:
     """Three pages: a one-key sweep with every optional table, a two-key sweep whose
     second key is YAML text (long labels), and a file of two markets."""
     chromium()  # skip before any work when there is no browser
-    source = {"one_key": fee_sweep, "two_keys": c_sweep, "two_markets": c_markets}[which]
+    source = {"one_key": c_fee_sweep, "two_keys": c_sweep, "two_markets": c_markets}[which]
     out = tmp_path / which
     assert report_main([str(source), "-o", str(out), "--dpi", "60", "--quote", "USD"]) == 0
     check(out / "index.html", tmp_path)
