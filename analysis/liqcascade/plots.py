@@ -529,6 +529,10 @@ def liquidation_map(result: Result, market: Optional[Union[int, str]] = None, bi
     levels = liquidation_levels(result)
     if market is not None:
         levels = [levels[result.market_index(market)]]
+    if not any(lv.price.size for lv in levels):
+        spans = sum(lv.left_out for lv in levels)
+        raise LiqcascadeError(f"no account has one liquidation price: the {spans:,} accounts "
+                              "all span markets (cross or portfolio margin, lending CDPs)")
     fig = fig or Figure(figsize=(9, 4.2 if len(levels) == 1 else 1.0 + 3.4 * len(levels)))
     axes = fig.subplots(len(levels), 1, squeeze=False)[:, 0]
     money = FuncFormatter(lambda v, _p: _trim(fmt.money(v)))
@@ -544,6 +548,7 @@ def liquidation_map(result: Result, market: Optional[Union[int, str]] = None, bi
                    label=f"{name} ({np.count_nonzero(lv.side == side):,} accounts)")
         ax.axvline(lv.s0, color="black", ls="--", lw=1.2, label=f"s0 = {fmt.price(lv.s0)}")
         ax.set_xlim(lo, hi)
+        ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(money)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.price(v)))
         ax.set_ylabel(f"notional per bin ({currency})")

@@ -119,7 +119,8 @@ def _unfinished(text: str) -> bool:
     """A comment that stops mid-sentence: an open parenthesis, a trailing comma,
     colon, semicolon or dash, or a last word that cannot end one (of, the, and ...)."""
     return text.count("(") > text.count(")") or bool(re.search(
-        r"([,:;–-]|\b(of|the|a|an|and|or|to|in|at|by|for|with|from|on|as|than))$", text))
+        r"([,:;–-]|\b(of|the|a|an|and|or|but|to|in|at|by|for|with|from|on|as|than|which|"
+        r"that|per|into|about|is|are))$", text))
 
 
 def leading_comment(text: str) -> str:

@@ -207,8 +207,10 @@ def write_report(result: Result, out: Path, point: int = 0,
                  "side is not drawn); right, the paired difference against point "
                  f"{baseline}, run by run, with its 95% interval (Newcombe for "
                  "probabilities, the paired normal interval for means; none for "
-                 "quantiles)." + (f" The keys {', '.join(axis[1:])} move with it."
-                                  if len(axis) > 1 else ""),
+                 "quantiles)." + ("" if len(axis) < 2 else
+                                  f" {', '.join(axis[1:])} "
+                                  + ("moves" if len(axis) == 2 else "move")
+                                  + " with it (--zip)."),
                  lambda m=m: plots.sweep_curve(result, m, table, paired, baseline,
                                                currency=currency))
     elif len(result.varied_keys) >= 2:
@@ -252,9 +254,9 @@ def write_report(result: Result, out: Path, point: int = 0,
         attribution = population.bad_debt_by_account(result, point)
         breakdown = population.bad_debt_breakdown(result, point, attribution)
         draw("bad_debt", "bad_debt_breakdown.png",
-             f"Bad debt per run at point {point} by leverage (at entry), maintenance tier "
-             "and side (dark), with the shortfall, the loss beyond collateral before the "
-             "insurance fund covers what it can (light).",
+             f"The venue's bad debt per run at point {point} by leverage (at entry), "
+             "maintenance tier and side (dark), with the shortfall, the loss beyond "
+             "collateral before the insurance fund covers what it can (light).",
              lambda: plots.bad_debt_chart(breakdown, point, currency=currency))
     else:
         notes["bad_debt"] = str(ok).capitalize() + "."
@@ -503,10 +505,15 @@ def _markets(result: Result, mtable: Optional[pd.DataFrame], currency: str) -> s
     markets = ("<table><tr><th class=k>name</th><th class=k>price model</th>"
                "<th class=k>impact model</th><th class=k>mark</th>"
                f"<th>s0 ({e(currency)})</th><th>share of the accounts</th></tr>{rows}</table>")
-    summary = "" if mtable is None else _grid(
-        result, mtable[mtable["metric"].isin(MARKET_SUMMARY)], list(MARKET_SUMMARY),
-        [PROB_TITLES.get(x, STAT_TITLES.get(x.rsplit(".", 1)[-1], x)) for x in MARKET_SUMMARY],
-        currency, index=("point", "market"))
+    summary = ""
+    if mtable is not None:  # two tables, so that the labels of a sweep leave room
+        for title, ms in (("Liquidations", MARKET_SUMMARY[:5]), ("Drawdown", MARKET_SUMMARY[5:])):
+            heads = [PROB_TITLES.get(x, x.split(".")[0].replace("_", " ") + " "
+                                     + STAT_TITLES.get(x.rsplit(".", 1)[-1], x))
+                     for x in ms]
+            summary += f"<h3>{title} by market <code>{' '.join(e(m) for m in ms)}</code></h3>"
+            summary += _grid(result, mtable[mtable["metric"].isin(ms)], list(ms), heads,
+                             currency, index=("point", "market"), codes=False)
     first = e(result.market_names[0])
     return f"""<section id=markets><h2>Markets</h2>
 {markets}

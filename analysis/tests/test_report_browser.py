@@ -20,6 +20,8 @@ import pytest
 
 from liqcascade.report import main as report_main
 
+from conftest import TWO_MARKETS, binary
+
 
 WIDTHS = (1280, 800)
 
@@ -89,13 +91,30 @@ def check(page: Path, tmp: Path) -> None:
         assert not broken, f"{page.parent.name} at {width} px: images not loaded: {broken}"
 
 
+@pytest.fixture(scope="module")
+def market_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sweep of the two-market scenario whose two keys move together (--zip): the
+    per-market tables with two label columns of long key names."""
+    d = tmp_path_factory.mktemp("browser")
+    (d / "two.yaml").write_text(TWO_MARKETS)
+    out = d / "two.h5"
+    subprocess.run([str(binary()), "sweep", str(d / "two.yaml"), "-o", str(out), "--quiet",
+                    "--threads", "2", "--vary", "markets.0.price.sigma=0.6,0.9",
+                    "--vary", "markets.1.price.sigma=0.8,1.2",
+                    "--zip", "markets.0.price.sigma,markets.1.price.sigma",
+                    "--events", "--population"],
+                   check=True, capture_output=True, timeout=120)
+    return out
+
+
 @pytest.mark.parametrize("which", ["one_key", "two_keys", "two_markets"])
 def test_report_fits_and_loads(which: str, c_fee_sweep: Path, c_sweep: Path,
-                               c_markets: Path, tmp_path: Path) -> None:
+                               market_sweep: Path, tmp_path: Path) -> None:
     """Three pages: a one-key sweep with every optional table, a two-key sweep whose
-    second key is YAML text (long labels), and a file of two markets."""
+    second key is YAML text (long labels), and a sweep of two markets (two keys that
+    move together)."""
     chromium()  # skip before any work when there is no browser
-    source = {"one_key": c_fee_sweep, "two_keys": c_sweep, "two_markets": c_markets}[which]
+    source = {"one_key": c_fee_sweep, "two_keys": c_sweep, "two_markets": market_sweep}[which]
     out = tmp_path / which
     assert report_main([str(source), "-o", str(out), "--dpi", "60", "--quote", "USD"]) == 0
     check(out / "index.html", tmp_path)
