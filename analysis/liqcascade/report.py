@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import html
-import math
 import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
