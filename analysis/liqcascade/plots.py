@@ -533,11 +533,22 @@ def liquidation_map(result: Result, market: Optional[Union[int, str]] = None, bi
         spans = sum(lv.left_out for lv in levels)
         raise LiqcascadeError(f"no account has one liquidation price: the {spans:,} accounts "
                               "all span markets (cross or portfolio margin, lending CDPs)")
+    return levels_figure(levels, bins=bins, fig=fig, currency=currency,
+                         named=result.n_markets > 1)
+
+
+def levels_figure(levels: Sequence, bins: int = 80, fig: Optional[Figure] = None,
+                  currency: str = fmt.QUOTE, named: bool = True,
+                  price_range: Optional[Sequence[tuple[float, float]]] = None) -> Figure:
+    """The liquidation map of :class:`population.Levels` (one panel each): what
+    :func:`liquidation_map` draws from a file's /population and ``python -m
+    liqcascade.mapplot`` from the bins of ``liqcascade map``. ``price_range``: the
+    price axis of each panel (default: the central 99% of its notional, with s0)."""
     fig = fig or Figure(figsize=(9, 4.2 if len(levels) == 1 else 1.0 + 3.4 * len(levels)))
     axes = fig.subplots(len(levels), 1, squeeze=False)[:, 0]
     money = FuncFormatter(lambda v, _p: _trim(fmt.money(v)))
-    for ax, lv in zip(axes, levels):
-        lo, hi = _price_range([lv], lv.s0)
+    for i, (ax, lv) in enumerate(zip(axes, levels)):
+        lo, hi = price_range[i] if price_range else _price_range([lv], lv.s0)
         edges = np.linspace(lo, hi, bins + 1)
         inside = (lv.price >= lo) & (lv.price <= hi)
         width = edges[1] - edges[0]
@@ -545,7 +556,7 @@ def liquidation_map(result: Result, market: Optional[Union[int, str]] = None, bi
             sel = inside & (lv.side == side)
             h, _ = np.histogram(lv.price[sel], bins=edges, weights=lv.notional[sel])
             ax.bar(edges[:-1], h, width=width, align="edge", color=colour, alpha=0.75,
-                   label=f"{name} ({np.count_nonzero(lv.side == side):,} accounts)")
+                   label=f"{name} ({lv.count(side):,} accounts)")
         ax.axvline(lv.s0, color="black", ls="--", lw=1.2, label=f"s0 = {fmt.price(lv.s0)}")
         ax.set_xlim(lo, hi)
         ax.set_ylim(bottom=0)
@@ -567,9 +578,11 @@ def liquidation_map(result: Result, market: Optional[Union[int, str]] = None, bi
         cum.set_ylim(bottom=0)
         cum.yaxis.set_major_formatter(money)
         cum.set_ylabel(f"cumulative ({currency})")
-        outside = int(np.count_nonzero(~inside))
-        name = f"{lv.market} " if result.n_markets > 1 else ""
-        ax.set_title(f"{name}liquidation levels of {lv.price.size:,} isolated accounts")
+        n_in = lv.count(1) + lv.count(-1)
+        outside = int(lv.accounts[~inside].sum() if lv.accounts is not None
+                      else np.count_nonzero(~inside))
+        name = f"{lv.market} " if named else ""
+        ax.set_title(f"{name}liquidation levels of {n_in:,} isolated accounts")
         note = []
         if outside:
             note.append(f"{outside:,} accounts ({fmt.money(float(lv.notional[~inside].sum()), currency)})"

@@ -58,6 +58,14 @@ class Levels:
     notional: np.ndarray
     side: np.ndarray
     left_out: int
+    #: accounts behind each entry (None: one each); binned levels, as the C
+    #: ``liqcascade map`` writes them, carry their bins' counts
+    accounts: Optional[np.ndarray] = None
+
+    def count(self, side: int) -> int:
+        """Accounts of a side (+1 long, −1 short)."""
+        sel = self.side == side
+        return int(self.accounts[sel].sum()) if self.accounts is not None else int(sel.sum())
 
 
 def liquidation_levels(result: Result) -> list[Levels]:

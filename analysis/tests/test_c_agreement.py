@@ -12,10 +12,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pytest
+
 import liqcascade as lc
 from liqcascade import plots
 
-from conftest import binary
+from conftest import TWO_MARKETS, binary
 
 
 def c_table(path: Path) -> str:
@@ -85,3 +89,59 @@ def test_lending_cdps(tmp_path: Path) -> None:
     c, py = c_table(out), py_table(out)
     assert ",p_cdp_bad_debt," in c and ",cdp_bad_debt.q99," in c
     assert c == py
+
+
+def c_paired(path: Path, baseline: int) -> str:
+    out = subprocess.run([str(binary()), "info", str(path), "--paired", "--baseline",
+                          str(baseline)], check=True, capture_output=True, text=True, timeout=120)
+    return out.stdout
+
+
+def test_paired_differences(c_sweep: Path, c_fee_sweep: Path) -> None:
+    """`info --paired` (C, sim/out/metrics.c) and paired_differences compute
+    docs/analysis.md's paired table independently: byte for byte the same, for
+    either baseline, on a two-key sweep with /events and on a one-key sweep."""
+    for path, baselines in ((c_sweep, (0, 3)), (c_fee_sweep, (0, 2))):
+        r = lc.load(path)
+        for b in baselines:
+            c, py = c_paired(path, b), lc.to_csv(lc.paired_differences(r, baseline=b))
+            assert c.count("\n") > 30, "a table with rows"
+            assert c == py, f"{path.name} baseline {b}"
+
+
+def test_paired_needs_a_point_the_file_has(c_sweep: Path) -> None:
+    out = subprocess.run([str(binary()), "info", str(c_sweep), "--paired", "--baseline", "9"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "no point 9 in the file" in out.stderr
+
+
+def test_liquidation_map_of_c_and_python(tmp_path: Path) -> None:
+    """`liqcascade map` bins the population it draws (C); the same scenario run with
+    --population gives /population, whose levels the report bins (Python,
+    population.liquidation_levels): on the C map's bins, the same notional and
+    accounts per market and side. The map also writes its two figures."""
+    sc = tmp_path / "two.yaml"
+    sc.write_text(TWO_MARKETS)
+    subprocess.run([str(binary()), "map", str(sc), "-o", str(tmp_path / "m"), "--bins", "40",
+                    "--shocks", "-0.2:0.1:4", "--threads", "1"],
+                   check=True, capture_output=True, timeout=120)
+    assert (tmp_path / "m" / "liquidation_map.png").stat().st_size > 0
+    assert (tmp_path / "m" / "amplification.png").stat().st_size > 0
+    h5 = tmp_path / "two.h5"
+    subprocess.run([str(binary()), "run", str(sc), "-o", str(h5), "--quiet", "--threads", "1",
+                    "--runs", "1", "--population"], check=True, capture_output=True, timeout=120)
+    from liqcascade.population import liquidation_levels
+    lm = pd.read_csv(tmp_path / "m" / "liquidation_map.csv")
+    for lv in liquidation_levels(lc.load(h5)):
+        for side, name in ((1, "long"), (-1, "short")):
+            d = lm[(lm["market"] == lv.market) & (lm["side"] == name)].sort_values("price_lo")
+            edges = np.append(d["price_lo"].to_numpy(), d["price_hi"].to_numpy()[-1])
+            sel = lv.side == side
+            notional, _ = np.histogram(lv.price[sel], bins=edges, weights=lv.notional[sel])
+            count, _ = np.histogram(lv.price[sel], bins=edges)
+            assert d["accounts"].sum() > 0
+            np.testing.assert_array_equal(d["accounts"].to_numpy(), count)
+            np.testing.assert_allclose(d["notional"].to_numpy(), notional, rtol=1e-12, atol=0)
+    cm = pd.read_csv(tmp_path / "m" / "cascade_map.csv")
+    assert list(cm["shock"]) == pytest.approx([-0.2, -0.1, 0.0, 0.1])
+    assert cm.loc[cm["shock"] == 0, "liq_accounts"].item() == 0

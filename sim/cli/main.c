@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/catalog.h"
 #include "cli/info.h"
 #include "cli/progress.h"
+#include "cli/map.h"
 #include "cli/search.h"
 #include "engine/finder.h"
 #include "lc_commit.h" /* LC_GIT_COMMIT */
@@ -57,6 +59,7 @@ static const char *const main_help =
     "  liqcascade sweep SCENARIO --vary key=v1,v2,...  the same runs at every point of a grid\n"
     "  liqcascade validate SCENARIO [--set key=value]  print the resolved scenario, or the errors\n"
     "  liqcascade info OUT.h5                          what is in a result file\n"
+    "  liqcascade map SCENARIO [-o DIR]                liquidation map and cascade curve\n"
     "  liqcascade search SCENARIO --key K --range A:B --metric M --at-most X\n"
     "                                                  where a metric crosses a level\n"
     "  liqcascade models [--markdown]                  every model, distribution and key\n"
@@ -174,6 +177,27 @@ static const char *const search_help =
     "M is any metric of `liqcascade info --metrics` but those needing --events\n"
     "(cascade_steps); docs/analysis.md defines them.\n";
 
+static const char *const map_help =
+    "usage: liqcascade map SCENARIO [-o DIR] [--shocks A:B:N] [--market NAME] [--bins N]\n"
+    "                      [--width W] [--settle S] [--runaway R] [--set key=value]... [--force]\n"
+    "\n"
+    "Where leverage is at risk by price level, and what shocks do once the cascade has run.\n"
+    "Writes into DIR (default: the scenario's name with -map), each file complete or absent:\n"
+    "  liquidation_map.csv  per market and side, isolated accounts' notional at their\n"
+    "                       liquidation price (|q| x P_liq, quote) in N price bins (default\n"
+    "                       120) over s0 x [1 - W, 1 + W] (default W 0.3): the CoinGlass map\n"
+    "  cascade_map.csv      per shock x of the grid (default -0.3:-0.01:30): the scenario's\n"
+    "                       population, venue and impact on a deterministic path (every market\n"
+    "                       flat at s0, the shocked one moved by x in one step, then S flat\n"
+    "                       steps, default 0): the price at the end, liquidated notional and\n"
+    "                       accounts, cascade rounds, bad debt, and the amplification\n"
+    "                       log(P_end/s0)/log(1 + x) (1: no cascade)\n"
+    "  liquidation_map.png, amplification.png  the figures (Python; --no-figures skips them)\n"
+    "and prints the map's notional within 1%%, 5%%, 10%% of s0 and the critical shock: the\n"
+    "smallest of the grid whose amplification reaches R (default 2), on each side.\n"
+    "Accounts that span markets have no one liquidation price and are left out of the map\n"
+    "(not of the cascade). docs/analysis.md says how to read both.\n";
+
 static const char *const report_help =
     "usage: liqcascade report OUT.h5 [-o DIR] [--point P] [--metric M]... [--dpi N]\n"
     "\n"
@@ -204,6 +228,11 @@ typedef struct cli {
     const char *key, *metric;
     double from, to, level, tol;
     int has_range, has_level, at_least;
+    /* map: --shocks (from, to, nshocks), --market, --bins, --width, --settle, --runaway */
+    long nshocks, bins, settle;
+    const char *market;
+    double width, runaway;
+    int no_figures;
     long baseline; /* info --baseline: the point they are taken against */
     long batch;
     double max_memory; /* --max-memory, bytes; 0: what the system has available */
@@ -321,7 +350,14 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
         O_METRIC,
         O_AT_MOST,
         O_AT_LEAST,
-        O_TOL
+        O_TOL,
+        O_SHOCKS,
+        O_MARKET,
+        O_BINS,
+        O_WIDTH,
+        O_SETTLE,
+        O_RUNAWAY,
+        O_NO_FIGURES
     };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"threads", required_argument, 0, 't'},
@@ -348,11 +384,19 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
                                          {"at-most", required_argument, 0, O_AT_MOST},
                                          {"at-least", required_argument, 0, O_AT_LEAST},
                                          {"tol", required_argument, 0, O_TOL},
+                                         {"shocks", required_argument, 0, O_SHOCKS},
+                                         {"market", required_argument, 0, O_MARKET},
+                                         {"bins", required_argument, 0, O_BINS},
+                                         {"width", required_argument, 0, O_WIDTH},
+                                         {"settle", required_argument, 0, O_SETTLE},
+                                         {"runaway", required_argument, 0, O_RUNAWAY},
+                                         {"no-figures", no_argument, 0, O_NO_FIGURES},
                                          {"max-memory", required_argument, 0, O_MAXMEM},
                                          {"json", no_argument, 0, O_JSON},
                                          {0, 0, 0, 0}};
     int is_run = strcmp(cmd, "run") == 0 || strcmp(cmd, "sweep") == 0;
     int is_search = strcmp(cmd, "search") == 0;
+    int is_map = strcmp(cmd, "map") == 0;
     optind = 1;
     opterr = 0;
     for (int ch; (ch = getopt_long(argc, argv, ":o:t:fqh", opts, NULL)) != -1;) {
@@ -363,7 +407,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             return 0;
         case 'o':
             c->out = optarg;
-            bad = is_run ? NULL : "-o";
+            bad = is_run || is_map ? NULL : "-o";
             break;
         case 't': {
             char *end;
@@ -371,7 +415,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             if (*end || t < 1 || t > 4096)
                 return usage_error(cmd, "--threads takes a whole number from 1 to 4096");
             c->threads = (int)t;
-            bad = is_run || is_search ? NULL : "--threads";
+            bad = is_run || is_search || is_map ? NULL : "--threads";
             break;
         }
         case O_BATCH: {
@@ -391,7 +435,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             break;
         case 'f':
             c->force = 1;
-            bad = is_run ? NULL : "--force";
+            bad = is_run || is_map ? NULL : "--force";
             break;
         case 'q':
             c->quiet = 1;
@@ -456,6 +500,52 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
                                     : "--at-least";
             break;
         }
+        case O_SHOCKS: {
+            char *end, *c1 = strchr(optarg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+            c->from = c1 ? strtod(optarg, &end) : NAN;
+            int ok = c1 && c2 && end == c1;
+            c->to = ok ? strtod(c1 + 1, &end) : NAN;
+            ok = ok && end == c2;
+            long n = ok ? strtol(c2 + 1, &end, 10) : 0;
+            if (!ok || *end || !c2[1] || !(c->from > -1 && c->to > -1) || !isfinite(c->from) ||
+                !isfinite(c->to) || n < 1 || n > 100000 || (n > 1 && c->from == c->to))
+                return usage_error(cmd,
+                                   "--shocks takes A:B:N, N shocks from A to B (simple returns "
+                                   "> -1), e.g. -0.3:-0.01:30");
+            c->nshocks = n;
+            bad = is_map ? NULL : "--shocks";
+            break;
+        }
+        case O_MARKET:
+            c->market = optarg;
+            bad = is_map ? NULL : "--market";
+            break;
+        case O_NO_FIGURES:
+            c->no_figures = 1;
+            bad = is_map ? NULL : "--no-figures";
+            break;
+        case O_BINS:
+        case O_SETTLE: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || v < (ch == O_BINS ? 1 : 0) || v > 1000000)
+                return usage_error(cmd, ch == O_BINS ? "--bins takes a whole number from 1"
+                                                     : "--settle takes a whole number of steps");
+            *(ch == O_BINS ? &c->bins : &c->settle) = v;
+            bad = is_map ? NULL : ch == O_BINS ? "--bins" : "--settle";
+            break;
+        }
+        case O_WIDTH:
+        case O_RUNAWAY: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (*end || !*optarg || !(ch == O_WIDTH ? v > 0 && v <= 1 : v > 1 && isfinite(v)))
+                return usage_error(cmd, ch == O_WIDTH ? "--width takes a number in (0, 1]"
+                                                      : "--runaway takes a factor above 1");
+            *(ch == O_WIDTH ? &c->width : &c->runaway) = v;
+            bad = is_map ? NULL : ch == O_WIDTH ? "--width" : "--runaway";
+            break;
+        }
         case O_PAIRED:
             c->paired = 1;
             bad = strcmp(cmd, "info") == 0 ? NULL : "--paired";
@@ -475,7 +565,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, cli *
             break;
         case O_ENGINE:
             c->engine = lc_finder_kind(optarg);
-            is_run |= is_search; /* --engine applies to both */
+            is_run |= is_search || is_map; /* --engine applies to these too */
             if (c->engine == LC_ENGINE_NKINDS)
                 return usage_error(cmd, "--engine is index or scan");
             bad = is_run ? NULL : "--engine";
@@ -572,6 +662,30 @@ static void describe_population(FILE *f, const lc_population *pop)
         if (count[m])
             fprintf(f, ", %ld %s", count[m], lc_margin_kinds[m]);
     fprintf(f, ")");
+}
+
+/* How close the book starts to liquidation: per market and side, the
+ * notional (|q| x P_liq) of isolated accounts within 1%, 5%, 10% of s0. */
+static void describe_at_risk(FILE *f, const lc_scenario *sc, const lc_population *pop)
+{
+    if (pop->span0 == 0)
+        return;
+    fprintf(f, "# at risk at t = 0: notional whose liquidation price is within 1%% / 5%% / 10%% "
+               "of s0, quote (liqcascade map draws all of it)\n");
+    for (int k = 0; k < sc->nmarkets; k++) {
+        double w[2][3], oi[2] = {0};
+        lc_map_at_risk(sc, pop, k, w);
+        for (int s = 0; s < 2; s++) {
+            for (long i = pop->range[2 * k + s]; i < pop->range[2 * k + s + 1]; i++)
+                oi[s] += fabs(pop->qty[i]) * pop->liq_price[i];
+            fprintf(
+                f,
+                "#   %-10s %-5s %10.4g / %10.4g / %10.4g  (%.1f%% / %.1f%% / %.1f%% of the side)\n",
+                sc->market[k].name, s ? "short" : "long", w[s][0], w[s][1], w[s][2],
+                oi[s] > 0 ? 100 * w[s][0] / oi[s] : 0, oi[s] > 0 ? 100 * w[s][1] / oi[s] : 0,
+                oi[s] > 0 ? 100 * w[s][2] / oi[s] : 0);
+        }
+    }
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -762,6 +876,7 @@ static int cmd_validate(cli *c)
                pop->range[2 * k + 1] - pop->range[2 * k],
                pop->range[2 * k + 2] - pop->range[2 * k + 1]);
     describe_cdps(stdout, sc, pop);
+    describe_at_risk(stdout, sc, pop);
     n = pop->n;
     nspan = pop->n - pop->span0;
     estimate_memory(c, &sc, 1, &n, &nspan, &first, 1, &mem);
@@ -1292,13 +1407,11 @@ static int cmd_search(cli *c)
     return stop_requested ? EXIT_INTERRUPTED : rc;
 }
 
-/* `report`: hand the arguments to the Python report (it parses them). */
-static int cmd_report(int argc, char **argv)
+/* Run `python -m module args...` with the package of this build's source
+ * tree ahead of any installed one: in place of this process (wait 0, for
+ * `report`), or as a child, returning its exit code (-1: it could not run). */
+static int run_python(const char *module, int argc, char **argv, int wait)
 {
-    if (argc < 1 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
-        printf(report_help, LC_ANALYSIS_DIR);
-        return argc < 1 ? EXIT_USAGE : 0;
-    }
     const char *py = getenv("LIQCASCADE_PYTHON");
     if (!py || !*py)
         py = "/usr/bin/python3";
@@ -1306,26 +1419,99 @@ static int cmd_report(int argc, char **argv)
     size_t n = strlen(LC_ANALYSIS_DIR) + (old ? strlen(old) + 1 : 0) + 1;
     char *path = malloc(n);
     char **args = calloc((size_t)argc + 4, sizeof *args);
+    int rc = -1;
     if (!path || !args) {
-        fprintf(stderr, "liqcascade report: out of memory\n");
-        return EXIT_RUNTIME;
+        fprintf(stderr, "liqcascade: out of memory\n");
+        goto done;
     }
     snprintf(path, n, "%s%s%s", LC_ANALYSIS_DIR, old && *old ? ":" : "", old ? old : "");
-    setenv("PYTHONPATH", path, 1);
     args[0] = (char *)py;
     args[1] = "-m";
-    args[2] = "liqcascade.report";
+    args[2] = (char *)module;
     for (int i = 0; i < argc; i++)
         args[3 + i] = argv[i];
     fflush(stdout);
-    execvp(py, args); /* a bare name is looked up on PATH */
-    fprintf(stderr,
-            "liqcascade report: cannot run %s: %s (set LIQCASCADE_PYTHON to a Python 3 with "
-            "h5py, numpy, pandas and matplotlib)\n",
-            py, strerror(errno));
+    fflush(stderr);
+    pid_t pid = wait ? fork() : 0;
+    if (pid == 0) {
+        setenv("PYTHONPATH", path, 1);
+        execvp(py, args); /* a bare name is looked up on PATH */
+        fprintf(stderr,
+                "liqcascade: cannot run %s: %s (set LIQCASCADE_PYTHON to a Python 3 with "
+                "h5py, numpy, pandas and matplotlib)\n",
+                py, strerror(errno));
+        if (wait)
+            _exit(127);
+        goto done;
+    }
+    int status;
+    if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+        rc = WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
+done:
     free(path);
     free(args);
-    return EXIT_RUNTIME;
+    return rc;
+}
+
+/* `report`: hand the arguments to the Python report (it parses them). */
+static int cmd_report(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
+        printf(report_help, LC_ANALYSIS_DIR);
+        return argc < 1 ? EXIT_USAGE : 0;
+    }
+    run_python("liqcascade.report", argc, argv, 0);
+    return EXIT_RUNTIME; /* it did not start */
+}
+
+/* Default folder of `map`: the scenario's base name without extension, plus -map. */
+static char *default_map_dir(const char *scenario)
+{
+    char *out = default_out(scenario); /* name.h5 */
+    size_t n = out ? strlen(out) : 0;
+    char *dir = out ? malloc(n + 2) : NULL;
+    if (dir) {
+        memcpy(dir, out, n - 3);
+        strcpy(dir + n - 3, "-map");
+    }
+    free(out);
+    return dir;
+}
+
+static int cmd_map(cli *c)
+{
+    if (signal(SIGINT, on_signal) == SIG_ERR || signal(SIGTERM, on_signal) == SIG_ERR)
+        return EXIT_RUNTIME;
+    char *dir = c->out ? NULL : default_map_dir(c->scenario);
+    lc_map_opts o = {
+        .probe = {c->scenario, c->sets, c->nsets, c->threads, c->engine, &stop_requested},
+        .dir = c->out ? c->out : dir,
+        .force = c->force,
+        .from = c->nshocks ? c->from : -0.30,
+        .to = c->nshocks ? c->to : -0.01,
+        .nshocks = c->nshocks ? c->nshocks : 30,
+        .market = c->market,
+        .bins = c->bins ? c->bins : 120,
+        .width = c->width > 0 ? c->width : 0.30,
+        .settle = c->settle,
+        .runaway = c->runaway > 0 ? c->runaway : 2};
+    lc_error err = {0};
+    int rc = o.dir ? lc_map(&o, stdout, &err) : EXIT_RUNTIME;
+    if (rc)
+        print_errors(&err);
+    if (rc == 0 && !c->no_figures) {
+        char runaway[32];
+        snprintf(runaway, sizeof runaway, "%.17g", o.runaway);
+        char *args[] = {(char *)o.dir, "--runaway", runaway};
+        int py = run_python("liqcascade.mapplot", 3, args, 1);
+        if (py != 0)
+            fprintf(stderr,
+                    "liqcascade map: no figures (python -m liqcascade.mapplot %s %s); the CSVs "
+                    "are complete\n",
+                    o.dir, py < 0 ? "could not run" : "failed");
+    }
+    free(dir);
+    return stop_requested ? EXIT_INTERRUPTED : rc;
 }
 
 int main(int argc, char **argv)
@@ -1354,6 +1540,7 @@ int main(int argc, char **argv)
                 {"validate", validate_help, cmd_validate},
                 {"info", info_help, cmd_info},
                 {"search", search_help, cmd_search},
+                {"map", map_help, cmd_map},
                 {"models", models_help, NULL}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[1], cmds[i].name) != 0)

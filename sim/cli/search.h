@@ -27,8 +27,8 @@ typedef struct lc_search_opts {
     double tol;         /* stop when the bracket is this narrow (0: |to - from| / 64) */
     const char *metric; /* a metric of docs/analysis.md, e.g. p_bad_debt */
     double level;
-    int at_least;       /* the target: metric >= level (else <= level) */
-    int threads;        /* 0: OpenMP's default */
+    int at_least; /* the target: metric >= level (else <= level) */
+    int threads;  /* 0: OpenMP's default */
     lc_engine_kind engine;
     volatile sig_atomic_t *stop; /* NULL: never */
 } lc_search_opts;

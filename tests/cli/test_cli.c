@@ -909,3 +909,117 @@ Test(cli, search_brackets_the_bankruptcy_drop)
     free(out);
     free(sc);
 }
+
+/* `map` against a fixed point computed by hand. Three longs at 10x from 100
+ * (P_liq = 9000/(100 · 0.996) = 90.361) and two from 95 (P_liq = 85.843),
+ * linear impact: a round that sells n base at price P moves log price by
+ * 0.01 · (−n·P)/depth_1pct. A shock x puts the price at 100(1 + x); each
+ * round liquidates every account with P_liq >= the price, until none is
+ * left: the loop below, a second engine for the map's cascade. The grid
+ * holds shocks with two rounds, with one (the first group's sales stop
+ * short of the second's level), and with none. */
+Test(cli, map_reaches_the_fixed_point_computed_by_hand)
+{
+    static const char csv[] = "side,notional,leverage,entry\n"
+                              "long,10000,10,100\nlong,10000,10,100\nlong,10000,10,100\n"
+                              "long,10000,10,95\nlong,10000,10,95\n";
+    static const char yaml[] = "simulation: {runs: 10, steps: 60, dt: 60, seed: 1}\n"
+                               "price: {model: gbm, s0: 100, sigma: 0.5}\n"
+                               "impact: {model: linear, depth_1pct: 5400, permanent: 1}\n"
+                               "population: {file: ladder.csv}\n"
+                               "venue:\n"
+                               "  tiers: [{up_to: 1.0e300, mmr: 0.004, max_leverage: 50}]\n"
+                               "  liquidation_fee: 0\n"
+                               "  insurance_fund: 1.0e9\n";
+    free(t_write(dir, "ladder.csv", csv));
+    char *sc = t_write(dir, "ladder.yaml", yaml), *mdir = path("m"), *out;
+    cr_assert_eq(t_cli(&out,
+                       "map %s -o %s --no-figures --shocks -0.1:-0.094:7 --bins 60 "
+                       "--runaway 1.5",
+                       sc, mdir),
+                 0, "%s", out);
+    assert_has(out, "critical down shock: -9.80%");
+    free(out);
+    double q[5], liq[5];
+    for (int i = 0; i < 5; i++) {
+        double entry = i < 3 ? 100 : 95;
+        q[i] = 10000 / entry;
+        liq[i] = (q[i] * entry - 1000) / (q[i] * (1 - 0.004));
+    }
+    char *cm = NULL, *lm = NULL;
+    cr_assert(asprintf(&cm, "%s/cascade_map.csv", mdir) > 0 &&
+              asprintf(&lm, "%s/liquidation_map.csv", mdir) > 0);
+    char *text = t_read_file(cm), *line = strchr(text, '\n') + 1;
+    int rows = 0, rounds_seen[3] = {0};
+    for (; *line; line = strchr(line, '\n') + 1, rows++) {
+        double x, fund, end, amp, ll, ls, bad;
+        long accounts, rounds, truncated;
+        cr_assert_eq(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%ld,%ld,%ld,%lf", &x, &fund, &end, &amp,
+                            &ll, &ls, &accounts, &rounds, &truncated, &bad),
+                     10, "%s", line);
+        /* the hand engine */
+        double p = 100 * exp(log1p(x));
+        int alive[5] = {1, 1, 1, 1, 1};
+        long want_rounds = 0, want_accounts = 0;
+        for (;;) {
+            double n = 0;
+            for (int i = 0; i < 5; i++)
+                if (alive[i] && liq[i] >= p) {
+                    n += q[i];
+                    alive[i] = 0;
+                    want_accounts++;
+                }
+            if (n == 0)
+                break;
+            p *= exp(0.01 * (-n * p) / 5400);
+            want_rounds++;
+        }
+        cr_assert_float_eq(end, p, 1e-12 * p, "shock %g: %.17g, by hand %.17g", x, end, p);
+        cr_assert(rounds == want_rounds && accounts == want_accounts,
+                  "shock %g: %ld rounds, %ld accounts; by hand %ld, %ld", x, rounds, accounts,
+                  want_rounds, want_accounts);
+        cr_assert_float_eq(amp, log(p / 100) / log1p(x), 1e-9);
+        rounds_seen[want_rounds]++;
+    }
+    cr_assert_eq(rows, 7);
+    cr_assert(rounds_seen[0] && rounds_seen[1] && rounds_seen[2], "each kind of cascade");
+    free(text);
+    /* the map: each group's |q|·P_liq in the bin of its level (bins of 1 over [70, 130]) */
+    text = t_read_file(lm);
+    double g1 = 0, g2 = 0, total = 0;
+    for (line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        char side[8];
+        double lo, hi, notional;
+        long n;
+        cr_assert_eq(sscanf(line, "market,%7[a-z],%lf,%lf,%lf,%ld", side, &lo, &hi, &notional, &n),
+                     5, "%s", line);
+        total += notional;
+        if (strcmp(side, "long") != 0)
+            continue;
+        if (lo <= liq[0] && liq[0] < hi) {
+            g1 = notional;
+            cr_assert_eq(n, 3);
+        }
+        if (lo <= liq[3] && liq[3] < hi) {
+            g2 = notional;
+            cr_assert_eq(n, 2);
+        }
+    }
+    cr_assert_float_eq(g1, 3 * q[0] * liq[0], 1e-9);
+    cr_assert_float_eq(g2, 2 * q[3] * liq[3], 1e-9);
+    cr_assert_float_eq(total, g1 + g2, 1e-9);
+    free(text);
+    /* validate says the same of the start: the first group (9.6% below s0) within 10% */
+    cr_assert_eq(t_cli(&out, "validate %s", sc), 0, "%s", out);
+    assert_has(out, "# at risk at t = 0");
+    assert_has(out, "2.711e+04  (0.0% / 0.0% / 60.0% of the side)");
+    free(out);
+    /* the outputs are not overwritten without --force */
+    cr_assert_eq(t_cli(&out, "map %s -o %s --no-figures --shocks -0.1:-0.094:7", sc, mdir), 2);
+    assert_has(out, "exists; use --force to overwrite");
+    free(out);
+    free(cm);
+    free(lm);
+    free(mdir);
+    free(sc);
+}
