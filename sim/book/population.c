@@ -1209,12 +1209,29 @@ static int shapes_population(const char *key)
            (m && (strncmp(m, ".tiers.", 7) == 0 || strcmp(m, ".price.s0") == 0));
 }
 
+/* With a warmup the book at t = 0 is what the market, venue and impact
+ * left of it: every key shapes it but the runs' count and length, what is
+ * recorded, and the scripted shock (the warmup runs without it). */
+static int shapes_warmup(const char *key)
+{
+    const char *m = strncmp(key, "markets.", 8) == 0 ? strchr(key + 8, '.') : NULL;
+    return strcmp(key, "simulation.runs") != 0 && strcmp(key, "simulation.steps") != 0 &&
+           strncmp(key, "output.", 7) != 0 && strncmp(key, "price.shock", 11) != 0 &&
+           !(m && strncmp(m, ".price.shock", 12) == 0);
+}
+
+typedef struct signature {
+    char *acc;
+    int warmup;
+} signature;
+
 static void signature_key(void *ctx, const char *key, const char *unit, const double *v, int n,
                           int is_list, const char *text)
 {
     (void)unit, (void)is_list;
-    char **acc = ctx;
-    if (!*acc || !shapes_population(key))
+    signature *sg = ctx;
+    char **acc = &sg->acc;
+    if (!*acc || !(shapes_population(key) || (sg->warmup && shapes_warmup(key))))
         return;
     size_t len = strlen(*acc), add = strlen(key) + (text ? strlen(text) : 0) + 28 * (size_t)n + 4;
     char *b = realloc(*acc, len + add);
@@ -1232,7 +1249,7 @@ static void signature_key(void *ctx, const char *key, const char *unit, const do
 
 char *lc_population_signature(const lc_scenario *sc)
 {
-    char *acc = calloc(1, 1);
-    lc_scenario_visit(sc, signature_key, &acc);
-    return acc;
+    signature sg = {calloc(1, 1), sc->warmup > 0};
+    lc_scenario_visit(sc, signature_key, &sg);
+    return sg.acc;
 }

@@ -126,7 +126,9 @@ void lc_population_free(lc_population *pop);
 
 /* The values of every key that shapes the population of sc, as text (caller
  * frees; NULL when out of memory): scenarios with equal signatures draw the
- * same population, so sweep points that agree on it share one. */
+ * same population, so sweep points that agree on it share one. With
+ * population.warmup every key does but the runs' count and length, the
+ * output and the scripted shock (engine/warmup.h). */
 char *lc_population_signature(const lc_scenario *sc);
 
 #endif

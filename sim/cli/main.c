@@ -24,6 +24,7 @@
 #include "out/metrics.h"
 #include "book/population.h"
 #include "engine/runner.h"
+#include "engine/warmup.h"
 #include "scenario/scenario.h"
 #include "cli/summary.h"
 #include "scenario/sweep.h"
@@ -664,6 +665,18 @@ static void describe_population(FILE *f, const lc_population *pop)
     fprintf(f, ")");
 }
 
+/* What the warmup left of the drawn book. */
+static void describe_warmup(FILE *f, const char *prefix, const lc_scenario *sc,
+                            const lc_warmup_stats *ws)
+{
+    fprintf(f, "%spopulation.warmup: %ld steps kept %ld of %ld accounts (", prefix, sc->warmup,
+            ws->kept, ws->drawn);
+    for (int k = 0; k < sc->nmarkets; k++)
+        fprintf(f, "%s%s ended at %.4g x s0", k ? ", " : "", sc->market[k].name,
+                ws->price_end[k] / lc_scenario_s0(sc, k));
+    fprintf(f, "; rescaled to s0)\n");
+}
+
 /* How close the book starts to liquidation: per market and side, the
  * notional (|q| x P_liq) of isolated accounts within 1%, 5%, 10% of s0. */
 static void describe_at_risk(FILE *f, const lc_scenario *sc, const lc_population *pop)
@@ -853,8 +866,9 @@ static int cmd_validate(cli *c)
         expected_accounts(sc, &n, &nspan);
         estimate_memory(c, &sc, 1, &n, &nspan, &first, 1, &mem);
     }
+    lc_warmup_stats ws;
     lc_population *pop =
-        sc && !check_memory(c, &mem, sc, &err) ? lc_population_create(sc, &err) : NULL;
+        sc && !check_memory(c, &mem, sc, &err) ? lc_population_for_runs(sc, &ws, &err) : NULL;
     if (!pop) {
         print_errors(&err);
         lc_scenario_free(sc);
@@ -871,6 +885,8 @@ static int cmd_validate(cli *c)
     printf("# population: ");
     describe_population(stdout, pop);
     printf("\n");
+    if (sc->warmup > 0)
+        describe_warmup(stdout, "# ", sc, &ws);
     for (int k = 0; sc->nmarkets > 1 && k < sc->nmarkets; k++)
         printf("#   %s: %ld long, %ld short\n", sc->market[k].name,
                pop->range[2 * k + 1] - pop->range[2 * k],
@@ -972,10 +988,11 @@ static int load_points(cli *c, const lc_sweep *sw, long points, const char *path
         expected_accounts(sc[p], &n[p], &nspan[p]);
         if (c->population && q != 0) {
             rc = EXIT_USAGE;
-            lc_error_at(err, "--population", 0, NULL,
-                        "the varied keys change the population (point %ld), and /population "
-                        "holds one: vary no population or tier key, or drop --population",
-                        p);
+            lc_error_at(
+                err, "--population", 0, NULL,
+                "the varied keys change the population (point %ld), and /population "
+                "holds one: vary no population or tier key%s, or drop --population",
+                p, sc[p]->warmup > 0 ? " (with population.warmup: no key the warmup sees)" : "");
             break;
         }
     }
@@ -997,9 +1014,12 @@ static int load_points(cli *c, const lc_sweep *sw, long points, const char *path
             fprintf(stderr, "\r  drawing accounts...\033[K"); /* fits any terminal */
             fflush(stderr);
         }
-        owned[q] = lc_population_create(sc[first[q]], err);
+        lc_warmup_stats ws;
+        owned[q] = lc_population_for_runs(sc[first[q]], &ws, err);
         if (tty)
             fprintf(stderr, "\r\033[K");
+        if (owned[q] && sc[first[q]]->warmup > 0 && !c->quiet)
+            describe_warmup(stderr, "note: ", sc[first[q]], &ws);
         if (!owned[q]) {
             rc = EXIT_USAGE; /* population errors are scenario errors */
             break;

@@ -108,8 +108,9 @@ static int liquidation_map(const lc_map_opts *o, const lc_scenario *sc, const lc
         return -1;
     }
     fputs("market,side,price_lo,price_hi,notional,accounts\n", csv);
-    fprintf(out, "liquidation map (isolated accounts' notional at their liquidation price, "
-                 "within s0 x [%g, %g]):\n",
+    fprintf(out,
+            "liquidation map (isolated accounts' notional at their liquidation price, "
+            "within s0 x [%g, %g]):\n",
             1 - o->width, 1 + o->width);
     for (int k = 0; k < sc->nmarkets; k++) {
         double s0 = lc_scenario_s0(sc, k), lo = s0 * (1 - o->width);
@@ -238,8 +239,8 @@ int lc_map(const lc_map_opts *o, FILE *out, lc_error *err)
                                   r->liq_notional_long,
                                   r->liq_notional_short,
                                   r->bad_debt,
-                                  (long)(r->liq_count_long + r->liq_count_short + r->span_liq_count +
-                                         r->cdp_liq_count),
+                                  (long)(r->liq_count_long + r->liq_count_short +
+                                         r->span_liq_count + r->cdp_liq_count),
                                   (long)r->max_rounds,
                                   (long)r->truncated};
         }
@@ -268,8 +269,8 @@ int lc_map(const lc_map_opts *o, FILE *out, lc_error *err)
                 "liq_notional", "accounts", "rounds");
         for (long i = 0; i < o->nshocks; i++) {
             const shock_row *r = &rows[i];
-            fprintf(out, "  %+8.2f%% %14.6g %13.4g %16.4g %9ld %7ld%s\n", 100 * r->x, r->end, r->amp,
-                    r->liq_long + r->liq_short, r->accounts, r->rounds,
+            fprintf(out, "  %+8.2f%% %14.6g %13.4g %16.4g %9ld %7ld%s\n", 100 * r->x, r->end,
+                    r->amp, r->liq_long + r->liq_short, r->accounts, r->rounds,
                     r->truncated ? "  (hit simulation.max_rounds)" : "");
         }
         for (int side = -1; side <= 1; side += 2) {

@@ -6,6 +6,7 @@
 
 #include "cli/progress.h"
 #include "engine/runner.h"
+#include "engine/warmup.h"
 #include "out/metrics.h"
 #include "venue/rule.h"
 
@@ -48,7 +49,7 @@ int lc_probe_load(const lc_probe_opts *o, const char *const *extra, int nextra,
     if (lend && lend->pop && same_population(lend->sc, p->sc)) {
         p->pop = lend->pop;
     } else {
-        p->pop = lc_population_create(p->sc, err);
+        p->pop = lc_population_for_runs(p->sc, NULL, err);
         p->pop_owned = 1;
         if (!p->pop)
             return 2;
@@ -56,8 +57,8 @@ int lc_probe_load(const lc_probe_opts *o, const char *const *extra, int nextra,
     return 0;
 }
 
-int lc_probe_run(const lc_probe_opts *o, const char *const *extra, int nextra,
-                 const lc_probe *lend, lc_probe *p, lc_error *err)
+int lc_probe_run(const lc_probe_opts *o, const char *const *extra, int nextra, const lc_probe *lend,
+                 lc_probe *p, lc_error *err)
 {
     int rc = lc_probe_load(o, extra, nextra, lend, p, err);
     if (rc)
@@ -117,8 +118,19 @@ int lc_probe_metrics(const lc_probe *p, lc_metric **rows, long *nrows)
         c[8][i] = (double)r->truncated;
         c[9][i] = r->cdp_bad_debt;
     }
-    lc_point_runs pr = {0,    n,    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8],
-                        NULL, p->sc->lending != LC_LENDING_NONE ? c[9] : NULL};
+    lc_point_runs pr = {0,
+                        n,
+                        c[0],
+                        c[1],
+                        c[2],
+                        c[3],
+                        c[4],
+                        c[5],
+                        c[6],
+                        c[7],
+                        c[8],
+                        NULL,
+                        p->sc->lending != LC_LENDING_NONE ? c[9] : NULL};
     int rc = lc_metrics_point(&pr, rows, nrows);
     free(col);
     return rc;

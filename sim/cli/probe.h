@@ -35,8 +35,8 @@ typedef struct lc_probe {
  * signature is the same: the caller keeps it alive) and run every run.
  * Returns 0; 1 on a runtime failure or interruption; 2 when the scenario or
  * its population is refused (err says why). */
-int lc_probe_run(const lc_probe_opts *o, const char *const *extra, int nextra,
-                 const lc_probe *lend, lc_probe *p, lc_error *err);
+int lc_probe_run(const lc_probe_opts *o, const char *const *extra, int nextra, const lc_probe *lend,
+                 lc_probe *p, lc_error *err);
 /* The same without the runs: the scenario and its population (rows NULL). */
 int lc_probe_load(const lc_probe_opts *o, const char *const *extra, int nextra,
                   const lc_probe *lend, lc_probe *p, lc_error *err);

@@ -172,6 +172,26 @@ int lc_search(const lc_search_opts *o, FILE *out, lc_error *err)
                                      "the target's side"
                                    : "no probe that fails has its interval wholly off the "
                                      "target's side");
+    /* for a probability: the runs that would put the answer's estimate
+     * surely on its side, were it to hold */
+    const probe *ans = NULL;
+    for (int i = 0; i < s.np; i++)
+        if (s.p[i].v == pass)
+            ans = &s.p[i];
+    if (ans && isnan(sure_pass) && !isnan(ans->lo) && strncmp(o->metric, "p_", 2) == 0) {
+        long need = 0;
+        for (long n = ans->n; n <= (1L << 40) && !need; n *= 2) {
+            double p, lo, hi;
+            lc_wilson(lround(ans->value * (double)n), n, &p, &lo, &hi);
+            if (o->at_least ? lo >= o->level : hi <= o->level)
+                need = n;
+        }
+        if (need)
+            fprintf(out,
+                    "  were %s = %.6g the probability there, about %ld runs would put its 95%% "
+                    "interval wholly on the target's side\n",
+                    o->metric, ans->value, need);
+    }
     if (nonmonotone)
         fprintf(out,
                 "  NOTE: the metric is not monotone in %s on these runs: a probe outside "

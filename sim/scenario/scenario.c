@@ -43,6 +43,11 @@ const lc_core_key lc_core_keys[] = {
        "accounts to draw (0: price paths alone)"),
     CK("population", "long_fraction", "1", LC_REAL, 0.5, 0, 1, 0, 0, long_fraction, 'd',
        "probability that an account is long"),
+    CK("population", "warmup", "steps", LC_INT, 0, 0, 1e7, 0, 0, warmup, 'l',
+       "steps the drawn book lives through before t = 0 (the scenario's market without its "
+       "scripted shock, its venue and impact, one path of its own stream): the accounts "
+       "liquidated in them are not in the book, the rest start at s0 with their margin ratio "
+       "(0: none)"),
     CK("venue", "liquidation_fee", "1", LC_REAL, 0.005, 0, 1, 0, 1, liquidation_fee, 'd',
        "fee on liquidated notional, paid to the insurance fund out of remaining equity"),
     CK("venue", "insurance_fund", "quote", LC_REAL, 1.0e7, 0, 1e300, 0, 0, insurance_fund, 'd',
@@ -993,8 +998,8 @@ static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
         rc |= read_core(sc, pop, root, "population", cand, &ncand, err);
     } else {
         rc |= resolve_path(file, "population.file", &sc->positions_file, err);
-        static const char *const drawn[] = {"accounts", "long_fraction", "notional", "leverage",
-                                            "entry"};
+        static const char *const drawn[] = {"accounts", "long_fraction", "notional",
+                                            "leverage", "entry",         "warmup"};
         for (int i = 0; i < LC_COUNT(drawn); i++) {
             int line = lc_node_key_line(pop, drawn[i]);
             if (line && lc_node_get(pop, drawn[i]))
@@ -1020,6 +1025,15 @@ static int read_population(lc_scenario *sc, lc_node *root, lc_error *err)
     }
     rc |= read_market_weights(sc, pop, err);
     rc |= read_kinds(sc, pop, err);
+    for (int k = 0; sc->warmup > 0 && k < sc->nmarkets; k++)
+        if (sc->market[k].price.desc && strcmp(sc->market[k].price.desc->name, "bridge") == 0) {
+            int line = pop ? lc_node_key_line(pop, "warmup") : 0;
+            rc |= lc_error_at(err, pop ? pop->src : sc->path, line > 0 ? line : 0,
+                              "population.warmup",
+                              "the bridge model scripts the path from t = 0 (%s): a warmup has "
+                              "no script to follow; use another model or no warmup",
+                              sc->market[k].name);
+        }
     cand[ncand++] = "markets";
     cand[ncand++] = "kinds";
     reject_unused(pop, "population", cand, ncand, err);

@@ -160,6 +160,7 @@ typedef struct lc_scenario {
     /* population: drawn (accounts > 0, no file) or read from file */
     long accounts;
     double long_fraction;
+    long warmup; /* population.warmup: steps lived through before t = 0 (0: none) */
     lc_choice notional, leverage, entry;
     char *positions_file; /* NULL: draw; else CSV path, resolved against the scenario's folder */
     /* population.kinds, indexed by lc_margin_kind; nkinds 0: every account

@@ -153,7 +153,7 @@ def fixed_cases() -> list[Case]:
     ev = ("--events",)
     return [
         Case("sweep-margin-study", "sweep template, two --vary keys (tier mmr and the leverage "
-             "cap, so four points over two populations), --events",
+             "cap, so four points, each warming its own population), --events",
              ("--runs", "16", "--set", "population.accounts=20000",
               "--vary", "venue.tiers.0.mmr=0.004,0.006",
               "--vary", "venue.tiers.0.max_leverage=125,50", *ev),
