@@ -67,10 +67,13 @@ def amplification_figure(cm: pd.DataFrame, s0: float, runaway: float = 2.0) -> F
     ax.set_xlabel("exogenous shock (%)")
     ax.set_ylabel("price move once the cascade has run (%)")
     liq = ax.twinx()
-    liq.bar(shock, cm["liq_notional_long"] + cm["liq_notional_short"],
+    liquidated = cm["liq_notional_long"] + cm["liq_notional_short"]
+    if "cdp_repaid" in cm:  # what the lending CDPs' liquidations repaid
+        liquidated = liquidated + cm["cdp_repaid"]
+    liq.bar(shock, liquidated,
             width=0.6 * (np.diff(shock).mean() if len(shock) > 1 else 1), color="#e67e22",
-            alpha=0.35, label="liquidated notional")
-    liq.set_ylabel("liquidated notional (quote)")
+            alpha=0.35, label="liquidated notional (perpetuals + CDP debt repaid)")
+    liq.set_ylabel("liquidated (quote)")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = liq.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="best", fontsize=8)

@@ -174,7 +174,7 @@ static void path_set(char *buf, size_t size, const lc_scenario *sc, int k, int s
 }
 
 typedef struct shock_row {
-    double x, end, amp, liq_long, liq_short, bad_debt;
+    double x, end, amp, liq_long, liq_short, cdp_repaid, bad_debt;
     long accounts, rounds, truncated;
 } shock_row;
 
@@ -209,14 +209,15 @@ int lc_map(const lc_map_opts *o, FILE *out, lc_error *err)
         rc = 1;
     }
     int nm = sc->nmarkets;
-    char *sets[2 + LC_MAX_MARKETS];
-    char runs[] = "simulation.runs=1", steps[64];
+    char *sets[3 + LC_MAX_MARKETS];
+    char runs[] = "simulation.runs=1", every[] = "output.every=1", steps[64];
     snprintf(steps, sizeof steps, "simulation.steps=%ld", 1 + o->settle);
     char set_buf[LC_MAX_MARKETS][512];
     for (int k = 0; k < nm; k++)
-        sets[2 + k] = set_buf[k];
+        sets[3 + k] = set_buf[k];
     sets[0] = runs;
     sets[1] = steps;
+    sets[2] = every; /* whatever divided the scenario's steps */
     double s0 = lc_scenario_s0(sc, mk);
     for (long i = 0; rc == 0 && i < o->nshocks; i++) {
         /* weights of the two ends, so the ends are exact and a grid through 0
@@ -225,9 +226,9 @@ int lc_map(const lc_map_opts *o, FILE *out, lc_error *err)
                                    : ((double)(o->nshocks - 1 - i) * o->from + (double)i * o->to) /
                                          (double)(o->nshocks - 1);
         for (int k = 0; k < nm; k++)
-            path_set(sets[2 + k], 512, sc, k, k == mk, x);
+            path_set(sets[3 + k], 512, sc, k, k == mk, x);
         lc_probe p;
-        rc = lc_probe_run(&o->probe, (const char *const *)sets, 2 + nm, &base, &p, err);
+        rc = lc_probe_run(&o->probe, (const char *const *)sets, 3 + nm, &base, &p, err);
         if (rc == 2)
             lc_error_add(err, "the deterministic path of shock %.6g", x);
         if (rc == 0) {
@@ -238,7 +239,8 @@ int lc_map(const lc_map_opts *o, FILE *out, lc_error *err)
                                   x != 0 ? log(end / s0) / log1p(x) : NAN,
                                   r->liq_notional_long,
                                   r->liq_notional_short,
-                                  r->bad_debt,
+                                  r->cdp_repaid,
+                                  r->bad_debt + r->cdp_bad_debt,
                                   (long)(r->liq_count_long + r->liq_count_short +
                                          r->span_liq_count + r->cdp_liq_count),
                                   (long)r->max_rounds,
@@ -248,15 +250,15 @@ int lc_map(const lc_map_opts *o, FILE *out, lc_error *err)
     }
     if (rc == 0) {
         fputs("shock,fundamental,price_end,amplification,liq_notional_long,liq_notional_short,"
-              "liq_accounts,rounds,truncated,bad_debt\n",
+              "cdp_repaid,liq_accounts,rounds,truncated,bad_debt\n",
               cm.f);
         for (long i = 0; i < o->nshocks; i++) {
             const shock_row *r = &rows[i];
             fprintf(cm.f, "%.17g,%.17g,%.17g,", r->x, s0 * (1 + r->x), r->end);
             if (!isnan(r->amp))
                 fprintf(cm.f, "%.17g", r->amp);
-            fprintf(cm.f, ",%.17g,%.17g,%ld,%ld,%ld,%.17g\n", r->liq_long, r->liq_short,
-                    r->accounts, r->rounds, r->truncated, r->bad_debt);
+            fprintf(cm.f, ",%.17g,%.17g,%.17g,%ld,%ld,%ld,%.17g\n", r->liq_long, r->liq_short,
+                    r->cdp_repaid, r->accounts, r->rounds, r->truncated, r->bad_debt);
         }
     }
     if (csv_finish(&cm, rc == 0, err))
@@ -264,14 +266,23 @@ int lc_map(const lc_map_opts *o, FILE *out, lc_error *err)
     if (rc == 0) {
         fprintf(out,
                 "cascade map (%s moved by each shock in one step, every market else flat, "
-                "%ld settling step(s)):\n  %9s %14s %13s %16s %9s %7s\n",
+                "%ld settling step(s)):\n  %9s %14s %13s %16s %14s %9s %7s\n",
                 sc->market[mk].name, o->settle, "shock", "price_end", "amplification",
-                "liq_notional", "accounts", "rounds");
+                "liq_notional", "cdp_repaid", "accounts", "rounds");
         for (long i = 0; i < o->nshocks; i++) {
             const shock_row *r = &rows[i];
-            fprintf(out, "  %+8.2f%% %14.6g %13.4g %16.4g %9ld %7ld%s\n", 100 * r->x, r->end,
-                    r->amp, r->liq_long + r->liq_short, r->accounts, r->rounds,
+            fprintf(out, "  %+8.2f%% %14.6g %13.4g %16.4g %14.4g %9ld %7ld%s\n", 100 * r->x, r->end,
+                    r->amp, r->liq_long + r->liq_short, r->cdp_repaid, r->accounts, r->rounds,
                     r->truncated ? "  (hit simulation.max_rounds)" : "");
+        }
+        /* a mark or oracle that lags sees the shock only later */
+        for (int k = 0; o->settle == 0 && k < nm; k++) {
+            const char *m = sc->market[k].mark.desc ? sc->market[k].mark.desc->name : "last";
+            if (strcmp(m, "last") != 0)
+                fprintf(out,
+                        "note: %s's mark is '%s', not the market price: give --settle S (steps) "
+                        "for the cascade to follow it\n",
+                        sc->market[k].name, m);
         }
         for (int side = -1; side <= 1; side += 2) {
             const shock_row *crit = NULL;

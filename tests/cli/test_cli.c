@@ -952,11 +952,11 @@ Test(cli, map_reaches_the_fixed_point_computed_by_hand)
     char *text = t_read_file(cm), *line = strchr(text, '\n') + 1;
     int rows = 0, rounds_seen[3] = {0};
     for (; *line; line = strchr(line, '\n') + 1, rows++) {
-        double x, fund, end, amp, ll, ls, bad;
+        double x, fund, end, amp, ll, ls, repaid, bad;
         long accounts, rounds, truncated;
-        cr_assert_eq(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%ld,%ld,%ld,%lf", &x, &fund, &end, &amp,
-                            &ll, &ls, &accounts, &rounds, &truncated, &bad),
-                     10, "%s", line);
+        cr_assert_eq(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%ld,%ld,%ld,%lf", &x, &fund, &end,
+                            &amp, &ll, &ls, &repaid, &accounts, &rounds, &truncated, &bad),
+                     11, "%s", line);
         /* the hand engine */
         double p = 100 * exp(log1p(x));
         int alive[5] = {1, 1, 1, 1, 1};
