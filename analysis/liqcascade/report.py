@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import html
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -644,7 +645,8 @@ def _html(result: Result, table: pd.DataFrame, paired: Optional[pd.DataFrame],
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; returns the exit status."""
     ap = argparse.ArgumentParser(
-        prog="python -m liqcascade.report",
+        # `liqcascade report` runs this module and says so (LIQCASCADE_PROG)
+        prog=os.environ.get("LIQCASCADE_PROG") or "python -m liqcascade.report",
         description="Write the metrics and figures of a liqcascade result file as an "
                     "HTML report.")
     ap.add_argument("file", help="result file (OUT.h5)")

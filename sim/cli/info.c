@@ -857,27 +857,45 @@ static lc_point_runs point_runs(long point, long k, double *const *g)
                            g[C_TRUNC], g[NCOL],  g[NCOL + 1]};
 }
 
+/* A point's row by its run index, for pairing. */
+typedef struct run_key {
+    double run;
+    long row;
+} run_key;
+
+static int run_key_cmp(const void *a, const void *b)
+{
+    const run_key *x = a, *y = b;
+    return x->run < y->run ? -1 : x->run > y->run ? 1 : (x->row > y->row) - (x->row < y->row);
+}
+
 /* Pair point j's rows (gj, kj of them) with the baseline's (gb, kb), run by
  * run in the baseline's row order, into pj and pb (NCOL + 2 columns of room
- * for kb rows each); returns the number of pairs. at: scratch of `runs`
- * entries. A run index that is not a whole number in [0, runs) is not
- * paired. */
-static long pair_runs(double *const *gj, long kj, double *const *gb, long kb, int64_t runs,
-                      long *at, double *const *pj, double *const *pb)
+ * for kb rows each); returns the number of pairs. keys: scratch for kj
+ * entries (sized by the rows, never by an attribute). A run index that
+ * appears twice pairs its first row. */
+static long pair_runs(double *const *gj, long kj, double *const *gb, long kb, run_key *keys,
+                      double *const *pj, double *const *pb)
 {
-    for (int64_t r = 0; r < runs; r++)
-        at[r] = -1;
-    for (long i = kj - 1; i >= 0; i--) { /* the first row of a run wins */
-        double r = gj[C_RUN][i];
-        if (r >= 0 && r < (double)runs && r == floor(r))
-            at[(long)r] = i;
-    }
+    long nk = 0;
+    for (long i = 0; i < kj; i++)
+        if (!isnan(gj[C_RUN][i]))
+            keys[nk++] = (run_key){gj[C_RUN][i], i};
+    qsort(keys, (size_t)nk, sizeof *keys, run_key_cmp);
     long m = 0;
     for (long i = 0; i < kb; i++) {
         double r = gb[C_RUN][i];
-        long at_j = r >= 0 && r < (double)runs && r == floor(r) ? at[(long)r] : -1;
-        if (at_j < 0)
+        long lo = 0, hi = nk; /* the first key with run >= r */
+        while (lo < hi) {
+            long mid = lo + (hi - lo) / 2;
+            if (keys[mid].run < r)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == nk || keys[lo].run != r)
             continue;
+        long at_j = keys[lo].row;
         for (int c = 0; c < NCOL + 2; c++)
             if (gj[c] && gb[c]) {
                 pj[c][m] = gj[c][at_j];
@@ -928,7 +946,7 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     /* for the paired differences: the baseline's columns, the pairs, and
      * where each run sits among a point's rows */
     double *pbuf = NULL;
-    long *at = NULL;
+    run_key *run_keys = NULL;
     size_t bslot = (size_t)np;
     for (hsize_t j = 0; rc == 0 && paired && j < np && bslot == (size_t)np; j++)
         if (pv[j] == (double)baseline)
@@ -939,7 +957,7 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
                          (long)points - 1);
     if (rc == 0 && paired &&
         (!(pbuf = malloc(((size_t)n ? (size_t)n : 1) * 3 * (NCOL + 2) * sizeof *pbuf)) ||
-         !(at = malloc((size_t)runs * sizeof *at))))
+         !(run_keys = malloc(((size_t)n ? (size_t)n : 1) * sizeof *run_keys))))
         rc = lc_error_add(err, "out of memory");
     int identity = 1; /* points 0 .. np-1, as every file liqcascade writes has */
     for (hsize_t j = 0; rc == 0 && j < np && identity; j++)
@@ -1023,13 +1041,13 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
             pb[c] = g[c] ? pbuf + (size_t)(2 * (NCOL + 2) + c) * (size_t)n : NULL;
         }
         size_t kb = first[bslot + 1] - first[bslot];
-        long pairs = pair_runs(g, (long)k, gb, (long)kb, runs, at, pj, pb);
+        long pairs = pair_runs(g, (long)k, gb, (long)kb, run_keys, pj, pb);
         lc_point_runs a = point_runs((long)pv[j], pairs, pj), b = point_runs(baseline, pairs, pb);
         if (lc_metrics_paired(&a, &b, paired, npaired))
             rc = lc_error_add(err, "out of memory");
     }
     free(pbuf);
-    free(at);
+    free(run_keys);
     free(buf);
     free(order);
     free(first);

@@ -1116,10 +1116,13 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
  * tier (1% of them or more); a market whose longs (or shorts), sold at once, would move its
  * price by half or more through its impact model (open interest that
  * dwarfs the depth: every cascade will run to the end of the book). `where`
- * names the sweep point ("" for a run). */
-static void warn_before(const lc_scenario *sc, const lc_population *pop, const char *where)
+ * names the sweep point ("" for a run); pop_seen: an earlier point shares
+ * the population (its leverage note was given). */
+static void warn_before(const lc_scenario *sc, const lc_population *pop, const char *where,
+                        int pop_seen)
 {
-    if (pop->leverage_capped > 0 && 100 * pop->leverage_capped >= pop->n) /* 1% or more */
+    /* of a population, once: points that share one share its accounts */
+    if (!pop_seen && pop->leverage_capped > 0 && 100 * pop->leverage_capped >= pop->n)
         fprintf(stderr,
                 "note: %s%ld of %ld accounts (%.3g%%) drew a leverage above their tier's "
                 "max_leverage and were opened at it (population.leverage against the tiers)\n",
@@ -1280,7 +1283,10 @@ static int simulate(cli *c, const lc_sweep *sw)
             char at[48] = "";
             if (points > 1)
                 snprintf(at, sizeof at, "point %ld: ", p);
-            warn_before(scs[p], pops[p], at);
+            int seen = 0; /* an earlier point's population, its leverage note given */
+            for (long q = 0; q < p && !seen; q++)
+                seen = pops[q] == pops[p];
+            warn_before(scs[p], pops[p], at, seen);
             ev += (double)scs[p]->runs * (double)pops[p]->n * (double)sizeof(lc_event);
         }
         if (c->events && ev > 1024.0 * 1024 * 1024) {
@@ -1429,8 +1435,9 @@ static int cmd_search(cli *c)
 
 /* Run `python -m module args...` with the package of this build's source
  * tree ahead of any installed one: in place of this process (wait 0, for
- * `report`), or as a child, returning its exit code (-1: it could not run). */
-static int run_python(const char *module, int argc, char **argv, int wait)
+ * `report`), or as a child, returning its exit code (-1: it could not run).
+ * prog, when not NULL, is how the module names itself in usage errors. */
+static int run_python(const char *module, const char *prog, int argc, char **argv, int wait)
 {
     const char *py = getenv("LIQCASCADE_PYTHON");
     if (!py || !*py)
@@ -1455,6 +1462,8 @@ static int run_python(const char *module, int argc, char **argv, int wait)
     pid_t pid = wait ? fork() : 0;
     if (pid == 0) {
         setenv("PYTHONPATH", path, 1);
+        if (prog) /* its usage errors name the command the user typed */
+            setenv("LIQCASCADE_PROG", prog, 1);
         execvp(py, args); /* a bare name is looked up on PATH */
         fprintf(stderr,
                 "liqcascade: cannot run %s: %s (set LIQCASCADE_PYTHON to a Python 3 with "
@@ -1480,7 +1489,7 @@ static int cmd_report(int argc, char **argv)
         printf(report_help, LC_ANALYSIS_DIR);
         return argc < 1 ? EXIT_USAGE : 0;
     }
-    run_python("liqcascade.report", argc, argv, 0);
+    run_python("liqcascade.report", "liqcascade report", argc, argv, 0);
     return EXIT_RUNTIME; /* it did not start */
 }
 
@@ -1523,7 +1532,7 @@ static int cmd_map(cli *c)
         char runaway[32];
         snprintf(runaway, sizeof runaway, "%.17g", o.runaway);
         char *args[] = {(char *)o.dir, "--runaway", runaway};
-        int py = run_python("liqcascade.mapplot", 3, args, 1);
+        int py = run_python("liqcascade.mapplot", NULL, 3, args, 1);
         if (py != 0)
             fprintf(stderr,
                     "liqcascade map: no figures (python -m liqcascade.mapplot %s %s); the CSVs "

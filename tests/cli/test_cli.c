@@ -781,6 +781,17 @@ Test(cli, warnings_say_what_the_scenario_does_to_itself)
                  0, "%s", out);
     assert_has(out, "drew a leverage above their tier's max_leverage and were opened at it");
     free(out);
+    /* points that share a population get its note once */
+    cr_assert_eq(t_cli(&out,
+                       "sweep %s -o %s --force --runs 2 --steps 10 --set "
+                       "impact.depth_1pct=1e9 --set "
+                       "'venue.tiers=[{up_to: 1.0e300, mmr: 0.005, max_leverage: 10}]' "
+                       "--vary venue.liquidation_fee=0.005,0.01,0.02",
+                       sc, h5),
+                 0, "%s", out);
+    const char *first = strstr(out, "drew a leverage above");
+    cr_assert(first && !strstr(first + 1, "drew a leverage above"), "once: %s", out);
+    free(out);
     /* max_rounds 1 in a crash: every run's cascade is cut */
     cr_assert_eq(t_cli(&out,
                        "run %s -o %s --force --runs 4 --steps 30 --set "
