@@ -180,16 +180,16 @@ typedef struct shock_row {
 
 int lc_map(const lc_map_opts *o, FILE *out, lc_error *err)
 {
-    if (check_dir(o, err))
-        return 2;
     lc_probe base; /* the scenario as given: its population is the map's */
     int rc = lc_probe_load(&o->probe, NULL, 0, NULL, &base, err);
     if (rc)
         return rc;
     const lc_scenario *sc = base.sc;
     int mk = 0;
-    if (o->market && (mk = lc_scenario_market_find(sc, o->market)) < 0) {
+    if (o->market && (mk = lc_scenario_market_find(sc, o->market)) < 0)
         lc_error_at(err, "--market", 0, NULL, "no market %s in the scenario", o->market);
+    /* the scenario and options are good: then the output folder */
+    if ((o->market && mk < 0) || check_dir(o, err)) {
         lc_probe_free(&base);
         return 2;
     }
