@@ -19,16 +19,6 @@ void lc_probe_free(lc_probe *p)
     *p = (lc_probe){0};
 }
 
-/* Whether population `lend` was drawn for a scenario like sc. */
-static int same_population(const lc_scenario *a, const lc_scenario *b)
-{
-    char *x = lc_population_signature(a), *y = lc_population_signature(b);
-    int same = x && y && strcmp(x, y) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
 int lc_probe_load(const lc_probe_opts *o, const char *const *extra, int nextra,
                   const lc_probe *lend, lc_probe *p, lc_error *err)
 {
@@ -46,7 +36,7 @@ int lc_probe_load(const lc_probe_opts *o, const char *const *extra, int nextra,
     free(sets);
     if (!p->sc)
         return 2;
-    if (lend && lend->pop && same_population(lend->sc, p->sc)) {
+    if (lend && lend->pop) { /* the caller's book, whatever the keys (map.h) */
         p->pop = lend->pop;
     } else {
         p->pop = lc_population_for_runs(p->sc, NULL, err);

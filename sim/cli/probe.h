@@ -31,8 +31,10 @@ typedef struct lc_probe {
 } lc_probe;
 
 /* Load o->scenario with o->sets and then extra[0..nextra), draw its
- * population (or use `lend` when not NULL and its scenario's population
- * signature is the same: the caller keeps it alive) and run every run.
+ * population (or run on `lend`'s when not NULL: the caller keeps it alive
+ * and vouches that it is the book wanted — `map` runs every shock on the
+ * scenario's own book, warmed or not, though the shocked path's price keys
+ * would give a warmed book another signature) and run every run.
  * Returns 0; 1 on a runtime failure or interruption; 2 when the scenario or
  * its population is refused (err says why). */
 int lc_probe_run(const lc_probe_opts *o, const char *const *extra, int nextra, const lc_probe *lend,
