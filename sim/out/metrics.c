@@ -317,12 +317,19 @@ static void csv_num(FILE *out, double v)
         fprintf(out, "%.17g", v);
 }
 
-void lc_metrics_csv(const lc_metric *rows, long n, FILE *out)
+/* The rows of a table, with a baseline column after `point` when baseline
+ * >= 0 (the paired table). */
+static void table_csv(const lc_metric *rows, long n, long baseline, FILE *out)
 {
-    fputs("point,metric,value,lo,hi,n,units\n", out);
+    fputs(baseline >= 0 ? "point,baseline,metric,value,lo,hi,n,units\n"
+                        : "point,metric,value,lo,hi,n,units\n",
+          out);
     for (long i = 0; i < n; i++) {
         const lc_metric *m = &rows[i];
-        fprintf(out, "%ld,%s,", m->point, m->metric);
+        fprintf(out, "%ld,", m->point);
+        if (baseline >= 0)
+            fprintf(out, "%ld,", baseline);
+        fprintf(out, "%s,", m->metric);
         csv_num(out, m->value);
         fputc(',', out);
         csv_num(out, m->lo);
@@ -332,17 +339,12 @@ void lc_metrics_csv(const lc_metric *rows, long n, FILE *out)
     }
 }
 
+void lc_metrics_csv(const lc_metric *rows, long n, FILE *out)
+{
+    table_csv(rows, n, -1, out);
+}
+
 void lc_paired_csv(const lc_metric *rows, long n, long baseline, FILE *out)
 {
-    fputs("point,baseline,metric,value,lo,hi,n,units\n", out);
-    for (long i = 0; i < n; i++) {
-        const lc_metric *m = &rows[i];
-        fprintf(out, "%ld,%ld,%s,", m->point, baseline, m->metric);
-        csv_num(out, m->value);
-        fputc(',', out);
-        csv_num(out, m->lo);
-        fputc(',', out);
-        csv_num(out, m->hi);
-        fprintf(out, ",%ld,%s\n", m->n, m->units);
-    }
+    table_csv(rows, n, baseline, out);
 }
