@@ -203,37 +203,57 @@ static double open_interest(const lc_run *r, int k)
     return (r->qty[k][0] + r->qty[k][1]) * r->mk[k].p;
 }
 
-/* Series i of market k now. */
-static double series_value(const lc_run *r, int i, int k)
+/* What a run records: per plane (a series of a market, or insurance) the
+ * row it fills (series[i] + k·ncols) and where its value lives in the run,
+ * found once per run instead of by series and market at every column. */
+typedef struct recorder {
+    int n;
+    struct plane {
+        float *to;
+        const double *at; /* the value, or NULL: open interest of market k */
+        int k;
+    } plane[LC_SERIES_N * LC_MAX_MARKETS];
+} recorder;
+
+static const double *series_at(const lc_run *r, int i, int k)
 {
     const lc_market *m = &r->mk[k];
     switch (i) {
     case LC_SERIES_PRICE:
-        return m->p;
+        return &m->p;
     case LC_SERIES_FUNDAMENTAL:
-        return m->f;
+        return &m->f;
     case LC_SERIES_LIQ_LONG:
-        return r->step_liq[k][0];
+        return &r->step_liq[k][0];
     case LC_SERIES_LIQ_SHORT:
-        return r->step_liq[k][1];
+        return &r->step_liq[k][1];
     case LC_SERIES_OI:
-        return open_interest(r, k);
+        return NULL;
     case LC_SERIES_MARK:
-        return lc_market_mark(m);
+        return m->mark_live ? &m->p : &m->mark;
     default: /* LC_SERIES_INSURANCE, the venue's */
-        return r->insurance;
+        return &r->insurance;
+    }
+}
+
+static void recorder_init(recorder *rec, const lc_run *r, float *const series[LC_SERIES_N])
+{
+    const lc_scratch *s = r->s;
+    rec->n = 0;
+    for (int j = 0; series && j < s->nrecorded; j++) {
+        int i = s->recorded[j], n = lc_series[i].per_market ? r->nmk : 1;
+        for (int k = 0; series[i] && k < n; k++)
+            rec->plane[rec->n++] = (struct plane){series[i] + k * s->ncols, series_at(r, i, k), k};
     }
 }
 
 /* Column col of every recorded series: a market's series hold one row of
- * ncols values per market (series[i] + k·ncols), insurance one. */
-static void record(const lc_run *r, float *const series[LC_SERIES_N], long col)
+ * ncols values per market, insurance one. */
+static void record(const lc_run *r, const recorder *rec, long col)
 {
-    const lc_scratch *s = r->s;
-    for (int j = 0; j < s->nrecorded; j++) {
-        int i = s->recorded[j], n = lc_series[i].per_market ? r->nmk : 1;
-        for (int k = 0; series[i] && k < n; k++)
-            series[i][k * s->ncols + col] = (float)series_value(r, i, k);
+    for (int j = 0; j < rec->n; j++) {
+        const struct plane *pl = &rec->plane[j];
+        pl->to[col] = (float)(pl->at ? *pl->at : open_interest(r, pl->k));
     }
 }
 
@@ -353,8 +373,9 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         s->finder.type->start(&s->finder, &r);
     LC_RULES_EACH(s, on_run, &r);
     observe(&r);
-    if (series)
-        record(&r, series, 0);
+    recorder rec;
+    recorder_init(&rec, &r, series);
+    record(&r, &rec, 0);
 
     lc_innovations *in = &s->innov;
     const int nmk = s->nmk;
@@ -405,8 +426,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         if (r.step_total > row->peak_step_liq_notional)
             row->peak_step_liq_notional = r.step_total;
         if (r.t % sc->every == 0) { /* liquidation series sum over the every steps */
-            if (series && s->nrecorded)
-                record(&r, series, r.t / sc->every);
+            record(&r, &rec, r.t / sc->every);
             for (int k = 0; k < nmk; k++)
                 r.step_liq[k][0] = r.step_liq[k][1] = 0;
         }

@@ -45,6 +45,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <libdeflate.h>
+#include <math.h>
 #include <zlib.h>
 
 #define SCHEMA_VERSION 2
@@ -1296,6 +1297,73 @@ long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
 /* What HDF5's filter pipeline does to a chunk of /series (create_series):
  * the shuffle filter (byte i of every element together, for i = 0..3), then
  * deflate: a zlib stream, here libdeflate's at the set level. */
+/* The order-0 entropy of a byte plane, bits per byte, estimated from every
+ * 16th byte: 8 for random bytes (deflate cannot shrink them), near 0 for a
+ * plane of one byte. */
+static double plane_entropy(const unsigned char *plane, size_t n)
+{
+    uint32_t count[256] = {0};
+    size_t m = 0;
+    for (size_t i = 0; i < n; i += 16, m++)
+        count[plane[i]]++;
+    double h = 0;
+    for (int v = 0; v < 256; v++)
+        if (count[v]) {
+            double q = (double)count[v] / (double)m;
+            h -= q * log2(q);
+        }
+    return h;
+}
+
+/* Above this sampled entropy a plane is stored: deflate would save at most
+ * (8 - 7.5)/8 of it, at the cost of its whole matching and coding time. */
+#define STORE_ENTROPY 7.5
+#define STORED_MAX 65535u /* bytes of one stored deflate block (RFC 1951 3.2.4) */
+
+/* A zlib stream (RFC 1950) of the 4 byte planes of n floats in sh, as the
+ * shuffle filter lays them out: the leading planes that look random (the
+ * low mantissa bytes of a price path) go in as stored blocks, which costs
+ * a copy; the rest is one raw deflate stream by libdeflate, which ends the
+ * stream (its last block is final). Any inflater reads it: the stored blocks
+ * end on a byte boundary, where the deflated part begins. Returns the length,
+ * or 0 when cap is too small. */
+static size_t zlib_of_planes(struct libdeflate_compressor *c, const unsigned char *sh, size_t n,
+                             unsigned char *out, size_t cap)
+{
+    size_t bytes = 4 * n, stored = 0;
+    while (stored < bytes && plane_entropy(sh + stored, n) > STORE_ENTROPY)
+        stored += n;
+    size_t blocks = (stored + STORED_MAX - 1) / STORED_MAX;
+    if (cap < 2 + 5 * blocks + stored + 4)
+        return 0;
+    unsigned char *o = out;
+    *o++ = 0x78; /* CMF: deflate, 32 KiB window */
+    *o++ = 0x01; /* FLG: fastest, no dictionary; (CMF·256 + FLG) % 31 == 0 */
+    for (size_t at = 0; at < stored;) {
+        size_t len = stored - at < STORED_MAX ? stored - at : STORED_MAX;
+        int last = at + len == stored && stored == bytes;
+        *o++ = (unsigned char)last; /* BFINAL, BTYPE 00, padding to the byte */
+        *o++ = (unsigned char)(len & 0xff);
+        *o++ = (unsigned char)(len >> 8);
+        *o++ = (unsigned char)(~len & 0xff);
+        *o++ = (unsigned char)(~len >> 8 & 0xff);
+        memcpy(o, sh + at, len);
+        o += len;
+        at += len;
+    }
+    if (stored < bytes) {
+        size_t room = cap - (size_t)(o - out) - 4;
+        size_t len = libdeflate_deflate_compress(c, sh + stored, bytes - stored, o, room);
+        if (len == 0)
+            return 0;
+        o += len;
+    }
+    uint32_t a = libdeflate_adler32(1, sh, bytes);
+    for (int k = 3; k >= 0; k--)
+        *o++ = (unsigned char)(a >> (8 * k));
+    return (size_t)(o - out);
+}
+
 int lc_writer_compress(const lc_writer *w, lc_batch *b, long job, lc_deflater *z)
 {
     long chunk = w->series_chunk, c = job / w->nplanes;
@@ -1319,8 +1387,7 @@ int lc_writer_compress(const lc_writer *w, lc_batch *b, long job, lc_deflater *z
             d3[e] = src[3];
         }
     }
-    size_t len =
-        libdeflate_zlib_compress(z->c, sh, bytes, b->z + (size_t)job * b->zstride, b->zstride);
+    size_t len = zlib_of_planes(z->c, sh, n, b->z + (size_t)job * b->zstride, b->zstride);
     b->zsize[job] = len;
     return len > 0 ? 0 : -1;
 }

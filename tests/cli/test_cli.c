@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+#include <zlib.h>
+
 #include "cli/progress.h"
 #include "cli/summary.h"
 #include "support.h"
@@ -723,6 +726,31 @@ Test(cli, series_compressed_ahead_read_back_identically)
     cr_assert_not_null(at, "no value in the h5dump output");
     cr_assert_float_eq(strtod(at, NULL), v[99 * dims[1] + 1440], 1e-6 * v[99 * dims[1] + 1440],
                        "h5dump and HDF5 agree on the last price of the last run");
+    /* a price chunk's low mantissa planes are random: they go in as stored
+     * deflate blocks (the first block header is a stored one, BTYPE 00), and
+     * zlib's inflate reads the whole stream back to the shuffled chunk */
+    hid_t file = H5Fopen(ahead, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t ds = H5Dopen2(file, "series/price", H5P_DEFAULT);
+    hsize_t at0[3] = {0, 0, 0}, zbytes = 0;
+    cr_assert_geq(H5Dget_chunk_storage_size(ds, at0, &zbytes), 0);
+    unsigned char *z = malloc(zbytes), *raw = malloc(45 * 1441 * 4);
+    uint32_t mask = 1;
+    cr_assert_geq(H5Dread_chunk(ds, H5P_DEFAULT, at0, &mask, z), 0);
+    cr_assert_eq(mask, 0, "the chunk went through both filters");
+    cr_assert_eq(z[0], 0x78, "a zlib header");
+    cr_assert_eq(z[2] & 7, 0, "the first block is stored and not final");
+    uLongf rawlen = 45 * 1441 * 4;
+    cr_assert_eq(uncompress(raw, &rawlen, z, (uLong)zbytes), Z_OK, "zlib inflates the chunk");
+    cr_assert_eq(rawlen, 45 * 1441 * 4);
+    unsigned char first[4]; /* byte k of element 0 is at k·n in the shuffled chunk */
+    float p0 = (float)v[0];
+    memcpy(first, &p0, 4);
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(raw[(size_t)k * 45 * 1441], first[k], "byte %d of the first price", k);
+    free(z);
+    free(raw);
+    H5Dclose(ds);
+    H5Fclose(file);
     free(v);
     free(ahead);
     free(hdf5);
