@@ -54,8 +54,9 @@ int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err);
  * of memory: the writer then compresses as before); lc_writer_compress does
  * job j with a thread's own deflater and touches no HDF5 state, so calls may
  * run concurrently with each other and with lc_writer_append of another
- * batch. Ahead, the zlib streams are made by libdeflate (several times
- * faster than zlib at the same level); HDF5's deflate filter decodes any
+ * batch. Ahead, the zlib streams are made of stored blocks for the byte
+ * planes that look random and libdeflate's deflate (several times faster
+ * than zlib at the same level) for the rest; HDF5's deflate filter decodes any
  * zlib stream, so every reader reads the chunks as it reads HDF5's own (the
  * compressed bytes differ, the data do not). */
 typedef struct lc_deflater lc_deflater;
