@@ -1211,6 +1211,10 @@ static const struct {
 
 /* The file summarised into out (a buffer: nothing is shown of a file that
  * is then refused). */
+/* Set by info_file when only the paired table failed (no such --baseline):
+ * what it printed stands, and the command still fails. */
+static int pairing_failed;
+
 static int info_file(const char *path, hid_t f, lc_info_what what, long baseline, FILE *out,
                      lc_error *err)
 {
@@ -1253,10 +1257,22 @@ static int info_file(const char *path, hid_t f, lc_info_what what, long baseline
         list_group(out, f, groups[i]);
     runs_table(out, f, &mk);
     runs_by_market(out, f, &mk);
-    lc_error merr = {0};
-    if (compute_metrics(f, &rows, &nrows, &with_events, &merr, path, baseline,
-                        points > 1 ? &paired : NULL, &npaired) == 0 &&
-        nrows > 0) {
+    lc_error merr = {0}, perr = {0};
+    int mrc = compute_metrics(f, &rows, &nrows, &with_events, &merr, path, baseline,
+                              points > 1 ? &paired : NULL, &npaired);
+    if (mrc && points > 1) { /* the pairing failed (--baseline): the metrics without it */
+        perr = merr;
+        merr = (lc_error){0};
+        free(rows);
+        free(paired);
+        rows = paired = NULL;
+        nrows = npaired = 0;
+        mrc =
+            compute_metrics(f, &rows, &nrows, &with_events, &merr, path, baseline, NULL, &npaired);
+        if (mrc) /* not the pairing: the metrics' own error, as without points */
+            perr.count = 0;
+    }
+    if (mrc == 0 && nrows > 0) {
         metrics_table(out, rows, nrows, with_events);
         if (npaired)
             paired_table(out, paired, npaired, baseline);
@@ -1271,6 +1287,10 @@ static int info_file(const char *path, hid_t f, lc_info_what what, long baseline
     free(rows);
     free(paired);
     markets_free(&mk);
+    if (perr.count) { /* printed what there is, and fail: the asked-for pairing is not */
+        pairing_failed = 1;
+        return lc_error_add(err, "%.*s", (int)(perr.len ? perr.len - 1 : 0), perr.msg);
+    }
     return 0;
 }
 
@@ -1321,13 +1341,14 @@ static int info(const char *path, lc_info_what what, long baseline, FILE *out, l
         H5Fclose(f);
         return lc_error_at(err, path, 0, NULL, "out of memory");
     }
+    pairing_failed = 0;
     int rc = info_file(path, f, what, baseline, buf, err);
     H5Fclose(f);
     if (fclose(buf) != 0 && rc == 0)
         rc = lc_error_at(err, path, 0, NULL, "out of memory");
     if (rc == 0 && bad_attr.set) /* an attribute of a group or dataset */
         rc = refuse_bad_attr(err, path);
-    if (rc == 0 && text)
+    if ((rc == 0 || (pairing_failed && !bad_attr.set)) && text)
         fwrite(text, 1, len, out);
     free(text);
     return rc;

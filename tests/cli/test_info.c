@@ -236,6 +236,29 @@ Test(info, the_base_file_is_summarised)
     free(out);
 }
 
+/* A --baseline the file does not hold fails the command (exit 1, naming the
+ * option and the points there are) but keeps what can be printed: the
+ * metrics of every point, without the paired table (audit M1). */
+Test(info, a_missing_baseline_fails_but_keeps_the_metrics)
+{
+    char *sweep = path("sweep.h5"), *out;
+    cr_assert_eq(t_cli(&out,
+                       "sweep %s/scenarios/quickstart.yaml --runs 8 --steps 30 -o %s -q "
+                       "--vary venue.tiers.0.mmr=0.004,0.006",
+                       LC_SOURCE_DIR, sweep),
+                 0, "%s", out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "info %s --baseline 9", sweep), 1, "%s", out);
+    assert_has(out, "--baseline: no point 9 in the file (its points: 0 to 1)");
+    assert_has(out, "p_bad_debt");
+    cr_assert_null(strstr(out, "paired"), "no paired table without its baseline:\n%s", out);
+    free(out);
+    cr_assert_eq(t_cli(&out, "info %s --baseline 1", sweep), 0, "%s", out);
+    assert_has(out, "paired");
+    free(out);
+    free(sweep);
+}
+
 /* D1: the format check itself reads nothing it has not checked */
 Test(info, format_of_any_shape_is_checked_before_it_is_read)
 {
