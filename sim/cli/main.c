@@ -1293,8 +1293,10 @@ static int simulate(cli *c, const lc_sweep *sw)
             char size[32];
             human_bytes(size, sizeof size, ev);
             fprintf(stderr,
-                    "note: --events: one event per account and run would write about %s "
-                    "(before compression; partial liquidations, ADL and top-ups add more)\n",
+                    "note: --events: one event per liquidation; if every account were "
+                    "liquidated in every run, about %s before compression, but most runs "
+                    "liquidate a small share of the book (partial liquidations, ADL fills "
+                    "and top-ups add one event each)\n",
                     size);
         }
     }
