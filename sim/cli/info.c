@@ -1210,11 +1210,9 @@ static const struct {
                   {"status", A_STR},         {"runs_completed", A_INT}, {"engine", A_STR}};
 
 /* The file summarised into out (a buffer: nothing is shown of a file that
- * is then refused). */
-/* Set by info_file when only the paired table failed (no such --baseline):
- * what it printed stands, and the command still fails. */
-static int pairing_failed;
-
+ * is then refused). Returns 0, -1 (refused), or 1 when only the paired
+ * table failed (no such --baseline): what was printed stands, and the
+ * command still fails. */
 static int info_file(const char *path, hid_t f, lc_info_what what, long baseline, FILE *out,
                      lc_error *err)
 {
@@ -1288,8 +1286,8 @@ static int info_file(const char *path, hid_t f, lc_info_what what, long baseline
     free(paired);
     markets_free(&mk);
     if (perr.count) { /* printed what there is, and fail: the asked-for pairing is not */
-        pairing_failed = 1;
-        return lc_error_add(err, "%.*s", (int)(perr.len ? perr.len - 1 : 0), perr.msg);
+        lc_error_add(err, "%.*s", (int)(perr.len ? perr.len - 1 : 0), perr.msg);
+        return 1;
     }
     return 0;
 }
@@ -1341,14 +1339,16 @@ static int info(const char *path, lc_info_what what, long baseline, FILE *out, l
         H5Fclose(f);
         return lc_error_at(err, path, 0, NULL, "out of memory");
     }
-    pairing_failed = 0;
-    int rc = info_file(path, f, what, baseline, buf, err);
+    int rc = info_file(path, f, what, baseline, buf, err), shown = rc > 0;
     H5Fclose(f);
-    if (fclose(buf) != 0 && rc == 0)
-        rc = lc_error_at(err, path, 0, NULL, "out of memory");
+    if (fclose(buf) != 0) {
+        shown = 0;
+        if (rc == 0)
+            rc = lc_error_at(err, path, 0, NULL, "out of memory");
+    }
     if (rc == 0 && bad_attr.set) /* an attribute of a group or dataset */
         rc = refuse_bad_attr(err, path);
-    if ((rc == 0 || (pairing_failed && !bad_attr.set)) && text)
+    if ((rc == 0 || (shown && !bad_attr.set)) && text)
         fwrite(text, 1, len, out);
     free(text);
     return rc;

@@ -1294,9 +1294,6 @@ long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
     return jobs;
 }
 
-/* What HDF5's filter pipeline does to a chunk of /series (create_series):
- * the shuffle filter (byte i of every element together, for i = 0..3), then
- * deflate: a zlib stream, here libdeflate's at the set level. */
 /* The order-0 entropy of a byte plane, bits per byte, estimated from every
  * 16th byte: 8 for random bytes (deflate cannot shrink them), near 0 for a
  * plane of one byte. */
@@ -1364,6 +1361,9 @@ static size_t zlib_of_planes(struct libdeflate_compressor *c, const unsigned cha
     return (size_t)(o - out);
 }
 
+/* What HDF5's filter pipeline does to a chunk of /series (create_series):
+ * the shuffle filter (byte i of every element together, for i = 0..3), then
+ * deflate: a zlib stream, here zlib_of_planes's. */
 int lc_writer_compress(const lc_writer *w, lc_batch *b, long job, lc_deflater *z)
 {
     long chunk = w->series_chunk, c = job / w->nplanes;
