@@ -23,6 +23,7 @@
 #include "lc_commit.h" /* LC_GIT_COMMIT */
 #include "out/metrics.h"
 #include "book/population.h"
+#include "engine/ranks.h"
 #include "engine/runner.h"
 #include "engine/warmup.h"
 #include "scenario/scenario.h"
@@ -1199,7 +1200,7 @@ static int simulate(cli *c, const lc_sweep *sw)
     lc_summary *sum = malloc((size_t)points * sizeof *sum);
     char *out = NULL;
     lc_writer *w = NULL;
-    int rc = EXIT_RUNTIME;
+    int rc = EXIT_RUNTIME, agreed = 0;
     if (!scs || !pops || !owned || !sum) {
         lc_error_add(&err, "out of memory for %ld points", points);
         goto done;
@@ -1243,8 +1244,8 @@ static int simulate(cli *c, const lc_sweep *sw)
                          .command = c->command,
                          .claimed = partial_path,
                          .claimed_size = sizeof partial_path};
-    if (!(w = lc_writer_create(&wo, sc, pop, &err)))
-        goto done;
+    if (lc_rank() == 0 && !(w = lc_writer_create(&wo, sc, pop, &err)))
+        goto done; /* the other ranks hear of it below */
 
     int threads = c->threads > 0 ? c->threads : omp_get_max_threads();
     int tty = isatty(STDERR_FILENO);
@@ -1277,7 +1278,11 @@ static int simulate(cli *c, const lc_sweep *sw)
             fprintf(stderr, "%s %s", k ? "," : " on", sc->market[k].name);
         char need[32];
         human_bytes(need, sizeof need, mem.total);
-        fprintf(stderr, ", %d threads, about %s of memory\n", threads, need);
+        if (lc_ranks() > 1)
+            fprintf(stderr, ", %d MPI ranks x %d threads, about %s of memory a rank\n", lc_ranks(),
+                    threads, need);
+        else
+            fprintf(stderr, ", %d threads, about %s of memory\n", threads, need);
         double ev = 0; /* every point's warnings, named when there are several */
         for (long p = 0; p < points; p++) {
             char at[48] = "";
@@ -1313,9 +1318,16 @@ static int simulate(cli *c, const lc_sweep *sw)
                          .summary = sum,
                          .event_bytes = (size_t)event_bytes};
     lc_runner_stats st;
+    agreed = 1; /* every rank is set up (or none starts) */
+    if (!lc_ranks_agree(1, &err))
+        goto done;
     if (lc_runner_run((const lc_scenario *const *)scs, (const lc_population *const *)pops, points,
                       &ro, w, &st, &err))
         goto done;
+    if (lc_rank() > 0) { /* its runs are in rank 0's file */
+        rc = st.interrupted ? EXIT_INTERRUPTED : 0;
+        goto done;
+    }
     int finished = lc_writer_finish(w, !st.interrupted, &err);
     partial_path[0] = '\0'; /* renamed or removed */
     w = NULL;
@@ -1352,6 +1364,8 @@ static int simulate(cli *c, const lc_sweep *sw)
     if (c->json && (rc == 0 || rc == EXIT_INTERRUPTED))
         print_json(sw, sum, points, path, &st);
 done:
+    if (!agreed) /* failed in the set-up: the other ranks must not start */
+        lc_ranks_agree(0, &err);
     if (rc == EXIT_RUNTIME || rc == EXIT_USAGE)
         print_errors(&err);
     partial_path[0] = '\0';
@@ -1545,7 +1559,34 @@ static int cmd_map(cli *c)
     return stop_requested ? EXIT_INTERRUPTED : rc;
 }
 
+static int cli_main(int argc, char **argv);
+
+/* With MPI (engine/ranks.h), every rank runs the same command line; rank 0
+ * alone speaks and writes, the others compute their share of the runs. */
 int main(int argc, char **argv)
+{
+    if (lc_ranks_init(&argc, &argv)) {
+        fprintf(stderr, "liqcascade: cannot start MPI\n");
+        return EXIT_RUNTIME;
+    }
+    if (lc_rank() > 0) { /* what they would print, rank 0 prints */
+        FILE *out = freopen("/dev/null", "w", stdout), *errs = freopen("/dev/null", "w", stderr);
+        (void)out;
+        (void)errs;
+    }
+    int rc = EXIT_USAGE;
+    if (lc_ranks() > 1 && (argc < 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "sweep"))))
+        fprintf(stderr,
+                "liqcascade: %s runs on one process: start it without mpirun (or with -np 1); "
+                "run and sweep share their runs among the ranks of a job\n",
+                argc < 2 ? "liqcascade" : argv[1]);
+    else
+        rc = cli_main(argc, argv);
+    lc_ranks_finish();
+    return rc;
+}
+
+static int cli_main(int argc, char **argv)
 {
     lc_hdf5_setup();
     const char *broken = lc_rules_check(); /* a programming error, caught at once */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/progress.h"
+#include "engine/ranks.h"
 
 /* One batch being appended by the writer thread while the next is computed.
  * Only this thread calls HDF5 while it runs; the main thread joins it before
@@ -83,6 +84,123 @@ static void retire(lc_scratch *s, lc_runner_stats *st)
     lc_scratch_free(s);
 }
 
+/* Rows first .. first+n-1 into batch b on the rank's threads. Returns the
+ * runs done in order (a prefix: the rest was stopped, or not started once
+ * the batch's events filled, *ev_full), or -1 when a run failed (err).
+ * *done counts runs done for the progress bar. */
+static long compute_piece(const lc_scenario *const *sc, const lc_population *const *pop,
+                          const lc_runner_opts *o, int threads, lc_batch *b, long first, long n,
+                          long *done_io, lc_progress *bar, lc_runner_stats *st, int *ev_full_out,
+                          lc_error *err)
+{
+    const lc_scenario *sc0 = sc[0];
+    long runs = sc0->runs, done = *done_io;
+    unsigned char *ok = calloc((size_t)n, 1);
+    if (!ok)
+        return lc_error_add(err, "out of memory");
+    b->first_row = first;
+    /* the batch's events in bytes: past o->event_bytes, the batch takes
+     * no further run and ends at the runs done in order (the next batch
+     * starts there), so events are bounded as well as series */
+    size_t ev_bytes = 0;
+    int ev_full = 0, failed = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        lc_scratch *s = NULL;
+        long s_point = -1;
+        lc_error terr = {0};
+#pragma omp for schedule(dynamic, 1)
+        for (long i = 0; i < n; i++) {
+            int stop_now, full_now;
+#pragma omp atomic read
+            stop_now = failed;
+#pragma omp atomic read
+            full_now = ev_full;
+            if (stop_now || (full_now && i > 0) || (o->stop && *o->stop))
+                continue;
+            long row = first + i, point = row / runs, run = row % runs;
+            if (point != s_point) { /* models and population can differ per point */
+                retire(s, st);
+                s = lc_scratch_create(sc[point], pop[point], o->engine, o->events);
+                if (s)
+                    lc_scratch_set_stop(s, o->stop);
+                s_point = point;
+            }
+            float *series[LC_SERIES_N] = {0};
+            for (int k = 0, j = 0; k < LC_SERIES_N; k++)
+                if (sc0->series_mask >> k & 1u)
+                    series[k] = lc_batch_series(b, i, j++);
+            if (b->events)
+                b->events[i].n = 0;
+            int rc = s ? lc_engine_run(sc[point], pop[point], s, point, run, &b->rows[i], series,
+                                       b->events ? &b->events[i] : NULL, &terr)
+                       : -1;
+            if (rc > 0) /* stopped within the run: not kept */
+                continue;
+            if (rc < 0) {
+#pragma omp critical(lc_runner_error)
+                {
+                    if (!failed) {
+                        if (s)
+                            lc_error_add(err, "%.*s", (int)(terr.len ? terr.len - 1 : 0), terr.msg);
+                        else
+                            lc_error_add(err, "out of memory for run scratch");
+#pragma omp atomic write
+                        failed = 1;
+                    }
+                }
+                continue;
+            }
+            ok[i] = 1;
+            if (b->events && o->event_bytes) {
+                size_t mine = (size_t)b->events[i].cap * sizeof(lc_event), now;
+#pragma omp atomic capture
+                now = ev_bytes += mine;
+                if (now > o->event_bytes) {
+#pragma omp atomic write
+                    ev_full = 1;
+                }
+            }
+#pragma omp atomic
+            done++;
+            if (omp_get_thread_num() == 0) {
+                long d;
+#pragma omp atomic read
+                d = done;
+                lc_progress_update(bar, d);
+            }
+        }
+        retire(s, st);
+    }
+    long prefix = 0;
+    while (prefix < n && ok[prefix])
+        prefix++;
+    free(ok);
+    b->nrows = prefix;
+    *done_io = done;
+    *ev_full_out = ev_full;
+    return failed ? -1 : prefix;
+}
+
+/* Deflate the batch's full series chunks on every thread (writer.h); when
+ * that fails, the writer compresses them itself. */
+static void compress_piece(lc_batch *b, long chunk, int threads)
+{
+    long jobs = lc_writer_compress_jobs(chunk, b);
+    int zfail = 0;
+#pragma omp parallel num_threads(threads) reduction(| : zfail) if (jobs > 0)
+    {
+        lc_deflater *z = jobs > 0 ? lc_deflater_create() : NULL;
+        zfail |= jobs > 0 && !z;
+#pragma omp for schedule(dynamic, 1)
+        for (long j = 0; j < jobs; j++)
+            zfail |= !z || lc_writer_compress(chunk, b, j, z) != 0;
+        lc_deflater_free(z);
+    }
+    if (zfail)
+        b->zjobs = 0;
+}
+
 int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop, long points,
                   const lc_runner_opts *o, lc_writer *w, lc_runner_stats *st, lc_error *err)
 {
@@ -92,164 +210,132 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     st->interrupted = 0;
     st->evaluations = 0;
     double t0 = lc_now_s();
+    /* with several ranks (ranks.h), range k of cap rows is rank k mod
+     * ranks's, and rank 0 takes them all in order to write them */
+    int rank = lc_rank(), ranks = lc_ranks();
 
     long cap = choose_batch(sc0, total, o);
-    /* batches on the series chunk grid, so their chunks compress in parallel */
-    long chunk = w ? lc_writer_series_chunk(w) : 0;
+    if (ranks > 1 && o->batch_rows <= 0) { /* a range for every rank at least */
+        long share = (total + ranks - 1) / ranks;
+        cap = share < cap ? share : cap;
+    }
+    /* batches on the series chunk grid, so their chunks compress in parallel
+     * (on every rank: the grid, and so cap, must be the same on all) */
+    int stored = w || ranks > 1; /* the series go to a file */
+    long chunk = stored ? lc_series_chunk(sc0) : 0;
     if (o->batch_rows <= 0 && chunk > 0 && cap > chunk)
         cap -= cap % chunk;
     /* two batches: one computed while the other is written */
     lc_batch *bufs[2] = {lc_batch_create(sc0, cap, o->events),
                          lc_batch_create(sc0, cap, o->events)};
-    if (!bufs[0] || !bufs[1]) {
-        lc_batch_free(bufs[0]);
-        lc_batch_free(bufs[1]);
-        return lc_error_add(err, "out of memory for batches of %ld runs", cap);
-    }
+    int failed = 0, stopped = 0;
+    if (!bufs[0] || !bufs[1])
+        failed = lc_error_add(err, "out of memory for batches of %ld runs", cap);
     int cur = 0, pending = 0;
     pthread_t writer_thread;
     write_job job;
 
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     lc_progress bar;
-    lc_progress_start(&bar, total, points > 1 ? runs : 0, o->progress);
-    int failed = 0;
-    long done = 0, b_taken = 0;
+    lc_progress_start(&bar, total, points > 1 ? runs : 0,
+                      rank == 0 ? o->progress : LC_PROGRESS_OFF);
+    long done = 0, nranges = (total + cap - 1) / cap;
 
-    for (long first = 0; first < total && !failed; first += b_taken, cur ^= 1) {
-        lc_batch *b = bufs[cur];
-        long n = total - first < cap ? total - first : cap;
-        unsigned char *ok = calloc((size_t)n, 1);
-        if (!ok) {
-            failed = lc_error_add(err, "out of memory");
-            break;
-        }
-        b->first_row = first;
-        /* the batch's events in bytes: past o->event_bytes, the batch takes
-         * no further run and ends at the runs done in order (the next batch
-         * starts there), so events are bounded as well as series */
-        size_t ev_bytes = 0;
-        int ev_full = 0;
-#pragma omp parallel num_threads(threads)
-        {
-            lc_scratch *s = NULL;
-            long s_point = -1;
-            lc_error terr = {0};
-#pragma omp for schedule(dynamic, 1)
-            for (long i = 0; i < n; i++) {
-                int stop_now, full_now;
-#pragma omp atomic read
-                stop_now = failed;
-#pragma omp atomic read
-                full_now = ev_full;
-                if (stop_now || (full_now && i > 0) || (o->stop && *o->stop))
-                    continue;
-                long row = first + i, point = row / runs, run = row % runs;
-                if (point != s_point) { /* models and population can differ per point */
-                    retire(s, st);
-                    s = lc_scratch_create(sc[point], pop[point], o->engine, o->events);
-                    if (s)
-                        lc_scratch_set_stop(s, o->stop);
-                    s_point = point;
+    for (long k = 0; k < nranges && !failed && !stopped; k++) {
+        int owner = (int)(k % ranks);
+        if (owner != rank && rank != 0)
+            continue;
+        long end = (k + 1) * cap < total ? (k + 1) * cap : total;
+        for (long first = k * cap; first < end && !failed && !stopped;) {
+            lc_batch *b = bufs[cur];
+            int ev_full = 0, cut = 0;
+            long prefix;
+            if (owner == rank) {
+                if (rank > 0 && lc_ranks_told()) { /* rank 0 takes no more */
+                    stopped = 1;
+                    break;
                 }
-                float *series[LC_SERIES_N] = {0};
-                for (int k = 0, j = 0; k < LC_SERIES_N; k++)
-                    if (sc0->series_mask >> k & 1u)
-                        series[k] = lc_batch_series(b, i, j++);
-                if (b->events)
-                    b->events[i].n = 0;
-                int rc = s ? lc_engine_run(sc[point], pop[point], s, point, run, &b->rows[i],
-                                           series, b->events ? &b->events[i] : NULL, &terr)
-                           : -1;
-                if (rc > 0) /* stopped within the run: not kept */
-                    continue;
-                if (rc < 0) {
-#pragma omp critical(lc_runner_error)
-                    {
-                        if (!failed) {
-                            if (s)
-                                lc_error_add(err, "%.*s", (int)(terr.len ? terr.len - 1 : 0),
-                                             terr.msg);
-                            else
-                                lc_error_add(err, "out of memory for run scratch");
-#pragma omp atomic write
-                            failed = 1;
-                        }
+                prefix = compute_piece(sc, pop, o, threads, b, first, end - first, &done, &bar, st,
+                                       &ev_full, err);
+                if (prefix < 0) {
+                    failed = 1;
+                    break;
+                }
+                if (stored)
+                    compress_piece(b, chunk, threads);
+                cut = prefix < end - first && !ev_full; /* stopped early */
+            } else {                                    /* rank 0: rank owner's piece */
+                lc_ranks_piece got;
+                if (o->stop && *o->stop) { /* a rank still at work would be waited for */
+                    st->interrupted = stopped = 1;
+                    break;
+                }
+                if (lc_ranks_recv_piece(owner, b, chunk, &got, err)) {
+                    failed = 1;
+                    break;
+                }
+                if (got.ended) { /* a rank ends only when told, or after its ranges */
+                    failed = lc_error_add(err, "rank %d of %d ended before rows %ld to %ld", owner,
+                                          ranks, first, end - 1);
+                    break;
+                }
+                prefix = b->nrows;
+                cut = got.stopped;
+                done += prefix;
+                lc_progress_update(&bar, done);
+            }
+            if (rank > 0) {
+                if (lc_ranks_send_piece(b, chunk, cut, err)) {
+                    failed = 1;
+                    break;
+                }
+            } else {
+                if (o->summary)
+                    for (long i = 0; i < prefix; i++)
+                        lc_summary_add(&o->summary[b->rows[i].point], &b->rows[i]);
+                if (o->rows)
+                    memcpy(o->rows + first, b->rows, (size_t)prefix * sizeof *b->rows);
+                if (pending) {
+                    pending = 0;
+                    if (join_write(writer_thread, &job, err)) {
+                        failed = -1;
+                        break;
                     }
-                    continue;
+                    lc_batch_release_events(bufs[cur ^ 1]); /* written: its memory back */
                 }
-                ok[i] = 1;
-                if (b->events && o->event_bytes) {
-                    size_t mine = (size_t)b->events[i].cap * sizeof(lc_event), now;
-#pragma omp atomic capture
-                    now = ev_bytes += mine;
-                    if (now > o->event_bytes) {
-#pragma omp atomic write
-                        ev_full = 1;
+                if (prefix > 0 && w) {
+                    job = (write_job){.w = w, .b = b};
+                    if (pthread_create(&writer_thread, NULL, write_main, &job) != 0) {
+                        failed = lc_error_add(err, "cannot start the writer thread");
+                        break;
                     }
+                    pending = 1;
                 }
-#pragma omp atomic
-                done++;
-                if (omp_get_thread_num() == 0) {
-                    long d;
-#pragma omp atomic read
-                    d = done;
-                    lc_progress_update(&bar, d);
-                }
+                cur ^= 1;
             }
-            retire(s, st);
-        }
-        long prefix = 0;
-        while (prefix < n && ok[prefix])
-            prefix++;
-        free(ok);
-        if (failed)
-            break;
-        b->nrows = prefix;
-        /* deflate the batch's full series chunks on every thread (writer.h) */
-        long jobs = w ? lc_writer_compress_jobs(w, b) : 0;
-        int zfail = 0;
-#pragma omp parallel num_threads(threads) reduction(| : zfail) if (jobs > 0)
-        {
-            lc_deflater *z = jobs > 0 ? lc_deflater_create() : NULL;
-            zfail |= jobs > 0 && !z;
-#pragma omp for schedule(dynamic, 1)
-            for (long j = 0; j < jobs; j++)
-                zfail |= !z || lc_writer_compress(w, b, j, z) != 0;
-            lc_deflater_free(z);
-        }
-        if (zfail)
-            b->zjobs = 0; /* the writer compresses them itself */
-        if (o->summary)
-            for (long i = 0; i < prefix; i++)
-                lc_summary_add(&o->summary[b->rows[i].point], &b->rows[i]);
-        if (o->rows)
-            memcpy(o->rows + first, b->rows, (size_t)prefix * sizeof *b->rows);
-        if (pending) {
-            pending = 0;
-            if (join_write(writer_thread, &job, err)) {
-                failed = -1;
-                break;
+            st->rows_done += prefix;
+            first += prefix;
+            if (cut) {
+                st->interrupted = 1;
+                stopped = 1;
             }
-            lc_batch_release_events(bufs[cur ^ 1]); /* written: its memory back */
-        }
-        if (prefix > 0 && w) {
-            job = (write_job){.w = w, .b = b};
-            if (pthread_create(&writer_thread, NULL, write_main, &job) != 0) {
-                failed = lc_error_add(err, "cannot start the writer thread");
-                break;
-            }
-            pending = 1;
-        }
-        st->rows_done += prefix;
-        b_taken = prefix;
-        if (prefix < n && !ev_full) { /* stopped early */
-            st->interrupted = 1;
-            break;
         }
     }
     if (pending && join_write(writer_thread, &job, err))
         failed = -1;
+    if (ranks > 1 && rank > 0) {
+        if (failed)
+            lc_ranks_send_failure(err);
+        lc_ranks_send_end(st->evaluations);
+        int outcome = lc_ranks_hear();
+        st->interrupted = outcome == LC_JOB_INTERRUPTED;
+        if (outcome == LC_JOB_FAILED && !failed)
+            failed = lc_error_add(err, "the job failed on another rank");
+    } else if (ranks > 1) {
+        st->evaluations += lc_ranks_end_job(failed            ? LC_JOB_FAILED
+                                            : st->interrupted ? LC_JOB_INTERRUPTED
+                                                              : LC_JOB_DONE);
+    }
     lc_progress_finish(&bar, st->rows_done);
     lc_batch_free(bufs[0]);
     lc_batch_free(bufs[1]);

@@ -6,7 +6,10 @@
  * batches alternate, and only the writer thread calls HDF5). Results therefore do not depend on
  * the thread count, and memory is bounded by the batch, not the run count.
  * A stop flag (set by SIGINT/SIGTERM) ends the work after the rows in hand;
- * the completed prefix of rows is kept. */
+ * the completed prefix of rows is kept. In a job of several MPI ranks
+ * (engine/ranks.h) the batches are ranges dealt to the ranks in turn, each
+ * rank computes its own as above, and rank 0 writes them all in row order:
+ * the same rows, series and events as one process, for any ranks x threads. */
 #ifndef LC_RUNNER_H
 #define LC_RUNNER_H
 

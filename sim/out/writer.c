@@ -879,9 +879,7 @@ static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
                     "scales");
     if (g < 0)
         return fail(w, err, "/series", "cannot create");
-    /* whole rows per chunk (a notebook reads runs), about SERIES_CHUNK_BYTES */
-    size_t row_bytes = (size_t)w->ncols * sizeof(float);
-    hsize_t chunk = row_bytes < SERIES_CHUNK_BYTES ? SERIES_CHUNK_BYTES / row_bytes : 1;
+    hsize_t chunk = (hsize_t)lc_series_chunk(sc);
     w->series_chunk = (long)chunk;
     int k = sc->nmarkets, rc = 0;
     /* the coordinates: time in seconds, market names, the row (= point·runs + run) */
@@ -1234,9 +1232,11 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
     return 0;
 }
 
-long lc_writer_series_chunk(const lc_writer *w)
+long lc_series_chunk(const lc_scenario *sc)
 {
-    return w->series_chunk;
+    /* whole rows per chunk (a notebook reads runs), about SERIES_CHUNK_BYTES */
+    size_t row_bytes = (size_t)lc_scenario_series_cols(sc) * sizeof(float);
+    return row_bytes < SERIES_CHUNK_BYTES ? (long)(SERIES_CHUNK_BYTES / row_bytes) : 1;
 }
 
 /* A compute thread's deflater: libdeflate's compressor at DEFLATE_LEVEL and
@@ -1266,13 +1266,12 @@ void lc_deflater_free(lc_deflater *z)
     free(z);
 }
 
-long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b)
+long lc_writer_compress_jobs(long chunk, lc_batch *b)
 {
     b->zjobs = 0;
-    long chunk = w->series_chunk;
-    if (w->nplanes == 0 || chunk < 1 || b->first_row % chunk != 0 || b->nrows < chunk)
+    if (b->nplanes == 0 || chunk < 1 || b->first_row % chunk != 0 || b->nrows < chunk)
         return 0;
-    long jobs = b->nrows / chunk * w->nplanes;
+    long jobs = b->nrows / chunk * b->nplanes;
     size_t raw = (size_t)chunk * (size_t)b->ncols * sizeof(float);
     size_t stride = compressBound((uLong)raw); /* >= libdeflate's zlib bound at any level */
     if (jobs > b->zcap || stride != b->zstride) {
@@ -1364,10 +1363,10 @@ static size_t zlib_of_planes(struct libdeflate_compressor *c, const unsigned cha
 /* What HDF5's filter pipeline does to a chunk of /series (create_series):
  * the shuffle filter (byte i of every element together, for i = 0..3), then
  * deflate: a zlib stream, here zlib_of_planes's. */
-int lc_writer_compress(const lc_writer *w, lc_batch *b, long job, lc_deflater *z)
+int lc_writer_compress(long chunk, lc_batch *b, long job, lc_deflater *z)
 {
-    long chunk = w->series_chunk, c = job / w->nplanes;
-    int p = (int)(job % w->nplanes);
+    long c = job / b->nplanes;
+    int p = (int)(job % b->nplanes);
     size_t ncols = (size_t)b->ncols, n = (size_t)chunk * ncols, bytes = n * sizeof(float);
     if (bytes > z->cap) {
         unsigned char *sh = realloc(z->sh, bytes);

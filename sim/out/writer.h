@@ -62,9 +62,12 @@ int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err);
 typedef struct lc_deflater lc_deflater;
 lc_deflater *lc_deflater_create(void); /* NULL when out of memory */
 void lc_deflater_free(lc_deflater *z);
-long lc_writer_series_chunk(const lc_writer *w); /* rows per series chunk */
-long lc_writer_compress_jobs(const lc_writer *w, lc_batch *b);
-int lc_writer_compress(const lc_writer *w, lc_batch *b, long job, lc_deflater *z); /* 0 or -1 */
+/* Rows per /series chunk of sc's files: the grid of the jobs below, which
+ * needs no writer (a process that computes runs for another to write,
+ * engine/ranks.h, compresses them too). */
+long lc_series_chunk(const lc_scenario *sc);
+long lc_writer_compress_jobs(long chunk, lc_batch *b);
+int lc_writer_compress(long chunk, lc_batch *b, long job, lc_deflater *z); /* 0 or -1 */
 
 /* Write status and runs_completed, close, rename .partial to the final name,
  * free w. complete = 0 marks status "interrupted". */
