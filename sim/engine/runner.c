@@ -36,6 +36,10 @@ static int join_write(pthread_t th, write_job *job, lc_error *err)
 }
 
 #define BATCH_BYTES ((double)(32 << 20)) /* of one batch: its rows and series */
+/* With several ranks, batches small enough for this many a rank: the ranks'
+ * shares (dealt in turn) then differ by about one batch in this many, and
+ * rank 0's progress bar hears of the others' runs a batch at a time. */
+#define RANGES_PER_RANK 8
 
 /* Runs per batch: --batch, else about BATCH_BYTES of rows and series. */
 static long choose_batch(const lc_scenario *sc, long total, const lc_runner_opts *o)
@@ -84,14 +88,22 @@ static void retire(lc_scratch *s, lc_runner_stats *st)
     lc_scratch_free(s);
 }
 
+/* Each thread's scratch, kept from batch to batch (a scratch of a large
+ * book costs about as much to make as a run): thread t's is s[t], made for
+ * point point[t] (-1: none yet). */
+typedef struct scratches {
+    lc_scratch **s;
+    long *point;
+} scratches;
+
 /* Rows first .. first+n-1 into batch b on the rank's threads. Returns the
  * runs done in order (a prefix: the rest was stopped, or not started once
  * the batch's events filled, *ev_full), or -1 when a run failed (err).
  * *done counts runs done for the progress bar. */
 static long compute_piece(const lc_scenario *const *sc, const lc_population *const *pop,
-                          const lc_runner_opts *o, int threads, lc_batch *b, long first, long n,
-                          long *done_io, lc_progress *bar, lc_runner_stats *st, int *ev_full_out,
-                          lc_error *err)
+                          const lc_runner_opts *o, int threads, scratches *keep, lc_batch *b,
+                          long first, long n, long *done_io, lc_progress *bar, lc_runner_stats *st,
+                          int *ev_full_out, lc_error *err)
 {
     const lc_scenario *sc0 = sc[0];
     long runs = sc0->runs, done = *done_io;
@@ -106,8 +118,9 @@ static long compute_piece(const lc_scenario *const *sc, const lc_population *con
     int ev_full = 0, failed = 0;
 #pragma omp parallel num_threads(threads)
     {
-        lc_scratch *s = NULL;
-        long s_point = -1;
+        const int me = omp_get_thread_num(); /* < threads */
+        lc_scratch *s = keep->s[me];
+        long s_point = keep->point[me];
         lc_error terr = {0};
 #pragma omp for schedule(dynamic, 1)
         for (long i = 0; i < n; i++) {
@@ -119,7 +132,7 @@ static long compute_piece(const lc_scenario *const *sc, const lc_population *con
             if (stop_now || (full_now && i > 0) || (o->stop && *o->stop))
                 continue;
             long row = first + i, point = row / runs, run = row % runs;
-            if (point != s_point) { /* models and population can differ per point */
+            if (point != s_point || !s) { /* models and population can differ per point */
                 retire(s, st);
                 s = lc_scratch_create(sc[point], pop[point], o->engine, o->events);
                 if (s)
@@ -170,7 +183,8 @@ static long compute_piece(const lc_scenario *const *sc, const lc_population *con
                 lc_progress_update(bar, d);
             }
         }
-        retire(s, st);
+        keep->s[me] = s;
+        keep->point[me] = s_point;
     }
     long prefix = 0;
     while (prefix < n && ok[prefix])
@@ -215,8 +229,8 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     int rank = lc_rank(), ranks = lc_ranks();
 
     long cap = choose_batch(sc0, total, o);
-    if (ranks > 1 && o->batch_rows <= 0) { /* a range for every rank at least */
-        long share = (total + ranks - 1) / ranks;
+    if (ranks > 1 && o->batch_rows <= 0) { /* about RANGES_PER_RANK ranges a rank */
+        long share = (total + RANGES_PER_RANK * ranks - 1) / (RANGES_PER_RANK * ranks);
         cap = share < cap ? share : cap;
     }
     /* batches on the series chunk grid, so their chunks compress in parallel
@@ -236,6 +250,12 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     write_job job;
 
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    scratches keep = {calloc((size_t)threads, sizeof *keep.s),
+                      malloc((size_t)threads * sizeof *keep.point)};
+    if (!keep.s || !keep.point)
+        failed = lc_error_add(err, "out of memory");
+    for (int t = 0; keep.point && t < threads; t++)
+        keep.point[t] = -1;
     lc_progress bar;
     lc_progress_start(&bar, total, points > 1 ? runs : 0,
                       rank == 0 ? o->progress : LC_PROGRESS_OFF);
@@ -255,8 +275,8 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                     stopped = 1;
                     break;
                 }
-                prefix = compute_piece(sc, pop, o, threads, b, first, end - first, &done, &bar, st,
-                                       &ev_full, err);
+                prefix = compute_piece(sc, pop, o, threads, &keep, b, first, end - first, &done,
+                                       &bar, st, &ev_full, err);
                 if (prefix < 0) {
                     failed = 1;
                     break;
@@ -336,6 +356,10 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                                             : st->interrupted ? LC_JOB_INTERRUPTED
                                                               : LC_JOB_DONE);
     }
+    for (int t = 0; keep.s && t < threads; t++)
+        retire(keep.s[t], st);
+    free(keep.s);
+    free(keep.point);
     lc_progress_finish(&bar, st->rows_done);
     lc_batch_free(bufs[0]);
     lc_batch_free(bufs[1]);
