@@ -69,7 +69,11 @@ static const char *const main_help =
     "\n"
     "`liqcascade COMMAND --help` explains each command. Scenario keys: docs/scenario.md;\n"
     "the HDF5 layout: docs/schema.md. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or\n"
-    "scenario, 130 interrupted.\n";
+    "scenario, 130 interrupted.\n"
+    "\n"
+    "On several machines: the MPI build (make mpi) runs run and sweep under mpirun or srun,\n"
+    "the ranks sharing the runs, rank 0 writing the one file, the same as one process's\n"
+    "(README, \"On a cluster\").\n";
 
 static const char *const run_help =
     "usage: liqcascade run SCENARIO [-o OUT.h5] [options]\n"
@@ -94,7 +98,8 @@ static const char *const run_help =
     "      --set key=value    override any scenario key, e.g. --set price.sigma=1.2,\n"
     "                         --set venue.tiers.0.mmr=0.005 (value is YAML: [a, b], {k: v});\n"
     "                         a market of a markets: list by its index: markets.1.price.sigma\n"
-    "  -t, --threads T        OpenMP threads (default: all cores); results do not depend on it\n"
+    "  -t, --threads T        OpenMP threads (default: all cores; under mpirun, of each rank);\n"
+    "                         results do not depend on it, nor on the ranks\n"
     "      --engine E         index (default) or scan (checks every account: the slow oracle)\n"
     "      --batch N          runs computed per batch (default: about 32 MiB of series);\n"
     "                         bounds memory, never changes results\n"
