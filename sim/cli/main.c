@@ -38,12 +38,17 @@ static volatile sig_atomic_t stop_requested;
 /* The .partial being written (empty: none), for a second signal to remove. */
 static char partial_path[4096];
 
+/* Ranks in the job (engine/ranks.h), for the handler. */
+static int job_ranks = 1;
+
 /* The first SIGINT or SIGTERM stops the work (the completed runs are kept);
  * a second, of either kind, removes the .partial and ends the process by
- * that signal, at once. Only async-signal-safe calls. */
+ * that signal, at once. Only async-signal-safe calls. In a job of several
+ * ranks a second signal is no request: Ctrl-C reaches the ranks as SIGINT
+ * and then, from mpirun, as SIGTERM (and mpirun's SIGKILL follows anyway). */
 static void on_signal(int sig)
 {
-    if (stop_requested) {
+    if (stop_requested && job_ranks == 1) {
         if (partial_path[0])
             unlink(partial_path);
         signal(sig, SIG_DFL);
@@ -1166,6 +1171,45 @@ static void warn_before(const lc_scenario *sc, const lc_population *pop, const c
     }
 }
 
+/* A digest of the job a rank is about to simulate (engine/ranks.h,
+ * lc_ranks_agree): the binary's commit, the command line, the scenario
+ * file's bytes and every point's population as drawn (sizes, quantities,
+ * liquidation prices: a libm of its own would show there). */
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (; n >= 8; n -= 8, c += 8) { /* a word at a time: a 1M book in a few ms */
+        uint64_t w;
+        memcpy(&w, c, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    for (; n > 0; n--, c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t job_digest(const cli *c, const lc_population *const *pops, long points)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = mix(h, LC_GIT_COMMIT, strlen(LC_GIT_COMMIT));
+    if (c->command)
+        h = mix(h, c->command, strlen(c->command));
+    FILE *f = fopen(c->scenario, "rb");
+    unsigned char buf[1 << 14];
+    for (size_t n; f && (n = fread(buf, 1, sizeof buf, f)) > 0;)
+        h = mix(h, buf, n);
+    if (f)
+        fclose(f);
+    for (long p = 0; p < points; p++) {
+        const lc_population *pop = pops[p];
+        h = mix(h, &pop->n, sizeof pop->n);
+        h = mix(h, pop->qty, (size_t)pop->n * sizeof *pop->qty);
+        h = mix(h, pop->liq_price, (size_t)pop->n * sizeof *pop->liq_price);
+    }
+    return h;
+}
+
 /* run/sweep --json: the summary of every point, on stdout. */
 static void print_json(const lc_sweep *sw, const lc_summary *sum, long points, const char *path,
                        const lc_runner_stats *st)
@@ -1324,7 +1368,8 @@ static int simulate(cli *c, const lc_sweep *sw)
                          .event_bytes = (size_t)event_bytes};
     lc_runner_stats st;
     agreed = 1; /* every rank is set up (or none starts) */
-    if (!lc_ranks_agree(1, &err))
+    uint64_t job = lc_ranks() > 1 ? job_digest(c, (const lc_population *const *)pops, points) : 0;
+    if (!lc_ranks_agree(1, job, &err))
         goto done;
     if (lc_runner_run((const lc_scenario *const *)scs, (const lc_population *const *)pops, points,
                       &ro, w, &st, &err))
@@ -1370,7 +1415,7 @@ static int simulate(cli *c, const lc_sweep *sw)
         print_json(sw, sum, points, path, &st);
 done:
     if (!agreed) /* failed in the set-up: the other ranks must not start */
-        lc_ranks_agree(0, &err);
+        lc_ranks_agree(0, 0, &err);
     if (rc == EXIT_RUNTIME || rc == EXIT_USAGE)
         print_errors(&err);
     partial_path[0] = '\0';
@@ -1566,6 +1611,19 @@ static int cmd_map(cli *c)
 
 static int cli_main(int argc, char **argv);
 
+/* The processes a launcher started this one among, when more than one
+ * (Open MPI's mpirun, PMI's srun), as its text; else NULL. */
+static const char *launcher_ranks(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && atol(v) > 1)
+            return v;
+    }
+    return NULL;
+}
+
 /* With MPI (engine/ranks.h), every rank runs the same command line; rank 0
  * alone speaks and writes, the others compute their share of the runs. */
 int main(int argc, char **argv)
@@ -1573,6 +1631,24 @@ int main(int argc, char **argv)
     if (lc_ranks_init(&argc, &argv)) {
         fprintf(stderr, "liqcascade: cannot start MPI\n");
         return EXIT_RUNTIME;
+    }
+    job_ranks = lc_ranks();
+    const char *launched = launcher_ranks();
+    if (job_ranks == 1 && launched) { /* N copies of one job would write one file */
+        fprintf(stderr,
+                "liqcascade: started as one of %s processes of a parallel job, but this "
+                "binary %s: each process would run the whole job into the same file. Run "
+                "the MPI build (make mpi: build-mpi/liqcascade)%s, or start one process\n",
+                launched,
+#ifdef LC_MPI
+                "sees a job of one rank (the launcher and MPI do not agree)",
+                " with a launcher it knows (srun --mpi=pmix)"
+#else
+                "was built without MPI", ""
+#endif
+        );
+        lc_ranks_finish();
+        return EXIT_USAGE;
     }
     if (lc_rank() > 0) { /* what they would print, rank 0 prints */
         FILE *out = freopen("/dev/null", "w", stdout), *errs = freopen("/dev/null", "w", stderr);

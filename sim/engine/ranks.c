@@ -18,7 +18,7 @@ int lc_ranks(void)
 {
     return 1;
 }
-int lc_ranks_agree(int ok, lc_error *err)
+int lc_ranks_agree(int ok, uint64_t job, lc_error *err)
 {
     return ok;
 }
@@ -60,7 +60,7 @@ long lc_ranks_end_job(int outcome)
 
 #include "out/writer.h"
 
-enum { TAG_HEAD = 1, TAG_DATA = 2, TAG_OUTCOME = 3 };
+enum { TAG_HEAD = 1, TAG_DATA = 2, TAG_OUTCOME = 3, TAG_WHY = 4 };
 enum { KIND_PIECE = 1, KIND_FAILED = 2, KIND_END = 3 };
 
 /* What comes first of every message from a rank to rank 0. */
@@ -109,29 +109,37 @@ int lc_ranks(void)
 
 #define WHY_BYTES 512 /* of a rank's set-up error that rank 0 prints */
 
-int lc_ranks_agree(int ok, lc_error *err)
+int lc_ranks_agree(int ok, uint64_t job, lc_error *err)
 {
-    int mine = ok ? 1 : 0, all = 0;
-    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (all)
-        return 1;
-    /* someone is not ready: rank 0 says who, when it was itself */
-    char why[WHY_BYTES] = {0};
-    if (!ok)
-        snprintf(why, sizeof why, "%.*s", (int)(err->len ? err->len - 1 : 0), err->msg);
-    char *every = rank == 0 ? calloc((size_t)size, WHY_BYTES) : NULL;
-    MPI_Gather(why, WHY_BYTES, MPI_CHAR, every, WHY_BYTES, MPI_CHAR, 0, MPI_COMM_WORLD);
-    if (rank == 0 && ok) {
-        for (int r = 1; r < size && every; r++)
-            if (every[(size_t)r * WHY_BYTES]) {
-                lc_error_add(err, "rank %d of %d: %.*s", r, size, WHY_BYTES - 1,
-                             every + (size_t)r * WHY_BYTES);
-                break;
-            }
-        if (!every)
-            lc_error_add(err, "another rank of the job failed before the first run");
+    uint64_t first = job; /* rank 0's */
+    MPI_Bcast(&first, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    if (ok && job != first) {
+        ok = 0;
+        lc_error_add(err,
+                     "simulates another job than rank 0: its scenario file, command line, "
+                     "population or liqcascade binary differ (is the scenario the same file on "
+                     "every machine?)");
     }
-    free(every);
+    /* the first rank that is not ready (size: none) */
+    int mine = ok ? size : rank, bad = size;
+    MPI_Allreduce(&mine, &bad, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (bad == size)
+        return 1;
+    if (bad == 0) /* rank 0's own error says it */
+        return 0;
+    /* rank 0 was ready: rank `bad` tells it why it was not */
+    char why[WHY_BYTES] = {0};
+    if (rank == bad) {
+        if (err->len > 1)
+            snprintf(why, sizeof why, "%.*s", (int)(err->len - 1), err->msg);
+        else /* no message: stopped by a signal in its set-up, say */
+            snprintf(why, sizeof why, "was not ready to start (stopped during its set-up?)");
+        MPI_Send(why, WHY_BYTES, MPI_CHAR, 0, TAG_WHY, MPI_COMM_WORLD);
+    } else if (rank == 0) {
+        MPI_Recv(why, WHY_BYTES, MPI_CHAR, bad, TAG_WHY, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        why[WHY_BYTES - 1] = '\0';
+        lc_error_add(err, "rank %d of %d: %s", bad, size, why);
+    }
     return 0;
 }
 

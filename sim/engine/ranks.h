@@ -23,6 +23,8 @@
 #ifndef LC_RANKS_H
 #define LC_RANKS_H
 
+#include <stdint.h>
+
 #include "base/error.h"
 #include "out/record.h"
 
@@ -34,9 +36,11 @@ int lc_rank(void);  /* this process: 0 .. lc_ranks()-1; 0 without MPI */
 int lc_ranks(void); /* processes in the job; 1 without MPI */
 
 /* Every rank calls this once, at the same point, with ok = whether it is
- * ready; returns 1 if every rank is, else 0, and rank 0's err then says
- * which rank was not and why (when rank 0 itself was ready). */
-int lc_ranks_agree(int ok, lc_error *err);
+ * ready and job = a digest of the job it is about to simulate (the same
+ * scenario, command, population and binary give the same digest); returns
+ * 1 if every rank is ready with rank 0's digest, else 0, and rank 0's err
+ * then says which rank was not and why (when rank 0 itself was ready). */
+int lc_ranks_agree(int ok, uint64_t job, lc_error *err);
 
 /* The outcome rank 0 tells every rank, and they return as their exit code. */
 enum { LC_JOB_DONE = 0, LC_JOB_FAILED = 1, LC_JOB_INTERRUPTED = 2 };

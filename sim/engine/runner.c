@@ -40,6 +40,7 @@ static int join_write(pthread_t th, write_job *job, lc_error *err)
  * shares (dealt in turn) then differ by about one batch in this many, and
  * rank 0's progress bar hears of the others' runs a batch at a time. */
 #define RANGES_PER_RANK 8
+#define RANGE_MIN_PER_THREAD 4 /* and at least this many runs a thread */
 
 /* Runs per batch: --batch, else about BATCH_BYTES of rows and series. */
 static long choose_batch(const lc_scenario *sc, long total, const lc_runner_opts *o)
@@ -229,8 +230,11 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     int rank = lc_rank(), ranks = lc_ranks();
 
     long cap = choose_batch(sc0, total, o);
+    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     if (ranks > 1 && o->batch_rows <= 0) { /* about RANGES_PER_RANK ranges a rank */
         long share = (total + RANGES_PER_RANK * ranks - 1) / (RANGES_PER_RANK * ranks);
+        if (share < RANGE_MIN_PER_THREAD * threads) /* but work for every thread */
+            share = RANGE_MIN_PER_THREAD * threads;
         cap = share < cap ? share : cap;
     }
     /* batches on the series chunk grid, so their chunks compress in parallel
@@ -246,10 +250,9 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     if (!bufs[0] || !bufs[1])
         failed = lc_error_add(err, "out of memory for batches of %ld runs", cap);
     int cur = 0, pending = 0;
-    pthread_t writer_thread;
-    write_job job;
+    pthread_t writer_thread = {0};
+    write_job job = {0};
 
-    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     scratches keep = {calloc((size_t)threads, sizeof *keep.s),
                       malloc((size_t)threads * sizeof *keep.point)};
     if (!keep.s || !keep.point)
@@ -299,6 +302,12 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                                           ranks, first, end - 1);
                     break;
                 }
+                if (b->first_row != first || b->nrows > end - first) {
+                    failed = lc_error_add(
+                        err, "rank %d of %d sent rows %ld to %ld for rows %ld to %ld", owner, ranks,
+                        b->first_row, b->first_row + b->nrows - 1, first, end - 1);
+                    break;
+                }
                 prefix = b->nrows;
                 cut = got.stopped;
                 done += prefix;
@@ -343,6 +352,8 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
     }
     if (pending && join_write(writer_thread, &job, err))
         failed = -1;
+    for (int t = 0; keep.s && t < threads; t++) /* their evaluations into st */
+        retire(keep.s[t], st);
     if (ranks > 1 && rank > 0) {
         if (failed)
             lc_ranks_send_failure(err);
@@ -356,8 +367,6 @@ int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop,
                                             : st->interrupted ? LC_JOB_INTERRUPTED
                                                               : LC_JOB_DONE);
     }
-    for (int t = 0; keep.s && t < threads; t++)
-        retire(keep.s[t], st);
     free(keep.s);
     free(keep.point);
     lc_progress_finish(&bar, st->rows_done);

@@ -9,11 +9,14 @@
    with events whose batches hold whole series chunks (compressed on the rank
    that computed them), a sweep whose ranges cross its points, and the default
    batches.
-2. SIGTERM to mpirun: every rank stops, the file keeps the completed runs in
+2. SIGTERM or SIGINT to mpirun: every rank stops, the file keeps the completed runs in
    order with status "interrupted", and they are the serial binary's rows.
 3. A rank that fails fails the job: non-zero exit, rank 0 names the rank and
    the run, and there is no OUT.h5 (nor OUT.h5.partial).
-4. A set-up failure of rank 0 (OUT.h5 exists, no --force) ends every rank.
+4. A set-up failure of rank 0 (OUT.h5 exists, no --force) ends every rank; ranks
+   given different jobs refuse to start; the serial binary under mpirun refuses.
+5. Rank 0 prints what one process prints (the --json summary, the finders'
+   evaluations of accounts that span markets, counted on every rank).
 
 Needs Open MPI's mpirun (`sh .ci/deps mpi`) and Debian's python3-h5py.
 """
@@ -45,9 +48,14 @@ SMALL = ["--set", "population.accounts=3000"]
 FAILING = ["--runs", "12", "--set", "simulation.seed=2", "--set", "simulation.steps=20",
            "--set", "simulation.dt=28900000", "--set", "population.accounts=200",
            "--set", "price.sigma=14", "--set", "price.mu=98"]
-# long enough to be stopped (about 10 s on 2 cores), no series
-LONG = ["--runs", "4000", "--batch", "50", "--set", "simulation.steps=144000",
-        "--set", "output.series=[]"]
+# long enough to be stopped (about 10 s on 2 cores), two series at every 100th step
+LONG = ["--runs", "4000", "--batch", "45", "--set", "simulation.steps=144000",
+        "--set", "output.series=[price,liq_long]", "--set", "output.every=100"]
+# a thin book whose cascades liquidate much of it: with --max-memory 400M a batch's
+# events fill their 16 MiB floor after about a dozen runs, so a range is sent in pieces
+EVENTS = ["run", str(ROOT / "bench" / "bench.yaml"), "--runs", "200", "--batch", "45", "--events",
+          "--set", "population.accounts=100000", "--max-memory", "400M"]
+SPANNING = ["run", str(ROOT / "scenarios" / "october-2025-markets.yaml"), "--runs", "16"]
 
 failures: list[str] = []
 
@@ -84,6 +92,7 @@ def identical(args: argparse.Namespace, tmp: Path) -> None:
                                                   "--vary", "venue.liquidation_fee=0.005,0.01",
                                                   "--events", *SMALL],
         "run, default batches": ["run", QUICK, "--runs", "150", *SMALL],
+        "run, events filling batches (pieces within ranges)": EVENTS,
     }
     for name, argv in cases.items():
         ref = tmp / "serial.h5"
@@ -104,7 +113,12 @@ def identical(args: argparse.Namespace, tmp: Path) -> None:
                              f"{p.stderr.strip()[-400:]}")
                 continue
             got = golden.digest_file(out)
+            with h5py.File(out, "r") as f:
+                status = f.attrs["status"]
+            status = status.decode() if isinstance(status, bytes) else str(status)
             differ = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
+            if status != "complete":
+                differ.append(f"status {status}")
             check(not differ and len(want) > 10,
                   f"{name}: -np {np} --threads {th}: {len(want)} datasets of "
                   f"{', '.join(sorted(groups))} identical to the serial binary's"
@@ -112,21 +126,40 @@ def identical(args: argparse.Namespace, tmp: Path) -> None:
             out.unlink()
 
 
-def interrupted(args: argparse.Namespace, tmp: Path) -> None:
+def printed(args: argparse.Namespace, tmp: Path) -> None:
+    """What rank 0 prints is what one process prints: the summary (--json) and the
+    finders' evaluations of the accounts that span markets (gathered from every rank)."""
+    out = tmp / "printed.h5"
+
+    def said(cmd: list[str]) -> tuple[str, str]:
+        p = run([*cmd, *SPANNING, "-o", str(out), "-f", "--json"])
+        summary = p.stdout.split('"points": ', 1)[-1]
+        line = next((ln.strip() for ln in p.stderr.splitlines() if "evaluated" in ln), "")
+        return summary, line
+
+    want = said([args.serial])
+    got = said(mpirun(args, 2))
+    check(want == got and want[1] != "",
+          f"rank 0 prints one process's summary and '{got[1][:70]}'"
+          + ("" if want == got else f" (serial: '{want[1][:70]}')"))
+
+
+def interrupted(args: argparse.Namespace, tmp: Path, sig: int) -> None:
+    name = signal.Signals(sig).name
     out = tmp / "stopped.h5"
     cmd = [*mpirun(args, 2), "run", QUICK, *LONG, "--threads", "1", "-o", str(out), "-f", "-q"]
     p = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, start_new_session=True)
     time.sleep(2.0)
-    p.send_signal(signal.SIGTERM)
+    p.send_signal(sig)
     try:
         _, err = p.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         p.kill()
-        check(False, "SIGTERM to mpirun: the job did not end within 120 s")
+        check(False, f"{name} to mpirun: the job did not end within 120 s")
         return
     if not out.exists():
-        check(False, f"SIGTERM to mpirun: no {out.name} (exit {p.returncode}): {err.strip()[-400:]}")
+        check(False, f"{name} to mpirun: no {out.name} (exit {p.returncode}): {err.strip()[-400:]}")
         return
     with h5py.File(out, "r") as f:
         status = f.attrs["status"]
@@ -134,14 +167,14 @@ def interrupted(args: argparse.Namespace, tmp: Path) -> None:
         done = int(f.attrs["runs_completed"])
         runs = f["runs/run"][()]
     check(status == "interrupted" and 0 < done < 4000 and list(runs) == list(range(done)),
-          f"SIGTERM to mpirun: status {status}, {done} of 4000 runs kept, rows 0 to {done - 1} "
+          f"{name} to mpirun: status {status}, {done} of 4000 runs kept, rows 0 to {done - 1} "
           f"in order (exit {p.returncode})")
     ref = tmp / "stopped-serial.h5"
     argv = [a if a != "4000" else str(done) for a in LONG]
     q = run([args.serial, "run", QUICK, *argv, "-o", str(ref), "-f", "-q"])
     want, got = golden.digest_file(ref), golden.digest_file(out)
     check(q.returncode == 0 and want == got,
-          f"SIGTERM to mpirun: its {done} runs are the serial binary's with --runs {done}")
+          f"{name} to mpirun: its {done} runs are the serial binary's with --runs {done}")
 
 
 def failing(args: argparse.Namespace, tmp: Path) -> None:
@@ -153,6 +186,21 @@ def failing(args: argparse.Namespace, tmp: Path) -> None:
           and not out.exists() and not partial.exists(),
           f"a failing rank fails the job: exit {p.returncode}, no {out.name}, rank 0 says: "
           + next((ln for ln in p.stderr.splitlines() if "rank 1" in ln), "(nothing)")[:160])
+
+
+def other_job(args: argparse.Namespace, tmp: Path) -> None:
+    out = tmp / "mixed.h5"
+    base = ["run", QUICK, *SMALL, "-o", str(out), "-q"]
+    cmd = [args.mpirun, "--oversubscribe", "--bind-to", "none", "-np", "1", args.mpi, *base,
+           "--runs", "10", ":", "-np", "1", args.mpi, *base, "--runs", "11"]
+    p = run(cmd, timeout=120)
+    check(p.returncode != 0 and "rank 1 of 2: simulates another job" in p.stderr
+          and not out.exists(),
+          f"ranks given different jobs (mpirun A : B) refuse to start: exit {p.returncode}")
+    p = run([*mpirun(args, 2)[:-1], args.serial, *base, "--runs", "10"], timeout=120)
+    check(p.returncode == 2 and "built without MPI" in p.stderr and not out.exists(),
+          f"the serial binary under mpirun -np 2 refuses (not 2 copies into one file): "
+          f"exit {p.returncode}")
 
 
 def setup_failure(args: argparse.Namespace, tmp: Path) -> None:
@@ -176,8 +224,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lc-mpi-") as d:
         tmp = Path(d)
         identical(args, tmp)
-        interrupted(args, tmp)
+        printed(args, tmp)
+        interrupted(args, tmp, signal.SIGTERM)
+        interrupted(args, tmp, signal.SIGINT)
         failing(args, tmp)
+        other_job(args, tmp)
         setup_failure(args, tmp)
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0
