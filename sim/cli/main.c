@@ -38,9 +38,6 @@ static volatile sig_atomic_t stop_requested;
 /* The .partial being written (empty: none), for a second signal to remove. */
 static char partial_path[4096];
 
-/* Ranks in the job (engine/ranks.h), for the handler. */
-static int job_ranks = 1;
-
 /* The first SIGINT or SIGTERM stops the work (the completed runs are kept);
  * a second, of either kind, removes the .partial and ends the process by
  * that signal, at once. Only async-signal-safe calls. In a job of several
@@ -48,7 +45,7 @@ static int job_ranks = 1;
  * and then, from mpirun, as SIGTERM (and mpirun's SIGKILL follows anyway). */
 static void on_signal(int sig)
 {
-    if (stop_requested && job_ranks == 1) {
+    if (stop_requested && lc_ranks() == 1) { /* lc_ranks reads a static int */
         if (partial_path[0])
             unlink(partial_path);
         signal(sig, SIG_DFL);
@@ -1632,9 +1629,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "liqcascade: cannot start MPI\n");
         return EXIT_RUNTIME;
     }
-    job_ranks = lc_ranks();
     const char *launched = launcher_ranks();
-    if (job_ranks == 1 && launched) { /* N copies of one job would write one file */
+    if (lc_ranks() == 1 && launched) { /* N copies of one job would write one file */
         fprintf(stderr,
                 "liqcascade: started as one of %s processes of a parallel job, but this "
                 "binary %s: each process would run the whole job into the same file. Run "

@@ -202,20 +202,8 @@ int lc_ranks_send_piece(const lc_batch *b, long chunk, int stopped, lc_error *er
     }
     send_head(&h);
     send_bytes(b->rows, (size_t)b->nrows * sizeof *b->rows);
-    if (b->zjobs > 0) {
-        uint64_t *zs = malloc((size_t)b->zjobs * sizeof *zs);
-        for (long j = 0; zs && j < b->zjobs; j++)
-            zs[j] = b->zsize[j];
-        /* the receiver must get as many messages as the head announces:
-         * without memory for the sizes, each goes alone */
-        if (zs)
-            send_bytes(zs, (size_t)b->zjobs * sizeof *zs);
-        else
-            for (long j = 0; j < b->zjobs; j++) {
-                uint64_t one = b->zsize[j];
-                send_bytes(&one, sizeof one);
-            }
-        free(zs);
+    if (b->zjobs > 0) { /* the sizes as they are: the ranks share one ABI, as the rows do */
+        send_bytes(b->zsize, (size_t)b->zjobs * sizeof *b->zsize);
         for (long j = 0; j < b->zjobs; j++)
             send_bytes(b->z + (size_t)j * b->zstride, b->zsize[j]);
     }
@@ -266,6 +254,8 @@ static void drop_data(int from)
     int n = 0;
     MPI_Get_count(&st, MPI_BYTE, &n);
     void *sink = malloc(n > 0 ? (size_t)n : 1);
+    if (!sink) /* a message left unreceived would block its rank for good */
+        MPI_Abort(MPI_COMM_WORLD, 1);
     MPI_Recv(sink, n, MPI_BYTE, from, TAG_DATA, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     free(sink);
 }
@@ -329,18 +319,7 @@ int lc_ranks_recv_piece(int from, lc_batch *b, long chunk, lc_ranks_piece *got, 
     }
     recv_bytes(from, b->rows, (size_t)h.nrows * sizeof *b->rows);
     if (jobs > 0) {
-        uint64_t *zs = malloc((size_t)jobs * sizeof *zs);
-        if (zs)
-            recv_bytes(from, zs, (size_t)jobs * sizeof *zs);
-        for (long j = 0; j < jobs; j++) {
-            uint64_t one = 0;
-            if (zs)
-                one = zs[j];
-            else
-                recv_bytes(from, &one, sizeof one); /* the sender could not pack them either */
-            b->zsize[j] = (size_t)one;
-        }
-        free(zs);
+        recv_bytes(from, b->zsize, (size_t)jobs * sizeof *b->zsize);
         for (long j = 0; j < jobs; j++)
             if (b->zsize[j] <= b->zstride)
                 recv_bytes(from, b->z + (size_t)j * b->zstride, b->zsize[j]);
