@@ -46,23 +46,62 @@ typedef struct lc_price_setup {
  * A run of one market has no correlation to make: z is not given but drawn
  * from rng where the model asks for it, so the stream is the one a
  * one-market run has always used. */
+/* Importance sampling (simulation.rare, method tilt; DESIGN §15): a run's
+ * market draws its standard innovation from N(theta, 1) instead of N(0, 1)
+ * and its jump counts from Poisson(kappa·rate) instead of Poisson(rate); each
+ * draw adds the log of its likelihood ratio, the density of the untilted law
+ * over the tilted one at the value drawn, to logw:
+ *   z:  log φ(z)/φ(z − theta)          = theta·(theta/2 − z)
+ *   n:  log p(n; rate)/p(n; kappa·rate) = rate·(kappa − 1) − n·log kappa
+ * The sum of z, which the cross-entropy pilot needs, rides along. */
+typedef struct lc_tilt {
+    double theta, kappa, log_kappa; /* fixed */
+    double logw;                    /* the run's log likelihood ratio so far */
+    double sum_z;                   /* Σ z drawn (the market's, tilted) */
+} lc_tilt;
+
+static inline double lc_tilt_z(lc_tilt *t, double e)
+{
+    double z = e + t->theta;
+    t->logw += t->theta * (0.5 * t->theta - z);
+    t->sum_z += z;
+    return z;
+}
+
 typedef struct lc_draws {
     gsl_rng *rng;    /* the model's own stream */
     gsl_rng *common; /* drawn alike by every market of the run */
     double z;        /* the step's innovation when given */
     int given;       /* 1: z is the market's; 0: drawn from rng on demand */
     double jump;     /* the step's common-jump log move of this market (0: none) */
+    lc_tilt *tilt;   /* NULL: the laws as the models state them */
 } lc_draws;
 
 static inline double lc_draw_z(const lc_draws *d)
 {
-    return d->given ? d->z : gsl_ran_gaussian_ziggurat(d->rng, 1.0);
+    if (d->given)
+        return d->z; /* tilted, if at all, by the market (innovations.c) */
+    double z = gsl_ran_gaussian_ziggurat(d->rng, 1.0);
+    return d->tilt ? lc_tilt_z(d->tilt, z) : z;
+}
+
+/* A jump count of the model's own, Poisson(rate) per step, from rng (under
+ * the tilt, Poisson(kappa·rate) with its likelihood ratio). */
+static inline unsigned lc_tilt_jumps(lc_tilt *t, gsl_rng *rng, double rate)
+{
+    unsigned n = gsl_ran_poisson(rng, t->kappa * rate);
+    t->logw += rate * (t->kappa - 1.0) - n * t->log_kappa;
+    return n;
+}
+static inline unsigned lc_draw_jumps(const lc_draws *d, double rate)
+{
+    return d->tilt ? lc_tilt_jumps(d->tilt, d->rng, rate) : gsl_ran_poisson(d->rng, rate);
 }
 
 /* Draws of a model alone (one market, tests): everything from rng. */
 static inline lc_draws lc_draws_own(gsl_rng *rng)
 {
-    return (lc_draws){rng, rng, 0.0, 0, 0.0};
+    return (lc_draws){rng, rng, 0.0, 0, 0.0, NULL};
 }
 
 /* How a model's path takes the market's common jumps (lc_draws.jump):
@@ -75,6 +114,10 @@ typedef enum { LC_JUMPS_ADDED = 0, LC_JUMPS_OWN, LC_JUMPS_REFUSED } lc_jump_mode
 typedef struct lc_price_model {
     lc_desc d;
     lc_jump_mode jumps;
+    /* 1: the model reads no standard innovation (lc_draw_z), so an
+     * importance-sampling tilt of its market would change nothing: refused
+     * at load (simulation.rare) */
+    int no_innovation;
     size_t state_size; /* bytes of per-run state; 0 if none */
     /* Optional (NULL: the model needs only its numbers). Called once at
      * scenario load, after every parameter passed its table and check:

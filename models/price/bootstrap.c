@@ -206,6 +206,7 @@ const lc_price_model lc_price_bootstrap = {
     .d = {"bootstrap",
           "stationary block bootstrap (Politis-Romano) of a CSV of per-step log-returns",
           bootstrap_params, LC_COUNT(bootstrap_params), NULL},
+    .no_innovation = 1,
     .state_size = sizeof(bootstrap_state),
     .prepare = bootstrap_prepare,
     .release = bootstrap_release,

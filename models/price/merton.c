@@ -70,7 +70,7 @@ static double merton_step(void *state, const double *p, long t, const lc_draws *
      * independent of other markets (common jumps: market/innovations.h) */
     double r = s->drift + s->vol * lc_draw_z(d);
     if (s->jump_rate > 0) {
-        unsigned n = gsl_ran_poisson(d->rng, s->jump_rate);
+        unsigned n = lc_draw_jumps(d, s->jump_rate);
         if (n > 0) /* Σ of n iid N(m, delta²) is N(n·m, n·delta²) */
             r += n * p[JUMP_MEAN] +
                  p[JUMP_SIGMA] * sqrt((double)n) * gsl_ran_gaussian_ziggurat(d->rng, 1.0);

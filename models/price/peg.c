@@ -94,7 +94,7 @@ static double peg_step(void *state, const double *p, long t, const lc_draws *d)
      * recovers like a depeg */
     double dj = s->bm1 * s->j + d->jump;
     if (s->jump_rate > 0) {
-        unsigned n = gsl_ran_poisson(d->rng, s->jump_rate);
+        unsigned n = lc_draw_jumps(d, s->jump_rate);
         for (unsigned i = 0; i < n; i++)
             dj += log1p(-gsl_ran_flat(d->rng, p[DEPTH_MIN], p[DEPTH_MAX]));
     }

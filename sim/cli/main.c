@@ -24,6 +24,7 @@
 #include "out/metrics.h"
 #include "book/population.h"
 #include "engine/ranks.h"
+#include "engine/pilot.h"
 #include "engine/runner.h"
 #include "engine/warmup.h"
 #include "scenario/scenario.h"
@@ -1089,11 +1090,12 @@ static void print_sweep_table(const lc_sweep *sw, const lc_summary *sum, long po
             continue;
         }
         double n = (double)s->rows, pb, lo, hi;
-        lc_wilson(s->with_bad_debt, s->rows, &pb, &lo, &hi);
+        lc_summary_share(s, s->with_bad_debt, &pb, &lo, &hi);
         char pbad[40];
-        snprintf(pbad, sizeof pbad, "%.2f [%.2f, %.2f]", 100 * pb, 100 * lo, 100 * hi);
+        snprintf(pbad, sizeof pbad, s->weighted ? "%.3g [%.3g, %.3g]" : "%.2f [%.2f, %.2f]",
+                 100 * pb, 100 * lo, 100 * hi);
         fprintf(out, "  %6ld  %8.2f  %13.4g  %20s  %13.4g  %9.2f\n", s->rows,
-                100.0 * (double)s->with_liq / n, s->liq_notional_sum / n, pbad, s->bad_debt_sum / n,
+                100.0 * s->with_liq.w / n, s->liq_notional_sum / n, pbad, s->bad_debt_sum / n,
                 100 * s->dd_sum / n);
     }
     int cut = 0; /* the points where every run's cascade hit max_rounds */
@@ -1278,9 +1280,25 @@ static int simulate(cli *c, const lc_sweep *sw)
         goto done;
     }
     rc = EXIT_RUNTIME;
+    char pilot_trail[1024] = "";
+    if (scs[0]->rare.pilot) { /* theta: auto — every point takes point 0's */
+        int pr = lc_pilot_run(scs[0], pops[0], c->threads, c->engine, &stop_requested,
+                              c->quiet ? NULL : stderr, pilot_trail, sizeof pilot_trail, &err);
+        if (pr == 1) {
+            fprintf(stderr, "liqcascade: interrupted in the pilot; nothing written\n");
+            rc = EXIT_INTERRUPTED;
+        }
+        if (pr)
+            goto done;
+        for (long p = 1; p < points; p++) {
+            memcpy(scs[p]->rare.theta, scs[0]->rare.theta, sizeof scs[p]->rare.theta);
+            scs[p]->rare.pilot = 0;
+        }
+    }
     const lc_scenario *sc = scs[0];
     const lc_population *pop = pops[0];
     lc_writer_opts wo = {.path = path,
+                         .rare_pilot = pilot_trail,
                          .force = c->force,
                          .with_events = c->events,
                          .with_population = c->population,

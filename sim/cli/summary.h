@@ -7,25 +7,40 @@
 
 #include "out/record.h"
 
+/* A share of runs: Σ w·1{A} and Σ (w·1{A})² (w = 1 for plain runs: a count). */
+typedef struct lc_share {
+    double w, w2;
+} lc_share;
+
+/* With runs drawn by importance sampling (simulation.rare tilt) every share
+ * and mean is weighted by the runs' likelihood ratios (docs/analysis.md);
+ * maxima and the lowest fund are of the runs as drawn. */
 typedef struct lc_summary {
     long rows;
-    long with_liq, with_bad_debt, truncated_runs;
+    int weighted;
+    double sw, sw2; /* Σ w, Σ w² */
+    lc_share with_liq, with_bad_debt;
+    long truncated_runs;
     double liq_notional_sum, liq_notional_max;
     double bad_debt_sum, bad_debt_max;
     double dd_sum, exo_dd_sum, dd_max;
     double insurance_min;
     /* lending CDPs: runs with a liquidation and with bad debt, and sums */
-    long cdp_with_liq, cdp_with_bad;
+    lc_share cdp_with_liq, cdp_with_bad;
     double cdp_liq_sum, cdp_repaid_sum, cdp_bad_sum, cdp_bad_max;
     const lc_scenario *sc; /* its markets' names */
     /* per market: liquidated notional and max drawdown, summed over rows */
     double mk_liq_sum[LC_MAX_MARKETS], mk_dd_sum[LC_MAX_MARKETS];
-    long mk_with_liq[LC_MAX_MARKETS];
+    lc_share mk_with_liq[LC_MAX_MARKETS];
 } lc_summary;
 
 void lc_summary_init(lc_summary *s, const lc_scenario *sc);
 void lc_summary_add(lc_summary *s, const lc_run_row *row);
 void lc_summary_print(const lc_summary *s, FILE *out);
+/* A share's estimate and 95% interval: Wilson's of the count for plain
+ * runs, the weighted mean's normal one under importance sampling
+ * (out/metrics.h lc_weighted_share). */
+void lc_summary_share(const lc_summary *s, lc_share sh, double *p, double *lo, double *hi);
 /* The same as one JSON object (run --json, docs/analysis.md): each figure
  * {"value", "units"}, a share also {"lo", "hi"} (95% Wilson); per market
  * under "markets", the lending CDPs under "cdp"; null where not finite. */

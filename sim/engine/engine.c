@@ -162,6 +162,11 @@ void lc_scratch_set_stop(lc_scratch *s, const volatile sig_atomic_t *stop)
     s->stop = stop ? stop : &never;
 }
 
+double lc_scratch_tilt_sum(const lc_scratch *s, int k)
+{
+    return lc_innovations_sum(&s->innov, k);
+}
+
 long lc_scratch_evaluations(const lc_scratch *s)
 {
     return s->finder.slack.evaluations;
@@ -349,7 +354,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     *row = (lc_run_row){.point = point,
                         .run = run_index,
                         .insurance_min = sc->insurance_fund,
-                        .first_liq_step = -1};
+                        .first_liq_step = -1,
+                        .weight = 1};
     lc_run r = {.sc = sc,
                 .pop = pop,
                 .book = s->book,
@@ -438,5 +444,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     }
     row_totals(row, s->nmk);
     row->insurance_end = r.insurance;
+    row->log_weight = lc_innovations_log_weight(in);
+    row->weight = exp(row->log_weight);
     return 0;
 }

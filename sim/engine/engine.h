@@ -42,6 +42,9 @@ double lc_scratch_bytes(const lc_scenario *sc, long n, long nspan, lc_engine_kin
 /* Accounts that span markets evaluated at the marks by the scratch's finder,
  * over every run it made (the cost of finding them; benchmarks, the CLI). */
 long lc_scratch_evaluations(const lc_scratch *s);
+/* Under importance sampling, market k's Σ of its innovations y over the
+ * last run's steps (market/innovations.h; the pilot's statistic). */
+double lc_scratch_tilt_sum(const lc_scratch *s, int k);
 /* A flag the scratch's runs look at every step and every cascade round
  * (NULL: none): when set, the run in hand ends early, so a signal is seen
  * within a round's time however long one run is. */

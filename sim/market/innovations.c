@@ -7,13 +7,45 @@
 
 #include "engine/rng.h"
 
+/* x = L⁻¹·b, L lower triangular n x n (row-major), by forward substitution */
+static void solve_lower(const double *l, int n, const double *b, double *x)
+{
+    for (int k = 0; k < n; k++) {
+        double s = b[k];
+        for (int j = 0; j < k; j++)
+            s -= l[k * n + j] * x[j];
+        x[k] = s / l[k * n + k];
+    }
+}
+
+static void tilt_init(lc_innovations *in, const lc_scenario *sc)
+{
+    const lc_rare *ra = &sc->rare;
+    in->tilting = ra->method == LC_RARE_TILT;
+    if (!in->tilting)
+        return;
+    for (int k = 0; k < in->k; k++) {
+        int on = ra->tilted[k];
+        in->tilt[k] = (lc_tilt){.theta = in->k == 1 ? ra->theta[k] : 0.0,
+                                .kappa = on ? ra->kappa : 1.0,
+                                .log_kappa = on ? log(ra->kappa) : 0.0};
+        in->d[k].tilt = &in->tilt[k];
+    }
+    if (in->k > 1) {
+        solve_lower(sc->corr.chol, in->k, ra->theta, in->eta[0]);
+        solve_lower(sc->corr.stress_chol, in->k, ra->theta, in->eta[1]);
+    }
+}
+
 int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
 {
     *in = (lc_innovations){.sc = sc, .k = sc->nmarkets, .rng = rng};
     for (int k = 0; k < in->k; k++)
         in->d[k] = lc_draws_own(rng);
-    if (in->k == 1)
+    if (in->k == 1) {
+        tilt_init(in, sc);
         return 0;
+    }
     /* the two-state chain's exact transition over dt: with rates a (enter)
      * and b (exit), P(calm -> stress) = pi1·(1 − e^(−(a+b)·dt)) and
      * P(stress -> calm) = pi0·(1 − e^(−(a+b)·dt)), pi1 = a/(a+b), so the
@@ -30,9 +62,18 @@ int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
         in->common[k] = gsl_rng_alloc(lc_rng_xoshiro256pp);
         if (!in->own[k] || !in->common[k])
             return -1;
-        in->d[k] = (lc_draws){in->own[k], in->common[k], 0.0, 1, 0.0};
+        in->d[k] = (lc_draws){in->own[k], in->common[k], 0.0, 1, 0.0, NULL};
     }
+    tilt_init(in, sc);
     return 0;
+}
+
+double lc_innovations_log_weight(const lc_innovations *in)
+{
+    double w = in->logw;
+    for (int k = 0; in->tilting && k < in->k; k++)
+        w += in->tilt[k].logw;
+    return w;
 }
 
 void lc_innovations_release(lc_innovations *in)
@@ -46,6 +87,9 @@ void lc_innovations_release(lc_innovations *in)
 
 void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run)
 {
+    in->logw = 0;
+    for (int k = 0; in->tilting && k < in->k; k++)
+        in->tilt[k].logw = in->tilt[k].sum_z = 0;
     if (in->k == 1)
         return;
     for (int k = 0; k < in->k; k++) {
@@ -81,6 +125,13 @@ void lc_innovations_draw(lc_innovations *in, long t)
     double e[LC_MAX_MARKETS];
     for (int k = 0; k < n; k++)
         e[k] = gsl_ran_gaussian_ziggurat(in->rng, 1.0);
+    if (in->tilting) { /* e ~ N(eta, I): its ratio φ(e)/φ(e − eta) */
+        const double *eta = in->eta[in->stressed];
+        for (int k = 0; k < n; k++) {
+            e[k] += eta[k];
+            in->logw += eta[k] * (0.5 * eta[k] - e[k]);
+        }
+    }
     double scale = 1.0;
     if (c->copula == LC_COPULA_T)
         scale = 1.0 / sqrt(gsl_ran_gamma(in->rng, 0.5 * c->nu, 2.0) / c->nu);
@@ -88,11 +139,20 @@ void lc_innovations_draw(lc_innovations *in, long t)
         double y = 0;
         for (int j = 0; j <= k; j++)
             y += l[k * n + j] * e[j];
+        if (in->tilting)
+            in->tilt[k].sum_z += y;
         in->d[k].z = c->copula == LC_COPULA_T ? t_to_normal(y * scale, c->nu) : y;
         in->d[k].jump = 0;
     }
     if (c->jump_rate > 0) {
-        unsigned nj = gsl_ran_poisson(in->rng, c->jump_rate * sc->dt_s / LC_YEAR_S);
+        double rate = c->jump_rate * sc->dt_s / LC_YEAR_S;
+        unsigned nj;
+        if (in->tilting) {
+            double kappa = in->sc->rare.kappa;
+            nj = gsl_ran_poisson(in->rng, kappa * rate);
+            in->logw += rate * (kappa - 1.0) - nj * log(kappa);
+        } else
+            nj = gsl_ran_poisson(in->rng, rate);
         for (int k = 0; nj && k < n; k++) {
             const lc_market_spec *ms = &sc->market[k];
             in->d[k].jump = nj * ms->jump_mean + ms->jump_sigma * sqrt((double)nj) *

@@ -20,7 +20,15 @@
  * reads `common` streams seeded alike (model.h lc_draws).
  *
  * With one market nothing is drawn here: its model draws z from the run's
- * stream where it asks (lc_draws, given = 0), as it always has. */
+ * stream where it asks (lc_draws, given = 0), as it always has.
+ *
+ * Under importance sampling (simulation.rare tilt, DESIGN §15) y has mean
+ * theta: with one market, z = e + theta (models/model.h lc_tilt_z); with
+ * several, e is drawn from N(eta, I), eta = L⁻¹·theta for the active L (so
+ * y = L·e has mean theta in either regime), and the run's log likelihood
+ * ratio gains eta·(eta/2 − e); the common jump counts are drawn at kappa
+ * times their rate with their ratio. The regime chain and the t copula's
+ * chi-square are drawn untilted. */
 #ifndef LC_INNOVATIONS_H
 #define LC_INNOVATIONS_H
 
@@ -37,6 +45,11 @@ typedef struct lc_innovations {
     double p_enter, p_exit;          /* per step */
     int stressed;
     lc_draws d[LC_MAX_MARKETS]; /* what market k's model draws from this step, its jump too */
+    /* importance sampling (NULL d[k].tilt when off) */
+    int tilting;
+    lc_tilt tilt[LC_MAX_MARKETS];       /* market k's: its z (one market), its model's jumps */
+    double eta[2][LC_MAX_MARKETS];      /* L⁻¹·theta: calm, stress (several markets) */
+    double logw;                        /* several markets: the ratio of e and the common jumps */
 } lc_innovations;
 
 /* Generators for a scenario's markets; rng is the run's stream (borrowed).
@@ -45,6 +58,13 @@ int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
 void lc_innovations_release(lc_innovations *in);
 /* Start run `run` (after rng was reset to its stream). */
 void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run);
+/* The run's log likelihood ratio (0 without a tilt) and market k's Σ y
+ * over its steps so far (the pilot's statistic). */
+double lc_innovations_log_weight(const lc_innovations *in);
+static inline double lc_innovations_sum(const lc_innovations *in, int k)
+{
+    return in->tilt[k].sum_z;
+}
 /* Draw step t's innovations and jumps into d[] (K > 1; with one
  * market there is nothing to draw). */
 void lc_innovations_draw(lc_innovations *in, long t);

@@ -26,6 +26,25 @@ void lc_wilson(long x, long n, double *p, double *lo, double *hi)
     *hi = x == n ? 1.0 : fmin(1.0, centre + half);
 }
 
+void lc_weighted_share(double sw, double sw2, long n, double *p, double *lo, double *hi)
+{
+    if (n <= 0) {
+        *p = *lo = *hi = NAN;
+        return;
+    }
+    double dn = (double)n;
+    *p = sw / dn;
+    if (!(sw > 0)) {
+        *lo = 0;
+        *hi = NAN;
+        return;
+    }
+    double var = n > 1 ? fmax(0.0, (sw2 - dn * *p * *p) / (dn - 1.0)) : NAN;
+    double half = Z95 * sqrt(var / dn);
+    *lo = fmax(0.0, *p - half);
+    *hi = *p + half;
+}
+
 long lc_quantile_rank(int q_bp, long n)
 {
     return ((long)q_bp * n + 9999) / 10000;

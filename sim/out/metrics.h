@@ -15,6 +15,25 @@
 /* Wilson score interval (95%) of x successes in n trials; NaN when n = 0. */
 void lc_wilson(long x, long n, double *p, double *lo, double *hi);
 
+/* A probability from runs drawn by importance sampling (docs/analysis.md):
+ * sw = Σ w_i·1{A_i} and sw2 = Σ (w_i·1{A_i})² over n runs; *p = sw/n, the
+ * runs' mean of w·1{A}, in its 95% normal interval p ± 1.96·s/√n (s the
+ * sample standard deviation of w·1{A}, clipped at 0). With no run in A the
+ * estimate is 0 and the interval [0, NaN]: the runs say nothing of how
+ * small. NaN when n = 0. */
+void lc_weighted_share(double sw, double sw2, long n, double *p, double *lo, double *hi);
+
+/* Below this effective sample size `run` and `info` warn that the weighted
+ * estimates rest on a few heavy runs. */
+#define LC_ESS_FEW 100
+
+/* The effective sample size of weights, (Σw)²/Σw² (Kish): the runs an
+ * unweighted sample of equal precision for a mean would need. */
+static inline double lc_ess(double sw, double sw2)
+{
+    return sw2 > 0 ? sw * sw / sw2 : 0.0;
+}
+
 /* Rank k (1-based) of the type-1 quantile at q_bp/10000 in a sample of n >= 1. */
 long lc_quantile_rank(int q_bp, long n);
 

@@ -98,6 +98,25 @@ static const lc_column run_tail[] = {
        "they paid and their gas (Liquity: their compensation, less gas)"),
 };
 
+static const lc_column weight_cols[] = {
+    RC(weight, 'd', "1",
+       "likelihood ratio of the run: the density of its draws under the model's law over the "
+       "law they were drawn from (importance sampling); an estimate of E[f] is the mean of "
+       "weight x f over the runs"),
+    RC(log_weight, 'd', "1",
+       "natural log of weight, exact where weight under- or overflows a double"),
+};
+
+const lc_column *lc_weight_columns(void)
+{
+    return weight_cols;
+}
+
+int lc_n_weight_columns(void)
+{
+    return LC_COUNT(weight_cols);
+}
+
 #define EC(name, type, units, doc)                                                                 \
     {                                                                                              \
 #name, type, offsetof(lc_event, name), units, doc                                          \
@@ -186,6 +205,9 @@ int lc_n_event_columns(void)
 double lc_run_value(const lc_run_row *row, const char *name)
 {
     const lc_column *c = lc_run_columns();
+    for (int i = 0; i < LC_COUNT(weight_cols); i++)
+        if (strcmp(weight_cols[i].name, name) == 0)
+            return *(const double *)((const char *)row + weight_cols[i].offset);
     for (int i = 0; i < n_run_cols; i++)
         if (strcmp(c[i].name, name) == 0) {
             const char *at = (const char *)row + c[i].offset;

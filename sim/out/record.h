@@ -37,6 +37,10 @@ typedef struct lc_run_row {
     int64_t max_rounds, first_liq_step;
     double peak_step_liq_notional, oi_end;
     int64_t truncated;
+    /* importance sampling (simulation.rare tilt): the run's likelihood
+     * ratio, the density of the model's law of its draws over the tilted
+     * law's, and its log; 1 and 0 for a run drawn from the model's law */
+    double weight, log_weight;
     lc_cell rules[LC_RULE_MAX_CELLS]; /* the rules' columns, registry order (rule.h) */
     lc_market_row mk[LC_MAX_MARKETS];
 } lc_run_row;
@@ -82,7 +86,13 @@ int lc_n_event_columns(void);
  * lc_market_row. */
 const lc_column *lc_market_columns(void);
 int lc_n_market_columns(void);
-/* The value of /runs column `name` in a row (tests, summaries); NAN if none. */
+/* The columns /runs has when its runs were drawn by importance sampling
+ * (simulation.rare tilt): weight and log_weight. An unweighted file has
+ * neither. */
+const lc_column *lc_weight_columns(void);
+int lc_n_weight_columns(void);
+/* The value of /runs column `name` in a row (tests, summaries; the weight
+ * columns too); NAN if none. */
 double lc_run_value(const lc_run_row *row, const char *name);
 
 /* A growable list of events of one run. */

@@ -109,6 +109,8 @@ struct lc_writer {
     int plane_series[LC_SERIES_N * LC_MAX_MARKETS], plane_market[LC_SERIES_N * LC_MAX_MARKETS];
     hid_t row_scale;  /* /series/row: the row coordinate, grown with the rows */
     hid_t *market_ds; /* per-market /runs columns, [market][lc_n_market_columns] */
+    hid_t weight_ds[2]; /* /runs weight, log_weight (importance sampling), or 0 */
+    int weighted;
     long ncols;
     long series_chunk; /* rows per /series chunk */
     long rows;         /* /runs rows written = runs_completed */
@@ -399,6 +401,10 @@ static int close_datasets(lc_writer *w)
     for (int c = 0; w->market_ds && c < w->nmarkets * lc_n_market_columns(); c++)
         if (w->market_ds[c] > 0)
             bad |= H5Dclose(w->market_ds[c]) < 0;
+    for (int c = 0; c < 2; c++)
+        if (w->weight_ds[c] > 0)
+            bad |= H5Dclose(w->weight_ds[c]) < 0;
+    memset(w->weight_ds, 0, sizeof w->weight_ds);
     if (w->row_scale > 0)
         bad |= H5Dclose(w->row_scale) < 0;
     free(w->run_ds);
@@ -613,6 +619,10 @@ static int write_root_attributes(lc_writer *w, const lc_writer_opts *o, const lc
         attr_str(f, "engine", o->engine ? o->engine : "index") ||
         attr_str(f, "command", o->command ? o->command : "") || attr_str(f, "created", created))
         return fail(w, err, "/", "cannot write the root attributes");
+    if (sc->rare.method != LC_RARE_NONE &&
+        (attr_str(f, "rare_method", lc_rare_methods[sc->rare.method]) ||
+         attr_str(f, "rare_pilot", o->rare_pilot ? o->rare_pilot : "")))
+        return fail(w, err, "/", "cannot write the rare-event attributes");
     return 0;
 }
 
@@ -928,10 +938,12 @@ static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
     return closed(w, H5Gclose(g), rc, "/series", err);
 }
 
-/* The per-market /runs columns <name>.<market>, after the others. */
+/* The per-market /runs columns <name>.<market>, after the others; then,
+ * for runs drawn by importance sampling, weight and log_weight. */
 static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *err)
 {
     int nc = lc_n_market_columns(), rc = 0;
+    w->weighted = sc->rare.method == LC_RARE_TILT;
     w->nmarkets = sc->nmarkets;
     w->market_ds = calloc((size_t)(w->nmarkets * nc), sizeof *w->market_ds);
     if (!w->market_ds)
@@ -942,7 +954,7 @@ static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *
     size_t len = 0;
     for (int c = 0; c < lc_n_run_columns(); c++)
         len += strlen(lc_run_columns()[c].name) + 1;
-    len += (size_t)(w->nmarkets * nc) * (LC_MARKET_NAME_MAX + 24);
+    len += (size_t)(w->nmarkets * nc) * (LC_MARKET_NAME_MAX + 24) + 32;
     char *order = malloc(len);
     size_t used = 0;
     for (int c = 0; order && c < lc_n_run_columns(); c++)
@@ -963,6 +975,17 @@ static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *
                 rc = fail(w, err, object, "cannot create");
             }
         }
+    for (int c = 0; order && w->weighted && c < lc_n_weight_columns() && rc == 0; c++) {
+        const lc_column *col = &lc_weight_columns()[c];
+        used += (size_t)snprintf(order + used, len - used, ",%s", col->name);
+        w->weight_ds[c] = extensible(g, col->name, file_type(col->type), 0, RUN_CHUNK, col->units,
+                                     col->description);
+        if (w->weight_ds[c] < 0) {
+            char object[128];
+            snprintf(object, sizeof object, "/runs/%s", col->name);
+            rc = fail(w, err, object, "cannot create");
+        }
+    }
     if (!order)
         rc = lc_error_at(err, w->partial, 0, "/runs", "out of memory");
     else if (rc == 0 && attr_str(g, "columns", order))
@@ -1183,6 +1206,10 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
                               sizeof(lc_run_row), (hsize_t)w->rows, err))
                 return -1;
         }
+    for (int c = 0; w->weighted && c < lc_n_weight_columns(); c++)
+        if (append_column(w, w->weight_ds[c], &lc_weight_columns()[c], b->rows, b->nrows,
+                          sizeof(lc_run_row), (hsize_t)w->rows, err))
+            return -1;
     int64_t *rowid = stage(w, (size_t)b->nrows * sizeof *rowid);
     if (!rowid && b->nrows > 0)
         return lc_error_at(err, w->partial, 0, "/series/row", "out of memory");

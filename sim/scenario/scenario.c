@@ -1634,6 +1634,200 @@ static int read_correlation(lc_scenario *sc, lc_node *root, lc_error *err)
     return rc;
 }
 
+/* ---- simulation.rare (DESIGN §15) -------------------------------------- */
+
+const char *const lc_rare_methods[LC_RARE_N] = {"none", "tilt", "split"};
+const char *const lc_rare_scores[LC_SCORE_N] = {"drawdown", "fund_used", "bad_debt"};
+
+enum { RARE_THETA, RARE_JUMPS, RARE_LEVEL, PILOT_RUNS, PILOT_ITERATIONS, PILOT_QUANTILE };
+static const lc_param rare_params[] = {
+    [RARE_THETA] = {"theta", "1", LC_REAL, 0, -20, 20, 0, 0,
+                    "shift of a tilted market's standard innovation, in its standard "
+                    "deviations, every step (a number for every tilted market, a list in "
+                    "markets order, a map of market to number, or auto: the pilot's)"},
+    [RARE_JUMPS] = {"jumps", "1", LC_REAL, 1, 0, 1e6, 1, 0,
+                    "jump intensity multiplier under the tilt: the tilted markets' models' "
+                    "jumps and the common jumps are drawn at this times their rate"},
+    [RARE_LEVEL] = {"level", "quote | 1", LC_REAL, NAN, -1e300, 1e300, 0, 0,
+                    "the target event of the pilot is score >= level (drawdown: fraction; "
+                    "fund_used, bad_debt: quote)"},
+    [PILOT_RUNS] = {"runs", "runs", LC_INT, 2000, 20, 1e8, 0, 0,
+                    "runs of each pilot iteration (their own seeds: the pilot's random numbers "
+                    "are not the runs')"},
+    [PILOT_ITERATIONS] = {"iterations", "1", LC_INT, 10, 1, 100, 0, 0,
+                          "most cross-entropy iterations (it stops once its level is the "
+                          "target's)"},
+    [PILOT_QUANTILE] = {"quantile", "1", LC_REAL, 0.1, 0, 0.5, 1, 0,
+                        "elite fraction rho: an iteration's level is the score its best rho "
+                        "of runs reach"},
+};
+
+/* theta of the tilted markets: a number for every one, a list in their
+ * order, or a map of market name to number (which names the tilted ones). */
+static int read_theta(lc_scenario *sc, lc_node *v, lc_error *err)
+{
+    lc_rare *ra = &sc->rare;
+    const lc_param *p = &rare_params[RARE_THETA];
+    if (v->kind == LC_NODE_SCALAR && strcmp(v->text, "auto") == 0) {
+        ra->pilot = 1;
+        return 0;
+    }
+    if (v->kind == LC_NODE_SCALAR) {
+        double x = 0;
+        int rc = read_scalar_number(v, "simulation.rare.theta", p, &x, err);
+        for (int k = 0; k < sc->nmarkets; k++)
+            ra->theta[k] = ra->tilted[k] ? x : 0.0;
+        return rc;
+    }
+    int rc = 0, ntilted = 0;
+    for (int k = 0; k < sc->nmarkets; k++)
+        ntilted += ra->tilted[k];
+    if (v->kind == LC_NODE_SEQ) {
+        if (v->n != ntilted)
+            return lc_error_at(err, v->src, v->line, "simulation.rare.theta",
+                               "has %d numbers for %d tilted markets (one each, in the order of "
+                               "rare.markets)",
+                               v->n, ntilted);
+        for (int k = 0, i = 0; k < sc->nmarkets; k++) {
+            if (!ra->tilted[k])
+                continue;
+            char key[64];
+            snprintf(key, sizeof key, "simulation.rare.theta[%d]", i);
+            rc |= read_scalar_number(v->vals[i++], key, p, &ra->theta[k], err);
+        }
+        return rc;
+    }
+    for (int k = 0; k < sc->nmarkets; k++)
+        ra->tilted[k] = 0;
+    for (int i = 0; i < v->n; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "simulation.rare.theta.%s", v->keys[i]);
+        int k = lc_scenario_market_find(sc, v->keys[i]);
+        if (k < 0) {
+            rc = lc_error_at(err, v->src, v->key_lines[i], key, "names no market");
+            continue;
+        }
+        v->used[i] = 1;
+        ra->tilted[k] = 1;
+        rc |= read_scalar_number(v->vals[i], key, p, &ra->theta[k], err);
+    }
+    return rc;
+}
+
+static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_error *err);
+
+static int read_rare(lc_scenario *sc, lc_node *sim, lc_error *err)
+{
+    lc_rare *ra = &sc->rare;
+    *ra = (lc_rare){.kappa = 1};
+    for (int k = 0; k < sc->nmarkets; k++)
+        ra->tilted[k] = 1;
+    lc_node *m = section_map(sim, "rare", "simulation.rare", err);
+    if (!m)
+        return sim && lc_node_get(sim, "rare") ? -1 : 0;
+    int rc = read_rare_keys(sc, m, err);
+    static const char *const cand[] = {"method", "theta", "markets", "jumps", "target", "pilot"};
+    reject_unused(m, "simulation.rare", cand, LC_COUNT(cand), err);
+    return rc;
+}
+
+static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_error *err)
+{
+    lc_rare *ra = &sc->rare;
+    int method, rc = read_name(m, "simulation.rare", "method", lc_rare_methods, LC_RARE_N, &method,
+                               err);
+    ra->method = (lc_rare_method)method;
+    if (!lc_node_get(m, "method"))
+        return lc_error_at(err, m->src, m->line, "simulation.rare.method",
+                           "required (tilt: importance sampling; none: plain Monte Carlo)");
+    if (rc)
+        return rc;
+    if (ra->method == LC_RARE_NONE) {
+        if (m->n > 1)
+            return lc_error_at(err, m->src, m->line, "simulation.rare",
+                               "method none draws as plain Monte Carlo: give method tilt, or "
+                               "no other key");
+        return 0;
+    }
+    if (ra->method == LC_RARE_SPLIT)
+        return lc_error_at(err, m->src, lc_node_key_line(m, "method"), "simulation.rare.method",
+                           "split (multilevel splitting) is not built yet: use tilt "
+                           "(importance sampling)");
+    lc_node *mk = lc_node_get(m, "markets");
+    if (mk) {
+        if (mk->kind != LC_NODE_SEQ || mk->n == 0)
+            return lc_error_at(err, mk->src, mk->line, "simulation.rare.markets",
+                               "must be a list of market names");
+        for (int k = 0; k < sc->nmarkets; k++)
+            ra->tilted[k] = 0;
+        for (int i = 0; i < mk->n; i++) {
+            const lc_node *v = mk->vals[i];
+            int k = v->kind == LC_NODE_SCALAR ? lc_scenario_market_find(sc, v->text) : -1;
+            if (k < 0 || ra->tilted[k])
+                rc = lc_error_at(err, v->src, v->line, "simulation.rare.markets",
+                                 "'%s' %s", v->kind == LC_NODE_SCALAR ? v->text : "?",
+                                 k < 0 ? "names no market" : "is listed twice");
+            else
+                ra->tilted[k] = 1;
+        }
+    }
+    lc_node *th = lc_node_get(m, "theta");
+    if (!th)
+        return lc_error_at(err, m->src, m->line, "simulation.rare.theta",
+                           "required with method tilt (a number, a list, a map of market to "
+                           "number, or auto)");
+    if (th->kind == LC_NODE_MAP && mk)
+        return lc_error_at(err, th->src, th->line, "simulation.rare.theta",
+                           "a map names the tilted markets itself: give it or rare.markets, "
+                           "not both");
+    rc |= read_theta(sc, th, err);
+    rc |= read_param(m, m, "simulation.rare", &rare_params[RARE_JUMPS], &ra->kappa, NULL, err);
+    for (int k = 0; k < sc->nmarkets; k++) {
+        const lc_price_model *pm = lc_price_model_of(sc->market[k].price.desc);
+        if (ra->tilted[k] && pm && pm->no_innovation)
+            rc = lc_error_at(err, th->src, th->line, "simulation.rare.theta",
+                             "market %s's price model %s draws no standard innovation: "
+                             "there is nothing of it to tilt (leave it out of rare.markets)",
+                             sc->market[k].name, sc->market[k].price.desc->name);
+    }
+    lc_node *tg = section_map(m, "target", "simulation.rare.target", err);
+    lc_node *pl = section_map(m, "pilot", "simulation.rare.pilot", err);
+    if (!ra->pilot) {
+        lc_node *extra = tg ? tg : pl;
+        if (extra)
+            return lc_error_at(err, extra->src, extra->line,
+                               tg ? "simulation.rare.target" : "simulation.rare.pilot",
+                               "is for the pilot of theta: auto");
+        return rc;
+    }
+    if (!tg)
+        return lc_error_at(err, m->src, m->line, "simulation.rare.target",
+                           "required with theta: auto (score: drawdown | fund_used | bad_debt, "
+                           "level: the event score >= level the pilot tilts towards)");
+    int score;
+    rc |= read_name(tg, "simulation.rare.target", "score", lc_rare_scores, LC_SCORE_N, &score,
+                    err);
+    if (!lc_node_get(tg, "score"))
+        rc = lc_error_at(err, tg->src, tg->line, "simulation.rare.target.score",
+                         "required (drawdown | fund_used | bad_debt)");
+    ra->score = (lc_rare_score)score;
+    rc |= read_param(tg, tg, "simulation.rare.target", &rare_params[RARE_LEVEL], &ra->level, NULL,
+                     err);
+    static const char *const tcand[] = {"score", "level"};
+    reject_unused(tg, "simulation.rare.target", tcand, LC_COUNT(tcand), err);
+    double runs = 0, iterations = 0;
+    rc |= read_param(pl, m, "simulation.rare.pilot", &rare_params[PILOT_RUNS], &runs, NULL, err);
+    rc |= read_param(pl, m, "simulation.rare.pilot", &rare_params[PILOT_ITERATIONS], &iterations,
+                     NULL, err);
+    rc |= read_param(pl, m, "simulation.rare.pilot", &rare_params[PILOT_QUANTILE],
+                     &ra->pilot_quantile, NULL, err);
+    ra->pilot_runs = (long)runs;
+    ra->pilot_iterations = (long)iterations;
+    static const char *const pcand[] = {"runs", "iterations", "quantile"};
+    reject_unused(pl, "simulation.rare.pilot", pcand, LC_COUNT(pcand), err);
+    return rc;
+}
+
 static int resolve(lc_scenario *sc, lc_node *root, lc_error *err)
 {
     int rc = 0;
@@ -1641,11 +1835,13 @@ static int resolve(lc_scenario *sc, lc_node *root, lc_error *err)
     int ncand = 0;
     lc_node *sim = section_map(root, "simulation", "simulation", err);
     rc |= read_core(sc, sim, root, "simulation", cand, &ncand, err);
-    reject_unused(sim, "simulation", cand, ncand, err);
+    cand[ncand++] = "rare";
 
     rc |= read_markets(sc, root, err);
     if (!sc->market) /* out of memory, or no list to read */
         return -1;
+    rc |= read_rare(sc, sim, err);
+    reject_unused(sim, "simulation", cand, ncand, err);
     rc |= read_correlation(sc, root, err);
     rc |= read_population(sc, root, err);
     rc |= read_venue(sc, root, err);
@@ -1935,9 +2131,47 @@ static void visit_correlation(const lc_scenario *sc, lc_scenario_visit_fn fn, vo
     fn(ctx, "correlation.common_jumps.rate", "1/yr", &c->jump_rate, 1, 0, NULL);
 }
 
+/* simulation.rare: the method, and under the tilt each tilted market's
+ * theta (auto and the pilot's keys until the pilot has chosen them). */
+static void visit_rare(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx)
+{
+    const lc_rare *ra = &sc->rare;
+    if (ra->method == LC_RARE_NONE)
+        return;
+    fn(ctx, "simulation.rare.method", NULL, NULL, 0, 0, lc_rare_methods[ra->method]);
+    if (ra->pilot)
+        fn(ctx, "simulation.rare.theta", NULL, NULL, 0, 0, "auto");
+    for (int k = 0; !ra->pilot && k < sc->nmarkets; k++)
+        if (ra->tilted[k]) {
+            char key[96];
+            snprintf(key, sizeof key, "simulation.rare.theta.%s", sc->market[k].name);
+            fn(ctx, key, rare_params[RARE_THETA].unit, &ra->theta[k], 1, 0, NULL);
+        }
+    fn(ctx, "simulation.rare.jumps", "1", &ra->kappa, 1, 0, NULL);
+    if (!ra->pilot)
+        return;
+    char names[LC_MAX_MARKETS * LC_MARKET_NAME_MAX] = "";
+    size_t used = 0;
+    for (int k = 0; k < sc->nmarkets; k++)
+        if (ra->tilted[k])
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? "," : "",
+                                     sc->market[k].name);
+    fn(ctx, "simulation.rare.markets", NULL, NULL, 0, 1, names);
+    fn(ctx, "simulation.rare.target.score", NULL, NULL, 0, 0, lc_rare_scores[ra->score]);
+    fn(ctx, "simulation.rare.target.level", rare_params[RARE_LEVEL].unit, &ra->level, 1, 0, NULL);
+    double v[3] = {(double)ra->pilot_runs, (double)ra->pilot_iterations, ra->pilot_quantile};
+    static const char *const keys[3] = {"runs", "iterations", "quantile"};
+    for (int i = 0; i < 3; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "simulation.rare.pilot.%s", keys[i]);
+        fn(ctx, key, rare_params[PILOT_RUNS + i].unit, &v[i], 1, 0, NULL);
+    }
+}
+
 void lc_scenario_visit(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx)
 {
     visit_core(sc, "simulation", fn, ctx);
+    visit_rare(sc, fn, ctx);
     for (int k = 0; k < sc->nmarkets; k++)
         visit_market(sc, k, fn, ctx);
     if (!sc->v1 && sc->nmarkets > 1)
@@ -2144,7 +2378,7 @@ static void emit_key(void *ctx, const char *key, const char *unit, const double 
         return;
     }
     put(e, "%*s%s: ", 2 * (np - 1), "", parts[np - 1]);
-    if (text && strcmp(key, "output.series") == 0) {
+    if (text && is_list) { /* output.series, simulation.rare.markets */
         put(e, "[");
         for (const char *s = text; *s; s++)
             put(e, *s == ',' ? ", " : "%c", *s);

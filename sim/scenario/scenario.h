@@ -140,6 +140,30 @@ typedef struct lc_correlation {
     double jump_rate;   /* common jumps, 1/yr (0: none) */
 } lc_correlation;
 
+/* simulation.rare (DESIGN §15): how the runs are drawn for rare events.
+ * tilt: importance sampling. Market k's standard innovation is drawn from
+ * N(theta[k], 1) (with several markets, the correlated Gaussian y_k of
+ * market/innovations.h has mean theta[k]), the jump counts of the tilted
+ * markets' models and of the common jumps from kappa times their rate; each
+ * run's likelihood ratio goes to /runs/weight. theta: auto chooses theta by
+ * the cross-entropy method (engine/pilot.h) for the target event
+ * score >= level before the runs. */
+typedef enum { LC_RARE_NONE, LC_RARE_TILT, LC_RARE_SPLIT, LC_RARE_N } lc_rare_method;
+typedef enum { LC_SCORE_DRAWDOWN, LC_SCORE_FUND_USED, LC_SCORE_BAD_DEBT, LC_SCORE_N } lc_rare_score;
+extern const char *const lc_rare_methods[LC_RARE_N];
+extern const char *const lc_rare_scores[LC_SCORE_N];
+typedef struct lc_rare {
+    lc_rare_method method;
+    double theta[LC_MAX_MARKETS]; /* per market (0: untilted) */
+    int tilted[LC_MAX_MARKETS];   /* market k is one of rare.markets (default: all) */
+    double kappa;                 /* rare.jumps: jump-intensity multiplier (1: untilted) */
+    int pilot;                    /* theta: auto */
+    lc_rare_score score;          /* the target event: score >= level */
+    double level;
+    long pilot_runs, pilot_iterations;
+    double pilot_quantile; /* the elite fraction rho of each iteration */
+} lc_rare;
+
 typedef struct lc_scenario {
     char *path; /* file it was read from, for messages */
     char *text; /* the file's text as given (stored in /scenario) */
@@ -150,6 +174,7 @@ typedef struct lc_scenario {
     double dt_s;
     uint64_t seed;
     long max_rounds;
+    lc_rare rare;
 
     /* markets: market[0 .. nmarkets-1]; v1: the scenario was written in the
      * one-market form (top-level price and impact, venue.tiers, venue.mark) */

@@ -772,8 +772,8 @@ Test(cli, a_partial_liquidation_counts_in_the_summary)
     lc_summary_add(&s, &r);
     lc_run_row calm = {0};
     lc_summary_add(&s, &calm);
-    cr_assert_eq(s.with_liq, 1);
-    cr_assert_eq(s.mk_with_liq[0], 1);
+    cr_assert_eq(s.with_liq.w, 1);
+    cr_assert_eq(s.mk_with_liq[0].w, 1);
     lc_scenario_free(sc);
 }
 

@@ -107,7 +107,7 @@ static char *write_file(const char *dir, int complete)
     lc_scenario *sc = t_scenario(text);
     lc_population *pop = tiny_population();
     char *path = join(dir, "w.h5");
-    lc_writer_opts o = {path, 0, 1, 1, 1, "index", NULL, "liqcascade run t.yaml", NULL, 0};
+    lc_writer_opts o = {path, 0, 1, 1, 1, "index", NULL, "liqcascade run t.yaml", NULL, NULL, 0};
     lc_error err = {0};
     lc_writer *w = lc_writer_create(&o, sc, pop, &err);
     cr_assert_not_null(w, "%s", err.msg);
@@ -291,7 +291,7 @@ static void check_tier_attribute(const char *venue)
              "population: {accounts: 0}\n%s",
              venue);
     lc_scenario *sc = t_scenario(yaml);
-    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, 0};
+    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, NULL, 0};
     lc_error err = {0};
     lc_writer *w = lc_writer_create(&o, sc, NULL, &err);
     cr_assert_not_null(w, "%s", err.msg);
@@ -390,7 +390,7 @@ Test(writer, never_overwrites_without_force)
     char *path = t_write(dir, "w.h5", "precious");
     char *partial = join(dir, "w.h5.partial");
     lc_scenario *sc = t_scenario(text);
-    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, 0};
+    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, NULL, 0};
     lc_error err = {0};
     cr_assert_null(lc_writer_create(&o, sc, NULL, &err));
     cr_assert(strstr(err.msg, "w.h5: exists; use --force to overwrite"), "%s", err.msg);
@@ -428,7 +428,7 @@ Test(writer, never_overwrites_a_file_that_appeared_meanwhile)
     char *dir = t_tmpdir();
     char *path = join(dir, "w.h5"), *partial = join(dir, "w.h5.partial");
     lc_scenario *sc = t_scenario(text);
-    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, 0};
+    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, NULL, 0};
     lc_error err = {0};
     lc_writer *w = lc_writer_create(&o, sc, NULL, &err);
     cr_assert_not_null(w, "%s", err.msg);
@@ -450,7 +450,7 @@ Test(writer, abort_leaves_nothing_and_interrupted_is_marked)
     char *dir = t_tmpdir();
     lc_scenario *sc = t_scenario(text);
     char *path = join(dir, "a.h5"), *partial = join(dir, "a.h5.partial");
-    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, 0};
+    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, NULL, 0};
     lc_error err = {0};
     lc_writer *w = lc_writer_create(&o, sc, NULL, &err);
     cr_assert_not_null(w);
@@ -480,7 +480,7 @@ Test(writer, cannot_create_is_a_message, .init = cr_redirect_stderr)
     lc_scenario *sc = t_scenario(text);
     /* a folder in which no file can be made (/proc): the .partial cannot be */
     char *dir = t_tmpdir(), *path = join(dir, "x.h5"), *partial = join(dir, "x.h5.partial");
-    lc_writer_opts o = {"/proc/x.h5", 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, 0};
+    lc_writer_opts o = {"/proc/x.h5", 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, NULL, 0};
     lc_error err = {0};
     cr_assert_null(lc_writer_create(&o, sc, NULL, &err));
     cr_assert(strstr(err.msg, "/proc/x.h5.partial: cannot create: ") &&
@@ -530,7 +530,7 @@ Test(writer, refuses_a_batch_out_of_order)
     char *dir = t_tmpdir();
     char *path = join(dir, "o.h5");
     lc_scenario *sc = t_scenario(text);
-    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, 0};
+    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, NULL, 0};
     lc_error err = {0};
     lc_writer *w = lc_writer_create(&o, sc, NULL, &err);
     cr_assert_not_null(w, "%s", err.msg);
@@ -555,7 +555,7 @@ Test(writer, failed_write_leaves_no_file, .init = cr_redirect_stderr)
     lc_scenario *sc = t_scenario("simulation: {runs: 4000, steps: 2000, dt: 60, seed: 7}\n"
                                  "price: {model: gbm, s0: 100, sigma: 0.5}\n"
                                  "population: {accounts: 0}\n");
-    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, 0};
+    lc_writer_opts o = {path, 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, NULL, 0};
     lc_error err = {0};
     lc_writer *w = lc_writer_create(&o, sc, NULL, &err);
     cr_assert_not_null(w, "%s", err.msg);

@@ -249,7 +249,7 @@ Test(merton, one_year_moments_and_compensation)
         m->init(st, p, 1.0, LC_YEAR_S / steps, NULL);
         double sum = 0;
         for (long t = 1; t <= steps; t++)
-            sum += m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0});
+            sum += m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL});
         x[i] = sum;
         g[i] = exp(sum);
     }
@@ -301,10 +301,10 @@ static void garch_case(const char *label, double a, double b, double nu, double 
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
         m->init(st, p, 1.0, 60, NULL);
         for (long t = 1; t <= burn; t++)
-            m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0});
+            m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL});
         double s2 = 0, s4 = 0;
         for (long t = burn + 1; t <= burn + len; t++) {
-            double z2 = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0});
+            double z2 = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL});
             z2 = z2 * z2 / h; /* r²/h: mean 1 */
             s2 += z2;
             s4 += z2 * z2;
@@ -358,7 +358,7 @@ Test(garch, innovations_follow_student_t)
         for (int q = 0; q < 9; q++)
             quantile[q] = gsl_cdf_tdist_Pinv(ps[q], nu);
         for (long i = 0; i < n; i++) {
-            double t = m->step(st, p, i + 1, &(lc_draws){rng, rng, 0, 0, 0}) / scale;
+            double t = m->step(st, p, i + 1, &(lc_draws){rng, rng, 0, 0, 0, NULL}) / scale;
             for (int q = 0; q < 9; q++)
                 below[q] += t <= quantile[q];
         }
@@ -405,7 +405,7 @@ static void garch_first_step(double h0, double h_expect)
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
         m->init(st, p, 1.0, 60, NULL);
-        double r = m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0, 0});
+        double r = m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0, 0, NULL});
         x[i] = r * r / h_expect;
     }
     double mean, se;
@@ -454,7 +454,7 @@ Test(heston, cir_moments_log_price_and_shocks)
         double sum = 0;
         for (long t = 1; t <= steps; t++) {
             double before = *v;
-            double r = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0});
+            double r = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL});
             sum += r;
             if (before <= 0) {
                 nonpositive++;
@@ -519,7 +519,7 @@ Test(regime, stationary_start)
     for (long i = 0; i < n; i++) {
         lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
         m->init(st, p, 1.0, 3600, NULL);
-        double r = m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0, 0});
+        double r = m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0, 0, NULL});
         cr_assert(r != 0);
         in1 += r > 0;
     }
@@ -531,7 +531,7 @@ Test(regime, stationary_start)
         for (long i = 0; i < 100; i++) {
             lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)i);
             m->init(st, p, 1.0, 3600, NULL);
-            cr_assert_eq(m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0, 0}) > 0, s == 1);
+            cr_assert_eq(m->step(st, p, 1, &(lc_draws){rng, rng, 0, 0, 0, NULL}) > 0, s == 1);
         }
     }
     gsl_rng_free(rng);
@@ -554,7 +554,7 @@ static void regime_occupancy(double dt_s, long runs, long len, double *frac, dou
         long in1 = 0, n_sw = 0;
         int last = 0;
         for (long t = 1; t <= len; t++) {
-            int reg = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0}) > 0 ? 1 : 2;
+            int reg = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL}) > 0 ? 1 : 2;
             in1 += reg == 1;
             n_sw += last && reg != last;
             last = reg;
@@ -610,7 +610,7 @@ static void peg_paths(const double *p, double s0, double dt_s, long steps, long 
         m->init(st, p, s0, dt_s, NULL);
         double lp = log(s0);
         for (long t = 1; t <= steps; t++)
-            lp += m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0});
+            lp += m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL});
         x[i] = lp - log(peg);
     }
     gsl_rng_free(rng);
@@ -737,7 +737,7 @@ Test(peg, uses_the_given_innovation)
     double c = sigma * sqrt((1 - a * a) / (2 * kappa)), y = log(1.2 / 1.5);
     static const double zs[] = {0.7, -1.3, 0.0, 2.1};
     for (int t = 1; t <= 4; t++) {
-        double r = m->step(st, p, t, &(lc_draws){rng, rng, zs[t - 1], 1, 0});
+        double r = m->step(st, p, t, &(lc_draws){rng, rng, zs[t - 1], 1, 0, NULL});
         double want = (a - 1) * y + c * zs[t - 1];
         cr_assert(fabs(r - want) < 1e-12 * fabs(want), "step %d: %.17g vs %.17g", t, r, want);
         y += want;
@@ -756,7 +756,7 @@ static void path(const lc_price_model *m, const double *p, void *st, gsl_rng *rn
     lc_rng_reset(rng, SEED, LC_STREAM_PRICE, (uint64_t)run);
     m->init(st, p, 1.0, 60, NULL);
     for (long t = 1; t <= steps; t++)
-        out[t - 1] = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0});
+        out[t - 1] = m->step(st, p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL});
 }
 
 Test(reproducibility, same_seed_and_run_same_path)

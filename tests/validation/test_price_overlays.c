@@ -344,7 +344,7 @@ Test(bridge, passes_through_every_pin_on_every_run)
         double x = log(sc->market[0].price_common[LC_PRICE_S0]); /* as the engine sums it */
         int j = 0;
         for (long t = 1; t <= sc->steps; t++) {
-            x += pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0, 0});
+            x += pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL});
             if (j < 4 && t == pin_step[j])
                 check_rel("pin", exp(x), pin_price[j++], 1e-9);
         }
@@ -374,7 +374,7 @@ Test(bridge, midpoint_law_matches_the_closed_form)
                  sc->market[0].price_data);
         double x = 0;
         for (long t = 1; t <= 50; t++) {
-            x += pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0, 0});
+            x += pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL});
             if (t == 25)
                 x25[run] = x;
         }
@@ -486,7 +486,7 @@ static boot_stats bootstrap_stats(const lc_scenario *sc, double mu, long R, long
                  sc->market[0].price_data);
         double a[3] = {0}, prev = 0;
         for (long t = 1; t <= M; t++) {
-            double c = pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0, 0}) - mu;
+            double c = pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL}) - mu;
             a[0] += c;
             a[1] += c * c;
             if (t > 1)

@@ -1,0 +1,184 @@
+/* pilot.c — the cross-entropy pilot of simulation.rare (pilot.h). */
+#include "engine/pilot.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/rng.h"
+
+double lc_rare_score_of(const lc_scenario *sc, const lc_run_row *row)
+{
+    switch (sc->rare.score) {
+    case LC_SCORE_DRAWDOWN:
+        return row->max_drawdown;
+    case LC_SCORE_FUND_USED:
+        return sc->insurance_fund - row->insurance_min;
+    default:
+        return row->bad_debt;
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One iteration's runs at p's theta: score[r], log weight lw[r] and the
+ * sums sum[r·K + k]. 0, 1 if stopped, -1 with err. */
+static int draw(const lc_scenario *p, const lc_population *pop, int threads, lc_engine_kind kind,
+                const volatile sig_atomic_t *stop, double *score, double *lw, double *sum,
+                lc_error *err)
+{
+    long n = p->runs;
+    int K = p->nmarkets, failed = 0, stopped = 0;
+    lc_error first = {0};
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
+    {
+        lc_scratch *s = lc_scratch_create(p, pop, kind, 0);
+        if (s)
+            lc_scratch_set_stop(s, stop);
+        else {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 16)
+        for (long r = 0; r < n; r++) {
+            int bad, halt;
+#pragma omp atomic read
+            bad = failed;
+#pragma omp atomic read
+            halt = stopped;
+            if (bad || halt || !s)
+                continue;
+            lc_run_row row;
+            lc_error e = {0};
+            int rc = lc_engine_run(p, pop, s, 0, r, &row, NULL, NULL, &e);
+            if (rc == 1) {
+#pragma omp atomic write
+                stopped = 1;
+                continue;
+            }
+            if (rc) {
+#pragma omp critical(lc_pilot_error)
+                if (!failed) {
+                    first = e;
+                    failed = 1;
+                }
+                continue;
+            }
+            score[r] = lc_rare_score_of(p, &row);
+            lw[r] = row.log_weight;
+            for (int k = 0; k < K; k++)
+                sum[r * K + k] = lc_scratch_tilt_sum(s, k);
+        }
+        lc_scratch_free(s);
+    }
+    if (failed) {
+        if (first.count)
+            lc_error_add(err, "rare.pilot: %.*s", (int)(first.len ? first.len - 1 : 0), first.msg);
+        else
+            lc_error_add(err, "rare.pilot: out of memory for a run's scratch");
+        return -1;
+    }
+    return stopped ? 1 : 0;
+}
+
+int lc_pilot_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engine_kind kind,
+                 const volatile sig_atomic_t *stop, FILE *log, char *trail, size_t trail_size,
+                 lc_error *err)
+{
+    lc_rare *ra = &sc->rare;
+    lc_scenario p = *sc; /* shallow: the pilot's runs, seed and theta */
+    p.runs = ra->pilot_runs;
+    p.rare.pilot = 0;
+    for (int k = 0; k < sc->nmarkets; k++)
+        p.rare.theta[k] = 0;
+    long n = p.runs;
+    int K = sc->nmarkets;
+    double *score = malloc((size_t)n * sizeof *score), *lw = malloc((size_t)n * sizeof *lw);
+    double *sum = malloc((size_t)n * (size_t)K * sizeof *sum);
+    double *sorted = malloc((size_t)n * sizeof *sorted);
+    int rc = 0, reached = 0;
+    size_t used = 0;
+    if (trail && trail_size)
+        trail[0] = '\0';
+    if (!score || !lw || !sum || !sorted)
+        rc = lc_error_add(err, "rare.pilot: out of memory for %ld runs", n);
+    for (long it = 1; rc == 0 && !reached && it <= ra->pilot_iterations; it++) {
+        p.seed = lc_stream_seed(sc->seed, LC_STREAM_PILOT, (uint64_t)it);
+        if ((rc = draw(&p, pop, threads, kind, stop, score, lw, sum, err)))
+            break;
+        memcpy(sorted, score, (size_t)n * sizeof *sorted);
+        qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+        long at = (long)ceil((1.0 - ra->pilot_quantile) * (double)n) - 1;
+        double gamma = sorted[at < 0 ? 0 : at > n - 1 ? n - 1 : at];
+        reached = gamma >= ra->level;
+        if (reached)
+            gamma = ra->level;
+        int strict = gamma <= sorted[0]; /* the best rho all share the lowest score */
+        double top = -INFINITY;          /* the elite's largest log weight */
+        long elite = 0;
+        for (long r = 0; r < n; r++)
+            if (strict ? score[r] > gamma : score[r] >= gamma) {
+                elite++;
+                top = fmax(top, lw[r]);
+            }
+        if (elite == 0) {
+            rc = lc_error_add(err,
+                              "rare.pilot: iteration %ld: all %ld runs have the score %s = %g "
+                              "(target >= %g): there is nothing to tilt towards; give a score "
+                              "that varies (drawdown), more pilot runs, or theta as numbers",
+                              it, n, lc_rare_scores[ra->score], sorted[0], ra->level);
+            break;
+        }
+        double wsum = 0, wsum2 = 0, mass[LC_MAX_MARKETS] = {0};
+        for (long r = 0; r < n; r++) {
+            if (!(strict ? score[r] > gamma : score[r] >= gamma))
+                continue;
+            double w = exp(lw[r] - top); /* scaled: the ratio does not change */
+            wsum += w;
+            wsum2 += w * w;
+            for (int k = 0; k < K; k++)
+                mass[k] += w * sum[r * K + k];
+        }
+        for (int k = 0; k < K; k++)
+            if (ra->tilted[k])
+                p.rare.theta[k] = mass[k] / ((double)sc->steps * wsum);
+        if (log) {
+            fprintf(log, "liqcascade: pilot %ld/%ld: level %s >= %.4g (target %.4g), %ld elite "
+                         "runs of %ld (effective %.3g); theta",
+                    it, ra->pilot_iterations, lc_rare_scores[ra->score], gamma, ra->level, elite,
+                    n, wsum * wsum / wsum2);
+            for (int k = 0; k < K; k++)
+                if (ra->tilted[k])
+                    fprintf(log, " %s %+.5g", sc->market[k].name, p.rare.theta[k]);
+            fputc('\n', log);
+        }
+        if (trail && used < trail_size) {
+            used += (size_t)snprintf(trail + used, trail_size - used, "%s%ld: level %.6g, theta",
+                                     used ? "; " : "", it, gamma);
+            for (int k = 0; k < K && used < trail_size; k++)
+                if (ra->tilted[k])
+                    used += (size_t)snprintf(trail + used, trail_size - used, " %.6g",
+                                             p.rare.theta[k]);
+        }
+    }
+    if (rc == 0 && !reached && log)
+        fprintf(log,
+                "liqcascade: pilot: warning: after %ld iterations its level is below the "
+                "target's %.4g; the runs use the last theta (unbiased still, but the target "
+                "event is rarer under it than it could be: more iterations or pilot runs)\n",
+                ra->pilot_iterations, ra->level);
+    if (rc == 0) {
+        memcpy(ra->theta, p.rare.theta, sizeof ra->theta);
+        ra->pilot = 0;
+    }
+    free(score);
+    free(lw);
+    free(sum);
+    free(sorted);
+    return rc;
+}

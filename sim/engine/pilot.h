@@ -1,0 +1,41 @@
+/* pilot.h — the cross-entropy pilot that chooses an importance-sampling
+ * tilt (simulation.rare, theta: auto; DESIGN §15).
+ *
+ * The family is the scenario's tilt: market k's innovations y_k drawn with
+ * mean theta_k every step (market/innovations.h). The target is the event
+ * score >= level (rare.target; the scores of lc_rare_score_of). Each
+ * iteration j = 1, 2, ... draws rare.pilot.runs runs at the current theta
+ * from its own seed, lc_stream_seed(seed, LC_STREAM_PILOT, j), so the runs
+ * that follow are independent of the pilot and their estimate is unbiased
+ * whatever theta it chose. Its level gamma_j is the score its best
+ * rho = rare.pilot.quantile of runs reach (capped at the target's level);
+ * with W_r the runs' likelihood ratios and S_rk = Σ_t y_k of run r over T
+ * steps, the cross-entropy update (Rubinstein & Kroese, The Cross-Entropy
+ * Method, 2004, §3.4: the likelihood-ratio-weighted maximum-likelihood
+ * mean of the elite) is
+ *   theta_k = Σ_{r: score_r >= gamma_j} W_r·S_rk / (T·Σ_{r: score_r >= gamma_j} W_r).
+ * It stops after the iteration whose level is the target's, or after
+ * rare.pilot.iterations. When the best rho of runs all share the lowest
+ * score (bad debt 0 in most runs), the elite is the runs above it. */
+#ifndef LC_PILOT_H
+#define LC_PILOT_H
+
+#include <stdio.h>
+
+#include "book/population.h"
+#include "engine/engine.h"
+
+/* The score of a run's row (rare.target.score). */
+double lc_rare_score_of(const lc_scenario *sc, const lc_run_row *row);
+
+/* Choose theta for sc (rare.pilot set), over population pop, with threads
+ * OpenMP threads (0: the default); writes it into sc->rare.theta and clears
+ * sc->rare.pilot. Each iteration's line goes to log (NULL: none) and, in a
+ * few words, to the buffer trail (for the file's attributes). stop ends it
+ * early (returns 1). Returns 0, 1, or -1 with err said (no pilot run
+ * reached above the lowest score: there is nothing to tilt towards). */
+int lc_pilot_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engine_kind kind,
+                 const volatile sig_atomic_t *stop, FILE *log, char *trail, size_t trail_size,
+                 lc_error *err);
+
+#endif
