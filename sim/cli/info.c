@@ -746,6 +746,9 @@ static void runs_by_market(FILE *out, hid_t file, const markets *mk)
 }
 
 enum { C_POINT, C_RUN, C_BAD, C_LL, C_LS, C_DD, C_EXO, C_INS, C_ADL, C_ROUNDS, C_TRUNC, NCOL };
+/* a point's columns as the metrics take them: those, then the cascade
+ * steps, the CDP bad debt and the weights (each NULL when absent) */
+enum { G_CASC = NCOL, G_CDP, G_WEIGHT, NG };
 static const char *const metric_cols[NCOL] = {"runs/point",
                                               "runs/run",
                                               "runs/bad_debt",
@@ -848,13 +851,13 @@ static int point_key_cmp(const void *a, const void *b)
 }
 
 /* The columns of one point's rows (k of them, in row order) as the metrics
- * read them: g holds NCOL + 2 columns (the /runs columns, the cascade steps,
- * the CDP bad debt; the last two NULL when absent). */
+ * read them: g holds NG columns (the /runs columns, the cascade steps,
+ * the CDP bad debt and the weights; the last three NULL when absent). */
 static lc_point_runs point_runs(long point, long k, double *const *g)
 {
-    return (lc_point_runs){point,      k,        g[C_BAD],   g[C_LL],  g[C_LS],
-                           g[C_DD],    g[C_EXO], g[C_INS],   g[C_ADL], g[C_ROUNDS],
-                           g[C_TRUNC], g[NCOL],  g[NCOL + 1]};
+    return (lc_point_runs){point,      k,         g[C_BAD], g[C_LL],  g[C_LS],
+                           g[C_DD],    g[C_EXO],  g[C_INS], g[C_ADL], g[C_ROUNDS],
+                           g[C_TRUNC], g[G_CASC], g[G_CDP], g[G_WEIGHT]};
 }
 
 /* A point's row by its run index, for pairing. */
@@ -870,7 +873,7 @@ static int run_key_cmp(const void *a, const void *b)
 }
 
 /* Pair point j's rows (gj, kj of them) with the baseline's (gb, kb), run by
- * run in the baseline's row order, into pj and pb (NCOL + 2 columns of room
+ * run in the baseline's row order, into pj and pb (NG columns of room
  * for kb rows each); returns the number of pairs. keys: scratch for kj
  * entries (sized by the rows, never by an attribute). A run index that
  * appears twice pairs its first row. */
@@ -896,7 +899,7 @@ static long pair_runs(double *const *gj, long kj, double *const *gb, long kb, ru
         if (lo == nk || keys[lo].run != r)
             continue;
         long at_j = keys[lo].row;
-        for (int c = 0; c < NCOL + 2; c++)
+        for (int c = 0; c < NG; c++)
             if (gj[c] && gb[c]) {
                 pj[c][m] = gj[c][at_j];
                 pb[c][m] = gb[c][i];
@@ -924,8 +927,11 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
             rc = lc_error_at(err, path, 0, metric_cols[k], "missing or of the wrong length");
         n = m;
     }
-    double *casc = NULL, *cdp = NULL;
+    double *casc = NULL, *cdp = NULL, *wt = NULL;
     *with_events = H5Lexists(f, "events", H5P_DEFAULT) > 0;
+    if (rc == 0 && H5Lexists(f, "runs/weight", H5P_DEFAULT) > 0 &&
+        (!(wt = read_column(f, "runs/weight", &m)) || m != n))
+        rc = lc_error_at(err, path, 0, "runs/weight", "unreadable or of the wrong length");
     if (rc == 0 && lending_on(f) && !(cdp = read_column(f, "runs/cdp_bad_debt", &m)))
         rc = lc_error_at(err, path, 0, "runs/cdp_bad_debt", "missing (venue.lending is on)");
     if (rc == 0 && cdp && m != n)
@@ -940,7 +946,7 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     size_t *first = rc == 0 ? calloc((size_t)np + 2, sizeof *first) : NULL;
     size_t *order = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * sizeof *order) : NULL;
     /* the NCOL columns of one point, and its cascade steps */
-    double *buf = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * (NCOL + 2) * sizeof *buf) : NULL;
+    double *buf = rc == 0 ? malloc(((size_t)n ? (size_t)n : 1) * NG * sizeof *buf) : NULL;
     if (rc == 0 && (!pv || !slot || !first || !order || !buf))
         rc = lc_error_add(err, "out of memory");
     /* for the paired differences: the baseline's columns, the pairs, and
@@ -956,7 +962,7 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
                          "no point %ld in the file (its points: 0 to %ld)", baseline,
                          (long)points - 1);
     if (rc == 0 && paired &&
-        (!(pbuf = malloc(((size_t)n ? (size_t)n : 1) * 3 * (NCOL + 2) * sizeof *pbuf)) ||
+        (!(pbuf = malloc(((size_t)n ? (size_t)n : 1) * 3 * NG * sizeof *pbuf)) ||
          !(run_keys = malloc(((size_t)n ? (size_t)n : 1) * sizeof *run_keys))))
         rc = lc_error_add(err, "out of memory");
     int identity = 1; /* points 0 .. np-1, as every file liqcascade writes has */
@@ -1009,23 +1015,27 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
             continue;
         size_t j = is_base ? bslot : (size_t)step - 1;
         /* the point's rows, in row order, gathered column by column */
-        double *g[NCOL + 2]; /* the columns, the cascade steps, the CDP bad debt */
+        double *g[NG]; /* the columns, the cascade steps, the CDP bad debt, the weights */
         double *base = is_base ? pbuf : buf;
-        for (int c = 0; c <= NCOL + 1; c++)
+        for (int c = 0; c < NG; c++)
             g[c] = base + (size_t)c * (size_t)n;
         if (!casc)
-            g[NCOL] = NULL;
+            g[G_CASC] = NULL;
         if (!cdp)
-            g[NCOL + 1] = NULL;
+            g[G_CDP] = NULL;
+        if (!wt)
+            g[G_WEIGHT] = NULL;
         size_t k = 0;
         for (size_t r = first[j]; r < first[j + 1]; r++, k++) {
             size_t i = order[r];
             for (int c = 0; c < NCOL; c++)
                 g[c][k] = col[c][i];
             if (casc)
-                g[NCOL][k] = casc[i];
+                g[G_CASC][k] = casc[i];
             if (cdp)
-                g[NCOL + 1][k] = cdp[i];
+                g[G_CDP][k] = cdp[i];
+            if (wt)
+                g[G_WEIGHT][k] = wt[i];
         }
         if (is_base)
             continue;
@@ -1034,11 +1044,11 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
             rc = lc_error_add(err, "out of memory");
         if (rc || !paired || j == bslot)
             continue;
-        double *gb[NCOL + 2], *pj[NCOL + 2], *pb[NCOL + 2];
-        for (int c = 0; c <= NCOL + 1; c++) {
+        double *gb[NG], *pj[NG], *pb[NG];
+        for (int c = 0; c < NG; c++) {
             gb[c] = g[c] ? pbuf + (size_t)c * (size_t)n : NULL;
-            pj[c] = g[c] ? pbuf + (size_t)(NCOL + 2 + c) * (size_t)n : NULL;
-            pb[c] = g[c] ? pbuf + (size_t)(2 * (NCOL + 2) + c) * (size_t)n : NULL;
+            pj[c] = g[c] ? pbuf + (size_t)(NG + c) * (size_t)n : NULL;
+            pb[c] = g[c] ? pbuf + (size_t)(2 * NG + c) * (size_t)n : NULL;
         }
         size_t kb = first[bslot + 1] - first[bslot];
         long pairs = pair_runs(g, (long)k, gb, (long)kb, run_keys, pj, pb);
@@ -1055,6 +1065,7 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     free(pv);
     free(casc);
     free(cdp);
+    free(wt);
     for (int k = 0; k < NCOL; k++)
         free(col[k]);
     return rc;
@@ -1065,6 +1076,8 @@ static void print_interval(FILE *out, const lc_metric *m)
     char b[80];
     if (isnan(m->lo))
         snprintf(b, sizeof b, "%.4g", m->value);
+    else if (isnan(m->hi)) /* weighted: no run saw it */
+        snprintf(b, sizeof b, "%.4g [%.4g, ?]", m->value, m->lo);
     else
         snprintf(b, sizeof b, "%.4g [%.4g, %.4g]", m->value, m->lo, m->hi);
     fprintf(out, " %-28s", b);
@@ -1119,6 +1132,26 @@ static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_eve
                 "differences\n  mix the keys' effect with sampling; compare them on "
                 "the runs they share.\n",
                 lo, hi);
+    int weighted = 0;
+    for (long p = 0; p < points; p++)
+        for (long i = 0; i < per; i++) {
+            const lc_metric *m = &rows[p * per + i];
+            if (strcmp(m->metric, "ess") != 0)
+                continue;
+            weighted = 1;
+            if (m->value < LC_ESS_FEW)
+                fprintf(out,
+                        "  WARNING: point %ld: the weights' effective sample size is %.3g "
+                        "(below %d): its means and quantiles over all runs rest on a few "
+                        "heavy runs; the tail the tilt aims at can still be precise (see its "
+                        "interval)\n",
+                        m->point, m->value, LC_ESS_FEW);
+        }
+    if (weighted)
+        fprintf(out, "  (runs drawn by importance sampling: every metric weighted by "
+                     "/runs/weight; probabilities\n  with the weighted mean's normal interval, "
+                     "[0, ?] when no run saw the event; quantiles\n  and shortfalls of the "
+                     "weighted distribution, without an interval)\n");
     fprintf(out, "  (every metric of every point as CSV: liqcascade info FILE --metrics)\n");
 }
 
@@ -1188,6 +1221,16 @@ static void summary(FILE *out, const char *path, hid_t f)
     else
         fprintf(out, "  %-8s ?\n", "seed");
     fprintf(out, "  %-8s %s\n", "engine", engine ? engine : "?");
+    char *rare = read_str(f, "rare_method"), *pilot = read_str(f, "rare_pilot");
+    if (rare)
+        fprintf(out,
+                "  %-8s %s: importance sampling, each run weighted by /runs/weight (the /runs "
+                "table below shows the runs as drawn)\n",
+                "rare", rare);
+    if (pilot && *pilot)
+        fprintf(out, "  %-8s cross-entropy iterations: %s\n", "pilot", pilot);
+    free(rare);
+    free(pilot);
     int64_t sv;
     if (read_num(f, "schema_version", H5T_NATIVE_INT64, &sv) == 0 && sv > SCHEMA_KNOWN)
         fprintf(out,

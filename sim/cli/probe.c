@@ -87,7 +87,7 @@ int lc_probe_rule_cell(const char *rule, const char *column)
 int lc_probe_metrics(const lc_probe *p, lc_metric **rows, long *nrows)
 {
     long n = p->sc->runs;
-    enum { NC = 10 };
+    enum { NC = 11 };
     double *col = malloc((size_t)(n > 0 ? n : 1) * NC * sizeof *col);
     if (!col)
         return -1;
@@ -107,6 +107,7 @@ int lc_probe_metrics(const lc_probe *p, lc_metric **rows, long *nrows)
         c[7][i] = (double)r->max_rounds;
         c[8][i] = (double)r->truncated;
         c[9][i] = r->cdp_bad_debt;
+        c[10][i] = r->weight;
     }
     lc_point_runs pr = {0,
                         n,
@@ -120,7 +121,8 @@ int lc_probe_metrics(const lc_probe *p, lc_metric **rows, long *nrows)
                         c[7],
                         c[8],
                         NULL,
-                        p->sc->lending != LC_LENDING_NONE ? c[9] : NULL};
+                        p->sc->lending != LC_LENDING_NONE ? c[9] : NULL,
+                        p->sc->rare.method == LC_RARE_TILT ? c[10] : NULL};
     int rc = lc_metrics_point(&pr, rows, nrows);
     free(col);
     return rc;

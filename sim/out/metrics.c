@@ -116,6 +116,65 @@ static double mean(const double *x, long n)
     return n ? sum / (double)n : NAN;
 }
 
+/* A value with its weight, sorted by value. */
+typedef struct wx {
+    double x, w;
+} wx;
+
+static int cmp_wx(const void *a, const void *b)
+{
+    return cmp_double(&((const wx *)a)->x, &((const wx *)b)->x);
+}
+
+/* The 1-based rank of the weighted type-1 quantile at q_bp/10000 of sorted
+ * v[0..n), n >= 1: the smallest k with Σ_{i<=k} w_i >= q·Σ w. */
+static long weighted_rank(const wx *v, long n, double total, int q_bp)
+{
+    double want = q_bp / 10000.0 * total, c = 0;
+    for (long i = 0; i < n; i++) {
+        c += v[i].w;
+        if (c >= want && v[i].w > 0)
+            return i + 1;
+    }
+    return n;
+}
+
+/* The weighted mean of sorted v from rank r (1-based) up. */
+static double weighted_tail(const wx *v, long n, long r)
+{
+    double sw = 0, s = 0;
+    for (long i = r - 1; i < n; i++) {
+        sw += v[i].w;
+        s += v[i].w * v[i].x;
+    }
+    return sw > 0 ? s / sw : NAN;
+}
+
+/* mean, q50, q95, q99, es95, es99 of weighted v[0..n) (sorted in place);
+ * the mean is (1/n)·Σ w·x, unbiased, or for a variable some runs lack
+ * (conditional: amplification) the self-normalised Σ w·x / Σ w */
+static void summarise_weighted(table *t, long point, const char *name, wx *v, long n,
+                               int conditional, const char *units)
+{
+    double sum = 0, total = 0;
+    for (long i = 0; i < n; i++) { /* row order */
+        sum += v[i].w * v[i].x;
+        total += v[i].w;
+    }
+    double mean = !n ? NAN : conditional ? (total > 0 ? sum / total : NAN) : sum / (double)n;
+    add(t, point, name, "mean", mean, NAN, NAN, n, units);
+    qsort(v, (size_t)n, sizeof *v, cmp_wx);
+    for (int k = 0; k < 3; k++)
+        add(t, point, name, quantile_names[k],
+            n && total > 0 ? v[weighted_rank(v, n, total, levels[k]) - 1].x : NAN, NAN, NAN, n,
+            units);
+    for (int k = 0; k < 2; k++)
+        add(t, point, name, es_names[k],
+            n && total > 0 ? weighted_tail(v, n, weighted_rank(v, n, total, levels[k + 1]))
+                           : NAN,
+            NAN, NAN, n, units);
+}
+
 /* mean, q50, q95, q99, es95, es99 of x[0..n) (x is sorted in place) */
 static void summarise(table *t, long point, const char *name, double *x, long n, const char *units)
 {
@@ -202,33 +261,67 @@ int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows)
 {
     table t = {rows, nrows, 0};
     long n = r->n;
+    const double *w = r->weight;
     add(&t, r->point, "n_runs", NULL, (double)n, NAN, NAN, n, "runs");
+    if (w) {
+        double sw = 0, sw2 = 0;
+        for (long i = 0; i < n; i++) {
+            sw += w[i];
+            sw2 += w[i] * w[i];
+        }
+        double m, lo, hi; /* the weights' mean, 1 in expectation, with its interval */
+        lc_weighted_share(sw, sw2, n, &m, &lo, &hi);
+        add(&t, r->point, "weight_mean", NULL, m, lo, hi, n, "1");
+        add(&t, r->point, "ess", NULL, lc_ess(sw, sw2), NAN, NAN, n, "runs");
+    }
     for (int k = 0; k < NEVENTS; k++) {
         if (!has_event(r, k))
             continue;
-        long x = 0;
-        for (long i = 0; i < n; i++)
-            x += event(r, k, i);
         double p, lo, hi;
-        lc_wilson(x, n, &p, &lo, &hi);
+        if (w) {
+            double sw = 0, sw2 = 0;
+            for (long i = 0; i < n; i++)
+                if (event(r, k, i)) {
+                    sw += w[i];
+                    sw2 += w[i] * w[i];
+                }
+            lc_weighted_share(sw, sw2, n, &p, &lo, &hi);
+        } else {
+            long x = 0;
+            for (long i = 0; i < n; i++)
+                x += event(r, k, i);
+            lc_wilson(x, n, &p, &lo, &hi);
+        }
         add(&t, r->point, event_names[k], NULL, p, lo, hi, n, "1");
     }
     double *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
-    if (!x)
+    wx *v = w ? malloc((size_t)(n > 0 ? n : 1) * sizeof *v) : NULL;
+    if (!x || (w && !v)) {
+        free(x);
+        free(v);
         return -1;
+    }
     long undefined = 0;
-    for (int v = 0; v < NVARS; v++) {
-        if (!has_var(r, v))
+    for (int k = 0; k < NVARS; k++) {
+        if (!has_var(r, k))
             continue;
         long m = 0;
         for (long i = 0; i < n; i++)
-            if (defined(r, v, i))
-                x[m++] = var(r, v, i);
-        summarise(&t, r->point, vars[v].name, x, m, vars[v].units);
+            if (defined(r, k, i)) {
+                if (w)
+                    v[m] = (wx){var(r, k, i), w[i]};
+                x[m++] = var(r, k, i);
+            }
+        if (w)
+            summarise_weighted(&t, r->point, vars[k].name, v, m, k == V_AMPLIFICATION,
+                               vars[k].units);
+        else
+            summarise(&t, r->point, vars[k].name, x, m, vars[k].units);
         undefined = n - m; /* of the last: amplification */
     }
     add(&t, r->point, "amplification_undefined", NULL, (double)undefined, NAN, NAN, n, "runs");
     free(x);
+    free(v);
     return t.oom ? -1 : 0;
 }
 
@@ -292,11 +385,90 @@ static void paired_variable(table *t, const lc_point_runs *pj, const lc_point_ru
             NAN, NAN, m, units);
 }
 
+/* The mean of d[0..m) with its 95% normal interval. */
+static void add_mean(table *t, long point, const char *name, const char *suffix, const double *d,
+                     long m, const char *units)
+{
+    double sum = 0, ss = 0;
+    for (long i = 0; i < m; i++)
+        sum += d[i];
+    double mean = m ? sum / (double)m : NAN;
+    for (long i = 0; i < m; i++)
+        ss += (d[i] - mean) * (d[i] - mean);
+    double half = m >= 2 ? Z95 * sqrt(ss / (double)(m - 1)) / sqrt((double)m) : NAN;
+    add(t, point, name, suffix, mean, mean - half, mean + half, m, units);
+}
+
+/* The paired differences of weighted runs (docs/analysis.md): each
+ * probability and mean the mean of w_j·f_j − w_b·f_b over the pairs with
+ * its normal interval, each quantile and shortfall the difference of the
+ * weighted ones. */
+static int paired_weighted(table *t, const lc_point_runs *pj, const lc_point_runs *pb, long n)
+{
+    double *d = malloc((size_t)(n > 0 ? n : 1) * sizeof *d);
+    wx *vj = malloc((size_t)(n > 0 ? n : 1) * sizeof *vj);
+    wx *vb = malloc((size_t)(n > 0 ? n : 1) * sizeof *vb);
+    if (!d || !vj || !vb) {
+        free(d);
+        free(vj);
+        free(vb);
+        return -1;
+    }
+    const double *wj = pj->weight, *wb = pb->weight;
+    for (int k = 0; k < NEVENTS; k++) {
+        if (!has_event(pj, k) || !has_event(pb, k))
+            continue;
+        for (long i = 0; i < n; i++)
+            d[i] = wj[i] * event(pj, k, i) - wb[i] * event(pb, k, i);
+        add_mean(t, pj->point, event_names[k], NULL, d, n, "1");
+    }
+    for (int v = 0; v < NVARS; v++) {
+        if (!has_var(pj, v) || !has_var(pb, v))
+            continue;
+        long m = 0;
+        for (long i = 0; i < n; i++)
+            if (defined(pj, v, i) && defined(pb, v, i)) {
+                vj[m] = (wx){var(pj, v, i), wj[i]};
+                vb[m] = (wx){var(pb, v, i), wb[i]};
+                d[m] = wj[i] * vj[m].x - wb[i] * vb[m].x;
+                m++;
+            }
+        const char *name = vars[v].name, *units = vars[v].units;
+        add_mean(t, pj->point, name, "mean", d, m, units);
+        double tj = 0, tb = 0;
+        for (long i = 0; i < m; i++) {
+            tj += vj[i].w;
+            tb += vb[i].w;
+        }
+        qsort(vj, (size_t)m, sizeof *vj, cmp_wx);
+        qsort(vb, (size_t)m, sizeof *vb, cmp_wx);
+        int ok = m > 0 && tj > 0 && tb > 0;
+        for (int k = 0; k < 3; k++)
+            add(t, pj->point, name, quantile_names[k],
+                ok ? vj[weighted_rank(vj, m, tj, levels[k]) - 1].x -
+                         vb[weighted_rank(vb, m, tb, levels[k]) - 1].x
+                   : NAN,
+                NAN, NAN, m, units);
+        for (int k = 0; k < 2; k++)
+            add(t, pj->point, name, es_names[k],
+                ok ? weighted_tail(vj, m, weighted_rank(vj, m, tj, levels[k + 1])) -
+                         weighted_tail(vb, m, weighted_rank(vb, m, tb, levels[k + 1]))
+                   : NAN,
+                NAN, NAN, m, units);
+    }
+    free(d);
+    free(vj);
+    free(vb);
+    return 0;
+}
+
 int lc_metrics_paired(const lc_point_runs *pj, const lc_point_runs *pb, lc_metric **rows,
                       long *nrows)
 {
     table t = {rows, nrows, 0};
     long n = pj->n < pb->n ? pj->n : pb->n;
+    if (pj->weight && pb->weight)
+        return paired_weighted(&t, pj, pb, n) || t.oom ? -1 : 0;
     for (int k = 0; k < NEVENTS; k++) {
         if (!has_event(pj, k) || !has_event(pb, k))
             continue;

@@ -59,9 +59,15 @@ typedef struct lc_point_runs {
     const double *insurance_min, *adl_count, *max_rounds, *truncated;
     const double *cascade_steps;
     const double *cdp_bad_debt;
+    const double *weight; /* NULL, or the runs' likelihood ratios (importance sampling) */
 } lc_point_runs;
 
 /* Append the metric rows of one point to *rows (realloc'd; *nrows updated).
+ * With weights (docs/analysis.md, "Weighted runs"): probabilities by
+ * lc_weighted_share, means the mean of w·x, type-1 quantiles of the
+ * weighted distribution (the smallest x_(k) whose weight up to it is >= q
+ * of the total) without an interval, expected shortfall the weighted mean
+ * from that rank up, and rows weight_mean and ess.
  * Returns 0, or -1 when out of memory. */
 int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows);
 

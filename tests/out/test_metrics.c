@@ -95,7 +95,7 @@ Test(metrics, a_table_by_hand)
         exo[i] = i == 0 ? 0 : dd[i] / 2;
         rounds[i] = i < 3 ? 1 : 3;
     }
-    lc_point_runs r = {7, 10, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL, NULL};
+    lc_point_runs r = {7, 10, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL, NULL, NULL};
     lc_metric *rows = NULL;
     long n = 0;
     cr_assert_eq(lc_metrics_point(&r, &rows, &n), 0);
@@ -137,8 +137,53 @@ Test(metrics, a_table_by_hand)
     cr_assert_eq(find(rows, n, "cdp_bad_debt.q95")->value, 100);
     free(rows);
 
+    /* weights all 1: the weighted table is the plain one's values (its
+     * quantile and shortfall rules reduce to type 1) */
+    double one[10];
+    for (int i = 0; i < 10; i++)
+        one[i] = 1;
+    lc_point_runs rw = r;
+    rw.weight = one;
+    rows = NULL;
+    n = 0;
+    cr_assert_eq(lc_metrics_point(&rw, &rows, &n), 0);
+    cr_assert_eq(find(rows, n, "ess")->value, 10);
+    cr_assert_eq(find(rows, n, "weight_mean")->value, 1);
+    cr_assert_eq(find(rows, n, "p_bad_debt")->value, 0.2);
+    /* the normal interval of the mean of 0/1 values: 0.2 ± 1.96·sqrt(0.2·0.8·10/9/10) */
+    m = find(rows, n, "p_bad_debt");
+    cr_assert_float_eq(m->hi, 0.2 + 1.959963984540054 * sqrt(0.16 / 9), 1e-12);
+    cr_assert_eq(find(rows, n, "bad_debt.mean")->value, 10.5);
+    cr_assert_eq(find(rows, n, "bad_debt.q50")->value, 0);
+    cr_assert_eq(find(rows, n, "bad_debt.q95")->value, 100);
+    cr_assert_eq(find(rows, n, "bad_debt.es95")->value, 100);
+    cr_assert_eq(find(rows, n, "liq_notional.q50")->value, 50);
+    cr_assert_eq(find(rows, n, "amplification.mean")->value, 2);
+    free(rows);
+
+    /* weights by hand: the run with bad debt 100 weighs 0.01, the one with 5
+     * weighs 3, the other eight 0.8715 each (Σ w = 10): P(bad debt) =
+     * (0.01 + 3)/10; mean = (100·0.01 + 5·3)/10 = 1.6; the q95 of the
+     * weighted law is 5 (the weight below 100 is 9.99 >= 9.5), and the
+     * ES95 from that rank up (5 and 100) is (15 + 1)/3.01 */
+    double w[10];
+    for (int i = 0; i < 10; i++)
+        w[i] = i == 4 ? 0.01 : i == 8 ? 3 : (10 - 3.01) / 8;
+    rw.weight = w;
+    rows = NULL;
+    n = 0;
+    cr_assert_eq(lc_metrics_point(&rw, &rows, &n), 0);
+    cr_assert_float_eq(find(rows, n, "p_bad_debt")->value, 0.301, 1e-15);
+    cr_assert_float_eq(find(rows, n, "bad_debt.mean")->value, 1.6, 1e-15);
+    cr_assert_eq(find(rows, n, "bad_debt.q95")->value, 5);
+    cr_assert_eq(find(rows, n, "bad_debt.q50")->value, 0);
+    cr_assert_float_eq(find(rows, n, "bad_debt.es95")->value, 16 / 3.01, 1e-12);
+    double sw2 = 0.01 * 0.01 + 9 + 8 * pow(6.99 / 8, 2);
+    cr_assert_float_eq(find(rows, n, "ess")->value, 100 / sw2, 1e-12);
+    free(rows);
+
     /* an empty point: NaN everywhere, n = 0 */
-    lc_point_runs e = {0, 0, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL, NULL};
+    lc_point_runs e = {0, 0, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL, NULL, NULL};
     rows = NULL;
     n = 0;
     cr_assert_eq(lc_metrics_point(&e, &rows, &n), 0);
@@ -208,8 +253,8 @@ Test(metrics, a_paired_table_by_hand)
         exo[i] = i == 0 ? 0 : 0.05;
         rounds[i] = 1;
     }
-    lc_point_runs b = {0, 10, bb, lb, zero, dd, exo, ins, zero, rounds, zero, NULL, NULL};
-    lc_point_runs j = {3, 10, bj, lj, zero, dd, exo, ins, zero, rounds, zero, NULL, NULL};
+    lc_point_runs b = {0, 10, bb, lb, zero, dd, exo, ins, zero, rounds, zero, NULL, NULL, NULL};
+    lc_point_runs j = {3, 10, bj, lj, zero, dd, exo, ins, zero, rounds, zero, NULL, NULL, NULL};
     lc_metric *rows = NULL;
     long n = 0;
     cr_assert_eq(lc_metrics_paired(&j, &b, &rows, &n), 0);
