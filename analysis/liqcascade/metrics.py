@@ -214,22 +214,67 @@ def _summary(point: int, name: str, x: np.ndarray, units: str) -> list[dict]:
     return rows
 
 
+def _weighted_summary(point: int, name: str, x: np.ndarray, w: np.ndarray, units: str,
+                      conditional: bool) -> list[dict]:
+    """The statistics of a weighted variable (docs/analysis.md, "Weighted runs"):
+    the mean (1/n)*sum(w*x), or for a variable some runs lack (``conditional``:
+    amplification) sum(w*x)/sum(w); weighted quantiles and shortfalls, no intervals."""
+    n = x.size
+    total, s = stats.seqsum(w), stats.seqsum(w * x)
+    mean = math.nan if n == 0 else (s / total if total > 0 else math.nan) if conditional \
+        else s / n
+    rows = []
+    for stat, kind, q in STATISTICS:
+        value = mean if kind == "mean" else \
+            stats.weighted_quantile(x, w, q) if kind == "quantile" else \
+            stats.weighted_expected_shortfall(x, w, q)
+        rows.append(dict(point=point, metric=f"{name}.{stat}", value=value, lo=math.nan,
+                         hi=math.nan, n=n, units=units))
+    return rows
+
+
 def point_metrics(runs: pd.DataFrame, point: int = 0,
                   casc_steps: Optional[np.ndarray] = None, lending: bool = False) -> pd.DataFrame:
     """The metric rows of one sweep point from its /runs rows (``runs``) and, when
     known, its per-run cascade step counts (``casc_steps``, aligned with ``runs``).
     With ``lending`` (the scenario names a lending protocol, venue.lending) also the
-    CDPs' ``p_cdp_bad_debt`` and ``cdp_bad_debt.*``."""
+    CDPs' ``p_cdp_bad_debt`` and ``cdp_bad_debt.*``. When ``runs`` has a ``weight``
+    column (runs drawn by importance sampling) every metric is weighted, with rows
+    ``weight_mean`` and ``ess`` after ``n_runs``."""
     n = len(runs)
     rows: list[dict] = [dict(point=point, metric="n_runs", value=float(n), lo=math.nan,
                              hi=math.nan, n=n, units="runs")]
     smp = run_samples(runs, casc_steps, lending)
+    if "weight" in runs.columns:
+        return _weighted_point(runs, point, smp, rows)
     for name, event in smp.events.items():
         iv = stats.wilson(int(np.count_nonzero(event)), n)
         rows.append(dict(point=point, metric=name, value=iv.value, lo=iv.lo, hi=iv.hi, n=n,
                          units="1"))
     for name, var in smp.variables.items():
         rows += _summary(point, name, var.sample(), var.units)
+    rows.append(dict(point=point, metric="amplification_undefined",
+                     value=float(np.count_nonzero(runs["exo_drawdown"].to_numpy() <= 0)),
+                     lo=math.nan, hi=math.nan, n=n, units="runs"))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _weighted_point(runs: pd.DataFrame, point: int, smp: Samples,
+                    rows: list[dict]) -> pd.DataFrame:
+    n = len(runs)
+    w = runs["weight"].to_numpy(dtype=np.float64)
+    iv = stats.weighted_share(w)
+    rows.append(dict(point=point, metric="weight_mean", value=iv.value, lo=iv.lo, hi=iv.hi,
+                     n=n, units="1"))
+    rows.append(dict(point=point, metric="ess", value=stats.ess(w), lo=math.nan, hi=math.nan,
+                     n=n, units="runs"))
+    for name, event in smp.events.items():
+        iv = stats.weighted_share(np.where(event, w, 0.0))
+        rows.append(dict(point=point, metric=name, value=iv.value, lo=iv.lo, hi=iv.hi, n=n,
+                         units="1"))
+    for name, var in smp.variables.items():
+        rows += _weighted_summary(point, name, var.sample(), w[var.defined], var.units,
+                                  name == "amplification")
     rows.append(dict(point=point, metric="amplification_undefined",
                      value=float(np.count_nonzero(runs["exo_drawdown"].to_numpy() <= 0)),
                      lo=math.nan, hi=math.nan, n=n, units="runs"))
@@ -296,7 +341,13 @@ def paired_differences(result: Result, baseline: int = 0) -> pd.DataFrame:
         return (_run_index(result, result.point_rows(point)),
                 point_samples(result, point, casc, lending))
 
+    weighted = "weight" in result.runs.columns
+
+    def weights(point: int) -> np.ndarray:
+        return result.runs["weight"].to_numpy(dtype=np.float64)[result.point_rows(point)]
+
     base_runs, base = samples(baseline)
+    wb_all = weights(baseline) if weighted else None
     out: list[dict] = []
     for point in points:
         if point == baseline:
@@ -311,6 +362,9 @@ def paired_differences(result: Result, baseline: int = 0) -> pd.DataFrame:
             out.append(dict(point=point, baseline=baseline, metric=metric, value=iv.value,
                             lo=iv.lo, hi=iv.hi, n=size, units=units))
 
+        if weighted:
+            _paired_weighted(row, base, cur, ib, ij, wb_all[ib], weights(point)[ij])
+            continue
         for name, event in base.events.items():
             ej, eb = cur.events[name][ij], event[ib]
             a = int(np.count_nonzero(ej & eb))
@@ -331,6 +385,33 @@ def paired_differences(result: Result, baseline: int = 0) -> pd.DataFrame:
     table = pd.DataFrame(out, columns=PAIRED_COLUMNS)
     table.attrs["units"] = dict(zip(table["metric"], table["units"]))
     return table
+
+
+def _paired_weighted(row: Callable, base: Samples, cur: Samples, ib: np.ndarray,
+                     ij: np.ndarray, wb: np.ndarray, wj: np.ndarray) -> None:
+    """The paired rows of weighted runs (docs/analysis.md, "Weighted runs"): each
+    probability and mean the mean of w_j*f_j - w_b*f_b over the pairs with its normal
+    interval; quantiles and shortfalls the differences of the weighted ones."""
+    n = int(ib.size)
+    for name, event in base.events.items():
+        d = wj * cur.events[name][ij] - wb * event[ib]
+        row(name, stats.mean_ci(d), n, "1")
+    for name, var in base.variables.items():
+        other = cur.variables[name]
+        both = other.defined[ij] & var.defined[ib]
+        xj, xb = other.values[ij][both], var.values[ib][both]
+        uj, ub = wj[both], wb[both]
+        for stat, kind, q in STATISTICS:
+            if kind == "mean":
+                iv = stats.mean_ci(uj * xj - ub * xb)
+            elif kind == "quantile":
+                iv = stats.Interval(stats.weighted_quantile(xj, uj, q) -
+                                    stats.weighted_quantile(xb, ub, q), math.nan, math.nan)
+            else:
+                iv = stats.Interval(stats.weighted_expected_shortfall(xj, uj, q) -
+                                    stats.weighted_expected_shortfall(xb, ub, q),
+                                    math.nan, math.nan)
+            row(f"{name}.{stat}", iv, int(xj.size), var.units)
 
 
 def to_csv(table: pd.DataFrame, path: Optional[Union[str, "os.PathLike[str]"]] = None) -> Optional[str]:

@@ -85,6 +85,68 @@ def expected_shortfall(x: ArrayLike, q: float) -> float:
     return seqsum(tail) / tail.size
 
 
+def weighted_share(wx: ArrayLike, z: float = Z95) -> "Interval":
+    """A probability from runs drawn by importance sampling (docs/analysis.md,
+    "Weighted runs"): ``wx`` is w_i * 1{A_i} on each run; the estimate is its mean
+    and the interval its 95% normal interval, p +- z*s/sqrt(n) with s the sample
+    standard deviation (lo clipped at 0). With no run in A: [0, NaN], since the runs
+    say nothing of how small p is. NaN when empty. Sums left to right, as the C side."""
+    a = np.asarray(wx, dtype=np.float64).ravel()
+    n = a.size
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan)
+    sw, sw2 = seqsum(a), seqsum(a * a)
+    p = sw / n
+    if not sw > 0:
+        return Interval(p, 0.0, math.nan)
+    var = max(0.0, (sw2 - n * p * p) / (n - 1.0)) if n > 1 else math.nan
+    half = z * math.sqrt(var / n)
+    return Interval(p, max(0.0, p - half), p + half)
+
+
+def ess(w: ArrayLike) -> float:
+    """Kish's effective sample size of weights, (sum w)^2 / sum w^2 (0 if all are 0)."""
+    a = np.asarray(w, dtype=np.float64).ravel()
+    sw, sw2 = seqsum(a), seqsum(a * a)
+    return sw * sw / sw2 if sw2 > 0 else 0.0
+
+
+def _weighted_sorted(x: ArrayLike, w: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    xa = np.asarray(x, dtype=np.float64).ravel()
+    wa = np.asarray(w, dtype=np.float64).ravel()
+    order = np.argsort(xa, kind="stable")
+    return xa[order], wa[order]
+
+
+def _weighted_rank(ws: np.ndarray, q: float) -> int:
+    """1-based rank of the weighted type-1 quantile of sorted weights ws: the
+    smallest k with (weight up to k) >= q * (total) and w_k > 0 (else n)."""
+    want = basis_points(q) / 10000.0 * seqsum(ws)
+    hit = np.nonzero((np.cumsum(ws) >= want) & (ws > 0))[0]
+    return int(hit[0]) + 1 if hit.size else ws.size
+
+
+def weighted_quantile(x: ArrayLike, w: ArrayLike, q: float) -> float:
+    """Type-1 quantile of the weighted sample: the smallest x_(k) whose weight up to
+    it is at least q of the total. With unit weights, :func:`quantile`. NaN when
+    empty or of zero weight."""
+    xs, ws = _weighted_sorted(x, w)
+    if xs.size == 0 or not seqsum(ws) > 0:
+        return math.nan
+    return float(xs[_weighted_rank(ws, q) - 1])
+
+
+def weighted_expected_shortfall(x: ArrayLike, w: ArrayLike, q: float) -> float:
+    """The weighted mean of the sorted sample from the weighted quantile's rank up
+    (:func:`expected_shortfall` with weights). NaN when empty or of zero weight."""
+    xs, ws = _weighted_sorted(x, w)
+    if xs.size == 0 or not seqsum(ws) > 0:
+        return math.nan
+    r = _weighted_rank(ws, q) - 1
+    tw = seqsum(ws[r:])
+    return seqsum(ws[r:] * xs[r:]) / tw if tw > 0 else math.nan
+
+
 @dataclass(frozen=True)
 class Interval:
     """A point estimate with a two-sided confidence interval [lo, hi]."""

@@ -266,3 +266,20 @@ def write_sweep(path: Path, fees=(0.002, 0.005, 0.01), funds=(1e5, 1e6), runs: i
 def sweep_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthetic 3 x 2 sweep (see :func:`write_sweep`)."""
     return write_sweep(tmp_path_factory.mktemp("sweep") / "sweep.h5")
+
+
+@pytest.fixture(scope="session")
+def c_tilted_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A `liqcascade sweep` drawn by importance sampling (simulation.rare tilt, the
+    price tilted down): /runs/weight on every row, the same weight at both points (a
+    common tilt keeps common random numbers), 2 points of 60 runs of 240 steps."""
+    out = tmp_path_factory.mktemp("tilt") / "tilt.h5"
+    subprocess.run([str(binary()), "sweep", str(ROOT / "scenarios" / "quickstart.yaml"),
+                    "-o", str(out), "--quiet", "--threads", "2", "--runs", "60",
+                    "--steps", "240", "--set", "population.accounts=3000",
+                    "--set", "venue.insurance_fund=2000", "--set", "price.sigma=1.0",
+                    "--set", "impact.depth_1pct=2e5",
+                    "--set", "simulation.rare={method: tilt, theta: -0.05}",
+                    "--vary", "venue.liquidation_fee=0.005,0.01"],
+                   check=True, capture_output=True, timeout=120)
+    return out
