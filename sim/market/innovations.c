@@ -7,14 +7,57 @@
 
 #include "engine/rng.h"
 
-/* x = L⁻¹·b, L lower triangular n x n (row-major), by forward substitution */
-static void solve_lower(const double *l, int n, const double *b, double *x)
+/* The least tilt of e that gives the tilted markets' y = L·e the means
+ * theta: eta minimising |eta|² (the tilt's cost, Σ eta²/2 of Kullback-Leibler
+ * divergence a step) under (L·eta)_k = theta_k for tilted k. With L_T the
+ * tilted rows of L, eta = L_Tᵀ·a where (L_T·L_Tᵀ)·a = theta_T, and L_T·L_Tᵀ is
+ * the tilted markets' correlation matrix. So the untilted markets' means move
+ * by their regression on the tilted ones' (for all tilted, eta = L⁻¹·theta).
+ * The t x t system is solved by Gaussian elimination with partial pivoting;
+ * a singular one (perfectly correlated tilted markets) leaves eta 0. */
+static void least_tilt(const double *l, int n, const int *tilted, const double *theta,
+                       double *eta)
 {
-    for (int k = 0; k < n; k++) {
-        double s = b[k];
-        for (int j = 0; j < k; j++)
-            s -= l[k * n + j] * x[j];
-        x[k] = s / l[k * n + k];
+    int idx[LC_MAX_MARKETS], t = 0;
+    for (int k = 0; k < n; k++)
+        if (tilted[k])
+            idx[t++] = k;
+    double m[LC_MAX_MARKETS][LC_MAX_MARKETS + 1];
+    for (int i = 0; i < t; i++) {
+        for (int j = 0; j < t; j++) {
+            double s = 0;
+            for (int c = 0; c < n; c++)
+                s += l[idx[i] * n + c] * l[idx[j] * n + c];
+            m[i][j] = s;
+        }
+        m[i][t] = theta[idx[i]];
+    }
+    for (int k = 0; k < n; k++)
+        eta[k] = 0;
+    for (int c = 0; c < t; c++) {
+        int piv = c;
+        for (int i = c + 1; i < t; i++)
+            if (fabs(m[i][c]) > fabs(m[piv][c]))
+                piv = i;
+        if (!(fabs(m[piv][c]) > 1e-12))
+            return;
+        for (int j = 0; j <= t; j++) {
+            double x = m[c][j];
+            m[c][j] = m[piv][j];
+            m[piv][j] = x;
+        }
+        for (int i = 0; i < t; i++) {
+            if (i == c)
+                continue;
+            double f = m[i][c] / m[c][c];
+            for (int j = c; j <= t; j++)
+                m[i][j] -= f * m[c][j];
+        }
+    }
+    for (int i = 0; i < t; i++) {
+        double a = m[i][t] / m[i][i];
+        for (int c = 0; c < n; c++)
+            eta[c] += l[idx[i] * n + c] * a;
     }
 }
 
@@ -32,8 +75,8 @@ static void tilt_init(lc_innovations *in, const lc_scenario *sc)
         in->d[k].tilt = &in->tilt[k];
     }
     if (in->k > 1) {
-        solve_lower(sc->corr.chol, in->k, ra->theta, in->eta[0]);
-        solve_lower(sc->corr.stress_chol, in->k, ra->theta, in->eta[1]);
+        least_tilt(sc->corr.chol, in->k, ra->tilted, ra->theta, in->eta[0]);
+        least_tilt(sc->corr.stress_chol, in->k, ra->tilted, ra->theta, in->eta[1]);
     }
 }
 

@@ -24,9 +24,11 @@
  *
  * Under importance sampling (simulation.rare tilt, DESIGN §15) y has mean
  * theta: with one market, z = e + theta (models/model.h lc_tilt_z); with
- * several, e is drawn from N(eta, I), eta = L⁻¹·theta for the active L (so
- * y = L·e has mean theta in either regime), and the run's log likelihood
- * ratio gains eta·(eta/2 − e); the common jump counts are drawn at kappa
+ * several, e is drawn from N(eta, I), eta the least shift (innovations.c
+ * least_tilt) that gives y = L·e, L the active regime's factor, the mean
+ * theta_k in each tilted market k — the untilted markets' means then move by
+ * their regression on the tilted ones' (all tilted: eta = L⁻¹·theta) — and
+ * the run's log likelihood ratio gains eta·(eta/2 − e); the common jump counts are drawn at kappa
  * times their rate with their ratio. The regime chain and the t copula's
  * chi-square are drawn untilted. */
 #ifndef LC_INNOVATIONS_H

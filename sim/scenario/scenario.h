@@ -143,7 +143,8 @@ typedef struct lc_correlation {
 /* simulation.rare (DESIGN §15): how the runs are drawn for rare events.
  * tilt: importance sampling. Market k's standard innovation is drawn from
  * N(theta[k], 1) (with several markets, the correlated Gaussian y_k of
- * market/innovations.h has mean theta[k]), the jump counts of the tilted
+ * market/innovations.h has mean theta[k], and an untilted market's mean
+ * moves by its regression on the tilted ones'), the jump counts of the tilted
  * markets' models and of the common jumps from kappa times their rate; each
  * run's likelihood ratio goes to /runs/weight. theta: auto chooses theta by
  * the cross-entropy method (engine/pilot.h) for the target event
