@@ -19,7 +19,7 @@ import pytest
 import liqcascade as lc
 from liqcascade import plots
 
-from conftest import TWO_MARKETS, binary
+from conftest import ROOT, TWO_MARKETS, binary
 
 
 def c_table(path: Path) -> str:
@@ -161,3 +161,20 @@ def test_weighted_sweep(c_tilted_sweep: Path) -> None:
     w = r.runs["weight"].to_numpy()
     assert np.array_equal(w[r.point_rows(0)], w[r.point_rows(1)]), "a common tilt, common weights"
     assert np.allclose(np.exp(r.runs["log_weight"].to_numpy()), w, rtol=1e-15)
+
+
+def test_weights_do_not_depend_on_threads(tmp_path: Path) -> None:
+    """A run's weight is a function of its own streams: 1 and 2 threads write the same
+    /runs/weight, bit for bit, and theta: auto chooses the same theta."""
+    rare = ("simulation.rare={method: tilt, theta: auto, "
+            "target: {score: drawdown, level: 0.15}, pilot: {runs: 500}}")
+    w = []
+    for t in (1, 2):
+        out = tmp_path / f"t{t}.h5"
+        subprocess.run([str(binary()), "run", str(ROOT / "scenarios" / "quickstart.yaml"),
+                        "-o", str(out), "--quiet", "--threads", str(t), "--runs", "200",
+                        "--steps", "120", "--set", "population.accounts=2000",
+                        "--set", rare], check=True, capture_output=True, timeout=120)
+        r = lc.load(out)
+        w.append(r.runs["weight"].to_numpy())
+    assert np.array_equal(w[0], w[1]) and np.unique(w[0]).size > 100

@@ -20,16 +20,27 @@ double lc_rare_score_of(const lc_scenario *sc, const lc_run_row *row)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
+/* A pilot run by its score, ties broken by market 0's drawdown, then by
+ * run index (so the order, and the elite, is the same on every machine). */
+typedef struct ranked {
+    double score, dd;
+    long r;
+} ranked;
+
+static int cmp_best_first(const void *a, const void *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    const ranked *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    if (x->dd != y->dd)
+        return x->dd < y->dd ? 1 : -1;
+    return (x->r > y->r) - (x->r < y->r);
 }
 
-/* One iteration's runs at p's theta: score[r], log weight lw[r] and the
- * sums sum[r·K + k]. 0, 1 if stopped, -1 with err. */
+/* One iteration's runs at p's theta: score[r] (with its drawdown), log
+ * weight lw[r] and the sums sum[r·K + k]. 0, 1 if stopped, -1 with err. */
 static int draw(const lc_scenario *p, const lc_population *pop, int threads, lc_engine_kind kind,
-                const volatile sig_atomic_t *stop, double *score, double *lw, double *sum,
+                const volatile sig_atomic_t *stop, ranked *score, double *lw, double *sum,
                 lc_error *err)
 {
     long n = p->runs;
@@ -69,7 +80,7 @@ static int draw(const lc_scenario *p, const lc_population *pop, int threads, lc_
                 }
                 continue;
             }
-            score[r] = lc_rare_score_of(p, &row);
+            score[r] = (ranked){lc_rare_score_of(p, &row), row.max_drawdown, r};
             lw[r] = row.log_weight;
             for (int k = 0; k < K; k++)
                 sum[r * K + k] = lc_scratch_tilt_sum(s, k);
@@ -98,72 +109,62 @@ int lc_pilot_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
         p.rare.theta[k] = 0;
     long n = p.runs;
     int K = sc->nmarkets;
-    double *score = malloc((size_t)n * sizeof *score), *lw = malloc((size_t)n * sizeof *lw);
+    ranked *score = malloc((size_t)n * sizeof *score);
+    double *lw = malloc((size_t)n * sizeof *lw);
     double *sum = malloc((size_t)n * (size_t)K * sizeof *sum);
-    double *sorted = malloc((size_t)n * sizeof *sorted);
     int rc = 0, reached = 0;
     size_t used = 0;
     if (trail && trail_size)
         trail[0] = '\0';
-    if (!score || !lw || !sum || !sorted)
+    if (!score || !lw || !sum)
         rc = lc_error_add(err, "rare.pilot: out of memory for %ld runs", n);
     for (long it = 1; rc == 0 && !reached && it <= ra->pilot_iterations; it++) {
         p.seed = lc_stream_seed(sc->seed, LC_STREAM_PILOT, (uint64_t)it);
         if ((rc = draw(&p, pop, threads, kind, stop, score, lw, sum, err)))
             break;
-        memcpy(sorted, score, (size_t)n * sizeof *sorted);
-        qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
-        long at = (long)ceil((1.0 - ra->pilot_quantile) * (double)n) - 1;
-        double gamma = sorted[at < 0 ? 0 : at > n - 1 ? n - 1 : at];
+        qsort(score, (size_t)n, sizeof *score, cmp_best_first);
+        long k = (long)ceil(ra->pilot_quantile * (double)n);
+        k = k < 1 ? 1 : k > n ? n : k;
+        double gamma = score[k - 1].score; /* the level the best rho reach */
         reached = gamma >= ra->level;
-        if (reached)
+        long elite = k; /* the best k; once the target is reached, all at or above it */
+        if (reached) {
             gamma = ra->level;
-        int strict = gamma <= sorted[0]; /* the best rho all share the lowest score */
-        double top = -INFINITY;          /* the elite's largest log weight */
-        long elite = 0;
-        for (long r = 0; r < n; r++)
-            if (strict ? score[r] > gamma : score[r] >= gamma) {
+            while (elite < n && score[elite].score >= gamma)
                 elite++;
-                top = fmax(top, lw[r]);
-            }
-        if (elite == 0) {
-            rc = lc_error_add(err,
-                              "rare.pilot: iteration %ld: all %ld runs have the score %s = %g "
-                              "(target >= %g): there is nothing to tilt towards; give a score "
-                              "that varies (drawdown), more pilot runs, or theta as numbers",
-                              it, n, lc_rare_scores[ra->score], sorted[0], ra->level);
-            break;
         }
+        double top = -INFINITY; /* the elite's largest log weight */
+        for (long i = 0; i < elite; i++)
+            top = fmax(top, lw[score[i].r]);
         double wsum = 0, wsum2 = 0, mass[LC_MAX_MARKETS] = {0};
-        for (long r = 0; r < n; r++) {
-            if (!(strict ? score[r] > gamma : score[r] >= gamma))
-                continue;
+        for (long i = 0; i < elite; i++) {
+            long r = score[i].r;
             double w = exp(lw[r] - top); /* scaled: the ratio does not change */
             wsum += w;
             wsum2 += w * w;
-            for (int k = 0; k < K; k++)
-                mass[k] += w * sum[r * K + k];
+            for (int j = 0; j < K; j++)
+                mass[j] += w * sum[r * K + j];
         }
-        for (int k = 0; k < K; k++)
-            if (ra->tilted[k])
-                p.rare.theta[k] = mass[k] / ((double)sc->steps * wsum);
+        for (int j = 0; j < K; j++)
+            if (ra->tilted[j])
+                p.rare.theta[j] = mass[j] / ((double)sc->steps * wsum);
         if (log) {
             fprintf(log, "liqcascade: pilot %ld/%ld: level %s >= %.4g (target %.4g), %ld elite "
                          "runs of %ld (effective %.3g); theta",
                     it, ra->pilot_iterations, lc_rare_scores[ra->score], gamma, ra->level, elite,
                     n, wsum * wsum / wsum2);
-            for (int k = 0; k < K; k++)
-                if (ra->tilted[k])
-                    fprintf(log, " %s %+.5g", sc->market[k].name, p.rare.theta[k]);
+            for (int j = 0; j < K; j++)
+                if (ra->tilted[j])
+                    fprintf(log, " %s %+.5g", sc->market[j].name, p.rare.theta[j]);
             fputc('\n', log);
         }
         if (trail && used < trail_size) {
             used += (size_t)snprintf(trail + used, trail_size - used, "%s%ld: level %.6g, theta",
                                      used ? "; " : "", it, gamma);
-            for (int k = 0; k < K && used < trail_size; k++)
-                if (ra->tilted[k])
+            for (int j = 0; j < K && used < trail_size; j++)
+                if (ra->tilted[j])
                     used += (size_t)snprintf(trail + used, trail_size - used, " %.6g",
-                                             p.rare.theta[k]);
+                                             p.rare.theta[j]);
         }
     }
     if (rc == 0 && !reached && log)
@@ -179,6 +180,5 @@ int lc_pilot_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
     free(score);
     free(lw);
     free(sum);
-    free(sorted);
     return rc;
 }

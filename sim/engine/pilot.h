@@ -14,9 +14,11 @@
  * Method, 2004, §3.4: the likelihood-ratio-weighted maximum-likelihood
  * mean of the elite) is
  *   theta_k = Σ_{r: score_r >= gamma_j} W_r·S_rk / (T·Σ_{r: score_r >= gamma_j} W_r).
- * It stops after the iteration whose level is the target's, or after
- * rare.pilot.iterations. When the best rho of runs all share the lowest
- * score (bad debt 0 in most runs), the elite is the runs above it. */
+ * The elite are the best ceil(rho·N) runs by score, ties broken by market
+ * 0's max drawdown (so with no fund used or bad debt in most runs the
+ * pilot still tilts towards the larger falls that lead there), and, once
+ * gamma_j reaches the target's level, every run at or above it. It stops
+ * after that iteration, or after rare.pilot.iterations. */
 #ifndef LC_PILOT_H
 #define LC_PILOT_H
 
@@ -32,8 +34,8 @@ double lc_rare_score_of(const lc_scenario *sc, const lc_run_row *row);
  * OpenMP threads (0: the default); writes it into sc->rare.theta and clears
  * sc->rare.pilot. Each iteration's line goes to log (NULL: none) and, in a
  * few words, to the buffer trail (for the file's attributes). stop ends it
- * early (returns 1). Returns 0, 1, or -1 with err said (no pilot run
- * reached above the lowest score: there is nothing to tilt towards). */
+ * early (returns 1). Returns 0, 1, or -1 with err said (out of memory, or
+ * a run that cannot give finite numbers). */
 int lc_pilot_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engine_kind kind,
                  const volatile sig_atomic_t *stop, FILE *log, char *trail, size_t trail_size,
                  lc_error *err);
