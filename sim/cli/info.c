@@ -855,8 +855,8 @@ static int point_key_cmp(const void *a, const void *b)
  * the CDP bad debt and the weights; the last three NULL when absent). */
 static lc_point_runs point_runs(long point, long k, double *const *g)
 {
-    return (lc_point_runs){point,      k,         g[C_BAD], g[C_LL],  g[C_LS],
-                           g[C_DD],    g[C_EXO],  g[C_INS], g[C_ADL], g[C_ROUNDS],
+    return (lc_point_runs){point,      k,         g[C_BAD], g[C_LL],    g[C_LS],
+                           g[C_DD],    g[C_EXO],  g[C_INS], g[C_ADL],   g[C_ROUNDS],
                            g[C_TRUNC], g[G_CASC], g[G_CDP], g[G_WEIGHT]};
 }
 

@@ -7,9 +7,8 @@
 
 void lc_summary_init(lc_summary *s, const lc_scenario *sc)
 {
-    *s = (lc_summary){.insurance_min = INFINITY,
-                      .sc = sc,
-                      .weighted = sc->rare.method == LC_RARE_TILT};
+    *s = (lc_summary){
+        .insurance_min = INFINITY, .sc = sc, .weighted = sc->rare.method == LC_RARE_TILT};
 }
 
 static void share_add(lc_share *sh, double w, int in)

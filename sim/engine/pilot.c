@@ -149,10 +149,11 @@ int lc_pilot_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
             if (ra->tilted[j])
                 p.rare.theta[j] = mass[j] / ((double)sc->steps * wsum);
         if (log) {
-            fprintf(log, "liqcascade: pilot %ld/%ld: level %s >= %.4g (target %.4g), %ld elite "
-                         "runs of %ld (effective %.3g); theta",
-                    it, ra->pilot_iterations, lc_rare_scores[ra->score], gamma, ra->level, elite,
-                    n, wsum * wsum / wsum2);
+            fprintf(log,
+                    "liqcascade: pilot %ld/%ld: level %s >= %.4g (target %.4g), %ld elite "
+                    "runs of %ld (effective %.3g); theta",
+                    it, ra->pilot_iterations, lc_rare_scores[ra->score], gamma, ra->level, elite, n,
+                    wsum * wsum / wsum2);
             for (int j = 0; j < K; j++)
                 if (ra->tilted[j])
                     fprintf(log, " %s %+.5g", sc->market[j].name, p.rare.theta[j]);
@@ -163,8 +164,8 @@ int lc_pilot_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
                                      used ? "; " : "", it, gamma);
             for (int j = 0; j < K && used < trail_size; j++)
                 if (ra->tilted[j])
-                    used += (size_t)snprintf(trail + used, trail_size - used, " %.6g",
-                                             p.rare.theta[j]);
+                    used +=
+                        (size_t)snprintf(trail + used, trail_size - used, " %.6g", p.rare.theta[j]);
         }
     }
     if (rc == 0 && !reached && log)

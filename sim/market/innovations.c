@@ -15,8 +15,7 @@
  * by their regression on the tilted ones' (for all tilted, eta = L⁻¹·theta).
  * The t x t system is solved by Gaussian elimination with partial pivoting;
  * a singular one (perfectly correlated tilted markets) leaves eta 0. */
-static void least_tilt(const double *l, int n, const int *tilted, const double *theta,
-                       double *eta)
+static void least_tilt(const double *l, int n, const int *tilted, const double *theta, double *eta)
 {
     int idx[LC_MAX_MARKETS], t = 0;
     for (int k = 0; k < n; k++)

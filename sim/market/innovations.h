@@ -49,9 +49,9 @@ typedef struct lc_innovations {
     lc_draws d[LC_MAX_MARKETS]; /* what market k's model draws from this step, its jump too */
     /* importance sampling (NULL d[k].tilt when off) */
     int tilting;
-    lc_tilt tilt[LC_MAX_MARKETS];       /* market k's: its z (one market), its model's jumps */
-    double eta[2][LC_MAX_MARKETS];      /* L⁻¹·theta: calm, stress (several markets) */
-    double logw;                        /* several markets: the ratio of e and the common jumps */
+    lc_tilt tilt[LC_MAX_MARKETS];  /* market k's: its z (one market), its model's jumps */
+    double eta[2][LC_MAX_MARKETS]; /* L⁻¹·theta: calm, stress (several markets) */
+    double logw;                   /* several markets: the ratio of e and the common jumps */
 } lc_innovations;
 
 /* Generators for a scenario's markets; rng is the run's stream (borrowed).

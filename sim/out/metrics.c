@@ -170,8 +170,7 @@ static void summarise_weighted(table *t, long point, const char *name, wx *v, lo
             units);
     for (int k = 0; k < 2; k++)
         add(t, point, name, es_names[k],
-            n && total > 0 ? weighted_tail(v, n, weighted_rank(v, n, total, levels[k + 1]))
-                           : NAN,
+            n && total > 0 ? weighted_tail(v, n, weighted_rank(v, n, total, levels[k + 1])) : NAN,
             NAN, NAN, n, units);
 }
 

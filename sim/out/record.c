@@ -206,8 +206,11 @@ double lc_run_value(const lc_run_row *row, const char *name)
 {
     const lc_column *c = lc_run_columns();
     for (int i = 0; i < LC_COUNT(weight_cols); i++)
-        if (strcmp(weight_cols[i].name, name) == 0)
-            return *(const double *)((const char *)row + weight_cols[i].offset);
+        if (strcmp(weight_cols[i].name, name) == 0) {
+            double v;
+            memcpy(&v, (const char *)row + weight_cols[i].offset, sizeof v);
+            return v;
+        }
     for (int i = 0; i < n_run_cols; i++)
         if (strcmp(c[i].name, name) == 0) {
             const char *at = (const char *)row + c[i].offset;

@@ -107,8 +107,8 @@ struct lc_writer {
     /* plane p of a batch (record.h) is recorded series plane_series[p], of
      * market plane_market[p] (-1: a [rows, cols] series) */
     int plane_series[LC_SERIES_N * LC_MAX_MARKETS], plane_market[LC_SERIES_N * LC_MAX_MARKETS];
-    hid_t row_scale;  /* /series/row: the row coordinate, grown with the rows */
-    hid_t *market_ds; /* per-market /runs columns, [market][lc_n_market_columns] */
+    hid_t row_scale;    /* /series/row: the row coordinate, grown with the rows */
+    hid_t *market_ds;   /* per-market /runs columns, [market][lc_n_market_columns] */
     hid_t weight_ds[2]; /* /runs weight, log_weight (importance sampling), or 0 */
     int weighted;
     long ncols;

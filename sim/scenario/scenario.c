@@ -1734,8 +1734,8 @@ static int read_rare(lc_scenario *sc, lc_node *sim, lc_error *err)
 static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_error *err)
 {
     lc_rare *ra = &sc->rare;
-    int method, rc = read_name(m, "simulation.rare", "method", lc_rare_methods, LC_RARE_N, &method,
-                               err);
+    int method,
+        rc = read_name(m, "simulation.rare", "method", lc_rare_methods, LC_RARE_N, &method, err);
     ra->method = (lc_rare_method)method;
     if (!lc_node_get(m, "method"))
         return lc_error_at(err, m->src, m->line, "simulation.rare.method",
@@ -1764,8 +1764,8 @@ static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_error *err)
             const lc_node *v = mk->vals[i];
             int k = v->kind == LC_NODE_SCALAR ? lc_scenario_market_find(sc, v->text) : -1;
             if (k < 0 || ra->tilted[k])
-                rc = lc_error_at(err, v->src, v->line, "simulation.rare.markets",
-                                 "'%s' %s", v->kind == LC_NODE_SCALAR ? v->text : "?",
+                rc = lc_error_at(err, v->src, v->line, "simulation.rare.markets", "'%s' %s",
+                                 v->kind == LC_NODE_SCALAR ? v->text : "?",
                                  k < 0 ? "names no market" : "is listed twice");
             else
                 ra->tilted[k] = 1;
@@ -1805,8 +1805,7 @@ static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_error *err)
                            "required with theta: auto (score: drawdown | fund_used | bad_debt, "
                            "level: the event score >= level the pilot tilts towards)");
     int score;
-    rc |= read_name(tg, "simulation.rare.target", "score", lc_rare_scores, LC_SCORE_N, &score,
-                    err);
+    rc |= read_name(tg, "simulation.rare.target", "score", lc_rare_scores, LC_SCORE_N, &score, err);
     if (!lc_node_get(tg, "score"))
         rc = lc_error_at(err, tg->src, tg->line, "simulation.rare.target.score",
                          "required (drawdown | fund_used | bad_debt)");

@@ -480,7 +480,8 @@ Test(writer, cannot_create_is_a_message, .init = cr_redirect_stderr)
     lc_scenario *sc = t_scenario(text);
     /* a folder in which no file can be made (/proc): the .partial cannot be */
     char *dir = t_tmpdir(), *path = join(dir, "x.h5"), *partial = join(dir, "x.h5.partial");
-    lc_writer_opts o = {"/proc/x.h5", 0, 0, 0, 1, "index", NULL, "liqcascade run t.yaml", NULL, NULL, 0};
+    lc_writer_opts o = {"/proc/x.h5", 0,    0, 0, 1, "index", NULL, "liqcascade run t.yaml",
+                        NULL,         NULL, 0};
     lc_error err = {0};
     cr_assert_null(lc_writer_create(&o, sc, NULL, &err));
     cr_assert(strstr(err.msg, "/proc/x.h5.partial: cannot create: ") &&

@@ -486,7 +486,8 @@ static boot_stats bootstrap_stats(const lc_scenario *sc, double mu, long R, long
                  sc->market[0].price_data);
         double a[3] = {0}, prev = 0;
         for (long t = 1; t <= M; t++) {
-            double c = pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL}) - mu;
+            double c =
+                pm->step(st, sc->market[0].price.p, t, &(lc_draws){rng, rng, 0, 0, 0, NULL}) - mu;
             a[0] += c;
             a[1] += c * c;
             if (t > 1)

@@ -32,8 +32,8 @@
 #define T_YR (STEPS * DT / (365 * 86400.0))
 
 typedef struct est {
-    double p, se; /* the mean of w·1{hit} and its standard error */
-    long hits;    /* runs that hit, as drawn */
+    double p, se;      /* the mean of w·1{hit} and its standard error */
+    long hits;         /* runs that hit, as drawn */
     double wmean, wse; /* the weights' mean and its standard error */
 } est;
 
@@ -221,15 +221,15 @@ Test(rare, pilot_cross_entropy)
                  0, "%s", err.msg);
     lc_population_free(pop);
     cr_log_info("pilot: %s", trail);
-    cr_assert(!sc->rare.pilot && sc->rare.theta[0] < -0.2 && sc->rare.theta[0] > -0.4,
-              "theta %g", sc->rare.theta[0]);
+    cr_assert(!sc->rare.pilot && sc->rare.theta[0] < -0.2 && sc->rare.theta[0] > -0.4, "theta %g",
+              sc->rare.theta[0]);
     const double h = 81.5;
     est e = run_barrier(sc, 0, h);
     double p = bgk(h);
     cr_assert(fabs(e.p - p) < 4 * e.se, "IS %.4g vs BGK %.4g: %.1f SE", e.p, p,
               fabs(e.p - p) / e.se);
-    cr_assert(e.se < 0.1 * p, "the pilot's theta gives a precise estimate: SE %.2g of %.2g",
-              e.se, p);
+    cr_assert(e.se < 0.1 * p, "the pilot's theta gives a precise estimate: SE %.2g of %.2g", e.se,
+              p);
     lc_scenario_free(sc);
 }
 
@@ -267,11 +267,11 @@ Test(rare, bad_keys)
                   "names the line: %s", msg);
     }
     /* a market whose model draws no standard innovation cannot be tilted */
-    const char *msg = t_scenario_errors(
-        "simulation: {runs: 10, steps: 10, rare: {method: tilt, theta: -0.1}}\n"
-        "price: {model: bootstrap, s0: 100, file: /nonexistent.csv}\n"
-        "population: {accounts: 0}\n",
-        NULL, 0);
+    const char *msg =
+        t_scenario_errors("simulation: {runs: 10, steps: 10, rare: {method: tilt, theta: -0.1}}\n"
+                          "price: {model: bootstrap, s0: 100, file: /nonexistent.csv}\n"
+                          "population: {accounts: 0}\n",
+                          NULL, 0);
     cr_assert(msg && (strstr(msg, "draws no standard innovation") || strstr(msg, "file")), "%s",
               msg ? msg : "(no error)");
 }
