@@ -73,6 +73,7 @@ static void tilt_init(lc_innovations *in, const lc_scenario *sc)
                                 .log_kappa = on ? log(ra->kappa) : 0.0};
         in->d[k].tilt = &in->tilt[k];
     }
+    in->joint = (lc_tilt){.kappa = ra->kappa, .log_kappa = log(ra->kappa)};
     if (in->k > 1) {
         least_tilt(sc->corr.chol, in->k, ra->tilted, ra->theta, in->eta[0]);
         least_tilt(sc->corr.stress_chol, in->k, ra->tilted, ra->theta, in->eta[1]);
@@ -112,7 +113,7 @@ int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
 
 double lc_innovations_log_weight(const lc_innovations *in)
 {
-    double w = in->logw;
+    double w = in->joint.logw;
     for (int k = 0; in->tilting && k < in->k; k++)
         w += in->tilt[k].logw;
     return w;
@@ -129,7 +130,7 @@ void lc_innovations_release(lc_innovations *in)
 
 void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run)
 {
-    in->logw = 0;
+    in->joint.logw = 0;
     for (int k = 0; in->tilting && k < in->k; k++)
         in->tilt[k].logw = in->tilt[k].sum_z = 0;
     if (in->k == 1)
@@ -171,7 +172,7 @@ void lc_innovations_draw(lc_innovations *in, long t)
         const double *eta = in->eta[in->stressed];
         for (int k = 0; k < n; k++) {
             e[k] += eta[k];
-            in->logw += eta[k] * (0.5 * eta[k] - e[k]);
+            in->joint.logw += eta[k] * (0.5 * eta[k] - e[k]);
         }
     }
     double scale = 1.0;
@@ -188,13 +189,8 @@ void lc_innovations_draw(lc_innovations *in, long t)
     }
     if (c->jump_rate > 0) {
         double rate = c->jump_rate * sc->dt_s / LC_YEAR_S;
-        unsigned nj;
-        if (in->tilting) {
-            double kappa = in->sc->rare.kappa;
-            nj = gsl_ran_poisson(in->rng, kappa * rate);
-            in->logw += rate * (kappa - 1.0) - nj * log(kappa);
-        } else
-            nj = gsl_ran_poisson(in->rng, rate);
+        unsigned nj =
+            in->tilting ? lc_tilt_jumps(&in->joint, in->rng, rate) : gsl_ran_poisson(in->rng, rate);
         for (int k = 0; nj && k < n; k++) {
             const lc_market_spec *ms = &sc->market[k];
             in->d[k].jump = nj * ms->jump_mean + ms->jump_sigma * sqrt((double)nj) *

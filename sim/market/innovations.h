@@ -28,9 +28,9 @@
  * least_tilt) that gives y = L·e, L the active regime's factor, the mean
  * theta_k in each tilted market k — the untilted markets' means then move by
  * their regression on the tilted ones' (all tilted: eta = L⁻¹·theta) — and
- * the run's log likelihood ratio gains eta·(eta/2 − e); the common jump counts are drawn at kappa
- * times their rate with their ratio. The regime chain and the t copula's
- * chi-square are drawn untilted. */
+ * the run's log likelihood ratio gains eta·(eta/2 − e); the common jump
+ * counts are drawn at kappa times their rate with their ratio. The regime
+ * chain and the t copula's chi-square are drawn untilted. */
 #ifndef LC_INNOVATIONS_H
 #define LC_INNOVATIONS_H
 
@@ -50,8 +50,8 @@ typedef struct lc_innovations {
     /* importance sampling (NULL d[k].tilt when off) */
     int tilting;
     lc_tilt tilt[LC_MAX_MARKETS];  /* market k's: its z (one market), its model's jumps */
-    double eta[2][LC_MAX_MARKETS]; /* L⁻¹·theta: calm, stress (several markets) */
-    double logw;                   /* several markets: the ratio of e and the common jumps */
+    double eta[2][LC_MAX_MARKETS]; /* least_tilt of theta: calm, stress (several markets) */
+    lc_tilt joint; /* several markets: the ratio of e and of the common jumps (kappa) */
 } lc_innovations;
 
 /* Generators for a scenario's markets; rng is the run's stream (borrowed).

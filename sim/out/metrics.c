@@ -293,13 +293,10 @@ int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows)
         }
         add(&t, r->point, event_names[k], NULL, p, lo, hi, n, "1");
     }
-    double *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
+    double *x = w ? NULL : malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
     wx *v = w ? malloc((size_t)(n > 0 ? n : 1) * sizeof *v) : NULL;
-    if (!x || (w && !v)) {
-        free(x);
-        free(v);
+    if (!x && !v)
         return -1;
-    }
     long undefined = 0;
     for (int k = 0; k < NVARS; k++) {
         if (!has_var(r, k))
@@ -308,8 +305,9 @@ int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows)
         for (long i = 0; i < n; i++)
             if (defined(r, k, i)) {
                 if (w)
-                    v[m] = (wx){var(r, k, i), w[i]};
-                x[m++] = var(r, k, i);
+                    v[m++] = (wx){var(r, k, i), w[i]};
+                else
+                    x[m++] = var(r, k, i);
             }
         if (w)
             summarise_weighted(&t, r->point, vars[k].name, v, m, k == V_AMPLIFICATION,
@@ -354,6 +352,21 @@ void lc_newcombe_paired(long a, long b, long c, long d, double *delta, double *l
 /* The paired rows of variable v: the difference of the means with the
  * paired normal interval, and of each quantile and shortfall, over the
  * pairs where both runs have the variable (xj, xb: room for n). */
+/* The mean of the differences a[i] − b[i], i < m, with the paired normal
+ * interval (docs/analysis.md, "Paired differences"). */
+static void add_paired_mean(table *t, long point, const char *name, const char *suffix,
+                            const double *a, const double *b, long m, const char *units)
+{
+    double sum = 0;
+    for (long i = 0; i < m; i++)
+        sum += a[i] - b[i];
+    double d = m ? sum / (double)m : NAN, ss = 0;
+    for (long i = 0; i < m; i++)
+        ss += (a[i] - b[i] - d) * (a[i] - b[i] - d);
+    double half = m >= 2 ? Z95 * sqrt(ss / (double)(m - 1)) / sqrt((double)m) : NAN;
+    add(t, point, name, suffix, d, d - half, d + half, m, units);
+}
+
 static void paired_variable(table *t, const lc_point_runs *pj, const lc_point_runs *pb, int v,
                             double *xj, double *xb)
 {
@@ -364,14 +377,7 @@ static void paired_variable(table *t, const lc_point_runs *pj, const lc_point_ru
             xb[m++] = var(pb, v, i);
         }
     const char *name = vars[v].name, *units = vars[v].units;
-    double sum = 0;
-    for (long i = 0; i < m; i++)
-        sum += xj[i] - xb[i];
-    double d = m ? sum / (double)m : NAN, ss = 0;
-    for (long i = 0; i < m; i++)
-        ss += (xj[i] - xb[i] - d) * (xj[i] - xb[i] - d);
-    double half = m >= 2 ? Z95 * sqrt(ss / (double)(m - 1)) / sqrt((double)m) : NAN;
-    add(t, pj->point, name, "mean", d, d - half, d + half, m, units);
+    add_paired_mean(t, pj->point, name, "mean", xj, xb, m, units);
     qsort(xj, (size_t)m, sizeof *xj, cmp_double);
     qsort(xb, (size_t)m, sizeof *xb, cmp_double);
     for (int k = 0; k < 3; k++) {
@@ -384,31 +390,19 @@ static void paired_variable(table *t, const lc_point_runs *pj, const lc_point_ru
             NAN, NAN, m, units);
 }
 
-/* The mean of d[0..m) with its 95% normal interval. */
-static void add_mean(table *t, long point, const char *name, const char *suffix, const double *d,
-                     long m, const char *units)
-{
-    double sum = 0, ss = 0;
-    for (long i = 0; i < m; i++)
-        sum += d[i];
-    double mean = m ? sum / (double)m : NAN;
-    for (long i = 0; i < m; i++)
-        ss += (d[i] - mean) * (d[i] - mean);
-    double half = m >= 2 ? Z95 * sqrt(ss / (double)(m - 1)) / sqrt((double)m) : NAN;
-    add(t, point, name, suffix, mean, mean - half, mean + half, m, units);
-}
-
 /* The paired differences of weighted runs (docs/analysis.md): each
  * probability and mean the mean of w_j·f_j − w_b·f_b over the pairs with
  * its normal interval, each quantile and shortfall the difference of the
  * weighted ones. */
 static int paired_weighted(table *t, const lc_point_runs *pj, const lc_point_runs *pb, long n)
 {
-    double *d = malloc((size_t)(n > 0 ? n : 1) * sizeof *d);
+    double *fj = malloc((size_t)(n > 0 ? n : 1) * sizeof *fj); /* w_j·f_j */
+    double *fb = malloc((size_t)(n > 0 ? n : 1) * sizeof *fb); /* w_b·f_b */
     wx *vj = malloc((size_t)(n > 0 ? n : 1) * sizeof *vj);
     wx *vb = malloc((size_t)(n > 0 ? n : 1) * sizeof *vb);
-    if (!d || !vj || !vb) {
-        free(d);
+    if (!fj || !fb || !vj || !vb) {
+        free(fj);
+        free(fb);
         free(vj);
         free(vb);
         return -1;
@@ -417,9 +411,11 @@ static int paired_weighted(table *t, const lc_point_runs *pj, const lc_point_run
     for (int k = 0; k < NEVENTS; k++) {
         if (!has_event(pj, k) || !has_event(pb, k))
             continue;
-        for (long i = 0; i < n; i++)
-            d[i] = wj[i] * event(pj, k, i) - wb[i] * event(pb, k, i);
-        add_mean(t, pj->point, event_names[k], NULL, d, n, "1");
+        for (long i = 0; i < n; i++) {
+            fj[i] = wj[i] * event(pj, k, i);
+            fb[i] = wb[i] * event(pb, k, i);
+        }
+        add_paired_mean(t, pj->point, event_names[k], NULL, fj, fb, n, "1");
     }
     for (int v = 0; v < NVARS; v++) {
         if (!has_var(pj, v) || !has_var(pb, v))
@@ -429,11 +425,12 @@ static int paired_weighted(table *t, const lc_point_runs *pj, const lc_point_run
             if (defined(pj, v, i) && defined(pb, v, i)) {
                 vj[m] = (wx){var(pj, v, i), wj[i]};
                 vb[m] = (wx){var(pb, v, i), wb[i]};
-                d[m] = wj[i] * vj[m].x - wb[i] * vb[m].x;
+                fj[m] = wj[i] * vj[m].x;
+                fb[m] = wb[i] * vb[m].x;
                 m++;
             }
         const char *name = vars[v].name, *units = vars[v].units;
-        add_mean(t, pj->point, name, "mean", d, m, units);
+        add_paired_mean(t, pj->point, name, "mean", fj, fb, m, units);
         double tj = 0, tb = 0;
         for (long i = 0; i < m; i++) {
             tj += vj[i].w;
@@ -455,7 +452,8 @@ static int paired_weighted(table *t, const lc_point_runs *pj, const lc_point_run
                    : NAN,
                 NAN, NAN, m, units);
     }
-    free(d);
+    free(fj);
+    free(fb);
     free(vj);
     free(vb);
     return 0;
