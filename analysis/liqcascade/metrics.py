@@ -263,13 +263,20 @@ def _weighted_point(runs: pd.DataFrame, point: int, smp: Samples,
                     rows: list[dict]) -> pd.DataFrame:
     n = len(runs)
     w = runs["weight"].to_numpy(dtype=np.float64)
-    iv = stats.weighted_share(w)
+    if "replicate" in runs.columns:  # multilevel splitting: intervals of its replicates
+        rep = runs["replicate"].to_numpy()
+
+        def share(wx: np.ndarray) -> stats.Interval:
+            return stats.replicate_share(wx, rep)
+    else:
+        share = stats.weighted_share
+    iv = share(w)
     rows.append(dict(point=point, metric="weight_mean", value=iv.value, lo=iv.lo, hi=iv.hi,
                      n=n, units="1"))
     rows.append(dict(point=point, metric="ess", value=stats.ess(w), lo=math.nan, hi=math.nan,
                      n=n, units="runs"))
     for name, event in smp.events.items():
-        iv = stats.weighted_share(np.where(event, w, 0.0))
+        iv = share(np.where(event, w, 0.0))
         rows.append(dict(point=point, metric=name, value=iv.value, lo=iv.lo, hi=iv.hi, n=n,
                          units="1"))
     for name, var in smp.variables.items():

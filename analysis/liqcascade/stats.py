@@ -104,6 +104,58 @@ def weighted_share(wx: ArrayLike, z: float = Z95) -> "Interval":
     return Interval(p, max(0.0, p - half), p + half)
 
 
+#: Student's t 97.5% quantile on 1 .. 9 degrees of freedom (A&S table 26.10)
+_T975_SMALL = (math.nan, 12.7062047, 4.30265273, 3.18244631, 2.77644511, 2.57058184,
+               2.44691185, 2.36462425, 2.30600414, 2.26215716)
+
+
+def t975(nu: int) -> float:
+    """Student's t 97.5% quantile on ``nu`` degrees of freedom: a table below 10,
+    else the Cornish-Fisher expansion in 1/nu to its fourth term (Abramowitz & Stegun
+    26.7.5; within 1e-5 for nu >= 10), operation for operation the C side's."""
+    if nu < 1:
+        return math.nan
+    if nu < 10:
+        return _T975_SMALL[nu]
+    z = Z95
+    z2 = z * z
+    v = float(nu)
+    g1 = (z2 + 1) * z / 4
+    g2 = ((5 * z2 + 16) * z2 + 3) * z / 96
+    g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384
+    g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160
+    return z + (g1 + (g2 + (g3 + g4 / v) / v) / v) / v
+
+
+def replicate_share(wx: ArrayLike, replicate: ArrayLike) -> "Interval":
+    """A probability from runs left by multilevel splitting (docs/analysis.md,
+    "Weighted runs"): ``wx`` is w_i * 1{A_i} on each run, ``replicate`` its replicate,
+    the replicates in row order. With G replicates and n runs, replicate g's estimate
+    is a_g = (G/n) * sum_{i in g} wx_i; the estimate is their mean, sum(wx)/n, and the
+    interval p +- t975(G - 1) * s/sqrt(G), s the a_g's standard deviation (lo clipped
+    at 0). No run in A: [0, NaN]. NaN when empty."""
+    a = np.asarray(wx, dtype=np.float64).ravel()
+    g = np.asarray(replicate).ravel()
+    n = a.size
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan)
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    groups = starts.size
+    sc = seqsum(a)
+    sc2 = 0.0
+    for lo, hi in zip(starts, np.r_[starts[1:], n]):
+        c = seqsum(a[lo:hi])
+        sc2 += c * c
+    scale = groups / n
+    p = sc / n
+    if not sc > 0:
+        return Interval(p, 0.0, math.nan)
+    var = max(0.0, (scale * scale * sc2 - groups * p * p) / (groups - 1.0)) \
+        if groups > 1 else math.nan
+    half = t975(groups - 1) * math.sqrt(var / groups)
+    return Interval(p, max(0.0, p - half), p + half)
+
+
 def ess(w: ArrayLike) -> float:
     """Kish's effective sample size of weights, (sum w)^2 / sum w^2 (0 if all are 0)."""
     a = np.asarray(w, dtype=np.float64).ravel()

@@ -163,6 +163,22 @@ def test_weighted_sweep(c_tilted_sweep: Path) -> None:
     assert np.allclose(np.exp(r.runs["log_weight"].to_numpy()), w, rtol=1e-15)
 
 
+def test_split(c_split: Path) -> None:
+    """Runs left by multilevel splitting: the weighted tables with the replicates'
+    intervals agree byte for byte; each replicate's weights sum to its share of the
+    rows, and the replicates come in row order."""
+    c, py = c_table(c_split), py_table(c_split)
+    assert c.count(",ess,") == 1 and ",p_bad_debt," in c
+    assert c == py
+    r = lc.load(c_split)
+    w, g = r.runs["weight"].to_numpy(), r.runs["replicate"].to_numpy()
+    assert np.all(np.diff(g) >= 0) and g.max() == 9
+    n = w.size
+    for k in range(10):
+        assert abs(w[g == k].sum() - n / 10) < 1e-9 * n
+    assert r.attrs["rare_method"] == "split" and "hits" in r.attrs["rare_split"]
+
+
 def test_weights_do_not_depend_on_threads(tmp_path: Path) -> None:
     """A run's weight is a function of its own streams: 1 and 2 threads write the same
     /runs/weight, bit for bit, and theta: auto chooses the same theta."""

@@ -748,7 +748,7 @@ static void runs_by_market(FILE *out, hid_t file, const markets *mk)
 enum { C_POINT, C_RUN, C_BAD, C_LL, C_LS, C_DD, C_EXO, C_INS, C_ADL, C_ROUNDS, C_TRUNC, NCOL };
 /* a point's columns as the metrics take them: those, then the cascade
  * steps, the CDP bad debt and the weights (each NULL when absent) */
-enum { G_CASC = NCOL, G_CDP, G_WEIGHT, NG };
+enum { G_CASC = NCOL, G_CDP, G_WEIGHT, G_REP, NG };
 static const char *const metric_cols[NCOL] = {"runs/point",
                                               "runs/run",
                                               "runs/bad_debt",
@@ -855,9 +855,9 @@ static int point_key_cmp(const void *a, const void *b)
  * the CDP bad debt and the weights; the last three NULL when absent). */
 static lc_point_runs point_runs(long point, long k, double *const *g)
 {
-    return (lc_point_runs){point,      k,         g[C_BAD], g[C_LL],    g[C_LS],
-                           g[C_DD],    g[C_EXO],  g[C_INS], g[C_ADL],   g[C_ROUNDS],
-                           g[C_TRUNC], g[G_CASC], g[G_CDP], g[G_WEIGHT]};
+    return (lc_point_runs){point,      k,         g[C_BAD], g[C_LL],     g[C_LS],
+                           g[C_DD],    g[C_EXO],  g[C_INS], g[C_ADL],    g[C_ROUNDS],
+                           g[C_TRUNC], g[G_CASC], g[G_CDP], g[G_WEIGHT], g[G_REP]};
 }
 
 /* A point's row by its run index, for pairing. */
@@ -927,11 +927,14 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
             rc = lc_error_at(err, path, 0, metric_cols[k], "missing or of the wrong length");
         n = m;
     }
-    double *casc = NULL, *cdp = NULL, *wt = NULL;
+    double *casc = NULL, *cdp = NULL, *wt = NULL, *rep = NULL;
     *with_events = H5Lexists(f, "events", H5P_DEFAULT) > 0;
     if (rc == 0 && H5Lexists(f, "runs/weight", H5P_DEFAULT) > 0 &&
         (!(wt = read_column(f, "runs/weight", &m)) || m != n))
         rc = lc_error_at(err, path, 0, "runs/weight", "unreadable or of the wrong length");
+    if (rc == 0 && wt && H5Lexists(f, "runs/replicate", H5P_DEFAULT) > 0 &&
+        (!(rep = read_column(f, "runs/replicate", &m)) || m != n))
+        rc = lc_error_at(err, path, 0, "runs/replicate", "unreadable or of the wrong length");
     if (rc == 0 && lending_on(f) && !(cdp = read_column(f, "runs/cdp_bad_debt", &m)))
         rc = lc_error_at(err, path, 0, "runs/cdp_bad_debt", "missing (venue.lending is on)");
     if (rc == 0 && cdp && m != n)
@@ -1025,6 +1028,8 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
             g[G_CDP] = NULL;
         if (!wt)
             g[G_WEIGHT] = NULL;
+        if (!rep)
+            g[G_REP] = NULL;
         size_t k = 0;
         for (size_t r = first[j]; r < first[j + 1]; r++, k++) {
             size_t i = order[r];
@@ -1036,6 +1041,8 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
                 g[G_CDP][k] = cdp[i];
             if (wt)
                 g[G_WEIGHT][k] = wt[i];
+            if (rep)
+                g[G_REP][k] = rep[i];
         }
         if (is_base)
             continue;
@@ -1066,6 +1073,7 @@ static int compute_metrics(hid_t f, lc_metric **rows, long *nrows, int *with_eve
     free(casc);
     free(cdp);
     free(wt);
+    free(rep);
     for (int k = 0; k < NCOL; k++)
         free(col[k]);
     return rc;
@@ -1085,7 +1093,7 @@ static void print_interval(FILE *out, const lc_metric *m)
 
 /* The metrics for a reader: every metric by point when there are few
  * points, a headline selection per point otherwise. */
-static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_events)
+static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_events, int split)
 {
     long per = 0;
     while (per < n && rows[per].point == rows[0].point)
@@ -1139,7 +1147,7 @@ static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_eve
             if (strcmp(m->metric, "ess") != 0)
                 continue;
             weighted = 1;
-            if (m->value < LC_ESS_FEW)
+            if (m->value < LC_ESS_FEW && !split)
                 fprintf(out,
                         "  WARNING: point %ld: the weights' effective sample size is %.3g "
                         "(below %d): its means and quantiles over all runs rest on a few "
@@ -1147,7 +1155,12 @@ static void metrics_table(FILE *out, const lc_metric *rows, long n, int with_eve
                         "interval)\n",
                         m->point, m->value, LC_ESS_FEW);
         }
-    if (weighted)
+    if (weighted && split)
+        fprintf(out, "  (runs left by multilevel splitting: every metric weighted by "
+                     "/runs/weight; probabilities\n  with the interval of the replicates' "
+                     "estimates (Student's t), [0, ?] when no run saw\n  the event; quantiles "
+                     "and shortfalls of the weighted distribution, without an interval)\n");
+    else if (weighted)
         fprintf(out, "  (runs drawn by importance sampling: every metric weighted by "
                      "/runs/weight; probabilities\n  with the weighted mean's normal interval, "
                      "[0, ?] when no run saw the event; quantiles\n  and shortfalls of the "
@@ -1222,15 +1235,21 @@ static void summary(FILE *out, const char *path, hid_t f)
         fprintf(out, "  %-8s ?\n", "seed");
     fprintf(out, "  %-8s %s\n", "engine", engine ? engine : "?");
     char *rare = read_str(f, "rare_method"), *pilot = read_str(f, "rare_pilot");
+    char *split = read_str(f, "rare_split");
     if (rare)
         fprintf(out,
-                "  %-8s %s: importance sampling, each run weighted by /runs/weight (the /runs "
-                "table below shows the runs as drawn)\n",
-                "rare", rare);
+                "  %-8s %s: %s, each run weighted by /runs/weight (the /runs table below shows "
+                "the runs as drawn)\n",
+                "rare", rare,
+                split ? "multilevel splitting in replicates (/runs/replicate)"
+                      : "importance sampling");
     if (pilot && *pilot)
         fprintf(out, "  %-8s cross-entropy iterations: %s\n", "pilot", pilot);
+    if (split && *split)
+        fprintf(out, "  %-8s %s\n", "split", split);
     free(rare);
     free(pilot);
+    free(split);
     int64_t sv;
     if (read_num(f, "schema_version", H5T_NATIVE_INT64, &sv) == 0 && sv > SCHEMA_KNOWN)
         fprintf(out,
@@ -1314,7 +1333,7 @@ static int info_file(const char *path, hid_t f, lc_info_what what, long baseline
             perr.count = 0;
     }
     if (mrc == 0 && nrows > 0) {
-        metrics_table(out, rows, nrows, with_events);
+        metrics_table(out, rows, nrows, with_events, H5Aexists(f, "rare_split") > 0);
         if (npaired)
             paired_table(out, paired, npaired, baseline);
         if (mk.n > 1)

@@ -25,6 +25,7 @@
 #include "book/population.h"
 #include "engine/ranks.h"
 #include "engine/pilot.h"
+#include "engine/split.h"
 #include "engine/runner.h"
 #include "engine/warmup.h"
 #include "scenario/scenario.h"
@@ -1248,6 +1249,7 @@ static int simulate(cli *c, const lc_sweep *sw)
     lc_summary *sum = malloc((size_t)points * sizeof *sum);
     char *out = NULL;
     lc_writer *w = NULL;
+    lc_split split = {0}; /* simulation.rare split: its trajectories and rows */
     int rc = EXIT_RUNTIME, agreed = 0;
     if (!scs || !pops || !owned || !sum) {
         lc_error_add(&err, "out of memory for %ld points", points);
@@ -1280,8 +1282,8 @@ static int simulate(cli *c, const lc_sweep *sw)
         goto done;
     }
     rc = EXIT_RUNTIME;
-    char pilot_trail[1024] = "";
-    if (scs[0]->rare.pilot) { /* theta: auto — every point takes point 0's */
+    char pilot_trail[1024] = ""; /* the pilot's iterations, or the splitting's levels */
+    if (scs[0]->rare.pilot) {    /* theta: auto — every point takes point 0's */
         int pr = lc_pilot_run(scs[0], pops[0], c->threads, c->engine, &stop_requested,
                               c->quiet ? NULL : stderr, pilot_trail, sizeof pilot_trail, &err);
         if (pr == 1) {
@@ -1294,6 +1296,30 @@ static int simulate(cli *c, const lc_sweep *sw)
             memcpy(scs[p]->rare.theta, scs[0]->rare.theta, sizeof scs[p]->rare.theta);
             scs[p]->rare.pilot = 0;
         }
+    }
+    if (scs[0]->rare.method == LC_RARE_SPLIT) { /* the stages first; the rows are what they leave */
+        if (points > 1 || lc_ranks() > 1) {
+            lc_error_add(&err, "simulation.rare: method split runs one scenario in one process: "
+                               "not a sweep's points, nor MPI ranks (not built yet)");
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        double t0 = lc_now_s();
+        int sr = lc_split_run(scs[0], pops[0], c->threads, c->engine, &stop_requested,
+                              c->quiet ? NULL : stderr, &split, &err);
+        if (sr == 0 && !c->quiet)
+            fprintf(stderr,
+                    "liqcascade: splitting's stages: %ld trajectories in %.3g s; its %ld rows "
+                    "now run again to the horizon, with the output asked for\n",
+                    split.ran, lc_now_s() - t0, split.njob);
+        if (sr == 1) {
+            fprintf(stderr, "liqcascade: interrupted in the splitting's stages; nothing written\n");
+            rc = EXIT_INTERRUPTED;
+        }
+        if (sr)
+            goto done;
+        scs[0]->runs = split.njob;
+        lc_split_describe(scs[0], &split, pilot_trail, sizeof pilot_trail);
     }
     const lc_scenario *sc = scs[0];
     const lc_population *pop = pops[0];
@@ -1380,7 +1406,8 @@ static int simulate(cli *c, const lc_sweep *sw)
                          .stop = &stop_requested,
                          .batch_rows = c->batch,
                          .summary = sum,
-                         .event_bytes = (size_t)event_bytes};
+                         .event_bytes = (size_t)event_bytes,
+                         .split = split.job ? &split : NULL};
     lc_runner_stats st;
     agreed = 1; /* every rank is set up (or none starts) */
     uint64_t job = lc_ranks() > 1 ? job_digest(c, (const lc_population *const *)pops, points) : 0;
@@ -1435,6 +1462,7 @@ done:
         print_errors(&err);
     partial_path[0] = '\0';
     lc_writer_abort(w);
+    lc_split_free(&split);
     for (long p = 0; scs && p < points; p++)
         lc_scenario_free(scs[p]);
     for (long q = 0; q < nowned; q++)

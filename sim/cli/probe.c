@@ -36,6 +36,13 @@ int lc_probe_load(const lc_probe_opts *o, const char *const *extra, int nextra,
     free(sets);
     if (!p->sc)
         return 2;
+    if (p->sc->rare.method == LC_RARE_SPLIT) {
+        lc_error_add(err,
+                     "%s: simulation.rare: method split is for run (search and map probe "
+                     "with plain or tilted runs)",
+                     o->scenario);
+        return 2;
+    }
     if (lend && lend->pop) { /* the caller's book, whatever the keys (map.h) */
         p->pop = lend->pop;
     } else {
@@ -122,7 +129,8 @@ int lc_probe_metrics(const lc_probe *p, lc_metric **rows, long *nrows)
                         c[8],
                         NULL,
                         p->sc->lending != LC_LENDING_NONE ? c[9] : NULL,
-                        p->sc->rare.method == LC_RARE_TILT ? c[10] : NULL};
+                        p->sc->rare.method == LC_RARE_TILT ? c[10] : NULL,
+                        NULL};
     int rc = lc_metrics_point(&pr, rows, nrows);
     free(col);
     return rc;

@@ -1,33 +1,63 @@
 /* summary.c — see summary.h. */
 #include "cli/summary.h"
 
+#include "engine/engine.h"
 #include "out/metrics.h"
 
 #include <math.h>
 
 void lc_summary_init(lc_summary *s, const lc_scenario *sc)
 {
-    *s = (lc_summary){
-        .insurance_min = INFINITY, .sc = sc, .weighted = sc->rare.method == LC_RARE_TILT};
+    const lc_rare *ra = &sc->rare;
+    int split = ra->method == LC_RARE_SPLIT;
+    *s = (lc_summary){.insurance_min = INFINITY,
+                      .sc = sc,
+                      .weighted = ra->method != LC_RARE_NONE,
+                      .split = split,
+                      .replicate = -1,
+                      .has_target = split || (ra->method == LC_RARE_TILT && isfinite(ra->level)),
+                      .target = split ? ra->levels[ra->nlevels - 1] : ra->level};
 }
 
-static void share_add(lc_share *sh, double w, int in)
+static void share_add(const lc_summary *s, lc_share *sh, double w, int in)
 {
-    if (in) {
-        sh->w += w;
+    if (!in)
+        return;
+    sh->w += w;
+    if (s->split)
+        sh->cur += w;
+    else
         sh->w2 += w * w;
+}
+
+/* Splitting: a replicate begins, every share's c_g of the last one closes. */
+static void close_replicate(lc_summary *s)
+{
+    lc_share *all[5 + LC_MAX_MARKETS] = {&s->with_liq, &s->with_bad_debt, &s->cdp_with_liq,
+                                         &s->cdp_with_bad, &s->at_target};
+    int n = 5;
+    for (int k = 0; k < s->sc->nmarkets; k++)
+        all[n++] = &s->mk_with_liq[k];
+    for (int i = 0; i < n; i++) {
+        all[i]->w2 += all[i]->cur * all[i]->cur;
+        all[i]->cur = 0;
     }
+    s->replicates++;
 }
 
 void lc_summary_add(lc_summary *s, const lc_run_row *r)
 {
     double liq = r->liq_notional_long + r->liq_notional_short;
     double w = s->weighted ? r->weight : 1.0; /* a plain run's row says 1 too */
+    if (s->split && r->replicate != s->replicate) {
+        close_replicate(s);
+        s->replicate = r->replicate;
+    }
     s->rows++;
     s->sw += w;
     s->sw2 += w * w;
-    share_add(&s->with_liq, w, liq > 0); /* whole or partial: a liquidation either way */
-    share_add(&s->with_bad_debt, w, r->bad_debt > 0);
+    share_add(s, &s->with_liq, w, liq > 0); /* whole or partial: a liquidation either way */
+    share_add(s, &s->with_bad_debt, w, r->bad_debt > 0);
     s->truncated_runs += r->truncated > 0;
     s->liq_notional_sum += w * liq;
     s->liq_notional_max = fmax(s->liq_notional_max, liq);
@@ -37,8 +67,8 @@ void lc_summary_add(lc_summary *s, const lc_run_row *r)
     s->exo_dd_sum += w * r->exo_drawdown;
     s->dd_max = fmax(s->dd_max, r->max_drawdown);
     s->insurance_min = fmin(s->insurance_min, r->insurance_min);
-    share_add(&s->cdp_with_liq, w, r->cdp_liq_count > 0);
-    share_add(&s->cdp_with_bad, w, r->cdp_bad_debt > 0);
+    share_add(s, &s->cdp_with_liq, w, r->cdp_liq_count > 0);
+    share_add(s, &s->cdp_with_bad, w, r->cdp_bad_debt > 0);
     s->cdp_liq_sum += w * (double)r->cdp_liq_count;
     s->cdp_repaid_sum += w * r->cdp_repaid;
     s->cdp_bad_sum += w * r->cdp_bad_debt;
@@ -47,13 +77,17 @@ void lc_summary_add(lc_summary *s, const lc_run_row *r)
         const lc_market_row *m = &r->mk[k];
         s->mk_liq_sum[k] += w * (m->liq_notional_long + m->liq_notional_short);
         s->mk_dd_sum[k] += w * m->max_drawdown;
-        share_add(&s->mk_with_liq[k], w, m->liq_notional_long + m->liq_notional_short > 0);
+        share_add(s, &s->mk_with_liq[k], w, m->liq_notional_long + m->liq_notional_short > 0);
     }
+    if (s->has_target)
+        share_add(s, &s->at_target, w, lc_rare_score_of(s->sc, r) >= s->target);
 }
 
 void lc_summary_share(const lc_summary *s, lc_share sh, double *p, double *lo, double *hi)
 {
-    if (s->weighted)
+    if (s->split)
+        lc_replicate_share(sh.w, sh.w2 + sh.cur * sh.cur, s->replicates, s->rows, p, lo, hi);
+    else if (s->weighted)
         lc_weighted_share(sh.w, sh.w2, s->rows, p, lo, hi);
     else
         lc_wilson((long)sh.w, s->rows, p, lo, hi);
@@ -123,7 +157,25 @@ void lc_summary_print(const lc_summary *s, FILE *out)
                 "  warning: every run's cascade hit simulation.max_rounds (%ld): the "
                 "cascades were cut short; raise max_rounds to see where they end\n",
                 s->sc->max_rounds);
-    if (s->weighted) {
+    if (s->has_target) {
+        double p, lo, hi;
+        lc_summary_share(s, s->at_target, &p, &lo, &hi);
+        char what[64];
+        snprintf(what, sizeof what, "P(%s >= %.4g)", lc_rare_scores[s->sc->rare.score], s->target);
+        if (isnan(hi))
+            fprintf(out, "  %-27s %.3g (no run reached it)\n", what, p);
+        else
+            fprintf(out, "  %-27s %.3g [%.3g, %.3g]\n", what, p, lo, hi);
+    }
+    if (s->split) {
+        fprintf(out,
+                "  multilevel splitting        %ld trajectories ran to the horizon, in %ld "
+                "replicates\n"
+                "  (weighted by the trajectories' shares of their replicate; [..] is a 95%% "
+                "interval of the\n  replicates' estimates, Student's t; liqcascade info FILE "
+                "gives every metric)\n",
+                n, s->replicates);
+    } else if (s->weighted) {
         double ess = lc_ess(s->sw, s->sw2);
         fprintf(out,
                 "  importance sampling         weights' mean %.4g, effective sample size %.4g "
@@ -183,7 +235,10 @@ static void json_share(FILE *out, const lc_summary *s, const char *name, lc_shar
     fputs(", \"hi\": ", out);
     json_num(out, hi);
     fprintf(out, ", \"units\": \"1\", \"interval\": \"%s\"}%s",
-            s->weighted ? "weighted_normal95" : "wilson95", more ? ", " : "");
+            s->split      ? "replicates_t95"
+            : s->weighted ? "weighted_normal95"
+                          : "wilson95",
+            more ? ", " : "");
 }
 
 void lc_summary_json(const lc_summary *s, FILE *out)
@@ -194,6 +249,15 @@ void lc_summary_json(const lc_summary *s, FILE *out)
     if (s->weighted) {
         json_value(out, "weight_mean", s->sw / dn, "1", 1);
         json_value(out, "ess", lc_ess(s->sw, s->sw2), "runs", 1);
+    }
+    if (s->has_target) {
+        fputs("\"target\": {\"score\": ", out);
+        lc_json_string(out, lc_rare_scores[s->sc->rare.score]);
+        fputs(", \"level\": ", out);
+        json_num(out, s->target);
+        fputs(", ", out);
+        json_share(out, s, "p_reached", s->at_target, 0);
+        fputs("}, ", out);
     }
     json_share(out, s, "p_liquidation", s->with_liq, 1);
     json_value(out, "liq_notional_mean", s->liq_notional_sum / dn, "quote", 1);

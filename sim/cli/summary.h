@@ -7,17 +7,26 @@
 
 #include "out/record.h"
 
-/* A share of runs: Σ w·1{A} and Σ (w·1{A})² (w = 1 for plain runs: a count). */
+/* A share of runs: Σ w·1{A} and Σ (w·1{A})² (w = 1 for plain runs: a
+ * count); under splitting (its replicates in row order) w2 is Σ c_g² over
+ * the replicates before the current one, whose c_g = Σ_{i in g} w·1{A} is
+ * cur (out/metrics.h lc_replicate_share). */
 typedef struct lc_share {
-    double w, w2;
+    double w, w2, cur;
 } lc_share;
 
-/* With runs drawn by importance sampling (simulation.rare tilt) every share
- * and mean is weighted by the runs' likelihood ratios (docs/analysis.md);
- * maxima and the lowest fund are of the runs as drawn. */
+/* With runs drawn for rare events (simulation.rare tilt or split) every
+ * share and mean is weighted by the runs' weights (docs/analysis.md);
+ * maxima and the lowest fund are of the runs as drawn. With a target
+ * (split: its last level; tilt: the pilot's target) the share of runs whose
+ * score reached it. */
 typedef struct lc_summary {
     long rows;
-    int weighted;
+    int weighted, split;
+    long replicates, replicate; /* split: replicates seen, the current one's number */
+    int has_target;
+    double target;
+    lc_share at_target;
     double sw, sw2; /* Σ w, Σ w² */
     lc_share with_liq, with_bad_debt;
     long truncated_runs;
@@ -39,7 +48,8 @@ void lc_summary_add(lc_summary *s, const lc_run_row *row);
 void lc_summary_print(const lc_summary *s, FILE *out);
 /* A share's estimate and 95% interval: Wilson's of the count for plain
  * runs, the weighted mean's normal one under importance sampling
- * (out/metrics.h lc_weighted_share). */
+ * (out/metrics.h lc_weighted_share), the replicates' under splitting
+ * (lc_replicate_share). */
 void lc_summary_share(const lc_summary *s, lc_share sh, double *p, double *lo, double *hi);
 /* The same as one JSON object (run --json, docs/analysis.md): each figure
  * {"value", "units"}, a share also {"lo", "hi"} (95% Wilson); per market

@@ -167,6 +167,30 @@ double lc_scratch_tilt_sum(const lc_scratch *s, int k)
     return lc_innovations_sum(&s->innov, k);
 }
 
+void lc_scratch_set_lineage(lc_scratch *s, const lc_lineage *l)
+{
+    s->lineage = l;
+}
+
+long lc_scratch_crossed(const lc_scratch *s)
+{
+    return s->crossed;
+}
+
+double lc_rare_score_of(const lc_scenario *sc, const lc_run_row *row)
+{
+    switch (sc->rare.score) {
+    case LC_SCORE_DRAWDOWN:
+        return row->mk[0].max_drawdown;
+    case LC_SCORE_FALL:
+        return 1.0 - row->mk[0].price_min / lc_scenario_s0(sc, 0);
+    case LC_SCORE_FUND_USED:
+        return sc->insurance_fund - row->insurance_min;
+    default:
+        return row->bad_debt;
+    }
+}
+
 long lc_scratch_evaluations(const lc_scratch *s)
 {
     return s->finder.slack.evaluations;
@@ -340,14 +364,32 @@ static void row_totals(lc_run_row *row, int nmk)
     }
 }
 
+/* A lineage at the end of step t: its re-keyings of step t, then whether
+ * the run ends here, its score at the level from the last re-keying on. */
+static int line_step(lc_scratch *s, const lc_lineage *line, int *next, long t,
+                     const lc_run_row *row)
+{
+    for (; *next < line->n && line->at[*next].step == t; ++*next) {
+        lc_rng_reset(s->rng, line->at[*next].key, LC_STREAM_PRICE, 0);
+        lc_innovations_rekey(&s->innov, line->at[*next].key);
+    }
+    if (*next < line->n || !(lc_rare_score_of(s->innov.sc, row) >= line->level))
+        return 0;
+    s->crossed = t;
+    return 1;
+}
+
 int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s, long point,
                   long run_index, lc_run_row *row, float *const series[LC_SERIES_N],
                   lc_eventbuf *ev, lc_error *err)
 {
     if (ev && !s->events)
         return lc_error_add(err, "run %ld: events asked of a scratch made without them", run_index);
-    lc_rng_reset(s->rng, sc->seed, LC_STREAM_PRICE, (uint64_t)run_index);
-    lc_innovations_start(&s->innov, sc->seed, (uint64_t)run_index);
+    const lc_lineage *line = s->lineage;
+    long stream_run = line ? line->root : run_index; /* a clone's streams start as its root's */
+    lc_rng_reset(s->rng, sc->seed, LC_STREAM_PRICE, (uint64_t)stream_run);
+    lc_innovations_start(&s->innov, sc->seed, (uint64_t)stream_run);
+    s->crossed = -1;
     for (int k = 0; k < s->nmk; k++)
         lc_market_start(&s->mk[k]);
     lc_book_reset(s->book);
@@ -364,7 +406,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
                 .s = s,
                 .row = row,
                 .ev = ev,
-                .run = run_index,
+                .run = stream_run,
                 .insurance = sc->insurance_fund};
     for (int k = 0; k < s->nmk; k++) {
         double s0 = lc_scenario_s0(sc, k);
@@ -385,6 +427,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
 
     lc_innovations *in = &s->innov;
     const int nmk = s->nmk;
+    int next_key = 0;                            /* the lineage's next re-keying */
     const volatile sig_atomic_t *stop = s->stop; /* read once: the loop's stores may alias it */
     for (r.t = 1; r.t <= sc->steps; r.t++) {
         if (*stop) /* a load and a branch: nothing beside a step */
@@ -436,6 +479,8 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
             for (int k = 0; k < nmk; k++)
                 r.step_liq[k][0] = r.step_liq[k][1] = 0;
         }
+        if (line && line_step(s, line, &next_key, r.t, row))
+            return 2;
     }
     LC_RULES_EACH(s, on_end, &r);
     for (int k = 0; k < s->nmk; k++) {

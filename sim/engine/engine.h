@@ -50,11 +50,38 @@ double lc_scratch_tilt_sum(const lc_scratch *s, int k);
  * within a round's time however long one run is. */
 void lc_scratch_set_stop(lc_scratch *s, const volatile sig_atomic_t *stop);
 
+/* Multilevel splitting (engine/split.h) runs trajectories, not runs: a
+ * trajectory starts as run `root` and takes new streams (rng.h: key as the
+ * seed) at the end of each of its re-keying steps, in order, so a clone is
+ * its parent replayed up to the step it crossed a level, then on streams of
+ * its own; and it ends at the end of the first step, from its last
+ * re-keying step on, whose score (lc_rare_score_now) reaches `level`. */
+typedef struct lc_rekey {
+    long step;
+    uint64_t key;
+} lc_rekey;
+typedef struct lc_lineage {
+    long root;
+    int n; /* re-keying steps, at[0 .. n), steps non-decreasing */
+    const lc_rekey *at;
+    double level; /* INFINITY: to the horizon */
+} lc_lineage;
+/* The lineage the scratch's next runs follow (NULL: plain runs); borrowed. */
+void lc_scratch_set_lineage(lc_scratch *s, const lc_lineage *l);
+/* The step at which the last run ended at its lineage's level. */
+long lc_scratch_crossed(const lc_scratch *s);
+
+/* The score of simulation.rare (scenario.h lc_rare_score) of a row, at the
+ * end of a run or so far within it: market 0's fall from s0 or max
+ * drawdown, the fund used, the bad debt. */
+double lc_rare_score_of(const lc_scenario *sc, const lc_run_row *row);
+
 /* Simulate run `run` of sweep point `point`. series[i] receives
  * lc_scenario_series_cols(sc) values for each recorded series i (NULL: not
  * recorded); ev, if not NULL (the scratch must have been made with events),
  * receives every event. Returns 0; 1 when the stop flag ended it early
- * (nothing of it is to be kept); or -1 when the run cannot give finite
+ * (nothing of it is to be kept); 2 when it ended at its lineage's level
+ * (the row holds what it reached so far); or -1 when the run cannot give finite
  * numbers (err names run, step and round) or when out of memory (err says
  * so). */
 int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s, long point,

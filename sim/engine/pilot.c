@@ -8,18 +8,6 @@
 
 #include "engine/rng.h"
 
-double lc_rare_score_of(const lc_scenario *sc, const lc_run_row *row)
-{
-    switch (sc->rare.score) {
-    case LC_SCORE_DRAWDOWN:
-        return row->max_drawdown;
-    case LC_SCORE_FUND_USED:
-        return sc->insurance_fund - row->insurance_min;
-    default:
-        return row->bad_debt;
-    }
-}
-
 /* A pilot run by its score, ties broken by market 0's drawdown, then by
  * run index (so the order, and the elite, is the same on every machine). */
 typedef struct ranked {

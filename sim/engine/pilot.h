@@ -27,9 +27,6 @@
 #include "book/population.h"
 #include "engine/engine.h"
 
-/* The score of a run's row (rare.target.score). */
-double lc_rare_score_of(const lc_scenario *sc, const lc_run_row *row);
-
 /* Choose theta for sc (rare.pilot set), over population pop, with threads
  * OpenMP threads (0: the default); writes it into sc->rare.theta and clears
  * sc->rare.pilot. Each iteration's line goes to log (NULL: none) and, in a

@@ -19,6 +19,8 @@ enum lc_stream {
     LC_STREAM_COMMON = 4,     /* read alike by every market of a run (model.h lc_draws) */
     LC_STREAM_WARMUP = 5,     /* the seed of population.warmup's one run (engine/warmup.h) */
     LC_STREAM_PILOT = 6,      /* the seed of the rare-event pilot's iteration (engine/pilot.h) */
+    LC_STREAM_SPLIT = 7,      /* splitting: the keys of a trajectory's streams (engine/split.h) */
+    LC_STREAM_SPLIT_DEAL = 8, /* splitting: which entrances take a clone more */
     LC_STREAM_MARKET = 16,    /* + k: market k's price model's own stream (K > 1) */
 };
 

@@ -1,6 +1,7 @@
 /* runner.c — see runner.h. */
 #include "engine/runner.h"
 
+#include <math.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -123,6 +124,8 @@ static long compute_piece(const lc_scenario *const *sc, const lc_population *con
         lc_scratch *s = keep->s[me];
         long s_point = keep->point[me];
         lc_error terr = {0};
+        lc_rekey at[LC_SPLIT_MAX_LEVELS];
+        lc_lineage line;
 #pragma omp for schedule(dynamic, 1)
         for (long i = 0; i < n; i++) {
             int stop_now, full_now;
@@ -146,9 +149,20 @@ static long compute_piece(const lc_scenario *const *sc, const lc_population *con
                     series[k] = lc_batch_series(b, i, j++);
             if (b->events)
                 b->events[i].n = 0;
+            const lc_split_job *job = o->split ? &o->split->job[row] : NULL;
+            if (job && s) {
+                lc_split_lineage(o->split, job->traj, at, &line);
+                lc_scratch_set_lineage(s, &line);
+            }
             int rc = s ? lc_engine_run(sc[point], pop[point], s, point, run, &b->rows[i], series,
                                        b->events ? &b->events[i] : NULL, &terr)
                        : -1;
+            if (job && s) {
+                lc_scratch_set_lineage(s, NULL);
+                b->rows[i].weight = job->weight;
+                b->rows[i].log_weight = log(job->weight);
+                b->rows[i].replicate = o->split->traj[job->traj].replicate;
+            }
             if (rc > 0) /* stopped within the run: not kept */
                 continue;
             if (rc < 0) {

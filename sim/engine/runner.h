@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include "engine/engine.h"
+#include "engine/split.h"
 #include "cli/summary.h"
 #include "out/writer.h"
 
@@ -29,6 +30,9 @@ typedef struct lc_runner_opts {
     lc_summary *summary;         /* NULL, or one per point: receives its rows in order */
     size_t event_bytes; /* 0: no bound; else a batch ends once its runs' events hold this */
     lc_run_row *rows;   /* NULL, or room for every row: receives them, by row index */
+    /* NULL, or multilevel splitting's (one point): row i is the trajectory
+     * of its job i, replayed to the horizon, with the job's weight */
+    const lc_split *split;
 } lc_runner_opts;
 
 typedef struct lc_runner_stats {

@@ -32,8 +32,10 @@ struct lc_scratch {
     const volatile sig_atomic_t *stop; /* lc_scratch_set_stop; never NULL */
     lc_item *plan; /* the general settlement's plan, grown to the largest round */
     long plan_cap;
-    lc_trade *trades; /* the plan's trades, max_trades per item (plan_cap items) */
-    int max_trades;   /* the most trades a plan of this book's accounts may hold */
+    lc_trade *trades;          /* the plan's trades, max_trades per item (plan_cap items) */
+    int max_trades;            /* the most trades a plan of this book's accounts may hold */
+    const lc_lineage *lineage; /* lc_scratch_set_lineage: NULL, a plain run */
+    long crossed;              /* the step the last run's score reached the lineage's level */
 };
 
 /* Call hook h of every rule at work that has it, in registry order. */

@@ -145,6 +145,14 @@ void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run)
         in->stressed = gsl_rng_uniform(in->rng) < c->enter / (c->enter + c->exit);
 }
 
+void lc_innovations_rekey(lc_innovations *in, uint64_t key)
+{
+    for (int k = 0; in->k > 1 && k < in->k; k++) {
+        lc_rng_reset(in->own[k], key, LC_STREAM_MARKET + (uint32_t)k, 0);
+        lc_rng_reset(in->common[k], key, LC_STREAM_COMMON, 0);
+    }
+}
+
 /* z = Φ⁻¹(F_nu(t)), by the upper tail for t > 0 so that neither tail loses
  * its digits to 1 − tiny. */
 static double t_to_normal(double t, double nu)

@@ -60,6 +60,10 @@ int lc_innovations_init(lc_innovations *in, const lc_scenario *sc, gsl_rng *rng)
 void lc_innovations_release(lc_innovations *in);
 /* Start run `run` (after rng was reset to its stream). */
 void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run);
+/* A clone of multilevel splitting (engine/split.h) takes new streams from
+ * here on: the markets' own and common generators re-seeded from key (the
+ * run's stream is the caller's); the state (regime, sums) is kept. */
+void lc_innovations_rekey(lc_innovations *in, uint64_t key);
 /* The run's log likelihood ratio (0 without a tilt) and market k's Σ y
  * over its steps so far (the pilot's statistic). */
 double lc_innovations_log_weight(const lc_innovations *in);

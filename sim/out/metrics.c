@@ -45,6 +45,43 @@ void lc_weighted_share(double sw, double sw2, long n, double *p, double *lo, dou
     *hi = *p + half;
 }
 
+double lc_t975(long nu)
+{
+    /* t_0.975 on 1 .. 9 degrees of freedom (A&S table 26.10) */
+    static const double small[10] = {NAN,        12.7062047, 4.30265273, 3.18244631, 2.77644511,
+                                     2.57058184, 2.44691185, 2.36462425, 2.30600414, 2.26215716};
+    if (nu < 1)
+        return NAN;
+    if (nu < 10)
+        return small[nu];
+    double z = Z95, z2 = z * z, v = (double)nu;
+    double g1 = (z2 + 1) * z / 4;
+    double g2 = ((5 * z2 + 16) * z2 + 3) * z / 96;
+    double g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384;
+    double g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160;
+    return z + (g1 + (g2 + (g3 + g4 / v) / v) / v) / v;
+}
+
+void lc_replicate_share(double sc, double sc2, long groups, long n, double *p, double *lo,
+                        double *hi)
+{
+    if (n <= 0 || groups <= 0) {
+        *p = *lo = *hi = NAN;
+        return;
+    }
+    double g = (double)groups, a = g / (double)n; /* a_g = a·c_g */
+    *p = sc / (double)n;
+    if (!(sc > 0)) {
+        *lo = 0;
+        *hi = NAN;
+        return;
+    }
+    double var = groups > 1 ? fmax(0.0, (a * a * sc2 - g * *p * *p) / (g - 1.0)) : NAN;
+    double half = lc_t975(groups - 1) * sqrt(var / g);
+    *lo = fmax(0.0, *p - half);
+    *hi = *p + half;
+}
+
 long lc_quantile_rank(int q_bp, long n)
 {
     return ((long)q_bp * n + 9999) / 10000;
@@ -256,6 +293,35 @@ static double var(const lc_point_runs *r, int v, long i)
     }
 }
 
+/* The weighted probability of event k (-1: every run, the weights' mean)
+ * with its interval: of the runs' w·1{A}, or of the replicates' estimates
+ * (lc_replicate_share; a run's replicate is its number, replicates in row
+ * order). */
+static void weighted_share(const lc_point_runs *r, int k, double *p, double *lo, double *hi)
+{
+    const double *w = r->weight, *rep = r->replicate;
+    double sw = 0, sw2 = 0, cur = 0;
+    long groups = 0;
+    for (long i = 0; i < r->n; i++) {
+        if (rep && (i == 0 || rep[i] != rep[i - 1])) { /* a replicate begins */
+            sw2 += cur * cur;
+            cur = 0;
+            groups++;
+        }
+        if (k >= 0 && !event(r, k, i))
+            continue;
+        sw += w[i];
+        if (rep)
+            cur += w[i];
+        else
+            sw2 += w[i] * w[i];
+    }
+    if (rep)
+        lc_replicate_share(sw, sw2 + cur * cur, groups, r->n, p, lo, hi);
+    else
+        lc_weighted_share(sw, sw2, r->n, p, lo, hi);
+}
+
 int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows)
 {
     table t = {rows, nrows, 0};
@@ -269,7 +335,7 @@ int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows)
             sw2 += w[i] * w[i];
         }
         double m, lo, hi; /* the weights' mean, 1 in expectation, with its interval */
-        lc_weighted_share(sw, sw2, n, &m, &lo, &hi);
+        weighted_share(r, -1, &m, &lo, &hi);
         add(&t, r->point, "weight_mean", NULL, m, lo, hi, n, "1");
         add(&t, r->point, "ess", NULL, lc_ess(sw, sw2), NAN, NAN, n, "runs");
     }
@@ -278,13 +344,7 @@ int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows)
             continue;
         double p, lo, hi;
         if (w) {
-            double sw = 0, sw2 = 0;
-            for (long i = 0; i < n; i++)
-                if (event(r, k, i)) {
-                    sw += w[i];
-                    sw2 += w[i] * w[i];
-                }
-            lc_weighted_share(sw, sw2, n, &p, &lo, &hi);
+            weighted_share(r, k, &p, &lo, &hi);
         } else {
             long x = 0;
             for (long i = 0; i < n; i++)

@@ -23,6 +23,19 @@ void lc_wilson(long x, long n, double *p, double *lo, double *hi);
  * small. NaN when n = 0. */
 void lc_weighted_share(double sw, double sw2, long n, double *p, double *lo, double *hi);
 
+/* A probability from runs left by multilevel splitting (engine/split.h),
+ * in G replicates: sc = Σ_g c_g and sc2 = Σ_g c_g² with c_g = Σ_{i in g}
+ * w_i·1{A_i} over n runs; *p = sc/n, the mean of the replicates' estimates
+ * a_g = (G/n)·c_g, in its 95% interval p ± t·s/√G (s the standard deviation
+ * of the a_g, t Student's 97.5% quantile on G − 1 degrees of freedom,
+ * lc_t975; clipped at 0). No run in A: 0 in [0, NaN]. NaN when n = 0. */
+void lc_replicate_share(double sc, double sc2, long groups, long n, double *p, double *lo,
+                        double *hi);
+/* Student's t 97.5% quantile on nu >= 1 degrees of freedom: the Cornish-
+ * Fisher expansion in 1/nu to its fourth term (Abramowitz & Stegun 26.7.5)
+ * for nu >= 10 (within 1e-5 there), a table below. */
+double lc_t975(long nu);
+
 /* Below this effective sample size `run` and `info` warn that the weighted
  * estimates rest on a few heavy runs. */
 #define LC_ESS_FEW 100
@@ -59,7 +72,8 @@ typedef struct lc_point_runs {
     const double *insurance_min, *adl_count, *max_rounds, *truncated;
     const double *cascade_steps;
     const double *cdp_bad_debt;
-    const double *weight; /* NULL, or the runs' likelihood ratios (importance sampling) */
+    const double *weight;    /* NULL, or the runs' likelihood ratios (importance sampling) */
+    const double *replicate; /* NULL, or with weight the runs' replicates (splitting) */
 } lc_point_runs;
 
 /* Append the metric rows of one point to *rows (realloc'd; *nrows updated).
@@ -67,7 +81,8 @@ typedef struct lc_point_runs {
  * lc_weighted_share, means the mean of w·x, type-1 quantiles of the
  * weighted distribution (the smallest x_(k) whose weight up to it is >= q
  * of the total) without an interval, expected shortfall the weighted mean
- * from that rank up, and rows weight_mean and ess.
+ * from that rank up, and rows weight_mean and ess. With replicates the
+ * probabilities' intervals are lc_replicate_share's.
  * Returns 0, or -1 when out of memory. */
 int lc_metrics_point(const lc_point_runs *r, lc_metric **rows, long *nrows);
 

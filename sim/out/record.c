@@ -105,6 +105,9 @@ static const lc_column weight_cols[] = {
        "weight x f over the runs"),
     RC(log_weight, 'd', "1",
        "natural log of weight, exact where weight under- or overflows a double"),
+    RC(replicate, 'i', "1",
+       "multilevel splitting: the independent replicate of the splitting the run belongs to "
+       "(the intervals are of the replicates' estimates)"),
 };
 
 const lc_column *lc_weight_columns(void)
@@ -112,9 +115,9 @@ const lc_column *lc_weight_columns(void)
     return weight_cols;
 }
 
-int lc_n_weight_columns(void)
+int lc_n_weight_columns(lc_rare_method method)
 {
-    return LC_COUNT(weight_cols);
+    return method == LC_RARE_SPLIT ? LC_COUNT(weight_cols) : method == LC_RARE_TILT ? 2 : 0;
 }
 
 #define EC(name, type, units, doc)                                                                 \
@@ -202,27 +205,29 @@ int lc_n_event_columns(void)
     return LC_COUNT(event_cols);
 }
 
+/* Column c of a row, as a double. */
+static double column_value(const lc_column *c, const lc_run_row *row)
+{
+    const char *at = (const char *)row + c->offset;
+    if (c->type == 'i') {
+        int64_t v;
+        memcpy(&v, at, sizeof v);
+        return (double)v;
+    }
+    double v;
+    memcpy(&v, at, sizeof v);
+    return v;
+}
+
 double lc_run_value(const lc_run_row *row, const char *name)
 {
     const lc_column *c = lc_run_columns();
     for (int i = 0; i < LC_COUNT(weight_cols); i++)
-        if (strcmp(weight_cols[i].name, name) == 0) {
-            double v;
-            memcpy(&v, (const char *)row + weight_cols[i].offset, sizeof v);
-            return v;
-        }
+        if (strcmp(weight_cols[i].name, name) == 0)
+            return column_value(&weight_cols[i], row);
     for (int i = 0; i < n_run_cols; i++)
-        if (strcmp(c[i].name, name) == 0) {
-            const char *at = (const char *)row + c[i].offset;
-            if (c[i].type == 'i') {
-                int64_t v;
-                memcpy(&v, at, sizeof v);
-                return (double)v;
-            }
-            double v;
-            memcpy(&v, at, sizeof v);
-            return v;
-        }
+        if (strcmp(c[i].name, name) == 0)
+            return column_value(&c[i], row);
     return NAN;
 }
 

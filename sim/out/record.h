@@ -39,8 +39,11 @@ typedef struct lc_run_row {
     int64_t truncated;
     /* importance sampling (simulation.rare tilt): the run's likelihood
      * ratio, the density of the model's law of its draws over the tilted
-     * law's, and its log; 1 and 0 for a run drawn from the model's law */
+     * law's, and its log; 1 and 0 for a run drawn from the model's law.
+     * Multilevel splitting (simulation.rare split): the trajectory's share
+     * of its replicate's mass, and the replicate (engine/split.h) */
     double weight, log_weight;
+    int64_t replicate;
     lc_cell rules[LC_RULE_MAX_CELLS]; /* the rules' columns, registry order (rule.h) */
     lc_market_row mk[LC_MAX_MARKETS];
 } lc_run_row;
@@ -86,11 +89,11 @@ int lc_n_event_columns(void);
  * lc_market_row. */
 const lc_column *lc_market_columns(void);
 int lc_n_market_columns(void);
-/* The columns /runs has when its runs were drawn by importance sampling
- * (simulation.rare tilt): weight and log_weight. An unweighted file has
- * neither. */
+/* The columns /runs has when its runs were drawn for rare events: weight
+ * and log_weight (simulation.rare tilt), and replicate too (split). An
+ * unweighted file has none. */
 const lc_column *lc_weight_columns(void);
-int lc_n_weight_columns(void);
+int lc_n_weight_columns(lc_rare_method method);
 /* The value of /runs column `name` in a row (tests, summaries; the weight
  * columns too); NAN if none. */
 double lc_run_value(const lc_run_row *row, const char *name);

@@ -109,8 +109,8 @@ struct lc_writer {
     int plane_series[LC_SERIES_N * LC_MAX_MARKETS], plane_market[LC_SERIES_N * LC_MAX_MARKETS];
     hid_t row_scale;    /* /series/row: the row coordinate, grown with the rows */
     hid_t *market_ds;   /* per-market /runs columns, [market][lc_n_market_columns] */
-    hid_t weight_ds[2]; /* /runs weight, log_weight (importance sampling), or 0 */
-    int weighted;
+    hid_t weight_ds[3]; /* /runs weight, log_weight (, replicate) under simulation.rare, or 0 */
+    int weighted;       /* of them, those written (record.h lc_n_weight_columns) */
     long ncols;
     long series_chunk; /* rows per /series chunk */
     long rows;         /* /runs rows written = runs_completed */
@@ -621,7 +621,8 @@ static int write_root_attributes(lc_writer *w, const lc_writer_opts *o, const lc
         return fail(w, err, "/", "cannot write the root attributes");
     if (sc->rare.method != LC_RARE_NONE &&
         (attr_str(f, "rare_method", lc_rare_methods[sc->rare.method]) ||
-         attr_str(f, "rare_pilot", o->rare_pilot ? o->rare_pilot : "")))
+         attr_str(f, sc->rare.method == LC_RARE_SPLIT ? "rare_split" : "rare_pilot",
+                  o->rare_pilot ? o->rare_pilot : "")))
         return fail(w, err, "/", "cannot write the rare-event attributes");
     return 0;
 }
@@ -939,11 +940,11 @@ static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
 }
 
 /* The per-market /runs columns <name>.<market>, after the others; then,
- * for runs drawn by importance sampling, weight and log_weight. */
+ * for runs drawn for rare events, weight and log_weight (and replicate). */
 static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *err)
 {
     int nc = lc_n_market_columns(), rc = 0;
-    w->weighted = sc->rare.method == LC_RARE_TILT;
+    w->weighted = lc_n_weight_columns(sc->rare.method);
     w->nmarkets = sc->nmarkets;
     w->market_ds = calloc((size_t)(w->nmarkets * nc), sizeof *w->market_ds);
     if (!w->market_ds)
@@ -975,7 +976,7 @@ static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *
                 rc = fail(w, err, object, "cannot create");
             }
         }
-    for (int c = 0; order && w->weighted && c < lc_n_weight_columns() && rc == 0; c++) {
+    for (int c = 0; order && c < w->weighted && rc == 0; c++) {
         const lc_column *col = &lc_weight_columns()[c];
         used += (size_t)snprintf(order + used, len - used, ",%s", col->name);
         w->weight_ds[c] = extensible(g, col->name, file_type(col->type), 0, RUN_CHUNK, col->units,
@@ -1206,7 +1207,7 @@ static int append_batch(lc_writer *w, const lc_batch *b, lc_error *err)
                               sizeof(lc_run_row), (hsize_t)w->rows, err))
                 return -1;
         }
-    for (int c = 0; w->weighted && c < lc_n_weight_columns(); c++)
+    for (int c = 0; c < w->weighted; c++)
         if (append_column(w, w->weight_ds[c], &lc_weight_columns()[c], b->rows, b->nrows,
                           sizeof(lc_run_row), (hsize_t)w->rows, err))
             return -1;

@@ -27,7 +27,8 @@ typedef struct lc_writer_opts {
     const lc_sweep *sweep; /* the varied keys, or NULL (for `run`) */
     const char *command;   /* the command line, stored as an attribute (NULL: none) */
     /* runs drawn by importance sampling: the pilot's iterations in a line
-     * (engine/pilot.h; "" or NULL: theta was given), attribute rare_pilot */
+     * (engine/pilot.h; "" or NULL: theta was given), attribute rare_pilot;
+     * under splitting its levels and hits (engine/split.h), rare_split */
     const char *rare_pilot;
     /* if not NULL: receives the temporary name as soon as it is claimed,
      * before any HDF5 work (for a signal handler to remove; main.c) */

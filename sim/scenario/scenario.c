@@ -1637,9 +1637,18 @@ static int read_correlation(lc_scenario *sc, lc_node *root, lc_error *err)
 /* ---- simulation.rare (DESIGN §15) -------------------------------------- */
 
 const char *const lc_rare_methods[LC_RARE_N] = {"none", "tilt", "split"};
-const char *const lc_rare_scores[LC_SCORE_N] = {"drawdown", "fund_used", "bad_debt"};
+const char *const lc_rare_scores[LC_SCORE_N] = {"drawdown", "fund_used", "bad_debt", "fall"};
 
-enum { RARE_THETA, RARE_JUMPS, RARE_LEVEL, PILOT_RUNS, PILOT_ITERATIONS, PILOT_QUANTILE };
+enum {
+    RARE_THETA,
+    RARE_JUMPS,
+    RARE_LEVEL,
+    PILOT_RUNS,
+    PILOT_ITERATIONS,
+    PILOT_QUANTILE,
+    SPLIT_EFFORT,
+    SPLIT_REPLICATES
+};
 static const lc_param rare_params[] = {
     [RARE_THETA] = {"theta", "1", LC_REAL, 0, -20, 20, 0, 0,
                     "shift of a tilted market's standard innovation, in its standard "
@@ -1660,7 +1669,84 @@ static const lc_param rare_params[] = {
     [PILOT_QUANTILE] = {"quantile", "1", LC_REAL, 0.1, 0, 0.5, 1, 0,
                         "elite fraction rho: an iteration's level is the score its best rho "
                         "of runs reach"},
+    [SPLIT_EFFORT] = {"effort", "runs", LC_INT, 1000, 10, 1e7, 0, 0,
+                      "splitting: trajectories run at each level in each replicate (fixed "
+                      "effort)"},
+    [SPLIT_REPLICATES] = {"replicates", "1", LC_INT, 20, 10, 1e5, 0, 0,
+                          "splitting: independent replicates; the intervals are of their "
+                          "estimates' spread"},
 };
+
+/* The keys of method split: score, levels, effort, replicates. */
+static int read_split(lc_scenario *sc, lc_node *m, lc_node *sim, lc_error *err)
+{
+    lc_rare *ra = &sc->rare;
+    static const char *const tilt_only[] = {"theta", "markets", "jumps", "target", "pilot"};
+    for (int i = 0; i < LC_COUNT(tilt_only); i++)
+        if (lc_node_get(m, tilt_only[i])) {
+            char key[64];
+            snprintf(key, sizeof key, "simulation.rare.%s", tilt_only[i]);
+            return lc_error_at(err, m->src, lc_node_key_line(m, tilt_only[i]), key,
+                               "is for method tilt; split takes score, levels, effort and "
+                               "replicates");
+        }
+    int score,
+        rc = read_name(m, "simulation.rare", "score", lc_rare_scores, LC_SCORE_N, &score, err);
+    if (!lc_node_get(m, "score"))
+        rc = lc_error_at(err, m->src, m->line, "simulation.rare.score",
+                         "required with method split (fall | drawdown | fund_used | bad_debt)");
+    ra->score = (lc_rare_score)score;
+    lc_node *lv = lc_node_get(m, "levels");
+    if (!lv || lv->kind != LC_NODE_SEQ || lv->n < 1 || lv->n > LC_SPLIT_MAX_LEVELS)
+        return lc_error_at(err, lv ? lv->src : m->src, lv ? lv->line : m->line,
+                           "simulation.rare.levels",
+                           "required with method split: a list of 1 to %d increasing levels of "
+                           "the score above 0, the last the target's",
+                           LC_SPLIT_MAX_LEVELS);
+    const lc_param *p = &rare_params[RARE_LEVEL];
+    for (int i = 0; i < lv->n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "simulation.rare.levels[%d]", i);
+        rc |= read_scalar_number(lv->vals[i], key, p, &ra->levels[i], err);
+        if (rc == 0 && !(ra->levels[i] > (i ? ra->levels[i - 1] : 0)))
+            rc = lc_error_at(err, lv->vals[i]->src, lv->vals[i]->line, key,
+                             "%g: the levels must increase, from above 0 (every score starts "
+                             "at 0)",
+                             ra->levels[i]);
+    }
+    ra->nlevels = lv->n;
+    double effort = 0, replicates = 0;
+    rc |= read_param(m, m, "simulation.rare", &rare_params[SPLIT_EFFORT], &effort, NULL, err);
+    rc |=
+        read_param(m, m, "simulation.rare", &rare_params[SPLIT_REPLICATES], &replicates, NULL, err);
+    ra->effort = (long)effort;
+    ra->replicates = (long)replicates;
+    if (rc == 0 && (double)ra->effort * (double)ra->replicates * ra->nlevels > 1e9)
+        rc = lc_error_at(err, m->src, m->line, "simulation.rare",
+                         "effort x replicates x levels is over 1e9 trajectories");
+    /* the root runs, effort x replicates: simulation.runs, when given,
+     * says the effort too (the rows are the trajectories the splitting
+     * leaves) */
+    int given = sim && lc_node_get(sim, "runs"), says_effort = lc_node_get(m, "effort") != NULL;
+    if (rc == 0 && given && !says_effort) {
+        if (sc->runs % ra->replicates || sc->runs / ra->replicates < 10)
+            return lc_error_at(err, sim->src, lc_node_key_line(sim, "runs"), "simulation.runs",
+                               "%ld: with rare.method split the runs are effort x replicates "
+                               "(%ld replicates): give a multiple of them, at least 10 a "
+                               "replicate, or rare.effort",
+                               sc->runs, ra->replicates);
+        ra->effort = sc->runs / ra->replicates;
+    }
+    long roots = ra->effort * ra->replicates;
+    if (rc == 0 && given && sc->runs != roots)
+        return lc_error_at(err, sim->src, lc_node_key_line(sim, "runs"), "simulation.runs",
+                           "%ld: with rare.method split the runs start as effort x replicates "
+                           "= %ld (the rows are the trajectories the splitting leaves): give "
+                           "one or the other",
+                           sc->runs, roots);
+    sc->runs = roots;
+    return rc;
+}
 
 /* theta of the tilted markets: a number for every one, a list in their
  * order, or a map of market name to number (which names the tilted ones). */
@@ -1714,24 +1800,25 @@ static int read_theta(lc_scenario *sc, lc_node *v, lc_error *err)
     return rc;
 }
 
-static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_error *err);
+static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_node *sim, lc_error *err);
 
 static int read_rare(lc_scenario *sc, lc_node *sim, lc_error *err)
 {
     lc_rare *ra = &sc->rare;
-    *ra = (lc_rare){.kappa = 1};
+    *ra = (lc_rare){.kappa = 1, .level = NAN}; /* level: a target's (theta: auto) */
     for (int k = 0; k < sc->nmarkets; k++)
         ra->tilted[k] = 1;
     lc_node *m = section_map(sim, "rare", "simulation.rare", err);
     if (!m)
         return sim && lc_node_get(sim, "rare") ? -1 : 0;
-    int rc = read_rare_keys(sc, m, err);
-    static const char *const cand[] = {"method", "theta", "markets", "jumps", "target", "pilot"};
+    int rc = read_rare_keys(sc, m, sim, err);
+    static const char *const cand[] = {"method", "theta", "markets", "jumps",  "target",
+                                       "pilot",  "score", "levels",  "effort", "replicates"};
     reject_unused(m, "simulation.rare", cand, LC_COUNT(cand), err);
     return rc;
 }
 
-static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_error *err)
+static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_node *sim, lc_error *err)
 {
     lc_rare *ra = &sc->rare;
     int method,
@@ -1739,20 +1826,19 @@ static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_error *err)
     ra->method = (lc_rare_method)method;
     if (!lc_node_get(m, "method"))
         return lc_error_at(err, m->src, m->line, "simulation.rare.method",
-                           "required (tilt: importance sampling; none: plain Monte Carlo)");
+                           "required (tilt: importance sampling; split: multilevel splitting; "
+                           "none: plain Monte Carlo)");
     if (rc)
         return rc;
     if (ra->method == LC_RARE_NONE) {
         if (m->n > 1)
             return lc_error_at(err, m->src, m->line, "simulation.rare",
-                               "method none draws as plain Monte Carlo: give method tilt, or "
-                               "no other key");
+                               "method none draws as plain Monte Carlo: give method tilt or "
+                               "split, or no other key");
         return 0;
     }
     if (ra->method == LC_RARE_SPLIT)
-        return lc_error_at(err, m->src, lc_node_key_line(m, "method"), "simulation.rare.method",
-                           "split (multilevel splitting) is not built yet: use tilt "
-                           "(importance sampling)");
+        return read_split(sc, m, sim, err);
     lc_node *mk = lc_node_get(m, "markets");
     if (mk) {
         if (mk->kind != LC_NODE_SEQ || mk->n == 0)
@@ -2138,6 +2224,15 @@ static void visit_rare(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
     if (ra->method == LC_RARE_NONE)
         return;
     fn(ctx, "simulation.rare.method", NULL, NULL, 0, 0, lc_rare_methods[ra->method]);
+    if (ra->method == LC_RARE_SPLIT) {
+        fn(ctx, "simulation.rare.score", NULL, NULL, 0, 0, lc_rare_scores[ra->score]);
+        fn(ctx, "simulation.rare.levels", rare_params[RARE_LEVEL].unit, ra->levels, ra->nlevels, 1,
+           NULL);
+        double v[2] = {(double)ra->effort, (double)ra->replicates};
+        fn(ctx, "simulation.rare.effort", "runs", &v[0], 1, 0, NULL);
+        fn(ctx, "simulation.rare.replicates", "1", &v[1], 1, 0, NULL);
+        return;
+    }
     if (ra->pilot)
         fn(ctx, "simulation.rare.theta", NULL, NULL, 0, 0, "auto");
     for (int k = 0; !ra->pilot && k < sc->nmarkets; k++)

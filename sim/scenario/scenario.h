@@ -148,9 +148,18 @@ typedef struct lc_correlation {
  * markets' models and of the common jumps from kappa times their rate; each
  * run's likelihood ratio goes to /runs/weight. theta: auto chooses theta by
  * the cross-entropy method (engine/pilot.h) for the target event
- * score >= level before the runs. */
+ * score >= level before the runs. split: fixed-effort multilevel
+ * splitting on the levels of a score (engine/split.h); its runs are the
+ * trajectories it leaves, weighted, in replicates. */
 typedef enum { LC_RARE_NONE, LC_RARE_TILT, LC_RARE_SPLIT, LC_RARE_N } lc_rare_method;
-typedef enum { LC_SCORE_DRAWDOWN, LC_SCORE_FUND_USED, LC_SCORE_BAD_DEBT, LC_SCORE_N } lc_rare_score;
+#define LC_SPLIT_MAX_LEVELS 32
+typedef enum {
+    LC_SCORE_DRAWDOWN,
+    LC_SCORE_FUND_USED,
+    LC_SCORE_BAD_DEBT,
+    LC_SCORE_FALL, /* market 0's fall from s0, 1 − price_min/s0 */
+    LC_SCORE_N
+} lc_rare_score;
 extern const char *const lc_rare_methods[LC_RARE_N];
 extern const char *const lc_rare_scores[LC_SCORE_N];
 typedef struct lc_rare {
@@ -163,6 +172,10 @@ typedef struct lc_rare {
     double level;
     long pilot_runs, pilot_iterations;
     double pilot_quantile; /* the elite fraction rho of each iteration */
+    /* split (engine/split.h): the levels of score, the last the target's */
+    double levels[LC_SPLIT_MAX_LEVELS];
+    int nlevels;
+    long effort, replicates; /* trajectories a level in each replicate; replicates */
 } lc_rare;
 
 typedef struct lc_scenario {

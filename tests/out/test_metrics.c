@@ -95,7 +95,8 @@ Test(metrics, a_table_by_hand)
         exo[i] = i == 0 ? 0 : dd[i] / 2;
         rounds[i] = i < 3 ? 1 : 3;
     }
-    lc_point_runs r = {7, 10, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL, NULL, NULL};
+    lc_point_runs r = {7,    10,     bad,   ll,   zero, dd,   exo, ins,
+                       zero, rounds, trunc, NULL, NULL, NULL, NULL};
     lc_metric *rows = NULL;
     long n = 0;
     cr_assert_eq(lc_metrics_point(&r, &rows, &n), 0);
@@ -183,7 +184,8 @@ Test(metrics, a_table_by_hand)
     free(rows);
 
     /* an empty point: NaN everywhere, n = 0 */
-    lc_point_runs e = {0, 0, bad, ll, zero, dd, exo, ins, zero, rounds, trunc, NULL, NULL, NULL};
+    lc_point_runs e = {0,    0,      bad,   ll,   zero, dd,   exo, ins,
+                       zero, rounds, trunc, NULL, NULL, NULL, NULL};
     rows = NULL;
     n = 0;
     cr_assert_eq(lc_metrics_point(&e, &rows, &n), 0);
@@ -253,8 +255,10 @@ Test(metrics, a_paired_table_by_hand)
         exo[i] = i == 0 ? 0 : 0.05;
         rounds[i] = 1;
     }
-    lc_point_runs b = {0, 10, bb, lb, zero, dd, exo, ins, zero, rounds, zero, NULL, NULL, NULL};
-    lc_point_runs j = {3, 10, bj, lj, zero, dd, exo, ins, zero, rounds, zero, NULL, NULL, NULL};
+    lc_point_runs b = {0,    10,     bb,   lb,   zero, dd,   exo, ins,
+                       zero, rounds, zero, NULL, NULL, NULL, NULL};
+    lc_point_runs j = {3,    10,     bj,   lj,   zero, dd,   exo, ins,
+                       zero, rounds, zero, NULL, NULL, NULL, NULL};
     lc_metric *rows = NULL;
     long n = 0;
     cr_assert_eq(lc_metrics_paired(&j, &b, &rows, &n), 0);
@@ -282,4 +286,23 @@ Test(metrics, a_paired_table_by_hand)
     m = find(rows, n, "amplification.mean");
     cr_assert(m->value == 0 && m->n == 9 && m->lo == 0 && m->hi == 0);
     free(rows);
+}
+
+/* The replicates' interval of multilevel splitting by hand: three
+ * replicates of 2, 1 and 3 runs, c_g = 1.5, 0, 3 (n = 6): a_g = c_g/2, the
+ * estimate their mean 0.75, t on 2 degrees of freedom (4.30265273). */
+Test(metrics, replicate_share_by_hand)
+{
+    double p, lo, hi;
+    lc_replicate_share(4.5, 1.5 * 1.5 + 9.0, 3, 6, &p, &lo, &hi);
+    double a[3] = {0.75, 0, 1.5}, v = 0;
+    for (int g = 0; g < 3; g++)
+        v += (a[g] - 0.75) * (a[g] - 0.75) / 2;
+    double half = 4.30265273 * sqrt(v / 3);
+    cr_assert_float_eq(p, 0.75, 1e-15);
+    cr_assert_float_eq(hi, 0.75 + half, 1e-12);
+    cr_assert_eq(lo, fmax(0.0, 0.75 - half));
+    lc_replicate_share(0, 0, 3, 6, &p, &lo, &hi);
+    cr_assert(p == 0 && lo == 0 && isnan(hi), "no run in A: [0, NaN]");
+    cr_assert(fabs(lc_t975(10) - 2.228139) < 1e-5 && fabs(lc_t975(120) - 1.979930) < 1e-5);
 }

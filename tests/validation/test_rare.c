@@ -1,5 +1,6 @@
-/* test_rare.c — importance sampling (simulation.rare tilt, DESIGN §15)
- * against closed forms where plain Monte Carlo sees nothing.
+/* test_rare.c — importance sampling and multilevel splitting
+ * (simulation.rare tilt and split, DESIGN §15) against closed forms where
+ * plain Monte Carlo sees nothing.
  *
  * With no accounts and impact none a market is its price model's path, and a
  * run hits the down barrier H iff its price_min (seen at t = 0 and at the end
@@ -11,7 +12,9 @@
  * An IS estimate is the mean of w·1{hit} over N runs; its standard error is
  * the sample standard deviation of w·1{hit} over sqrt(N) (the CLT the
  * weighted metrics' interval rests on, docs/analysis.md). Each test states
- * its tolerance in those SE: |estimate − p| < 4 SE. The deep-barrier cases
+ * its tolerance in those SE: |estimate − p| < 4 SE. A splitting estimate is
+ * the mean of its G replicates' estimates; its SE their standard deviation
+ * over sqrt(G), computed here from the rows, apart from the metrics' code. The deep-barrier cases
  * also require the estimate to tell the BGK-corrected value from the
  * continuous one (> 4 SE apart), so agreement is not loose tolerance. */
 #include <criterion/criterion.h>
@@ -21,9 +24,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/engine.h"
 #include "engine/pilot.h"
+#include "engine/runner.h"
+#include "engine/split.h"
+#include "out/metrics.h"
 #include "support.h"
 
 #define SIGMA 0.8
@@ -239,7 +246,6 @@ Test(rare, bad_keys)
     static const struct {
         const char *rare, *says;
     } cases[] = {
-        {"{method: split}", "not built yet"},
         {"{method: tilt}", "simulation.rare.theta: required"},
         {"{method: tilt, theta: [1, 2]}", "has 2 numbers for 1 tilted markets"},
         {"{method: tilt, theta: {ETH: 1}}", "simulation.rare.theta.ETH: names no market"},
@@ -274,4 +280,228 @@ Test(rare, bad_keys)
                           NULL, 0);
     cr_assert(msg && (strstr(msg, "draws no standard innovation") || strstr(msg, "file")), "%s",
               msg ? msg : "(no error)");
+}
+
+/* ---- multilevel splitting (engine/split.h) ----------------------------- */
+
+static lc_scenario *gbm_split(int steps, double dt, long seed, const char *rare)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "simulation: {steps: %d, dt: %g, seed: %ld, rare: %s}\n"
+             "price: {model: gbm, s0: 100, mu: 0, sigma: %g}\n"
+             "impact: {model: none}\n"
+             "population: {accounts: 0}\n"
+             "output: {series: []}\n",
+             steps, dt, seed, rare, SIGMA);
+    return t_scenario(text);
+}
+
+typedef struct split_est {
+    double p, se; /* the replicates' mean estimate of P(hit) and its SE */
+    double wsum;  /* Σ w over the rows, n: every replicate's mass is n/G */
+    long rows, replicates;
+    lc_run_row *row; /* the rows (free) */
+} split_est;
+
+/* The splitting of sc on `threads` threads, its rows by the runner, and
+ * the estimate of P(price_min <= h) from them. */
+static split_est run_split(lc_scenario *sc, int threads, double h)
+{
+    lc_error err = {0};
+    lc_population *pop = lc_population_create(sc, &err);
+    cr_assert_not_null(pop, "%s", err.msg);
+    lc_split sp;
+    cr_assert_eq(lc_split_run(sc, pop, threads, LC_ENGINE_INDEX, NULL, NULL, &sp, &err), 0, "%s",
+                 err.msg);
+    sc->runs = sp.njob;
+    split_est e = {.rows = sp.njob, .row = malloc((size_t)sp.njob * sizeof *e.row)};
+    cr_assert_not_null(e.row);
+    lc_runner_opts o = {.threads = threads, .rows = e.row, .split = &sp};
+    lc_runner_stats st;
+    const lc_scenario *scs[1] = {sc};
+    const lc_population *pops[1] = {pop};
+    cr_assert_eq(lc_runner_run(scs, pops, 1, &o, NULL, &st, &err), 0, "%s", err.msg);
+    long G = sc->rare.replicates;
+    double *a = calloc((size_t)G, sizeof *a), scale = (double)G / (double)e.rows;
+    for (long i = 0; i < e.rows; i++) {
+        const lc_run_row *r = &e.row[i];
+        cr_assert(r->replicate >= 0 && r->replicate < G);
+        cr_assert_eq(r->log_weight, log(r->weight));
+        e.wsum += r->weight;
+        if (r->mk[0].price_min <= h)
+            a[r->replicate] += scale * r->weight;
+    }
+    double m = 0, v = 0;
+    for (long g = 0; g < G; g++)
+        m += a[g] / (double)G;
+    for (long g = 0; g < G; g++)
+        v += (a[g] - m) * (a[g] - m) / (double)(G - 1);
+    e.p = m;
+    e.se = sqrt(v / (double)G);
+    e.replicates = G;
+    free(a);
+    lc_split_free(&sp);
+    lc_population_free(pop);
+    return e;
+}
+
+static double bgk_at(double h, int steps, double dt)
+{
+    double shift = exp(-T_BGK_BETA * SIGMA * sqrt(dt / (365 * 86400.0)));
+    return t_gbm_hit_probability(100, h * shift, 0, SIGMA, steps * dt / (365 * 86400.0));
+}
+
+/* The deep barrier of the tilt's test, H = 81.5 (p ≈ 9.6e-7: plain MC with
+ * 20,000 runs sees none, deep_gbm_barrier_by_tilt), by splitting on the
+ * fall 1 − price_min/s0 at seven levels to 0.185 (each reached by about a
+ * fifth of the trajectories before it), 1000 trajectories a level in 20
+ * replicates: an SE of about 15% of p. Each replicate's weights sum to its
+ * share of the rows. */
+Test(rare, deep_gbm_barrier_by_splitting)
+{
+    const double h = 81.5;
+    double p = bgk_at(h, STEPS, DT);
+    lc_scenario *sc = gbm_split(STEPS, DT, 3,
+                                "{method: split, score: fall, levels: [0.05, 0.08, 0.105, 0.125, "
+                                "0.145, 0.165, 0.185], effort: 1000, replicates: 20}");
+    split_est e = run_split(sc, 2, h);
+    cr_log_info("deep barrier by splitting: BGK %.4g, estimate %.4g ± %.2g (%ld rows)", p, e.p,
+                e.se, e.rows);
+    cr_assert(fabs(e.p - p) < 4 * e.se, "splitting %.4g vs BGK %.4g: %.1f SE", e.p, p,
+              fabs(e.p - p) / e.se);
+    cr_assert(e.se < 0.3 * p, "a useful estimate: SE %.2g of %.2g", e.se, p);
+    cr_assert(fabs(e.wsum - (double)e.rows) < 1e-6 * (double)e.rows, "the weights' mean is 1: %g",
+              e.wsum / (double)e.rows);
+    free(e.row);
+    lc_scenario_free(sc);
+}
+
+/* H = 89.8, p ≈ 1e-2: splitting (two levels) and plain MC (20,000 runs, as
+ * agrees_with_plain_mc) agree within 4 of their combined SE. */
+Test(rare, splitting_agrees_with_plain_mc)
+{
+    const double h = 89.8;
+    double p = bgk_at(h, STEPS, DT);
+    lc_scenario *plain = gbm(20000, 5, NULL);
+    est a = run_barrier(plain, 0, h);
+    lc_scenario_free(plain);
+    lc_scenario *sc = gbm_split(STEPS, DT, 5,
+                                "{method: split, score: fall, levels: [0.05, 0.102], effort: 500, "
+                                "replicates: 20}");
+    split_est b = run_split(sc, 2, h);
+    double se = sqrt(a.se * a.se + b.se * b.se);
+    cr_log_info("p ~ 1e-2: BGK %.4g, plain %.4g ± %.2g, splitting %.4g ± %.2g", p, a.p, a.se, b.p,
+                b.se);
+    cr_assert(fabs(a.p - b.p) < 4 * se, "plain %.4g vs splitting %.4g: %.1f SE", a.p, b.p,
+              fabs(a.p - b.p) / se);
+    cr_assert(fabs(b.p - p) < 4 * b.se, "splitting %.4g vs BGK %.4g", b.p, p);
+    free(b.row);
+    lc_scenario_free(sc);
+}
+
+/* A splitting is a function of the seed: the rows of 1 and 2 threads are
+ * identical, bit for bit, and another seed gives others. */
+Test(rare, splitting_independent_of_threads)
+{
+    const char *rare = "{method: split, score: fall, levels: [0.04, 0.07], effort: 100, "
+                       "replicates: 10}";
+    lc_scenario *s1 = gbm_split(96, DT, 11, rare), *s2 = gbm_split(96, DT, 11, rare),
+                *s3 = gbm_split(96, DT, 12, rare);
+    split_est a = run_split(s1, 1, 0), b = run_split(s2, 2, 0), c = run_split(s3, 2, 0);
+    cr_assert_eq(a.rows, b.rows);
+    cr_assert(memcmp(a.row, b.row, (size_t)a.rows * sizeof *a.row) == 0,
+              "1 and 2 threads give the same rows");
+    cr_assert(c.rows != a.rows || memcmp(a.row, c.row, (size_t)a.rows * sizeof *a.row) != 0,
+              "another seed, other rows");
+    cr_assert(a.rows > 10 * 100, "the clones add rows to the roots' (%ld)", a.rows);
+    free(a.row);
+    free(b.row);
+    free(c.row);
+    lc_scenario_free(s1);
+    lc_scenario_free(s2);
+    lc_scenario_free(s3);
+}
+
+/* The coverage of the replicates' interval (lc_replicate_share: t on G − 1
+ * degrees of freedom): 300 independent splittings of a small case (p ≈
+ * 2e-3, 72 steps, 10 replicates of 100 trajectories a level), each interval
+ * from the metrics' own function. The estimates' mean is p within 4 of its
+ * SE (the splitting is unbiased), and their share covering the closed form is
+ * within 4 SE of 95% (SE sqrt(.95·.05/300) = 1.26%); the BGK value stands
+ * for the truth, its error (under 1% of p at this dt) well inside the
+ * intervals' width. */
+Test(rare, splitting_interval_coverage)
+{
+    const int steps = 72, reps = 300;
+    const double h = 93.9, p = bgk_at(h, steps, DT);
+    cr_assert(p > 5e-4 && p < 5e-3, "p %g", p);
+    long covered = 0;
+    double sum = 0, sum2 = 0; /* of the estimates: their mean is p (unbiased) */
+    for (int k = 0; k < reps; k++) {
+        lc_scenario *sc = gbm_split(steps, DT, 1000 + k,
+                                    "{method: split, score: fall, levels: [0.02, 0.04, 0.061], "
+                                    "effort: 100, replicates: 10}");
+        split_est e = run_split(sc, 2, h);
+        double sc_ = 0, sc2 = 0, cur = 0;
+        for (long i = 0; i < e.rows; i++) {
+            if (i > 0 && e.row[i].replicate != e.row[i - 1].replicate) {
+                sc2 += cur * cur;
+                cur = 0;
+            }
+            if (e.row[i].mk[0].price_min <= h) {
+                sc_ += e.row[i].weight;
+                cur += e.row[i].weight;
+            }
+        }
+        double q, lo, hi;
+        lc_replicate_share(sc_, sc2 + cur * cur, e.replicates, e.rows, &q, &lo, &hi);
+        cr_assert(fabs(q - e.p) <= 1e-12 * e.p + 1e-300,
+                  "the metric's estimate %g is the test's %g", q, e.p);
+        covered += lo <= p && (isnan(hi) ? 0 : p <= hi);
+        sum += e.p;
+        sum2 += e.p * e.p;
+        free(e.row);
+        lc_scenario_free(sc);
+    }
+    double share = (double)covered / reps, se = sqrt(0.95 * 0.05 / reps);
+    double mean = sum / reps, mse = sqrt((sum2 / reps - mean * mean) / (reps - 1));
+    cr_log_info("replicate interval coverage %.3f over %d splittings; their mean %.4g ± %.2g, "
+                "BGK %.4g",
+                share, reps, mean, mse, p);
+    cr_assert(fabs(mean - p) < 4 * mse, "the estimates' mean %.4g vs %.4g: %.1f SE", mean, p,
+              fabs(mean - p) / mse);
+    cr_assert(fabs(share - 0.95) < 4 * se, "coverage %.3f: %.1f SE from 95%%", share,
+              fabs(share - 0.95) / se);
+}
+
+/* What method split refuses, with file, line and key. */
+Test(rare, split_bad_keys)
+{
+    static const struct {
+        const char *sim, *says;
+    } cases[] = {
+        {"rare: {method: split}", "simulation.rare.score: required"},
+        {"rare: {method: split, score: fall}", "simulation.rare.levels: required"},
+        {"rare: {method: split, score: fall, levels: [0.2, 0.1]}", "the levels must increase"},
+        {"rare: {method: split, score: fall, levels: [0, 0.1]}", "from above 0"},
+        {"rare: {method: split, score: pnl, levels: [0.1]}", "must be one of"},
+        {"rare: {method: split, score: fall, levels: [0.1], theta: 1}", "is for method tilt"},
+        {"rare: {method: split, score: fall, levels: [0.1], effort: 5}", "simulation.rare.effort"},
+        {"runs: 15, rare: {method: split, score: fall, levels: [0.1]}", "give a multiple of them"},
+        {"runs: 400, rare: {method: split, score: fall, levels: [0.1], effort: 30}",
+         "the runs start as effort x replicates = 600"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "simulation: {steps: 10, %s}\n"
+                 "price: {model: gbm, s0: 100}\n"
+                 "population: {accounts: 0}\n",
+                 cases[i].sim);
+        const char *msg = t_scenario_errors(text, NULL, 0);
+        cr_assert(msg && strstr(msg, cases[i].says), "%s: expected '%s', got: %s", cases[i].sim,
+                  cases[i].says, msg ? msg : "(no error)");
+        cr_assert(strstr(msg, ":1:"), "names the line: %s", msg);
+    }
 }

@@ -1,0 +1,239 @@
+/* split.c — fixed-effort multilevel splitting (split.h). */
+#include "engine/split.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/rng.h"
+
+void lc_split_free(lc_split *sp)
+{
+    free(sp->traj);
+    free(sp->job);
+    free(sp->hits);
+    *sp = (lc_split){0};
+}
+
+void lc_split_lineage(const lc_split *sp, long t, lc_rekey *at, lc_lineage *l)
+{
+    int n = 0;
+    for (long u = t; sp->traj[u].parent >= 0; u = sp->traj[u].parent)
+        n++;
+    int k = n;
+    for (long u = t; sp->traj[u].parent >= 0; u = sp->traj[u].parent)
+        at[--k] = (lc_rekey){sp->traj[u].step, sp->traj[u].key};
+    long root = t;
+    while (sp->traj[root].parent >= 0)
+        root = sp->traj[root].parent;
+    *l = (lc_lineage){.root = sp->traj[root].root, .n = n, .at = at, .level = INFINITY};
+}
+
+/* Trajectories first .. first+n-1 of a stage run to its level: each one's
+ * crossed. 0, 1 if stopped, -1 with err. */
+static int run_stage(const lc_scenario *sc, const lc_population *pop, lc_scratch **keep,
+                     int threads, lc_split *sp, long first, long n, double level,
+                     const volatile sig_atomic_t *stop, lc_error *err)
+{
+    int failed = 0, stopped = 0;
+    lc_error firsterr = {0};
+#pragma omp parallel num_threads(threads)
+    {
+        lc_scratch *s = keep[omp_get_thread_num()];
+        lc_rekey at[LC_SPLIT_MAX_LEVELS];
+#pragma omp for schedule(dynamic, 4)
+        for (long i = first; i < first + n; i++) {
+            int bad, halt;
+#pragma omp atomic read
+            bad = failed;
+#pragma omp atomic read
+            halt = stopped;
+            if (bad || halt)
+                continue;
+            lc_lineage line;
+            lc_split_lineage(sp, i, at, &line);
+            line.level = level;
+            lc_scratch_set_lineage(s, &line);
+            lc_run_row row;
+            lc_error e = {0};
+            int rc = lc_engine_run(sc, pop, s, 0, i, &row, NULL, NULL, &e);
+            lc_scratch_set_lineage(s, NULL);
+            if (rc == 1) {
+#pragma omp atomic write
+                stopped = 1;
+            } else if (rc < 0) {
+#pragma omp critical(lc_split_error)
+                if (!failed) {
+                    firsterr = e;
+                    failed = 1;
+                }
+            } else
+                sp->traj[i].crossed = rc == 2 ? lc_scratch_crossed(s) : -1;
+        }
+    }
+    if (failed)
+        return lc_error_add(err, "rare.split: %.*s", (int)(firsterr.len ? firsterr.len - 1 : 0),
+                            firsterr.msg);
+    return stopped;
+}
+
+/* Replicate g's clones of its entrances among trajectories [first, end) of
+ * stage l, appended at sp->ntraj (room was made): effort of them, or none
+ * without an entrance. Returns the entrances H. */
+static long deal(const lc_scenario *sc, lc_split *sp, gsl_rng *rng, long first, long end, int g,
+                 int l, long *slot)
+{
+    long effort = sc->rare.effort, h = 0;
+    for (long i = first; i < end; i++)
+        h += sp->traj[i].replicate == g && sp->traj[i].crossed >= 0;
+    if (h == 0)
+        return 0;
+    long *entrance = slot; /* the entrances in order, then a shuffle of them */
+    long k = 0;
+    for (long i = first; i < end; i++)
+        if (sp->traj[i].replicate == g && sp->traj[i].crossed >= 0)
+            entrance[k++] = i;
+    /* clones of each: effort / h, and one more for effort mod h entrances
+     * drawn without replacement (a partial Fisher-Yates shuffle) */
+    long base = effort / h, extra = effort % h;
+    long *order = slot + h, *clones = slot + 2 * h;
+    for (long i = 0; i < h; i++) {
+        order[i] = i;
+        clones[i] = base;
+    }
+    lc_rng_reset(rng, sc->seed, LC_STREAM_SPLIT_DEAL,
+                 (uint64_t)g * LC_SPLIT_MAX_LEVELS + (uint64_t)l);
+    for (long i = 0; i < extra; i++) {
+        long j = i + (long)gsl_rng_uniform_int(rng, (unsigned long)(h - i));
+        long tmp = order[i];
+        order[i] = order[j];
+        order[j] = tmp;
+        clones[order[i]]++;
+    }
+    for (long i = 0; i < h; i++) {
+        const lc_split_traj *e = &sp->traj[entrance[i]];
+        for (long c = 0; c < clones[i]; c++)
+            sp->traj[sp->ntraj++] =
+                (lc_split_traj){.parent = entrance[i],
+                                .root = e->root,
+                                .step = e->crossed,
+                                .key = lc_stream_seed(e->key, LC_STREAM_SPLIT, (uint64_t)c),
+                                .stage = l + 1,
+                                .replicate = g,
+                                .crossed = -1};
+    }
+    return h;
+}
+
+/* The rows: replicate by replicate, stage by stage, the trajectories that
+ * ran to the horizon, weighted (split.h). */
+static int make_rows(const lc_scenario *sc, lc_split *sp, const long *stage_first, int stages,
+                     lc_error *err)
+{
+    const lc_rare *ra = &sc->rare;
+    long G = ra->replicates, N = ra->effort;
+    sp->job = malloc((size_t)(sp->ntraj > 0 ? sp->ntraj : 1) * sizeof *sp->job);
+    if (!sp->job)
+        return lc_error_add(err, "rare.split: out of memory for %ld rows", sp->ntraj);
+    long n = 0; /* the last stage's never ran: crossed -1, rows all */
+    for (long t = 0; t < sp->ntraj; t++)
+        n += sp->traj[t].crossed < 0;
+    double scale = (double)n / (double)G;
+    for (int g = 0; g < G; g++) {
+        double mass = 1; /* P_gl */
+        for (int l = 0; l < stages; l++) {
+            long end = l + 1 < stages ? stage_first[l + 1] : sp->ntraj;
+            for (long t = stage_first[l]; t < end; t++)
+                if (sp->traj[t].replicate == g && sp->traj[t].crossed < 0)
+                    sp->job[sp->njob++] = (lc_split_job){t, scale * mass / (double)N};
+            mass *= (double)sp->hits[g * ra->nlevels + l] / (double)N;
+        }
+    }
+    return 0;
+}
+
+int lc_split_run(const lc_scenario *sc, const lc_population *pop, int threads, lc_engine_kind kind,
+                 const volatile sig_atomic_t *stop, FILE *log, lc_split *sp, lc_error *err)
+{
+    const lc_rare *ra = &sc->rare;
+    long G = ra->replicates, N = ra->effort;
+    int m = ra->nlevels;
+    *sp = (lc_split){.nlevels = m};
+    threads = threads > 0 ? threads : omp_get_max_threads();
+    /* at most G·N trajectories a stage, m stages */
+    sp->traj = malloc((size_t)(G * N * m) * sizeof *sp->traj);
+    sp->hits = calloc((size_t)(G * m), sizeof *sp->hits);
+    long *slot = malloc((size_t)(3 * N + 3) * sizeof *slot);
+    lc_scratch **keep = calloc((size_t)threads, sizeof *keep);
+    gsl_rng *rng = gsl_rng_alloc(lc_rng_xoshiro256pp);
+    int rc = 0;
+    if (!sp->traj || !sp->hits || !slot || !keep || !rng)
+        rc = lc_error_add(err, "rare.split: out of memory for %ld trajectories", G * N * m);
+    for (int t = 0; rc == 0 && t < threads; t++)
+        if (!(keep[t] = lc_scratch_create(sc, pop, kind, 0)))
+            rc = lc_error_add(err, "rare.split: out of memory for a run's scratch");
+        else
+            lc_scratch_set_stop(keep[t], stop);
+    long stage_first[LC_SPLIT_MAX_LEVELS];
+    int stages = 0;
+    for (long r = 0; rc == 0 && r < G * N; r++) /* stage 0: the roots */
+        sp->traj[sp->ntraj++] =
+            (lc_split_traj){.parent = -1,
+                            .root = r,
+                            .key = lc_stream_seed(sc->seed, LC_STREAM_SPLIT, (uint64_t)r),
+                            .replicate = (int)(r / N),
+                            .crossed = -1};
+    if (rc == 0)
+        stage_first[stages++] = 0;
+    /* stages 0 .. m-2 run to their level; the last runs as the rows */
+    for (int l = 0; rc == 0 && l < m - 1; l++) {
+        long first = stage_first[l], n = sp->ntraj - first;
+        if (n == 0)
+            break;
+        if ((rc = run_stage(sc, pop, keep, threads, sp, first, n, ra->levels[l], stop, err)))
+            break;
+        long reached = 0, live = 0;
+        sp->ran += n;
+        stage_first[stages++] = sp->ntraj;
+        for (int g = 0; g < G; g++) {
+            long h = deal(sc, sp, rng, first, first + n, g, l, slot);
+            sp->hits[g * m + l] = h;
+            reached += h;
+            live += h > 0;
+        }
+        if (log)
+            fprintf(log,
+                    "liqcascade: split level %d/%d: %s >= %.4g: %ld of %ld trajectories "
+                    "reached it (%.3g of them; %ld of %ld replicates go on)\n",
+                    l + 1, m, lc_rare_scores[ra->score], ra->levels[l], reached, n,
+                    (double)reached / (double)n, live, G);
+    }
+    if (rc == 0)
+        rc = make_rows(sc, sp, stage_first, stages, err);
+    for (int t = 0; keep && t < threads; t++)
+        lc_scratch_free(keep[t]);
+    free(keep);
+    free(slot);
+    gsl_rng_free(rng);
+    if (rc)
+        lc_split_free(sp);
+    return rc;
+}
+
+void lc_split_describe(const lc_scenario *sc, const lc_split *sp, char *buf, size_t size)
+{
+    const lc_rare *ra = &sc->rare;
+    size_t used = (size_t)snprintf(buf, size, "%s levels", lc_rare_scores[ra->score]);
+    for (int l = 0; l < ra->nlevels && used < size; l++)
+        used += (size_t)snprintf(buf + used, size - used, " %.6g", ra->levels[l]);
+    if (used < size)
+        used += (size_t)snprintf(buf + used, size - used, "; effort %ld, %ld replicates; hits",
+                                 ra->effort, ra->replicates);
+    for (int l = 0; l + 1 < ra->nlevels && used < size; l++) {
+        long h = 0;
+        for (long g = 0; g < ra->replicates; g++)
+            h += sp->hits[g * ra->nlevels + l];
+        used += (size_t)snprintf(buf + used, size - used, " %ld", h);
+    }
+}
