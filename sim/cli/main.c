@@ -1305,7 +1305,13 @@ static int simulate(cli *c, const lc_sweep *sw)
             goto done;
         }
         double t0 = lc_now_s();
-        int sr = lc_split_run(scs[0], pops[0], c->threads, c->engine, &stop_requested,
+        int sr = scs[0]->rare.auto_levels
+                     ? lc_split_choose_levels(scs[0], pops[0], c->threads, c->engine,
+                                              &stop_requested, c->quiet ? NULL : stderr,
+                                              pilot_trail, sizeof pilot_trail, &err)
+                     : 0;
+        if (sr == 0)
+            sr = lc_split_run(scs[0], pops[0], c->threads, c->engine, &stop_requested,
                               c->quiet ? NULL : stderr, &split, &err);
         if (sr == 0 && !c->quiet)
             fprintf(stderr,
@@ -1319,7 +1325,11 @@ static int simulate(cli *c, const lc_sweep *sw)
         if (sr)
             goto done;
         scs[0]->runs = split.njob;
-        lc_split_describe(scs[0], &split, pilot_trail, sizeof pilot_trail);
+        size_t had = strlen(pilot_trail); /* the pilot's levels, then the splitting's */
+        lc_split_describe(scs[0], &split, pilot_trail + had + (had ? 2 : 0),
+                          sizeof pilot_trail - had - (had ? 2 : 0));
+        if (had)
+            memcpy(pilot_trail + had, "; ", 2);
     }
     const lc_scenario *sc = scs[0];
     const lc_population *pop = pops[0];

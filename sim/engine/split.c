@@ -68,8 +68,10 @@ static int run_stage(const lc_scenario *sc, const lc_population *pop, lc_scratch
                     firsterr = e;
                     failed = 1;
                 }
-            } else
+            } else {
                 sp->traj[i].crossed = rc == 2 ? lc_scratch_crossed(s) : -1;
+                sp->traj[i].score = lc_rare_score_of(sc, &row);
+            }
         }
     }
     if (failed)
@@ -153,12 +155,48 @@ static int make_rows(const lc_scenario *sc, lc_split *sp, const long *stage_firs
     return 0;
 }
 
-int lc_split_run(const lc_scenario *sc, const lc_population *pop, int threads, lc_engine_kind kind,
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* levels: auto, stage l of the pilot: its trajectories [first, first+n)
+ * run to the horizon, the level their best LC_SPLIT_RHO reach (the
+ * target's, once that is reached: *last). 0, 1 stopped, -1 with err. */
+static int choose_level(lc_scenario *sc, const lc_population *pop, lc_scratch **keep, int threads,
+                        lc_split *sp, long first, long n, int l, const volatile sig_atomic_t *stop,
+                        int *last, lc_error *err)
+{
+    lc_rare *ra = &sc->rare;
+    int rc = run_stage(sc, pop, keep, threads, sp, first, n, INFINITY, stop, err);
+    double *score = rc ? NULL : malloc((size_t)n * sizeof *score);
+    if (rc || !score)
+        return rc ? rc : lc_error_add(err, "rare.split: out of memory");
+    for (long i = 0; i < n; i++)
+        score[i] = sp->traj[first + i].score;
+    qsort(score, (size_t)n, sizeof *score, cmp_desc);
+    long k = (long)ceil(LC_SPLIT_RHO * (double)n);
+    double level = score[(k < 1 ? 1 : k) - 1], below = l ? ra->levels[l - 1] : 0;
+    free(score);
+    *last = level >= ra->level || l == LC_SPLIT_MAX_LEVELS - 1;
+    ra->levels[l] = *last ? ra->level : level;
+    if (!*last && !(level > below))
+        return lc_error_add(err,
+                            "rare.split: levels: auto: at level %d the best %.0f%% of the "
+                            "pilot's trajectories reach no higher than %.6g, the level before: "
+                            "give the levels (the score does not climb towards %.6g)",
+                            l + 1, 100 * LC_SPLIT_RHO, below, ra->level);
+    ra->nlevels = l + 1;
+    return 0;
+}
+
+int lc_split_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engine_kind kind,
                  const volatile sig_atomic_t *stop, FILE *log, lc_split *sp, lc_error *err)
 {
-    const lc_rare *ra = &sc->rare;
+    lc_rare *ra = &sc->rare;
     long G = ra->replicates, N = ra->effort;
-    int m = ra->nlevels;
+    int choose = ra->auto_levels, m = choose ? LC_SPLIT_MAX_LEVELS : ra->nlevels;
     *sp = (lc_split){.nlevels = m};
     threads = threads > 0 ? threads : omp_get_max_threads();
     /* at most G·N trajectories a stage, m stages */
@@ -186,10 +224,16 @@ int lc_split_run(const lc_scenario *sc, const lc_population *pop, int threads, l
                             .crossed = -1};
     if (rc == 0)
         stage_first[stages++] = 0;
-    /* stages 0 .. m-2 run to their level; the last runs as the rows */
+    /* stages 0 .. m-2 run to their level; the last runs as the rows (auto:
+     * each stage's level chosen first, until the target's) */
     for (int l = 0; rc == 0 && l < m - 1; l++) {
         long first = stage_first[l], n = sp->ntraj - first;
         if (n == 0)
+            break;
+        int last = 0;
+        if (choose &&
+            ((rc = choose_level(sc, pop, keep, threads, sp, first, n, l, stop, &last, err)) ||
+             last))
             break;
         if ((rc = run_stage(sc, pop, keep, threads, sp, first, n, ra->levels[l], stop, err)))
             break;
@@ -202,14 +246,17 @@ int lc_split_run(const lc_scenario *sc, const lc_population *pop, int threads, l
             reached += h;
             live += h > 0;
         }
-        if (log)
+        if (log && choose)
+            fprintf(log, "liqcascade: split pilot level %d: %s >= %.4g\n", l + 1,
+                    lc_rare_scores[ra->score], ra->levels[l]);
+        else if (log)
             fprintf(log,
                     "liqcascade: split level %d/%d: %s >= %.4g: %ld of %ld trajectories "
                     "reached it (%.3g of them; %ld of %ld replicates go on)\n",
                     l + 1, m, lc_rare_scores[ra->score], ra->levels[l], reached, n,
                     (double)reached / (double)n, live, G);
     }
-    if (rc == 0)
+    if (rc == 0 && !choose)
         rc = make_rows(sc, sp, stage_first, stages, err);
     for (int t = 0; keep && t < threads; t++)
         lc_scratch_free(keep[t]);
@@ -236,4 +283,30 @@ void lc_split_describe(const lc_scenario *sc, const lc_split *sp, char *buf, siz
             h += sp->hits[g * ra->nlevels + l];
         used += (size_t)snprintf(buf + used, size - used, " %ld", h);
     }
+}
+
+int lc_split_choose_levels(lc_scenario *sc, const lc_population *pop, int threads,
+                           lc_engine_kind kind, const volatile sig_atomic_t *stop, FILE *log,
+                           char *trail, size_t trail_size, lc_error *err)
+{
+    lc_scenario p = *sc; /* shallow: its seed and one replicate */
+    p.seed = lc_stream_seed(sc->seed, LC_STREAM_PILOT, 0);
+    p.rare.replicates = 1;
+    lc_split sp;
+    int rc = lc_split_run(&p, pop, threads, kind, stop, log, &sp, err);
+    if (rc == 0) {
+        memcpy(sc->rare.levels, p.rare.levels, sizeof sc->rare.levels);
+        sc->rare.nlevels = p.rare.nlevels;
+        sc->rare.auto_levels = 0;
+        size_t used = (size_t)snprintf(trail, trail_size, "pilot levels");
+        for (int l = 0; l < sc->rare.nlevels && used < trail_size; l++)
+            used += (size_t)snprintf(trail + used, trail_size - used, " %.6g", sc->rare.levels[l]);
+        if (log)
+            fprintf(log,
+                    "liqcascade: split: levels: auto: %s (the pilot's own seed, %ld "
+                    "trajectories a level)\n",
+                    trail, sc->rare.effort);
+    }
+    lc_split_free(&sp);
+    return rc;
 }

@@ -41,6 +41,7 @@ typedef struct lc_split_traj {
     long step;     /* its parent's crossing, where it re-keys (root: 0) */
     uint64_t key;  /* its streams' key from there (root: its chain's start) */
     int stage;     /* the level it tries to reach */
+    double score;  /* its score where it ended (a crossing or the horizon) */
     int replicate; /* of the splitting */
     long crossed;  /* the step it reached its level; -1: ran to the horizon */
 } lc_split_traj;
@@ -64,9 +65,22 @@ typedef struct lc_split {
  * pop on threads OpenMP threads (0: the default): fills sp (free with
  * lc_split_free). A line per stage to log (NULL: none). Returns 0, 1 when
  * stop ended it, -1 with err said. */
-int lc_split_run(const lc_scenario *sc, const lc_population *pop, int threads, lc_engine_kind kind,
+int lc_split_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engine_kind kind,
                  const volatile sig_atomic_t *stop, FILE *log, lc_split *sp, lc_error *err);
 void lc_split_free(lc_split *sp);
+
+/* levels: auto (DESIGN §15 leaves the levels to the user or a pilot): a
+ * pilot splitting of one replicate of `effort` trajectories, on its own
+ * seed lc_stream_seed(seed, LC_STREAM_PILOT, 0) so the estimate that
+ * follows stays unbiased, chooses each level as the score the best
+ * LC_SPLIT_RHO of its stage's trajectories reach (run to the horizon),
+ * until the target's `level`; writes them into sc->rare.levels. A line to
+ * log, the levels in a few words to trail. 0, 1 stopped, -1 with err (the
+ * score stops climbing, out of memory, a run that failed). */
+#define LC_SPLIT_RHO 0.2
+int lc_split_choose_levels(lc_scenario *sc, const lc_population *pop, int threads,
+                           lc_engine_kind kind, const volatile sig_atomic_t *stop, FILE *log,
+                           char *trail, size_t trail_size, lc_error *err);
 
 /* Trajectory t's lineage: its re-keyings into at[] (room for nlevels) and
  * *l, to the horizon (level INFINITY). */

@@ -1697,24 +1697,45 @@ static int read_split(lc_scenario *sc, lc_node *m, lc_node *sim, lc_error *err)
                          "required with method split (fall | drawdown | fund_used | bad_debt)");
     ra->score = (lc_rare_score)score;
     lc_node *lv = lc_node_get(m, "levels");
-    if (!lv || lv->kind != LC_NODE_SEQ || lv->n < 1 || lv->n > LC_SPLIT_MAX_LEVELS)
-        return lc_error_at(err, lv ? lv->src : m->src, lv ? lv->line : m->line,
-                           "simulation.rare.levels",
-                           "required with method split: a list of 1 to %d increasing levels of "
-                           "the score above 0, the last the target's",
-                           LC_SPLIT_MAX_LEVELS);
-    const lc_param *p = &rare_params[RARE_LEVEL];
-    for (int i = 0; i < lv->n; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "simulation.rare.levels[%d]", i);
-        rc |= read_scalar_number(lv->vals[i], key, p, &ra->levels[i], err);
-        if (rc == 0 && !(ra->levels[i] > (i ? ra->levels[i - 1] : 0)))
-            rc = lc_error_at(err, lv->vals[i]->src, lv->vals[i]->line, key,
-                             "%g: the levels must increase, from above 0 (every score starts "
-                             "at 0)",
-                             ra->levels[i]);
+    if (lv && lv->kind == LC_NODE_SCALAR && strcmp(lv->text, "auto") == 0) {
+        ra->auto_levels = 1;
+        if (!lc_node_get(m, "level"))
+            rc = lc_error_at(err, lv->src, lv->line, "simulation.rare.level",
+                             "required with levels: auto (the target: the event score >= "
+                             "level)");
+        else
+            rc |= read_param(m, m, "simulation.rare", &rare_params[RARE_LEVEL], &ra->level, NULL,
+                             err);
+        if (rc == 0 && !(ra->level > 0))
+            rc = lc_error_at(err, m->src, lc_node_key_line(m, "level"), "simulation.rare.level",
+                             "%g: must be above 0 (every score starts at 0)", ra->level);
+        ra->nlevels = 1;
+    } else if (lc_node_get(m, "level")) {
+        return lc_error_at(err, m->src, lc_node_key_line(m, "level"), "simulation.rare.level",
+                           "is the target of levels: auto (with a list of levels, the last is "
+                           "the target)");
     }
-    ra->nlevels = lv->n;
+    if (!ra->auto_levels) {
+        if (!lv || lv->kind != LC_NODE_SEQ || lv->n < 1 || lv->n > LC_SPLIT_MAX_LEVELS)
+            return lc_error_at(err, lv ? lv->src : m->src, lv ? lv->line : m->line,
+                               "simulation.rare.levels",
+                               "required with method split: a list of 1 to %d increasing levels "
+                               "of the score above 0, the last the target's, or auto (with "
+                               "level: the target)",
+                               LC_SPLIT_MAX_LEVELS);
+        const lc_param *p = &rare_params[RARE_LEVEL];
+        for (int i = 0; i < lv->n; i++) {
+            char key[64];
+            snprintf(key, sizeof key, "simulation.rare.levels[%d]", i);
+            rc |= read_scalar_number(lv->vals[i], key, p, &ra->levels[i], err);
+            if (rc == 0 && !(ra->levels[i] > (i ? ra->levels[i - 1] : 0)))
+                rc = lc_error_at(err, lv->vals[i]->src, lv->vals[i]->line, key,
+                                 "%g: the levels must increase, from above 0 (every score "
+                                 "starts at 0)",
+                                 ra->levels[i]);
+        }
+        ra->nlevels = lv->n;
+    }
     double effort = 0, replicates = 0;
     rc |= read_param(m, m, "simulation.rare", &rare_params[SPLIT_EFFORT], &effort, NULL, err);
     rc |=
@@ -2226,8 +2247,12 @@ static void visit_rare(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
     fn(ctx, "simulation.rare.method", NULL, NULL, 0, 0, lc_rare_methods[ra->method]);
     if (ra->method == LC_RARE_SPLIT) {
         fn(ctx, "simulation.rare.score", NULL, NULL, 0, 0, lc_rare_scores[ra->score]);
-        fn(ctx, "simulation.rare.levels", rare_params[RARE_LEVEL].unit, ra->levels, ra->nlevels, 1,
-           NULL);
+        if (ra->auto_levels) {
+            fn(ctx, "simulation.rare.levels", NULL, NULL, 0, 0, "auto");
+            fn(ctx, "simulation.rare.level", rare_params[RARE_LEVEL].unit, &ra->level, 1, 0, NULL);
+        } else
+            fn(ctx, "simulation.rare.levels", rare_params[RARE_LEVEL].unit, ra->levels, ra->nlevels,
+               1, NULL);
         double v[2] = {(double)ra->effort, (double)ra->replicates};
         fn(ctx, "simulation.rare.effort", "runs", &v[0], 1, 0, NULL);
         fn(ctx, "simulation.rare.replicates", "1", &v[1], 1, 0, NULL);

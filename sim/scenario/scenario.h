@@ -175,6 +175,7 @@ typedef struct lc_rare {
     /* split (engine/split.h): the levels of score, the last the target's */
     double levels[LC_SPLIT_MAX_LEVELS];
     int nlevels;
+    int auto_levels; /* levels: auto — a pilot chooses them up to `level` (engine/split.h) */
     long effort, replicates; /* trajectories a level in each replicate; replicates */
 } lc_rare;
 

@@ -377,6 +377,38 @@ Test(rare, deep_gbm_barrier_by_splitting)
     lc_scenario_free(sc);
 }
 
+/* levels: auto: a pilot on its own seed chooses the levels (each the fall
+ * the best fifth of its stage reach) up to the target's 0.185; the estimate
+ * that follows is within 4 SE of the closed form, and the levels climb. */
+Test(rare, splitting_levels_auto)
+{
+    const double h = 81.5;
+    double p = bgk_at(h, STEPS, DT);
+    lc_scenario *sc = gbm_split(STEPS, DT, 4,
+                                "{method: split, score: fall, levels: auto, level: 0.185, "
+                                "effort: 1000, replicates: 20}");
+    cr_assert(sc->rare.auto_levels);
+    lc_error err = {0};
+    lc_population *pop = lc_population_create(sc, &err);
+    char trail[512];
+    cr_assert_eq(
+        lc_split_choose_levels(sc, pop, 2, LC_ENGINE_INDEX, NULL, NULL, trail, sizeof trail, &err),
+        0, "%s", err.msg);
+    lc_population_free(pop);
+    cr_log_info("%s", trail);
+    cr_assert(!sc->rare.auto_levels && sc->rare.nlevels >= 5 &&
+                  sc->rare.levels[sc->rare.nlevels - 1] == 0.185,
+              "%s", trail);
+    for (int l = 1; l < sc->rare.nlevels; l++)
+        cr_assert(sc->rare.levels[l] > sc->rare.levels[l - 1]);
+    split_est e = run_split(sc, 2, h);
+    cr_log_info("levels auto: BGK %.4g, estimate %.4g ± %.2g", p, e.p, e.se);
+    cr_assert(fabs(e.p - p) < 4 * e.se, "splitting %.4g vs BGK %.4g: %.1f SE", e.p, p,
+              fabs(e.p - p) / e.se);
+    free(e.row);
+    lc_scenario_free(sc);
+}
+
 /* H = 89.8, p ≈ 1e-2: splitting (two levels) and plain MC (20,000 runs, as
  * agrees_with_plain_mc) agree within 4 of their combined SE. */
 Test(rare, splitting_agrees_with_plain_mc)
@@ -487,6 +519,9 @@ Test(rare, split_bad_keys)
         {"rare: {method: split, score: fall, levels: [0, 0.1]}", "from above 0"},
         {"rare: {method: split, score: pnl, levels: [0.1]}", "must be one of"},
         {"rare: {method: split, score: fall, levels: [0.1], theta: 1}", "is for method tilt"},
+        {"rare: {method: split, score: fall, levels: auto}", "simulation.rare.level: required"},
+        {"rare: {method: split, score: fall, levels: [0.1], level: 0.2}",
+         "is the target of levels: auto"},
         {"rare: {method: split, score: fall, levels: [0.1], effort: 5}", "simulation.rare.effort"},
         {"runs: 15, rare: {method: split, score: fall, levels: [0.1]}", "give a multiple of them"},
         {"runs: 400, rare: {method: split, score: fall, levels: [0.1], effort: 30}",
