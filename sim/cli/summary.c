@@ -38,6 +38,7 @@ static void close_replicate(lc_summary *s)
     int n = 5;
     for (int k = 0; k < s->sc->nmarkets; k++)
         all[n++] = &s->mk_with_liq[k];
+    s->replicates_at_target += s->replicates > 0 && s->at_target.cur > 0;
     for (int i = 0; i < n; i++) {
         all[i]->w2 += all[i]->cur * all[i]->cur;
         all[i]->cur = 0;
@@ -81,6 +82,11 @@ void lc_summary_add(lc_summary *s, const lc_run_row *r)
     }
     if (s->has_target)
         share_add(s, &s->at_target, w, lc_rare_score_of(s->sc, r) >= s->target);
+}
+
+long lc_summary_target_replicates(const lc_summary *s)
+{
+    return s->replicates_at_target + (s->replicates > 0 && s->at_target.cur > 0);
 }
 
 void lc_summary_share(const lc_summary *s, lc_share sh, double *p, double *lo, double *hi)
@@ -175,6 +181,14 @@ void lc_summary_print(const lc_summary *s, FILE *out)
                 "interval of the\n  replicates' estimates, Student's t; liqcascade info FILE "
                 "gives every metric)\n",
                 n, s->replicates);
+        long hit = lc_summary_target_replicates(s);
+        if (2 * hit < s->replicates)
+            fprintf(out,
+                    "  warning: only %ld of the %ld replicates reached the target: a "
+                    "splitting's estimate is then\n  dominated by a few replicates, likely too "
+                    "low, with an interval too narrow; more effort,\n  levels closer together, "
+                    "or a score nearer the event (docs/scenario.md, simulation.rare)\n",
+                    hit, s->replicates);
     } else if (s->weighted) {
         double ess = lc_ess(s->sw, s->sw2);
         fprintf(out,
@@ -256,7 +270,9 @@ void lc_summary_json(const lc_summary *s, FILE *out)
         fputs(", \"level\": ", out);
         json_num(out, s->target);
         fputs(", ", out);
-        json_share(out, s, "p_reached", s->at_target, 0);
+        json_share(out, s, "p_reached", s->at_target, s->split);
+        if (s->split)
+            fprintf(out, "\"replicates_reaching\": %ld", lc_summary_target_replicates(s));
         fputs("}, ", out);
     }
     json_share(out, s, "p_liquidation", s->with_liq, 1);

@@ -24,6 +24,8 @@ typedef struct lc_summary {
     long rows;
     int weighted, split;
     long replicates, replicate; /* split: replicates seen, the current one's number */
+    long replicates_at_target;  /* ... of those before the current one, those a row of which
+                                   reached the target */
     int has_target;
     double target;
     lc_share at_target;
@@ -46,6 +48,8 @@ typedef struct lc_summary {
 void lc_summary_init(lc_summary *s, const lc_scenario *sc);
 void lc_summary_add(lc_summary *s, const lc_run_row *row);
 void lc_summary_print(const lc_summary *s, FILE *out);
+/* Under splitting, the replicates a row of which reached the target. */
+long lc_summary_target_replicates(const lc_summary *s);
 /* A share's estimate and 95% interval: Wilson's of the count for plain
  * runs, the weighted mean's normal one under importance sampling
  * (out/metrics.h lc_weighted_share), the replicates' under splitting

@@ -178,15 +178,22 @@ static int choose_level(lc_scenario *sc, const lc_population *pop, lc_scratch **
     qsort(score, (size_t)n, sizeof *score, cmp_desc);
     long k = (long)ceil(LC_SPLIT_RHO * (double)n);
     double level = score[(k < 1 ? 1 : k) - 1], below = l ? ra->levels[l - 1] : 0;
+    if (!(level > below)) { /* fewer climb above the last: the least score of those that do */
+        long c = 0;
+        while (c < n && score[c] > below)
+            c++;
+        if (c > 0)
+            level = score[c - 1];
+    }
     free(score);
-    *last = level >= ra->level || l == LC_SPLIT_MAX_LEVELS - 1;
+    *last = level >= ra->level;
     ra->levels[l] = *last ? ra->level : level;
     if (!*last && !(level > below))
         return lc_error_add(err,
-                            "rare.split: levels: auto: at level %d the best %.0f%% of the "
-                            "pilot's trajectories reach no higher than %.6g, the level before: "
-                            "give the levels (the score does not climb towards %.6g)",
-                            l + 1, 100 * LC_SPLIT_RHO, below, ra->level);
+                            "rare.split: levels: auto: at level %d none of the pilot's "
+                            "trajectories climbs above %.6g, the level before: give the levels "
+                            "(or more effort: the score does not climb towards %.6g)",
+                            l + 1, below, ra->level);
     ra->nlevels = l + 1;
     return 0;
 }
@@ -256,6 +263,13 @@ int lc_split_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
                     l + 1, m, lc_rare_scores[ra->score], ra->levels[l], reached, n,
                     (double)reached / (double)n, live, G);
     }
+    if (rc == 0 && choose && !(ra->nlevels > 0 && ra->levels[ra->nlevels - 1] == ra->level))
+        rc = lc_error_add(err,
+                          "rare.split: levels: auto: the pilot did not reach %s >= %.6g within "
+                          "%d levels (its trajectories stopped at %.6g): give the levels, or "
+                          "more effort",
+                          lc_rare_scores[ra->score], ra->level, LC_SPLIT_MAX_LEVELS,
+                          ra->nlevels > 0 ? ra->levels[ra->nlevels - 1] : 0.0);
     if (rc == 0 && !choose)
         rc = make_rows(sc, sp, stage_first, stages, err);
     for (int t = 0; keep && t < threads; t++)
@@ -293,7 +307,13 @@ int lc_split_choose_levels(lc_scenario *sc, const lc_population *pop, int thread
     p.seed = lc_stream_seed(sc->seed, LC_STREAM_PILOT, 0);
     p.rare.replicates = 1;
     lc_split sp;
+    p.rare.nlevels = 0;
     int rc = lc_split_run(&p, pop, threads, kind, stop, log, &sp, err);
+    if (rc == 0 && (double)sc->rare.effort * (double)sc->rare.replicates * p.rare.nlevels > 1e9)
+        rc = lc_error_add(err,
+                          "rare.split: levels: auto chose %d levels: effort x replicates x "
+                          "levels is over 1e9 trajectories (less effort or fewer replicates)",
+                          p.rare.nlevels);
     if (rc == 0) {
         memcpy(sc->rare.levels, p.rare.levels, sizeof sc->rare.levels);
         sc->rare.nlevels = p.rare.nlevels;

@@ -17,7 +17,9 @@
  *    then on streams of its own (engine.h lc_lineage: the child key chains
  *    the parent's with the clone's index), so every trajectory, and the
  *    whole splitting, is a function of the seed alone, whatever the
- *    threads;
+ *    threads. What a run draws once for each account at its start (the
+ *    top-up behaviour's uniforms, venue/topup.c) is state, not a stream:
+ *    a clone keeps its root's, as its future under the model would;
  *  - the last stage's N trajectories run to the horizon.
  * The runs it leaves (the rows) are the trajectories that ran to the
  * horizon: those of stage l that did not reach L_l, and the last stage's.
@@ -73,8 +75,9 @@ void lc_split_free(lc_split *sp);
  * pilot splitting of one replicate of `effort` trajectories, on its own
  * seed lc_stream_seed(seed, LC_STREAM_PILOT, 0) so the estimate that
  * follows stays unbiased, chooses each level as the score the best
- * LC_SPLIT_RHO of its stage's trajectories reach (run to the horizon),
- * until the target's `level`; writes them into sc->rare.levels. A line to
+ * LC_SPLIT_RHO of its stage's trajectories reach (run to the horizon; if
+ * that is no higher than the level before, the least score above it that
+ * any reaches), until the target's `level`; writes them into sc->rare.levels. A line to
  * log, the levels in a few words to trail. 0, 1 stopped, -1 with err (the
  * score stops climbing, out of memory, a run that failed). */
 #define LC_SPLIT_RHO 0.2

@@ -1763,7 +1763,7 @@ static int read_split(lc_scenario *sc, lc_node *m, lc_node *sim, lc_error *err)
         return lc_error_at(err, sim->src, lc_node_key_line(sim, "runs"), "simulation.runs",
                            "%ld: with rare.method split the runs start as effort x replicates "
                            "= %ld (the rows are the trajectories the splitting leaves): give "
-                           "one or the other",
+                           "runs = effort x replicates (--runs), or leave rare.effort out",
                            sc->runs, roots);
     sc->runs = roots;
     return rc;
