@@ -135,7 +135,7 @@ int lc_pilot_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
         }
         for (int j = 0; j < K; j++)
             if (ra->tilted[j])
-                p.rare.theta[j] = mass[j] / ((double)sc->steps * wsum);
+                p.rare.theta[j] = mass[j] / ((double)ra->tilt_steps * wsum);
         if (log) {
             fprintf(log,
                     "liqcascade: pilot %ld/%ld: level %s >= %.4g (target %.4g), %ld elite "

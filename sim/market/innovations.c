@@ -66,6 +66,8 @@ static void tilt_init(lc_innovations *in, const lc_scenario *sc)
     in->tilting = ra->method == LC_RARE_TILT;
     if (!in->tilting)
         return;
+    in->window = ra->tilt_steps < sc->steps ? ra->tilt_steps : 0;
+    in->active = 1;
     for (int k = 0; k < in->k; k++) {
         int on = ra->tilted[k];
         in->tilt[k] = (lc_tilt){.theta = in->k == 1 ? ra->theta[k] : 0.0,
@@ -128,11 +130,21 @@ void lc_innovations_release(lc_innovations *in)
     }
 }
 
+void lc_innovations_untilt(lc_innovations *in)
+{
+    in->active = 0;
+    for (int k = 0; k < in->k; k++)
+        in->d[k].tilt = NULL;
+}
+
 void lc_innovations_start(lc_innovations *in, uint64_t seed, uint64_t run)
 {
     in->joint.logw = 0;
-    for (int k = 0; in->tilting && k < in->k; k++)
+    for (int k = 0; in->tilting && k < in->k; k++) {
         in->tilt[k].logw = in->tilt[k].sum_z = 0;
+        in->d[k].tilt = &in->tilt[k]; /* untilted after a window, the run before */
+    }
+    in->active = in->tilting;
     if (in->k == 1)
         return;
     for (int k = 0; k < in->k; k++) {
@@ -176,7 +188,7 @@ void lc_innovations_draw(lc_innovations *in, long t)
     double e[LC_MAX_MARKETS];
     for (int k = 0; k < n; k++)
         e[k] = gsl_ran_gaussian_ziggurat(in->rng, 1.0);
-    if (in->tilting) { /* e ~ N(eta, I): its ratio φ(e)/φ(e − eta) */
+    if (in->active) { /* e ~ N(eta, I): its ratio φ(e)/φ(e − eta) */
         const double *eta = in->eta[in->stressed];
         for (int k = 0; k < n; k++) {
             e[k] += eta[k];
@@ -190,7 +202,7 @@ void lc_innovations_draw(lc_innovations *in, long t)
         double y = 0;
         for (int j = 0; j <= k; j++)
             y += l[k * n + j] * e[j];
-        if (in->tilting)
+        if (in->active)
             in->tilt[k].sum_z += y;
         in->d[k].z = c->copula == LC_COPULA_T ? t_to_normal(y * scale, c->nu) : y;
         in->d[k].jump = 0;
@@ -198,7 +210,7 @@ void lc_innovations_draw(lc_innovations *in, long t)
     if (c->jump_rate > 0) {
         double rate = c->jump_rate * sc->dt_s / LC_YEAR_S;
         unsigned nj =
-            in->tilting ? lc_tilt_jumps(&in->joint, in->rng, rate) : gsl_ran_poisson(in->rng, rate);
+            in->active ? lc_tilt_jumps(&in->joint, in->rng, rate) : gsl_ran_poisson(in->rng, rate);
         for (int k = 0; nj && k < n; k++) {
             const lc_market_spec *ms = &sc->market[k];
             in->d[k].jump = nj * ms->jump_mean + ms->jump_sigma * sqrt((double)nj) *

@@ -30,7 +30,9 @@
  * their regression on the tilted ones' (all tilted: eta = L⁻¹·theta) — and
  * the run's log likelihood ratio gains eta·(eta/2 − e); the common jump
  * counts are drawn at kappa times their rate with their ratio. The regime
- * chain and the t copula's chi-square are drawn untilted. */
+ * chain and the t copula's chi-square are drawn untilted. With rare.steps
+ * only the first steps are tilted: from the next on every draw takes the
+ * model's law (and adds nothing to the ratio). */
 #ifndef LC_INNOVATIONS_H
 #define LC_INNOVATIONS_H
 
@@ -49,6 +51,8 @@ typedef struct lc_innovations {
     lc_draws d[LC_MAX_MARKETS]; /* what market k's model draws from this step, its jump too */
     /* importance sampling (NULL d[k].tilt when off) */
     int tilting;
+    long window; /* rare.steps: only steps 1 .. window are tilted (0: every step) */
+    int active;  /* the step in hand is tilted */
     lc_tilt tilt[LC_MAX_MARKETS];  /* market k's: its z (one market), its model's jumps */
     double eta[2][LC_MAX_MARKETS]; /* least_tilt of theta: calm, stress (several markets) */
     lc_tilt joint; /* several markets: the ratio of e and of the common jumps (kappa) */
@@ -74,8 +78,12 @@ static inline double lc_innovations_sum(const lc_innovations *in, int k)
 /* Draw step t's innovations and jumps into d[] (K > 1; with one
  * market there is nothing to draw). */
 void lc_innovations_draw(lc_innovations *in, long t);
+/* The tilt's window has passed: the steps from here are drawn untilted. */
+void lc_innovations_untilt(lc_innovations *in);
 static inline void lc_innovations_step(lc_innovations *in, long t)
 {
+    if (in->window && t == in->window + 1)
+        lc_innovations_untilt(in);
     if (in->k > 1)
         lc_innovations_draw(in, t);
 }

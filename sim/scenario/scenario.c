@@ -1647,7 +1647,8 @@ enum {
     PILOT_ITERATIONS,
     PILOT_QUANTILE,
     SPLIT_EFFORT,
-    SPLIT_REPLICATES
+    SPLIT_REPLICATES,
+    RARE_STEPS
 };
 static const lc_param rare_params[] = {
     [RARE_THETA] = {"theta", "1", LC_REAL, 0, -20, 20, 0, 0,
@@ -1672,6 +1673,9 @@ static const lc_param rare_params[] = {
     [SPLIT_EFFORT] = {"effort", "runs", LC_INT, 1000, 10, 1e7, 0, 0,
                       "splitting: trajectories run at each level in each replicate (fixed "
                       "effort)"},
+    [RARE_STEPS] = {"steps", "steps", LC_INT, 0, 0, 1e9, 0, 0,
+                    "only the first this many steps are tilted (0: every step): for an event "
+                    "decided early, such as the cascade a book starts with"},
     [SPLIT_REPLICATES] = {"replicates", "1", LC_INT, 20, 10, 1e5, 0, 0,
                           "splitting: independent replicates; the intervals are of their "
                           "estimates' spread"},
@@ -1681,14 +1685,15 @@ static const lc_param rare_params[] = {
 static int read_split(lc_scenario *sc, lc_node *m, lc_node *sim, lc_error *err)
 {
     lc_rare *ra = &sc->rare;
-    static const char *const tilt_only[] = {"theta", "markets", "jumps", "target", "pilot"};
+    static const char *const tilt_only[] = {"theta",  "markets", "jumps",
+                                            "target", "pilot",   "steps"};
     for (int i = 0; i < LC_COUNT(tilt_only); i++)
         if (lc_node_get(m, tilt_only[i])) {
             char key[64];
             snprintf(key, sizeof key, "simulation.rare.%s", tilt_only[i]);
             return lc_error_at(err, m->src, lc_node_key_line(m, tilt_only[i]), key,
-                               "is for method tilt; split takes score, levels, effort and "
-                               "replicates");
+                               "is for method tilt; split takes score, levels (or auto with "
+                               "level), effort and replicates");
         }
     int score,
         rc = read_name(m, "simulation.rare", "score", lc_rare_scores, LC_SCORE_N, &score, err);
@@ -1833,8 +1838,9 @@ static int read_rare(lc_scenario *sc, lc_node *sim, lc_error *err)
     if (!m)
         return sim && lc_node_get(sim, "rare") ? -1 : 0;
     int rc = read_rare_keys(sc, m, sim, err);
-    static const char *const cand[] = {"method", "theta", "markets", "jumps",  "target",
-                                       "pilot",  "score", "levels",  "effort", "replicates"};
+    static const char *const cand[] = {"method", "theta",  "markets", "jumps",
+                                       "steps",  "target", "pilot",   "score",
+                                       "levels", "level",  "effort",  "replicates"};
     reject_unused(m, "simulation.rare", cand, LC_COUNT(cand), err);
     return rc;
 }
@@ -1889,6 +1895,9 @@ static int read_rare_keys(lc_scenario *sc, lc_node *m, lc_node *sim, lc_error *e
                            "not both");
     rc |= read_theta(sc, th, err);
     rc |= read_param(m, m, "simulation.rare", &rare_params[RARE_JUMPS], &ra->kappa, NULL, err);
+    double window = 0;
+    rc |= read_param(m, m, "simulation.rare", &rare_params[RARE_STEPS], &window, NULL, err);
+    ra->tilt_steps = window > 0 && (long)window < sc->steps ? (long)window : sc->steps;
     for (int k = 0; k < sc->nmarkets; k++) {
         const lc_price_model *pm = lc_price_model_of(sc->market[k].price.desc);
         if (ra->tilted[k] && pm && pm->no_innovation)
@@ -2267,6 +2276,10 @@ static void visit_rare(const lc_scenario *sc, lc_scenario_visit_fn fn, void *ctx
             fn(ctx, key, rare_params[RARE_THETA].unit, &ra->theta[k], 1, 0, NULL);
         }
     fn(ctx, "simulation.rare.jumps", "1", &ra->kappa, 1, 0, NULL);
+    if (ra->tilt_steps < sc->steps) {
+        double w = (double)ra->tilt_steps;
+        fn(ctx, "simulation.rare.steps", "steps", &w, 1, 0, NULL);
+    }
     if (!ra->pilot)
         return;
     char names[LC_MAX_MARKETS * LC_MARKET_NAME_MAX] = "";
