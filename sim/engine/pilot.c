@@ -2,11 +2,11 @@
 #include "engine/pilot.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/rng.h"
+#include "engine/trials.h"
 
 /* A pilot run by its score, ties broken by market 0's drawdown, then by
  * run index (so the order, and the elite, is the same on every machine). */
@@ -26,63 +26,41 @@ static int cmp_best_first(const void *a, const void *b)
 }
 
 /* One iteration's runs at p's theta: score[r] (with its drawdown), log
- * weight lw[r] and the sums sum[r·K + k]. 0, 1 if stopped, -1 with err. */
+ * weight lw[r] and the sums sum[r·K + k]. */
+typedef struct iteration {
+    const lc_scenario *p;
+    const lc_population *pop;
+    ranked *score;
+    double *lw, *sum;
+} iteration;
+
+static int one_run(void *ctx, lc_scratch *s, long r, lc_error *e)
+{
+    iteration *it = ctx;
+    lc_run_row row;
+    int rc = lc_engine_run(it->p, it->pop, s, 0, r, &row, NULL, NULL, e);
+    if (rc)
+        return rc;
+    int K = it->p->nmarkets;
+    it->score[r] = (ranked){lc_rare_score_of(it->p, &row), row.max_drawdown, r};
+    it->lw[r] = row.log_weight;
+    for (int k = 0; k < K; k++)
+        it->sum[r * K + k] = lc_scratch_tilt_sum(s, k);
+    return 0;
+}
+
+/* 0, 1 if stopped, -1 with err. */
 static int draw(const lc_scenario *p, const lc_population *pop, int threads, lc_engine_kind kind,
                 const volatile sig_atomic_t *stop, ranked *score, double *lw, double *sum,
                 lc_error *err)
 {
-    long n = p->runs;
-    int K = p->nmarkets, failed = 0, stopped = 0;
-    lc_error first = {0};
-#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
-    {
-        lc_scratch *s = lc_scratch_create(p, pop, kind, 0);
-        if (s)
-            lc_scratch_set_stop(s, stop);
-        else {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(dynamic, 16)
-        for (long r = 0; r < n; r++) {
-            int bad, halt;
-#pragma omp atomic read
-            bad = failed;
-#pragma omp atomic read
-            halt = stopped;
-            if (bad || halt || !s)
-                continue;
-            lc_run_row row;
-            lc_error e = {0};
-            int rc = lc_engine_run(p, pop, s, 0, r, &row, NULL, NULL, &e);
-            if (rc == 1) {
-#pragma omp atomic write
-                stopped = 1;
-                continue;
-            }
-            if (rc) {
-#pragma omp critical(lc_pilot_error)
-                if (!failed) {
-                    first = e;
-                    failed = 1;
-                }
-                continue;
-            }
-            score[r] = (ranked){lc_rare_score_of(p, &row), row.max_drawdown, r};
-            lw[r] = row.log_weight;
-            for (int k = 0; k < K; k++)
-                sum[r * K + k] = lc_scratch_tilt_sum(s, k);
-        }
-        lc_scratch_free(s);
-    }
-    if (failed) {
-        if (first.count)
-            lc_error_add(err, "rare.pilot: %.*s", (int)(first.len ? first.len - 1 : 0), first.msg);
-        else
-            lc_error_add(err, "rare.pilot: out of memory for a run's scratch");
+    lc_trials t; /* scratches made at this theta: the tilt is read when they are */
+    if (lc_trials_open(&t, p, pop, kind, threads, stop, err))
         return -1;
-    }
-    return stopped ? 1 : 0;
+    iteration it = {p, pop, score, lw, sum};
+    int rc = lc_trials_run(&t, 0, p->runs, one_run, &it, "rare.pilot", err);
+    lc_trials_close(&t);
+    return rc;
 }
 
 int lc_pilot_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engine_kind kind,

@@ -2,11 +2,11 @@
 #include "engine/split.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/rng.h"
+#include "engine/trials.h"
 
 void lc_split_free(lc_split *sp)
 {
@@ -30,54 +30,40 @@ void lc_split_lineage(const lc_split *sp, long t, lc_rekey *at, lc_lineage *l)
     *l = (lc_lineage){.root = sp->traj[root].root, .n = n, .at = at, .level = INFINITY};
 }
 
-/* Trajectories first .. first+n-1 of a stage run to its level: each one's
- * crossed. 0, 1 if stopped, -1 with err. */
-static int run_stage(const lc_scenario *sc, const lc_population *pop, lc_scratch **keep,
-                     int threads, lc_split *sp, long first, long n, double level,
-                     const volatile sig_atomic_t *stop, lc_error *err)
+/* A stage's trajectory i run to its level: its crossing (or -1) and score. */
+typedef struct stage {
+    const lc_scenario *sc;
+    const lc_population *pop;
+    lc_split *sp;
+    double level;
+} stage;
+
+static int one_trajectory(void *ctx, lc_scratch *s, long i, lc_error *e)
 {
-    int failed = 0, stopped = 0;
-    lc_error firsterr = {0};
-#pragma omp parallel num_threads(threads)
-    {
-        lc_scratch *s = keep[omp_get_thread_num()];
-        lc_rekey at[LC_SPLIT_MAX_LEVELS];
-#pragma omp for schedule(dynamic, 4)
-        for (long i = first; i < first + n; i++) {
-            int bad, halt;
-#pragma omp atomic read
-            bad = failed;
-#pragma omp atomic read
-            halt = stopped;
-            if (bad || halt)
-                continue;
-            lc_lineage line;
-            lc_split_lineage(sp, i, at, &line);
-            line.level = level;
-            lc_scratch_set_lineage(s, &line);
-            lc_run_row row;
-            lc_error e = {0};
-            int rc = lc_engine_run(sc, pop, s, 0, i, &row, NULL, NULL, &e);
-            lc_scratch_set_lineage(s, NULL);
-            if (rc == 1) {
-#pragma omp atomic write
-                stopped = 1;
-            } else if (rc < 0) {
-#pragma omp critical(lc_split_error)
-                if (!failed) {
-                    firsterr = e;
-                    failed = 1;
-                }
-            } else {
-                sp->traj[i].crossed = rc == 2 ? lc_scratch_crossed(s) : -1;
-                sp->traj[i].score = lc_rare_score_of(sc, &row);
-            }
-        }
+    stage *st = ctx;
+    lc_rekey at[LC_SPLIT_MAX_LEVELS];
+    lc_lineage line;
+    lc_split_lineage(st->sp, i, at, &line);
+    line.level = st->level;
+    lc_scratch_set_lineage(s, &line);
+    lc_run_row row;
+    int rc = lc_engine_run(st->sc, st->pop, s, 0, i, &row, NULL, NULL, e);
+    lc_scratch_set_lineage(s, NULL);
+    if (rc == 0 || rc == 2) {
+        st->sp->traj[i].crossed = rc == 2 ? lc_scratch_crossed(s) : -1;
+        st->sp->traj[i].score = lc_rare_score_of(st->sc, &row);
+        rc = 0;
     }
-    if (failed)
-        return lc_error_add(err, "rare.split: %.*s", (int)(firsterr.len ? firsterr.len - 1 : 0),
-                            firsterr.msg);
-    return stopped;
+    return rc;
+}
+
+/* Trajectories first .. first+n-1 of a stage run to level. 0, 1 if
+ * stopped, -1 with err. */
+static int run_stage(const lc_scenario *sc, const lc_population *pop, lc_trials *t, lc_split *sp,
+                     long first, long n, double level, lc_error *err)
+{
+    stage st = {sc, pop, sp, level};
+    return lc_trials_run(t, first, n, one_trajectory, &st, "rare.split", err);
 }
 
 /* Replicate g's clones of its entrances among trajectories [first, end) of
@@ -164,12 +150,11 @@ static int cmp_desc(const void *a, const void *b)
 /* levels: auto, stage l of the pilot: its trajectories [first, first+n)
  * run to the horizon, the level their best LC_SPLIT_RHO reach (the
  * target's, once that is reached: *last). 0, 1 stopped, -1 with err. */
-static int choose_level(lc_scenario *sc, const lc_population *pop, lc_scratch **keep, int threads,
-                        lc_split *sp, long first, long n, int l, const volatile sig_atomic_t *stop,
-                        int *last, lc_error *err)
+static int choose_level(lc_scenario *sc, const lc_population *pop, lc_trials *t, lc_split *sp,
+                        long first, long n, int l, int *last, lc_error *err)
 {
     lc_rare *ra = &sc->rare;
-    int rc = run_stage(sc, pop, keep, threads, sp, first, n, INFINITY, stop, err);
+    int rc = run_stage(sc, pop, t, sp, first, n, INFINITY, err);
     double *score = rc ? NULL : malloc((size_t)n * sizeof *score);
     if (rc || !score)
         return rc ? rc : lc_error_add(err, "rare.split: out of memory");
@@ -205,21 +190,17 @@ int lc_split_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
     long G = ra->replicates, N = ra->effort;
     int choose = ra->auto_levels, m = choose ? LC_SPLIT_MAX_LEVELS : ra->nlevels;
     *sp = (lc_split){.nlevels = m};
-    threads = threads > 0 ? threads : omp_get_max_threads();
     /* at most G·N trajectories a stage, m stages */
     sp->traj = malloc((size_t)(G * N * m) * sizeof *sp->traj);
     sp->hits = calloc((size_t)(G * m), sizeof *sp->hits);
     long *slot = malloc((size_t)(3 * N + 3) * sizeof *slot);
-    lc_scratch **keep = calloc((size_t)threads, sizeof *keep);
     gsl_rng *rng = gsl_rng_alloc(lc_rng_xoshiro256pp);
+    lc_trials trials = {0};
     int rc = 0;
-    if (!sp->traj || !sp->hits || !slot || !keep || !rng)
+    if (!sp->traj || !sp->hits || !slot || !rng)
         rc = lc_error_add(err, "rare.split: out of memory for %ld trajectories", G * N * m);
-    for (int t = 0; rc == 0 && t < threads; t++)
-        if (!(keep[t] = lc_scratch_create(sc, pop, kind, 0)))
-            rc = lc_error_add(err, "rare.split: out of memory for a run's scratch");
-        else
-            lc_scratch_set_stop(keep[t], stop);
+    if (rc == 0)
+        rc = lc_trials_open(&trials, sc, pop, kind, threads, stop, err);
     long stage_first[LC_SPLIT_MAX_LEVELS];
     int stages = 0;
     for (long r = 0; rc == 0 && r < G * N; r++) /* stage 0: the roots */
@@ -238,11 +219,9 @@ int lc_split_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
         if (n == 0)
             break;
         int last = 0;
-        if (choose &&
-            ((rc = choose_level(sc, pop, keep, threads, sp, first, n, l, stop, &last, err)) ||
-             last))
+        if (choose && ((rc = choose_level(sc, pop, &trials, sp, first, n, l, &last, err)) || last))
             break;
-        if ((rc = run_stage(sc, pop, keep, threads, sp, first, n, ra->levels[l], stop, err)))
+        if ((rc = run_stage(sc, pop, &trials, sp, first, n, ra->levels[l], err)))
             break;
         long reached = 0, live = 0;
         sp->ran += n;
@@ -272,9 +251,7 @@ int lc_split_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
                           ra->nlevels > 0 ? ra->levels[ra->nlevels - 1] : 0.0);
     if (rc == 0 && !choose)
         rc = make_rows(sc, sp, stage_first, stages, err);
-    for (int t = 0; keep && t < threads; t++)
-        lc_scratch_free(keep[t]);
-    free(keep);
+    lc_trials_close(&trials);
     free(slot);
     gsl_rng_free(rng);
     if (rc)
