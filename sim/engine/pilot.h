@@ -10,9 +10,9 @@
  * whatever theta it chose. Its level gamma_j is the score its best
  * rho = rare.pilot.quantile of runs reach (capped at the target's level);
  * with W_r the runs' likelihood ratios and S_rk = Σ_t y_k of run r over
- * its T tilted steps (rare.steps, else all), the cross-entropy update (Rubinstein & Kroese, The Cross-Entropy
- * Method, 2004, §3.4: the likelihood-ratio-weighted maximum-likelihood
- * mean of the elite) is
+ * its T tilted steps (rare.steps, else all), the cross-entropy update
+ * (Rubinstein & Kroese, The Cross-Entropy Method, 2004, §3.4: the
+ * likelihood-ratio-weighted maximum-likelihood mean of the elite) is
  *   theta_k = Σ_{r: score_r >= gamma_j} W_r·S_rk / (T·Σ_{r: score_r >= gamma_j} W_r).
  * The elite are the best ceil(rho·N) runs by score, ties broken by market
  * 0's max drawdown (so with no fund used or bad debt in most runs the

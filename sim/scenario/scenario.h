@@ -167,7 +167,7 @@ typedef struct lc_rare {
     double theta[LC_MAX_MARKETS]; /* per market (0: untilted) */
     int tilted[LC_MAX_MARKETS];   /* market k is one of rare.markets (default: all) */
     double kappa;                 /* rare.jumps: jump-intensity multiplier (1: untilted) */
-    long tilt_steps; /* rare.steps: the first steps tilted (>= steps: all of them) */
+    long tilt_steps;              /* rare.steps: the first steps tilted (>= steps: all of them) */
     int pilot;                    /* theta: auto */
     lc_rare_score score;          /* the target event: score >= level */
     double level;
