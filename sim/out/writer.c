@@ -1344,19 +1344,125 @@ static double plane_entropy(const unsigned char *plane, size_t n)
 #define STORE_ENTROPY 7.5
 #define STORED_MAX 65535u /* bytes of one stored deflate block (RFC 1951 3.2.4) */
 
+/* ---- a run coder for the planes that barely change ------------------
+ * A plane of a near-constant series (the liquidated flow, mostly 0; the
+ * insurance fund; open interest; the sign-and-exponent byte of a price)
+ * is long runs of one byte. It is written as a deflate block with the fixed
+ * Huffman codes (RFC 1951 3.2.6): each run's first byte a literal, the
+ * rest matches at distance 1, 258 bytes a 13-bit symbol. That is what
+ * deflate would find, without looking for it. */
+
+typedef struct bits {
+    unsigned char *o, *end;
+    uint64_t acc;
+    int n; /* bits in acc */
+} bits;
+
+/* v's low k bits, least significant first (deflate's order of extra bits) */
+static void put(bits *b, uint32_t v, int k)
+{
+    b->acc |= (uint64_t)v << b->n;
+    b->n += k;
+    while (b->n >= 8) {
+        if (b->o < b->end)
+            *b->o = (unsigned char)b->acc;
+        b->o++;
+        b->acc >>= 8;
+        b->n -= 8;
+    }
+}
+
+/* A Huffman code of k bits, most significant first. */
+static void put_code(bits *b, uint32_t code, int k)
+{
+    uint32_t r = 0;
+    for (int i = 0; i < k; i++)
+        r |= (code >> i & 1u) << (k - 1 - i);
+    put(b, r, k);
+}
+
+/* Literal/length symbol v (0 .. 285) in the fixed code. */
+static void put_symbol(bits *b, int v)
+{
+    if (v < 144)
+        put_code(b, 0x30u + (uint32_t)v, 8);
+    else if (v < 256)
+        put_code(b, 0x190u + (uint32_t)(v - 144), 9);
+    else if (v < 280)
+        put_code(b, (uint32_t)(v - 256), 7);
+    else
+        put_code(b, 0xc0u + (uint32_t)(v - 280), 8);
+}
+
+/* A match of len (3 .. 258) bytes at distance 1. */
+static void put_match(bits *b, int len)
+{
+    static const short base[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                   31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+    static const unsigned char extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                            2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+    int c = 28;
+    while (base[c] > len)
+        c--;
+    put_symbol(b, 257 + c);
+    put(b, (uint32_t)(len - base[c]), extra[c]);
+    put_code(b, 0, 5); /* distance code 0: distance 1 */
+}
+
+/* Positions where the plane's byte changes. */
+static size_t plane_changes(const unsigned char *p, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 1; i < n; i++)
+        c += p[i] != p[i - 1];
+    return c;
+}
+
+/* A plane is run-coded when it changes at most once in this many bytes. */
+#define RUN_SPACING 8
+
+/* One fixed-Huffman block of the plane p[0 .. n) (final: BFINAL). */
+static void run_block(bits *b, const unsigned char *p, size_t n, int final)
+{
+    put(b, (uint32_t) final, 1);
+    put(b, 1, 2); /* BTYPE 01: fixed codes */
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && p[j] == p[i])
+            j++;
+        put_symbol(b, p[i]); /* the run's first byte; its rest at distance 1 */
+        for (size_t rest = j - i - 1; rest > 0;) {
+            if (rest < 3) {
+                put_symbol(b, p[i]);
+                rest--;
+                continue;
+            }
+            size_t len = rest <= 258 ? rest : rest - 258 < 3 ? rest - 3 : 258;
+            put_match(b, (int)len);
+            rest -= len;
+        }
+        i = j;
+    }
+    put_symbol(b, 256); /* end of block */
+}
+
 /* A zlib stream (RFC 1950) of the 4 byte planes of n floats in sh, as the
  * shuffle filter lays them out: the leading planes that look random (the
  * low mantissa bytes of a price path) go in as stored blocks, which costs
- * a copy; the rest is one raw deflate stream by libdeflate, which ends the
- * stream (its last block is final). Any inflater reads it: the stored blocks
- * end on a byte boundary, where the deflated part begins. Returns the length,
- * or 0 when cap is too small. */
+ * a copy; then the planes that barely change (run_block), each a
+ * fixed-Huffman block; the rest, if any, one raw deflate stream by
+ * libdeflate, which ends the stream (its last block is final; an empty
+ * stored block before it brings the run-coded blocks to a byte boundary).
+ * Any inflater reads it. Returns the length, or 0 when cap is too small. */
 static size_t zlib_of_planes(struct libdeflate_compressor *c, const unsigned char *sh, size_t n,
                              unsigned char *out, size_t cap)
 {
     size_t bytes = 4 * n, stored = 0;
     while (stored < bytes && plane_entropy(sh + stored, n) > STORE_ENTROPY)
         stored += n;
+    size_t runs = stored; /* the run-coded planes end here */
+    while (runs < bytes && plane_changes(sh + runs, n) <= n / RUN_SPACING)
+        runs += n;
     size_t blocks = (stored + STORED_MAX - 1) / STORED_MAX;
     if (cap < 2 + 5 * blocks + stored + 4)
         return 0;
@@ -1375,9 +1481,25 @@ static size_t zlib_of_planes(struct libdeflate_compressor *c, const unsigned cha
         o += len;
         at += len;
     }
-    if (stored < bytes) {
+    if (runs > stored) {
+        bits b = {o, out + cap - 4, 0, 0};
+        for (size_t at = stored; at < runs; at += n)
+            run_block(&b, sh + at, n, at + n == bytes);
+        if (runs < bytes) { /* an empty stored block: to the byte, for libdeflate's */
+            put(&b, 0, 3);
+            if (b.n)
+                put(&b, 0, 8 - b.n);
+            put(&b, 0, 16);
+            put(&b, 0xffff, 16);
+        } else if (b.n)
+            put(&b, 0, 8 - b.n);
+        if (b.o > b.end)
+            return 0;
+        o = b.o;
+    }
+    if (runs < bytes) {
         size_t room = cap - (size_t)(o - out) - 4;
-        size_t len = libdeflate_deflate_compress(c, sh + stored, bytes - stored, o, room);
+        size_t len = libdeflate_deflate_compress(c, sh + runs, bytes - runs, o, room);
         if (len == 0)
             return 0;
         o += len;

@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <hdf5.h>
+#include <libdeflate.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -676,4 +677,89 @@ Test(info, rejects_files_that_are_not_results, .init = cr_redirect_stderr)
     free(txt);
     free(h5);
     t_rmdir(dir);
+}
+
+/* The series chunks the compute threads compress (writer.h
+ * lc_writer_compress): stored blocks for random planes, the run coder's
+ * fixed-Huffman blocks for planes that barely change, libdeflate for the
+ * rest. Each job's stream, decoded by libdeflate's own zlib decoder, is the
+ * chunk's bytes in the shuffle filter's layout, whatever the mix: planes of
+ * zeros, of runs of every length around the coder's limits (1, 2, 3, 258,
+ * 259, 260, 261, 516 bytes), of a value with rare spikes, of fixed low
+ * bytes under noisy high ones (run-coded planes, then libdeflate's, joined
+ * at a byte boundary), and of a random walk (stored planes, then
+ * libdeflate's). */
+Test(writer, compressed_chunks_decode_to_the_shuffled_bytes)
+{
+    lc_scenario *sc = t_scenario("simulation: {runs: 64, steps: 1199, seed: 1}\n"
+                                 "price: {model: gbm, s0: 100}\n"
+                                 "population: {accounts: 0}\n"
+                                 "output: {series: [price, liq_long, liq_short, insurance, oi]}\n");
+    long chunk = lc_series_chunk(sc);
+    cr_assert(chunk >= 1);
+    lc_batch *b = lc_batch_create(sc, chunk, 0);
+    cr_assert_not_null(b);
+    b->nrows = chunk;
+    long ncols = b->ncols;
+    uint64_t x = 88172645463325252ull; /* xorshift64 */
+    static const int runs[] = {1, 2, 3, 258, 259, 260, 261, 516, 7, 1000};
+    for (long r = 0; r < chunk; r++) {
+        double walk = 100;
+        for (int p = 0; p < b->nplanes; p++) {
+            float *v = lc_batch_plane(b, r, p);
+            long t = 0, k = r % 10;
+            for (; t < ncols; t++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                switch (p) {
+                case 0: /* a random walk */
+                    walk *= 1 + ((double)(x >> 11) / 9007199254740992.0 - 0.5) * 1e-3;
+                    v[t] = (float)walk;
+                    break;
+                case 1: /* zeros */
+                    v[t] = 0;
+                    break;
+                case 2: /* a value with rare spikes */
+                    v[t] = x % 97 == 0 ? (float)(x >> 40) : 1e7f;
+                    break;
+                case 3: /* runs of the lengths above, each of a new value */
+                    v[t] = (float)(k % 3) * 1.5f + (float)r;
+                    if ((t + 1) % runs[k] == 0)
+                        k = (k + 1) % 10;
+                    break;
+                default: /* low bytes fixed, high ones noise: runs, then libdeflate */
+                    memcpy(&v[t], &(uint32_t){((uint32_t)(x >> 32) & 0x3f7f0000u) | 0x1234u}, 4);
+                }
+            }
+        }
+    }
+    long jobs = lc_writer_compress_jobs(chunk, b);
+    cr_assert_eq(jobs, b->nplanes, "one chunk, a job per plane");
+    lc_deflater *z = lc_deflater_create();
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    size_t n = (size_t)chunk * (size_t)ncols, bytes = 4 * n;
+    unsigned char *want = malloc(bytes), *got = malloc(bytes);
+    for (long j = 0; j < jobs; j++) {
+        cr_assert_eq(lc_writer_compress(chunk, b, j, z), 0, "job %ld", j);
+        for (long r = 0; r < chunk; r++) {
+            const unsigned char *src = (const unsigned char *)lc_batch_plane(b, r, (int)j);
+            for (long e = 0; e < ncols; e++)
+                for (int q = 0; q < 4; q++)
+                    want[(size_t)q * n + (size_t)r * (size_t)ncols + (size_t)e] = src[4 * e + q];
+        }
+        size_t out = 0;
+        enum libdeflate_result res = libdeflate_zlib_decompress(d, b->z + (size_t)j * b->zstride,
+                                                                b->zsize[j], got, bytes, &out);
+        cr_assert_eq(res, LIBDEFLATE_SUCCESS, "plane %ld: the stream decodes", j);
+        cr_assert_eq(out, bytes);
+        cr_assert(memcmp(got, want, bytes) == 0, "plane %ld: the bytes come back", j);
+        if (j == 1 || j == 3) /* zeros, runs: the run coder's, far below the raw size */
+            cr_assert(b->zsize[j] < bytes / 20, "plane %ld: %zu of %zu bytes", j, b->zsize[j],
+                      bytes);
+    }
+    free(want);
+    free(got);
+    libdeflate_free_decompressor(d);
+    lc_deflater_free(z);
+    lc_batch_free(b);
+    lc_scenario_free(sc);
 }
