@@ -1409,17 +1409,22 @@ static void put_match(bits *b, int len)
     put_code(b, 0, 5); /* distance code 0: distance 1 */
 }
 
-/* Positions where the plane's byte changes. */
-static size_t plane_changes(const unsigned char *p, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 1; i < n; i++)
-        c += p[i] != p[i - 1];
-    return c;
-}
-
 /* A plane is run-coded when it changes at most once in this many bytes. */
 #define RUN_SPACING 8
+
+/* Whether the plane's byte changes at most n / RUN_SPACING times (counted
+ * a block of 4096 bytes at a time, so a plane that changes often is known
+ * after its first blocks). */
+static int plane_runs(const unsigned char *p, size_t n)
+{
+    size_t c = 0, most = n / RUN_SPACING;
+    for (size_t at = 1; at < n && c <= most; at += 4096) {
+        size_t end = at + 4096 < n ? at + 4096 : n;
+        for (size_t i = at; i < end; i++)
+            c += p[i] != p[i - 1];
+    }
+    return c <= most;
+}
 
 /* One fixed-Huffman block of the plane p[0 .. n) (final: BFINAL). */
 static void run_block(bits *b, const unsigned char *p, size_t n, int final)
@@ -1461,7 +1466,7 @@ static size_t zlib_of_planes(struct libdeflate_compressor *c, const unsigned cha
     while (stored < bytes && plane_entropy(sh + stored, n) > STORE_ENTROPY)
         stored += n;
     size_t runs = stored; /* the run-coded planes end here */
-    while (runs < bytes && plane_changes(sh + runs, n) <= n / RUN_SPACING)
+    while (runs < bytes && plane_runs(sh + runs, n))
         runs += n;
     size_t blocks = (stored + STORED_MAX - 1) / STORED_MAX;
     if (cap < 2 + 5 * blocks + stored + 4)
