@@ -196,6 +196,31 @@ long lc_scratch_evaluations(const lc_scratch *s)
     return s->finder.slack.evaluations;
 }
 
+/* The price below which 1 − p/peak can exceed max_dd: peak·(1 − max_dd),
+ * raised by 1e-12 of itself, far beyond the rounding of either side, so
+ * every price whose drawdown the division would record passes it and the
+ * division is done only for those (the same numbers, bit for bit). */
+static double drawdown_gate(double peak, double max_dd)
+{
+    return peak * (1.0 - max_dd) * (1.0 + 1e-12);
+}
+
+/* A drawdown's running peak and maximum at price x. */
+static void follow_drawdown(double x, double *peak, double *gate, double *max_dd)
+{
+    if (x > *peak) {
+        *peak = x;
+        *gate = drawdown_gate(x, *max_dd);
+    }
+    if (x < *gate) {
+        double dd = 1.0 - x / *peak;
+        if (dd > *max_dd) {
+            *max_dd = dd;
+            *gate = drawdown_gate(*peak, dd);
+        }
+    }
+}
+
 /* Follow market k's price: its minimum, peak and drawdown. */
 static void observe_market(lc_run *r, int k)
 {
@@ -203,11 +228,7 @@ static void observe_market(lc_run *r, int k)
     lc_market_row *mr = &r->row->mk[k];
     if (p < mr->price_min)
         mr->price_min = p;
-    if (p > r->peak[k])
-        r->peak[k] = p;
-    double dd = 1.0 - p / r->peak[k];
-    if (dd > mr->max_drawdown)
-        mr->max_drawdown = dd;
+    follow_drawdown(p, &r->peak[k], &r->gate[k], &mr->max_drawdown);
 }
 
 static void observe(lc_run *r)
@@ -219,11 +240,7 @@ static void observe(lc_run *r)
 /* ... and the fundamental's peak and drawdown. */
 static void observe_fundamental(lc_run *r, int k, double f)
 {
-    lc_market_row *mr = &r->row->mk[k];
-    if (f > r->exo_peak[k])
-        r->exo_peak[k] = f;
-    if (1.0 - f / r->exo_peak[k] > mr->exo_drawdown)
-        mr->exo_drawdown = 1.0 - f / r->exo_peak[k];
+    follow_drawdown(f, &r->exo_peak[k], &r->exo_gate[k], &r->row->mk[k].exo_drawdown);
 }
 
 /* Open interest of market k, quote. */
@@ -411,6 +428,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     for (int k = 0; k < s->nmk; k++) {
         double s0 = lc_scenario_s0(sc, k);
         row->mk[k].price_min = r.peak[k] = r.exo_peak[k] = s0;
+        r.gate[k] = r.exo_gate[k] = drawdown_gate(s0, 0);
         for (int side = 0; side < 2; side++) { /* the ranges' and the spanning positions */
             r.qty[k][side] = pop->range_qty[2 * k + side] + pop->span_qty[2 * k + side];
             r.open[k][side] = pop->range[2 * k + side + 1] - pop->range[2 * k + side] +
@@ -428,6 +446,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     lc_innovations *in = &s->innov;
     const int nmk = s->nmk;
     int next_key = 0;                            /* the lineage's next re-keying */
+    long until_record = sc->every, col = 0;      /* steps to the next recorded column, its index */
     const volatile sig_atomic_t *stop = s->stop; /* read once: the loop's stores may alias it */
     for (r.t = 1; r.t <= sc->steps; r.t++) {
         if (*stop) /* a load and a branch: nothing beside a step */
@@ -474,8 +493,9 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
             row->max_rounds = r.round;
         if (r.step_total > row->peak_step_liq_notional)
             row->peak_step_liq_notional = r.step_total;
-        if (r.t % sc->every == 0) { /* liquidation series sum over the every steps */
-            record(&r, &rec, r.t / sc->every);
+        if (--until_record == 0) { /* liquidation series sum over the every steps */
+            until_record = sc->every;
+            record(&r, &rec, ++col);
             for (int k = 0; k < nmk; k++)
                 r.step_liq[k][0] = r.step_liq[k][1] = 0;
         }

@@ -98,6 +98,9 @@ typedef struct lc_run {
     double insurance; /* the fund, quote */
     /* per market: running peaks of the market price and the fundamental */
     double peak[LC_MAX_MARKETS], exo_peak[LC_MAX_MARKETS];
+    /* ... and below which a price can set a new max drawdown (engine.c
+     * drawdown_gate): a multiply a step instead of a division */
+    double gate[LC_MAX_MARKETS], exo_gate[LC_MAX_MARKETS];
     /* per market and side ([0] long, [1] short): open quantity and accounts,
      * and liquidated notional since the last record */
     double qty[LC_MAX_MARKETS][2];
