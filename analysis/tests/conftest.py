@@ -291,12 +291,8 @@ def c_split(tmp_path_factory: pytest.TempPathFactory) -> Path:
     market's fall, two levels, 10 replicates of 20 trajectories): /runs/weight and
     /runs/replicate on every row, the replicates in row order."""
     out = tmp_path_factory.mktemp("split") / "split.h5"
-    subprocess.run([str(binary()), "run", str(ROOT / "scenarios" / "quickstart.yaml"),
-                    "-o", str(out), "--quiet", "--threads", "2", "--runs", "200",
-                    "--steps", "240", "--set", "population.accounts=3000",
-                    "--set", "venue.insurance_fund=2000", "--set", "price.sigma=1.0",
-                    "--set", "impact.depth_1pct=2e5",
-                    "--set", "simulation.rare={method: split, score: fall, "
-                    "levels: [0.05, 0.1], replicates: 10}"],
-                   check=True, capture_output=True, timeout=120)
-    return out
+    return run_c(out, "--runs", "200", "--steps", "240", "--set", "population.accounts=3000",
+                 "--set", "venue.insurance_fund=2000", "--set", "price.sigma=1.0",
+                 "--set", "impact.depth_1pct=2e5",
+                 "--set", "simulation.rare={method: split, score: fall, "
+                 "levels: [0.05, 0.1], replicates: 10}")

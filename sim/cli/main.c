@@ -1325,11 +1325,10 @@ static int simulate(cli *c, const lc_sweep *sw)
         if (sr)
             goto done;
         scs[0]->runs = split.njob;
-        size_t had = strlen(pilot_trail); /* the pilot's levels, then the splitting's */
-        lc_split_describe(scs[0], &split, pilot_trail + had + (had ? 2 : 0),
-                          sizeof pilot_trail - had - (had ? 2 : 0));
-        if (had)
-            memcpy(pilot_trail + had, "; ", 2);
+        char said[sizeof pilot_trail]; /* after the pilot's levels, if any, the splitting's */
+        lc_split_describe(scs[0], &split, said, sizeof said);
+        size_t had = strlen(pilot_trail);
+        snprintf(pilot_trail + had, sizeof pilot_trail - had, "%s%s", had ? "; " : "", said);
     }
     const lc_scenario *sc = scs[0];
     const lc_population *pop = pops[0];

@@ -55,7 +55,7 @@ void lc_scratch_set_stop(lc_scratch *s, const volatile sig_atomic_t *stop);
  * seed) at the end of each of its re-keying steps, in order, so a clone is
  * its parent replayed up to the step it crossed a level, then on streams of
  * its own; and it ends at the end of the first step, from its last
- * re-keying step on, whose score (lc_rare_score_now) reaches `level`. */
+ * re-keying step on, whose score (lc_rare_score_of) reaches `level`. */
 typedef struct lc_rekey {
     long step;
     uint64_t key;

@@ -18,16 +18,13 @@ void lc_split_free(lc_split *sp)
 
 void lc_split_lineage(const lc_split *sp, long t, lc_rekey *at, lc_lineage *l)
 {
-    int n = 0;
+    int n = 0; /* its depth: the stage it starts at */
     for (long u = t; sp->traj[u].parent >= 0; u = sp->traj[u].parent)
         n++;
     int k = n;
     for (long u = t; sp->traj[u].parent >= 0; u = sp->traj[u].parent)
         at[--k] = (lc_rekey){sp->traj[u].step, sp->traj[u].key};
-    long root = t;
-    while (sp->traj[root].parent >= 0)
-        root = sp->traj[root].parent;
-    *l = (lc_lineage){.root = sp->traj[root].root, .n = n, .at = at, .level = INFINITY};
+    *l = (lc_lineage){.root = sp->traj[t].root, .n = n, .at = at, .level = INFINITY};
 }
 
 /* A stage's trajectory i run to its level: its crossing (or -1) and score. */
@@ -66,22 +63,19 @@ static int run_stage(const lc_scenario *sc, const lc_population *pop, lc_trials 
     return lc_trials_run(t, first, n, one_trajectory, &st, "rare.split", err);
 }
 
-/* Replicate g's clones of its entrances among trajectories [first, end) of
- * stage l, appended at sp->ntraj (room was made): effort of them, or none
- * without an entrance. Returns the entrances H. */
+/* Replicate g's clones of its entrances among its trajectories [first,
+ * end) of stage l, appended at sp->ntraj (room was made): effort of them,
+ * or none without an entrance. Returns the entrances H. */
 static long deal(const lc_scenario *sc, lc_split *sp, gsl_rng *rng, long first, long end, int g,
                  int l, long *slot)
 {
     long effort = sc->rare.effort, h = 0;
+    long *entrance = slot; /* the entrances in order, then a shuffle of them */
     for (long i = first; i < end; i++)
-        h += sp->traj[i].replicate == g && sp->traj[i].crossed >= 0;
+        if (sp->traj[i].crossed >= 0)
+            entrance[h++] = i;
     if (h == 0)
         return 0;
-    long *entrance = slot; /* the entrances in order, then a shuffle of them */
-    long k = 0;
-    for (long i = first; i < end; i++)
-        if (sp->traj[i].replicate == g && sp->traj[i].crossed >= 0)
-            entrance[k++] = i;
     /* clones of each: effort / h, and one more for effort mod h entrances
      * drawn without replacement (a partial Fisher-Yates shuffle) */
     long base = effort / h, extra = effort % h;
@@ -107,7 +101,6 @@ static long deal(const lc_scenario *sc, lc_split *sp, gsl_rng *rng, long first, 
                                 .root = e->root,
                                 .step = e->crossed,
                                 .key = lc_stream_seed(e->key, LC_STREAM_SPLIT, (uint64_t)c),
-                                .stage = l + 1,
                                 .replicate = g,
                                 .crossed = -1};
     }
@@ -115,7 +108,8 @@ static long deal(const lc_scenario *sc, lc_split *sp, gsl_rng *rng, long first, 
 }
 
 /* The rows: replicate by replicate, stage by stage, the trajectories that
- * ran to the horizon, weighted (split.h). */
+ * ran to the horizon, weighted (split.h). Within a stage a replicate's
+ * trajectories are consecutive, so one cursor a stage walks them. */
 static int make_rows(const lc_scenario *sc, lc_split *sp, const long *stage_first, int stages,
                      lc_error *err)
 {
@@ -128,13 +122,15 @@ static int make_rows(const lc_scenario *sc, lc_split *sp, const long *stage_firs
     for (long t = 0; t < sp->ntraj; t++)
         n += sp->traj[t].crossed < 0;
     double scale = (double)n / (double)G;
+    long at[LC_SPLIT_MAX_LEVELS]; /* each stage's cursor */
+    memcpy(at, stage_first, (size_t)stages * sizeof *at);
     for (int g = 0; g < G; g++) {
         double mass = 1; /* P_gl */
         for (int l = 0; l < stages; l++) {
             long end = l + 1 < stages ? stage_first[l + 1] : sp->ntraj;
-            for (long t = stage_first[l]; t < end; t++)
-                if (sp->traj[t].replicate == g && sp->traj[t].crossed < 0)
-                    sp->job[sp->njob++] = (lc_split_job){t, scale * mass / (double)N};
+            for (; at[l] < end && sp->traj[at[l]].replicate == g; at[l]++)
+                if (sp->traj[at[l]].crossed < 0)
+                    sp->job[sp->njob++] = (lc_split_job){at[l], scale * mass / (double)N};
             mass *= (double)sp->hits[g * ra->nlevels + l] / (double)N;
         }
     }
@@ -226,8 +222,11 @@ int lc_split_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
         long reached = 0, live = 0;
         sp->ran += n;
         stage_first[stages++] = sp->ntraj;
-        for (int g = 0; g < G; g++) {
-            long h = deal(sc, sp, rng, first, first + n, g, l, slot);
+        for (long i = first, j; i < first + n; i = j) { /* replicate by replicate */
+            int g = sp->traj[i].replicate;
+            for (j = i; j < first + n && sp->traj[j].replicate == g; j++)
+                ;
+            long h = deal(sc, sp, rng, i, j, g, l, slot);
             sp->hits[g * m + l] = h;
             reached += h;
             live += h > 0;
@@ -259,12 +258,19 @@ int lc_split_run(lc_scenario *sc, const lc_population *pop, int threads, lc_engi
     return rc;
 }
 
-void lc_split_describe(const lc_scenario *sc, const lc_split *sp, char *buf, size_t size)
+/* "SCORE levels L1 L2 ..." into buf; the bytes it took (up to size). */
+static size_t levels_text(const lc_rare *ra, char *buf, size_t size)
 {
-    const lc_rare *ra = &sc->rare;
     size_t used = (size_t)snprintf(buf, size, "%s levels", lc_rare_scores[ra->score]);
     for (int l = 0; l < ra->nlevels && used < size; l++)
         used += (size_t)snprintf(buf + used, size - used, " %.6g", ra->levels[l]);
+    return used < size ? used : size;
+}
+
+void lc_split_describe(const lc_scenario *sc, const lc_split *sp, char *buf, size_t size)
+{
+    const lc_rare *ra = &sc->rare;
+    size_t used = levels_text(ra, buf, size);
     if (used < size)
         used += (size_t)snprintf(buf + used, size - used, "; effort %ld, %ld replicates; hits",
                                  ra->effort, ra->replicates);
@@ -295,14 +301,15 @@ int lc_split_choose_levels(lc_scenario *sc, const lc_population *pop, int thread
         memcpy(sc->rare.levels, p.rare.levels, sizeof sc->rare.levels);
         sc->rare.nlevels = p.rare.nlevels;
         sc->rare.auto_levels = 0;
-        size_t used = (size_t)snprintf(trail, trail_size, "pilot levels");
-        for (int l = 0; l < sc->rare.nlevels && used < trail_size; l++)
-            used += (size_t)snprintf(trail + used, trail_size - used, " %.6g", sc->rare.levels[l]);
-        if (log)
+        snprintf(trail, trail_size, "levels chosen by the pilot");
+        if (log) {
+            char lv[512];
+            levels_text(&sc->rare, lv, sizeof lv);
             fprintf(log,
                     "liqcascade: split: levels: auto: %s (the pilot's own seed, %ld "
                     "trajectories a level)\n",
-                    trail, sc->rare.effort);
+                    lv, sc->rare.effort);
+        }
     }
     lc_split_free(&sp);
     return rc;

@@ -42,7 +42,6 @@ typedef struct lc_split_traj {
     long root;     /* the run whose streams it starts on */
     long step;     /* its parent's crossing, where it re-keys (root: 0) */
     uint64_t key;  /* its streams' key from there (root: its chain's start) */
-    int stage;     /* the level it tries to reach */
     double score;  /* its score where it ended (a crossing or the horizon) */
     int replicate; /* of the splitting */
     long crossed;  /* the step it reached its level; -1: ran to the horizon */
@@ -77,8 +76,9 @@ void lc_split_free(lc_split *sp);
  * follows stays unbiased, chooses each level as the score the best
  * LC_SPLIT_RHO of its stage's trajectories reach (run to the horizon; if
  * that is no higher than the level before, the least score above it that
- * any reaches), until the target's `level`; writes them into sc->rare.levels. A line to
- * log, the levels in a few words to trail. 0, 1 stopped, -1 with err (the
+ * any reaches), until the target's `level`; writes them into
+ * sc->rare.levels. A line to log, and to trail that the pilot chose them.
+ * 0, 1 stopped, -1 with err (the
  * score stops climbing, out of memory, a run that failed). */
 #define LC_SPLIT_RHO 0.2
 int lc_split_choose_levels(lc_scenario *sc, const lc_population *pop, int threads,
@@ -89,8 +89,8 @@ int lc_split_choose_levels(lc_scenario *sc, const lc_population *pop, int thread
  * *l, to the horizon (level INFINITY). */
 void lc_split_lineage(const lc_split *sp, long t, lc_rekey *at, lc_lineage *l);
 
-/* The row's trajectory's replicate and a few words on the splitting (the
- * levels and each level's hits) for the file's attributes. */
+/* A few words on the splitting (the levels and each level's hits, over the
+ * replicates) for the file's attributes. */
 void lc_split_describe(const lc_scenario *sc, const lc_split *sp, char *buf, size_t size);
 
 #endif

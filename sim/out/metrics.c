@@ -409,9 +409,6 @@ void lc_newcombe_paired(long a, long b, long c, long d, double *delta, double *l
     *hi = *delta + sqrt(fmax(0.0, el * el - 2.0 * phi * el * eu + eu * eu));
 }
 
-/* The paired rows of variable v: the difference of the means with the
- * paired normal interval, and of each quantile and shortfall, over the
- * pairs where both runs have the variable (xj, xb: room for n). */
 /* The mean of the differences a[i] − b[i], i < m, with the paired normal
  * interval (docs/analysis.md, "Paired differences"). */
 static void add_paired_mean(table *t, long point, const char *name, const char *suffix,
@@ -427,6 +424,9 @@ static void add_paired_mean(table *t, long point, const char *name, const char *
     add(t, point, name, suffix, d, d - half, d + half, m, units);
 }
 
+/* The paired rows of variable v: the difference of the means with the
+ * paired normal interval, and of each quantile and shortfall, over the
+ * pairs where both runs have the variable (xj, xb: room for n). */
 static void paired_variable(table *t, const lc_point_runs *pj, const lc_point_runs *pb, int v,
                             double *xj, double *xb)
 {

@@ -1646,9 +1646,9 @@ enum {
     PILOT_RUNS,
     PILOT_ITERATIONS,
     PILOT_QUANTILE,
+    RARE_STEPS,
     SPLIT_EFFORT,
-    SPLIT_REPLICATES,
-    RARE_STEPS
+    SPLIT_REPLICATES
 };
 static const lc_param rare_params[] = {
     [RARE_THETA] = {"theta", "1", LC_REAL, 0, -20, 20, 0, 0,
@@ -1670,12 +1670,12 @@ static const lc_param rare_params[] = {
     [PILOT_QUANTILE] = {"quantile", "1", LC_REAL, 0.1, 0, 0.5, 1, 0,
                         "elite fraction rho: an iteration's level is the score its best rho "
                         "of runs reach"},
-    [SPLIT_EFFORT] = {"effort", "runs", LC_INT, 1000, 10, 1e7, 0, 0,
-                      "splitting: trajectories run at each level in each replicate (fixed "
-                      "effort)"},
     [RARE_STEPS] = {"steps", "steps", LC_INT, 0, 0, 1e9, 0, 0,
                     "only the first this many steps are tilted (0: every step): for an event "
                     "decided early, such as the cascade a book starts with"},
+    [SPLIT_EFFORT] = {"effort", "runs", LC_INT, 1000, 10, 1e7, 0, 0,
+                      "splitting: trajectories run at each level in each replicate (fixed "
+                      "effort)"},
     [SPLIT_REPLICATES] = {"replicates", "1", LC_INT, 20, 10, 1e5, 0, 0,
                           "splitting: independent replicates; the intervals are of their "
                           "estimates' spread"},

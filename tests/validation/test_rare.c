@@ -264,6 +264,22 @@ Test(rare, pilot_cross_entropy)
     lc_scenario_free(sc);
 }
 
+/* A one-market GBM scenario of simulation: {sim} is refused, with a
+ * message holding `says`: the message. */
+static const char *refused(const char *sim, const char *says)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "simulation: {%s}\n"
+             "price: {model: gbm, s0: 100}\n"
+             "population: {accounts: 0}\n",
+             sim);
+    const char *msg = t_scenario_errors(text, NULL, 0);
+    cr_assert(msg && strstr(msg, says), "%s: expected '%s', got: %s", sim, says,
+              msg ? msg : "(no error)");
+    return msg;
+}
+
 /* What the scenario refuses, with file, line and key. */
 Test(rare, bad_keys)
 {
@@ -284,15 +300,9 @@ Test(rare, bad_keys)
         {"{method: tilt, theta: 0.1, steps: -1}", "simulation.rare.steps"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char text[512];
-        snprintf(text, sizeof text,
-                 "simulation: {runs: 10, steps: 10, rare: %s}\n"
-                 "price: {model: gbm, s0: 100}\n"
-                 "population: {accounts: 0}\n",
-                 cases[i].rare);
-        const char *msg = t_scenario_errors(text, NULL, 0);
-        cr_assert(msg && strstr(msg, cases[i].says), "%s: expected '%s', got: %s", cases[i].rare,
-                  cases[i].says, msg ? msg : "(no error)");
+        char sim[256];
+        snprintf(sim, sizeof sim, "runs: 10, steps: 10, rare: %s", cases[i].rare);
+        const char *msg = refused(sim, cases[i].says);
         cr_assert(strstr(msg, ":1:") || strstr(msg, ":2:") || strstr(msg, ":1: ") ||
                       strstr(msg, "scenario"),
                   "names the line: %s", msg);
@@ -554,15 +564,9 @@ Test(rare, split_bad_keys)
          "the runs start as effort x replicates = 600"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char text[512];
-        snprintf(text, sizeof text,
-                 "simulation: {steps: 10, %s}\n"
-                 "price: {model: gbm, s0: 100}\n"
-                 "population: {accounts: 0}\n",
-                 cases[i].sim);
-        const char *msg = t_scenario_errors(text, NULL, 0);
-        cr_assert(msg && strstr(msg, cases[i].says), "%s: expected '%s', got: %s", cases[i].sim,
-                  cases[i].says, msg ? msg : "(no error)");
+        char sim[256];
+        snprintf(sim, sizeof sim, "steps: 10, %s", cases[i].sim);
+        const char *msg = refused(sim, cases[i].says);
         cr_assert(strstr(msg, ":1:"), "names the line: %s", msg);
     }
 }
