@@ -105,7 +105,7 @@ static const char *const run_help =
     "  -t, --threads T        OpenMP threads (default: all cores; under mpirun, of each rank);\n"
     "                         results do not depend on it, nor on the ranks\n"
     "      --engine E         index (default) or scan (checks every account: the slow oracle)\n"
-    "      --batch N          runs computed per batch (default: about 32 MiB of series);\n"
+    "      --batch N          runs computed per batch (default: about 8 MiB of series);\n"
     "                         bounds memory, never changes results\n"
     "      --max-memory SIZE  refuse to start when the estimate exceeds SIZE (e.g. 8G, 500M;\n"
     "                         default: the memory available, /proc/meminfo); docs/limits.md\n"

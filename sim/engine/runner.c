@@ -36,7 +36,10 @@ static int join_write(pthread_t th, write_job *job, lc_error *err)
     return job->rc;
 }
 
-#define BATCH_BYTES ((double)(32 << 20)) /* of one batch: its rows and series */
+/* Of one batch: its rows and series. Smaller batches touch fewer fresh
+ * pages and stay nearer the cache while their chunks are compressed
+ * (dexlike, 1,000 runs, one thread: 0.67 s at 32 MiB, 0.63 s at 8 MiB). */
+#define BATCH_BYTES ((double)(8 << 20))
 /* With several ranks, batches small enough for this many a rank: the ranks'
  * shares (dealt in turn) then differ by about one batch in this many, and
  * rank 0's progress bar hears of the others' runs a batch at a time. */
@@ -72,7 +75,7 @@ void lc_runner_memory(const lc_scenario *const *sc, const long *accounts, const 
     }
     m->threads = threads;
     /* two batches (one computed, one written), each with its deflated
-     * series chunks (compressBound: a little over the raw size) */
+     * series chunks (lc_zplanes_bound: a little over the raw size) */
     double row = lc_batch_row_bytes(sc[0]), series = row - (double)sizeof(lc_run_row);
     long cap = choose_batch(sc[0], total, o);
     m->batches = 2 * (double)cap * (row + 1.01 * series);
@@ -228,6 +231,8 @@ static void compress_piece(lc_batch *b, long chunk, int threads)
     }
     if (zfail)
         b->zjobs = 0;
+    else
+        lc_writer_compress_copies(b);
 }
 
 int lc_runner_run(const lc_scenario *const *sc, const lc_population *const *pop, long points,

@@ -26,7 +26,7 @@ typedef struct lc_runner_opts {
     int events;
     int progress;                /* progress on stderr: LC_PROGRESS_OFF, _TTY or _PLAIN */
     volatile sig_atomic_t *stop; /* NULL: never stop early */
-    long batch_rows;             /* 0: chosen from memory (about 32 MiB of series) */
+    long batch_rows;             /* 0: chosen from memory (about 8 MiB of series) */
     lc_summary *summary;         /* NULL, or one per point: receives its rows in order */
     size_t event_bytes; /* 0: no bound; else a batch ends once its runs' events hold this */
     lc_run_row *rows;   /* NULL, or room for every row: receives them, by row index */

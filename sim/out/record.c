@@ -305,6 +305,7 @@ void lc_batch_free(lc_batch *b)
     free(b->series);
     free(b->z);
     free(b->zsize);
+    free(b->zsame);
     free(b);
 }
 

@@ -124,10 +124,13 @@ typedef struct lc_batch {
     lc_eventbuf *events; /* per row; NULL when events are off */
     /* series chunks compressed ahead by the compute threads (writer.h,
      * lc_writer_compress): job j = chunk·nplanes + plane holds zsize[j] bytes at
-     * z + j·zstride; zjobs = 0 when the writer is to compress itself */
+     * z + j·zstride; zjobs = 0 when the writer is to compress itself.
+     * zsame[j] >= 0: the chunk's plane of job j is bit for bit the plane
+     * of that earlier job of the same chunk (a fundamental that no trade
+     * moved from the price), whose stream it takes, -1 otherwise */
     unsigned char *z;
     size_t zstride, *zsize;
-    long zjobs, zcap;
+    long zjobs, zcap, *zsame;
 } lc_batch;
 
 lc_batch *lc_batch_create(const lc_scenario *sc, long cap, int with_events);

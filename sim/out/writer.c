@@ -32,6 +32,7 @@
  * thread-safe HDF5 that setting is per thread, so every entry point installs
  * it and restores the caller's on the way out. */
 #include "out/writer.h"
+#include "out/zplanes.h"
 
 #include "lc_commit.h" /* LC_GIT_COMMIT, generated at build time */
 
@@ -44,9 +45,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <libdeflate.h>
 #include <math.h>
-#include <zlib.h>
 
 #define SCHEMA_VERSION 2
 /* level 4 gives ~10% smaller files but ~25% slower writes (quickstart, 4,000
@@ -108,6 +107,7 @@ struct lc_writer {
      * market plane_market[p] (-1: a [rows, cols] series) */
     int plane_series[LC_SERIES_N * LC_MAX_MARKETS], plane_market[LC_SERIES_N * LC_MAX_MARKETS];
     hid_t row_scale;    /* /series/row: the row coordinate, grown with the rows */
+    hsize_t run_chunk;  /* rows of a /runs chunk (rows_chunk) */
     hid_t *market_ds;   /* per-market /runs columns, [market][lc_n_market_columns] */
     hid_t weight_ds[3]; /* /runs weight, log_weight (, replicate) under simulation.rare, or 0 */
     int weighted;       /* of them, those written (record.h lc_n_weight_columns) */
@@ -296,6 +296,16 @@ static hid_t chunked(hid_t g, const char *name, hid_t type, int rank, const hsiz
 }
 
 /* rank 1 (cols = 0) or rank 2 [rows, cols], chunk rows per chunk. */
+/* Rows of a chunk of a table expected to hold `rows` rows: most, or fewer
+ * when the table is smaller. HDF5 compresses whole chunks, so a chunk of
+ * 8192 rows for 1,000 rows deflates 8 times what it holds (at every file's
+ * close: 20 ms for /runs and /population at 2,000 accounts). More rows than
+ * expected only add chunks. */
+static hsize_t rows_chunk(hsize_t most, long rows)
+{
+    return rows < 1 ? 1 : (hsize_t)rows < most ? (hsize_t)rows : most;
+}
+
 static hid_t extensible(hid_t g, const char *name, hid_t type, hsize_t cols, hsize_t chunk,
                         const char *units, const char *description)
 {
@@ -507,8 +517,8 @@ static int write_columns(lc_writer *w, hid_t g, const char *name, const pop_col 
                                 : H5T_IEEE_F64LE;
         char object[96];
         snprintf(object, sizeof object, "%s/%s", name, cols[c].name);
-        hid_t d =
-            extensible(g, cols[c].name, file, 0, POP_CHUNK, cols[c].units, cols[c].description);
+        hid_t d = extensible(g, cols[c].name, file, 0, rows_chunk(POP_CHUNK, n), cols[c].units,
+                             cols[c].description);
         if (d < 0 || append_rows(d, 0, (hsize_t)n, 0, mem, src[c]))
             rc = fail(w, err, object, "cannot write");
         if (d >= 0)
@@ -708,7 +718,8 @@ static int write_points(lc_writer *w, const lc_writer_opts *o, const lc_scenario
     hid_t g = group(w->file, "points", "one row per sweep point: its index, then the varied keys");
     if (g < 0)
         return fail(w, err, "/points", "cannot create");
-    hid_t d = extensible(g, "point", H5T_STD_I64LE, 0, RUN_CHUNK, "1", "sweep point index");
+    hid_t d = extensible(g, "point", H5T_STD_I64LE, 0, rows_chunk(RUN_CHUNK, o->points), "1",
+                         "sweep point index");
     int rc = d >= 0 && append_rows(d, 0, (hsize_t)points, 0, H5T_NATIVE_INT64, v) == 0
                  ? 0
                  : fail(w, err, "/points/point", "cannot write");
@@ -733,7 +744,8 @@ static int write_points(lc_writer *w, const lc_writer_opts *o, const lc_scenario
             double *x = (double *)(void *)v;
             for (long p = 0; p < points; p++)
                 x[p] = ax->num[lc_sweep_index(sw, p, a)];
-            d = extensible(g, ax->key, H5T_IEEE_F64LE, 0, RUN_CHUNK, unit, desc);
+            d = extensible(g, ax->key, H5T_IEEE_F64LE, 0, rows_chunk(RUN_CHUNK, o->points), unit,
+                           desc);
             rc = d >= 0 && append_rows(d, 0, (hsize_t)points, 0, H5T_NATIVE_DOUBLE, x) == 0
                      ? 0
                      : fail(w, err, "/points", "cannot write a varied key");
@@ -905,8 +917,8 @@ static int create_series(lc_writer *w, const lc_scenario *sc, lc_error *err)
                     : -1;
     free(time);
     hid_t ms = fixed_column(g, "market", 's', (hsize_t)k, names, "text", "market names (/markets)");
-    w->row_scale =
-        extensible(g, "row", H5T_STD_I64LE, 0, RUN_CHUNK, "1", "row of /runs: point * runs + run");
+    w->row_scale = extensible(g, "row", H5T_STD_I64LE, 0, w->run_chunk, "1",
+                              "row of /runs: point * runs + run");
     if (ts < 0 || ms < 0 || w->row_scale < 0 || H5DSset_scale(ts, "time") < 0 ||
         H5DSset_scale(ms, "market") < 0 || H5DSset_scale(w->row_scale, "row") < 0)
         rc = fail(w, err, "/series", "cannot create the coordinates");
@@ -967,7 +979,7 @@ static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *
             char name[96];
             snprintf(name, sizeof name, "%s.%s", col->name, sc->market[m].name);
             used += (size_t)snprintf(order + used, len - used, ",%s", name);
-            hid_t d = extensible(g, name, file_type(col->type), 0, RUN_CHUNK, col->units,
+            hid_t d = extensible(g, name, file_type(col->type), 0, w->run_chunk, col->units,
                                  col->description);
             w->market_ds[m * nc + c] = d;
             if (d < 0) {
@@ -979,8 +991,8 @@ static int create_market_columns(lc_writer *w, const lc_scenario *sc, lc_error *
     for (int c = 0; order && c < w->weighted && rc == 0; c++) {
         const lc_column *col = &lc_weight_columns()[c];
         used += (size_t)snprintf(order + used, len - used, ",%s", col->name);
-        w->weight_ds[c] = extensible(g, col->name, file_type(col->type), 0, RUN_CHUNK, col->units,
-                                     col->description);
+        w->weight_ds[c] = extensible(g, col->name, file_type(col->type), 0, w->run_chunk,
+                                     col->units, col->description);
         if (w->weight_ds[c] < 0) {
             char object[128];
             snprintf(object, sizeof object, "/runs/%s", col->name);
@@ -1117,6 +1129,7 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
         return NULL;
     }
 
+    w->run_chunk = rows_chunk(RUN_CHUNK, o->points * sc->runs);
     int rc = write_root_attributes(w, o, sc, err);
     if (rc == 0)
         rc = write_scenario(w, sc, err);
@@ -1126,7 +1139,7 @@ lc_writer *lc_writer_create(const lc_writer_opts *o, const lc_scenario *sc,
         rc = create_columns(w, "runs",
                             "one row per (point, run); row i is point i // runs, "
                             "run i % runs",
-                            lc_run_columns(), lc_n_run_columns(), RUN_CHUNK, w->run_ds, err);
+                            lc_run_columns(), lc_n_run_columns(), w->run_chunk, w->run_ds, err);
     if (rc == 0)
         rc = create_market_columns(w, sc, err);
     if (rc == 0)
@@ -1267,29 +1280,21 @@ long lc_series_chunk(const lc_scenario *sc)
     return row_bytes < SERIES_CHUNK_BYTES ? (long)(SERIES_CHUNK_BYTES / row_bytes) : 1;
 }
 
-/* A compute thread's deflater: libdeflate's compressor at DEFLATE_LEVEL and
- * the buffer the shuffle filter writes into. */
+/* A compute thread's deflater: the buffer the shuffle filter writes into. */
 struct lc_deflater {
-    struct libdeflate_compressor *c;
     unsigned char *sh;
     size_t cap;
 };
 
 lc_deflater *lc_deflater_create(void)
 {
-    lc_deflater *z = calloc(1, sizeof *z);
-    if (z && !(z->c = libdeflate_alloc_compressor(DEFLATE_LEVEL))) {
-        free(z);
-        z = NULL;
-    }
-    return z;
+    return calloc(1, sizeof(lc_deflater));
 }
 
 void lc_deflater_free(lc_deflater *z)
 {
     if (!z)
         return;
-    libdeflate_free_compressor(z->c);
     free(z->sh);
     free(z);
 }
@@ -1301,19 +1306,23 @@ long lc_writer_compress_jobs(long chunk, lc_batch *b)
         return 0;
     long jobs = b->nrows / chunk * b->nplanes;
     size_t raw = (size_t)chunk * (size_t)b->ncols * sizeof(float);
-    size_t stride = compressBound((uLong)raw); /* >= libdeflate's zlib bound at any level */
+    size_t stride = lc_zplanes_bound(raw / sizeof(float));
     if (jobs > b->zcap || stride != b->zstride) {
         unsigned char *z = malloc((size_t)jobs * stride);
         size_t *zs = malloc((size_t)jobs * sizeof *zs);
-        if (!z || !zs) {
+        long *same = malloc((size_t)jobs * sizeof *same);
+        if (!z || !zs || !same) {
             free(z);
             free(zs);
+            free(same);
             return 0;
         }
         free(b->z);
         free(b->zsize);
+        free(b->zsame);
         b->z = z;
         b->zsize = zs;
+        b->zsame = same;
         b->zcap = jobs;
         b->zstride = stride;
     }
@@ -1321,208 +1330,30 @@ long lc_writer_compress_jobs(long chunk, lc_batch *b)
     return jobs;
 }
 
-/* The order-0 entropy of a byte plane, bits per byte, estimated from every
- * 16th byte: 8 for random bytes (deflate cannot shrink them), near 0 for a
- * plane of one byte. */
-static double plane_entropy(const unsigned char *plane, size_t n)
-{
-    uint32_t count[256] = {0};
-    size_t m = 0;
-    for (size_t i = 0; i < n; i += 16, m++)
-        count[plane[i]]++;
-    double h = 0;
-    for (int v = 0; v < 256; v++)
-        if (count[v]) {
-            double q = (double)count[v] / (double)m;
-            h -= q * log2(q);
-        }
-    return h;
-}
-
-/* Above this sampled entropy a plane is stored: deflate would save at most
- * (8 - 7.5)/8 of it, at the cost of its whole matching and coding time. */
-#define STORE_ENTROPY 7.5
-#define STORED_MAX 65535u /* bytes of one stored deflate block (RFC 1951 3.2.4) */
-
-/* ---- a run coder for the planes that barely change ------------------
- * A plane of a near-constant series (the liquidated flow, mostly 0; the
- * insurance fund; open interest; the sign-and-exponent byte of a price)
- * is long runs of one byte. It is written as a deflate block with the fixed
- * Huffman codes (RFC 1951 3.2.6): each run's first byte a literal, the
- * rest matches at distance 1, 258 bytes a 13-bit symbol. That is what
- * deflate would find, without looking for it. */
-
-typedef struct bits {
-    unsigned char *o, *end;
-    uint64_t acc;
-    int n; /* bits in acc */
-} bits;
-
-/* v's low k bits, least significant first (deflate's order of extra bits) */
-static void put(bits *b, uint32_t v, int k)
-{
-    b->acc |= (uint64_t)v << b->n;
-    b->n += k;
-    while (b->n >= 8) {
-        if (b->o < b->end)
-            *b->o = (unsigned char)b->acc;
-        b->o++;
-        b->acc >>= 8;
-        b->n -= 8;
-    }
-}
-
-/* A Huffman code of k bits, most significant first. */
-static void put_code(bits *b, uint32_t code, int k)
-{
-    uint32_t r = 0;
-    for (int i = 0; i < k; i++)
-        r |= (code >> i & 1u) << (k - 1 - i);
-    put(b, r, k);
-}
-
-/* Literal/length symbol v (0 .. 285) in the fixed code. */
-static void put_symbol(bits *b, int v)
-{
-    if (v < 144)
-        put_code(b, 0x30u + (uint32_t)v, 8);
-    else if (v < 256)
-        put_code(b, 0x190u + (uint32_t)(v - 144), 9);
-    else if (v < 280)
-        put_code(b, (uint32_t)(v - 256), 7);
-    else
-        put_code(b, 0xc0u + (uint32_t)(v - 280), 8);
-}
-
-/* A match of len (3 .. 258) bytes at distance 1. */
-static void put_match(bits *b, int len)
-{
-    static const short base[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
-                                   31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-    static const unsigned char extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                            2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-    int c = 28;
-    while (base[c] > len)
-        c--;
-    put_symbol(b, 257 + c);
-    put(b, (uint32_t)(len - base[c]), extra[c]);
-    put_code(b, 0, 5); /* distance code 0: distance 1 */
-}
-
-/* A plane is run-coded when it changes at most once in this many bytes. */
-#define RUN_SPACING 8
-
-/* Whether the plane's byte changes at most n / RUN_SPACING times (counted
- * a block of 4096 bytes at a time, so a plane that changes often is known
- * after its first blocks). */
-static int plane_runs(const unsigned char *p, size_t n)
-{
-    size_t c = 0, most = n / RUN_SPACING;
-    for (size_t at = 1; at < n && c <= most; at += 4096) {
-        size_t end = at + 4096 < n ? at + 4096 : n;
-        for (size_t i = at; i < end; i++)
-            c += p[i] != p[i - 1];
-    }
-    return c <= most;
-}
-
-/* One fixed-Huffman block of the plane p[0 .. n) (final: BFINAL). */
-static void run_block(bits *b, const unsigned char *p, size_t n, int final)
-{
-    put(b, (uint32_t) final, 1);
-    put(b, 1, 2); /* BTYPE 01: fixed codes */
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && p[j] == p[i])
-            j++;
-        put_symbol(b, p[i]); /* the run's first byte; its rest at distance 1 */
-        for (size_t rest = j - i - 1; rest > 0;) {
-            if (rest < 3) {
-                put_symbol(b, p[i]);
-                rest--;
-                continue;
-            }
-            size_t len = rest <= 258 ? rest : rest - 258 < 3 ? rest - 3 : 258;
-            put_match(b, (int)len);
-            rest -= len;
-        }
-        i = j;
-    }
-    put_symbol(b, 256); /* end of block */
-}
-
-/* A zlib stream (RFC 1950) of the 4 byte planes of n floats in sh, as the
- * shuffle filter lays them out: the leading planes that look random (the
- * low mantissa bytes of a price path) go in as stored blocks, which costs
- * a copy; then the planes that barely change (run_block), each a
- * fixed-Huffman block; the rest, if any, one raw deflate stream by
- * libdeflate, which ends the stream (its last block is final; an empty
- * stored block before it brings the run-coded blocks to a byte boundary).
- * Any inflater reads it. Returns the length, or 0 when cap is too small. */
-static size_t zlib_of_planes(struct libdeflate_compressor *c, const unsigned char *sh, size_t n,
-                             unsigned char *out, size_t cap)
-{
-    size_t bytes = 4 * n, stored = 0;
-    while (stored < bytes && plane_entropy(sh + stored, n) > STORE_ENTROPY)
-        stored += n;
-    size_t runs = stored; /* the run-coded planes end here */
-    while (runs < bytes && plane_runs(sh + runs, n))
-        runs += n;
-    size_t blocks = (stored + STORED_MAX - 1) / STORED_MAX;
-    if (cap < 2 + 5 * blocks + stored + 4)
-        return 0;
-    unsigned char *o = out;
-    *o++ = 0x78; /* CMF: deflate, 32 KiB window */
-    *o++ = 0x01; /* FLG: fastest, no dictionary; (CMF·256 + FLG) % 31 == 0 */
-    for (size_t at = 0; at < stored;) {
-        size_t len = stored - at < STORED_MAX ? stored - at : STORED_MAX;
-        int last = at + len == stored && stored == bytes;
-        *o++ = (unsigned char)last; /* BFINAL, BTYPE 00, padding to the byte */
-        *o++ = (unsigned char)(len & 0xff);
-        *o++ = (unsigned char)(len >> 8);
-        *o++ = (unsigned char)(~len & 0xff);
-        *o++ = (unsigned char)(~len >> 8 & 0xff);
-        memcpy(o, sh + at, len);
-        o += len;
-        at += len;
-    }
-    if (runs > stored) {
-        bits b = {o, out + cap - 4, 0, 0};
-        for (size_t at = stored; at < runs; at += n)
-            run_block(&b, sh + at, n, at + n == bytes);
-        if (runs < bytes) { /* an empty stored block: to the byte, for libdeflate's */
-            put(&b, 0, 3);
-            if (b.n)
-                put(&b, 0, 8 - b.n);
-            put(&b, 0, 16);
-            put(&b, 0xffff, 16);
-        } else if (b.n)
-            put(&b, 0, 8 - b.n);
-        if (b.o > b.end)
-            return 0;
-        o = b.o;
-    }
-    if (runs < bytes) {
-        size_t room = cap - (size_t)(o - out) - 4;
-        size_t len = libdeflate_deflate_compress(c, sh + runs, bytes - runs, o, room);
-        if (len == 0)
-            return 0;
-        o += len;
-    }
-    uint32_t a = libdeflate_adler32(1, sh, bytes);
-    for (int k = 3; k >= 0; k--)
-        *o++ = (unsigned char)(a >> (8 * k));
-    return (size_t)(o - out);
-}
-
 /* What HDF5's filter pipeline does to a chunk of /series (create_series):
  * the shuffle filter (byte i of every element together, for i = 0..3), then
- * deflate: a zlib stream, here zlib_of_planes's. */
+ * deflate: a zlib stream, here out/zplanes.h's. */
+/* Whether planes p and q of chunk c are the same floats, bit for bit. */
+static int same_planes(long chunk, const lc_batch *b, long c, int p, int q)
+{
+    size_t row = (size_t)b->ncols * sizeof(float);
+    for (long r = c * chunk; r < (c + 1) * chunk; r++)
+        if (memcmp(lc_batch_plane(b, r, p), lc_batch_plane(b, r, q), row))
+            return 0;
+    return 1;
+}
+
 int lc_writer_compress(long chunk, lc_batch *b, long job, lc_deflater *z)
 {
     long c = job / b->nplanes;
     int p = (int)(job % b->nplanes);
     size_t ncols = (size_t)b->ncols, n = (size_t)chunk * ncols, bytes = n * sizeof(float);
+    b->zsame[job] = -1;
+    for (int q = 0; q < p; q++)
+        if (same_planes(chunk, b, c, p, q)) { /* its stream, once that is made */
+            b->zsame[job] = c * b->nplanes + q;
+            return 0;
+        }
     if (bytes > z->cap) {
         unsigned char *sh = realloc(z->sh, bytes);
         if (!sh)
@@ -1541,9 +1372,21 @@ int lc_writer_compress(long chunk, lc_batch *b, long job, lc_deflater *z)
             d3[e] = src[3];
         }
     }
-    size_t len = zlib_of_planes(z->c, sh, n, b->z + (size_t)job * b->zstride, b->zstride);
+    size_t len = lc_zplanes(sh, n, b->z + (size_t)job * b->zstride, b->zstride);
     b->zsize[job] = len;
     return len > 0 ? 0 : -1;
+}
+
+void lc_writer_compress_copies(lc_batch *b)
+{
+    for (long j = 0; j < b->zjobs; j++) {
+        long from = b->zsame[j];
+        if (from < 0)
+            continue;
+        /* from: the first of the equal planes, so itself coded */
+        b->zsize[j] = b->zsize[from];
+        memcpy(b->z + (size_t)j * b->zstride, b->z + (size_t)from * b->zstride, b->zsize[j]);
+    }
 }
 
 int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err)

@@ -58,9 +58,10 @@ int lc_writer_append(lc_writer *w, const lc_batch *b, lc_error *err);
  * of memory: the writer then compresses as before); lc_writer_compress does
  * job j with a thread's own deflater and touches no HDF5 state, so calls may
  * run concurrently with each other and with lc_writer_append of another
- * batch. Ahead, the zlib streams are made of stored blocks for the byte
- * planes that look random and libdeflate's deflate (several times faster
- * than zlib at the same level) for the rest; HDF5's deflate filter decodes any
+ * batch. Ahead, the zlib streams are out/zplanes.h's: stored blocks for
+ * the byte planes that look random, fixed-Huffman blocks with matches at
+ * short distances for the rest (several times faster than zlib or
+ * libdeflate at level 1); HDF5's deflate filter decodes any
  * zlib stream, so every reader reads the chunks as it reads HDF5's own (the
  * compressed bytes differ, the data do not). */
 typedef struct lc_deflater lc_deflater;
@@ -72,6 +73,10 @@ void lc_deflater_free(lc_deflater *z);
 long lc_series_chunk(const lc_scenario *sc);
 long lc_writer_compress_jobs(long chunk, lc_batch *b);
 int lc_writer_compress(long chunk, lc_batch *b, long job, lc_deflater *z); /* 0 or -1 */
+/* After every job of the batch: a job whose chunk plane repeats an earlier
+ * plane of its chunk (a fundamental no trade moved, a live mark) was not
+ * coded again by lc_writer_compress; it gets that plane's stream here. */
+void lc_writer_compress_copies(lc_batch *b);
 
 /* Write status and runs_completed, close, rename .partial to the final name,
  * free w. complete = 0 marks status "interrupted". */

@@ -680,15 +680,16 @@ Test(info, rejects_files_that_are_not_results, .init = cr_redirect_stderr)
 }
 
 /* The series chunks the compute threads compress (writer.h
- * lc_writer_compress): stored blocks for random planes, the run coder's
- * fixed-Huffman blocks for planes that barely change, libdeflate for the
- * rest. Each job's stream, decoded by libdeflate's own zlib decoder, is the
- * chunk's bytes in the shuffle filter's layout, whatever the mix: planes of
- * zeros, of runs of every length around the coder's limits (1, 2, 3, 258,
- * 259, 260, 261, 516 bytes), of a value with rare spikes, of fixed low
- * bytes under noisy high ones (run-coded planes, then libdeflate's, joined
- * at a byte boundary), and of a random walk (stored planes, then
- * libdeflate's). */
+ * lc_writer_compress, out/zplanes.h): stored blocks for random planes,
+ * fixed-Huffman blocks with matches at distances 1 .. LC_ZPLANES_DIST for
+ * the rest, and stored after all where coding would be longer. Each job's
+ * stream, decoded by libdeflate's own zlib decoder, is the chunk's bytes in
+ * the shuffle filter's layout, whatever the mix: planes of zeros, of runs
+ * of every length around the coder's limits (1, 2, 3, 258, 259, 260, 261,
+ * 516 bytes), of a value with rare spikes, of a random walk (stored low
+ * planes, coded high ones), of patterns repeating every 2 .. 9 bytes (the
+ * last beyond the farthest distance sought), and of high-bit noise (a plane
+ * of entropy 7, which 9-bit literals would make longer than storing). */
 Test(writer, compressed_chunks_decode_to_the_shuffled_bytes)
 {
     lc_scenario *sc = t_scenario("simulation: {runs: 64, steps: 1199, seed: 1}\n"
@@ -726,8 +727,11 @@ Test(writer, compressed_chunks_decode_to_the_shuffled_bytes)
                     if ((t + 1) % runs[k] == 0)
                         k = (k + 1) % 10;
                     break;
-                default: /* low bytes fixed, high ones noise: runs, then libdeflate */
-                    memcpy(&v[t], &(uint32_t){((uint32_t)(x >> 32) & 0x3f7f0000u) | 0x1234u}, 4);
+                default: { /* a pattern of period 2 .. 9, high-bit noise, two fixed bytes */
+                    uint32_t period = (uint32_t)(r % 8) + 2, pattern = (uint32_t)t % period * 29u;
+                    uint32_t noise = (uint32_t)(x >> 57) | 0x80u;
+                    memcpy(&v[t], &(uint32_t){0x3f120000u | noise << 8 | pattern}, 4);
+                }
                 }
             }
         }
@@ -752,11 +756,78 @@ Test(writer, compressed_chunks_decode_to_the_shuffled_bytes)
         cr_assert_eq(res, LIBDEFLATE_SUCCESS, "plane %ld: the stream decodes", j);
         cr_assert_eq(out, bytes);
         cr_assert(memcmp(got, want, bytes) == 0, "plane %ld: the bytes come back", j);
-        if (j == 1 || j == 3) /* zeros, runs: the run coder's, far below the raw size */
+        if (j == 1 || j == 3) /* zeros, runs: far below the raw size */
             cr_assert(b->zsize[j] < bytes / 20, "plane %ld: %zu of %zu bytes", j, b->zsize[j],
                       bytes);
+        /* the noise stored (n bytes; coded, its 9-bit literals would take 9n/8), the
+         * fixed bytes and all periods but 9 coded small, period 9 (an eighth of the
+         * rows) as 8-bit literals: about n + n/8 bytes, where coding the noise
+         * too would pass n + n/4 */
+        if (j == 4)
+            cr_assert(b->zsize[j] > n && b->zsize[j] < n + n / 6, "plane %ld: %zu of %zu", j,
+                      b->zsize[j], bytes);
     }
     free(want);
+    free(got);
+    libdeflate_free_decompressor(d);
+    lc_deflater_free(z);
+    lc_batch_free(b);
+    lc_scenario_free(sc);
+}
+
+/* A plane that repeats an earlier plane of its chunk bit for bit (the
+ * fundamental of a market no trade moved) is coded once: its job takes the
+ * earlier job's stream, which decodes to its bytes; one float different
+ * and it is coded on its own. */
+Test(writer, a_repeated_plane_is_coded_once)
+{
+    lc_scenario *sc = t_scenario("simulation: {runs: 64, steps: 1199, seed: 1}\n"
+                                 "price: {model: gbm, s0: 100}\n"
+                                 "population: {accounts: 0}\n"
+                                 "output: {series: [price, fundamental, liq_long]}\n");
+    long chunk = lc_series_chunk(sc);
+    lc_batch *b = lc_batch_create(sc, chunk, 0);
+    cr_assert_not_null(b);
+    b->nrows = chunk;
+    uint64_t x = 2463534242ull;
+    for (long r = 0; r < chunk; r++) {
+        float *price = lc_batch_plane(b, r, 0), *fund = lc_batch_plane(b, r, 1);
+        float *liq = lc_batch_plane(b, r, 2);
+        double walk = 100;
+        for (long t = 0; t < b->ncols; t++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            walk *= 1 + ((double)(x >> 11) / 9007199254740992.0 - 0.5) * 1e-3;
+            price[t] = fund[t] = (float)walk;
+            liq[t] = 0;
+        }
+    }
+    lc_deflater *z = lc_deflater_create();
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    size_t bytes = (size_t)chunk * (size_t)b->ncols * sizeof(float);
+    unsigned char *got = malloc(bytes);
+    for (int differ = 0; differ < 2; differ++) {
+        if (differ) /* the last float of the fundamental's last row */
+            lc_batch_plane(b, chunk - 1, 1)[b->ncols - 1] *= 1.5f;
+        long jobs = lc_writer_compress_jobs(chunk, b);
+        cr_assert_eq(jobs, 3);
+        for (long j = 0; j < jobs; j++)
+            cr_assert_eq(lc_writer_compress(chunk, b, j, z), 0);
+        lc_writer_compress_copies(b);
+        cr_assert_eq(b->zsame[0], -1);
+        cr_assert_eq(b->zsame[1], differ ? -1 : 0, "differ %d: zsame %ld", differ, b->zsame[1]);
+        cr_assert_eq(b->zsame[2], -1, "zeros are no price");
+        size_t out = 0;
+        cr_assert_eq(
+            libdeflate_zlib_decompress(d, b->z + b->zstride, b->zsize[1], got, bytes, &out),
+            LIBDEFLATE_SUCCESS);
+        cr_assert_eq(out, bytes);
+        for (long r = 0; r < chunk; r++) /* the shuffle's byte q of float t of row r */
+            for (long t = 0; t < b->ncols; t++)
+                for (int q = 0; q < 4; q++)
+                    cr_assert_eq(got[(size_t)q * bytes / 4 + (size_t)(r * b->ncols + t)],
+                                 ((const unsigned char *)lc_batch_plane(b, r, 1))[4 * t + q],
+                                 "differ %d: row %ld float %ld byte %d", differ, r, t, q);
+    }
     free(got);
     libdeflate_free_decompressor(d);
     lc_deflater_free(z);
