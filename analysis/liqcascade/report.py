@@ -33,8 +33,13 @@ Writes into the output folder (created if needed):
 * ``convergence.png`` -- the running estimate of p_bad_debt, liq_notional.mean and
   each ``--metric`` against the number of runs, with the running 95% band.
 
+The files are drawn in a temporary folder beside the output folder and moved into it
+when all are written; a file of the output folder under one of their names is replaced
+only with ``--force`` (other files there are left alone).
+
 Exit status: 0 ok; 1 the file is missing, not HDF5, not a liqcascade result or cannot
-be drawn, or ``--point``, ``--baseline`` or a ``--metric`` is not in the file (nothing
+be drawn, ``--point``, ``--baseline`` or a ``--metric`` is not in the file, or the
+output folder already holds a report's files and ``--force`` was not given (nothing
 is written then); 2 bad usage (argparse).
 """
 from __future__ import annotations
@@ -43,7 +48,9 @@ import argparse
 import difflib
 import html
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -663,20 +670,51 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     help="the quote currency's name on the page, e.g. USD (the file does "
                          "not name it; default: quote)")
     ap.add_argument("--dpi", type=int, default=100, help="figure resolution")
+    ap.add_argument("-f", "--force", action="store_true",
+                    help="replace the files of an earlier report in the output folder "
+                         "(without it, a report is never written over existing files)")
     args = ap.parse_args(argv)
+    out = Path(args.output)
     try:
         with load(args.file) as result:
-            files = write_report(result, Path(args.output), point=args.point,
-                                 sweep_metrics=args.metrics or DEFAULT_SWEEP_METRICS,
-                                 dpi=args.dpi, baseline=args.baseline, currency=args.quote)
+            files = _publish(result, out, args)
     except LiqcascadeError as err:
         print(f"liqcascade.report: error: {err}", file=sys.stderr)
         return 1
     except OSError as err:
         print(f"liqcascade.report: error: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {len(files)} files to {args.output}/ (open {Path(args.output) / 'index.html'})")
+    print(f"wrote {len(files)} files to {args.output}/ (open {out / 'index.html'})")
     return 0
+
+
+def _publish(result: Result, out: Path, args: argparse.Namespace) -> list[Path]:
+    """Write the report into a fresh folder beside ``out``, then move its files
+    into ``out``: an error leaves ``out`` as it was, and a file already in
+    ``out`` under one of the report's names is replaced only with --force
+    (LiqcascadeError, nothing moved, otherwise). Other files in ``out`` are
+    left alone."""
+    parent = out.parent if str(out.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    try:
+        files = write_report(result, tmp, point=args.point,
+                             sweep_metrics=args.metrics or DEFAULT_SWEEP_METRICS,
+                             dpi=args.dpi, baseline=args.baseline, currency=args.quote)
+        names = [f.relative_to(tmp) for f in files]
+        there = [n for n in names if (out / n).exists()]
+        if there and not args.force:
+            raise LiqcascadeError(
+                f"{out}/: already holds {', '.join(str(n) for n in there[:3])}"
+                f"{' and more' if len(there) > 3 else ''} (a report?); --force replaces "
+                f"them, or choose another folder with -o")
+        out.mkdir(parents=True, exist_ok=True)
+        for n in names:
+            (out / n).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp / n, out / n)
+        return [out / n for n in names]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

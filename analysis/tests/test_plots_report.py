@@ -92,6 +92,28 @@ def test_report_cli(c_result: Path, tmp_path: Path) -> None:
     assert csv[1] == "0,market,n_runs,40,,,40,runs"
 
 
+def test_report_never_overwrites_without_force(c_result: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")  # not the report's: left alone throughout
+    args = [str(c_result), "-o", str(out), "--dpi", "30"]
+    assert report.main(args) == 0
+    first = (out / "index.html").read_bytes()
+    (out / "metrics.csv").write_text("edited")  # what a second report would replace
+    capsys.readouterr()
+    assert report.main(args) == 1
+    err = capsys.readouterr().err
+    assert "already holds" in err and "--force" in err, err
+    assert (out / "metrics.csv").read_text() == "edited"  # nothing moved
+    assert (out / "index.html").read_bytes() == first
+    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []  # cleaned up
+    assert report.main([*args, "--force"]) == 0
+    assert (out / "metrics.csv").read_text().startswith("point,metric,")
+    assert (out / "notes.txt").read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
+
+
 def test_report_cli_on_sweep(sweep_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     p = _report(str(sweep_file), "-o", str(out), "--metric", "p_bad_debt", "--point", "2")

@@ -210,13 +210,14 @@ static const char *const map_help =
     "(not of the cascade). docs/analysis.md says how to read both.\n";
 
 static const char *const report_help =
-    "usage: liqcascade report OUT.h5 [-o DIR] [--point P] [--metric M]... [--dpi N]\n"
+    "usage: liqcascade report OUT.h5 [-o DIR] [--point P] [--metric M]... [--dpi N] [--force]\n"
     "\n"
     "Write the HTML report of a result file (DIR/index.html, metrics.csv, the figures):\n"
     "runs the Python package's report, `python3 -m liqcascade.report` with these\n"
     "arguments, using the package of this build's source tree (%s) ahead of any\n"
     "installed one. The interpreter is $LIQCASCADE_PYTHON, else /usr/bin/python3 (Debian's,\n"
-    "with python3-h5py, -numpy, -pandas, -matplotlib). docs/analysis.md says what it shows.\n";
+    "with python3-h5py, -numpy, -pandas, -matplotlib). docs/analysis.md says what it shows.\n"
+    "Files already in DIR under the report's names are replaced only with --force.\n";
 
 static const char *const models_help =
     "usage: liqcascade models [--markdown]\n"
