@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/summary.h"
 #include "engine/engine.h"
 #include "engine/pilot.h"
 #include "engine/runner.h"
@@ -543,6 +544,56 @@ Test(rare, splitting_interval_coverage)
 }
 
 /* What method split refuses, with file, line and key. */
+/* The summary's warning when fewer than half the replicates reach the
+ * target, and its count: a far target at little effort (levels 0.05 then
+ * 0.185, whose conditional chance is about 5e-6, 50 trajectories a level:
+ * almost no replicate's trajectory gets there) warns; a near one (0.02,
+ * which about 60% of the paths fall to) does not. The count is the
+ * replicates with a row at the target, counted here from the rows. */
+Test(rare, splitting_warns_when_few_replicates_reach_the_target)
+{
+    static const struct {
+        const char *rare;
+        double target;
+        int warns;
+    } cases[] = {
+        {"{method: split, score: fall, levels: [0.05, 0.185], effort: 50, replicates: 10}", 0.185,
+         1},
+        {"{method: split, score: fall, levels: [0.02], effort: 50, replicates: 10}", 0.02, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        lc_scenario *sc = gbm_split(STEPS, DT, 5, cases[c].rare);
+        split_est e = run_split(sc, 2, 0);
+        lc_summary s;
+        lc_summary_init(&s, sc);
+        int reached[10] = {0};
+        long want = 0;
+        for (long i = 0; i < e.rows; i++) {
+            lc_summary_add(&s, &e.row[i]);
+            if (1.0 - e.row[i].mk[0].price_min / 100.0 >= cases[c].target &&
+                !reached[e.row[i].replicate]++)
+                want++;
+        }
+        cr_assert_eq(lc_summary_target_replicates(&s), want, "case %zu: %ld replicates, not %ld", c,
+                     lc_summary_target_replicates(&s), want);
+        cr_log_info("case %zu: %ld of 10 replicates reach %g", c, want, cases[c].target);
+        cr_assert_eq(2 * want < 10, cases[c].warns, "case %zu: %ld of 10 replicates", c, want);
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        lc_summary_print(&s, f);
+        fclose(f);
+        char line[96];
+        snprintf(line, sizeof line, "warning: only %ld of the 10 replicates reached the target",
+                 want);
+        cr_assert_eq(strstr(out, line) != NULL, cases[c].warns, "case %zu:\n%s", c, out);
+        cr_assert_eq(strstr(out, "warning: only") != NULL, cases[c].warns, "case %zu", c);
+        free(out);
+        free(e.row);
+        lc_scenario_free(sc);
+    }
+}
+
 Test(rare, split_bad_keys)
 {
     static const struct {
