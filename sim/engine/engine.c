@@ -448,6 +448,7 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
     int next_key = 0;                            /* the lineage's next re-keying */
     long until_record = sc->every, col = 0;      /* steps to the next recorded column, its index */
     const volatile sig_atomic_t *stop = s->stop; /* read once: the loop's stores may alias it */
+    int (*quiet)(const lc_finder *, const lc_run *) = s->n_on_step ? NULL : s->finder.type->quiet;
     for (r.t = 1; r.t <= sc->steps; r.t++) {
         if (*stop) /* a load and a branch: nothing beside a step */
             return 1;
@@ -463,17 +464,23 @@ int lc_engine_run(const lc_scenario *sc, const lc_population *pop, lc_scratch *s
         }
         r.step_total = 0;
         r.round = 0;
-        if (!r.bad) /* before the cascade: top-ups */
-            LC_RULES_EACH(s, on_step, &r);
-        reopen_deferred(&r);
-        int truncated = r.bad ? 0 : cascade(&r);
-        if (r.stopped)
-            return 1;
-        if (r.oom)
-            return lc_error_add(err,
-                                "run %ld, step %ld: out of memory for the run's events or "
-                                "changed accounts",
-                                run_index, r.t);
+        int truncated = 0;
+        /* a quiet step: no rule acts on steps, no account waits to reopen,
+         * and the finder knows nothing is breached, so the cascade would
+         * find nothing; skipped, the same numbers */
+        if (!(quiet && !r.bad && s->book->ndeferred == 0 && quiet(&s->finder, &r))) {
+            if (!r.bad) /* before the cascade: top-ups */
+                LC_RULES_EACH(s, on_step, &r);
+            reopen_deferred(&r);
+            truncated = r.bad ? 0 : cascade(&r);
+            if (r.stopped)
+                return 1;
+            if (r.oom)
+                return lc_error_add(err,
+                                    "run %ld, step %ld: out of memory for the run's events or "
+                                    "changed accounts",
+                                    run_index, r.t);
+        }
         for (int k = 0; k < nmk; k++) { /* storable, and depth for the next step's cascade */
             if (!r.bad && (r.bad = unstorable(&r, k)))
                 r.bad_market = k;

@@ -38,6 +38,10 @@ typedef struct lc_finder_type {
     /* After find said yes: the breached accounts, one group per range in
      * settlement order, taken off the book (closed until settled). */
     void (*take)(lc_finder *f, lc_run *r, lc_round *out);
+    /* Optional (NULL: never): 1 when find would now say no and change
+     * nothing the run reads, known cheaply. The engine then skips the
+     * step's cascade (the common step, when nothing can be breached). */
+    int (*quiet)(const lc_finder *f, const lc_run *r);
 } lc_finder_type;
 
 /* The slack set of the cursor finder (slack.c): each open account that
