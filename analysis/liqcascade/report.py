@@ -33,9 +33,9 @@ Writes into the output folder (created if needed):
 * ``convergence.png`` -- the running estimate of p_bad_debt, liq_notional.mean and
   each ``--metric`` against the number of runs, with the running 95% band.
 
-The files are drawn in a temporary folder beside the output folder and moved into it
-when all are written; a file of the output folder under one of their names is replaced
-only with ``--force`` (other files there are left alone).
+The files are drawn in a temporary folder inside the output folder and moved into
+place when all are written; a file of the output folder under one of their names is
+replaced only with ``--force`` (other files there are left alone).
 
 Exit status: 0 ok; 1 the file is missing, not HDF5, not a liqcascade result or cannot
 be drawn, ``--point``, ``--baseline`` or a ``--metric`` is not in the file, or the
@@ -684,19 +684,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except OSError as err:
         print(f"liqcascade.report: error: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {len(files)} files to {args.output}/ (open {out / 'index.html'})")
+    print(f"wrote {len(files)} files to {out}/ (open {out / 'index.html'})")
     return 0
 
 
 def _publish(result: Result, out: Path, args: argparse.Namespace) -> list[Path]:
-    """Write the report into a fresh folder beside ``out``, then move its files
-    into ``out``: an error leaves ``out`` as it was, and a file already in
-    ``out`` under one of the report's names is replaced only with --force
-    (LiqcascadeError, nothing moved, otherwise). Other files in ``out`` are
-    left alone."""
-    parent = out.parent if str(out.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    """Write the report into a temporary folder inside ``out`` (so the moves stay
+    on one file system, whatever ``out`` links to), then move its files into
+    ``out``. A file already in ``out`` under one of the report's names is
+    replaced only with --force (LiqcascadeError otherwise, and nothing is moved;
+    the fixed names are checked before anything is drawn). Other files in
+    ``out`` are left alone. On an error the folders this call created are
+    removed again; only a failure during the moves themselves (a full disk) can
+    leave ``out`` with some files replaced."""
+    fixed = [n for n in ("index.html", "metrics.csv") if (out / n).exists()]
+    if fixed and not args.force:
+        raise LiqcascadeError(_clash(out, fixed))
+    created = [p for p in (out, *out.parents) if not p.exists()]
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".report.partial-", dir=out))
+    moved = False
     try:
         files = write_report(result, tmp, point=args.point,
                              sweep_metrics=args.metrics or DEFAULT_SWEEP_METRICS,
@@ -704,17 +711,26 @@ def _publish(result: Result, out: Path, args: argparse.Namespace) -> list[Path]:
         names = [f.relative_to(tmp) for f in files]
         there = [n for n in names if (out / n).exists()]
         if there and not args.force:
-            raise LiqcascadeError(
-                f"{out}/: already holds {', '.join(str(n) for n in there[:3])}"
-                f"{' and more' if len(there) > 3 else ''} (a report?); --force replaces "
-                f"them, or choose another folder with -o")
-        out.mkdir(parents=True, exist_ok=True)
+            raise LiqcascadeError(_clash(out, there))
+        moved = True
         for n in names:
             (out / n).parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp / n, out / n)
         return [out / n for n in names]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not moved:
+            for p in created:  # deepest first; only if still empty
+                try:
+                    p.rmdir()
+                except OSError:
+                    break
+
+
+def _clash(out: Path, names: Sequence[object]) -> str:
+    more = " and more" if len(names) > 3 else ""
+    return (f"{out}/: already holds {', '.join(str(n) for n in names[:3])}{more} (a report?); "
+            f"--force replaces them, or choose another folder with -o")
 
 
 if __name__ == "__main__":

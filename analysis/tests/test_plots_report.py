@@ -107,11 +107,14 @@ def test_report_never_overwrites_without_force(c_result: Path, tmp_path: Path,
     assert "already holds" in err and "--force" in err, err
     assert (out / "metrics.csv").read_text() == "edited"  # nothing moved
     assert (out / "index.html").read_bytes() == first
-    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []  # cleaned up
+    assert [p.name for p in out.iterdir() if ".partial-" in p.name] == []  # cleaned up
     assert report.main([*args, "--force"]) == 0
     assert (out / "metrics.csv").read_text().startswith("point,metric,")
     assert (out / "notes.txt").read_text() == "mine"
-    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
+    assert [p.name for p in out.iterdir() if ".partial-" in p.name] == []
+    # a report that fails leaves no folder it made behind, however deep
+    assert report.main([str(c_result), "-o", str(tmp_path / "x" / "y" / "z"), "--point", "9"]) == 1
+    assert not (tmp_path / "x").exists()
 
 
 def test_report_cli_on_sweep(sweep_file: Path, tmp_path: Path) -> None:

@@ -295,7 +295,6 @@ static hid_t chunked(hid_t g, const char *name, hid_t type, int rank, const hsiz
     return d;
 }
 
-/* rank 1 (cols = 0) or rank 2 [rows, cols], chunk rows per chunk. */
 /* Rows of a chunk of a table expected to hold `rows` rows: most, or fewer
  * when the table is smaller. HDF5 compresses whole chunks, so a chunk of
  * 8192 rows for 1,000 rows deflates 8 times what it holds (at every file's
@@ -306,6 +305,7 @@ static hsize_t rows_chunk(hsize_t most, long rows)
     return rows < 1 ? 1 : (hsize_t)rows < most ? (hsize_t)rows : most;
 }
 
+/* rank 1 (cols = 0) or rank 2 [rows, cols], chunk rows per chunk. */
 static hid_t extensible(hid_t g, const char *name, hid_t type, hsize_t cols, hsize_t chunk,
                         const char *units, const char *description)
 {
@@ -1330,9 +1330,6 @@ long lc_writer_compress_jobs(long chunk, lc_batch *b)
     return jobs;
 }
 
-/* What HDF5's filter pipeline does to a chunk of /series (create_series):
- * the shuffle filter (byte i of every element together, for i = 0..3), then
- * deflate: a zlib stream, here out/zplanes.h's. */
 /* Whether planes p and q of chunk c are the same floats, bit for bit. */
 static int same_planes(long chunk, const lc_batch *b, long c, int p, int q)
 {
@@ -1343,14 +1340,31 @@ static int same_planes(long chunk, const lc_batch *b, long c, int p, int q)
     return 1;
 }
 
+/* What HDF5's filter pipeline does to a chunk of /series (create_series):
+ * the shuffle filter (byte i of every element together, for i = 0..3), then
+ * deflate: a zlib stream, here out/zplanes.h's. */
+/* Plane p's place within its series: its market (0 for a series of one
+ * plane). */
+static int plane_place(const lc_batch *b, int p)
+{
+    int place = p;
+    for (int k = 0; k < b->nseries; k++)
+        if (b->plane0[k] <= p && p - b->plane0[k] < place)
+            place = p - b->plane0[k];
+    return place;
+}
+
 int lc_writer_compress(long chunk, lc_batch *b, long job, lc_deflater *z)
 {
     long c = job / b->nplanes;
-    int p = (int)(job % b->nplanes);
+    int p = (int)(job % b->nplanes), place = plane_place(b, p);
     size_t ncols = (size_t)b->ncols, n = (size_t)chunk * ncols, bytes = n * sizeof(float);
     b->zsame[job] = -1;
+    /* the planes of the same market only (a fundamental, a mark and the
+     * price): at most a plane per series to compare, however many markets */
     for (int q = 0; q < p; q++)
-        if (same_planes(chunk, b, c, p, q)) { /* its stream, once that is made */
+        if (plane_place(b, q) == place && same_planes(chunk, b, c, p, q)) {
+            /* its stream, once that is made */
             b->zsame[job] = c * b->nplanes + q;
             return 0;
         }

@@ -684,7 +684,7 @@ Test(cli, new_price_models_do_not_depend_on_thread_count)
     }
 }
 
-/* Series chunks deflated by the compute threads (libdeflate) and stored with
+/* Series chunks deflated by the compute threads (out/zplanes.h) and stored with
  * H5Dwrite_chunk (batches on the chunk grid, the default) must read back
  * exactly as the chunks HDF5 filters itself (--batch 7: off the grid), and
  * h5dump must decode them.
@@ -706,8 +706,8 @@ Test(cli, series_compressed_ahead_read_back_identically)
     cr_assert_eq(t_cli(&out, "run %s -o %s -q --events --batch 7", sc, hdf5), 0, "%s", out);
     free(out);
     assert_same_datasets(ahead, hdf5); /* (h5py reads them too: analysis/tests) */
-    /* the chunks made ahead are libdeflate's zlib streams: h5dump, which
-     * knows nothing of libdeflate, decodes them with HDF5's deflate filter */
+    /* the chunks made ahead are zplanes' zlib streams: h5dump, which knows
+     * nothing of them, decodes them with HDF5's deflate filter */
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "h5dump -d /series/price -s 99,0,1440 -c 1,1,1 %s > %s.dump", ahead,
              ahead);
