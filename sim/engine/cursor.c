@@ -103,27 +103,17 @@ static int cursor_find(lc_finder *f, lc_run *r)
     return ranges || f->nspan > 0;
 }
 
-/* Nothing changed, no account spans markets, and no range's next account
- * in liquidation order is breached (so none after it: the range is in that
- * order). ranges_find would then advance no cursor and say no, and the
- * cursors it notes are read only by take. */
+/* Nothing changed, no account spans markets, and no cursor moves at the
+ * marks (its range's next account is unbreached). ranges_find would then
+ * say no, and the cursors it notes are read only by take. */
 static int cursor_quiet(const lc_finder *f, const lc_run *r)
 {
     const lc_book *b = r->book;
     if (f->slack.n || lc_book_any_changed(b))
         return 0;
-    const double *liq = r->pop->liq_price;
-    for (int m = 0; m < lc_book_markets(b); m++) {
-        double mark = lc_run_mark_of(r, m);
-        long from, to, a = lc_book_frontier(b, m, 1);
-        lc_book_range(b, m, 1, &from, &to);
-        if (a < to && liq[a] >= mark) /* lc_breached(+1, liq, mark), as range_end */
+    LC_BOOK_EACH_RANGE (b, m, side)
+        if (range_end(r, m, side, lc_run_mark_of(r, m)) != lc_book_frontier(b, m, side))
             return 0;
-        a = lc_book_frontier(b, m, -1);
-        lc_book_range(b, m, -1, &from, &to);
-        if (a < to && liq[a] <= mark)
-            return 0;
-    }
     return 1;
 }
 

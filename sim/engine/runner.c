@@ -61,7 +61,7 @@ static long choose_batch(const lc_scenario *sc, long total, const lc_runner_opts
      * more (5 markets of 7 series) would otherwise fall to HDF5's zlib on
      * the writer thread */
     double chunk = (double)lc_series_chunk(sc);
-    if (lc_batch_row_bytes(sc) > (double)sizeof(lc_run_row) && cap < chunk)
+    if (sc->series_mask && cap < chunk)
         cap = chunk;
     return (long)cap < total ? (long)cap : total;
 }

@@ -1340,9 +1340,6 @@ static int same_planes(long chunk, const lc_batch *b, long c, int p, int q)
     return 1;
 }
 
-/* What HDF5's filter pipeline does to a chunk of /series (create_series):
- * the shuffle filter (byte i of every element together, for i = 0..3), then
- * deflate: a zlib stream, here out/zplanes.h's. */
 /* Plane p's place within its series: its market (0 for a series of one
  * plane). */
 static int plane_place(const lc_batch *b, int p)
@@ -1354,6 +1351,9 @@ static int plane_place(const lc_batch *b, int p)
     return place;
 }
 
+/* What HDF5's filter pipeline does to a chunk of /series (create_series):
+ * the shuffle filter (byte i of every element together, for i = 0..3), then
+ * deflate: a zlib stream, here out/zplanes.h's. */
 int lc_writer_compress(long chunk, lc_batch *b, long job, lc_deflater *z)
 {
     long c = job / b->nplanes;

@@ -202,15 +202,14 @@ static size_t longest(const unsigned char *p, size_t i, size_t lim, size_t *at)
     return best == 8 && lim > 8 ? 8 + common(p, i + 8, where, lim - 8) : best;
 }
 
-/* The same near the plane's ends, a byte at a time. */
+/* The same near the plane's ends, where the 8 bytes at every distance are
+ * not there to load: each distance by common, up to lim. */
 static size_t longest_slow(const unsigned char *p, size_t i, size_t lim, size_t *at)
 {
     size_t best = 0;
     *at = 1;
     for (size_t d = 1; d <= LC_ZPLANES_DIST && d <= i; d++) {
-        size_t len = 0;
-        while (len < lim && p[i + len] == p[i - d + len])
-            len++;
+        size_t len = common(p, i, d, lim);
         if (len > best)
             best = len, *at = d;
     }

@@ -679,6 +679,26 @@ Test(info, rejects_files_that_are_not_results, .init = cr_redirect_stderr)
     t_rmdir(dir);
 }
 
+/* A batch of one full /series chunk of 1,200 columns of the series listed
+ * (*sc: its scenario, to free with the batch). */
+static lc_batch *one_chunk(const char *series, lc_scenario **sc, long *chunk)
+{
+    char yaml[256];
+    snprintf(yaml, sizeof yaml,
+             "simulation: {runs: 64, steps: 1199, seed: 1}\n"
+             "price: {model: gbm, s0: 100}\n"
+             "population: {accounts: 0}\n"
+             "output: {series: [%s]}\n",
+             series);
+    *sc = t_scenario(yaml);
+    *chunk = lc_series_chunk(*sc);
+    cr_assert(*chunk >= 1);
+    lc_batch *b = lc_batch_create(*sc, *chunk, 0);
+    cr_assert_not_null(b);
+    b->nrows = *chunk;
+    return b;
+}
+
 /* The series chunks the compute threads compress (writer.h
  * lc_writer_compress, out/zplanes.h): stored blocks for random planes,
  * fixed-Huffman blocks with matches at distances 1 .. LC_ZPLANES_DIST for
@@ -692,15 +712,9 @@ Test(info, rejects_files_that_are_not_results, .init = cr_redirect_stderr)
  * of entropy 7, which 9-bit literals would make longer than storing). */
 Test(writer, compressed_chunks_decode_to_the_shuffled_bytes)
 {
-    lc_scenario *sc = t_scenario("simulation: {runs: 64, steps: 1199, seed: 1}\n"
-                                 "price: {model: gbm, s0: 100}\n"
-                                 "population: {accounts: 0}\n"
-                                 "output: {series: [price, liq_long, liq_short, insurance, oi]}\n");
-    long chunk = lc_series_chunk(sc);
-    cr_assert(chunk >= 1);
-    lc_batch *b = lc_batch_create(sc, chunk, 0);
-    cr_assert_not_null(b);
-    b->nrows = chunk;
+    lc_scenario *sc;
+    long chunk;
+    lc_batch *b = one_chunk("price, liq_long, liq_short, insurance, oi", &sc, &chunk);
     long ncols = b->ncols;
     uint64_t x = 88172645463325252ull; /* xorshift64 */
     static const int runs[] = {1, 2, 3, 258, 259, 260, 261, 516, 7, 1000};
@@ -781,14 +795,9 @@ Test(writer, compressed_chunks_decode_to_the_shuffled_bytes)
  * and it is coded on its own. */
 Test(writer, a_repeated_plane_is_coded_once)
 {
-    lc_scenario *sc = t_scenario("simulation: {runs: 64, steps: 1199, seed: 1}\n"
-                                 "price: {model: gbm, s0: 100}\n"
-                                 "population: {accounts: 0}\n"
-                                 "output: {series: [price, fundamental, liq_long]}\n");
-    long chunk = lc_series_chunk(sc);
-    lc_batch *b = lc_batch_create(sc, chunk, 0);
-    cr_assert_not_null(b);
-    b->nrows = chunk;
+    lc_scenario *sc;
+    long chunk;
+    lc_batch *b = one_chunk("price, fundamental, liq_long", &sc, &chunk);
     uint64_t x = 2463534242ull;
     for (long r = 0; r < chunk; r++) {
         float *price = lc_batch_plane(b, r, 0), *fund = lc_batch_plane(b, r, 1);
